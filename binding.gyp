@@ -1,0 +1,26 @@
+{
+  "targets": [
+    {
+      "target_name": "llmforge_native",
+      "sources": [
+        "native/src/binding.cc",
+        "native/src/thread_pool.cc",
+        "native/src/gemm.cc",
+        "native/src/gemm_scalar.cc",
+        "native/src/gemm_avx2.cc",
+        "native/src/gemm_avx512.cc",
+        "native/src/bind_gemm.cc",
+        "native/src/ops.cc",
+        "native/src/bind_ops.cc",
+        "native/src/attention.cc",
+        "native/src/bind_attention.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-pthread"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

@@ -1,0 +1,20 @@
+// Persistent worker pool for the native kernels.
+//
+// One pool per process, sized to the machine's cores (LLMFORGE_THREADS overrides). Work is split into chunks
+// that threads claim from an atomic counter (dynamic scheduling), so a core taken by another process slows the
+// job down gracefully instead of stalling it at a barrier. Idle workers sleep on a condition variable after a
+// short spin; they never busy-wait for long.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace lf {
+
+int num_threads();
+void set_num_threads(int n);
+
+// Calls fn(begin, end) over [0, n) in chunks of at most `grain` items, spread over the pool and the calling
+// thread. Returns when every chunk is done. Runs inline when n <= grain or the pool has one thread.
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace lf

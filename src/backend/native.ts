@@ -1,0 +1,60 @@
+/**
+ * The `native` backend: the C++ addon built by `npm install` (node-gyp, binding.gyp). The addon exports
+ * functions whose names and argument orders are exactly the Backend interface, so this file only loads it,
+ * checks that every kernel is present, and reports the CPU features it dispatches on.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { Backend } from './backend.ts';
+
+export interface CpuInfo {
+  avx2: boolean;
+  avx512: boolean;
+  avx512bf16: boolean;
+  /** The instruction set the kernels dispatch to ('avx512', 'avx2' or 'scalar'). */
+  isa: string;
+}
+
+export interface NativeAddon extends Partial<Omit<Backend, 'name'>> {
+  cpuInfo(): CpuInfo;
+  numThreads(): number;
+  setNumThreads(n: number): void;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Loads the addon, or returns the reason it could not be loaded. */
+export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
+  const require = createRequire(import.meta.url);
+  const candidates = [join(root, 'build', 'Release', 'llmforge_native.node'), join(root, 'build', 'Debug', 'llmforge_native.node')];
+  let lastError = 'not built';
+  for (const path of candidates) {
+    try {
+      return { addon: require(path) as NativeAddon };
+    } catch (e) {
+      lastError = `${path}: ${(e as Error).message.split('\n')[0]}`;
+    }
+  }
+  return { error: lastError };
+}
+
+/**
+ * Builds the native backend from the addon. Kernels the addon lacks are taken from `fallback` and listed in
+ * `missing`, so the caller can warn about them loudly.
+ */
+export function createNativeBackend(addon: NativeAddon, fallback: Backend): { backend: Backend; missing: string[] } {
+  const missing: string[] = [];
+  const backend: Record<string, unknown> = { name: 'native' };
+  for (const key of Object.keys(fallback) as (keyof Backend)[]) {
+    if (key === 'name') continue;
+    const fn = (addon as unknown as Record<string, unknown>)[key];
+    if (typeof fn === 'function') {
+      backend[key] = fn;
+    } else {
+      missing.push(key);
+      backend[key] = fallback[key];
+    }
+  }
+  return { backend: backend as unknown as Backend, missing };
+}
