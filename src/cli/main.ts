@@ -1,0 +1,59 @@
+/**
+ * The `llmforge` command line: dispatches to one file per command under ./commands, prints --help for each, and
+ * turns user mistakes (UsageError, bad input files) into one clear line instead of a stack trace.
+ */
+import { parseArgs, renderHelp, UsageError } from './args.ts';
+import type { Command } from './command.ts';
+import { benchCommand } from './commands/bench.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { startCommand } from './commands/start.ts';
+
+const commands: Command[] = [startCommand, benchCommand, doctorCommand];
+
+function topHelp(): string {
+  const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
+  return [
+    'llmforge: the whole life of a large language model, in TypeScript.',
+    '',
+    'Usage: llmforge <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
+    '',
+    'Run `llmforge <command> --help` for a command\'s options.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${topHelp()}\n`);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.spec.name === name);
+  if (!cmd) {
+    process.stderr.write(`llmforge: unknown command "${name}".\n\n${topHelp()}\n`);
+    return 2;
+  }
+  const parsed = parseArgs(cmd.spec, rest);
+  if (parsed.help) {
+    process.stdout.write(`${renderHelp(cmd.spec)}\n`);
+    return 0;
+  }
+  await cmd.run(parsed);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err instanceof Error && (err as { userError?: boolean }).userError)) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  },
+);

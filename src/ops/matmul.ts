@@ -1,0 +1,105 @@
+/**
+ * Matrix products: `matmul` (batched, transpose flags, batch broadcasting) and `linear` (x @ W^T + b with a
+ * PyTorch-layout weight). Both fold leading dims into rows where they can, so a (B, T, C) activation times a
+ * 2-D weight is a single GEMM.
+ */
+import { backend } from '../backend/index.ts';
+import { record } from '../tensor/autograd.ts';
+import { broadcastShapes, formatShape, numel, sameShape } from '../tensor/shape.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import { add } from './elementwise.ts';
+import { empty, sumTo } from './util.ts';
+import { expand } from './view.ts';
+
+export interface MatmulOptions {
+  /** Use a's last two dims transposed. */
+  transA?: boolean;
+  /** Use b's last two dims transposed. */
+  transB?: boolean;
+}
+
+/** C (batch, M, N) = op(A) @ op(B) with strides; beta 0 overwrites, 1 accumulates. */
+function gemm(A: Tensor, B: Tensor, C: Tensor, batch: number, M: number, N: number, K: number,
+  transA: boolean, transB: boolean, strideA: number, strideB: number, beta = 0): void {
+  backend().gemm(A.data, B.data, C.data, batch, M, N, K, transA, transB, strideA, strideB, M * N, beta);
+}
+
+/**
+ * op(a) @ op(b) over the last two dims, broadcasting leading (batch) dims. Both inputs need rank >= 2.
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const transA = opts.transA ?? false;
+  const transB = opts.transB ?? false;
+  if (a.ndim < 2 || b.ndim < 2) {
+    throw new RangeError(`matmul: a ${formatShape(a.shape)} and b ${formatShape(b.shape)} must both have rank >= 2`);
+  }
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const M = transA ? ac : ar;
+  const K = transA ? ar : ac;
+  const Kb = transB ? bc : br;
+  const N = transB ? br : bc;
+  if (K !== Kb) {
+    throw new RangeError(
+      `matmul: a ${formatShape(a.shape)}${transA ? '^T' : ''} and b ${formatShape(b.shape)}${transB ? '^T' : ''}: inner dimensions ${K} and ${Kb} must match`,
+    );
+  }
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+
+  // Fast path: a batched, b a plain matrix, a not transposed: fold a's batch into rows (one GEMM).
+  if (batchB.length === 0 && !transA) {
+    const rows = numel(batchA) * M;
+    const out = empty([...batchA, M, N]);
+    gemm(a, b, out, 1, rows, N, K, false, transB, 0, 0);
+    return record(out, 'matmul', [a, b], (g) => {
+      let ga: Tensor | null = null;
+      let gb: Tensor | null = null;
+      if (a.requiresGrad) {
+        ga = empty(a.shape); // (rows, K) = g (rows, N) @ op(b)^T
+        gemm(g, b, ga, 1, rows, K, N, false, !transB, 0, 0);
+      }
+      if (b.requiresGrad) {
+        gb = empty(b.shape);
+        if (transB) gemm(g, a, gb, 1, N, K, rows, true, false, 0, 0); // (N, K) = g^T @ a
+        else gemm(a, g, gb, 1, K, N, rows, true, false, 0, 0); // (K, N) = a^T @ g
+      }
+      return [ga, gb];
+    });
+  }
+
+  const batch = broadcastShapes('matmul', batchA, batchB);
+  const nb = numel(batch);
+  const aFull = sameShape(batchA, batch) || batchA.length === 0 ? a : expand(a, [...batch, ...a.shape.slice(-2)]);
+  const bFull = sameShape(batchB, batch) || batchB.length === 0 ? b : expand(b, [...batch, ...b.shape.slice(-2)]);
+  if (aFull !== a || bFull !== b) return matmul(aFull, bFull, opts);
+  const strideA = batchA.length === 0 ? 0 : M * K;
+  const strideB = batchB.length === 0 ? 0 : K * N;
+  const out = empty([...batch, M, N]);
+  gemm(a, b, out, nb, M, N, K, transA, transB, strideA, strideB);
+  return record(out, 'matmul', [a, b], (g) => {
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (a.requiresGrad) {
+      const full = empty([...batch, ...a.shape.slice(-2)]);
+      if (transA) gemm(b, g, full, nb, K, M, N, transB, true, strideB, M * N); // (K, M) = op(b) @ g^T
+      else gemm(g, b, full, nb, M, K, N, false, !transB, M * N, strideB); // (M, K) = g @ op(b)^T
+      ga = sumTo(full, a.shape);
+    }
+    if (b.requiresGrad) {
+      const full = empty([...batch, ...b.shape.slice(-2)]);
+      if (transB) gemm(g, a, full, nb, N, K, M, true, transA, M * N, strideA); // (N, K) = g^T @ op(a)
+      else gemm(a, g, full, nb, K, N, M, !transA, false, strideA, M * N); // (K, N) = op(a)^T @ g
+      gb = sumTo(full, b.shape);
+    }
+    return [ga, gb];
+  });
+}
+
+/** y = x @ weight^T (+ bias), with weight (out, in) as in PyTorch's nn.Linear; x is (..., in). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2) throw new RangeError(`linear: weight must be (out, in), received ${formatShape(weight.shape)}`);
+  const y = matmul(x, weight, { transB: true });
+  return bias ? add(y, bias) : y;
+}
+

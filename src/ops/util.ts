@@ -1,0 +1,60 @@
+/**
+ * Small helpers shared by the op files: allocating an output tensor in the current precision, reducing a
+ * broadcast gradient back to an input's shape, and validating index arrays with a clear message.
+ */
+import { backend } from '../backend/index.ts';
+import { numel, formatShape, type Shape } from '../tensor/shape.ts';
+import { allocStorage, Tensor } from '../tensor/tensor.ts';
+
+/** A fresh zero tensor (not part of any graph). */
+export function empty(shape: Shape): Tensor {
+  return new Tensor(allocStorage(numel(shape)), shape);
+}
+
+/** A tensor sharing `t`'s storage with a new shape of the same size (no graph). */
+export function viewAs(t: Tensor, shape: Shape): Tensor {
+  return new Tensor(t.data, shape);
+}
+
+/**
+ * Sums `g` over the dimensions along which `shape` was broadcast to g.shape (the backward of broadcasting).
+ * Returns g itself when no reduction is needed.
+ */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const rank = g.shape.length;
+  const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
+  let cur = g;
+  let curShape = [...g.shape];
+  for (let d = 0; d < rank; d++) {
+    if (padded[d] === 1 && curShape[d] !== 1) {
+      const outer = numel(curShape.slice(0, d));
+      const dim = curShape[d]!;
+      const inner = numel(curShape.slice(d + 1));
+      const next = empty([...curShape.slice(0, d), 1, ...curShape.slice(d + 1)]);
+      backend().sumAxis(cur.data, next.data, outer, dim, inner);
+      cur = next;
+      curShape = [...next.shape];
+    }
+  }
+  return viewAs(cur, shape);
+}
+
+/** Converts ids to an Int32Array and checks 0 <= id < limit, naming the op and the first bad position. */
+export function checkIds(op: string, ids: Int32Array | readonly number[], limit: number, allow?: number): Int32Array {
+  const arr = ids instanceof Int32Array ? ids : Int32Array.from(ids);
+  for (let i = 0; i < arr.length; i++) {
+    const id = arr[i]!;
+    if ((id < 0 || id >= limit) && id !== allow) {
+      throw new RangeError(`${op}: index ${id} at position ${i} is out of range [0, ${limit})`);
+    }
+  }
+  return arr;
+}
+
+export function checkFloat(op: string, name: string, t: Tensor, shape?: Shape): void {
+  if (!(t instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor`);
+  if (shape && (t.shape.length !== shape.length || t.shape.some((d, i) => shape[i] !== -1 && d !== shape[i]))) {
+    throw new RangeError(`${op}: ${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape.map((d) => (d === -1 ? '*' : d)) as unknown as number[])}`);
+  }
+}

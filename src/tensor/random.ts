@@ -1,0 +1,85 @@
+/**
+ * Seeded random numbers: a small, fast PRNG (xoshiro128**, seeded through splitmix32) that produces the same
+ * stream on every platform and backend, with uniform and Gaussian (Box-Muller) draws. All random tensor creation
+ * and data sampling goes through an `Rng`, so a run is reproducible from its seed and its state can be saved.
+ */
+
+function splitmix32(state: number): [number, number] {
+  state = (state + 0x9e3779b9) | 0;
+  let z = state;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return [state, (z ^ (z >>> 16)) >>> 0];
+}
+
+export class Rng {
+  private s: Uint32Array;
+  private spare: number | null = null;
+
+  constructor(seed = 0) {
+    this.s = new Uint32Array(4);
+    let st = seed | 0;
+    for (let i = 0; i < 4; i++) {
+      const [next, out] = splitmix32(st);
+      st = next;
+      this.s[i] = out;
+    }
+    if ((this.s[0]! | this.s[1]! | this.s[2]! | this.s[3]!) === 0) this.s[0] = 1;
+  }
+
+  /** A uniform uint32. */
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
+    const t = s[1]! << 9;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
+  random(): number {
+    const hi = this.nextUint32() >>> 5;
+    const lo = this.nextUint32() >>> 6;
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+
+  /** A standard normal draw (Box-Muller; the second value of each pair is kept for the next call). */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.random();
+    const v = this.random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** The generator's full state, for checkpoints. */
+  getState(): { s: number[]; spare: number | null } {
+    return { s: Array.from(this.s), spare: this.spare };
+  }
+
+  setState(state: { s: number[]; spare: number | null }): void {
+    if (!Array.isArray(state.s) || state.s.length !== 4) throw new TypeError('Rng.setState: expected { s: [4 numbers], spare }');
+    this.s = Uint32Array.from(state.s);
+    this.spare = state.spare;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
