@@ -5,8 +5,9 @@
 // Forward: one task per (b, kv head g, tile of up to kBr query rows). The rows of a tile are the query rows of
 // all the query heads that share kv head g (row index = i * G + head-in-group), so a decode step (Tq = 1) with
 // grouped-query attention still reads each key once for G heads. Keys are visited in blocks of kBc with an
-// online softmax; causal blocks entirely above the diagonal are never visited. Tiles of at most
-// kRowPathMax rows (decode) take a row-at-a-time path whose lanes run over keys instead of rows.
+// online softmax; causal blocks entirely above the diagonal are never visited. Tiles of at most kFewRows rows
+// (decode) compute their scores with dot products over contiguous keys instead of the transposed-query product,
+// which would waste most of its 16 lanes.
 //
 // Backward, race free in two passes that each own what they write, with P recomputed from the saved lse:
 //   1. dK, dV: one task per (b, g, key block); loops over the query heads of the group and the row tiles
@@ -29,8 +30,7 @@ namespace {
 
 constexpr int64_t kBr = 64;           // query rows per tile (a multiple of 16: the lanes of the forward tiles)
 constexpr int64_t kBc = 64;           // keys per block
-constexpr int64_t kChunk = 256;       // keys per step on the row-at-a-time (decode) path
-constexpr int64_t kRowPathMax = 4;    // tiles with at most this many rows take the row path
+constexpr int64_t kFewRows = 4;       // tiles of at most this many rows (decode) score keys with dot products
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr double kLn2 = 0.6931471805599453;
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -45,44 +45,17 @@ float* scratch(int64_t n) {
   return buf.data();
 }
 
+// Asks the cache for n rows of `len` floats at stride ld. The few-row (decode) path is bound by memory: its
+// key and value rows sit a (Hkv * D) stride apart, often one per page, where hardware prefetchers stop.
+void prefetch_rows(const float* p, int64_t ld, int64_t n, int64_t len) {
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t e = 0; e < len; e += 16) __builtin_prefetch(p + j * ld + e);
+}
+
 // The last key position query row i may see (kNoLimit when not causal).
 int32_t row_limit(const AttnShape& s, int64_t i) {
   if (!s.causal) return kNoLimit;
   return static_cast<int32_t>(std::min<int64_t>(s.qOffset + i, kNoLimit - 1));
-}
-
-// One query row against keys [0, kend) with lanes over keys (decode). qs is the row pre-scaled to log2 units.
-void forward_row(const AttnTileOps& ops, const AttnShape& s, const float* qs, const float* K, const float* V,
-                 int64_t ld, int64_t kend, const int32_t* segk, int32_t sq, float* sc, float* o, float* out,
-                 float* lse) {
-  const int64_t D = s.D;
-  float m = -kInf, l = 0.f;
-  std::fill(o, o + D, 0.f);
-  for (int64_t j0 = 0; j0 < kend; j0 += kChunk) {
-    const int64_t nk = std::min(kChunk, kend - j0);
-    ops.dots(qs, D, K + j0 * ld, ld, nk, sc);
-    if (segk != nullptr) {
-      for (int64_t jj = 0; jj < nk; ++jj)
-        if (segk[j0 + jj] != sq) sc[jj] = -kInf;
-    }
-    float mb = -kInf;
-    for (int64_t jj = 0; jj < nk; ++jj) mb = std::max(mb, sc[jj]);
-    const float mn = std::max(m, mb);
-    if (mn == -kInf) continue;  // nothing visible yet
-    const float alpha = std::exp2(m - mn);
-    l = l * alpha + ops.exp2_sum(sc, nk, mn);
-    m = mn;
-    ops.scale_rows(o, D, 1, D, &alpha);
-    ops.acc(o, D, 1, D, sc, 1, nk, V + j0 * ld, ld);
-  }
-  if (l == 0.f) {
-    std::fill(out, out + D, 0.f);
-    *lse = -kInf;
-    return;
-  }
-  const float inv = 1.f / l;
-  for (int64_t d = 0; d < D; ++d) out[d] = o[d] * inv;
-  *lse = static_cast<float>((m + std::log2(static_cast<double>(l))) * kLn2);
 }
 
 void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, const float* k, const float* v,
@@ -113,22 +86,11 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
     maxPos = std::max<int64_t>(maxPos, pos[r]);
   }
 
-  if (nr <= kRowPathMax) {
-    float* buf = scratch(3 * Dp + kChunk);
-    float* qs = buf;
-    float* o = buf + Dp;
-    float* sc = buf + 2 * Dp;
-    for (int64_t r = 0; r < nr; ++r) {
-      for (int64_t d = 0; d < D; ++d) qs[d] = q[rowOff[r] + d] * c;
-      const int64_t kend = std::min<int64_t>(s.Tk, static_cast<int64_t>(pos[r]) + 1);
-      forward_row(ops, s, qs, K, V, ld, kend, segk, segq[r], sc, o, out + rowOff[r], lse + lseIdx[r]);
-    }
-    return;
-  }
-
-  // Tile path. Qt (D, N): the tile's queries transposed, lanes = rows. St (kBc, N): scores, then
-  // probabilities. O (nr, Dp): unnormalized output rows.
+  // Qt (D, N): the tile's queries transposed, lanes = rows, in log2 units (tile path); Qr (nr, D): the same
+  // rows untransposed (few-row path). St (kBc, N): scores, then probabilities. O (nr, Dp): unnormalized output.
+  const bool fewRows = nr <= kFewRows;
   float* Qt = scratch(D * N + kBc * N + nr * Dp + 3 * N);
+  float* Qr = Qt;
   float* St = Qt + D * N;
   float* O = St + kBc * N;
   float* m = O + nr * Dp;
@@ -136,16 +98,31 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
   float* alpha = l + N;
   for (int64_t r = 0; r < N; ++r) {
     const float* qr = q + (r < nr ? rowOff[r] : 0);
-    for (int64_t d = 0; d < D; ++d) Qt[d * N + r] = r < nr ? qr[d] * c : 0.f;
+    for (int64_t d = 0; d < D; ++d) {
+      const float x = r < nr ? qr[d] * c : 0.f;
+      if (fewRows) {
+        if (r < nr) Qr[r * D + d] = x;
+      } else {
+        Qt[d * N + r] = x;
+      }
+    }
     m[r] = -kInf;
     l[r] = 0.f;
   }
+  if (fewRows) std::fill(St, St + kBc * N, 0.f);  // lanes >= nr are never written by dots: keep them finite
   std::fill(O, O + nr * Dp, 0.f);
 
   const int64_t kend = std::min<int64_t>(s.Tk, maxPos + 1);  // causal: later blocks are fully masked
   for (int64_t j0 = 0; j0 < kend; j0 += kBc) {
     const int64_t nk = std::min(kBc, kend - j0);
-    ops.nt(K + j0 * ld, ld, nk, D, Qt, N, St);
+    if (fewRows) {
+      const int64_t next = std::min(kBc, kend - j0 - nk);
+      prefetch_rows(K + (j0 + kBc) * ld, ld, next, D);
+      prefetch_rows(V + (j0 + kBc) * ld, ld, next, D);
+      ops.dots(Qr, D, nr, D, K + j0 * ld, ld, nk, St, N);
+    } else {
+      ops.nt(K + j0 * ld, ld, nk, D, Qt, N, St);
+    }
     const bool partial = j0 + nk - 1 > minPos;  // some row cannot see the block's last key
     if (segk != nullptr || partial) {
       ops.mask_lanes_rows(St, nk, N, j0, pos, segq, segk != nullptr ? segk + j0 : nullptr);
@@ -312,7 +289,7 @@ void attention_backward(const AttnShape& s, const float* q, const float* k, cons
       for (int64_t i = 0; i < s.Tq; ++i) {
         const int64_t idx = bh * s.Tq + i, off = ((b * s.Tq + i) * s.Hq + h) * s.D;
         lse2[idx] = lse[idx] == -kInf ? kInf : lse[idx] * kLog2e;
-        ops.dots(dout + off, s.D, out + off, 0, 1, &delta[idx]);
+        ops.dots(dout + off, 0, 1, s.D, out + off, 0, 1, &delta[idx], 1);
       }
     }
   });

@@ -57,21 +57,15 @@ void scale_rows_scalar(float* C, int64_t ldc, int64_t X, int64_t D, const float*
   }
 }
 
-void dots_scalar(const float* q, int64_t D, const float* K, int64_t ldk, int64_t nk, float* s) {
+void dots_scalar(const float* Q, int64_t ldq, int64_t R, int64_t D, const float* K, int64_t ldk, int64_t nk,
+                 float* S, int64_t N) {
   for (int64_t j = 0; j < nk; ++j) {
-    float acc = 0.f;
-    for (int64_t d = 0; d < D; ++d) acc += q[d] * K[j * ldk + d];
-    s[j] = acc;
+    for (int64_t r = 0; r < R; ++r) {
+      float acc = 0.f;
+      for (int64_t d = 0; d < D; ++d) acc += Q[r * ldq + d] * K[j * ldk + d];
+      S[j * N + r] = acc;
+    }
   }
-}
-
-float exp2_sum_scalar(float* s, int64_t n, float shift) {
-  float sum = 0.f;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] = std::exp2(s[j] - shift);
-    sum += s[j];
-  }
-  return sum;
 }
 
 void mask_lanes_rows_scalar(float* S, int64_t nk, int64_t N, int64_t j0, const int32_t* pos, const int32_t* segq,
@@ -134,7 +128,7 @@ void grad_lanes_keys_scalar(float* S, float* dP, int64_t nr, int64_t N, const fl
 
 const AttnTileOps kScalarOps = {
     nt_scalar,          acc_scalar,           scale_rows_scalar,      dots_scalar,
-    exp2_sum_scalar,    mask_lanes_rows_scalar, mask_lanes_keys_scalar, online_update_scalar,
+    mask_lanes_rows_scalar, mask_lanes_keys_scalar, online_update_scalar,
     grad_lanes_rows_scalar, grad_lanes_keys_scalar,
 };
 
@@ -271,45 +265,43 @@ LF_AVX512 void scale_rows_avx512(float* C, int64_t ldc, int64_t X, int64_t D, co
   }
 }
 
-LF_AVX512 void dots_avx512(const float* q, int64_t D, const float* K, int64_t ldk, int64_t nk, float* s) {
-  int64_t j = 0;
-  // Four keys at a time for independent FMA chains.
-  for (; j + 4 <= nk; j += 4) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-    const float* k0 = K + j * ldk;
-    for (int64_t d = 0; d < D; d += 16) {
-      const __mmask16 m = tail_mask(D - d);
-      const __m512 qv = _mm512_maskz_loadu_ps(m, q + d);
-      a0 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k0 + d), a0);
-      a1 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k0 + ldk + d), a1);
-      a2 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k0 + 2 * ldk + d), a2);
-      a3 = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k0 + 3 * ldk + d), a3);
+// KJ keys against R query rows: R * KJ independent FMA chains over D, each reduced at the end.
+template <int R, int KJ>
+LF_AVX512 void dots_block(const float* Q, int64_t ldq, int64_t D, const float* K, int64_t ldk, float* S, int64_t N) {
+  __m512 acc[KJ][R];
+  for (int j = 0; j < KJ; ++j)
+    for (int r = 0; r < R; ++r) acc[j][r] = _mm512_setzero_ps();
+  for (int64_t d = 0; d < D; d += 16) {
+    const __mmask16 m = tail_mask(D - d);
+    __m512 qv[R];
+    for (int r = 0; r < R; ++r) qv[r] = _mm512_maskz_loadu_ps(m, Q + r * ldq + d);
+    for (int j = 0; j < KJ; ++j) {
+      const __m512 kv = _mm512_maskz_loadu_ps(m, K + j * ldk + d);
+      for (int r = 0; r < R; ++r) acc[j][r] = _mm512_fmadd_ps(qv[r], kv, acc[j][r]);
     }
-    s[j] = _mm512_reduce_add_ps(a0);
-    s[j + 1] = _mm512_reduce_add_ps(a1);
-    s[j + 2] = _mm512_reduce_add_ps(a2);
-    s[j + 3] = _mm512_reduce_add_ps(a3);
   }
-  for (; j < nk; ++j) {
-    __m512 a = _mm512_setzero_ps();
-    for (int64_t d = 0; d < D; d += 16) {
-      const __mmask16 m = tail_mask(D - d);
-      a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + d), _mm512_maskz_loadu_ps(m, K + j * ldk + d), a);
-    }
-    s[j] = _mm512_reduce_add_ps(a);
-  }
+  for (int j = 0; j < KJ; ++j)
+    for (int r = 0; r < R; ++r) S[j * N + r] = _mm512_reduce_add_ps(acc[j][r]);
 }
 
-LF_AVX512 float exp2_sum_avx512(float* s, int64_t n, float shift) {
-  const __m512 sh = _mm512_set1_ps(shift);
-  __m512 sum = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j += 16) {
-    const __mmask16 m = tail_mask(n - j);
-    const __m512 p = _mm512_maskz_mov_ps(m, exp2_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), sh)));
-    _mm512_mask_storeu_ps(s + j, m, p);
-    sum = _mm512_add_ps(sum, p);
+template <int R>
+LF_AVX512 void dots_rows(const float* Q, int64_t ldq, int64_t D, const float* K, int64_t ldk, int64_t nk, float* S,
+                         int64_t N) {
+  constexpr int KJ = 8 / R;  // about eight accumulators in flight
+  int64_t j = 0;
+  for (; j + KJ <= nk; j += KJ) dots_block<R, KJ>(Q, ldq, D, K + j * ldk, ldk, S + j * N, N);
+  for (; j < nk; ++j) dots_block<R, 1>(Q, ldq, D, K + j * ldk, ldk, S + j * N, N);
+}
+
+LF_AVX512 void dots_avx512(const float* Q, int64_t ldq, int64_t R, int64_t D, const float* K, int64_t ldk,
+                           int64_t nk, float* S, int64_t N) {
+  switch (R) {
+    case 4: dots_rows<4>(Q, ldq, D, K, ldk, nk, S, N); break;
+    case 3: dots_rows<3>(Q, ldq, D, K, ldk, nk, S, N); break;
+    case 2: dots_rows<2>(Q, ldq, D, K, ldk, nk, S, N); break;
+    case 1: dots_rows<1>(Q, ldq, D, K, ldk, nk, S, N); break;
+    default: dots_scalar(Q, ldq, R, D, K, ldk, nk, S, N); break;
   }
-  return _mm512_reduce_add_ps(sum);
 }
 
 LF_AVX512 void mask_lanes_rows_avx512(float* S, int64_t nk, int64_t N, int64_t j0, const int32_t* pos,
@@ -401,7 +393,7 @@ LF_AVX512 void grad_lanes_keys_avx512(float* S, float* dP, int64_t nr, int64_t N
 
 const AttnTileOps kAvx512Ops = {
     nt_avx512,          acc_avx512,           scale_rows_avx512,      dots_avx512,
-    exp2_sum_avx512,    mask_lanes_rows_avx512, mask_lanes_keys_avx512, online_update_avx512,
+    mask_lanes_rows_avx512, mask_lanes_keys_avx512, online_update_avx512,
     grad_lanes_rows_avx512, grad_lanes_keys_avx512,
 };
 

@@ -19,10 +19,10 @@ struct AttnTileOps {
               const float* R, int64_t ldr);
   // C[x*ldc + e] *= alpha[x] for x < X, e < D.
   void (*scale_rows)(float* C, int64_t ldc, int64_t X, int64_t D, const float* alpha);
-  // s[j] = sum_{d<D} q[d] * K[j*ldk + d] for j < nk.
-  void (*dots)(const float* q, int64_t D, const float* K, int64_t ldk, int64_t nk, float* s);
-  // s[j] = exp2(s[j] - shift) for j < n; returns the sum.
-  float (*exp2_sum)(float* s, int64_t n, float shift);
+  // S[j*N + r] = sum_{d<D} Q[r*ldq + d] * K[j*ldk + d] for r < R <= 4, j < nk: the scores of a few query rows
+  // (decode), reading each key once, contiguously. Lanes r >= R are left as they are.
+  void (*dots)(const float* Q, int64_t ldq, int64_t R, int64_t D, const float* K, int64_t ldk, int64_t nk, float* S,
+               int64_t N);
   // Lanes are query rows, tile rows are keys j0 + jj (jj < nk): S[jj*N + n] = -inf unless key j0 + jj <= pos[n]
   // and (segk == nullptr or segk[jj] == segq[n]). segk points at the segment id of key j0.
   void (*mask_lanes_rows)(float* S, int64_t nk, int64_t N, int64_t j0, const int32_t* pos, const int32_t* segq,
