@@ -13,6 +13,7 @@
         "native/src/ops.cc",
         "native/src/bind_ops.cc",
         "native/src/attention.cc",
+        "native/src/attention_tiles.cc",
         "native/src/bind_attention.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -1,6 +1,30 @@
-// Fused causal scaled-dot-product attention (forward and backward), tiled with an online softmax.
+// Fused scaled-dot-product attention (forward and backward), tiled FlashAttention-2 style with an online
+// softmax: no (Tq, Tk) matrix is ever materialized. Plain functions over raw pointers and sizes.
 // Contract: Backend.attention / Backend.attentionBackward in src/backend/backend.ts.
+//
+// Layouts: q, out, dq (B, Tq, Hq, D); k, v, dk, dv (B, Tk, Hkv, D); lse (B, Hq, Tq); segQ (B, Tq) and
+// segK (B, Tk) may be null. Query head h reads kv head h / (Hq / Hkv). Query row i sits at absolute
+// position qOffset + i, key j at j; causal: j <= qOffset + i.
 #pragma once
 #include <cstdint>
 
-namespace lf {}  // namespace lf
+namespace lf {
+
+struct AttnShape {
+  int64_t B, Tq, Tk, Hq, Hkv, D;
+  float scale;
+  bool causal;
+  int64_t qOffset;
+  const int32_t* segQ;  // (B, Tq) or nullptr
+  const int32_t* segK;  // (B, Tk) or nullptr
+};
+
+// out (B, Tq, Hq, D) and lse (B, Hq, Tq; -inf for a row that sees no key, whose out row is 0).
+void attention_forward(const AttnShape& s, const float* q, const float* k, const float* v, float* out,
+                       float* lse);
+
+// Writes dq, dk, dv (same shapes as q, k, v) from the forward's out and lse and the output gradient dout.
+void attention_backward(const AttnShape& s, const float* q, const float* k, const float* v, const float* out,
+                        const float* lse, const float* dout, float* dq, float* dk, float* dv);
+
+}  // namespace lf
