@@ -11,6 +11,12 @@
         "native/src/gemm_avx512.cc",
         "native/src/bind_gemm.cc",
         "native/src/ops.cc",
+        "native/src/ops_reduce.cc",
+        "native/src/ops_norm.cc",
+        "native/src/ops_optim.cc",
+        "native/src/ops_isa_scalar.cc",
+        "native/src/ops_isa_avx2.cc",
+        "native/src/ops_isa_avx512.cc",
         "native/src/bind_ops.cc",
         "native/src/attention.cc",
         "native/src/bind_attention.cc"
