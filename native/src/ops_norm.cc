@@ -2,6 +2,7 @@
 // at most kBlocks fixed blocks (a function of N only); each block accumulates its own partial dweight/dbias and
 // the partials are added into the caller's buffers in block order, in double. So the gradients are race-free,
 // and bit-identical for any thread count.
+#include <cmath>
 #include <vector>
 
 #include "ops.h"
@@ -50,6 +51,10 @@ void blocked_param_grad(int64_t N, int64_t C, float* dweight, float* dbias, cons
 
 void layernorm_forward(const float* x, const float* weight, const float* bias, float* out, float* mean, float* rstd,
                        int64_t N, int64_t C, float eps) {
+  if (C == 0) {  // empty rows: mean 0, variance 0
+    for (int64_t r = 0; r < N; ++r) mean[r] = 0.0f, rstd[r] = 1.0f / std::sqrt(eps);
+    return;
+  }
   const auto& k = ops_kernels();
   parallel_for(N, row_grain(C), [&](int64_t r0, int64_t r1) { k.layer_norm(x, weight, bias, out, mean, rstd, r0, r1, C, eps); });
 }
@@ -63,6 +68,10 @@ void layernorm_backward(const float* dout, const float* x, const float* weight, 
 }
 
 void rmsnorm_forward(const float* x, const float* weight, float* out, float* rstd, int64_t N, int64_t C, float eps) {
+  if (C == 0) {
+    for (int64_t r = 0; r < N; ++r) rstd[r] = 1.0f / std::sqrt(eps);
+    return;
+  }
   const auto& k = ops_kernels();
   parallel_for(N, row_grain(C), [&](int64_t r0, int64_t r1) { k.rms_norm(x, weight, out, rstd, r0, r1, C, eps); });
 }
