@@ -795,6 +795,28 @@ test('sgd with momentum, nesterov and first step', { skip: kskip }, () => {
   }
 });
 
+test('in-place calls (out === input) give the out-of-place results', { skip: kskip }, () => {
+  const N = 5, C = 131;
+  const x = logits(N, C, 3, 4, 100);
+  const check = (label: string, outOfPlace: (out: Float32Array) => void, inPlace: (buf: Float32Array) => void) => {
+    const want = new Float32Array(N * C);
+    outOfPlace(want);
+    const buf = x.slice();
+    inPlace(buf);
+    assertEqualArrays(buf, want, `${label} in place`);
+  };
+  check('softmax', (o) => nb().softmax(x, o, N, C), (b) => nb().softmax(b, b, N, C));
+  check('logSoftmax', (o) => nb().logSoftmax(x, o, N, C), (b) => nb().logSoftmax(b, b, N, C));
+  check('unary geluErf', (o) => nb().unary(Unary.geluErf, x, o, N * C), (b) => nb().unary(Unary.geluErf, b, b, N * C));
+  const w = randArray(C, 0.5, 1.5, 1), bias = randArray(C, -1, 1, 2), m = new Float32Array(N), r = new Float32Array(N);
+  check('layerNorm', (o) => nb().layerNorm(x, w, bias, o, m, r, N, C, 1e-5), (b) => nb().layerNorm(b, w, bias, b, m, r, N, C, 1e-5));
+  check('rmsNorm', (o) => nb().rmsNorm(x, w, o, r, N, C, 1e-5), (b) => nb().rmsNorm(b, w, b, r, N, C, 1e-5));
+  const t = randInts(N, 0, C, 9), lse = new Float32Array(N), dl = randArray(N, 0.5, 1, 3);
+  nb().crossEntropy(x, t, new Float32Array(N), lse, N, C, -1, 0.1);
+  check('crossEntropyBackward', (o) => nb().crossEntropyBackward(x, lse, t, dl, o, N, C, -1, 0.1),
+    (b) => nb().crossEntropyBackward(b, lse, t, dl, b, N, C, -1, 0.1));
+});
+
 // ---- argument checking ---------------------------------------------------------------------------------------
 
 test('bad arguments throw clear TypeError / RangeError', { skip }, () => {
