@@ -1,8 +1,350 @@
-// AVX-512 sgemm. Placeholder that forwards to the scalar path until the packed kernel lands.
+// AVX-512 sgemm (contract in gemm.h). Large products go through the classic packed scheme: for each KC slice
+// of K, a block of op(B) is packed into NR=32 column panels and a block of op(A) into MR=14 row panels (the
+// packing absorbs transA/transB, so there is a single micro-kernel), then a 14x32 register-blocked
+// micro-kernel (28 zmm accumulators, one broadcast FMA per A element) sweeps the panels: the B panel (KC x 32)
+// stays in L1 while the A block (MC x KC) streams from L2. Edges use masked stores for N and a row-count
+// template for M, so any size is exact. M == 1 or N == 1 (decode-time matrix-vector products) skip packing and
+// run a bandwidth-bound gemv. The file is compiled with an AVX-512 target pragma and only entered after the
+// run-time CPU check in gemm.cc.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
 #include "gemm.h"
+#include "gemm_plan.h"
+#include "thread_pool.h"
+
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma")
 
 namespace lf {
+namespace {
 
-void sgemm_avx512(const GemmArgs& g) { sgemm_scalar(g); }
+using namespace gemm_detail;
+
+constexpr int kMR = 14;         // micro-tile rows
+constexpr int kNR = 32;         // micro-tile columns (two zmm)
+constexpr int64_t kKC = 256;    // K slice: the 32 x KC B panel (32 KiB) lives in L1
+constexpr int64_t kMC = 448;    // rows of A per block: 448 x 256 floats (448 KiB) live in L2
+constexpr int64_t kNC = 3072;   // columns of B per block (packed B block in L2/L3)
+constexpr int64_t kNCMin = 256; // do not split N finer than this for parallelism
+constexpr double kInlineFlops = 1.5e6;  // below this, run on the calling thread only
+
+thread_local AlignedBuffer tl_pack_a;
+thread_local AlignedBuffer tl_pack_b;
+
+inline __mmask16 low_mask(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+}
+
+// ---- micro-kernel -------------------------------------------------------------------------------------------
+
+// C[R x 32] (row stride ldc) = A panel (kc x MR, packed p-major) @ B panel (kc x NR, packed p-major)
+// + beta * C. Columns are limited by masks m0 (0..15) and m1 (16..31); rows by R.
+template <int R>
+void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
+                  __mmask16 m0, __mmask16 m1, float beta) {
+  __m512 acc0[R], acc1[R];
+#pragma GCC unroll 14
+  for (int i = 0; i < R; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < R; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+    }
+    a += kMR;
+    b += kNR;
+  }
+  if (m0 == 0xFFFF && m1 == 0xFFFF) {
+    if (beta == 0.0f) {
+#pragma GCC unroll 14
+      for (int i = 0; i < R; ++i) {
+        _mm512_storeu_ps(c + i * ldc, acc0[i]);
+        _mm512_storeu_ps(c + i * ldc + 16, acc1[i]);
+      }
+    } else {
+      const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+      for (int i = 0; i < R; ++i) {
+        _mm512_storeu_ps(c + i * ldc, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + i * ldc), acc0[i]));
+        _mm512_storeu_ps(c + i * ldc + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + i * ldc + 16), acc1[i]));
+      }
+    }
+  } else {
+    const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+    for (int i = 0; i < R; ++i) {
+      __m512 v0 = acc0[i], v1 = acc1[i];
+      if (beta != 0.0f) {
+        v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, c + i * ldc), v0);
+        v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, c + i * ldc + 16), v1);
+      }
+      _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
+      _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
+    }
+  }
+}
+
+using KernelFn = void (*)(int64_t, const float*, const float*, float*, int64_t, __mmask16, __mmask16, float);
+const KernelFn kKernels[kMR + 1] = {
+    nullptr,          micro_kernel<1>,  micro_kernel<2>,  micro_kernel<3>,  micro_kernel<4>,
+    micro_kernel<5>,  micro_kernel<6>,  micro_kernel<7>,  micro_kernel<8>,  micro_kernel<9>,
+    micro_kernel<10>, micro_kernel<11>, micro_kernel<12>, micro_kernel<13>, micro_kernel<14>,
+};
+
+// ---- packing ------------------------------------------------------------------------------------------------
+
+// In-register transpose of a 16x16 float block: r[i] lane j  ->  r[j] lane i.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  __m512 u[16];
+  for (int g = 0; g < 4; ++g) {
+    const __m512d t0 = _mm512_castps_pd(t[4 * g]), t1 = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[4 * g + 2]), t3 = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+  }
+  // u[4g + q], 128-bit lane L = column 4L + q of rows 4g..4g+3; gather the lanes.
+  for (int q = 0; q < 4; ++q) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x44);
+    const __m512 v1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xEE);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x44);
+    const __m512 v3 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xEE);
+    r[q] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    r[4 + q] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+    r[8 + q] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    r[12 + q] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+  }
+}
+
+// dst[p * dstride + r] = src[r * ld + p] for p < kc; r < rows reads src, rows <= r < 16 is zero. Stores only the
+// lanes in `wmask` (the panel width).
+void pack_transposed(const float* src, int64_t ld, int rows, int64_t kc, float* dst, int64_t dstride,
+                     __mmask16 wmask) {
+  __m512 r[16];
+  for (int64_t p0 = 0; p0 < kc; p0 += 16) {
+    const int cols = static_cast<int>(std::min<int64_t>(16, kc - p0));
+    const __mmask16 cm = low_mask(cols);
+    for (int i = 0; i < 16; ++i) {
+      r[i] = i < rows ? _mm512_maskz_loadu_ps(cm, src + i * ld + p0) : _mm512_setzero_ps();
+    }
+    transpose16(r);
+    for (int j = 0; j < cols; ++j) _mm512_mask_storeu_ps(dst + (p0 + j) * dstride, wmask, r[j]);
+  }
+}
+
+// Packs rows [i0, i0 + mlen) x K slice [p0, p0 + kc) of op(A) into MR-row panels: panel ip holds
+// dst[ip * kc * MR + p * MR + i] = op(A)[i0 + ip * MR + i, p0 + p], zero-padded past mlen.
+void pack_a(const float* A, bool transA, int64_t M, int64_t K, int64_t i0, int64_t mlen, int64_t p0, int64_t kc,
+            float* dst) {
+  for (int64_t ip = 0; ip * kMR < mlen; ++ip) {
+    const int rows = static_cast<int>(std::min<int64_t>(kMR, mlen - ip * kMR));
+    float* d = dst + ip * kc * kMR;
+    const int64_t i = i0 + ip * kMR;
+    if (transA) {  // A is (K, M): each p gives MR contiguous values
+      const __mmask16 rm = low_mask(rows);
+      const float* s = A + p0 * M + i;
+      for (int64_t p = 0; p < kc; ++p) {
+        _mm512_mask_storeu_ps(d + p * kMR, low_mask(kMR), _mm512_maskz_loadu_ps(rm, s + p * M));
+      }
+    } else {  // A is (M, K): transpose MR rows
+      pack_transposed(A + i * K + p0, K, rows, kc, d, kMR, low_mask(kMR));
+    }
+  }
+}
+
+// Packs K slice [p0, p0 + kc) x columns [j0, j0 + nlen) of op(B) into NR-column panels: panel jp holds
+// dst[jp * kc * NR + p * NR + j] = op(B)[p0 + p, j0 + jp * NR + j], zero-padded past nlen.
+void pack_b(const float* B, bool transB, int64_t N, int64_t K, int64_t j0, int64_t nlen, int64_t p0, int64_t kc,
+            float* dst) {
+  for (int64_t jp = 0; jp * kNR < nlen; ++jp) {
+    const int64_t cols = std::min<int64_t>(kNR, nlen - jp * kNR);
+    float* d = dst + jp * kc * kNR;
+    const int64_t j = j0 + jp * kNR;
+    if (transB) {  // B is (N, K): transpose two groups of 16 rows
+      for (int h = 0; h < 2; ++h) {
+        const int rows = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(16, cols - 16 * h)));
+        pack_transposed(B + (j + 16 * h) * K + p0, K, rows, kc, d + 16 * h, kNR, 0xFFFF);
+      }
+    } else {  // B is (K, N): rows are contiguous
+      const __mmask16 m0 = low_mask(cols), m1 = low_mask(std::max<int64_t>(0, cols - 16));
+      const float* s = B + p0 * N + j;
+      for (int64_t p = 0; p < kc; ++p) {
+        _mm512_store_ps(d + p * kNR, _mm512_maskz_loadu_ps(m0, s + p * N));
+        _mm512_store_ps(d + p * kNR + 16, _mm512_maskz_loadu_ps(m1, s + p * N + 16));
+      }
+    }
+  }
+}
+
+// ---- packed driver ------------------------------------------------------------------------------------------
+
+void gemm_task(const GemmArgs& g, const GemmPlan& plan, int64_t task) {
+  const int64_t nb = task % plan.nblocks;
+  const int64_t mb = (task / plan.nblocks) % plan.mblocks;
+  const int64_t bi = task / (plan.nblocks * plan.mblocks);
+  const float* A = g.A + bi * g.strideA;
+  const float* B = g.B + bi * g.strideB;
+  float* C = g.C + bi * g.strideC;
+  const int64_t i0 = mb * plan.mc, mlen = std::min(plan.mc, g.M - i0);
+  const int64_t j0 = nb * plan.nc, nlen = std::min(plan.nc, g.N - j0);
+  float* pa = tl_pack_a.get(static_cast<size_t>(round_up(mlen, kMR) * plan.kc));
+  float* pb = tl_pack_b.get(static_cast<size_t>(round_up(nlen, kNR) * plan.kc));
+  for (int64_t p0 = 0; p0 < g.K; p0 += plan.kc) {
+    const int64_t kc = std::min(plan.kc, g.K - p0);
+    pack_b(B, g.transB, g.N, g.K, j0, nlen, p0, kc, pb);
+    pack_a(A, g.transA, g.M, g.K, i0, mlen, p0, kc, pa);
+    const float beta = p0 == 0 ? g.beta : 1.0f;
+    for (int64_t jp = 0; jp * kNR < nlen; ++jp) {
+      const int64_t cols = std::min<int64_t>(kNR, nlen - jp * kNR);
+      const __mmask16 m0 = low_mask(cols), m1 = low_mask(std::max<int64_t>(0, cols - 16));
+      const float* bp = pb + jp * kc * kNR;
+      float* cp = C + i0 * g.N + j0 + jp * kNR;
+      for (int64_t ip = 0; ip * kMR < mlen; ++ip) {
+        const int rows = static_cast<int>(std::min<int64_t>(kMR, mlen - ip * kMR));
+        kKernels[rows](kc, pa + ip * kc * kMR, bp, cp + ip * kMR * g.N, g.N, m0, m1, beta);
+      }
+    }
+  }
+}
+
+// ---- matrix-vector (M == 1 or N == 1) -----------------------------------------------------------------------
+
+// y[j] = sum_p x[p] * W[p * ld + j] + beta * y[j] for j in [j0, j1): W is (K, *) row-major, walk its rows.
+void gemv_rows_axpy(const float* W, int64_t ld, int64_t K, const float* x, float* y, int64_t j0, int64_t j1,
+                    float beta) {
+  for (int64_t j = j0; j < j1; j += 64) {
+    const int64_t w = std::min<int64_t>(64, j1 - j);
+    __mmask16 m[4];
+    for (int v = 0; v < 4; ++v) m[v] = low_mask(std::max<int64_t>(0, w - 16 * v));
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 acc2[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    const float* wp = W + j;
+    int64_t p = 0;
+    if (w == 64) {
+      for (; p + 1 < K; p += 2) {
+        const __m512 x0 = _mm512_set1_ps(x[p]), x1 = _mm512_set1_ps(x[p + 1]);
+        for (int v = 0; v < 4; ++v) {
+          acc[v] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(wp + p * ld + 16 * v), acc[v]);
+          acc2[v] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(wp + (p + 1) * ld + 16 * v), acc2[v]);
+        }
+      }
+    }
+    for (; p < K; ++p) {
+      const __m512 x0 = _mm512_set1_ps(x[p]);
+      for (int v = 0; v < 4; ++v) acc[v] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m[v], wp + p * ld + 16 * v), acc[v]);
+    }
+    for (int v = 0; v < 4; ++v) {
+      __m512 r = _mm512_add_ps(acc[v], acc2[v]);
+      if (beta != 0.0f) r = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m[v], y + j + 16 * v), r);
+      _mm512_mask_storeu_ps(y + j + 16 * v, m[v], r);
+    }
+  }
+}
+
+// y[j] = dot(W[j * ld, 0..K), x) + beta * y[j] for j in [j0, j1): W is (*, K) row-major, one dot per row.
+void gemv_rows_dot(const float* W, int64_t ld, int64_t K, const float* x, float* y, int64_t j0, int64_t j1,
+                   float beta) {
+  int64_t j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 acc2[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t p = 0;
+    for (; p + 32 <= K; p += 32) {
+      const __m512 x0 = _mm512_loadu_ps(x + p), x1 = _mm512_loadu_ps(x + p + 16);
+      for (int r = 0; r < 4; ++r) {
+        acc[r] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(W + (j + r) * ld + p), acc[r]);
+        acc2[r] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(W + (j + r) * ld + p + 16), acc2[r]);
+      }
+    }
+    for (; p < K; p += 16) {
+      const __mmask16 km = low_mask(K - p);
+      const __m512 x0 = _mm512_maskz_loadu_ps(km, x + p);
+      for (int r = 0; r < 4; ++r) acc[r] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(km, W + (j + r) * ld + p), acc[r]);
+    }
+    for (int r = 0; r < 4; ++r) {
+      const float s = _mm512_reduce_add_ps(_mm512_add_ps(acc[r], acc2[r]));
+      y[j + r] = beta == 0.0f ? s : s + beta * y[j + r];
+    }
+  }
+  for (; j < j1; ++j) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t p = 0; p < K; p += 16) {
+      const __mmask16 km = low_mask(K - p);
+      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(km, x + p), _mm512_maskz_loadu_ps(km, W + j * ld + p), acc);
+    }
+    const float s = _mm512_reduce_add_ps(acc);
+    y[j] = beta == 0.0f ? s : s + beta * y[j];
+  }
+}
+
+// M == 1 or N == 1: y (length L = N or M) = W-times-x where the vector operand is contiguous in either layout.
+void gemv(const GemmArgs& g) {
+  // Which operand is the matrix, and is it walked by rows of length K (dot) or by K rows (axpy)?
+  const bool m_is_one = g.M == 1;
+  const int64_t L = m_is_one ? g.N : g.M;
+  const float* W = m_is_one ? g.B : g.A;
+  const float* x = m_is_one ? g.A : g.B;
+  const int64_t strideW = m_is_one ? g.strideB : g.strideA;
+  const int64_t strideX = m_is_one ? g.strideA : g.strideB;
+  // op(B) (K, N) is walked by K rows when B is stored (K, N); op(A) (M, K) when A is stored (K, M).
+  const bool axpy = L > 1 && (m_is_one ? !g.transB : g.transA);
+  const int64_t ld = axpy ? L : g.K;
+  const int64_t chunk = axpy ? 256 : 32;
+  const int64_t chunks = ceil_div(L, chunk);
+  const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(L) * static_cast<double>(g.K);
+  const int64_t n = g.batch * chunks;
+  parallel_for(n, flops < kInlineFlops ? n : 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t bi = t / chunks, c = t % chunks;
+      const int64_t j0 = c * chunk, j1 = std::min(L, j0 + chunk);
+      const float* Wb = W + bi * strideW;
+      const float* xb = x + bi * strideX;
+      float* yb = g.C + bi * g.strideC;
+      if (axpy) {
+        gemv_rows_axpy(Wb, ld, g.K, xb, yb, j0, j1, g.beta);
+      } else {
+        gemv_rows_dot(Wb, ld, g.K, xb, yb, j0, j1, g.beta);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void sgemm_avx512(const GemmArgs& g) {
+  if (g.batch == 0 || g.M == 0 || g.N == 0) return;
+  if (g.K == 0) {
+    sgemm_scalar(g);  // C = beta * C
+    return;
+  }
+  if (g.M == 1 || g.N == 1) {
+    gemv(g);
+    return;
+  }
+  const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(g.M) *
+                       static_cast<double>(g.N) * static_cast<double>(g.K);
+  const int threads = flops < kInlineFlops ? 1 : num_threads();
+  const GemmPlan plan = make_plan(g, kMR, kNR, kMC, kKC, kNC, kNCMin, threads, 8);
+  parallel_for(plan.tasks, threads == 1 ? plan.tasks : 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) gemm_task(g, plan, t);
+  });
+}
 
 }  // namespace lf
