@@ -36,32 +36,42 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 struct GemmPlan {
-  int64_t mc, nc, kc;                 // block sizes (mc multiple of MR, nc multiple of NR)
-  int64_t mblocks, nblocks, kblocks;  // block counts
-  int64_t tasks;                      // batch * mblocks * nblocks
+  int64_t kc;              // K slice
+  int64_t mt, nt;          // rows / columns of C per task (mt multiple of MR, nt multiple of NR)
+  int64_t mgroups, ngroups;
+  int64_t mc;              // rows of A packed at a time inside a task (multiple of MR, <= mt)
+  int64_t tasks;           // batch * mgroups * ngroups
 };
 
-// Splits each dimension into equal-ish blocks no larger than the maxima, then splits N further until there
-// are about `tasks_per_thread` tasks per thread (never below nc_min columns per block).
-inline GemmPlan make_plan(const GemmArgs& g, int64_t mr, int64_t nr, int64_t mc_max, int64_t kc_max,
-                          int64_t nc_max, int64_t nc_min, int threads, int64_t tasks_per_thread) {
+// K is cut into equal slices of at most kc_max. Each matrix is cut into a grid of mt x nt tasks: the larger
+// side is halved until there are about `tasks_per_thread` tasks per thread (the batch counts), keeping tiles
+// square-ish, which minimises the packing work (a task packs its B block once and its A rows once per K slice:
+// overheads 1/mt and 1/nt of the multiply-adds). Inside a task, A is packed mc rows at a time (L2-sized).
+inline GemmPlan make_plan(const GemmArgs& g, int64_t mr, int64_t nr, int64_t mc_max, int64_t kc_max, int threads,
+                          int64_t tasks_per_thread) {
   GemmPlan p{};
-  p.kblocks = ceil_div(g.K, kc_max);
-  p.kc = std::min(kc_max, round_up(ceil_div(g.K, p.kblocks), 16));
-  p.kblocks = ceil_div(g.K, p.kc);
-  p.mblocks = ceil_div(g.M, mc_max);
-  p.mc = round_up(ceil_div(g.M, p.mblocks), mr);
-  p.mblocks = ceil_div(g.M, p.mc);
-  p.nblocks = ceil_div(g.N, nc_max);
-  const int64_t have = g.batch * p.mblocks * p.nblocks;
+  const int64_t kblocks = ceil_div(g.K, kc_max);
+  p.kc = std::min(kc_max, round_up(ceil_div(g.K, kblocks), 16));
   const int64_t want = threads > 1 ? tasks_per_thread * threads : 1;
-  if (have < want) {
-    const int64_t most = std::max<int64_t>(1, g.N / nc_min);
-    p.nblocks = std::max(p.nblocks, std::min(most, ceil_div(want, g.batch * p.mblocks)));
+  p.mgroups = 1;
+  p.ngroups = 1;
+  for (;;) {
+    const int64_t mt = round_up(ceil_div(g.M, p.mgroups), mr), nt = round_up(ceil_div(g.N, p.ngroups), nr);
+    if (g.batch * p.mgroups * p.ngroups >= want) break;
+    const bool can_m = mt >= 2 * mr, can_n = nt >= 2 * nr;
+    if (!can_m && !can_n) break;
+    if (can_m && (mt >= nt || !can_n)) {
+      p.mgroups *= 2;
+    } else {
+      p.ngroups *= 2;
+    }
   }
-  p.nc = round_up(ceil_div(g.N, p.nblocks), nr);
-  p.nblocks = ceil_div(g.N, p.nc);
-  p.tasks = g.batch * p.mblocks * p.nblocks;
+  p.mt = round_up(ceil_div(g.M, p.mgroups), mr);
+  p.mgroups = ceil_div(g.M, p.mt);
+  p.nt = round_up(ceil_div(g.N, p.ngroups), nr);
+  p.ngroups = ceil_div(g.N, p.nt);
+  p.mc = round_up(ceil_div(p.mt, ceil_div(p.mt, mc_max)), mr);
+  p.tasks = g.batch * p.mgroups * p.ngroups;
   return p;
 }
 

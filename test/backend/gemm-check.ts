@@ -12,6 +12,8 @@ export interface GemmCase {
   /** 0 broadcasts one A (or B) over the batch. */
   broadcastA?: boolean; broadcastB?: boolean;
   beta: 0 | 1;
+  /** Start C (and A, B) this many floats into a larger buffer, to exercise unaligned data. */
+  offset?: number;
 }
 
 /** Deterministic pseudo-random values in [-1, 1) (xorshift), so failures reproduce. */
@@ -57,8 +59,10 @@ export function checkCase(addon: NativeAddon, c: GemmCase, seed: number): string
   const B = fill(c.broadcastB ? K * N : batch * K * N, seed + 1);
   const C0 = fill(batch * M * N, seed + 2);
   // beta = 0 must overwrite whatever is there, NaN included.
-  const C = c.beta === 0 ? new Float32Array(batch * M * N).fill(Number.NaN) : C0.slice();
-  addon.gemm!(A, B, C, batch, M, N, K, c.transA, c.transB, sA, sB, M * N, c.beta);
+  const off = c.offset ?? 0;
+  const view = (x: Float32Array) => { const v = new Float32Array(x.length + off).subarray(off); v.set(x); return v; };
+  const C = view(c.beta === 0 ? new Float32Array(batch * M * N).fill(Number.NaN) : C0);
+  addon.gemm!(view(A), view(B), C, batch, M, N, K, c.transA, c.transB, sA, sB, M * N, c.beta);
   const ref = referenceGemm(c, A, B, C0);
   const tol = 1e-5 * Math.sqrt(K + 1);
   let worst = 0, at = -1;
@@ -94,6 +98,12 @@ export function gemmCases(): GemmCase[] {
       cases.push({ batch: 5, M: 65, N: 1, K: 33, transA, transB, broadcastA: true, beta: 1 });
       cases.push({ batch: 2, M: 300, N: 300, K: 300, transA, transB, beta: 1 });
     }
+  }
+  // Unaligned C with N a multiple of 16 (the kernel shifts its column panels onto C's cache lines).
+  for (const offset of [1, 5, 15]) {
+    cases.push({ batch: 1, M: 45, N: 96, K: 40, transA: false, transB: false, beta: 1, offset });
+    cases.push({ batch: 2, M: 30, N: 64, K: 33, transA: true, transB: true, beta: 0, offset });
+    cases.push({ batch: 1, M: 200, N: 512, K: 300, transA: false, transB: true, beta: 1, offset });
   }
   // Big enough to take several K slices, M and N blocks and every thread.
   cases.push({ batch: 1, M: 1000, N: 700, K: 600, transA: false, transB: false, beta: 1 });
