@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 
 #include "gemm.h"
 #include "gemm_plan.h"
@@ -22,12 +23,13 @@ namespace {
 
 using namespace gemm_detail;
 
-constexpr int kMR = 14;         // micro-tile rows
-constexpr int kNR = 32;         // micro-tile columns (two zmm)
-constexpr int64_t kKC = 256;    // K slice: the 32 x KC B panel (32 KiB) lives in L1
-constexpr int64_t kMC = 448;    // rows of A per block: 448 x 256 floats (448 KiB) live in L2
-constexpr int64_t kTasksPerThread = 4;
-constexpr int64_t kCPrefetchTail = 32;  // k iterations left when the C tile is prefetched into L1  // parallel grain: tasks per thread (dynamic scheduling)
+constexpr int kMR = 14;                 // micro-tile rows
+constexpr int kNR = 32;                 // micro-tile columns (two zmm)
+constexpr int64_t kKC = 256;            // K slice: the 32 x KC B panel (32 KiB) lives in L1
+constexpr int64_t kMC = 448;            // rows of A per block: 448 x 256 floats (448 KiB) live in L2
+constexpr int64_t kTasksPerThread = 2;  // shared-B scheme: tiles per thread (dynamic scheduling)
+constexpr int64_t kMinTileRows = 112;   // shared-B scheme: split M down to this, then split N
+constexpr int64_t kCPrefetchTail = 32;  // k iterations left when the C tile is prefetched into L1
 constexpr double kInlineFlops = 1.5e6;  // below this, run on the calling thread only
 
 thread_local AlignedBuffer tl_pack_a;
@@ -242,8 +244,27 @@ void pack_b(const float* B, bool transB, int64_t N, int64_t K, int64_t v0, int64
 
 // ---- packed driver ------------------------------------------------------------------------------------------
 
-// One task: the (mt x nt) block of C[bi] at row i0 and virtual column v0. Per K slice, the B block is packed
-// once, then A is packed and multiplied mc rows at a time.
+// C rows [0, mb) x virtual columns [v0, v0 + vlen) += packed A rows (pa: panels of MR rows, kc deep) @ packed
+// B columns (pb: panels of NR columns, kc deep). The B panel stays in L1 while the A panels stream past it.
+void multiply_packed(const float* pa, const float* pb, float* C, int64_t ldc, int64_t mb, int64_t v0, int64_t vlen,
+                     int64_t shift, int64_t N, int64_t kc, float beta) {
+  for (int64_t jp = 0; jp * kNR < vlen; ++jp) {
+    const ColumnPanel panel = column_panel(v0 + jp * kNR, shift, N);
+    const __mmask16 m0 = static_cast<__mmask16>(panel.mask), m1 = static_cast<__mmask16>(panel.mask >> 16);
+    const float* bp = pb + jp * kc * kNR;
+    float* cp = C + panel.j;
+    for (int64_t ip = 0; ip * kMR < mb; ++ip) {
+      const int rows = static_cast<int>(std::min<int64_t>(kMR, mb - ip * kMR));
+      // Prefetch target for the next call: the tile below, or the top of the next column panel.
+      const float* next = (ip + 1) * kMR < mb ? cp + (ip + 1) * kMR * ldc : cp + kNR;
+      kKernels[rows](kc, pa + ip * kc * kMR, bp, cp + ip * kMR * ldc, ldc, m0, m1, beta, next);
+    }
+  }
+}
+
+// Independent scheme (batch >= 2 x threads, or one thread): one task is the (mt x nt) block of C[bi] at row i0
+// and virtual column v0, computed start to end by one thread with its own packing buffers: per K slice the B
+// block is packed once, then A is packed and multiplied mc rows at a time.
 void gemm_task(const GemmArgs& g, const GemmPlan& plan, int64_t shift, int64_t task) {
   const int64_t ng = task % plan.ngroups;
   const int64_t mg = (task / plan.ngroups) % plan.mgroups;
@@ -262,19 +283,51 @@ void gemm_task(const GemmArgs& g, const GemmPlan& plan, int64_t shift, int64_t t
     for (int64_t ib = i0; ib < i0 + mlen; ib += plan.mc) {
       const int64_t mb = std::min(plan.mc, i0 + mlen - ib);
       pack_a(A, g.transA, g.M, g.K, ib, mb, p0, kc, pa);
-      for (int64_t jp = 0; jp * kNR < vlen; ++jp) {
-        const ColumnPanel panel = column_panel(v0 + jp * kNR, shift, g.N);
-        const __mmask16 m0 = static_cast<__mmask16>(panel.mask), m1 = static_cast<__mmask16>(panel.mask >> 16);
-        const float* bp = pb + jp * kc * kNR;
-        float* cp = C + ib * g.N + panel.j;
-        for (int64_t ip = 0; ip * kMR < mb; ++ip) {
-          const int rows = static_cast<int>(std::min<int64_t>(kMR, mb - ip * kMR));
-          // Prefetch target for the next call: the tile below, or the top of the next column panel.
-          const float* next = (ip + 1) * kMR < mb ? cp + (ip + 1) * kMR * g.N : cp + kNR;
-          kKernels[rows](kc, pa + ip * kc * kMR, bp, cp + ip * kMR * g.N, g.N, m0, m1, beta, next);
+      multiply_packed(pa, pb, C + ib * g.N, g.N, mb, v0, vlen, shift, g.N, kc, beta);
+    }
+  }
+}
+
+// Shared-B scheme (few big matrices, several threads): per K slice, all threads first pack the B slice into a
+// shared buffer (one fork-join), then compute the plan's (mt x nt) tiles, each packing its own A rows
+// (thread-local) between multiplies, so one thread's packing (memory-bound when A is large) overlaps the other's
+// arithmetic. The plan prefers to split M, so A is packed once, or a few times when M is small.
+std::mutex g_shared_mu;  // the shared buffer serves one call at a time
+AlignedBuffer g_shared_b;
+
+void gemm_shared_b(const GemmArgs& g, int64_t bi, int64_t shift, int threads) {
+  const float* A = g.A + bi * g.strideA;
+  const float* B = g.B + bi * g.strideB;
+  float* C = g.C + bi * g.strideC;
+  const int64_t nv = g.N + shift;
+  const GemmPlan plan = make_plan_prefer_m(g.M, nv, g.K, kMR, kNR, kMC, kKC, kMinTileRows, threads * kTasksPerThread);
+  const int64_t bpanels = ceil_div(nv, kNR);
+  constexpr int64_t kBGroup = 4;  // panels per packing work item
+  const int64_t bgroups = ceil_div(bpanels, kBGroup);
+  std::lock_guard<std::mutex> lock(g_shared_mu);
+  float* pb = g_shared_b.get(static_cast<size_t>(bpanels * kNR * plan.kc));
+  for (int64_t p0 = 0; p0 < g.K; p0 += plan.kc) {
+    const int64_t kc = std::min(plan.kc, g.K - p0);
+    const float beta = p0 == 0 ? g.beta : 1.0f;
+    parallel_for(bgroups, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        const int64_t v0 = t * kBGroup * kNR;
+        pack_b(B, g.transB, g.N, g.K, v0, std::min(kBGroup * kNR, nv - v0), shift, p0, kc, pb + v0 * kc);
+      }
+    });
+    parallel_for(plan.tasks, 1, [&](int64_t begin, int64_t end) {
+      float* pa = tl_pack_a.get(static_cast<size_t>(plan.mc * plan.kc));
+      for (int64_t t = begin; t < end; ++t) {
+        const int64_t ng = t % plan.ngroups, mg = t / plan.ngroups;
+        const int64_t i0 = mg * plan.mt, mlen = std::min(plan.mt, g.M - i0);
+        const int64_t v0 = ng * plan.nt, vlen = std::min(plan.nt, nv - v0);
+        for (int64_t ib = i0; ib < i0 + mlen; ib += plan.mc) {
+          const int64_t mb = std::min(plan.mc, i0 + mlen - ib);
+          pack_a(A, g.transA, g.M, g.K, ib, mb, p0, kc, pa);
+          multiply_packed(pa, pb + v0 * kc, C + ib * g.N, g.N, mb, v0, vlen, shift, g.N, kc, beta);
         }
       }
-    }
+    });
   }
 }
 
@@ -400,9 +453,13 @@ void sgemm_avx512(const GemmArgs& g) {
   if (g.N % 16 == 0 && g.N >= 64 && (g.batch == 1 || g.strideC % 16 == 0)) {
     shift = static_cast<int64_t>((reinterpret_cast<uintptr_t>(g.C) / sizeof(float)) % 16);
   }
+  if (threads > 1 && g.batch < 2 * threads) {
+    for (int64_t bi = 0; bi < g.batch; ++bi) gemm_shared_b(g, bi, shift, threads);
+    return;
+  }
   GemmArgs shifted = g;
   shifted.N = g.N + shift;
-  const GemmPlan plan = make_plan(shifted, kMR, kNR, kMC, kKC, threads, kTasksPerThread);
+  const GemmPlan plan = make_plan(shifted, kMR, kNR, kMC, kKC, threads, 1);
   parallel_for(plan.tasks, threads == 1 ? plan.tasks : 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) gemm_task(g, plan, shift, t);
   });

@@ -75,5 +75,23 @@ inline GemmPlan make_plan(const GemmArgs& g, int64_t mr, int64_t nr, int64_t mc_
   return p;
 }
 
+// Tiles for the shared-B scheme: M is split first (each tile packs its own A rows, so splitting N would pack
+// them again) into at most `tiles` groups of at least min_rows rows; N is split only for the remainder.
+inline GemmPlan make_plan_prefer_m(int64_t M, int64_t N, int64_t K, int64_t mr, int64_t nr, int64_t mc_max,
+                                   int64_t kc_max, int64_t min_rows, int64_t tiles) {
+  GemmPlan p{};
+  const int64_t kblocks = ceil_div(K, kc_max);
+  p.kc = std::min(kc_max, round_up(ceil_div(K, kblocks), 16));
+  p.mgroups = std::max<int64_t>(1, std::min(tiles, M / min_rows));
+  p.mt = round_up(ceil_div(M, p.mgroups), mr);
+  p.mgroups = ceil_div(M, p.mt);
+  p.ngroups = std::min(ceil_div(tiles, p.mgroups), ceil_div(N, nr));
+  p.nt = round_up(ceil_div(N, p.ngroups), nr);
+  p.ngroups = ceil_div(N, p.nt);
+  p.mc = round_up(ceil_div(p.mt, ceil_div(p.mt, mc_max)), mr);
+  p.tasks = p.mgroups * p.ngroups;
+  return p;
+}
+
 }  // namespace gemm_detail
 }  // namespace lf
