@@ -96,18 +96,18 @@ export function gemmCases(): GemmCase[] {
       cases.push({ batch: 4, M: 31, N: 47, K: 19, transA, transB, broadcastB: true, beta: 1 });
       cases.push({ batch: 5, M: 1, N: 65, K: 33, transA, transB, broadcastB: true, beta: 0 });
       cases.push({ batch: 5, M: 65, N: 1, K: 33, transA, transB, broadcastA: true, beta: 1 });
-      cases.push({ batch: 2, M: 300, N: 300, K: 300, transA, transB, beta: 1 });
+      cases.push({ batch: 2, M: 150, N: 200, K: 270, transA, transB, beta: 1 });
     }
   }
   // Unaligned C with N a multiple of 16 (the kernel shifts its column panels onto C's cache lines).
   for (const offset of [1, 5, 15]) {
     cases.push({ batch: 1, M: 45, N: 96, K: 40, transA: false, transB: false, beta: 1, offset });
     cases.push({ batch: 2, M: 30, N: 64, K: 33, transA: true, transB: true, beta: 0, offset });
-    cases.push({ batch: 1, M: 200, N: 512, K: 300, transA: false, transB: true, beta: 1, offset });
+    cases.push({ batch: 1, M: 100, N: 256, K: 270, transA: false, transB: true, beta: 1, offset });
   }
   // Big enough to take several K slices, M and N blocks and every thread.
-  cases.push({ batch: 1, M: 1000, N: 700, K: 600, transA: false, transB: false, beta: 1 });
-  cases.push({ batch: 1, M: 520, N: 3100, K: 270, transA: true, transB: true, beta: 0 });
+  cases.push({ batch: 1, M: 600, N: 400, K: 300, transA: false, transB: false, beta: 1 });
+  cases.push({ batch: 1, M: 130, N: 1100, K: 270, transA: true, transB: true, beta: 0 });
   cases.push({ batch: 1, M: 1, N: 3000, K: 1000, transA: false, transB: false, beta: 1 });
   cases.push({ batch: 1, M: 1, N: 3000, K: 1000, transA: false, transB: true, beta: 0 });
   return cases;
