@@ -30,7 +30,9 @@ constexpr int64_t kMC = 448;            // rows of A per block: 448 x 256 floats
 constexpr int64_t kTasksPerThread = 2;  // shared-B scheme: tiles per thread (dynamic scheduling)
 constexpr int64_t kMinTileRows = 112;   // shared-B scheme: split M down to this, then split N
 constexpr int64_t kCPrefetchTail = 32;  // k iterations left when the C tile is prefetched into L1
-constexpr double kInlineFlops = 1.5e6;  // below this, run on the calling thread only
+constexpr double kInlineFlops = 1.2e7;  // packed path: below this, run on the calling thread only
+constexpr double kInlineBytes = 2.5e5;  // small-M path: below this much of B, run on the calling thread only
+constexpr int64_t kSmallM = 8;          // M up to this reads B in place (no packing)
 
 thread_local AlignedBuffer tl_pack_a;
 thread_local AlignedBuffer tl_pack_b;
@@ -331,103 +333,158 @@ void gemm_shared_b(const GemmArgs& g, int64_t bi, int64_t shift, int threads) {
   }
 }
 
-// ---- matrix-vector (M == 1 or N == 1) -----------------------------------------------------------------------
+// ---- small M and matrix-vector (no packing) ----------------------------------------------------------------
+// With few rows of A (decode-time products: M == 1, or a handful of sequences), packing B would cost as much as
+// the multiply, and the work is bound by reading B once. These loops read B in place: R rows of A at a time
+// against a block of B columns (B stored (K, N): rows of B are streamed, 16 * V columns in registers) or of B
+// rows (B stored (N, K): dot products along K). N == 1 with large M is the same with the roles of A and B
+// swapped. `a` is R rows of op(A), row-major with stride lda.
 
-// y[j] = sum_p x[p] * W[p * ld + j] + beta * y[j] for j in [j0, j1): W is (K, *) row-major, walk its rows.
-void gemv_rows_axpy(const float* W, int64_t ld, int64_t K, const float* x, float* y, int64_t j0, int64_t j1,
-                    float beta) {
-  for (int64_t j = j0; j < j1; j += 64) {
-    const int64_t w = std::min<int64_t>(64, j1 - j);
-    __mmask16 m[4];
-    for (int v = 0; v < 4; ++v) m[v] = low_mask(std::max<int64_t>(0, w - 16 * v));
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    __m512 acc2[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+// C[i, j] = sum_p a[i, p] * W[p, j] + beta * C[i, j], i < R, j in [j0, j1). W is (K, *) with row stride ldw.
+template <int R, int V>
+void rows_axpy(const float* a, int64_t lda, const float* W, int64_t ldw, int64_t K, float* C, int64_t ldc,
+               int64_t j0, int64_t j1, float beta) {
+  for (int64_t j = j0; j < j1; j += 16 * V) {
+    const int64_t w = std::min<int64_t>(16 * V, j1 - j);
+    __mmask16 m[V];
+    for (int v = 0; v < V; ++v) m[v] = low_mask(std::max<int64_t>(0, w - 16 * v));
+    __m512 acc[R][V];
+    for (int i = 0; i < R; ++i)
+      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
     const float* wp = W + j;
-    int64_t p = 0;
-    if (w == 64) {
-      for (; p + 1 < K; p += 2) {
-        const __m512 x0 = _mm512_set1_ps(x[p]), x1 = _mm512_set1_ps(x[p + 1]);
-        for (int v = 0; v < 4; ++v) {
-          acc[v] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(wp + p * ld + 16 * v), acc[v]);
-          acc2[v] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(wp + (p + 1) * ld + 16 * v), acc2[v]);
+    if (w == 16 * V) {
+      for (int64_t p = 0; p < K; ++p) {
+        __m512 b[V];
+        for (int v = 0; v < V; ++v) b[v] = _mm512_loadu_ps(wp + p * ldw + 16 * v);
+        for (int i = 0; i < R; ++i) {
+          const __m512 ai = _mm512_set1_ps(a[i * lda + p]);
+          for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
+        }
+      }
+    } else {
+      for (int64_t p = 0; p < K; ++p) {
+        __m512 b[V];
+        for (int v = 0; v < V; ++v) b[v] = _mm512_maskz_loadu_ps(m[v], wp + p * ldw + 16 * v);
+        for (int i = 0; i < R; ++i) {
+          const __m512 ai = _mm512_set1_ps(a[i * lda + p]);
+          for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
         }
       }
     }
-    for (; p < K; ++p) {
-      const __m512 x0 = _mm512_set1_ps(x[p]);
-      for (int v = 0; v < 4; ++v) acc[v] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m[v], wp + p * ld + 16 * v), acc[v]);
-    }
-    for (int v = 0; v < 4; ++v) {
-      __m512 r = _mm512_add_ps(acc[v], acc2[v]);
-      if (beta != 0.0f) r = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m[v], y + j + 16 * v), r);
-      _mm512_mask_storeu_ps(y + j + 16 * v, m[v], r);
-    }
-  }
-}
-
-// y[j] = dot(W[j * ld, 0..K), x) + beta * y[j] for j in [j0, j1): W is (*, K) row-major, one dot per row.
-void gemv_rows_dot(const float* W, int64_t ld, int64_t K, const float* x, float* y, int64_t j0, int64_t j1,
-                   float beta) {
-  int64_t j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    __m512 acc2[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    int64_t p = 0;
-    for (; p + 32 <= K; p += 32) {
-      const __m512 x0 = _mm512_loadu_ps(x + p), x1 = _mm512_loadu_ps(x + p + 16);
-      for (int r = 0; r < 4; ++r) {
-        acc[r] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(W + (j + r) * ld + p), acc[r]);
-        acc2[r] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(W + (j + r) * ld + p + 16), acc2[r]);
+    for (int i = 0; i < R; ++i) {
+      for (int v = 0; v < V; ++v) {
+        float* c = C + i * ldc + j + 16 * v;
+        __m512 r = acc[i][v];
+        if (beta != 0.0f) r = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m[v], c), r);
+        _mm512_mask_storeu_ps(c, m[v], r);
       }
     }
-    for (; p < K; p += 16) {
-      const __mmask16 km = low_mask(K - p);
-      const __m512 x0 = _mm512_maskz_loadu_ps(km, x + p);
-      for (int r = 0; r < 4; ++r) acc[r] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(km, W + (j + r) * ld + p), acc[r]);
-    }
-    for (int r = 0; r < 4; ++r) {
-      const float s = _mm512_reduce_add_ps(_mm512_add_ps(acc[r], acc2[r]));
-      y[j + r] = beta == 0.0f ? s : s + beta * y[j + r];
-    }
-  }
-  for (; j < j1; ++j) {
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t p = 0; p < K; p += 16) {
-      const __mmask16 km = low_mask(K - p);
-      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(km, x + p), _mm512_maskz_loadu_ps(km, W + j * ld + p), acc);
-    }
-    const float s = _mm512_reduce_add_ps(acc);
-    y[j] = beta == 0.0f ? s : s + beta * y[j];
   }
 }
 
-// M == 1 or N == 1: y (length L = N or M) = W-times-x where the vector operand is contiguous in either layout.
-void gemv(const GemmArgs& g) {
-  // Which operand is the matrix, and is it walked by rows of length K (dot) or by K rows (axpy)?
-  const bool m_is_one = g.M == 1;
-  const int64_t L = m_is_one ? g.N : g.M;
-  const float* W = m_is_one ? g.B : g.A;
-  const float* x = m_is_one ? g.A : g.B;
-  const int64_t strideW = m_is_one ? g.strideB : g.strideA;
-  const int64_t strideX = m_is_one ? g.strideA : g.strideB;
-  // op(B) (K, N) is walked by K rows when B is stored (K, N); op(A) (M, K) when A is stored (K, M).
-  const bool axpy = L > 1 && (m_is_one ? !g.transB : g.transA);
-  const int64_t ld = axpy ? L : g.K;
-  const int64_t chunk = axpy ? 256 : 32;
-  const int64_t chunks = ceil_div(L, chunk);
-  const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(L) * static_cast<double>(g.K);
+// C[i, j] = dot(a[i, :], W[j, :]) + beta * C[i, j], i < R, j in [j0, j1). W is (*, K) with row stride ldw.
+template <int R>
+void rows_dot(const float* a, int64_t lda, const float* W, int64_t ldw, int64_t K, float* C, int64_t ldc,
+              int64_t j0, int64_t j1, float beta) {
+  constexpr int J = R == 1 ? 8 : R <= 4 ? 4 : 2;  // rows of W per step (R x J accumulators)
+  for (int64_t j = j0; j < j1; j += J) {
+    const int nj = static_cast<int>(std::min<int64_t>(J, j1 - j));
+    const float* w_row[J];
+    for (int q = 0; q < J; ++q) w_row[q] = W + (j + std::min(q, nj - 1)) * ldw;  // tail rows repeat the last
+    __m512 acc[R][J];
+    for (int i = 0; i < R; ++i)
+      for (int q = 0; q < J; ++q) acc[i][q] = _mm512_setzero_ps();
+    int64_t p = 0;
+    for (; p + 16 <= K; p += 16) {
+      __m512 w[J];
+      for (int q = 0; q < J; ++q) w[q] = _mm512_loadu_ps(w_row[q] + p);
+      for (int i = 0; i < R; ++i) {
+        const __m512 ai = _mm512_loadu_ps(a + i * lda + p);
+        for (int q = 0; q < J; ++q) acc[i][q] = _mm512_fmadd_ps(ai, w[q], acc[i][q]);
+      }
+    }
+    if (p < K) {
+      const __mmask16 km = low_mask(K - p);
+      __m512 w[J];
+      for (int q = 0; q < J; ++q) w[q] = _mm512_maskz_loadu_ps(km, w_row[q] + p);
+      for (int i = 0; i < R; ++i) {
+        const __m512 ai = _mm512_maskz_loadu_ps(km, a + i * lda + p);
+        for (int q = 0; q < J; ++q) acc[i][q] = _mm512_fmadd_ps(ai, w[q], acc[i][q]);
+      }
+    }
+    for (int i = 0; i < R; ++i) {
+      for (int q = 0; q < nj; ++q) {
+        const float sum = _mm512_reduce_add_ps(acc[i][q]);
+        float* c = C + i * ldc + j + q;
+        *c = beta == 0.0f ? sum : sum + beta * *c;
+      }
+    }
+  }
+}
+
+using RowsFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*, int64_t, int64_t, int64_t,
+                        float);
+constexpr int kSmallRows = 8;  // rows of A per pass over B (up to 24 accumulators)
+const RowsFn kRowsAxpy[kSmallRows + 1] = {nullptr,         rows_axpy<1, 8>, rows_axpy<2, 8>,
+                                          rows_axpy<3, 6>, rows_axpy<4, 4>, rows_axpy<5, 4>,
+                                          rows_axpy<6, 4>, rows_axpy<7, 3>, rows_axpy<8, 3>};
+const RowsFn kRowsDot[kSmallRows + 1] = {nullptr,     rows_dot<1>, rows_dot<2>, rows_dot<3>, rows_dot<4>,
+                                         rows_dot<5>, rows_dot<6>, rows_dot<7>, rows_dot<8>};
+
+thread_local AlignedBuffer tl_small_a;
+
+// M <= kSmallM: C (M, N) = op(A) @ op(B) + beta C, in groups of up to 4 rows, parallel over batch x column chunks.
+void gemm_small_m(const GemmArgs& g) {
+  const bool axpy = !g.transB && g.N > 1;  // N == 1: B is one contiguous row either way
+  const int64_t chunk = axpy ? 512 : 64;
+  const int64_t chunks = ceil_div(g.N, chunk);
+  const double bytes = 4.0 * static_cast<double>(g.batch) * static_cast<double>(g.K) * static_cast<double>(g.N);
   const int64_t n = g.batch * chunks;
-  parallel_for(n, flops < kInlineFlops ? n : 1, [&](int64_t begin, int64_t end) {
+  parallel_for(n, bytes < kInlineBytes ? n : 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int64_t bi = t / chunks, c = t % chunks;
-      const int64_t j0 = c * chunk, j1 = std::min(L, j0 + chunk);
-      const float* Wb = W + bi * strideW;
-      const float* xb = x + bi * strideX;
-      float* yb = g.C + bi * g.strideC;
-      if (axpy) {
-        gemv_rows_axpy(Wb, ld, g.K, xb, yb, j0, j1, g.beta);
+      const int64_t j0 = c * chunk, j1 = std::min(g.N, j0 + chunk);
+      const float* A = g.A + bi * g.strideA;
+      const float* B = g.B + bi * g.strideB;
+      float* C = g.C + bi * g.strideC;
+      // op(A) as M contiguous rows of K: in place, or transposed into a small buffer ((K, M) stored).
+      const float* a = A;
+      if (g.transA && g.M > 1) {
+        float* buf = tl_small_a.get(static_cast<size_t>(g.M * g.K));
+        for (int64_t p = 0; p < g.K; ++p)
+          for (int64_t i = 0; i < g.M; ++i) buf[i * g.K + p] = A[p * g.M + i];
+        a = buf;
+      }
+      for (int64_t i = 0; i < g.M; i += kSmallRows) {
+        const int r = static_cast<int>(std::min<int64_t>(kSmallRows, g.M - i));
+        if (axpy) {
+          kRowsAxpy[r](a + i * g.K, g.K, B, g.N, g.K, C + i * g.N, g.N, j0, j1, g.beta);
+        } else {
+          kRowsDot[r](a + i * g.K, g.K, B, g.K, g.K, C + i * g.N, g.N, j0, j1, g.beta);
+        }
+      }
+    }
+  });
+}
+
+// N == 1: C (M, 1) = op(A) @ b, with b the contiguous column of B. A stored (M, K) gives dot products, A stored
+// (K, M) gives a sum of its rows scaled by b.
+void gemv_n1(const GemmArgs& g) {
+  const int64_t chunk = g.transA ? 512 : 64;
+  const int64_t chunks = ceil_div(g.M, chunk);
+  const double bytes = 4.0 * static_cast<double>(g.batch) * static_cast<double>(g.K) * static_cast<double>(g.M);
+  const int64_t n = g.batch * chunks;
+  parallel_for(n, bytes < kInlineBytes ? n : 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t bi = t / chunks, c = t % chunks;
+      const int64_t j0 = c * chunk, j1 = std::min(g.M, j0 + chunk);
+      const float* A = g.A + bi * g.strideA;
+      const float* b = g.B + bi * g.strideB;
+      float* y = g.C + bi * g.strideC;
+      if (g.transA) {
+        rows_axpy<1, 8>(b, g.K, A, g.M, g.K, y, 0, j0, j1, g.beta);
       } else {
-        gemv_rows_dot(Wb, ld, g.K, xb, yb, j0, j1, g.beta);
+        rows_dot<1>(b, g.K, A, g.K, g.K, y, 0, j0, j1, g.beta);
       }
     }
   });
@@ -441,8 +498,12 @@ void sgemm_avx512(const GemmArgs& g) {
     sgemm_scalar(g);  // C = beta * C
     return;
   }
-  if (g.M == 1 || g.N == 1) {
-    gemv(g);
+  if (g.M <= kSmallM) {
+    gemm_small_m(g);
+    return;
+  }
+  if (g.N == 1) {
+    gemv_n1(g);
     return;
   }
   const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(g.M) *
