@@ -2,11 +2,11 @@
  * GEMM micro-benchmark for the native backend: GFLOP/s of `gemm` on the GPT-sized shapes (forward NN and the
  * two backward products, NT for dX = dY @ W^T and TN for dW = X^T @ dY), the per-call overhead of a tiny native
  * call from TypeScript, and optionally the PyTorch (OpenBLAS) reference on the same shapes in the same run.
- * Prints one JSON object per line; `benchGemm` is what the CLI calls.
+ * `bf16` adds the reduced-precision gemmBf16. Prints one JSON object per line; `benchGemm` is what the CLI calls.
+ * Timings are medians of >= 5 reps after 3 warmups (more reps while under 2 s per shape, like the torch script).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNativeAddon, type NativeAddon } from '../src/backend/native.ts';
 
@@ -27,6 +27,8 @@ export interface BenchGemmOptions {
   torch?: boolean;
   /** Python interpreter with PyTorch (default /usr/bin/python3). */
   python?: string;
+  /** Also time the reduced-precision gemmBf16 on the same shapes (`{"bench":"gemm_bf16",...}` lines). */
+  bf16?: boolean;
 }
 
 /** Forward 1024^3 and the GPT-2 small MLP products (X 4096x768, W 768x3072) forward and backward. */
@@ -61,8 +63,7 @@ function transName(s: GemmShape): string {
 
 interface GemmResult { shape: GemmShape; gflops: number; ms: { median: number; min: number; max: number } }
 
-function timeGemm(addon: NativeAddon, s: GemmShape, reps: number): GemmResult {
-  const gemm = addon.gemm!;
+function timeGemm(gemm: NonNullable<NativeAddon['gemm']>, s: GemmShape, reps: number): GemmResult {
   const A = randomArray(s.m * s.k), B = randomArray(s.k * s.n), C = new Float32Array(s.m * s.n);
   const run = () => gemm(A, B, C, 1, s.m, s.n, s.k, s.transA, s.transB, 0, 0, 0, 0);
   for (let i = 0; i < 3; i++) run();
@@ -136,12 +137,23 @@ export async function benchGemm(opts: BenchGemmOptions): Promise<void> {
 
   const ours = new Map<string, number>();
   for (const s of shapes) {
-    const r = timeGemm(addon, s, reps);
+    const r = timeGemm(addon.gemm, s, reps);
     ours.set(`${s.m}x${s.k}x${s.n}${transName(s)}`, r.gflops);
     emit({ bench: 'gemm', m: s.m, k: s.k, n: s.n, transA: s.transA, transB: s.transB, threads, isa: addon.cpuInfo().isa,
       gflops: r.gflops, ms_median: r.ms.median, ms_min: r.ms.min, ms_max: r.ms.max },
     `gemm ${s.m}x${s.k}x${s.n} ${transName(s)}  ${r.gflops.toFixed(1)} GFLOP/s  median ${r.ms.median.toFixed(2)} ms ` +
       `[${r.ms.min.toFixed(2)}, ${r.ms.max.toFixed(2)}]`);
+  }
+  if (opts.bf16) {
+    const bf16 = addon.gemmBf16;
+    if (typeof bf16 !== 'function') throw new Error('benchGemm: the native addon has no gemmBf16 kernel');
+    for (const s of shapes) {
+      const r = timeGemm(bf16, s, reps);
+      emit({ bench: 'gemm_bf16', m: s.m, k: s.k, n: s.n, transA: s.transA, transB: s.transB, threads,
+        avx512bf16: addon.cpuInfo().avx512bf16, gflops: r.gflops, ms_median: r.ms.median, ms_min: r.ms.min, ms_max: r.ms.max },
+      `gemmBf16 ${s.m}x${s.k}x${s.n} ${transName(s)}  ${r.gflops.toFixed(1)} GFLOP/s  median ${r.ms.median.toFixed(2)} ms ` +
+        `[${r.ms.min.toFixed(2)}, ${r.ms.max.toFixed(2)}]`);
+    }
   }
   const us = callOverhead(addon);
   emit({ bench: 'call_overhead', us }, `call overhead (gemm 1x1x1): ${us.toFixed(3)} us/call`);
@@ -159,9 +171,8 @@ export async function benchGemm(opts: BenchGemmOptions): Promise<void> {
   }
 }
 
-// `npx tsx bench/gemm.ts [--torch] [--text]` runs it directly.
+// `npx tsx bench/gemm.ts [--torch] [--bf16] [--text]` runs it directly.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
-  await benchGemm({ json: !args.includes('--text'), torch: args.includes('--torch') });
+  await benchGemm({ json: !args.includes('--text'), torch: args.includes('--torch'), bf16: args.includes('--bf16') });
 }
-void dirname; void join;

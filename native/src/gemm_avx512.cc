@@ -1,11 +1,12 @@
-// AVX-512 sgemm (contract in gemm.h). Large products go through the classic packed scheme: for each KC slice
-// of K, a block of op(B) is packed into NR=32 column panels and a block of op(A) into MR=14 row panels (the
-// packing absorbs transA/transB, so there is a single micro-kernel), then a 14x32 register-blocked
-// micro-kernel (28 zmm accumulators, one broadcast FMA per A element) sweeps the panels: the B panel (KC x 32)
-// stays in L1 while the A block (MC x KC) streams from L2. Edges use masked stores for N and a row-count
-// template for M, so any size is exact. M == 1 or N == 1 (decode-time matrix-vector products) skip packing and
-// run a bandwidth-bound gemv. The file is compiled with an AVX-512 target pragma and only entered after the
-// run-time CPU check in gemm.cc.
+// AVX-512 sgemm (contract in gemm.h) and its bf16 variant. Large products use the classic packed scheme: per KC
+// slice of K, op(B) is packed into NR=32 column panels and op(A) into MR=14 row panels (the packing absorbs
+// transA/transB, so one micro-kernel serves all four cases), and a 14x32 register-blocked micro-kernel (28 zmm
+// accumulators, one broadcast FMA per A element) sweeps them: the B panel (KC x 32) stays in L1 while the A block
+// (MC x KC) streams from L2. Column panels are shifted onto C's cache lines, edges use masked stores (N) and a
+// row-count template (M). A few big matrices share one packed B slice between threads (each thread packs its own
+// A rows, overlapping memory and arithmetic); batches of matrices run as independent tasks. M <= 8 and N == 1
+// (decode-time products) read B in place without packing. Compiled with an AVX-512 target pragma and only
+// entered after the run-time CPU check in gemm.cc.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -490,6 +491,114 @@ void gemv_n1(const GemmArgs& g) {
   });
 }
 
+// ---- bf16 (reduced precision) ------------------------------------------------------------------------------
+// gemmBf16: the same blocking with inputs rounded to bfloat16 and products accumulated in fp32 by vdpbf16ps,
+// which multiplies pairs of K (twice the multiply-adds per instruction). Panels are first packed as fp32 by the
+// packers above, then converted: each 32-bit lane holds (k, k + 1) of one row or column. Only these functions
+// are compiled with AVX512_BF16, and they run only when the CPU reports it.
+#define LF_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,avx512bf16")))
+
+thread_local AlignedBuffer tl_bf16_a;
+thread_local AlignedBuffer tl_bf16_b;
+
+// dst[q * W + w] = (bf16(src[2q * W + w]), bf16(src[(2q + 1) * W + w])) for q < ceil(kc / 2), w < W (W <= 32).
+LF_BF16_TARGET void panel_to_bf16_pairs(const float* src, int64_t kc, int W, uint32_t* dst) {
+  alignas(64) static const uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                                      8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i idx = _mm512_load_si512(kInterleave);
+  for (int64_t q = 0; q * 2 < kc; ++q) {
+    const float* r0 = src + 2 * q * W;
+    const bool has_r1 = 2 * q + 1 < kc;
+    for (int w = 0; w < W; w += 16) {
+      const __mmask16 m = low_mask(W - w);
+      const __m512 x0 = _mm512_maskz_loadu_ps(m, r0 + w);
+      const __m512 x1 = has_r1 ? _mm512_maskz_loadu_ps(m, r0 + W + w) : _mm512_setzero_ps();
+      const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(x1, x0));  // x0 low half, x1 high
+      _mm512_mask_storeu_epi32(dst + q * W + w, m, _mm512_permutexvar_epi16(idx, both));
+    }
+  }
+}
+
+template <int R>
+LF_BF16_TARGET void bf16_kernel(int64_t kp, const uint32_t* __restrict a, const uint32_t* __restrict b, float* c,
+                                int64_t ldc, __mmask16 m0, __mmask16 m1, float beta) {
+  __m512 acc0[R], acc1[R];
+#pragma GCC unroll 14
+  for (int i = 0; i < R; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+  }
+#pragma GCC unroll 4
+  for (int64_t q = 0; q < kp; ++q) {
+    const __m512bh b0 = reinterpret_cast<__m512bh>(_mm512_load_si512(b));
+    const __m512bh b1 = reinterpret_cast<__m512bh>(_mm512_load_si512(b + 16));
+#pragma GCC unroll 14
+    for (int i = 0; i < R; ++i) {
+      const __m512bh ai = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(a[i])));
+      acc0[i] = _mm512_dpbf16_ps(acc0[i], ai, b0);
+      acc1[i] = _mm512_dpbf16_ps(acc1[i], ai, b1);
+    }
+    a += kMR;
+    b += kNR;
+  }
+  const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+  for (int i = 0; i < R; ++i) {
+    __m512 v0 = acc0[i], v1 = acc1[i];
+    if (beta != 0.0f) {
+      v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, c + i * ldc), v0);
+      v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, c + i * ldc + 16), v1);
+    }
+    _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
+    _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
+  }
+}
+
+using Bf16KernelFn = void (*)(int64_t, const uint32_t*, const uint32_t*, float*, int64_t, __mmask16, __mmask16,
+                              float);
+const Bf16KernelFn kBf16Kernels[kMR + 1] = {
+    nullptr,         bf16_kernel<1>,  bf16_kernel<2>,  bf16_kernel<3>,  bf16_kernel<4>,
+    bf16_kernel<5>,  bf16_kernel<6>,  bf16_kernel<7>,  bf16_kernel<8>,  bf16_kernel<9>,
+    bf16_kernel<10>, bf16_kernel<11>, bf16_kernel<12>, bf16_kernel<13>, bf16_kernel<14>,
+};
+
+LF_BF16_TARGET void bf16_task(const GemmArgs& g, const GemmPlan& plan, int64_t shift, int64_t task) {
+  const int64_t ng = task % plan.ngroups;
+  const int64_t mg = (task / plan.ngroups) % plan.mgroups;
+  const int64_t bi = task / (plan.ngroups * plan.mgroups);
+  const float* A = g.A + bi * g.strideA;
+  const float* B = g.B + bi * g.strideB;
+  float* C = g.C + bi * g.strideC;
+  const int64_t i0 = mg * plan.mt, mlen = std::min(plan.mt, g.M - i0);
+  const int64_t v0 = ng * plan.nt, vlen = std::min(plan.nt, g.N + shift - v0);
+  const int64_t bpanels = ceil_div(vlen, kNR);
+  float* fa = tl_pack_a.get(static_cast<size_t>(plan.mc * plan.kc));
+  float* fb = tl_pack_b.get(static_cast<size_t>(bpanels * kNR * plan.kc));
+  const int64_t kp_max = ceil_div(plan.kc, 2);
+  uint32_t* ha = reinterpret_cast<uint32_t*>(tl_bf16_a.get(static_cast<size_t>(plan.mc * kp_max)));
+  uint32_t* hb = reinterpret_cast<uint32_t*>(tl_bf16_b.get(static_cast<size_t>(bpanels * kNR * kp_max)));
+  for (int64_t p0 = 0; p0 < g.K; p0 += plan.kc) {
+    const int64_t kc = std::min(plan.kc, g.K - p0), kp = ceil_div(kc, 2);
+    const float beta = p0 == 0 ? g.beta : 1.0f;
+    pack_b(B, g.transB, g.N, g.K, v0, vlen, shift, p0, kc, fb);
+    for (int64_t jp = 0; jp < bpanels; ++jp) panel_to_bf16_pairs(fb + jp * kc * kNR, kc, kNR, hb + jp * kp * kNR);
+    for (int64_t ib = i0; ib < i0 + mlen; ib += plan.mc) {
+      const int64_t mb = std::min(plan.mc, i0 + mlen - ib);
+      pack_a(A, g.transA, g.M, g.K, ib, mb, p0, kc, fa);
+      for (int64_t ip = 0; ip * kMR < mb; ++ip) panel_to_bf16_pairs(fa + ip * kc * kMR, kc, kMR, ha + ip * kp * kMR);
+      for (int64_t jp = 0; jp < bpanels; ++jp) {
+        const ColumnPanel panel = column_panel(v0 + jp * kNR, shift, g.N);
+        const __mmask16 m0 = static_cast<__mmask16>(panel.mask), m1 = static_cast<__mmask16>(panel.mask >> 16);
+        float* cp = C + ib * g.N + panel.j;
+        for (int64_t ip = 0; ip * kMR < mb; ++ip) {
+          const int rows = static_cast<int>(std::min<int64_t>(kMR, mb - ip * kMR));
+          kBf16Kernels[rows](kp, ha + ip * kp * kMR, hb + jp * kp * kNR, cp + ip * kMR * g.N, g.N, m0, m1, beta);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void sgemm_avx512(const GemmArgs& g) {
@@ -523,6 +632,31 @@ void sgemm_avx512(const GemmArgs& g) {
   const GemmPlan plan = make_plan(shifted, kMR, kNR, kMC, kKC, threads, 1);
   parallel_for(plan.tasks, threads == 1 ? plan.tasks : 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) gemm_task(g, plan, shift, t);
+  });
+}
+
+}  // namespace lf
+
+namespace lf {
+
+void sgemm_bf16_avx512(const GemmArgs& g) {
+  if (g.batch == 0 || g.M == 0 || g.N == 0) return;
+  if (g.K == 0) {
+    sgemm_scalar(g);  // C = beta * C
+    return;
+  }
+  const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(g.M) *
+                       static_cast<double>(g.N) * static_cast<double>(g.K);
+  const int threads = flops < kInlineFlops ? 1 : num_threads();
+  int64_t shift = 0;
+  if (g.N % 16 == 0 && g.N >= 64 && (g.batch == 1 || g.strideC % 16 == 0)) {
+    shift = static_cast<int64_t>((reinterpret_cast<uintptr_t>(g.C) / sizeof(float)) % 16);
+  }
+  GemmArgs shifted = g;
+  shifted.N = g.N + shift;
+  const GemmPlan plan = make_plan(shifted, kMR, kNR, kMC, kKC, threads, 4);
+  parallel_for(plan.tasks, threads == 1 ? plan.tasks : 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) bf16_task(g, plan, shift, t);
   });
 }
 

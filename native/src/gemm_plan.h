@@ -1,10 +1,9 @@
 // ISA-independent pieces of the packed GEMM drivers (gemm_avx2.cc, gemm_avx512.cc): the thread-local aligned
-// packing buffers, and the plan that cuts a batched GEMM into cache blocks (KC along K, MC along M, NC along N)
-// and into parallel tasks. A task is one (batch, MC rows, NC columns) block of C computed by one thread from
-// start to end, so tasks never share an output element and need no synchronisation; the plan makes enough
-// tasks (by splitting N when batch x M-blocks is small) that both the big single-matrix case and the many
-// small matrices case keep every thread busy, with dynamic scheduling absorbing cores taken by other
-// processes. Nothing here is compiled for a specific ISA, so it is safe to include from any file.
+// packing buffers, and the plans that cut a GEMM into a K slice size and a grid of (mt x nt) tiles of C for the
+// threads. make_plan gives independent tasks (batch x tiles, each packing its own A and B, splitting the larger
+// side of a matrix only when the batch alone cannot feed every thread); make_plan_prefer_m gives tiles for the
+// shared-B scheme, where splitting M costs nothing extra. Dynamic scheduling over the tiles absorbs cores taken
+// by other processes. Nothing here is compiled for a specific ISA, so it is safe to include from any file.
 #pragma once
 #include <algorithm>
 #include <cstdint>

@@ -1,7 +1,8 @@
 /**
  * GEMM parity table against a naive float64 triple loop, shared by test/backend/gemm.test.ts. Run as a script
  * (`node --import tsx test/backend/gemm-check.ts`) it loads the addon, runs every case and prints one JSON line
- * `{"isa":..., "threads":..., "cases":..., "failures":[...]}`; the test spawns it under each LLMFORGE_ISA and
+ * `{"isa":..., "threads":..., "cases":..., "failures":[...]}` for gemm and gemmBf16 (checked against the reference on
+ * bf16-rounded inputs where the CPU has AVX512_BF16); the test spawns it under each LLMFORGE_ISA and
  * LLMFORGE_THREADS setting so every dispatch path (scalar, AVX2, AVX-512, one and two threads) is checked.
  */
 import { loadNativeAddon, type NativeAddon } from '../../src/backend/native.ts';
@@ -29,6 +30,13 @@ function fill(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** x rounded to the nearest bfloat16 (round half to even), as the bf16 kernel's input conversion does. */
+export function roundBf16(x: Float32Array): Float32Array {
+  const u = new Uint32Array(x.slice().buffer);
+  for (let i = 0; i < u.length; i++) u[i] = ((u[i]! + 0x7fff + ((u[i]! >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return new Float32Array(u.buffer);
+}
+
 /** C[b] = op(A[b]) @ op(B[b]) + beta * C[b] in float64, straight from the Backend.gemm contract. */
 export function referenceGemm(c: GemmCase, A: Float32Array, B: Float32Array, C0: Float32Array): Float64Array {
   const { batch, M, N, K } = c;
@@ -52,7 +60,7 @@ export function referenceGemm(c: GemmCase, A: Float32Array, B: Float32Array, C0:
 }
 
 /** Runs one case on the addon; returns a failure message, or null when every element is within tolerance. */
-export function checkCase(addon: NativeAddon, c: GemmCase, seed: number): string | null {
+export function checkCase(addon: NativeAddon, c: GemmCase, seed: number, bf16: 'no' | 'rounded' | 'fallback' = 'no'): string | null {
   const { batch, M, N, K } = c;
   const sA = c.broadcastA ? 0 : M * K, sB = c.broadcastB ? 0 : K * N;
   const A = fill(c.broadcastA ? M * K : batch * M * K, seed);
@@ -62,8 +70,10 @@ export function checkCase(addon: NativeAddon, c: GemmCase, seed: number): string
   const off = c.offset ?? 0;
   const view = (x: Float32Array) => { const v = new Float32Array(x.length + off).subarray(off); v.set(x); return v; };
   const C = view(c.beta === 0 ? new Float32Array(batch * M * N).fill(Number.NaN) : C0);
-  addon.gemm!(view(A), view(B), C, batch, M, N, K, c.transA, c.transB, sA, sB, M * N, c.beta);
-  const ref = referenceGemm(c, A, B, C0);
+  const gemm = bf16 === 'no' ? addon.gemm! : addon.gemmBf16!;
+  gemm(view(A), view(B), C, batch, M, N, K, c.transA, c.transB, sA, sB, M * N, c.beta);
+  // The bf16 kernel is exact on bf16-rounded inputs up to fp32 accumulation, so it gets the fp32 tolerance too.
+  const ref = bf16 === 'rounded' ? referenceGemm(c, roundBf16(A), roundBf16(B), C0) : referenceGemm(c, A, B, C0);
   const tol = 1e-5 * Math.sqrt(K + 1);
   let worst = 0, at = -1;
   for (let i = 0; i < ref.length; i++) {
@@ -123,6 +133,19 @@ export function runAll(addon: NativeAddon): { cases: number; failures: string[] 
   return { cases: cases.length, failures };
 }
 
+/** The same table through gemmBf16 (skipping the M == 1 / N == 1 shapes' duplicates is not needed: all run). */
+export function runAllBf16(addon: NativeAddon): { cases: number; failures: string[] } {
+  const info = addon.cpuInfo();
+  const mode = info.isa === 'avx512' && info.avx512bf16 ? 'rounded' : 'fallback';
+  const cases = gemmCases();
+  const failures: string[] = [];
+  cases.forEach((c, i) => {
+    const f = checkCase(addon, c, 17 + 5 * i, mode);
+    if (f !== null) failures.push(`bf16 ${f}`);
+  });
+  return { cases: cases.length, failures };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const loaded = loadNativeAddon();
   if ('error' in loaded) {
@@ -130,6 +153,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(1);
   }
   const { addon } = loaded;
-  const result = runAll(addon);
-  console.log(JSON.stringify({ isa: addon.cpuInfo().isa, threads: addon.numThreads(), ...result }));
+  const fp32 = runAll(addon);
+  const bf16 = runAllBf16(addon);
+  console.log(JSON.stringify({ isa: addon.cpuInfo().isa, threads: addon.numThreads(), cases: fp32.cases + bf16.cases,
+    failures: [...fp32.failures, ...bf16.failures] }));
 }
