@@ -1,12 +1,13 @@
-// N-API binding for gemm (argument order = Backend.gemm in src/backend/backend.ts).
+// N-API bindings for gemm and gemmBf16 (argument order = Backend.gemm in src/backend/backend.ts).
 #include "gemm.h"
 #include "napi_args.h"
 
 namespace lf {
 namespace {
 
-Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Args a(info, "gemm", 13);
+// Reads and checks the 13 arguments shared by gemm and gemmBf16.
+GemmArgs ParseGemm(const Napi::CallbackInfo& info, const char* name) {
+  Args a(info, name, 13);
   GemmArgs g{};
   g.batch = a.size(3);
   g.M = a.size(4);
@@ -22,7 +23,17 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   g.A = a.f32(0, g.batch ? last * g.strideA + g.M * g.K : 0);
   g.B = a.f32(1, g.batch ? last * g.strideB + g.K * g.N : 0);
   g.C = a.f32(2, g.batch ? last * g.strideC + g.M * g.N : 0);
-  sgemm(g);
+  return g;
+}
+
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  sgemm(ParseGemm(info, "gemm"));
+  return info.Env().Undefined();
+}
+
+// Same contract as gemm, in reduced precision (bf16 inputs, fp32 accumulation): see sgemm_bf16 in gemm.h.
+Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
+  sgemm_bf16(ParseGemm(info, "gemmBf16"));
   return info.Env().Undefined();
 }
 
@@ -30,6 +41,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 
 void RegisterGemm(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("gemmBf16", Napi::Function::New(env, GemmBf16, "gemmBf16"));
 }
 
 }  // namespace lf

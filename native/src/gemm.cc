@@ -1,5 +1,7 @@
-// Runtime dispatch for sgemm: see gemm.h.
+// Runtime dispatch for sgemm and sgemm_bf16: see gemm.h.
 #include "gemm.h"
+
+#include <cstdio>
 
 #include "cpu.h"
 
@@ -12,6 +14,20 @@ void sgemm(const GemmArgs& g) {
     case Isa::kAvx2: sgemm_avx2(g); return;
     default: sgemm_scalar(g); return;
   }
+}
+
+void sgemm_bf16(const GemmArgs& g) {
+  if (g.batch == 0 || g.M == 0 || g.N == 0) return;
+  if (best_isa() == Isa::kAvx512 && cpu_has_avx512bf16()) {
+    sgemm_bf16_avx512(g);
+    return;
+  }
+  static bool warned = false;
+  if (!warned) {
+    warned = true;
+    std::fprintf(stderr, "WARNING: gemmBf16: this CPU (or LLMFORGE_ISA) has no AVX512_BF16; running fp32 gemm instead\n");
+  }
+  sgemm(g);
 }
 
 }  // namespace lf

@@ -18,9 +18,15 @@ struct GemmArgs {
 
 void sgemm(const GemmArgs& g);
 
+// Reduced precision: A and B are rounded to bfloat16 (8-bit mantissa) and the products summed in fp32
+// (AVX512_BF16). Expect relative errors around 1e-2 / sqrt-of-K effects, not fp32 accuracy. On CPUs without
+// AVX512_BF16 it runs the fp32 sgemm instead (after a one-time warning).
+void sgemm_bf16(const GemmArgs& g);
+
 // ISA-specific implementations (same contract as sgemm).
 void sgemm_scalar(const GemmArgs& g);
 void sgemm_avx2(const GemmArgs& g);
 void sgemm_avx512(const GemmArgs& g);
+void sgemm_bf16_avx512(const GemmArgs& g);  // needs AVX512_BF16
 
 }  // namespace lf

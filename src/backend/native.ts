@@ -17,6 +17,11 @@ export interface CpuInfo {
 }
 
 export interface NativeAddon extends Partial<Omit<Backend, 'name'>> {
+  /**
+   * gemm in reduced precision: same arguments and contract, but A and B are rounded to bfloat16 and the products
+   * summed in fp32 (AVX512_BF16; runs the fp32 gemm on CPUs without it). Not part of Backend: opt-in only.
+   */
+  gemmBf16?: Backend['gemm'];
   cpuInfo(): CpuInfo;
   numThreads(): number;
   setNumThreads(n: number): void;
