@@ -64,8 +64,8 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
   const out = binaryRaw(Binary.div, 'div', a, b);
   return record(out, 'div', [a, b], (g) => {
     const ga = binaryRaw(Binary.div, 'div', g, b);
-    // d(a/b)/db = -(a/b)/b = -out/b
-    const gb = b.requiresGrad ? sumTo(affineRaw(binaryRaw(Binary.mul, 'mul', ga, binaryRaw(Binary.div, 'div', out, b)), -1, 0), b.shape) : null;
+    // d(a/b)/db = -a/b^2, so gb = -(g/b) * (a/b) = -ga * out
+    const gb = b.requiresGrad ? sumTo(affineRaw(binaryRaw(Binary.mul, 'mul', ga, out), -1, 0), b.shape) : null;
     return [a.requiresGrad ? sumTo(ga, a.shape) : null, gb];
   });
 }

@@ -51,7 +51,7 @@ for (const name of ['reference', 'native'] as const) {
       check('loss', [loss!.item()], get('loss'));
       loss!.backward();
       for (const [pname, p] of named) check(`grad ${pname}`, p.grad!.data, get(`grad.${pname}`));
-      process.stdout.write(`# ${name}:\n# ${rows.join('\n# ')}\n`);
+      process.stdout.write(`${name}:\n${rows.join("\n")}\n`);
     });
   });
 }

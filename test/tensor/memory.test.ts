@@ -13,7 +13,7 @@ test('RSS stays flat over a 10,000-step training loop', () => {
   const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, '10000'], { encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
   const samples = JSON.parse(res.stdout.trim().split('\n').pop()!) as { step: number; rssMb: number; loss: number }[];
-  process.stdout.write(`# RSS by step: ${samples.map((s) => `${s.step}: ${s.rssMb.toFixed(1)} MB`).join(', ')}\n`);
+  process.stdout.write(`RSS by step: ${samples.map((s) => `${s.step}: ${s.rssMb.toFixed(1)} MB`).join(', ')}\n`);
   assert.equal(samples.length, 5);
   const growth = samples[4]!.rssMb - samples[1]!.rssMb;
   assert.ok(growth < 25, `RSS grew by ${growth.toFixed(1)} MB between step ${samples[1]!.step} and ${samples[4]!.step}`);
