@@ -1,4 +1,8 @@
 /** `llmforge bench <gemm|ops|attention>`: kernel benchmarks printing one JSON object per line (see bench/). */
+import { benchAttention } from '../../../bench/attention.ts';
+import { benchGemm } from '../../../bench/gemm.ts';
+import { benchOps } from '../../../bench/ops.ts';
+import { backend } from '../../backend/index.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -6,16 +10,41 @@ export const benchCommand: Command = {
   spec: {
     name: 'bench',
     summary: 'Benchmark kernels (gemm, ops, attention); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention> [--json] [--reps N] [--threads N] [--torch]',
+    usage: 'llmforge bench <gemm|ops|attention> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
       threads: { type: 'number', help: 'Native threads (default: all cores or LLMFORGE_THREADS)', arg: 'N' },
-      torch: { type: 'boolean', help: 'Also run the PyTorch reference in the same run (needs /usr/bin/python3 with torch)' },
+      torch: { type: 'boolean', help: 'Also run the PyTorch reference in the same run (gemm, attention; needs /usr/bin/python3 with torch)' },
+      bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path' },
     },
+    details: [
+      'Examples:',
+      '  llmforge bench gemm --json --torch   # our sgemm beside torch.mm on the same shapes, with ratios',
+      '  llmforge bench ops --json            # fused ops in GB/s',
+      '  llmforge bench attention --json      # fused attention forward/backward/decode',
+      'Benchmarks on a small machine are ruined by anything else running: run them alone.',
+    ].join('\n'),
   },
   async run(args) {
     const [which] = args.positionals;
-    throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops or attention`);
+    const json = args.options.json === true;
+    const reps = args.options.reps as number | undefined;
+    const threads = args.options.threads as number | undefined;
+    if (threads !== undefined) {
+      if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`bench: --threads must be a positive integer, received ${threads}`);
+      backend().setNumThreads(threads);
+    }
+    const common = { json, ...(reps !== undefined ? { reps } : {}) };
+    switch (which) {
+      case 'gemm':
+        return benchGemm({ ...common, ...(threads !== undefined ? { threads } : {}), torch: args.options.torch === true, bf16: args.options.bf16 === true });
+      case 'ops':
+        return benchOps(common);
+      case 'attention':
+        return benchAttention({ ...common, torch: args.options.torch === true });
+      default:
+        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops or attention`);
+    }
   },
 };

@@ -85,7 +85,7 @@ export const startCommand: Command = {
       for (const i of order) {
         const p = probs.data[i]!;
         const shown = chars[i] === '\n' ? '\\n' : chars[i];
-        process.stdout.write(`  ${JSON.stringify(shown).padEnd(6)} ${'█'.repeat(Math.round(p * 40)).padEnd(40)} ${(p * 100).toFixed(1)}%\n`);
+        process.stdout.write(`  ${`"${shown}"`.padEnd(6)} ${'█'.repeat(Math.round(p * 40)).padEnd(40)} ${(p * 100).toFixed(1)}%\n`);
       }
     };
     const complete = (): string => {
