@@ -142,7 +142,7 @@ export async function benchAttention(opts: { json: boolean; reps?: number; torch
   if (opts.torch) benchTorch(plan, reps, addon.numThreads(), opts.json);
 }
 
-/** Times the same shapes with PyTorch eager attention; the backward is (fwd + bwd) - fwd medians. */
+/** Times the same shapes with PyTorch eager attention; the backward is each (fwd + bwd) sample minus the forward median. */
 function benchTorch(plan: { s: Shape; bwd: boolean }[], reps: number, threads: number, json: boolean): void {
   const spec = plan.map(({ s, bwd }) => ({ ...s, bwd, reps: s.Tq * s.Tk >= 2048 * 2048 ? 3 : bwd ? reps : reps * 10 }));
   let stdout: string;
@@ -159,8 +159,8 @@ function benchTorch(plan: { s: Shape; bwd: boolean }[], reps: number, threads: n
     const f = stats(res.fwd);
     report({ impl: 'torch', op: bwd ? 'attention_fwd' : 'attention_decode', s, flops: fwdFlops, t: f }, json);
     if (res.fwd_bwd !== undefined) {
-      const fb = stats(res.fwd_bwd);
-      const t = { median: fb.median - f.median, min: fb.min - f.min, max: fb.max - f.max };
+      // Each fwd+bwd sample minus the forward median, so median/min/max stay ordered.
+      const t = stats(res.fwd_bwd.map((x) => x - f.median));
       report({ impl: 'torch', op: 'attention_bwd', s, flops: 2.5 * fwdFlops, t }, json);
     }
   });
