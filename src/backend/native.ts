@@ -29,10 +29,13 @@ export interface NativeAddon extends Partial<Omit<Backend, 'name'>> {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Loads the addon, or returns the reason it could not be loaded. */
+/** Loads the addon (LLMFORGE_ADDON=path overrides where), or returns the reason it could not be loaded. */
 export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
   const require = createRequire(import.meta.url);
-  const candidates = [join(root, 'build', 'Release', 'llmforge_native.node'), join(root, 'build', 'Debug', 'llmforge_native.node')];
+  const override = process.env.LLMFORGE_ADDON;
+  const candidates = override
+    ? [override]
+    : [join(root, 'build', 'Release', 'llmforge_native.node'), join(root, 'build', 'Debug', 'llmforge_native.node')];
   let lastError = 'not built';
   for (const path of candidates) {
     try {
