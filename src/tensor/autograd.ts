@@ -49,6 +49,13 @@ export function record(
   return out;
 }
 
+/** A new tensor of t's shape and precision, not part of any graph. */
+function emptyLike(t: Tensor): Tensor {
+  const out = t.detach();
+  out.data = t.data instanceof Float64Array ? new Float64Array(t.size) : new Float32Array(t.size);
+  return out;
+}
+
 /** out = a + b, elementwise over same-shape storages (out may alias a). */
 function addInto(a: Tensor, b: Tensor, out: Tensor): Tensor {
   const shape = Int32Array.of(a.size);
@@ -100,6 +107,11 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
 
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, seed);
+  // Storage buffers already in use by some gradient during this pass. A backward may hand its output gradient
+  // (or a view of it) straight to several inputs, so a leaf takes ownership of a buffer only if nothing else
+  // holds it; otherwise it gets a copy. This keeps in-place accumulation into leaves safe without a copy per
+  // parameter per step.
+  const inUse = new Set<ArrayBufferLike>([seed.data.buffer]);
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k]!;
@@ -118,12 +130,16 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
           // Intermediate gradients may alias each other (an op can pass its output gradient straight through
           // to several inputs), so they are summed out of place.
           const prev = grads.get(input);
-          grads.set(input, prev ? addInto(prev, ig, prev.clone()) : ig);
+          const sum = prev ? addInto(prev, ig, emptyLike(prev)) : ig;
+          inUse.add(sum.data.buffer);
+          grads.set(input, sum);
         } else if (input.grad) {
           addInto(input.grad, ig, input.grad);
-        } else {
-          // Own the storage: an op may hand back a view of its output gradient.
+        } else if (inUse.has(ig.data.buffer)) {
           input.grad = ig.clone();
+        } else {
+          inUse.add(ig.data.buffer);
+          input.grad = ig.detach();
         }
       });
     }

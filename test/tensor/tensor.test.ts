@@ -130,3 +130,18 @@ test('shape ops give the expected values', () => {
   assert.deepEqual(Array.from(F.argmax(x, 1)), [2, 2]);
   assert.deepEqual(F.matmul(x, x, { transB: true }).toArray(), [[14, 32], [32, 77]]);
 });
+
+test('leaf gradients never alias each other or the seed gradient', () => {
+  const a = tensor([1, 2], undefined, { requiresGrad: true });
+  const b = tensor([3, 4], undefined, { requiresGrad: true });
+  const seed = tensor([1, 1]);
+  F.add(a, b).backward(seed); // add passes the same gradient to both inputs
+  F.mul(a, 3).backward(tensor([1, 1])); // accumulates into a.grad in place
+  assert.deepEqual(a.grad!.toFlatArray(), [4, 4]);
+  assert.deepEqual(b.grad!.toFlatArray(), [1, 1]);
+  assert.deepEqual(seed.toFlatArray(), [1, 1]);
+  const c = tensor([5], undefined, { requiresGrad: true });
+  const r = F.reshape(c, [1, 1]); // a view: its gradient is a view of the output gradient
+  F.sum(F.add(r, r)).backward();
+  assert.deepEqual(c.grad!.toFlatArray(), [2]);
+});
