@@ -7,8 +7,9 @@ import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { startCommand } from './commands/start.ts';
+import { tokenizerCommand } from './commands/tokenizer.ts';
 
-const commands: Command[] = [startCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, tokenizerCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
