@@ -7,7 +7,7 @@
 import { ByteLevelBpe, TokenizerFormatError } from './bpe.ts';
 import { CHAR_TO_BYTE } from './byte-unicode.ts';
 import { LruCache } from './lru.ts';
-import { pretokenize, pretokenizerRegex, type PretokenizerName } from './pretokenize.ts';
+import { pretokenizerRegex, type PretokenizerName } from './pretokenize.ts';
 
 /**
  * What to do with special-token text (e.g. "<|endoftext|>") found in the input:
@@ -95,13 +95,16 @@ export class Tokenizer {
 
   private encodeOrdinary(text: string, out: number[]): void {
     if (text.length === 0) return;
-    for (const word of pretokenize(text, this.regex)) {
+    const re = this.regex;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const word = m[0];
       let ids = this.cache.get(word);
       if (ids === undefined) {
         ids = this.bpe.encodeBytes(encoder.encode(word));
         this.cache.set(word, ids);
       }
-      for (const id of ids) out.push(id);
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
     }
   }
 

@@ -2,6 +2,7 @@
 import { benchAttention } from '../../../bench/attention.ts';
 import { benchGemm } from '../../../bench/gemm.ts';
 import { benchOps } from '../../../bench/ops.ts';
+import { benchTokenizer } from '../../../bench/tokenizer.ts';
 import { backend } from '../../backend/index.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -9,13 +10,14 @@ import type { Command } from '../command.ts';
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
-    summary: 'Benchmark kernels (gemm, ops, attention); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
+    summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer); JSON lines with --json',
+    usage: 'llmforge bench <gemm|ops|attention|tokenizer> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
       threads: { type: 'number', help: 'Native threads (default: all cores or LLMFORGE_THREADS)', arg: 'N' },
       torch: { type: 'boolean', help: 'Also run the PyTorch reference in the same run (gemm, attention; needs /usr/bin/python3 with torch)' },
+      'train-mb': { type: 'string', help: 'tokenizer: corpus sizes in MB for the training benchmark (default 10)', arg: 'LIST' },
       bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path' },
     },
     details: [
@@ -23,6 +25,7 @@ export const benchCommand: Command = {
       '  llmforge bench gemm --json --torch   # our sgemm beside torch.mm on the same shapes, with ratios',
       '  llmforge bench ops --json            # fused ops in GB/s',
       '  llmforge bench attention --json      # fused attention forward/backward/decode',
+      '  llmforge bench tokenizer --json      # encode MB/s beside tiktoken and gpt-tokenizer; BPE training',
       'Benchmarks on a small machine are ruined by anything else running: run them alone.',
     ].join('\n'),
   },
@@ -41,10 +44,12 @@ export const benchCommand: Command = {
         return benchGemm({ ...common, ...(threads !== undefined ? { threads } : {}), torch: args.options.torch === true, bf16: args.options.bf16 === true });
       case 'ops':
         return benchOps(common);
+      case 'tokenizer':
+        return benchTokenizer({ ...common, ...(args.options['train-mb'] ? { trainMb: String(args.options['train-mb']).split(',').map(Number) } : {}) });
       case 'attention':
         return benchAttention({ ...common, torch: args.options.torch === true });
       default:
-        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops or attention`);
+        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention or tokenizer`);
     }
   },
 };
