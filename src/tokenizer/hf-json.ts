@@ -4,7 +4,7 @@
  * pre-tokenizer; writes the same layout so our tokenizers open in the Python ecosystem. Errors name the file and
  * the JSON path. `tokenizer_config.json` (chat template, special token names) is read into `extras`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ByteLevelBpe, TokenizerFormatError } from './bpe.ts';
 import { PATTERNS, type PretokenizerName } from './pretokenize.ts';
@@ -138,4 +138,26 @@ export function toTokenizerJson(tok: Tokenizer): Json {
       merges: tok.bpe.merges.map(([a, b]) => [a, b]),
     },
   };
+}
+
+/**
+ * Writes tokenizer.json and tokenizer_config.json (special tokens, and the chat template when the tokenizer
+ * carries one) into `dir`, each atomically (temporary file, then rename).
+ */
+export function saveTokenizer(dir: string, tok: Tokenizer): void {
+  mkdirSync(dir, { recursive: true });
+  const specials = [...tok.specialTokens.keys()];
+  const previous = (tok.extras.tokenizerConfig as Json | undefined) ?? {};
+  const config: Json = {
+    ...previous,
+    tokenizer_class: previous.tokenizer_class ?? 'PreTrainedTokenizerFast',
+    model_max_length: previous.model_max_length ?? 1_000_000,
+    ...(specials.includes('<|endoftext|>') ? { eos_token: previous.eos_token ?? '<|endoftext|>', bos_token: previous.bos_token ?? '<|endoftext|>' } : {}),
+    ...(typeof tok.extras.chatTemplate === 'string' ? { chat_template: tok.extras.chatTemplate } : {}),
+  };
+  for (const [name, doc] of [['tokenizer.json', toTokenizerJson(tok)], ['tokenizer_config.json', config]] as const) {
+    const path = join(dir, name);
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(doc, null, name === 'tokenizer.json' ? undefined : 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
 }

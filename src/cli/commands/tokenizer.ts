@@ -2,10 +2,10 @@
  * `llmforge tokenizer <train|encode|decode|show>`: train a byte-level BPE tokenizer on files, encode and decode
  * text, and show how a text splits into tokens (alternating colours in a terminal, brackets otherwise).
  */
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTokenizer } from '../../tokenizer/load.ts';
-import { toTokenizerJson } from '../../tokenizer/hf-json.ts';
+import { saveTokenizer } from '../../tokenizer/hf-json.ts';
 import { isPretokenizerName } from '../../tokenizer/pretokenize.ts';
 import { SpecialTokenError, type Tokenizer } from '../../tokenizer/tokenizer.ts';
 import { WordCounter, trainBpe } from '../../tokenizer/train-bpe.ts';
@@ -102,14 +102,12 @@ export const tokenizerCommand: Command = {
           pretokenizer: pre,
           progress: true,
         });
-        mkdirSync(out, { recursive: true });
+        saveTokenizer(out, tok);
         const path = join(out, 'tokenizer.json');
-        writeFileSync(`${path}.tmp`, JSON.stringify(toTokenizerJson(tok)));
-        renameSync(`${path}.tmp`, path);
         const secs = (performance.now() - t0) / 1000;
         process.stdout.write(
           `trained ${tok.vocabSize} tokens (${tok.bpe.merges.length} merges) on ${(counter.bytes / 1e6).toFixed(2)} MB from ${files.length} file(s) ` +
-            `in ${secs.toFixed(2)} s (counting ${((tCount - t0) / 1000).toFixed(2)} s, ${(counter.bytes / 1e6 / secs).toFixed(1)} MB/s overall)\nwrote ${path}\n`,
+            `in ${secs.toFixed(2)} s (counting ${((tCount - t0) / 1000).toFixed(2)} s, ${(counter.bytes / 1e6 / secs).toFixed(1)} MB/s overall)\nwrote ${path} and tokenizer_config.json\n`,
         );
         return;
       }
