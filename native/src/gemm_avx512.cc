@@ -6,9 +6,9 @@
 // row-count template (M); a block of rows is cut into panels of balanced heights (13/14 rather than 14s and a
 // ragged remainder), so threads' row tiles carry equal work. A few big matrices share one packed B slice between
 // threads (double-buffered: the next slice is packed by whichever thread finishes its tiles first; each thread
-// packs its own A rows, overlapping memory and arithmetic); batches of matrices run as independent tasks. M <= 8 and N == 1
-// (decode-time products) read B in place without packing. Compiled with an AVX-512 target pragma and only
-// entered after the run-time CPU check in gemm.cc.
+// packs its own A rows, overlapping memory and arithmetic); batches of matrices run as independent tasks.
+// M <= 8 and N == 1 (decode-time products) read B in place without packing. Compiled with an AVX-512 target
+// pragma and only entered after the run-time CPU check in gemm.cc.
 #include <immintrin.h>
 
 #include <algorithm>
