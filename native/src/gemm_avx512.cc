@@ -3,10 +3,12 @@
 // transA/transB, so one micro-kernel serves all four cases), and a 14x32 register-blocked micro-kernel (28 zmm
 // accumulators, one broadcast FMA per A element) sweeps them: the B panel (KC x 32) stays in L1 while the A block
 // (MC x KC) streams from L2. Column panels are shifted onto C's cache lines, edges use masked stores (N) and a
-// row-count template (M). A few big matrices share one packed B slice between threads (each thread packs its own
-// A rows, overlapping memory and arithmetic); batches of matrices run as independent tasks. M <= 8 and N == 1
-// (decode-time products) read B in place without packing. Compiled with an AVX-512 target pragma and only
-// entered after the run-time CPU check in gemm.cc.
+// row-count template (M); a block of rows is cut into panels of balanced heights (13/14 rather than 14s and a
+// ragged remainder), so threads' row tiles carry equal work. A few big matrices share one packed B slice between
+// threads (double-buffered: the next slice is packed by whichever thread finishes its tiles first; each thread
+// packs its own A rows, overlapping memory and arithmetic); batches of matrices run as independent tasks.
+// M <= 8 and N == 1 (decode-time products) read B in place without packing. Compiled with an AVX-512 target
+// pragma and only entered after the run-time CPU check in gemm.cc.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -171,29 +173,40 @@ void pack_transposed(const float* src, int64_t ld, __mmask16 rows, int64_t kc, f
   }
 }
 
-// Packs rows [i0, i0 + mlen) x K slice [p0, p0 + kc) of op(A) into MR-row panels: panel ip holds
-// dst[ip * kc * MR + p * MR + i] = op(A)[i0 + ip * MR + i, p0 + p], zero-padded past mlen.
+// Row panels of a block of mlen rows: ceil(mlen / MR) panels of balanced heights (they differ by at most one,
+// e.g. 256 rows = 9 x 14 + 10 x 13, not 18 x 14 + 4). A ragged last panel (1024 = 73 x 14 + 2) would cost a
+// nearly full kernel call for a few rows and unbalance the threads' tiles; 13- and 14-row calls cost in
+// proportion to their rows (the kernel is FMA-bound).
+struct RowPanels {
+  int64_t mlen, count;
+  explicit RowPanels(int64_t m) : mlen(m), count(ceil_div(m, kMR)) {}
+  int64_t start(int64_t ip) const { return ip * mlen / count; }  // first row of panel ip (ip <= count)
+  int rows(int64_t ip) const { return static_cast<int>(start(ip + 1) - start(ip)); }
+};
+
+// Packs rows [i0, i0 + mlen) x K slice [p0, p0 + kc) of op(A) into the row panels of RowPanels(mlen): panel ip
+// holds dst[ip * kc * MR + p * MR + i] = op(A)[i0 + start(ip) + i, p0 + p] for i < rows(ip), zero up to MR.
 void pack_a(const float* A, bool transA, int64_t M, int64_t K, int64_t i0, int64_t mlen, int64_t p0, int64_t kc,
             float* dst) {
-  const int64_t panels = ceil_div(mlen, kMR);
+  const RowPanels panels(mlen);
   if (transA) {
-    // A is (K, M): each p gives MR contiguous values per panel. Walk 8 rows of A at a time across all panels so
-    // the reads stay sequential within a few rows.
+    // A is (K, M): each p gives rows(ip) contiguous values per panel. Walk 8 rows of A at a time across all
+    // panels so the reads stay sequential within a few rows.
     for (int64_t pb = 0; pb < kc; pb += 8) {
       const int64_t pe = std::min(kc, pb + 8);
-      for (int64_t ip = 0; ip < panels; ++ip) {
-        const __mmask16 rm = low_mask(std::min<int64_t>(kMR, mlen - ip * kMR));
-        const float* s = A + p0 * M + i0 + ip * kMR;
+      for (int64_t ip = 0; ip < panels.count; ++ip) {
+        const __mmask16 rm = low_mask(panels.rows(ip));
+        const float* s = A + p0 * M + i0 + panels.start(ip);
         float* d = dst + ip * kc * kMR;
         for (int64_t p = pb; p < pe; ++p) {
           _mm512_mask_storeu_ps(d + p * kMR, low_mask(kMR), _mm512_maskz_loadu_ps(rm, s + p * M));
         }
       }
     }
-  } else {  // A is (M, K): transpose MR rows at a time
-    for (int64_t ip = 0; ip < panels; ++ip) {
-      const __mmask16 rows = low_mask(std::min<int64_t>(kMR, mlen - ip * kMR));
-      pack_transposed(A + (i0 + ip * kMR) * K + p0, K, rows, kc, dst + ip * kc * kMR, kMR, low_mask(kMR));
+  } else {  // A is (M, K): transpose one panel of rows at a time
+    for (int64_t ip = 0; ip < panels.count; ++ip) {
+      pack_transposed(A + (i0 + panels.start(ip)) * K + p0, K, low_mask(panels.rows(ip)), kc, dst + ip * kc * kMR,
+                      kMR, low_mask(kMR));
     }
   }
 }
@@ -247,8 +260,8 @@ void pack_b(const float* B, bool transB, int64_t N, int64_t K, int64_t v0, int64
 
 // ---- packed driver ------------------------------------------------------------------------------------------
 
-// C rows [0, mb) x virtual columns [v0, v0 + vlen) += packed A rows (pa: panels of MR rows, kc deep) @ packed
-// B columns (pb: panels of NR columns, kc deep). The B panel stays in L1 while the A panels stream past it.
+// C rows [0, mb) x virtual columns [v0, v0 + vlen) += packed A rows (pa: the RowPanels(mb) panels, kc deep) @
+// packed B columns (pb: panels of NR columns, kc deep). The B panel stays in L1 while the A panels stream past it.
 void multiply_packed(const float* pa, const float* pb, float* C, int64_t ldc, int64_t mb, int64_t v0, int64_t vlen,
                      int64_t shift, int64_t N, int64_t kc, float beta) {
   for (int64_t jp = 0; jp * kNR < vlen; ++jp) {
@@ -256,11 +269,11 @@ void multiply_packed(const float* pa, const float* pb, float* C, int64_t ldc, in
     const __mmask16 m0 = static_cast<__mmask16>(panel.mask), m1 = static_cast<__mmask16>(panel.mask >> 16);
     const float* bp = pb + jp * kc * kNR;
     float* cp = C + panel.j;
-    for (int64_t ip = 0; ip * kMR < mb; ++ip) {
-      const int rows = static_cast<int>(std::min<int64_t>(kMR, mb - ip * kMR));
+    const RowPanels panels(mb);
+    for (int64_t ip = 0; ip < panels.count; ++ip) {
       // Prefetch target for the next call: the tile below, or the top of the next column panel.
-      const float* next = (ip + 1) * kMR < mb ? cp + (ip + 1) * kMR * ldc : cp + kNR;
-      kKernels[rows](kc, pa + ip * kc * kMR, bp, cp + ip * kMR * ldc, ldc, m0, m1, beta, next);
+      const float* next = ip + 1 < panels.count ? cp + panels.start(ip + 1) * ldc : cp + kNR;
+      kKernels[panels.rows(ip)](kc, pa + ip * kc * kMR, bp, cp + panels.start(ip) * ldc, ldc, m0, m1, beta, next);
     }
   }
 }
@@ -291,10 +304,12 @@ void gemm_task(const GemmArgs& g, const GemmPlan& plan, int64_t shift, int64_t t
   }
 }
 
-// Shared-B scheme (few big matrices, several threads): per K slice, all threads first pack the B slice into a
-// shared buffer (one fork-join), then compute the plan's (mt x nt) tiles, each packing its own A rows
-// (thread-local) between multiplies, so one thread's packing (memory-bound when A is large) overlaps the other's
-// arithmetic. The plan prefers to split M, so A is packed once, or a few times when M is small.
+// Shared-B scheme (few big matrices, several threads): the packed B slices are double-buffered in a shared
+// buffer. One fork-join per K slice runs the plan's tiles, each packing its own A rows (thread-local) between
+// multiplies, followed by work items that pack the next B slice into the other half of the buffer: a thread that
+// finishes its tiles early packs B instead of waiting at the barrier, and the packing (memory-bound) overlaps the
+// other thread's arithmetic. Only the first slice is packed in a fork-join of its own. The plan prefers to split
+// M, so A is packed once, or a few times when M is small.
 std::mutex g_shared_mu;  // the shared buffer serves one call at a time
 AlignedBuffer g_shared_b;
 
@@ -308,24 +323,37 @@ void gemm_shared_b(const GemmArgs& g, int64_t bi, int64_t shift, int threads) {
   constexpr int64_t kBGroup = 4;  // panels per packing work item
   const int64_t bgroups = ceil_div(bpanels, kBGroup);
   std::lock_guard<std::mutex> lock(g_shared_mu);
-  float* pb = g_shared_b.get(static_cast<size_t>(bpanels * kNR * plan.kc));
-  for (int64_t p0 = 0; p0 < g.K; p0 += plan.kc) {
+  const int64_t slice = bpanels * kNR * plan.kc;  // floats per packed B slice
+  float* const pb_base = g_shared_b.get(static_cast<size_t>(2 * slice));
+  // Work item t of packing the K slice at p0 into dst.
+  auto pack_b_item = [&](int64_t t, int64_t p0, float* dst) {
+    const int64_t v0 = t * kBGroup * kNR, kc = std::min(plan.kc, g.K - p0);
+    pack_b(B, g.transB, g.N, g.K, v0, std::min(kBGroup * kNR, nv - v0), shift, p0, kc, dst + v0 * kc);
+  };
+  parallel_for(bgroups, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) pack_b_item(t, 0, pb_base);
+  });
+  for (int64_t p0 = 0, s = 0; p0 < g.K; p0 += plan.kc, ++s) {
     const int64_t kc = std::min(plan.kc, g.K - p0);
     const float beta = p0 == 0 ? g.beta : 1.0f;
-    parallel_for(bgroups, 1, [&](int64_t begin, int64_t end) {
+    float* const pb = pb_base + (s % 2) * slice;
+    float* const pb_next = pb_base + ((s + 1) % 2) * slice;
+    const int64_t next_items = p0 + plan.kc < g.K ? bgroups : 0;
+    parallel_for(plan.tasks + next_items, 1, [&](int64_t begin, int64_t end) {
+      float* pa = tl_pack_a.get(static_cast<size_t>(round_up(kMC, kMR) * plan.kc));
       for (int64_t t = begin; t < end; ++t) {
-        const int64_t v0 = t * kBGroup * kNR;
-        pack_b(B, g.transB, g.N, g.K, v0, std::min(kBGroup * kNR, nv - v0), shift, p0, kc, pb + v0 * kc);
-      }
-    });
-    parallel_for(plan.tasks, 1, [&](int64_t begin, int64_t end) {
-      float* pa = tl_pack_a.get(static_cast<size_t>(plan.mc * plan.kc));
-      for (int64_t t = begin; t < end; ++t) {
+        if (t >= plan.tasks) {  // items after the tiles pack the next B slice
+          pack_b_item(t - plan.tasks, p0 + plan.kc, pb_next);
+          continue;
+        }
         const int64_t ng = t % plan.ngroups, mg = t / plan.ngroups;
-        const int64_t i0 = mg * plan.mt, mlen = std::min(plan.mt, g.M - i0);
+        // Row tiles of equal height (+-1) rather than the plan's MR multiples (1024 rows in 4 tiles: 266, 266,
+        // 266, 226 would leave one thread 8% more work per K slice), and blocks of equal height inside a tile.
+        const int64_t i0 = mg * g.M / plan.mgroups, i1 = (mg + 1) * g.M / plan.mgroups;
+        const int64_t blocks = ceil_div(i1 - i0, kMC);
         const int64_t v0 = ng * plan.nt, vlen = std::min(plan.nt, nv - v0);
-        for (int64_t ib = i0; ib < i0 + mlen; ib += plan.mc) {
-          const int64_t mb = std::min(plan.mc, i0 + mlen - ib);
+        for (int64_t b = 0; b < blocks; ++b) {
+          const int64_t ib = i0 + b * (i1 - i0) / blocks, mb = i0 + (b + 1) * (i1 - i0) / blocks - ib;
           pack_a(A, g.transA, g.M, g.K, ib, mb, p0, kc, pa);
           multiply_packed(pa, pb + v0 * kc, C + ib * g.N, g.N, mb, v0, vlen, shift, g.N, kc, beta);
         }
@@ -585,14 +613,17 @@ LF_BF16_TARGET void bf16_task(const GemmArgs& g, const GemmPlan& plan, int64_t s
     for (int64_t ib = i0; ib < i0 + mlen; ib += plan.mc) {
       const int64_t mb = std::min(plan.mc, i0 + mlen - ib);
       pack_a(A, g.transA, g.M, g.K, ib, mb, p0, kc, fa);
-      for (int64_t ip = 0; ip * kMR < mb; ++ip) panel_to_bf16_pairs(fa + ip * kc * kMR, kc, kMR, ha + ip * kp * kMR);
+      const RowPanels panels(mb);
+      for (int64_t ip = 0; ip < panels.count; ++ip) {
+        panel_to_bf16_pairs(fa + ip * kc * kMR, kc, kMR, ha + ip * kp * kMR);
+      }
       for (int64_t jp = 0; jp < bpanels; ++jp) {
         const ColumnPanel panel = column_panel(v0 + jp * kNR, shift, g.N);
         const __mmask16 m0 = static_cast<__mmask16>(panel.mask), m1 = static_cast<__mmask16>(panel.mask >> 16);
         float* cp = C + ib * g.N + panel.j;
-        for (int64_t ip = 0; ip * kMR < mb; ++ip) {
-          const int rows = static_cast<int>(std::min<int64_t>(kMR, mb - ip * kMR));
-          kBf16Kernels[rows](kp, ha + ip * kp * kMR, hb + jp * kp * kNR, cp + ip * kMR * g.N, g.N, m0, m1, beta);
+        for (int64_t ip = 0; ip < panels.count; ++ip) {
+          kBf16Kernels[panels.rows(ip)](kp, ha + ip * kp * kMR, hb + jp * kp * kNR, cp + panels.start(ip) * g.N, g.N,
+                                        m0, m1, beta);
         }
       }
     }
