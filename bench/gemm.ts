@@ -42,7 +42,8 @@ export const DEFAULT_GEMM_SHAPES: GemmShape[] = [
   { m: 3072, k: 4096, n: 768, transA: true, transB: false },    // dW2 = H^T @ dY2
 ];
 
-const TORCH_SCRIPT = '/work/shared/bench/torch_gpt_bench.py';
+// ../shared/bench beside the repository root (this file lives in <root>/bench).
+const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
 
 function stats(times: number[]): { median: number; min: number; max: number } {
   const s = [...times].sort((a, b) => a - b);
