@@ -1,5 +1,6 @@
 /**
- * llmforge's public library API: tensors and autograd, the op library, optimizers and backend selection.
+ * llmforge's public library API: tensors and autograd, the op library, optimizers, backend selection, layers and
+ * models, safetensors, and tokenizers.
  */
 export { Tensor, type GradNode } from './tensor/tensor.ts';
 export { noGrad, isGradEnabled } from './tensor/autograd.ts';
@@ -11,3 +12,13 @@ export { SGD, type SGDOptions } from './optim/sgd.ts';
 export { Optimizer } from './optim/optimizer.ts';
 export { clipGradNorm, clipScale, gradNorm, type ParamGroup } from './optim/param-groups.ts';
 export { backend, setBackend, withBackend, withFloat64, nativeAvailable, cpuInfo } from './backend/index.ts';
+export { Tokenizer, StreamDecoder, type EncodeOptions, type SpecialMode } from './tokenizer/tokenizer.ts';
+export { CharTokenizer } from './tokenizer/char.ts';
+export { loadTokenizer } from './tokenizer/load.ts';
+export { loadGpt2Files } from './tokenizer/gpt2-files.ts';
+export { loadTokenizerJson, parseTokenizerJson, saveTokenizer, toTokenizerJson } from './tokenizer/hf-json.ts';
+export { trainBpe, trainBpeFromFiles, WordCounter, type TrainBpeOptions } from './tokenizer/train-bpe.ts';
+export { GPT, type GPTConfig } from './models/gpt.ts';
+export { Module } from './nn/module.ts';
+export { Linear, Embedding, LayerNorm, RMSNorm } from './nn/layers.ts';
+export { readSafetensors, parseSafetensors, serializeSafetensors } from './io/safetensors.ts';
