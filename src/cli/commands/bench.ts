@@ -3,6 +3,7 @@ import { benchAttention } from '../../../bench/attention.ts';
 import { benchGemm } from '../../../bench/gemm.ts';
 import { benchOps } from '../../../bench/ops.ts';
 import { benchTokenizer } from '../../../bench/tokenizer.ts';
+import { benchTrain, TRAIN_CONFIGS, type TrainConfigName } from '../../../bench/train.ts';
 import { backend } from '../../backend/index.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -10,14 +11,15 @@ import type { Command } from '../command.ts';
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
-    summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention|tokenizer> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
+    summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer, train); JSON lines with --json',
+    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
       threads: { type: 'number', help: 'Native threads (default: all cores or LLMFORGE_THREADS)', arg: 'N' },
       torch: { type: 'boolean', help: 'Also run the PyTorch reference in the same run (gemm, attention; needs /usr/bin/python3 with torch)' },
       'train-mb': { type: 'string', help: 'tokenizer: corpus sizes in MB for the training benchmark (default 10)', arg: 'LIST' },
+      config: { type: 'string', help: 'train: comma-separated configs (T1, T2, T3)', arg: 'LIST' },
       bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path' },
     },
     details: [
@@ -26,6 +28,7 @@ export const benchCommand: Command = {
       '  llmforge bench ops --json            # fused ops in GB/s',
       '  llmforge bench attention --json      # fused attention forward/backward/decode',
       '  llmforge bench tokenizer --json      # encode MB/s beside tiktoken and gpt-tokenizer; BPE training',
+      '  llmforge bench train --json --torch  # GPT training tokens/s for T1-T3 beside PyTorch',
       'Benchmarks on a small machine are ruined by anything else running: run them alone.',
     ].join('\n'),
   },
@@ -46,10 +49,15 @@ export const benchCommand: Command = {
         return benchOps(common);
       case 'tokenizer':
         return benchTokenizer({ ...common, ...(args.options['train-mb'] ? { trainMb: String(args.options['train-mb']).split(',').map(Number) } : {}) });
+      case 'train': {
+        const list = args.options.config ? String(args.options.config).split(',') : ['T1', 'T2', 'T3'];
+        for (const c of list) if (!(c in TRAIN_CONFIGS)) throw new UsageError(`bench train: unknown --config ${c}; expected T1, T2 or T3`);
+        return benchTrain({ json, configs: list as TrainConfigName[], torch: args.options.torch === true, ...(reps !== undefined ? { steps: reps } : {}) });
+      }
       case 'attention':
         return benchAttention({ ...common, torch: args.options.torch === true });
       default:
-        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention or tokenizer`);
+        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention, tokenizer or train`);
     }
   },
 };

@@ -1,0 +1,93 @@
+/**
+ * Training throughput of the GPT-2 style model (fp32, AdamW with a no-decay group, global-norm clipping),
+ * random tokens, for the configs T1-T3 of ../shared/bench/torch_gpt_bench.py. Each config runs in its own child
+ * process so peak RSS is per config. Prints {"bench":"train","config":..,"tokens_per_s":..,"step_ms_median":..,
+ * "peak_rss_mb":..} lines; with torch, the PyTorch reference runs in the same session with the environment its
+ * header gives.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { GPT } from '../src/models/gpt.ts';
+import { AdamW } from '../src/optim/adamw.ts';
+import { clipScale } from '../src/optim/param-groups.ts';
+import { Rng } from '../src/tensor/random.ts';
+
+export const TRAIN_CONFIGS = {
+  T1: { vocab: 65, ctx: 64, nLayer: 4, nHead: 4, d: 128, batch: 12 },
+  T2: { vocab: 8192, ctx: 256, nLayer: 6, nHead: 6, d: 384, batch: 8 },
+  T3: { vocab: 50257, ctx: 256, nLayer: 12, nHead: 12, d: 768, batch: 4 },
+} as const;
+export type TrainConfigName = keyof typeof TRAIN_CONFIGS;
+
+const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+
+/** Runs one config in this process and returns its result. */
+function runConfig(name: TrainConfigName, steps: number, warmup: number): Record<string, unknown> {
+  const c = TRAIN_CONFIGS[name];
+  const rng = new Rng(1337);
+  const model = new GPT({ vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d, dropout: 0, bias: true, layerNormEps: 1e-5 }, rng);
+  const params = model.parameters();
+  const opt = new AdamW([
+    { params: params.filter((p) => p.ndim >= 2) },
+    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
+  ], { lr: 6e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
+  const n = c.batch * c.ctx;
+  const ids = new Int32Array(n);
+  const targets = new Int32Array(n);
+  const times: number[] = [];
+  for (let step = 0; step < warmup + steps; step++) {
+    for (let i = 0; i < n; i++) {
+      ids[i] = rng.int(c.vocab);
+      targets[i] = rng.int(c.vocab);
+    }
+    const t0 = performance.now();
+    const { loss } = model.forward(ids, c.batch, c.ctx, targets);
+    opt.zeroGrad();
+    loss!.backward();
+    opt.step(clipScale(params, 1).scale);
+    if (step >= warmup) times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const med = times[Math.floor(times.length / 2)]!;
+  return {
+    bench: 'train', impl: 'llmforge', config: name, params: model.numParameters(), tokens_per_s: n / (med / 1000),
+    step_ms_median: med, step_ms_min: times[0], step_ms_max: times[times.length - 1],
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024, steps,
+  };
+}
+
+export async function benchTrain(opts: { json: boolean; configs?: TrainConfigName[]; steps?: number; torch?: boolean }): Promise<void> {
+  const configs = opts.configs ?? (['T1', 'T2', 'T3'] as TrainConfigName[]);
+  const steps = opts.steps ?? 10;
+  for (const name of configs) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', name, String(steps)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`bench train ${name} failed:\n${r.stderr}`);
+    const ours = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+    print(opts.json, ours);
+    if (opts.torch) {
+      const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'passive', GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736' };
+      delete env.OPENBLAS_CORETYPE;
+      delete env.OPENBLAS_L2_SIZE;
+      const t = spawnSync('/usr/bin/python3', [TORCH_SCRIPT, '--mode', 'train', '--cfg', name, '--steps', String(steps)], { encoding: 'utf8', env });
+      const line = t.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (!line) throw new Error(`bench train: the PyTorch reference printed no RESULT line:\n${t.stderr.slice(-2000)}`);
+      const res = JSON.parse(line.slice(7)) as Record<string, number>;
+      print(opts.json, {
+        bench: 'train_torch', config: name, tokens_per_s: res.tokens_per_s!, step_ms_median: res.step_ms_median!,
+        step_ms_min: res.step_ms_min!, step_ms_max: res.step_ms_max!, peak_rss_mb: res.peak_rss_mb!,
+        ratio: ours.tokens_per_s! / res.tokens_per_s!,
+      });
+    }
+  }
+}
+
+function print(json: boolean, obj: Record<string, unknown>): void {
+  if (json) process.stdout.write(`${JSON.stringify(obj)}\n`);
+  else process.stdout.write(`${Object.entries(obj).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(2) : v}`).join(' ')}\n`);
+}
+
+if (process.argv[2] === '--child' && process.argv[1] === SELF) {
+  const name = process.argv[3] as TrainConfigName;
+  process.stdout.write(`${JSON.stringify(runConfig(name, Number(process.argv[4] ?? 10), 3))}\n`);
+}
