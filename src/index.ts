@@ -20,5 +20,5 @@ export { loadTokenizerJson, parseTokenizerJson, saveTokenizer, toTokenizerJson }
 export { trainBpe, trainBpeFromFiles, WordCounter, type TrainBpeOptions } from './tokenizer/train-bpe.ts';
 export { GPT, type GPTConfig } from './models/gpt.ts';
 export { Module } from './nn/module.ts';
-export { Linear, Embedding, LayerNorm, RMSNorm } from './nn/layers.ts';
+export { Linear, Embedding, LayerNorm, RMSNorm, Dropout } from './nn/layers.ts';
 export { readSafetensors, parseSafetensors, serializeSafetensors } from './io/safetensors.ts';

@@ -7,7 +7,7 @@
 import type { Rng } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import * as F from '../ops/index.ts';
-import { Embedding, LayerNorm, Linear } from '../nn/layers.ts';
+import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 
 export interface GPTConfig {
@@ -30,11 +30,13 @@ export interface GPTConfig {
 class CausalSelfAttention extends Module {
   c_attn: Linear;
   c_proj: Linear;
+  resid_dropout: Dropout;
   constructor(readonly cfg: GPTConfig, rng: Rng) {
     super();
     const C = cfg.nEmbd;
     this.c_attn = new Linear(C, 3 * C, { bias: cfg.bias, rng });
     this.c_proj = new Linear(C, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.resid_dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, seed: number): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
@@ -42,25 +44,23 @@ class CausalSelfAttention extends Module {
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
     const [q, k, v] = F.split(qkv, C, 2).map((t) => F.reshape(t, [B, T, H, C / H])) as [Tensor, Tensor, Tensor];
     const y = F.reshape(F.attention(q, k, v, { causal: true }), [B, T, C]);
-    return this.dropout(this.c_proj.forward(y), seed);
-  }
-  private dropout(x: Tensor, seed: number): Tensor {
-    return this.training && this.cfg.dropout > 0 ? F.dropout(x, this.cfg.dropout, seed) : x;
+    return this.resid_dropout.forward(this.c_proj.forward(y), seed);
   }
 }
 
 class MLP extends Module {
   c_fc: Linear;
   c_proj: Linear;
-  constructor(readonly cfg: GPTConfig, rng: Rng) {
+  dropout: Dropout;
+  constructor(cfg: GPTConfig, rng: Rng) {
     super();
     const C = cfg.nEmbd;
     this.c_fc = new Linear(C, 4 * C, { bias: cfg.bias, rng });
     this.c_proj = new Linear(4 * C, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, seed: number): Tensor {
-    const y = this.c_proj.forward(F.gelu(this.c_fc.forward(x), 'tanh'));
-    return this.training && this.cfg.dropout > 0 ? F.dropout(y, this.cfg.dropout, seed) : y;
+    return this.dropout.forward(this.c_proj.forward(F.gelu(this.c_fc.forward(x), 'tanh')), seed);
   }
 }
 
@@ -87,6 +87,7 @@ export class GPT extends Module {
   wpe: Embedding;
   h: Block[];
   ln_f: LayerNorm;
+  drop: Dropout;
   /** Dropout seed of the next forward pass (advanced every call, so masks differ step to step). */
   private dropoutSeed = 0;
 
@@ -98,6 +99,7 @@ export class GPT extends Module {
     this.wpe = new Embedding(cfg.blockSize, cfg.nEmbd, { rng, std: 0.01 });
     this.h = Array.from({ length: cfg.nLayer }, () => new Block(cfg, rng));
     this.ln_f = new LayerNorm(cfg.nEmbd, cfg.layerNormEps, cfg.bias);
+    this.drop = new Dropout(cfg.dropout);
   }
 
   /**
@@ -111,7 +113,7 @@ export class GPT extends Module {
     for (let i = 0; i < B * T; i++) pos[i] = i % T;
     const seed = (this.dropoutSeed += 1000003);
     let x = F.add(this.wte.forward(ids, [B, T]), this.wpe.forward(pos, [B, T])); // (B, T, C)
-    if (this.training && this.config.dropout > 0) x = F.dropout(x, this.config.dropout, seed);
+    x = this.drop.forward(x, seed);
     this.h.forEach((block, i) => {
       x = block.forward(x, seed + 2 * (i + 1));
     });

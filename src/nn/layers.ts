@@ -1,5 +1,5 @@
 /**
- * The basic layers: Linear (PyTorch weight layout (out, in)), Embedding, LayerNorm, RMSNorm. Each holds its
+ * The basic layers: Linear (PyTorch weight layout (out, in)), Embedding, LayerNorm, RMSNorm, Dropout. Each holds its
  * parameters as fields and calls one op in forward.
  */
 import { ones, randn, zeros } from '../tensor/creation.ts';
@@ -55,5 +55,15 @@ export class RMSNorm extends Module {
   }
   forward(x: Tensor): Tensor {
     return F.rmsNorm(x, this.weight, this.eps);
+  }
+}
+
+/** Dropout active only in training mode (and only for p > 0); the caller supplies the seed of this call. */
+export class Dropout extends Module {
+  constructor(readonly p: number) {
+    super();
+  }
+  forward(x: Tensor, seed: number): Tensor {
+    return this.training && this.p > 0 ? F.dropout(x, this.p, seed) : x;
   }
 }
