@@ -1,0 +1,69 @@
+/**
+ * The contract every language model in llmforge meets: one typed config that covers the GPT-2 family (learned
+ * positions, LayerNorm, GELU, biases, tied head) and the Llama family (RoPE, RMSNorm, SwiGLU, grouped-query
+ * attention, untied head), and the forward pass the trainer, generation and evaluation call. A KV cache makes
+ * decoding cost one position per step instead of re-reading the whole prefix.
+ */
+import type { Tensor } from '../tensor/tensor.ts';
+import { Module } from '../nn/module.ts';
+
+export type Arch = 'gpt2' | 'llama';
+
+export interface ModelConfig {
+  /** Architecture family. */
+  arch: Arch;
+  /** Vocabulary size V. */
+  vocabSize: number;
+  /** Maximum context length (positions). */
+  blockSize: number;
+  nLayer: number;
+  /** Query heads H. */
+  nHead: number;
+  /** Key/value heads (grouped-query attention); equal to nHead for multi-head attention. */
+  nKvHead: number;
+  /** Model width C (a multiple of nHead). */
+  nEmbd: number;
+  /** MLP hidden width (GPT-2: 4 C; Llama: the SwiGLU intermediate size). */
+  mlpHidden: number;
+  /** Dropout probability (0 disables). */
+  dropout: number;
+  /** Biases in linear layers and norms (GPT-2: true; Llama: false). */
+  bias: boolean;
+  /** Norm epsilon (GPT-2 LayerNorm 1e-5; Llama RMSNorm 1e-5 or 1e-6). */
+  normEps: number;
+  /** RoPE base (Llama family only). */
+  ropeTheta: number;
+  /** Language-model head shares the token embedding matrix. */
+  tieEmbeddings: boolean;
+}
+
+/** Keys and values of the positions seen so far, per layer; created by `LanguageModel.createCache`. */
+export interface KVCache {
+  /** Batch size the cache was created for. */
+  readonly batch: number;
+  /** Capacity in positions. */
+  readonly capacity: number;
+  /** Positions already stored (the next forward's first position). */
+  length: number;
+}
+
+export interface ForwardOptions {
+  /** Decoding: attend over the cached prefix, append this call's keys and values, advance `cache.length`. */
+  cache?: KVCache;
+  /** Compute logits for the last position of each row only (B, 1, V): generation and classification reads. */
+  lastOnly?: boolean;
+}
+
+export interface ForwardResult {
+  /** (B, T, V), or (B, 1, V) with `lastOnly`. */
+  logits: Tensor;
+  /** Mean cross-entropy over targets that are not -100, when targets are given. */
+  loss: Tensor | null;
+}
+
+export abstract class LanguageModel extends Module {
+  abstract readonly config: ModelConfig;
+  /** ids and targets are B*T row-major token ids. */
+  abstract forward(ids: Int32Array, B: number, T: number, targets?: Int32Array | null, opts?: ForwardOptions): ForwardResult;
+  abstract createCache(batch: number, capacity: number): KVCache;
+}
