@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { completeModelConfig } from '../src/models/config.ts';
 import { GPT } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
@@ -26,7 +27,7 @@ const SELF = fileURLToPath(import.meta.url);
 function runConfig(name: TrainConfigName, steps: number, warmup: number): Record<string, unknown> {
   const c = TRAIN_CONFIGS[name];
   const rng = new Rng(1337);
-  const model = new GPT({ vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d, dropout: 0, bias: true, layerNormEps: 1e-5 }, rng);
+  const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d }), rng);
   const params = model.parameters();
   const opt = new AdamW([
     { params: params.filter((p) => p.ndim >= 2) },

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { nativeAvailable, withBackend } from '../../src/backend/index.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
+import { completeModelConfig } from '../../src/models/config.ts';
 import { GPT } from '../../src/models/gpt.ts';
 import { Rng } from '../../src/tensor/random.ts';
 
@@ -30,7 +31,8 @@ function get(name: string): Float32Array {
 for (const name of ['reference', 'native'] as const) {
   test(`GPT-2 logits, loss and all gradients match PyTorch (${name} backend)`, { skip: name === 'native' && !nativeAvailable() ? 'native addon not built' : false }, () => {
     withBackend(name, () => {
-      const model = new GPT({ ...cfg, dropout: 0, bias: true, layerNormEps: 1e-5 }, new Rng(0));
+      const { vocabSize, blockSize, nLayer, nHead, nEmbd } = cfg;
+      const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize, blockSize, nLayer, nHead, nEmbd }), new Rng(0));
       const named = model.namedParameters();
       assert.equal(named.length, [...fixture.tensors.keys()].filter((k) => k.startsWith('param.')).length);
       for (const [pname, p] of named) {

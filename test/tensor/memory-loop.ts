@@ -9,7 +9,7 @@ import { Rng } from '../../src/tensor/random.ts';
 
 const steps = Number(process.argv[2] ?? 10000);
 const rng = new Rng(3);
-const model = new GPT({ vocabSize: 32, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0.1, bias: true, layerNormEps: 1e-5 }, rng);
+const model = new GPT({ arch: 'gpt2', vocabSize: 32, blockSize: 16, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, mlpHidden: 128, dropout: 0.1, bias: true, normEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true }, rng);
 const params = model.parameters();
 const opt = new AdamW(params, { lr: 1e-3 });
 const B = 4;

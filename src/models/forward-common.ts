@@ -1,0 +1,39 @@
+/**
+ * The parts of `LanguageModel.forward` both architectures share: checking ids, targets, lengths and the cache
+ * before any work (one clear error each), and the output end, which keeps only the last position when `lastOnly`
+ * (so the head matmul runs on B rows instead of B*T) and computes the cross-entropy loss when targets are given.
+ */
+import * as F from '../ops/index.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { KVBuffers } from './kv-cache.ts';
+import type { ForwardOptions, ForwardResult, ModelConfig } from './model.ts';
+
+export interface ForwardPlan {
+  /** Absolute position of the first of the T tokens (the cache length, or 0). */
+  start: number;
+  cache: KVBuffers | null;
+  lastOnly: boolean;
+}
+
+export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: number, T: number, targets: Int32Array | null, opts: ForwardOptions): ForwardPlan {
+  if (!(Number.isInteger(B) && B > 0 && Number.isInteger(T) && T > 0)) throw new RangeError(`${name}: B and T must be positive integers, received B=${B}, T=${T}`);
+  if (ids.length !== B * T) throw new RangeError(`${name}: expected B*T = ${B * T} token ids, received ${ids.length}`);
+  if (targets && targets.length !== B * T) throw new RangeError(`${name}: expected B*T = ${B * T} targets, received ${targets.length}`);
+  const lastOnly = opts.lastOnly ?? false;
+  if (lastOnly && targets) throw new RangeError(`${name}: lastOnly computes one position per row, so it cannot take targets for the loss`);
+  const cache = opts.cache ? KVBuffers.check(opts.cache, cfg, B, T) : null;
+  const start = cache ? cache.length : 0;
+  if (start + T > cfg.blockSize) {
+    throw new RangeError(`${name}: positions ${start}..${start + T - 1} exceed the context length blockSize ${cfg.blockSize}`);
+  }
+  return { start, cache, lastOnly };
+}
+
+/** Final hidden states x (B, T, C) -> logits (B, T or 1, V) through `norm` and `head`, plus the loss. */
+export function lmOutput(x: Tensor, norm: (x: Tensor) => Tensor, head: (x: Tensor) => Tensor, targets: Int32Array | null, lastOnly: boolean): ForwardResult {
+  const T = x.shape[1]!;
+  if (lastOnly && T > 1) x = F.slice(x, 1, T - 1, T); // (B, 1, C)
+  const logits = head(norm(x));
+  const loss = targets ? F.crossEntropy(logits, targets) : null;
+  return { logits, loss };
+}

@@ -1,0 +1,162 @@
+/**
+ * A Llama style decoder-only transformer (arch 'llama'): token embedding, pre-RMSNorm blocks of causal attention
+ * with rotary position embeddings (rotate-half pairing, base config.ropeTheta) and grouped-query attention
+ * (nKvHead key/value heads shared by nHead query heads), a SwiGLU MLP (down(silu(gate(x)) * up(x))), a final
+ * RMSNorm and an untied `lm_head` (tied to the embedding when config.tieEmbeddings). Fields are named so parameter
+ * names match Hugging Face's LlamaForCausalLM (`model.embed_tokens`, `model.layers.0.self_attn.q_proj`, ...,
+ * `model.norm`, `lm_head`). Dimension letters: B batch, T time, C channels, V vocab, H query heads, Hkv key/value
+ * heads, D head size.
+ */
+import { isFloat64 } from '../backend/index.ts';
+import type { Rng } from '../tensor/random.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { noGrad } from '../tensor/autograd.ts';
+import * as F from '../ops/index.ts';
+import { Dropout, Embedding, Linear, RMSNorm } from '../nn/layers.ts';
+import { Module } from '../nn/module.ts';
+import { checkModelConfig } from './config.ts';
+import { lmOutput, planForward, type ForwardPlan } from './forward-common.ts';
+import { KVBuffers } from './kv-cache.ts';
+import { LanguageModel, type ForwardOptions, type ForwardResult, type KVCache, type ModelConfig } from './model.ts';
+
+class LlamaAttention extends Module {
+  q_proj: Linear;
+  k_proj: Linear;
+  v_proj: Linear;
+  o_proj: Linear;
+  resid_dropout: Dropout;
+  constructor(readonly cfg: ModelConfig, rng: Rng) {
+    super();
+    const C = cfg.nEmbd;
+    const kvDim = cfg.nKvHead * (C / cfg.nHead);
+    this.q_proj = new Linear(C, C, { bias: cfg.bias, rng });
+    this.k_proj = new Linear(C, kvDim, { bias: cfg.bias, rng });
+    this.v_proj = new Linear(C, kvDim, { bias: cfg.bias, rng });
+    this.o_proj = new Linear(C, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.resid_dropout = new Dropout(cfg.dropout);
+  }
+  forward(x: Tensor, layer: number, plan: ForwardPlan, rope: F.RopeTables, seed: number): Tensor {
+    const [B, T, C] = x.shape as [number, number, number];
+    const { nHead: H, nKvHead: Hkv } = this.cfg;
+    const D = C / H;
+    const q = F.rope(F.reshape(this.q_proj.forward(x), [B, T, H, D]), rope); // (B, T, H, D)
+    const k = F.rope(F.reshape(this.k_proj.forward(x), [B, T, Hkv, D]), rope); // (B, T, Hkv, D)
+    const v = F.reshape(this.v_proj.forward(x), [B, T, Hkv, D]);
+    const [kAll, vAll] = plan.cache ? plan.cache.append(layer, k, v) : [k, v]; // (B, start + T, Hkv, D)
+    const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start }), [B, T, C]);
+    return this.resid_dropout.forward(this.o_proj.forward(y), seed);
+  }
+}
+
+class LlamaMLP extends Module {
+  gate_proj: Linear;
+  up_proj: Linear;
+  down_proj: Linear;
+  dropout: Dropout;
+  constructor(cfg: ModelConfig, rng: Rng) {
+    super();
+    const C = cfg.nEmbd;
+    this.gate_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, rng });
+    this.up_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, rng });
+    this.down_proj = new Linear(cfg.mlpHidden, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.dropout = new Dropout(cfg.dropout);
+  }
+  forward(x: Tensor, seed: number): Tensor {
+    const h = F.mul(F.silu(this.gate_proj.forward(x)), this.up_proj.forward(x)); // (B, T, mlpHidden)
+    return this.dropout.forward(this.down_proj.forward(h), seed);
+  }
+}
+
+class LlamaDecoderLayer extends Module {
+  self_attn: LlamaAttention;
+  mlp: LlamaMLP;
+  input_layernorm: RMSNorm;
+  post_attention_layernorm: RMSNorm;
+  constructor(cfg: ModelConfig, rng: Rng) {
+    super();
+    this.self_attn = new LlamaAttention(cfg, rng);
+    this.mlp = new LlamaMLP(cfg, rng);
+    this.input_layernorm = new RMSNorm(cfg.nEmbd, cfg.normEps);
+    this.post_attention_layernorm = new RMSNorm(cfg.nEmbd, cfg.normEps);
+  }
+  forward(x: Tensor, layer: number, plan: ForwardPlan, rope: F.RopeTables, seed: number): Tensor {
+    const h = F.add(x, this.self_attn.forward(this.input_layernorm.forward(x), layer, plan, rope, seed));
+    return F.add(h, this.mlp.forward(this.post_attention_layernorm.forward(h), seed + 1));
+  }
+}
+
+/** The decoder stack (Hugging Face's LlamaModel): embedding, layers, final norm. */
+class LlamaBody extends Module {
+  embed_tokens: Embedding;
+  layers: LlamaDecoderLayer[];
+  norm: RMSNorm;
+  constructor(cfg: ModelConfig, rng: Rng) {
+    super();
+    this.embed_tokens = new Embedding(cfg.vocabSize, cfg.nEmbd, { rng });
+    this.layers = Array.from({ length: cfg.nLayer }, () => new LlamaDecoderLayer(cfg, rng));
+    this.norm = new RMSNorm(cfg.nEmbd, cfg.normEps);
+  }
+}
+
+export class Llama extends LanguageModel {
+  readonly config: ModelConfig;
+  model: LlamaBody;
+  /** Output head (V, C); null when tied to model.embed_tokens. */
+  lm_head: Linear | null;
+  drop: Dropout;
+  private dropoutSeed = 0;
+  /** cos/sin for positions 0..blockSize-1, built on first use (per storage precision). */
+  private ropeAll: F.RopeTables | null = null;
+
+  constructor(config: ModelConfig, rng: Rng) {
+    super();
+    const cfg = checkModelConfig(config, 'Llama');
+    if (cfg.arch !== 'llama') throw new RangeError(`Llama: config.arch must be 'llama', received '${cfg.arch}'`);
+    this.config = cfg;
+    this.model = new LlamaBody(cfg, rng);
+    this.lm_head = cfg.tieEmbeddings ? null : new Linear(cfg.nEmbd, cfg.vocabSize, { bias: false, rng });
+    this.drop = new Dropout(cfg.dropout);
+  }
+
+  createCache(batch: number, capacity: number): KVCache {
+    return KVBuffers.forConfig(this.config, batch, capacity);
+  }
+
+  /** Rotation tables for positions start..start+T-1 (views into the tables for the whole context). */
+  private ropeFor(start: number, T: number): F.RopeTables {
+    const D = this.config.nEmbd / this.config.nHead;
+    if (!this.ropeAll || (this.ropeAll.cos instanceof Float64Array) !== isFloat64()) {
+      this.ropeAll = F.ropeTables(this.config.blockSize, D, this.config.ropeTheta);
+    }
+    const half = D / 2;
+    const { cos, sin } = this.ropeAll;
+    return { cos: cos.subarray(start * half, (start + T) * half), sin: sin.subarray(start * half, (start + T) * half), T, D };
+  }
+
+  /**
+   * Logits (B, T, V) for token ids (B*T, row-major), and the mean cross-entropy when targets are given
+   * (targets equal to -100 are ignored). With opts.cache the call runs without autograd (inference).
+   */
+  forward(ids: Int32Array, B: number, T: number, targets: Int32Array | null = null, opts: ForwardOptions = {}): ForwardResult {
+    const plan = planForward('Llama', this.config, ids, B, T, targets, opts);
+    if (plan.cache) {
+      const cache = plan.cache;
+      const out = noGrad(() => this.run(ids, B, T, targets, plan));
+      cache.advance(T);
+      return out;
+    }
+    return this.run(ids, B, T, targets, plan);
+  }
+
+  private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan): ForwardResult {
+    const seed = (this.dropoutSeed += 1000003);
+    const rope = this.ropeFor(plan.start, T);
+    let x = this.drop.forward(this.model.embed_tokens.forward(ids, [B, T]), seed); // (B, T, C)
+    this.model.layers.forEach((layer, i) => {
+      x = layer.forward(x, i, plan, rope, seed + 2 * (i + 1));
+    });
+    const head = this.lm_head;
+    const norm = (t: Tensor): Tensor => this.model.norm.forward(t);
+    return lmOutput(x, norm, head ? (t) => head.forward(t) : (t) => F.linear(t, this.model.embed_tokens.weight), targets, plan.lastOnly);
+  }
+}
