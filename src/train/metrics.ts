@@ -1,0 +1,54 @@
+/**
+ * Training metrics: model FLOPs per token (nanoGPT's estimate, 6N + 12 L T C, N without the position table),
+ * model FLOPs utilization against a stated peak, and the `<out>/metrics.jsonl` log (one JSON object per log or
+ * evaluation line). On resume the log is cut back to the checkpoint's step so a resumed run never leaves
+ * duplicate or orphaned lines behind.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.ts';
+import type { LanguageModel } from '../models/model.ts';
+
+/** Forward + backward FLOPs per trained token at context T (matmuls 6N, attention 12 L T C). */
+export function flopsPerToken(model: LanguageModel, T: number): number {
+  let n = 0;
+  for (const [name, p] of model.namedParameters()) if (!name.endsWith('wpe.weight')) n += p.size;
+  const c = model.config;
+  return 6 * n + 12 * c.nLayer * T * c.nEmbd;
+}
+
+/** Model FLOPs utilization: achieved FLOP/s over the peak (peakGflops in GFLOP/s). */
+export function mfu(flopsPerTok: number, tokensPerSecond: number, peakGflops: number): number {
+  return (flopsPerTok * tokensPerSecond) / (peakGflops * 1e9);
+}
+
+export type MetricsRecord = { step: number } & Record<string, number | string | null>;
+
+export class MetricsLog {
+  constructor(readonly path: string) {}
+
+  append(record: MetricsRecord): void {
+    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+  }
+
+  /** Keeps only records with step <= `step` (a resumed run continues from there). */
+  truncateAfter(step: number): void {
+    if (!existsSync(this.path)) return;
+    const kept = readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((line) => {
+        if (line.trim() === '') return false;
+        try {
+          return (JSON.parse(line) as { step?: number }).step! <= step;
+        } catch {
+          return false; // a line torn by a crash mid-write
+        }
+      });
+    writeFileAtomic(this.path, kept.map((l) => `${l}\n`).join(''));
+  }
+
+  /** Every record in the file. */
+  read(): MetricsRecord[] {
+    if (!existsSync(this.path)) return [];
+    return readFileSync(this.path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as MetricsRecord);
+  }
+}
