@@ -1,0 +1,160 @@
+/**
+ * Autoregressive generation with a KV cache: the prompt is run once through the model (prefill, logits of the last
+ * position only), then each new token costs one position. Tokens are chosen by `sampleNext` (greedy, temperature,
+ * top-k, top-p, repetition penalty; seeded). Generation ends at `maxNewTokens`, at the EOS id (not emitted), or when
+ * the decoded text contains a stop string (the text up to it is emitted, the stop string is not).
+ *
+ * Context policy: a prompt longer than the model's context (blockSize) is cropped from the left, with a note. When
+ * the cache fills during generation the default is to slide: the cache is rebuilt from the last blockSize/2 tokens
+ * (one prefill) and decoding goes on, as nanoGPT's sampler crops its input; `onContextFull: 'stop'` ends instead.
+ * The model runs in eval mode under noGrad (one forward at a time, so grad mode is never left off between yields)
+ * and its training flag is restored when the iterator finishes or is abandoned.
+ */
+import type { LanguageModel, KVCache } from '../models/model.ts';
+import { noGrad } from '../tensor/autograd.ts';
+import { Rng } from '../tensor/random.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { resolveSampling, sampleNext, type SamplingOptions } from './sampling.ts';
+import { StopMatcher } from './stop-strings.ts';
+import { TextStream } from './text-stream.ts';
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Most tokens to generate. Default 128. */
+  maxNewTokens?: number;
+  /** Seed of the sampling RNG (same seed, same model, same prompt: same tokens). Default 0. */
+  seed?: number;
+  /** End generation when this id is chosen (it is not emitted). */
+  eosId?: number;
+  /** Decodes generated ids for `onText` and stop strings. */
+  tokenizer?: TextTokenizer;
+  /** End when the generated text contains one of these (needs `tokenizer`). */
+  stop?: readonly string[];
+  /** Called with each newly decoded piece of text (needs `tokenizer`); the pieces concatenate to the result text. */
+  onText?: (text: string) => void;
+  /** When the KV cache is full: 'slide' (default) re-prefills the last blockSize/2 tokens; 'stop' ends. */
+  onContextFull?: 'slide' | 'stop';
+  /** Informational notes (prompt cropped, context slid). Default: none. */
+  onNote?: (message: string) => void;
+}
+
+export type StopReason = 'length' | 'eos' | 'stop' | 'context';
+
+export interface GenerateSummary {
+  /** Generated ids (the EOS id excluded; the tokens that completed a stop string included). */
+  ids: number[];
+  /** Decoded text of the generation, cut before the stop string ('' without a tokenizer). */
+  text: string;
+  stopReason: StopReason;
+  /** Prompt tokens actually run through the model (after cropping). */
+  promptTokens: number;
+  /** Time of the first prefill, and of everything after it (decode steps and slides), in milliseconds. */
+  prefillMs: number;
+  decodeMs: number;
+}
+
+function userError(message: string): Error {
+  return Object.assign(new RangeError(message), { userError: true });
+}
+
+/** Logits of the last position after running `ids` through the model, extending `cache`. */
+function step(model: LanguageModel, ids: Int32Array, cache: KVCache): ArrayLike<number> {
+  return noGrad(() => model.forward(ids, 1, ids.length, null, { cache, lastOnly: true }).logits.data);
+}
+
+/**
+ * Yields generated token ids one at a time; the iterator's return value is the summary. Text, when a tokenizer
+ * is given, goes to `onText` as it completes (partial UTF-8 held back, stop-string prefixes held back).
+ */
+export function* generateTokens(model: LanguageModel, promptIds: readonly number[], opts: GenerateOptions = {}): Generator<number, GenerateSummary, undefined> {
+  const sampling = resolveSampling(opts);
+  const maxNew = opts.maxNewTokens ?? 128;
+  if (!Number.isInteger(maxNew) || maxNew < 0) throw userError(`generate: maxNewTokens must be an integer >= 0, received ${maxNew}`);
+  const { vocabSize: V, blockSize } = model.config;
+  if (promptIds.length === 0) throw userError('generate: the prompt is empty; give at least one token (for example the EOS id)');
+  for (const [i, id] of promptIds.entries()) {
+    if (!Number.isInteger(id) || id < 0 || id >= V) throw userError(`generate: prompt token ${i} is ${id}, expected an id in [0, ${V})`);
+  }
+  const stops = opts.stop ?? [];
+  if (stops.length > 0 && !opts.tokenizer) throw userError('generate: stop strings need a tokenizer to decode the generated text');
+  const matcher = stops.length > 0 ? new StopMatcher(stops) : null;
+  const stream = opts.tokenizer ? new TextStream(opts.tokenizer) : null;
+  const note = opts.onNote ?? (() => {});
+  const rng = new Rng(opts.seed ?? 0);
+
+  let text = '';
+  const emit = (piece: string): boolean => {
+    const out = matcher ? matcher.push(piece) : { text: piece, stopped: false };
+    if (out.text.length > 0) {
+      text += out.text;
+      opts.onText?.(out.text);
+    }
+    return out.stopped;
+  };
+
+  const history = [...promptIds]; // repetition-penalty context: the whole prompt and everything generated
+  let window = promptIds;
+  if (promptIds.length > blockSize) {
+    window = promptIds.slice(promptIds.length - blockSize);
+    note(`prompt of ${promptIds.length} tokens cropped from the left to the model's context of ${blockSize} tokens`);
+  }
+  const ids: number[] = [];
+  let stopReason: StopReason = 'length';
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const t0 = performance.now();
+    let cache = model.createCache(1, blockSize);
+    let logits = maxNew > 0 ? step(model, Int32Array.from(window), cache) : null;
+    const t1 = performance.now();
+    let slid = false;
+    for (let n = 0; n < maxNew; n++) {
+      const id = sampleNext(logits!, history, sampling, rng);
+      if (opts.eosId !== undefined && id === opts.eosId) {
+        stopReason = 'eos';
+        break;
+      }
+      ids.push(id);
+      history.push(id);
+      const stopped = stream ? emit(stream.push(id)) : false;
+      yield id;
+      if (stopped) {
+        stopReason = 'stop';
+        break;
+      }
+      if (n === maxNew - 1) break; // no forward for a token that will not be used
+      if (cache.length >= blockSize) {
+        if (opts.onContextFull === 'stop') {
+          stopReason = 'context';
+          break;
+        }
+        const keep = Math.max(1, Math.floor(blockSize / 2));
+        if (!slid) note(`context full (${blockSize} tokens): continuing from the last ${keep} tokens`);
+        slid = true;
+        cache = model.createCache(1, blockSize);
+        logits = step(model, Int32Array.from(history.slice(history.length - keep)), cache);
+      } else {
+        logits = step(model, Int32Array.of(id), cache);
+      }
+    }
+    if (stream && !(matcher?.stopped ?? false)) {
+      if (emit(stream.flush())) stopReason = 'stop';
+      if (matcher && !matcher.stopped) {
+        const rest = matcher.flush();
+        text += rest;
+        if (rest.length > 0) opts.onText?.(rest);
+      }
+    }
+    return { ids, text, stopReason, promptTokens: window.length, prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Runs `generateTokens` to the end and returns its summary. */
+export function generate(model: LanguageModel, promptIds: readonly number[], opts: GenerateOptions = {}): GenerateSummary {
+  const it = generateTokens(model, promptIds, opts);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
