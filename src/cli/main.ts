@@ -5,12 +5,15 @@
 import { parseArgs, renderHelp, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
+import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { generateCommand } from './commands/generate.ts';
+import { predictCommand } from './commands/predict.ts';
 import { runCommand } from './commands/run.ts';
 import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, generateCommand, predictCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
