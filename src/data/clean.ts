@@ -1,0 +1,101 @@
+/**
+ * The document cleaning pass: Unicode NFC and whitespace normalisation, quality filters, exact deduplication (a
+ * SHA-1 of the normalised text), MinHash/LSH near-duplicate removal and optional PII scrubbing, applied to one
+ * document at a time in that order. A `Cleaner` keeps the dedup state across all sources and the report: documents
+ * seen, kept and dropped per reason, and PII replacements per kind.
+ */
+import { createHash } from 'node:crypto';
+import { DEFAULT_FILTERS, qualityReason, type FilterOptions, type FilterReason } from './filters.ts';
+import { DEFAULT_MINHASH, minhashSignature, NearDupIndex, type MinHashOptions } from './minhash.ts';
+import { emptyPiiCounts, scrubPii, type PiiKind } from './pii.ts';
+
+export interface CleanOptions {
+  /** NFC and whitespace normalisation (default true). */
+  normalize: boolean;
+  /** Drop exact duplicates of the normalised text (default true). */
+  dedup: boolean;
+  /** Drop near duplicates by MinHash/LSH (default true). */
+  nearDedup: boolean;
+  minhash: MinHashOptions;
+  /** Quality filters, or false for none (default DEFAULT_FILTERS). */
+  filters: FilterOptions | false;
+  /** Replace e-mails, phones and IP addresses with placeholders (default false). */
+  pii: boolean;
+}
+
+export const DEFAULT_CLEAN: CleanOptions = {
+  normalize: true,
+  dedup: true,
+  nearDedup: true,
+  minhash: DEFAULT_MINHASH,
+  filters: DEFAULT_FILTERS,
+  pii: false,
+};
+
+export type DropReason = 'empty' | FilterReason | 'duplicate' | 'near_duplicate';
+
+export interface CleanReport {
+  documents: number;
+  kept: number;
+  dropped: Partial<Record<DropReason, number>>;
+  pii: Record<PiiKind, number>;
+}
+
+/** NFC, LF line ends, ordinary spaces for exotic ones, no zero-width characters, no trailing spaces, at most one blank line in a row, trimmed. */
+export function normalizeText(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u200b\u200c\u200d\u2060\ufeff]/g, '')
+    .replace(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ')
+    .replace(/[ \t\f\v]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+export type CleanResult = { kept: true; text: string } | { kept: false; reason: DropReason };
+
+export class Cleaner {
+  readonly opts: CleanOptions;
+  private readonly seen = new Set<string>();
+  private readonly index: NearDupIndex | null;
+  private readonly rep: CleanReport = { documents: 0, kept: 0, dropped: {}, pii: emptyPiiCounts() };
+
+  constructor(opts: Partial<CleanOptions> = {}) {
+    this.opts = { ...DEFAULT_CLEAN, ...opts };
+    this.index = this.opts.nearDedup ? new NearDupIndex(this.opts.minhash) : null;
+  }
+
+  private drop(reason: DropReason): CleanResult {
+    this.rep.dropped[reason] = (this.rep.dropped[reason] ?? 0) + 1;
+    return { kept: false, reason };
+  }
+
+  /** Cleans one document: its new text, or the reason it is dropped. */
+  process(raw: string): CleanResult {
+    this.rep.documents++;
+    let text = this.opts.normalize ? normalizeText(raw) : raw;
+    if (text.trim() === '') return this.drop('empty');
+    if (this.opts.filters) {
+      const reason = qualityReason(text, this.opts.filters);
+      if (reason) return this.drop(reason);
+    }
+    if (this.opts.dedup) {
+      const key = createHash('sha1').update(text).digest('base64');
+      if (this.seen.has(key)) return this.drop('duplicate');
+      this.seen.add(key);
+    }
+    if (this.index && this.index.checkAndAdd(minhashSignature(text, this.opts.minhash))) return this.drop('near_duplicate');
+    if (this.opts.pii) {
+      const r = scrubPii(text);
+      text = r.text;
+      for (const k of Object.keys(r.counts) as PiiKind[]) this.rep.pii[k] += r.counts[k];
+    }
+    this.rep.kept++;
+    return { kept: true, text };
+  }
+
+  report(): CleanReport {
+    return { documents: this.rep.documents, kept: this.rep.kept, dropped: { ...this.rep.dropped }, pii: { ...this.rep.pii } };
+  }
+}
