@@ -1,6 +1,7 @@
 /** `llmforge bench <gemm|ops|attention>`: kernel benchmarks printing one JSON object per line (see bench/). */
 import { benchAttention } from '../../../bench/attention.ts';
 import { benchGemm } from '../../../bench/gemm.ts';
+import { benchGenerate, GENERATE_CONFIGS, type GenerateConfigName } from '../../../bench/generate.ts';
 import { benchOps } from '../../../bench/ops.ts';
 import { benchTokenizer } from '../../../bench/tokenizer.ts';
 import { benchTrain, TRAIN_CONFIGS, type TrainConfigName } from '../../../bench/train.ts';
@@ -12,7 +13,7 @@ export const benchCommand: Command = {
   spec: {
     name: 'bench',
     summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer, train); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
+    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
@@ -29,6 +30,7 @@ export const benchCommand: Command = {
       '  llmforge bench attention --json      # fused attention forward/backward/decode',
       '  llmforge bench tokenizer --json      # encode MB/s beside tiktoken and gpt-tokenizer; BPE training',
       '  llmforge bench train --json --torch  # GPT training tokens/s for T1-T3 beside PyTorch',
+      '  llmforge bench generate --json --torch  # KV-cached greedy decode tokens/s for T2, T3 beside PyTorch',
       'Benchmarks on a small machine are ruined by anything else running: run them alone.',
     ].join('\n'),
   },
@@ -54,10 +56,15 @@ export const benchCommand: Command = {
         for (const c of list) if (!(c in TRAIN_CONFIGS)) throw new UsageError(`bench train: unknown --config ${c}; expected T1, T2 or T3`);
         return benchTrain({ json, configs: list as TrainConfigName[], torch: args.options.torch === true, ...(reps !== undefined ? { steps: reps } : {}) });
       }
+      case 'generate': {
+        const list = args.options.config ? String(args.options.config).split(',') : [...GENERATE_CONFIGS];
+        for (const c of list) if (!(GENERATE_CONFIGS as readonly string[]).includes(c)) throw new UsageError(`bench generate: unknown --config ${c}; expected T2 or T3`);
+        return benchGenerate({ json, configs: list as GenerateConfigName[], torch: args.options.torch === true, ...(reps !== undefined ? { runs: reps } : {}) });
+      }
       case 'attention':
         return benchAttention({ ...common, torch: args.options.torch === true });
       default:
-        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention, tokenizer or train`);
+        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention, tokenizer, train or generate`);
     }
   },
 };
