@@ -13,8 +13,9 @@ import { predictCommand } from './commands/predict.ts';
 import { runCommand } from './commands/run.ts';
 import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
+import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, generateCommand, predictCommand, infoCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;

@@ -1,0 +1,167 @@
+/**
+ * `llmforge train`: pretrain a model on a prepared dataset. The model comes from a preset plus `--set` overrides
+ * (model fields such as nLayer=2, or any training key such as beta2=0.95), the common hyperparameters have their
+ * own flags, and the resolved config is printed and saved with every checkpoint. `--resume` continues a run
+ * bit-identically from its latest checkpoint; `--init-from` starts a new run from saved weights. Ctrl-C finishes
+ * the current update, saves, says how to resume and exits with status 130.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CONFIG_FIELDS, parseConfigOverrides } from '../../models/config.ts';
+import type { ModelConfig } from '../../models/model.ts';
+import { resolveModelConfig, PRESETS } from '../../models/presets.ts';
+import { readRunState } from '../../train/checkpoint.ts';
+import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG, isTrainKey, type TrainConfig } from '../../train/config.ts';
+import { openTrainingData } from '../../train/open-data.ts';
+import { train } from '../../train/trainer.ts';
+import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
+import type { Command } from '../command.ts';
+
+/** CLI flags that set a training key directly. */
+const FLAGS: Record<string, { key: keyof TrainConfig; help: string; arg: string }> = {
+  steps: { key: 'steps', help: 'Optimizer updates', arg: 'N' },
+  batch: { key: 'batchSize', help: 'Sequences per micro-batch', arg: 'B' },
+  context: { key: 'context', help: "Tokens per sequence (0: the model's blockSize)", arg: 'T' },
+  lr: { key: 'lr', help: 'Peak learning rate', arg: 'LR' },
+  'min-lr': { key: 'minLr', help: 'Learning rate at the end of the cosine decay', arg: 'LR' },
+  warmup: { key: 'warmup', help: 'Linear warmup updates', arg: 'N' },
+  schedule: { key: 'schedule', help: 'cosine or constant', arg: 'NAME' },
+  'weight-decay': { key: 'weightDecay', help: 'AdamW weight decay of matrices (vectors never decay)', arg: 'W' },
+  'grad-accum': { key: 'gradAccum', help: 'Micro-batches per update', arg: 'N' },
+  clip: { key: 'clip', help: 'Global gradient-norm clip (0: off)', arg: 'X' },
+  'eval-interval': { key: 'evalInterval', help: 'Updates between evaluations (0: only at the end)', arg: 'N' },
+  'eval-iters': { key: 'evalIters', help: 'Validation batches per evaluation', arg: 'N' },
+  'sample-prompt': { key: 'samplePrompt', help: "Prompt continued at each evaluation ('' disables)", arg: 'TEXT' },
+  'sample-tokens': { key: 'sampleTokens', help: 'Tokens generated per sample', arg: 'N' },
+  seed: { key: 'seed', help: 'Seed of initialization, data sampling and dropout', arg: 'N' },
+  'checkpoint-interval': { key: 'checkpointInterval', help: 'Updates between checkpoints (0: at every evaluation)', arg: 'N' },
+  'log-interval': { key: 'logInterval', help: 'Updates between log lines', arg: 'N' },
+  'peak-gflops': { key: 'peakGflops', help: 'Peak GFLOP/s of this machine, for MFU', arg: 'X' },
+};
+
+const options: Record<string, OptionSpec> = {
+  data: { type: 'string', help: 'Prepared dataset directory (llmforge data prepare); with --resume, defaults to the run\'s', arg: 'DIR' },
+  model: { type: 'string', help: `Model preset: ${Object.keys(PRESETS).join(', ')}`, arg: 'PRESET' },
+  set: { type: 'string', help: 'Override a model field or training key: key=value; more key=value arguments may follow', arg: 'KEY=VALUE' },
+  out: { type: 'string', help: 'Run directory (metrics.jsonl, checkpoints/latest and best)', arg: 'DIR' },
+  ...Object.fromEntries(Object.entries(FLAGS).map(([flag, f]) => {
+    const def = DEFAULT_TRAIN_CONFIG[f.key];
+    return [flag, { type: typeof def === 'number' ? 'number' : 'string', help: `${f.help} (default: ${JSON.stringify(def)})`, arg: f.arg } as OptionSpec];
+  })),
+  resume: { type: 'boolean', help: 'Continue the run in --out from its latest checkpoint (bit-identical)' },
+  'init-from': { type: 'string', help: 'Start a new run from the weights of a model, checkpoint or run directory', arg: 'DIR' },
+  quiet: { type: 'boolean', help: 'No progress lines (the final line and metrics.jsonl remain)' },
+};
+
+/** `--set a=1` and the plain `key=value` arguments after it, split into model fields and training keys. */
+function overrides(args: Parsed): { model: Partial<ModelConfig>; train: Record<string, string> } {
+  const pairs: string[] = [];
+  if (typeof args.options.set === 'string') pairs.push(args.options.set);
+  for (const p of args.positionals) {
+    if (!p.includes('=')) throw new UsageError(`train: unexpected argument "${p}"; overrides are key=value after --set (see \`llmforge train --help\`)`);
+    pairs.push(p);
+  }
+  const modelPairs: string[] = [];
+  const trainPairs: Record<string, string> = {};
+  for (const pair of pairs) {
+    const key = pair.slice(0, Math.max(0, pair.indexOf('='))).trim();
+    if (isTrainKey(key)) trainPairs[key] = pair.slice(pair.indexOf('=') + 1);
+    else if (key in CONFIG_FIELDS || key === '') modelPairs.push(pair);
+    else throw new UsageError(`train: --set ${pair}: "${key}" is neither a model field (${Object.keys(CONFIG_FIELDS).join(', ')}) nor a training key (${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')})`);
+  }
+  return { model: parseConfigOverrides(modelPairs), train: trainPairs };
+}
+
+function str(args: Parsed, name: string): string | undefined {
+  const v = args.options[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export const trainCommand: Command = {
+  spec: {
+    name: 'train',
+    summary: 'Pretrain a model on a prepared dataset (checkpoints, --resume, --init-from)',
+    usage: 'llmforge train --data <dir> --model <preset> --out <dir> [--set key=value [key=value ...]] [options]\n       llmforge train --out <dir> --resume [--steps N]',
+    options,
+    details: [
+      'Overrides: --set key=value [key=value ...] sets model fields (nLayer=2, nEmbd=64, dropout=0.1) and training keys',
+      '(beta1, beta2, eps, lrDecaySteps, warmupDivisor, evalSeed, sampleTemperature and every flag above by its key name).',
+      'Ctrl-C finishes the current update, saves <out>/checkpoints/latest and exits with status 130; --resume continues.',
+      '',
+      'Examples:',
+      '  llmforge data prepare --input ../shared/data/tinyshakespeare/input.txt --tokenizer char --out runs/data/shakespeare',
+      '  llmforge train --data runs/data/shakespeare --model char-tiny --out runs/shakespeare --steps 2000',
+      '  llmforge train --out runs/shakespeare --resume --steps 3000',
+      '  llmforge train --data runs/data/other --init-from runs/shakespeare --out runs/adapted --steps 500 --lr 3e-4',
+    ].join('\n'),
+  },
+  async run(args) {
+    const out = str(args, 'out');
+    if (out === undefined) throw new UsageError('train: --out <dir> is required (the run directory)');
+    const resume = args.options.resume === true;
+    const initFrom = str(args, 'init-from');
+    const sets = overrides(args);
+    const flagValues: Record<string, unknown> = {};
+    for (const [flag, f] of Object.entries(FLAGS)) if (args.options[flag] !== undefined) flagValues[f.key] = args.options[flag];
+
+    let base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
+    let dataDir = str(args, 'data');
+    const preset = str(args, 'model');
+    let saved: ModelConfig | undefined;
+    if (resume) {
+      const latest = join(out, 'checkpoints', 'latest');
+      const dir = !existsSync(latest) && existsSync(`${latest}.prev`) ? `${latest}.prev` : latest;
+      if (!existsSync(dir)) throw new UsageError(`train: ${latest}: no checkpoint to resume from (run without --resume to start)`);
+      const state = readRunState(dir);
+      base = { ...DEFAULT_TRAIN_CONFIG, ...state.config };
+      saved = state.model;
+      const savedData = typeof state.run.data === 'string' ? state.run.data : undefined;
+      if (dataDir === undefined) dataDir = savedData;
+      else if (savedData !== undefined && resolve(dataDir) !== resolve(savedData)) {
+        throw new UsageError(`train: --data ${dataDir} differs from the data of the run being resumed (${savedData}, in ${join(dir, 'state.json')})`);
+      }
+    }
+    if (dataDir === undefined) throw new UsageError('train: --data <prepared dataset dir> is required');
+    const config = applyTrainOverrides(applyTrainOverrides(base, flagValues, 'train'), sets.train, '--set');
+
+    const data = openTrainingData(dataDir);
+    let model: ModelConfig | undefined;
+    const hasModelOverrides = Object.keys(sets.model).length > 0;
+    if (preset !== undefined) model = resolveModelConfig(preset, { vocabSize: data.train.vocabSize, ...sets.model });
+    else if (hasModelOverrides && saved) model = resolveModelConfig(saved, sets.model);
+    else if (hasModelOverrides && !resume && initFrom === undefined) throw new UsageError('train: --set model fields need --model <preset>');
+    else if (!resume && initFrom === undefined) throw new UsageError(`train: --model <preset> is required (${Object.keys(PRESETS).join(', ')}), or --init-from <dir>`);
+
+    process.stdout.write(`data ${dataDir}: ${data.train.numTokens.toLocaleString('en-US')} training tokens, ${data.val.numTokens.toLocaleString('en-US')} validation tokens, vocabulary ${data.train.vocabSize}\n`);
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSigint = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\ninterrupt: finishing this update and saving a checkpoint (Ctrl-C again to quit without saving)\n');
+        controller.abort();
+      } else {
+        process.stderr.write('interrupt: quitting without saving; the previous checkpoint is intact\n');
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const result = await train({
+        config, ...(model ? { model } : {}), train: data.train, val: data.val, out, tokenizer: data.tokenizer, resume,
+        ...(initFrom !== undefined ? { initFrom } : {}), quiet: args.options.quiet === true, signal: controller.signal,
+        run: { data: dataDir, ...(preset !== undefined ? { model: preset } : {}), ...(hasModelOverrides ? { modelOverrides: sets.model } : {}) },
+      });
+      if (result.stopped) {
+        process.stdout.write(`interrupted at step ${result.step}/${config.steps}: checkpoint saved to ${result.checkpointDir}\nresume with: llmforge train --out ${out} --resume\n`);
+        data.close();
+        process.exit(130);
+      }
+      const ev = result.lastEval;
+      process.stdout.write(`trained to step ${result.step}${ev ? `: val loss ${ev.loss.toFixed(4)}, ppl ${ev.ppl.toFixed(2)}, ${ev.bpb.toFixed(3)} bits/byte` : ''}; model in ${result.checkpointDir}\n`);
+    } finally {
+      process.off('SIGINT', onSigint);
+      data.close();
+    }
+  },
+};
