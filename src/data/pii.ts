@@ -13,7 +13,7 @@ export const PII_PLACEHOLDER: Record<PiiKind, string> = { email: '<EMAIL>', phon
 const EMAIL = /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
 const IPV6 = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g;
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g;
-const PHONE = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w]|[.-]\d)/g;
+const PHONE = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,8}){1,4}(?![\w]|[.-]\d)/g;
 const ISO_DATE = /^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[.-]\d{1,2}[.-]\d{2,4}$/;
 
 export interface PiiResult {
@@ -29,7 +29,10 @@ function isPhone(m: string): boolean {
   const digits = m.replace(/\D/g, '').length;
   if (digits < 7 || digits > 15) return false;
   if (ISO_DATE.test(m)) return false;
-  const separated = /[ .()-]/.test(m) || m.startsWith('+');
+  const international = m.startsWith('+') || m.includes('(');
+  // Without a + or an area code in parentheses, every group must be short (555-123-4567, not 2023 1234567).
+  if (!international && m.split(/[ .-]/).some((g) => g.length > 4)) return false;
+  const separated = /[ .()-]/.test(m) || international;
   // A dotted run like 1.2.3.4 is more likely a version or a section number than a phone (but 555.123.4567 is one).
   if (/^\d+(\.\d+)+$/.test(m) && !/^\d{3}\.\d{3}\.\d{4}$/.test(m)) return false;
   return separated;
@@ -43,7 +46,8 @@ export function scrubPii(text: string): PiiResult {
     return PII_PLACEHOLDER.email;
   });
   out = out.replace(IPV6, (m) => {
-    if (!/[0-9A-Fa-f]/.test(m) || !isIPv6(m)) return m;
+    // A digit is required: scope operators such as a::b are valid IPv6 text but rarely addresses.
+    if (!/\d/.test(m) || !isIPv6(m)) return m;
     counts.ipv6++;
     return PII_PLACEHOLDER.ipv6;
   });

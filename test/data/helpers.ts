@@ -1,0 +1,26 @@
+/** Shared fixtures for the data tests: temporary directories and seeded random word documents. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../src/tensor/random.ts';
+
+export function tempDir(tag = 'data'): string {
+  return mkdtempSync(join(tmpdir(), `llmforge-${tag}-`));
+}
+
+const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'so', 'ta', 'vi', 'pe', 'do', 'gu', 'ha', 'ji', 'fo', 'be', 'zu'];
+
+/** A seeded random pseudo-word (2-4 syllables). */
+export function randomWord(rng: Rng): string {
+  let w = '';
+  const n = 2 + rng.int(3);
+  for (let i = 0; i < n; i++) w += SYLLABLES[rng.int(SYLLABLES.length)]!;
+  return w;
+}
+
+/** A document of `n` random words, as sentences. */
+export function randomDoc(rng: Rng, n: number): string {
+  const ws: string[] = [];
+  for (let i = 0; i < n; i++) ws.push(randomWord(rng));
+  return `${ws.join(' ')}.`;
+}
