@@ -1,5 +1,6 @@
 /** `llmforge bench <gemm|ops|attention>`: kernel benchmarks printing one JSON object per line (see bench/). */
 import { benchAttention } from '../../../bench/attention.ts';
+import { benchCharlm } from '../../../bench/charlm.ts';
 import { benchGemm } from '../../../bench/gemm.ts';
 import { benchGenerate, GENERATE_CONFIGS, type GenerateConfigName } from '../../../bench/generate.ts';
 import { benchOps } from '../../../bench/ops.ts';
@@ -13,7 +14,7 @@ export const benchCommand: Command = {
   spec: {
     name: 'bench',
     summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer, train); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
+    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate|charlm> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
@@ -22,6 +23,8 @@ export const benchCommand: Command = {
       'train-mb': { type: 'string', help: 'tokenizer: corpus sizes in MB for the training benchmark (default 10)', arg: 'LIST' },
       config: { type: 'string', help: 'train: comma-separated configs (T1, T2, T3)', arg: 'LIST' },
       bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path' },
+      data: { type: 'string', help: 'charlm: the text file (e.g. ../shared/data/tinyshakespeare/input.txt)', arg: 'FILE' },
+      iters: { type: 'number', help: 'charlm: training iterations (default 2000)', arg: 'N' },
     },
     details: [
       'Examples:',
@@ -31,6 +34,7 @@ export const benchCommand: Command = {
       '  llmforge bench tokenizer --json      # encode MB/s beside tiktoken and gpt-tokenizer; BPE training',
       '  llmforge bench train --json --torch  # GPT training tokens/s for T1-T3 beside PyTorch',
       '  llmforge bench generate --json --torch  # KV-cached greedy decode tokens/s for T2, T3 beside PyTorch',
+      '  llmforge bench charlm --data ../shared/data/tinyshakespeare/input.txt --json --torch  # nanoGPT char recipe, val loss beside PyTorch',
       'Benchmarks on a small machine are ruined by anything else running: run them alone.',
     ].join('\n'),
   },
@@ -61,10 +65,13 @@ export const benchCommand: Command = {
         for (const c of list) if (!(GENERATE_CONFIGS as readonly string[]).includes(c)) throw new UsageError(`bench generate: unknown --config ${c}; expected T2 or T3`);
         return benchGenerate({ json, configs: list as GenerateConfigName[], torch: args.options.torch === true, ...(reps !== undefined ? { runs: reps } : {}) });
       }
+      case 'charlm':
+        if (typeof args.options.data !== 'string') throw new UsageError('bench charlm: --data <text file> is required');
+        return benchCharlm({ json, data: args.options.data, torch: args.options.torch === true, ...(args.options.iters !== undefined ? { iters: args.options.iters as number } : {}) });
       case 'attention':
         return benchAttention({ ...common, torch: args.options.torch === true });
       default:
-        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention, tokenizer, train or generate`);
+        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention, tokenizer, train, generate or charlm`);
     }
   },
 };
