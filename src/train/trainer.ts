@@ -216,6 +216,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
     }
   }
 
+  if (c.warmup >= c.steps) say(`warning: warmup ${c.warmup} >= steps ${c.steps}: the learning rate never reaches its peak ${c.lr}`);
   if (!opts.quiet) {
     say(`${resumedFrom ? `resuming from ${resumedFrom} at step ${startStep}` : 'training'}: ${fmtRate(model.numParameters())} parameters (${mc.arch}, ${mc.nLayer} layers, ${mc.nEmbd} dims, vocab ${mc.vocabSize}), ${fmtRate(tokensPerStep)} tokens per update, ${(fpt / 1e6).toFixed(1)} MFLOP per token`);
     say(`config:\n${formatTrainConfig(c)}`);
