@@ -25,6 +25,8 @@ export { createModel } from './models/create.ts';
 export { PRESETS, resolveModelConfig, type Preset } from './models/presets.ts';
 export { checkModelConfig, completeModelConfig, parseConfigOverrides, ModelConfigError } from './models/config.ts';
 export { saveModel, loadModel, readModelConfig } from './models/model-io.ts';
+export { countParameters, flopsPerToken, trainingMemory, type ParamCounts, type FlopsPerToken, type MemoryEstimate } from './models/flops.ts';
+export { estimateTraining, HARDWARE, type HardwareSpec, type Estimate, type EstimateInput } from './models/cost.ts';
 export { generate, generateTokens, type GenerateOptions, type GenerateSummary, type StopReason } from './generate/generate.ts';
 export { predictNext, nextTokenProbs, type Prediction } from './generate/predict.ts';
 export { loadModelDir, type LoadedModel } from './generate/model-dir.ts';

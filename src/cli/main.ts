@@ -7,6 +7,7 @@ import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { estimateCommand } from './commands/estimate.ts';
 import { generateCommand } from './commands/generate.ts';
 import { infoCommand } from './commands/info.ts';
 import { predictCommand } from './commands/predict.ts';
@@ -15,7 +16,7 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
