@@ -38,8 +38,8 @@ export interface TrainOptions {
   out: string;
   /** Encodes the sample prompt and decodes samples; saved with checkpoints. */
   tokenizer?: TextTokenizer | null;
-  /** Continue from <out>/checkpoints/latest (bit-identical to an uninterrupted run). */
-  resume?: boolean;
+  /** Continue from <out>/checkpoints/latest (bit-identical to an uninterrupted run); 'auto': when one exists. */
+  resume?: boolean | 'auto';
   /** Start a new run (fresh optimizer, step 0) from the weights in this model or checkpoint directory. */
   initFrom?: string;
   /** How the run was set up (data dir, preset, overrides): recorded in state.json. */
@@ -145,9 +145,10 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   const say = (line: string): void => {
     if (!opts.quiet) write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
   };
-  if (opts.resume && opts.initFrom !== undefined) throw new TrainError('train: --resume and --init-from cannot be combined (resume continues a run; init-from starts a new one)');
   const latestDir = join(opts.out, 'checkpoints', 'latest');
   const bestDir = join(opts.out, 'checkpoints', 'best');
+  const resume = opts.resume === 'auto' ? existsSync(latestDir) || existsSync(`${latestDir}.prev`) : opts.resume === true;
+  if (resume && opts.initFrom !== undefined) throw new TrainError('train: --resume and --init-from cannot be combined (resume continues a run; init-from starts a new one)');
   const given = opts.model instanceof LanguageModel ? opts.model : null;
   const requested: ModelConfig | undefined = given ? given.config : (opts.model as ModelConfig | undefined);
 
@@ -156,7 +157,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   let best: number | null = null;
   const dataRng = new Rng(c.seed + 1);
   let resumedFrom: string | null = null;
-  if (opts.resume) {
+  if (resume) {
     const ck = loadCheckpoint(latestDir, requested);
     model = given ?? ck.model;
     if (given) copyWeights(ck.model, given);

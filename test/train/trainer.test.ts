@@ -41,6 +41,13 @@ test('resume is bit-identical: 20 steps straight == 10 steps, stop, resume, 10 s
   assert.equal(r2.stopped, false);
   assert.equal(straight.length, 20);
   assert.deepEqual([...first, ...second], straight);
+  // resume: 'auto' continues a run that has a checkpoint (here: already complete) and starts one that has none.
+  const again = await train({ config, train: tr, val, out, resume: 'auto', ...silent }, { onStep: () => assert.fail('no steps left') });
+  assert.equal(again.step, 20);
+  const fresh: number[] = [];
+  await train({ config: { ...config, steps: 2 }, model, train: tr, val, out: runDir(), resume: 'auto', ...silent }, { onStep: (s) => void fresh.push(s.loss) });
+  assert.equal(fresh.length, 2);
+  assert.equal(fresh[0], straight[0]); // same seed, same first batch and initial weights
   // The resumed run's metrics continue the first run's without duplicates.
   const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
   assert.deepEqual(steps, [...steps].sort((a, b) => a - b));
