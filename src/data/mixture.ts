@@ -13,12 +13,14 @@ export interface MixtureConfig {
   sources: SourceSpec[];
   /** Fraction of documents held out for validation. */
   valFraction?: number;
+  /** 'document' (whole documents by seeded hash) or 'tail' (the end of every document). */
+  valSplit?: 'document' | 'tail';
   seed?: number;
   /** Total training tokens to write (default: the sum of the sources' available tokens). */
   trainTokens?: number;
 }
 
-const TOP_KEYS = ['sources', 'val_fraction', 'seed', 'train_tokens'];
+const TOP_KEYS = ['sources', 'val_fraction', 'val_split', 'seed', 'train_tokens'];
 const SOURCE_KEYS = ['name', 'path', 'field', 'weight', 'paragraphs'];
 
 function checkKeys(obj: Record<string, unknown>, allowed: string[], where: string): void {
@@ -70,6 +72,10 @@ export function parseMixture(text: string, file: string): MixtureConfig {
   if (weighted > 0 && sources.every((s) => s.weight === 0)) throw userError(`${file}: the weights sum to 0`);
   const cfg: MixtureConfig = { sources };
   if (o.val_fraction !== undefined) cfg.valFraction = num(o.val_fraction, `${file}: val_fraction`, 0, 0.5);
+  if (o.val_split !== undefined) {
+    if (o.val_split !== 'document' && o.val_split !== 'tail') throw userError(`${file}: val_split: expected "document" or "tail", received ${JSON.stringify(o.val_split)}`);
+    cfg.valSplit = o.val_split;
+  }
   if (o.seed !== undefined) cfg.seed = num(o.seed, `${file}: seed`, 0, 2 ** 31 - 1, true);
   if (o.train_tokens !== undefined) cfg.trainTokens = num(o.train_tokens, `${file}: train_tokens`, 1, Number.MAX_SAFE_INTEGER, true);
   return cfg;

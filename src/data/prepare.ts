@@ -28,6 +28,8 @@ export function gpt2TokenizerPath(): string {
   return process.env.LLMFORGE_GPT2_TOKENIZER ?? '../shared/data/gpt2-tokenizer';
 }
 
+export type ValSplit = 'document' | 'tail';
+
 export interface PrepareOptions {
   sources: SourceSpec[];
   /** Output dataset directory. */
@@ -38,6 +40,12 @@ export interface PrepareOptions {
   trainTokenizer?: number;
   /** Fraction of documents held out for validation (default 0.05). */
   valFraction?: number;
+  /**
+   * How validation text is held out (default 'document'): whole documents chosen by a seeded hash of their text,
+   * or 'tail', the last valFraction of every document's characters (the classic split of a single-file corpus
+   * such as tinyshakespeare: first 90% train, last 10% validation).
+   */
+  valSplit?: ValSplit;
   /** Seed of the split, the mixture sampling and the document order (default 1). */
   seed?: number;
   /** Training tokens to write (default: all available, reweighted by the mixture). */
@@ -65,6 +73,16 @@ function splitDraw(seed: number, text: string): number {
   return createHash('sha1').update(`${seed}\u0000`).update(text).digest().readUInt32LE(0) / 2 ** 32;
 }
 
+/** Splits text at the character (code point) index floor(length * (1 - fraction)) into [head, tail]. */
+export function splitTail(text: string, fraction: number): [string, string] {
+  if (fraction <= 0) return [text, ''];
+  let cut = Math.floor(text.length * (1 - fraction));
+  // Never cut a surrogate pair in half.
+  const code = text.charCodeAt(cut - 1);
+  if (cut > 0 && code >= 0xd800 && code <= 0xdbff) cut++;
+  return [text.slice(0, cut), text.slice(cut)];
+}
+
 function resolveTokenizer(spec: string | TextTokenizer | undefined, chars: Set<string>): TextTokenizer {
   if (spec === undefined) throw userError('data prepare: choose a tokenizer (--tokenizer <dir>|gpt2|char or --train-tokenizer N)');
   if (typeof spec !== 'string') return spec;
@@ -87,6 +105,7 @@ interface SourceState {
   trainText: Spool;
   valText: Spool;
   trainDocs: number;
+  valDocs: number;
   /** Per training document: tokens (separator included) and offset in the token spool. */
   docTokens: number[];
   docBytes: number[];
@@ -99,6 +118,8 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   const t0 = performance.now();
   const valFraction = opts.valFraction ?? 0.05;
   const seed = opts.seed ?? 1;
+  const valSplit = opts.valSplit ?? 'document';
+  if (valSplit !== 'document' && valSplit !== 'tail') throw userError(`data prepare: the validation split must be document or tail, received ${JSON.stringify(valSplit)}`);
   const shardTokens = opts.shardTokens ?? 100_000_000;
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   if (!(valFraction >= 0 && valFraction < 1)) throw userError(`data prepare: the validation fraction must be in [0, 1), received ${valFraction}`);
@@ -125,7 +146,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     let readBytes = 0;
     for (const [i, { spec, files }] of perSource.entries()) {
       const st: SourceState = {
-        spec, files, documents: 0, kept: 0, trainDocs: 0, docTokens: [], docBytes: [], docOffsets: [], tokens: null, valTokens: 0,
+        spec, files, documents: 0, kept: 0, trainDocs: 0, valDocs: 0, docTokens: [], docBytes: [], docOffsets: [], tokens: null, valTokens: 0,
         trainText: new Spool(join(tmp, `${i}-train.txt`)), valText: new Spool(join(tmp, `${i}-val.txt`)),
       };
       states.push(st);
@@ -137,11 +158,25 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
           const r = cleaner.process(doc.text);
           if (!r.kept) continue;
           st.kept++;
-          const isVal = splitDraw(seed, r.text) < valFraction;
-          (isVal ? st.valText : st.trainText).append(encoder.encode(r.text));
-          if (!isVal) {
-            st.trainDocs++;
-            counter?.add(r.text);
+          if (valSplit === 'tail') {
+            const [head, tail] = splitTail(r.text, valFraction);
+            if (tail !== '') {
+              st.valText.append(encoder.encode(tail));
+              st.valDocs++;
+            }
+            if (head !== '') {
+              st.trainText.append(encoder.encode(head));
+              st.trainDocs++;
+              counter?.add(head);
+            }
+          } else {
+            const isVal = splitDraw(seed, r.text) < valFraction;
+            (isVal ? st.valText : st.trainText).append(encoder.encode(r.text));
+            if (isVal) st.valDocs++;
+            else {
+              st.trainDocs++;
+              counter?.add(r.text);
+            }
           }
           if (wantChars) for (const c of r.text) chars.add(c);
         }
@@ -189,7 +224,8 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     const valWriter = new ShardWriter(opts.out, 'val', vocabSize, shardTokens, dtype);
     writers.push(valWriter);
     const keptDocs = states.reduce((a, s) => a + s.kept, 0);
-    const tokProgress = new Progress({ label: 'tokenizing', total: keptDocs, unit: 'docs', silent: !opts.progress });
+    const records = states.reduce((a, s) => a + s.trainDocs + s.valDocs, 0);
+    const tokProgress = new Progress({ label: 'tokenizing', total: records, unit: 'docs', silent: !opts.progress });
     let done = 0;
     for (const [i, st] of states.entries()) {
       for (const rec of st.valText.records()) {
@@ -214,7 +250,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     }
     tokProgress.finish(done);
     val.shards = valWriter.finish();
-    if (valFraction > 0 && val.documents === 0) warn(`no document fell into the validation split (${keptDocs} kept documents at --val-fraction ${valFraction}); use more documents (e.g. --paragraphs to split text files on blank lines)`);
+    if (valFraction > 0 && val.documents === 0) warn(`no document fell into the validation split (${keptDocs} kept documents at --val-fraction ${valFraction}); use more documents (e.g. --paragraphs to split text files on blank lines) or --val-split tail`);
 
     // Pass 3: the mixture plan, then the training shards in a seeded interleaved order.
     const plan = planMixture(
@@ -285,7 +321,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
       options: {
         sources: opts.sources,
         tokenizer: opts.trainTokenizer !== undefined ? `trained BPE ${opts.trainTokenizer}` : typeof opts.tokenizer === 'string' ? opts.tokenizer : 'given',
-        valFraction, seed, shardTokens,
+        valFraction, valSplit, seed, shardTokens,
         ...(opts.trainTokens !== undefined ? { trainTokens: opts.trainTokens } : {}),
         separator: eos !== null ? 'eos' : separator.length > 0 ? 'blank line' : 'none',
         clean: cleanOpts,

@@ -19,7 +19,9 @@ test('parseMixture: sources, options and errors naming the key', () => {
     valFraction: 0.1,
     seed: 3,
   });
-  assert.throws(() => parseMixture('{"sources":[{"path":"a"}],"val_fracton":0.1}', 'mix.json'), { message: 'mix.json: unknown key "val_fracton" (expected one of: sources, val_fraction, seed, train_tokens)' });
+  assert.throws(() => parseMixture('{"sources":[{"path":"a"}],"val_fracton":0.1}', 'mix.json'), { message: 'mix.json: unknown key "val_fracton" (expected one of: sources, val_fraction, val_split, seed, train_tokens)' });
+  assert.equal(parseMixture('{"sources":[{"path":"a"}],"val_split":"tail"}', 'mix.json').valSplit, 'tail');
+  assert.throws(() => parseMixture('{"sources":[{"path":"a"}],"val_split":"end"}', 'mix.json'), /val_split: expected "document" or "tail", received "end"/);
   assert.throws(() => parseMixture('{"sources":[{"path":"a","wieght":1}]}', 'mix.json'), /mix\.json: sources\[0\]: unknown key "wieght"/);
   assert.throws(() => parseMixture('{"sources":[{"path":"a","weight":1},{"path":"b"}]}', 'mix.json'), /give every source a "weight" or none \(1 of 2/);
   assert.throws(() => parseMixture('{"sources":[{"path":"a","weight":-1}]}', 'mix.json'), /sources\[0\]\.weight: expected a number in \[0, /);

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenDataset } from '../../src/data/dataset.ts';
 import { readMeta } from '../../src/data/meta.ts';
-import { prepareData } from '../../src/data/prepare.ts';
+import { prepareData, splitTail } from '../../src/data/prepare.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { eosId, loadTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { randomDoc, tempDir } from './helpers.ts';
@@ -95,4 +95,23 @@ test('prepareData: clear errors for no tokenizer, everything filtered, an unknow
     prepareData({ sources: [{ name: 'x', path: other }], out: join(dir, 'o4'), tokenizer: join(charDir, 'tokenizer'), valFraction: 0 }),
     /cannot tokenize a document of source "x" \(CharTokenizer\.encode: character "Q" at offset 0 is not in the vocabulary\)/,
   );
+});
+
+test('prepareData --val-split tail: the last fraction of each document is validation (single-file corpora)', async () => {
+  const dir = tempDir('prep');
+  const input = join(dir, 'one.txt');
+  const text = 'abcdefghij'.repeat(10);
+  writeFileSync(input, text);
+  const r = await prepareData({ sources: [{ name: 'one', path: input }], out: join(dir, 'o'), tokenizer: 'char', valFraction: 0.1, valSplit: 'tail', clean: { filters: false } });
+  const { train, val } = r.meta.splits;
+  assert.deepEqual([train.documents, train.bytes, val.documents, val.bytes], [1, 90, 1, 10]);
+  const tok = loadTextTokenizer(join(dir, 'o', 'tokenizer'));
+  const ids = new Int32Array(val.tokens);
+  const ds = TokenDataset.open(join(dir, 'o'), 'val');
+  ds.read(0, ids);
+  ds.close();
+  assert.equal(tok.decode(Array.from(ids)), `${text.slice(90)}\n\n`, 'the tail, then the blank-line separator (char tokenizers have no EOS)');
+  assert.equal(r.meta.options.valSplit, 'tail');
+  const [head, tail] = splitTail('ab\u{1F600}cd', 0.5);
+  assert.deepEqual([head, tail], ['ab\u{1F600}', 'cd'], 'a surrogate pair is not cut');
 });

@@ -8,7 +8,7 @@ import { DEFAULT_MINHASH } from '../../data/minhash.ts';
 import { TokenDataset } from '../../data/dataset.ts';
 import { readMeta } from '../../data/meta.ts';
 import { loadMixture } from '../../data/mixture.ts';
-import { prepareData, type PrepareOptions } from '../../data/prepare.ts';
+import { prepareData, type PrepareOptions, type ValSplit } from '../../data/prepare.ts';
 import { formatReport } from '../../data/report.ts';
 import type { SourceSpec } from '../../data/sources.ts';
 import { loadTextTokenizer } from '../../tokenizer/text-tokenizer.ts';
@@ -22,6 +22,12 @@ function optNum(args: Parsed, name: string): number | undefined {
 function ratio(args: Parsed, name: string, fallback: number): number {
   const v = optNum(args, name) ?? fallback;
   if (!(v >= 0 && v <= 1)) throw new UsageError(`data prepare: --${name} expects a number in [0, 1], received ${v}`);
+  return v;
+}
+
+function valSplit(args: Parsed, fromMix: ValSplit | undefined): ValSplit {
+  const v = (args.options['val-split'] as string | undefined) ?? fromMix ?? 'document';
+  if (v !== 'document' && v !== 'tail') throw new UsageError(`data prepare: --val-split expects document or tail, received "${v}"`);
   return v;
 }
 
@@ -59,6 +65,7 @@ function prepareOptions(args: Parsed): PrepareOptions {
     out,
     valFraction: optNum(args, 'val-fraction') ?? mix?.valFraction ?? 0.05,
     seed: optNum(args, 'seed') ?? mix?.seed ?? 1,
+    valSplit: valSplit(args, mix?.valSplit),
     shardTokens: o['shard-tokens'] as number,
     progress: !o.quiet,
     clean: {
@@ -107,11 +114,12 @@ export const dataCommand: Command = {
       input: { type: 'string', help: 'prepare: comma-separated .txt/.md/.jsonl files (.gz allowed), directories or globs (*, **, ?); more paths may follow as arguments', arg: 'PATHS' },
       'input-field': { type: 'string', help: 'prepare: the .jsonl field holding the text', default: 'text', arg: 'NAME' },
       paragraphs: { type: 'boolean', help: 'prepare: split .txt/.md files into documents at blank lines (default: one document per file)' },
-      mix: { type: 'string', help: 'prepare: mixture file {"sources":[{"name","path","field","weight","paragraphs"}],"val_fraction","seed","train_tokens"}', arg: 'FILE' },
+      mix: { type: 'string', help: 'prepare: mixture file {"sources":[{"name","path","field","weight","paragraphs"}],"val_fraction","val_split","seed","train_tokens"}', arg: 'FILE' },
       tokenizer: { type: 'string', help: 'prepare: tokenizer directory, gpt2, or char (built from the cleaned text)', arg: 'DIR' },
       'train-tokenizer': { type: 'number', help: 'prepare: train a byte-level BPE of this vocabulary size on the cleaned training text', arg: 'N' },
       out: { type: 'string', help: 'prepare: output directory (shards, meta.json, tokenizer/)', arg: 'DIR' },
       'val-fraction': { type: 'number', help: 'prepare: fraction of documents held out for validation (default: mixture file, else 0.05)', arg: 'F' },
+      'val-split': { type: 'string', help: 'prepare: document (whole documents, by seeded hash) or tail (the last fraction of every document, e.g. one big text file) (default: mixture file, else document)', arg: 'MODE' },
       seed: { type: 'number', help: 'prepare: seed of the split, sampling and order (default: mixture file, else 1)', arg: 'N' },
       'train-tokens': { type: 'number', help: 'prepare: training tokens to write (default: all available, reweighted by the mixture)', arg: 'N' },
       'shard-tokens': { type: 'number', help: 'prepare: tokens per shard file', default: 100_000_000, arg: 'N' },
