@@ -132,6 +132,45 @@ function optimizerFor(model: LanguageModel, c: TrainConfig): AdamW {
   return new AdamW(groups, { lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay });
 }
 
+interface Initialized {
+  model: LanguageModel;
+  /** The run state of the checkpoint resumed from, or null for a new run. */
+  state: RunState | null;
+  resumedFrom: string | null;
+}
+
+/** The model to train: from the latest checkpoint (resume), from saved weights (initFrom), or freshly initialized. */
+function initModel(opts: TrainOptions, resume: boolean, latestDir: string, say: (line: string) => void): Initialized {
+  const c = opts.config;
+  const given = opts.model instanceof LanguageModel ? opts.model : null;
+  const requested: ModelConfig | undefined = given ? given.config : (opts.model as ModelConfig | undefined);
+  if (resume) {
+    const ck = loadCheckpoint(latestDir, requested);
+    if (given) copyWeights(ck.model, given);
+    const saved = ck.state.config as unknown as Record<string, unknown>;
+    const now = c as unknown as Record<string, unknown>;
+    const changed = Object.keys(c).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(saved[k]));
+    if (changed.length > 0) say(`resume: training settings changed since the checkpoint: ${changed.map((k) => `${k} ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`).join(', ')}`);
+    return { model: given ?? ck.model, state: ck.state, resumedFrom: ck.dir };
+  }
+  if (existsSync(latestDir) || existsSync(`${latestDir}.prev`)) {
+    throw new CheckpointError(`${latestDir}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`);
+  }
+  if (opts.initFrom !== undefined) {
+    const dir = resolveModelDir(opts.initFrom);
+    const loaded = loadModel(dir);
+    if (requested) {
+      const diff = configDiff(loaded.config, requested);
+      if (diff.length > 0) throw new CheckpointError(`${join(dir, CONFIG_FILE)}: --init-from model differs from the requested one (checkpoint vs requested: ${diff.join(', ')})`);
+    }
+    if (given) copyWeights(loaded, given);
+    say(`initialized from ${dir} (weights only: fresh optimizer, step 0)`);
+    return { model: given ?? loaded, state: null, resumedFrom: null };
+  }
+  if (!requested) throw new TrainError('train: a model (config or instance) is required unless resuming or using --init-from');
+  return { model: given ?? createModel(requested, new Rng(c.seed)), state: null, resumedFrom: null };
+}
+
 function fmtRate(x: number): string {
   return Math.round(x).toLocaleString('en-US');
 }
@@ -149,43 +188,12 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   const bestDir = join(opts.out, 'checkpoints', 'best');
   const resume = opts.resume === 'auto' ? existsSync(latestDir) || existsSync(`${latestDir}.prev`) : opts.resume === true;
   if (resume && opts.initFrom !== undefined) throw new TrainError('train: --resume and --init-from cannot be combined (resume continues a run; init-from starts a new one)');
-  const given = opts.model instanceof LanguageModel ? opts.model : null;
-  const requested: ModelConfig | undefined = given ? given.config : (opts.model as ModelConfig | undefined);
-
-  let model: LanguageModel;
-  let startStep = 0;
-  let best: number | null = null;
+  const init = initModel(opts, resume, latestDir, say);
+  const { model, resumedFrom } = init;
+  const startStep = init.state?.step ?? 0;
+  let best = init.state?.bestValLoss ?? null;
   const dataRng = new Rng(c.seed + 1);
-  let resumedFrom: string | null = null;
-  if (resume) {
-    const ck = loadCheckpoint(latestDir, requested);
-    model = given ?? ck.model;
-    if (given) copyWeights(ck.model, given);
-    startStep = ck.state.step;
-    best = ck.state.bestValLoss;
-    dataRng.setState(ck.state.dataRng);
-    resumedFrom = ck.dir;
-    const changed = Object.keys(c).filter((k) => JSON.stringify(c[k as keyof TrainConfig]) !== JSON.stringify((ck.state.config as unknown as Record<string, unknown>)[k]));
-    if (changed.length > 0) say(`resume: training settings changed since the checkpoint: ${changed.map((k) => `${k} ${JSON.stringify((ck.state.config as unknown as Record<string, unknown>)[k])} -> ${JSON.stringify(c[k as keyof TrainConfig])}`).join(', ')}`);
-  } else {
-    if (existsSync(latestDir)) {
-      throw new CheckpointError(`${latestDir}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`);
-    }
-    if (opts.initFrom !== undefined) {
-      const dir = resolveModelDir(opts.initFrom);
-      const loaded = loadModel(dir);
-      if (requested) {
-        const diff = configDiff(loaded.config, requested);
-        if (diff.length > 0) throw new CheckpointError(`${join(dir, CONFIG_FILE)}: --init-from model differs from the requested one (checkpoint vs requested: ${diff.join(', ')})`);
-      }
-      model = given ?? loaded;
-      if (given) copyWeights(loaded, given);
-      say(`initialized from ${dir} (weights only: fresh optimizer, step 0)`);
-    } else {
-      if (!requested) throw new TrainError('train: a model (config or instance) is required unless resuming or using --init-from');
-      model = given ?? createModel(requested, new Rng(c.seed));
-    }
-  }
+  if (init.state) dataRng.setState(init.state.dataRng);
 
   const mc = model.config;
   const T = c.context === 0 ? mc.blockSize : c.context;
