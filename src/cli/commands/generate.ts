@@ -55,6 +55,9 @@ export const generateCommand: Command = {
     const { model, tokenizer } = loadModelDir(dir);
     const eos = eosId(tokenizer);
     const stop = args.options.stop as string | undefined;
+    // stdout ends without a newline (one is added at the end); a note on stderr first breaks the terminal line.
+    let outMid = prompt.length > 0 && !prompt.endsWith('\n');
+    let lineMid = outMid;
     const opts: GenerateOptions = {
       maxNewTokens: maxTokens,
       temperature: args.options.temperature as number,
@@ -63,8 +66,14 @@ export const generateCommand: Command = {
       repetitionPenalty: args.options['repetition-penalty'] as number,
       seed,
       tokenizer,
-      onText: (text) => process.stdout.write(text),
-      onNote: (message) => process.stderr.write(`note: ${message}\n`),
+      onText: (text) => {
+        process.stdout.write(text);
+        outMid = lineMid = !text.endsWith('\n');
+      },
+      onNote: (message) => {
+        process.stderr.write(`${lineMid ? '\n' : ''}note: ${message}\n`);
+        lineMid = false;
+      },
       ...(eos !== undefined ? { eosId: eos } : {}),
       ...(stop !== undefined ? { stop: [unescapeArg(stop)] } : {}),
     };
@@ -74,7 +83,7 @@ export const generateCommand: Command = {
     let r = it.next();
     while (!r.done) r = it.next();
     const s = r.value;
-    process.stdout.write('\n');
+    if (outMid) process.stdout.write('\n');
     const decodeRate = s.ids.length > 1 ? ((s.ids.length - 1) / (s.decodeMs / 1000)).toFixed(1) : 'n/a';
     process.stderr.write(
       `[${s.ids.length} new tokens, stop: ${s.stopReason}; prompt ${s.promptTokens} tokens prefilled in ${s.prefillMs.toFixed(0)} ms; ` +
