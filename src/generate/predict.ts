@@ -23,7 +23,13 @@ function userError(message: string): Error {
 
 /** The prompt ids a text stands for: its encoding, or [EOS] for an empty text when the tokenizer has an EOS id. */
 export function promptIds(tokenizer: TextTokenizer, text: string): number[] {
-  const ids = tokenizer.encode(text);
+  let ids: number[];
+  try {
+    ids = tokenizer.encode(text);
+  } catch (e) {
+    if ((e as { userError?: boolean }).userError) throw e;
+    throw userError(`cannot encode the prompt: ${(e as Error).message}`);
+  }
   if (ids.length > 0) return ids;
   const eos = eosId(tokenizer);
   if (eos !== undefined) return [eos];

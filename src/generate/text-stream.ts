@@ -2,7 +2,8 @@
  * Turning generated ids into text as they arrive. A byte-level BPE `Tokenizer` streams through its own
  * `streamDecoder()`, which holds back an incomplete UTF-8 character until its last byte comes. Any other
  * `TextTokenizer` is decoded incrementally: the ids so far are decoded and the part not yet released is returned,
- * with trailing U+FFFD characters held back while they may still complete.
+ * with trailing U+FFFD characters held back while they may still complete. Ids the model has but the tokenizer does
+ * not (a vocabulary padded for speed) have no text.
  */
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { Tokenizer, type StreamDecoder } from '../tokenizer/tokenizer.ts';
@@ -18,6 +19,7 @@ export class TextStream {
 
   /** Text completed by this token (possibly ''). */
   push(id: number): string {
+    if (id >= this.tokenizer.vocabSize) return '';
     if (this.decoder) return this.decoder.push([id]);
     this.ids.push(id);
     let text = this.tokenizer.decode(this.ids);

@@ -47,4 +47,5 @@ test('a byte-level TextTokenizer without a stream decoder: incomplete characters
   const cut = pieces(bytes, [0x61, 0xe4, 0xb8]); // "a" then two of the three bytes of 世
   assert.deepEqual(cut.parts, ['a', '', '']);
   assert.equal(cut.flushed, '\ufffd');
+  assert.deepEqual(pieces(bytes, [0x61, 300, 0x62]).parts, ['a', '', 'b'], 'an id beyond the tokenizer (padded model vocabulary) has no text');
 });

@@ -5,7 +5,7 @@
  * With --json, stdout is exactly one JSON array of {"id","token","prob"}, most probable first.
  */
 import { loadModelDir } from '../../generate/model-dir.ts';
-import { predictNext } from '../../generate/predict.ts';
+import { predictNext, promptIds } from '../../generate/predict.ts';
 import type { TextTokenizer } from '../../tokenizer/text-tokenizer.ts';
 import { Tokenizer } from '../../tokenizer/tokenizer.ts';
 import { UsageError } from '../args.ts';
@@ -68,7 +68,7 @@ export const predictCommand: Command = {
     const top = args.options.top as number;
     if (!Number.isInteger(top) || top < 1) throw new UsageError(`predict: --top must be a positive integer, received ${top}`);
     const { model, tokenizer } = loadModelDir(dir);
-    const ids = tokenizer.encode(text);
+    const ids = promptIds(tokenizer, text);
     if (ids.length > model.config.blockSize) {
       process.stderr.write(`note: the text has ${ids.length} tokens; only the last ${model.config.blockSize} (the model's context) are used\n`);
     }
