@@ -44,16 +44,33 @@ export function words(text: string): string[] {
   return text.toLowerCase().match(WORD) ?? [];
 }
 
+// ASCII classes for the fast path: 0 whitespace, 1 digit, 2 letter or prose punctuation, 3 symbol.
+const ASCII_CLASS = new Uint8Array(128).map((_, c) => {
+  const ch = String.fromCharCode(c);
+  if (/\s/.test(ch)) return 0;
+  if (DIGIT.test(ch)) return 1;
+  return NOT_SYMBOL.test(ch) ? 2 : 3;
+});
+
 /** Symbol and digit shares among non-whitespace characters. */
 export function charRatios(text: string): { symbol: number; digit: number } {
   let nonSpace = 0;
   let symbols = 0;
   let digits = 0;
-  for (const c of text) {
-    if (c === ' ' || c === '\n' || c === '\t' || c === '\r') continue;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let cls: number;
+    if (code < 128) cls = ASCII_CLASS[code]!;
+    else {
+      const cp = text.codePointAt(i)!;
+      const c = String.fromCodePoint(cp);
+      if (cp > 0xffff) i++;
+      cls = /\s/u.test(c) ? 0 : DIGIT.test(c) ? 1 : NOT_SYMBOL.test(c) ? 2 : 3;
+    }
+    if (cls === 0) continue;
     nonSpace++;
-    if (DIGIT.test(c)) digits++;
-    else if (!NOT_SYMBOL.test(c)) symbols++;
+    if (cls === 1) digits++;
+    else if (cls === 3) symbols++;
   }
   return nonSpace === 0 ? { symbol: 0, digit: 0 } : { symbol: symbols / nonSpace, digit: digits / nonSpace };
 }
@@ -73,20 +90,35 @@ export function repeatedLineFraction(text: string): number {
   return total === 0 ? 0 : repeats / total;
 }
 
-/** Fraction of words covered by a word n-gram that occurs at least twice (0 when there are fewer than n words). */
+function fnv1a(s: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Fraction of words covered by a word n-gram that occurs at least twice (0 when there are fewer than n words).
+ * N-grams are keyed by a 53-bit hash of their words, so a (rare) collision can only overstate repetition slightly.
+ */
 export function repeatedNgramFraction(ws: readonly string[], n: number): number {
   if (ws.length < n) return 0;
-  const counts = new Map<string, number>();
-  const keys: string[] = [];
+  const h1 = ws.map((w) => fnv1a(w, 0x811c9dc5));
+  const h2 = ws.map((w) => fnv1a(w, 0x2545f491));
+  const keys = new Float64Array(ws.length - n + 1);
+  const counts = new Map<number, number>();
   for (let i = 0; i + n <= ws.length; i++) {
-    const key = ws.slice(i, i + n).join(' ');
-    keys.push(key);
+    let a = 0x9e3779b9;
+    let b = 0x85ebca6b;
+    for (let k = 0; k < n; k++) {
+      a = Math.imul(a ^ h1[i + k]!, 0x01000193) + k;
+      b = Math.imul(b ^ h2[i + k]!, 0x27d4eb2f) + k;
+    }
+    const key = (a >>> 0) + ((b >>> 0) & 0x1fffff) * 4294967296;
+    keys[i] = key;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const covered = new Uint8Array(ws.length);
-  keys.forEach((key, i) => {
-    if (counts.get(key)! > 1) covered.fill(1, i, i + n);
-  });
+  for (let i = 0; i < keys.length; i++) if (counts.get(keys[i]!)! > 1) covered.fill(1, i, i + n);
   let c = 0;
   for (const v of covered) c += v;
   return c / ws.length;
