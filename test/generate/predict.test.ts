@@ -59,5 +59,5 @@ test('empty text: <|endoftext|> starts a BPE prompt; a tokenizer without one is 
   assert.deepEqual(fromEmpty.map((p) => p.prob), fromEmpty.map((p) => probs[p.id]));
   assert.throws(() => predictNext(model, tok, '', 3), (e: Error & { userError?: boolean }) => /prompt is empty/.test(e.message) && e.userError === true);
   assert.throws(() => predictNext(model, tok, 'the', 0), /top must be a positive integer/);
-  assert.throws(() => predictNext(model, tok, 'the café', 3), (e: Error & { userError?: boolean }) => /cannot encode the prompt: .*"é" at offset 6/.test(e.message) && e.userError === true);
+  assert.throws(() => predictNext(model, tok, 'the café', 3), (e: Error & { userError?: boolean }) => /cannot encode the prompt: .*"é" at offset 7/.test(e.message) && e.userError === true);
 });
