@@ -7,8 +7,9 @@
  * interleaving them in a seeded random order. meta.json is written last.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '../tensor/random.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
 import { encodeDocument, eosId, loadTextTokenizer, saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
@@ -23,9 +24,17 @@ import { dtypeFor, ShardWriter } from './shards.ts';
 import { readFileDocuments, sourceFiles, type SourceSpec } from './sources.ts';
 import { Spool } from './spool.ts';
 
-/** Where `--tokenizer gpt2` looks for OpenAI's GPT-2 files (override with LLMFORGE_GPT2_TOKENIZER). */
+/**
+ * Where `--tokenizer gpt2` finds OpenAI's GPT-2 files: $LLMFORGE_GPT2_TOKENIZER, else ../shared/data/gpt2-tokenizer
+ * beside the working directory or beside the repository (nothing is downloaded here).
+ */
 export function gpt2TokenizerPath(): string {
-  return process.env.LLMFORGE_GPT2_TOKENIZER ?? '../shared/data/gpt2-tokenizer';
+  const env = process.env.LLMFORGE_GPT2_TOKENIZER;
+  if (env !== undefined && env !== '') return env;
+  const candidates = ['../shared/data/gpt2-tokenizer', fileURLToPath(new URL('../../../shared/data/gpt2-tokenizer', import.meta.url))];
+  const found = candidates.find((c) => existsSync(c));
+  if (found === undefined) throw userError(`--tokenizer gpt2: the GPT-2 tokenizer files are not in ${candidates.join(' or ')}; set LLMFORGE_GPT2_TOKENIZER to a directory holding encoder.json + vocab.bpe or tokenizer.json`);
+  return found;
 }
 
 export type ValSplit = 'document' | 'tail';

@@ -93,10 +93,18 @@ async function* paragraphDocuments(file: string): AsyncGenerator<RawDocument> {
   if (buf.length > 0) yield { text: buf.join('\n'), where: `${file}:${start}` };
 }
 
+/** The longest single document (characters) read as one string; JavaScript strings cannot grow much further. */
+export const MAX_DOCUMENT_CHARS = 256 * 1024 * 1024;
+
 async function* wholeFile(file: string): AsyncGenerator<RawDocument> {
   const decoder = new TextDecoder('utf-8');
   let text = '';
-  for await (const chunk of openText(file) as AsyncIterable<Buffer>) text += decoder.decode(chunk, { stream: true });
+  for await (const chunk of openText(file) as AsyncIterable<Buffer>) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.length > MAX_DOCUMENT_CHARS) {
+      throw userError(`${file}: more than ${MAX_DOCUMENT_CHARS / 1024 / 1024}M characters as one document; split it into documents with --paragraphs (blank lines) or use .jsonl`);
+    }
+  }
   text += decoder.decode();
   yield { text, where: file };
 }
