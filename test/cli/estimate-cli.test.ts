@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { parseArgs, UsageError } from '../../src/cli/args.ts';
+import { estimateCommand } from '../../src/cli/commands/estimate.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', 'estimate', ...args], { encoding: 'utf8' });
@@ -36,18 +38,22 @@ test('estimate --json is one object; --model takes a preset and overrides', () =
   assert.equal(em.precision, 'fp32');
 });
 
-test('estimate mistakes are one error line', () => {
+test('estimate mistakes are clear errors; the CLI prints one error line', () => {
   const cases: [string[], RegExp][] = [
     [['--params', '1e9'], /^error: estimate: --tokens is required/],
     [['--tokens', '1e9'], /^error: estimate: give exactly one of --params N or --model/],
     [['--params', '1e9', '--tokens', '1e9', '--hardware', 'tpu'], /^error: estimate: unknown hardware "tpu"/],
-    [['--params', '1e9', '--tokens', '1e9', '--mfu', '2'], /^error: estimate: MFU must be in \(0, 1\], received 2\n$/],
     [['--params', '1e9', '--tokens', 'lots'], /^error: estimate: --tokens expects a number, received "lots"/],
     [['--params', '1e9', '--tokens', '1e9', '--precision', 'fp8'], /^error: estimate: --precision must be bf16 or fp32/],
   ];
   for (const [args, re] of cases) {
-    const r = cli(...args);
-    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, re);
+    assert.throws(() => estimateCommand.run(parseArgs(estimateCommand.spec, args)), (e: Error & { userError?: boolean }) => {
+      assert.match(`error: ${e.message}`, re);
+      assert.ok(e instanceof UsageError || e.userError === true, `${args.join(' ')}: not a user error`);
+      return true;
+    });
   }
+  const r = cli('--params', '1e9', '--tokens', '1e9', '--mfu', '2');
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'error: estimate: MFU must be in (0, 1], received 2\n');
 });

@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs, renderHelp, UsageError } from '../../src/cli/args.ts';
+import { infoCommand } from '../../src/cli/commands/info.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
@@ -53,19 +55,23 @@ test('info reads a saved model directory', () => {
   assert.equal(out.params.total, createModel(cfg, new Rng(0)).numParameters());
 });
 
-test('info mistakes are one error line', () => {
+test('info mistakes are clear errors; the CLI prints one error line', () => {
   const cases: [string[], RegExp][] = [
-    [['--model', 'gpt-huge'], /^error: info: --model "gpt-huge" is neither a preset \(char-tiny, toy, gpt-mini, gpt2-124m, llama-mini\) nor a model directory\n$/],
     [['--model', 'toy', '--set', 'nLayers=2'], /^error: --set nLayers=2: unknown model field "nLayers"/],
     [['--model', 'toy', '--set', 'nHead=5'], /^error: preset toy with overrides \{"nHead":5\}: nEmbd 192 must be a multiple of nHead 5 \(head size/],
-    [['--model', 'toy', '--seq', '4096'], /^error: info: --seq 4096 exceeds the model's context length 128\n$/],
+    [['--model', 'toy', '--seq', '4096'], /^error: info: --seq 4096 exceeds the model's context length 128$/],
     [[], /^error: info: --model is required/],
     [['--model', 'toy', 'extra'], /^error: info: unexpected argument "extra"/],
   ];
   for (const [args, re] of cases) {
-    const r = cli(...args);
-    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, re);
+    assert.throws(() => infoCommand.run(parseArgs(infoCommand.spec, args)), (e: Error & { userError?: boolean }) => {
+      assert.match(`error: ${e.message}`, re);
+      assert.ok(e instanceof UsageError || e.userError === true, `${args.join(' ')}: not a user error`);
+      return true;
+    });
   }
-  assert.match(cli('--help').stdout, /Usage: llmforge info --model <preset\|dir>/);
+  const r = cli('--model', 'gpt-huge');
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'error: info: --model "gpt-huge" is neither a preset (char-tiny, toy, gpt-mini, gpt2-124m, llama-mini) nor a model directory\n');
+  assert.match(renderHelp(infoCommand.spec), /Usage: llmforge info --model <preset\|dir>/);
 });
