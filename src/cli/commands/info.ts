@@ -5,6 +5,7 @@
  * assumptions behind each figure. `--json` prints one JSON object.
  */
 import { existsSync } from 'node:fs';
+import { resolveModelDir } from '../../generate/model-dir.ts';
 import { parseConfigOverrides } from '../../models/config.ts';
 import { countParameters, flopsPerToken, trainingMemory } from '../../models/flops.ts';
 import type { ModelConfig } from '../../models/model.ts';
@@ -25,10 +26,13 @@ export function collectOverrides(cmd: string, args: Parsed): Partial<ModelConfig
   return parseConfigOverrides(pairs);
 }
 
-/** A config from a preset name or a saved model directory, with overrides applied. */
+/** A config from a preset name, a saved model directory or a training run's directory, with overrides applied. */
 export function modelConfigFrom(cmd: string, model: string, overrides: Partial<ModelConfig>): { config: ModelConfig; source: string } {
   if (PRESETS[model]) return { config: resolveModelConfig(model, overrides), source: `preset ${model}` };
-  if (existsSync(model)) return { config: resolveModelConfig(readModelConfig(model).config, overrides), source: model };
+  if (existsSync(model)) {
+    const dir = resolveModelDir(model);
+    return { config: resolveModelConfig(readModelConfig(dir).config, overrides), source: dir };
+  }
   throw new UsageError(`${cmd}: --model "${model}" is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a model directory`);
 }
 
@@ -44,7 +48,7 @@ export const infoCommand: Command = {
     summary: 'Parameters, FLOPs per token and training memory of a model preset or directory',
     usage: 'llmforge info --model <preset|dir> [--set key=value ...] [--batch B] [--seq T] [--json]',
     options: {
-      model: { type: 'string', help: `A preset (${Object.keys(PRESETS).join(', ')}) or a saved model directory`, arg: 'NAME|DIR' },
+      model: { type: 'string', help: `A preset (${Object.keys(PRESETS).join(', ')}), a saved model or a training run directory`, arg: 'NAME|DIR' },
       set: { type: 'string', help: 'Override a config field, e.g. nLayer=8; more key=value arguments may follow', arg: 'KEY=VALUE' },
       batch: { type: 'number', help: 'Batch size for the memory estimate', default: 1, arg: 'B' },
       seq: { type: 'number', help: 'Sequence length for FLOPs and memory (default: the context length)', arg: 'T' },
