@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_FILTERS, qualityReason, type FilterOptions, type FilterReason } from './filters.ts';
 import { DEFAULT_MINHASH, minhashSignature, NearDupIndex, type MinHashOptions } from './minhash.ts';
+import { userError } from './errors.ts';
 import { emptyPiiCounts, scrubPii, type PiiKind } from './pii.ts';
 
 export interface CleanOptions {
@@ -31,6 +32,34 @@ export const DEFAULT_CLEAN: CleanOptions = {
   filters: DEFAULT_FILTERS,
   pii: false,
 };
+
+/** Cleaning options as users give them: any subset, nested filter and MinHash settings included. */
+export type CleanConfig = Partial<Omit<CleanOptions, 'filters' | 'minhash'>> & {
+  filters?: Partial<FilterOptions> | false;
+  minhash?: Partial<MinHashOptions>;
+};
+
+function merge<T extends object>(defaults: T, given: unknown, where: string): T {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw userError(`${where}: expected an object, received ${JSON.stringify(given)}`);
+  for (const [k, v] of Object.entries(given)) {
+    if (!(k in defaults)) throw userError(`${where}: unknown key "${k}" (expected one of: ${Object.keys(defaults).join(', ')})`);
+    const d = (defaults as Record<string, unknown>)[k];
+    if (typeof d === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) throw userError(`${where}.${k}: expected a number, received ${JSON.stringify(v)}`);
+    if (typeof d === 'boolean' && typeof v !== 'boolean') throw userError(`${where}.${k}: expected true or false, received ${JSON.stringify(v)}`);
+  }
+  return { ...defaults, ...(given as Partial<T>) };
+}
+
+/** Complete cleaning options from a partial config (defaults filled in; unknown keys and wrong types are errors). */
+export function resolveCleanOptions(config: CleanConfig = {}): CleanOptions {
+  const { filters, minhash, ...rest } = config;
+  const top = merge({ normalize: DEFAULT_CLEAN.normalize, dedup: DEFAULT_CLEAN.dedup, nearDedup: DEFAULT_CLEAN.nearDedup, pii: DEFAULT_CLEAN.pii }, rest, 'clean');
+  return {
+    ...top,
+    filters: filters === false ? false : merge(DEFAULT_FILTERS, filters ?? {}, 'clean.filters'),
+    minhash: merge(DEFAULT_MINHASH, minhash ?? {}, 'clean.minhash'),
+  };
+}
 
 export type DropReason = 'empty' | FilterReason | 'duplicate' | 'near_duplicate';
 
@@ -61,8 +90,8 @@ export class Cleaner {
   private readonly index: NearDupIndex | null;
   private readonly rep: CleanReport = { documents: 0, kept: 0, dropped: {}, pii: emptyPiiCounts() };
 
-  constructor(opts: Partial<CleanOptions> = {}) {
-    this.opts = { ...DEFAULT_CLEAN, ...opts };
+  constructor(opts: CleanConfig = {}) {
+    this.opts = resolveCleanOptions(opts);
     this.index = this.opts.nearDedup ? new NearDupIndex(this.opts.minhash) : null;
   }
 

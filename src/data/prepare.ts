@@ -16,7 +16,7 @@ import { encodeDocument, eosId, loadTextTokenizer, saveTextTokenizer, type TextT
 import { WordCounter, trainBpe } from '../tokenizer/train-bpe.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
-import { Cleaner, DEFAULT_CLEAN, type CleanOptions } from './clean.ts';
+import { Cleaner, resolveCleanOptions, type CleanConfig, type CleanOptions } from './clean.ts';
 import { userError } from './errors.ts';
 import { META_FILE, META_FORMAT, type DatasetMeta, type SourceReport, type SplitMeta } from './meta.ts';
 import { planMixture, sampleDocuments, shuffle } from './mixture.ts';
@@ -61,7 +61,8 @@ export interface PrepareOptions {
   trainTokens?: number;
   /** Tokens per shard file (default 100,000,000). */
   shardTokens?: number;
-  clean?: Partial<CleanOptions>;
+  /** Cleaning options; anything left out takes its default (see DEFAULT_CLEAN). */
+  clean?: CleanConfig;
   /** Progress lines on stderr (default false). */
   progress?: boolean;
   /** Receives warnings (default: stderr). */
@@ -136,7 +137,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   if (opts.trainTokenizer !== undefined && !(Number.isInteger(opts.trainTokenizer) && opts.trainTokenizer >= 257)) {
     throw userError(`data prepare: --train-tokenizer expects a vocabulary size of at least 257, received ${opts.trainTokenizer}`);
   }
-  const cleanOpts: CleanOptions = { ...DEFAULT_CLEAN, ...opts.clean };
+  const cleanOpts: CleanOptions = resolveCleanOptions(opts.clean);
   mkdirSync(opts.out, { recursive: true });
   removeOldOutput(opts.out);
   const tmp = join(opts.out, `.prepare-${process.pid}`);

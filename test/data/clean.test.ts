@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cleaner, normalizeText } from '../../src/data/clean.ts';
+import { Cleaner, normalizeText, resolveCleanOptions } from '../../src/data/clean.ts';
+import { DEFAULT_FILTERS } from '../../src/data/filters.ts';
 import { estimatedJaccard, minhashSignature, NearDupIndex } from '../../src/data/minhash.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { randomDoc, randomWord } from './helpers.ts';
@@ -79,4 +80,18 @@ test('cleaning applies quality filters and PII scrubbing with counts in the repo
   assert.deepEqual(r, { kept: true, text: 'Write to <EMAIL> or call <PHONE> about the server.' });
   assert.deepEqual(c.report().pii, { email: 1, phone: 1, ipv4: 0, ipv6: 0 });
   assert.deepEqual(c.report().dropped, { too_short: 1 });
+});
+
+test('resolveCleanOptions: partial settings keep the other defaults; unknown keys and wrong types are errors', () => {
+  const o = resolveCleanOptions({ dedup: false, filters: { minWords: 10 }, minhash: { threshold: 0.9 } });
+  assert.equal(o.dedup, false);
+  assert.equal(o.nearDedup, true);
+  assert.deepEqual(o.filters, { ...DEFAULT_FILTERS, minWords: 10 });
+  assert.equal(o.minhash.threshold, 0.9);
+  assert.equal(o.minhash.numPerm, 128);
+  assert.equal(resolveCleanOptions({ filters: false }).filters, false);
+  assert.throws(() => resolveCleanOptions({ dedupe: true } as never), { message: 'clean: unknown key "dedupe" (expected one of: normalize, dedup, nearDedup, pii)' });
+  assert.throws(() => resolveCleanOptions({ filters: { minWord: 3 } } as never), /clean\.filters: unknown key "minWord"/);
+  assert.throws(() => resolveCleanOptions({ filters: { minWords: '3' } } as never), /clean\.filters\.minWords: expected a number, received "3"/);
+  assert.throws(() => resolveCleanOptions({ pii: 'yes' } as never), /clean\.pii: expected true or false/);
 });
