@@ -38,7 +38,7 @@ export { type TextTokenizer, eosId, loadTextTokenizer, saveTextTokenizer, encode
 export { prepareData, type PrepareOptions, type PrepareReport } from './data/prepare.ts';
 export { TokenDataset, type Batch } from './data/dataset.ts';
 export { readMeta, type DatasetMeta, type SourceReport, type SplitMeta } from './data/meta.ts';
-export { Cleaner, normalizeText, DEFAULT_CLEAN, type CleanOptions, type CleanReport } from './data/clean.ts';
+export { Cleaner, normalizeText, resolveCleanOptions, DEFAULT_CLEAN, type CleanConfig, type CleanOptions, type CleanReport } from './data/clean.ts';
 export { scrubPii } from './data/pii.ts';
 export { loadMixture, parseMixture, type MixtureConfig } from './data/mixture.ts';
 export { formatReport as formatDataReport } from './data/report.ts';
