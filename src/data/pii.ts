@@ -1,8 +1,9 @@
 /**
  * PII scrubbing: e-mail addresses, phone numbers and IPv4/IPv6 addresses are replaced with placeholders
  * (`<EMAIL>`, `<PHONE>`, `<IP_ADDRESS>`), and each replacement is counted per kind for the cleaning report.
- * Patterns favour precision: a phone number needs 7 to 15 digits in separated groups (or a leading +), ISO dates
- * and version-like dotted numbers are left alone, and IP candidates are validated with node:net.
+ * Patterns favour precision: a phone number needs 7 to 15 digits in three or more separated groups (or a leading +
+ * or an area code in parentheses), ISO dates, year ranges and version-like dotted numbers are left alone, and IP
+ * candidates are validated with node:net.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -31,7 +32,9 @@ function isPhone(m: string): boolean {
   if (ISO_DATE.test(m)) return false;
   const international = m.startsWith('+') || m.includes('(');
   // Without a + or an area code in parentheses, every group must be short (555-123-4567, not 2023 1234567).
-  if (!international && m.split(/[ .-]/).some((g) => g.length > 4)) return false;
+  // and at least three groups, so year ranges (2023-2026) and short local numbers are left alone.
+  const groups = m.split(/[ .-]/);
+  if (!international && (groups.length < 3 || groups.some((g) => g.length > 4))) return false;
   const separated = /[ .()-]/.test(m) || international;
   // A dotted run like 1.2.3.4 is more likely a version or a section number than a phone (but 555.123.4567 is one).
   if (/^\d+(\.\d+)+$/.test(m) && !/^\d{3}\.\d{3}\.\d{4}$/.test(m)) return false;
