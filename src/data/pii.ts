@@ -31,8 +31,8 @@ function isPhone(m: string): boolean {
   if (digits < 7 || digits > 15) return false;
   if (ISO_DATE.test(m)) return false;
   const international = m.startsWith('+') || m.includes('(');
-  // Without a + or an area code in parentheses, every group must be short (555-123-4567, not 2023 1234567).
-  // and at least three groups, so year ranges (2023-2026) and short local numbers are left alone.
+  // Without a + or an area code in parentheses: three or more short groups (555-123-4567), so year ranges
+  // (2023-2026), short local numbers and 2023 1234567 are left alone.
   const groups = m.split(/[ .-]/);
   if (!international && (groups.length < 3 || groups.some((g) => g.length > 4))) return false;
   const separated = /[ .()-]/.test(m) || international;
