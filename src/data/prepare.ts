@@ -206,6 +206,8 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
       if (wantChars) chars.add('\n');
       tok = resolveTokenizer(opts.tokenizer, chars);
     }
+    // Loaded first, then replaced: the tokenizer may come from this very directory (an earlier run's output).
+    rmSync(join(opts.out, 'tokenizer'), { recursive: true, force: true });
     saveTextTokenizer(join(opts.out, 'tokenizer'), tok);
     const eos = eosId(tok) ?? null;
     let separator: number[] = [];

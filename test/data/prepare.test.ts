@@ -115,3 +115,16 @@ test('prepareData --val-split tail: the last fraction of each document is valida
   const [head, tail] = splitTail('ab\u{1F600}cd', 0.5);
   assert.deepEqual([head, tail], ['ab\u{1F600}', 'cd'], 'a surrogate pair is not cut');
 });
+
+test('prepareData: rerunning with another kind of tokenizer replaces the saved one, even when it was loaded from there', async () => {
+  const dir = tempDir('prep');
+  const input = corpus(dir, 30, 5);
+  const out = join(dir, 'o');
+  await prepareData({ sources: [{ name: 'c', path: input, paragraphs: true }], out, tokenizer: 'char', valFraction: 0 });
+  const charVocab = loadTextTokenizer(join(out, 'tokenizer')).vocabSize;
+  await prepareData({ sources: [{ name: 'c', path: input, paragraphs: true }], out, tokenizer: join(out, 'tokenizer'), valFraction: 0 });
+  assert.equal(loadTextTokenizer(join(out, 'tokenizer')).vocabSize, charVocab);
+  await prepareData({ sources: [{ name: 'c', path: input, paragraphs: true }], out, trainTokenizer: 280, valFraction: 0 });
+  assert.deepEqual(readdirSync(join(out, 'tokenizer')).sort(), ['tokenizer.json', 'tokenizer_config.json']);
+  assert.equal(eosId(loadTextTokenizer(join(out, 'tokenizer'))), readMeta(out).eosId);
+});
