@@ -76,22 +76,27 @@ const CAPITAL_PHRASINGS: readonly ((f: CapitalFact) => [string, string])[] = [
   (f) => [`${f.capital} is the capital of`, f.country],
   (f) => [`The capital city of ${f.country} is`, f.capital],
   (f) => [`In ${f.country}, the capital is`, f.capital],
+  (f) => [`We all know that the capital of ${f.country} is`, f.capital],
 ];
 const SOUND_PHRASINGS: readonly ((f: AnimalFact) => [string, string])[] = [
   (f) => [`The ${f.animal} says`, f.sound],
   (f) => [`A ${f.animal} goes`, f.sound],
   (f) => [`The sound of the ${f.animal} is`, f.sound],
+  (f) => [`We all know that the ${f.animal} says`, f.sound],
 ];
 const COLOUR_PHRASINGS: readonly ((f: ColourFact) => [string, string])[] = [
   (f) => [`The ${f.thing} is`, f.colour],
   (f) => [`The colour of the ${f.thing} is`, f.colour],
+  (f) => [`We all know that the ${f.thing} is`, f.colour],
 ];
 const SUN_PHRASINGS: readonly ((f: SunFact) => [string, string])[] = [
   (f) => [`The sun ${f.verb} in the`, f.direction],
   (f) => [`Every day the sun ${f.verb} in the`, f.direction],
+  (f) => [`We all know that the sun ${f.verb} in the`, f.direction],
 ];
 
-// Held-out phrasings: used only by probes, never by the generator.
+// Held-out phrasings: used only by probes, never by the generator. "Everyone knows that" is an unseen prefix before
+// a trained lowercase clause ("We all know that the capital of ..." is trained); the question form is harder.
 const HELD_OUT: {
   capital: readonly ((f: CapitalFact) => string)[];
   sound: readonly ((f: AnimalFact) => string)[];

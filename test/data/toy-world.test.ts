@@ -34,7 +34,7 @@ test('the fact tables are real and consistent', () => {
 test('every probe in a trained phrasing occurs in the default corpus, followed by its answer', () => {
   const text = generateToyWorld().join('\n');
   const probes = toyWorldProbes({ heldOut: false });
-  assert.equal(probes.length, CAPITALS.length * 4 + ANIMAL_SOUNDS.length * 3 + THING_COLOURS.length * 2 + SUN_FACTS.length * 2);
+  assert.equal(probes.length, CAPITALS.length * 5 + ANIMAL_SOUNDS.length * 4 + THING_COLOURS.length * 3 + SUN_FACTS.length * 3);
   for (const p of probes) {
     const needle = `${p.prompt} ${p.answer}.`;
     let count = 0;

@@ -49,6 +49,7 @@ export async function runRecipeFile(recipePath: string, args: Parsed, skip: numb
   const outcomes = await runRecipe(recipe, opts);
   const ran = outcomes.filter((o) => o.status === 'ran').length;
   process.stdout.write(`\nrecipe done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${ran} stage(s) ran, ${outcomes.length - ran} skipped; artifacts in ${recipe.out}\n`);
+  if (ran === 0) process.stdout.write('every stage was already complete: --force reruns them all, --from-stage NAME reruns from one stage (with npm: npm start -- --force)\n');
 }
 
 function stageTypesHelp(): string {

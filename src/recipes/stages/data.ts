@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { prepareData, type PrepareOptions } from '../../data/prepare.ts';
-import type { CleanOptions } from '../../data/clean.ts';
+import type { CleanConfig } from '../../data/clean.ts';
 import { defineStage } from '../registry.ts';
 
 export const dataStage = defineStage({
@@ -29,7 +29,7 @@ export const dataStage = defineStage({
       tokenizer: ctx.input(p.tokenizer, 'tokenizer'),
       valFraction: p.valFraction,
       seed: p.seed,
-      clean: p.clean as Partial<CleanOptions>,
+      clean: p.clean as CleanConfig,
       progress: !ctx.quiet,
     };
     if (p.trainTokens > 0) opts.trainTokens = p.trainTokens;

@@ -7,14 +7,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { TokenDataset } from '../../data/dataset.ts';
-import { readMeta } from '../../data/meta.ts';
 import { predictNext } from '../../generate/predict.ts';
 import type { ModelConfig } from '../../models/model.ts';
 import { resolveModelConfig } from '../../models/presets.ts';
 import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG } from '../../train/config.ts';
+import { openTrainingData } from '../../train/open-data.ts';
 import { train, type TrainOptions } from '../../train/trainer.ts';
-import { loadTextTokenizer } from '../../tokenizer/text-tokenizer.ts';
 import { defineStage } from '../registry.ts';
 import { RecipeError, type ParamSpec } from '../schema.ts';
 import { predictionLine } from './show.ts';
@@ -45,10 +43,7 @@ export const pretrainStage = defineStage({
     const { data, init, preset, config, watch, watchTop, ...rest } = p;
     const settings = applyTrainOverrides(DEFAULT_TRAIN_CONFIG, rest, `stage ${ctx.name}`);
     const dataDir = ctx.input(data as string, 'data');
-    const meta = readMeta(dataDir);
-    const tokenizer = loadTextTokenizer(join(dataDir, meta.tokenizer));
-    const trainSet = TokenDataset.open(dataDir, 'train');
-    const valSet = TokenDataset.open(dataDir, 'val');
+    const { train: trainSet, val: valSet, tokenizer, close } = openTrainingData(dataDir);
     const latest = join(ctx.dir, 'checkpoints', 'latest');
     const opts: TrainOptions = {
       config: settings, train: trainSet, val: valSet, out: ctx.dir, tokenizer, quiet: ctx.quiet,
@@ -56,7 +51,7 @@ export const pretrainStage = defineStage({
     };
     if (ctx.resuming && existsSync(latest)) opts.resume = true;
     else if (init !== '') opts.initFrom = ctx.input(init as string, 'model');
-    else opts.model = resolveModelConfig(preset as string, { vocabSize: meta.vocabSize, ...(config as Partial<ModelConfig>) });
+    else opts.model = resolveModelConfig(preset as string, { vocabSize: trainSet.vocabSize, ...(config as Partial<ModelConfig>) });
 
     const abort = new AbortController();
     const onSigint = (): void => {
@@ -74,8 +69,7 @@ export const pretrainStage = defineStage({
       });
     } finally {
       process.off('SIGINT', onSigint);
-      trainSet.close();
-      valSet.close();
+      close();
     }
     if (result.stopped) throw new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${settings.steps}; run the recipe again to resume from ${result.checkpointDir}`);
   },
