@@ -138,6 +138,9 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     throw userError(`data prepare: --train-tokenizer expects a vocabulary size of at least 257, received ${opts.trainTokenizer}`);
   }
   const cleanOpts: CleanOptions = resolveCleanOptions(opts.clean);
+  if (opts.trainTokenizer === undefined && opts.tokenizer === undefined) resolveTokenizer(undefined, new Set());
+  // Input mistakes surface before an earlier dataset in `out` is touched.
+  const perSource = opts.sources.map((spec) => ({ spec, files: sourceFiles(spec) }));
   mkdirSync(opts.out, { recursive: true });
   removeOldOutput(opts.out);
   const tmp = join(opts.out, `.prepare-${process.pid}`);
@@ -150,7 +153,6 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     const counter = opts.trainTokenizer !== undefined ? new WordCounter('gpt2') : null;
     const chars = new Set<string>();
     const wantChars = opts.tokenizer === 'char' && opts.trainTokenizer === undefined;
-    const perSource = opts.sources.map((spec) => ({ spec, files: sourceFiles(spec) }));
     const totalKb = Math.max(1, Math.round(perSource.reduce((a, s) => a + s.files.reduce((b, f) => b + statSync(f).size, 0), 0) / 1024));
     const progress = new Progress({ label: 'cleaning', total: totalKb, unit: 'KB', silent: !opts.progress });
     let readBytes = 0;
