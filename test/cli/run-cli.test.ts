@@ -1,12 +1,13 @@
 /**
  * `llmforge run` end to end: recipes/demo.yaml with tiny settings (a small corpus, a 1-layer model, a few steps)
- * writes every stage's artifacts and a .complete marker, and a rerun skips every stage; user mistakes in overrides
+ * writes every stage's artifacts and a .complete marker, a rerun skips every stage, a changed stage reruns alone,
+ * an interrupted pretrain stage resumes from its checkpoint; user mistakes in overrides
  * are one `error:` line with exit code 2; `run --help` documents the override syntax and the stage types.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,6 +52,14 @@ test('recipes/demo.yaml with tiny settings runs every stage, then a rerun skips 
   const third = cli('run', 'recipes/demo.yaml', '--set', `out=${out}`, ...TINY, 'stages.sample.temperature=0');
   assert.equal(third.status, 0, third.stderr);
   assert.match(third.stdout, /skip after \(complete\)\n\n== sample \(sample\)/);
+
+  // An interrupted pretrain stage (started, no .complete) resumes from its checkpoint instead of starting over.
+  rmSync(join(out, 'pretrain', '.complete'));
+  const resumed = cli('run', 'recipes/demo.yaml', '--set', `out=${out}`, ...TINY, 'stages.sample.temperature=0');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stdout, /skip before \(complete\)\n\n== pretrain \(pretrain\) =+\nresuming the interrupted run in .*pretrain\n/);
+  assert.match(resumed.stdout, /already at step 6 of 6/);
+  assert.match(resumed.stdout, /== after \(predict\)/);
 });
 
 test('run: mistakes are one error line', () => {

@@ -17,13 +17,13 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   set: { type: 'string', help: 'Override a setting: key=value; more key=value arguments may follow (see below)', arg: 'KEY=VALUE' },
   'from-stage': { type: 'string', help: 'Rerun this stage and every stage after it, even if complete', arg: 'NAME' },
   force: { type: 'boolean', help: 'Rerun every stage' },
-  quiet: { type: 'boolean', help: 'Only the stage headers and results (no progress lines)' },
+  quiet: { type: 'boolean', help: 'Less output: no progress lines and no trainer log (stage headers and results stay)' },
 };
 
 export const SET_HELP = [
   'Overrides: --set key=value [key=value ...]. Every key=value argument is an override, with or without --set',
   '(the parser takes a flag once, so further overrides follow as plain arguments). Keys are top-level settings and',
-  'variables (out=runs/x, seed=3, steps=50) or stage parameters (stages.pretrain.lr=0.001, stages.pretrain.model.nLayer=2);',
+  'variables (out=runs/x, seed=3, steps=50) or stage parameters (stages.pretrain.lr=0.001, stages.model.config.nLayer=2);',
   'values are typed from the parameter (numbers, true/false, lists as [a, b]). Unknown keys are an error listing the valid ones.',
 ].join('\n');
 

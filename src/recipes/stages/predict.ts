@@ -31,6 +31,8 @@ export const predictStage = defineStage({
       const predictions = predictNext(model, tokenizer, prompt, p.top);
       ctx.log('');
       for (const line of predictionBars(prompt, predictions)) ctx.log(line);
+      const V = model.config.vocabSize;
+      if (predictions[0]!.prob < 0.05) ctx.log(`  (nearly flat: a uniform guess over ${V} tokens gives each ${((100 / V)).toFixed(2)}%)`);
       return { prompt, predictions };
     });
     let facts = null;
