@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { getStageType, stageTypeNames } from './registry.ts';
-import { describeValue, RecipeError, validateParams, type ParamType } from './schema.ts';
+import { describeValue, RecipeError, validateParams, type ParamSchema, type ParamsOf, type ParamType } from './schema.ts';
 
 export type Scalar = string | number | boolean;
 
@@ -151,6 +151,12 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
     const type = getStageType(s.type)!;
     const params = substitute(s.params, ['stages', i]) as Record<string, unknown>;
     const valid = validateParams(type.params, params, (key, message) => fail(['stages', i, key], message));
+    try {
+      type.check?.(valid as ParamsOf<ParamSchema>);
+    } catch (e) {
+      if (!(e as { userError?: boolean }).userError) throw e;
+      fail(['stages', i], `${s.type} stage "${s.name}": ${(e as Error).message}`);
+    }
     for (const [param] of Object.entries(type.refs ?? {})) {
       const ref = valid[param];
       const at = names.indexOf(ref as string);

@@ -38,6 +38,11 @@ export interface StageType<S extends ParamSchema = ParamSchema> {
    * is an earlier stage's name or a path.
    */
   readonly refs?: Partial<Record<keyof S & string, string>>;
+  /**
+   * Checks that need more than each parameter's type (e.g. the trainer's own validation), run when the recipe is
+   * loaded so a mistake stops the run before any stage starts. Throws an error marked `userError`.
+   */
+  check?(params: ParamsOf<S>): void;
   /** The artifacts a completed run leaves, by kind (e.g. `{ corpus: '<dir>/corpus.jsonl' }`). */
   outputs(ctx: StageContext, params: ParamsOf<S>): Record<string, string>;
   run(ctx: StageContext, params: ParamsOf<S>): Promise<void> | void;

@@ -1,10 +1,12 @@
 /**
  * Recipe loading: parsing, defaults, ${var} substitution, --set overrides typed from the parameter or the existing
- * value, and one-line errors naming the file, field and line for wrong keys, types and references.
+ * value, and one-line errors naming the file, field and line for wrong keys, types and references, including the
+ * built-in stages' own checks (trainer settings, model config, sampling) before anything runs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRecipe } from '../../src/recipes/recipe.ts';
+import { loadRecipe, parseRecipe } from '../../src/recipes/recipe.ts';
+import { registerBuiltinStages } from '../../src/recipes/stages/index.ts';
 import { registerFakeStages } from './fake-stages.ts';
 
 registerFakeStages();
@@ -91,4 +93,18 @@ test('validation errors name the file, the field, expected and received, and the
   assert.equal(errorOf(() => parseRecipe('a: ${b}\nb: ${a}\nstages:\n  - {name: s, type: fake-write, text: "${a}"}\n', 'r.yaml')), 'r.yaml: a: variable refers to itself: a -> b -> a (line 1)');
   assert.match(errorOf(() => parseRecipe('out: o\n  bad: [\n', 'r.yaml')), /^r\.yaml: invalid YAML: .*line \d+/);
   assert.equal(errorOf(() => parseRecipe('seed: 1.5\nstages:\n  - {name: s, type: fake-write, text: x}\n', 'r.yaml')), 'r.yaml: seed: expected an integer, received 1.5 (line 1)');
+});
+
+test('the built-in stages check their settings when the recipe loads', () => {
+  registerBuiltinStages();
+  const demo = loadRecipe('recipes/demo.yaml');
+  assert.deepEqual(demo.stages.map((s) => s.type), ['corpus', 'tokenizer', 'data', 'model', 'predict', 'pretrain', 'predict', 'sample']);
+  assert.equal(demo.out, 'runs/demo');
+  assert.equal(demo.stages[5]!.params.steps, demo.vars.steps);
+  assert.match(errorOf(() => loadRecipe('recipes/demo.yaml', { set: ['steps=2.5'] })), /^recipes\/demo\.yaml: stages\[5\]: pretrain stage "pretrain": train config: steps must be a positive integer, received 2\.5 \(line \d+\)$/);
+  assert.match(errorOf(() => loadRecipe('recipes/demo.yaml', { set: ['stages.model.config.nHead=3'] })), /^recipes\/demo\.yaml: stages\[3\]: model stage "model": .*nEmbd 128 must be a multiple of nHead 3/);
+  assert.match(errorOf(() => loadRecipe('recipes/demo.yaml', { set: ['stages.model.config.depth=3'] })), /model stage "model": config: unknown model field "depth" \(known: arch, vocabSize, /);
+  assert.match(errorOf(() => loadRecipe('recipes/demo.yaml', { set: ['stages.sample.topP=0'] })), /sample stage "sample": sampling: topP must be in \(0, 1\]/);
+  assert.match(errorOf(() => loadRecipe('recipes/demo.yaml', { set: ['stages.corpus.format=csv'] })), /corpus stage "corpus": format must be jsonl or txt, received "csv"/);
+  assert.match(errorOf(() => loadRecipe('recipes/demo.yaml', { set: ['stages.pretrain.stepz=3'] })), /unknown key "stages\.pretrain\.stepz"; valid parameters of stage pretrain \(pretrain\): steps, batchSize, /);
 });

@@ -17,9 +17,11 @@ export const corpusStage = defineStage({
     seed: { type: 'integer', help: 'generator seed', default: 0 },
     format: { type: 'string', help: 'jsonl ({"text": ...} per line) or txt (one document per line)', default: 'jsonl' },
   },
+  check(p) {
+    if (p.format !== 'jsonl' && p.format !== 'txt') throw new RecipeError(`format must be jsonl or txt, received "${p.format}"`);
+  },
   outputs: (ctx, p) => ({ corpus: join(ctx.dir, `corpus.${p.format}`), facts: join(ctx.dir, 'facts.json') }),
   run(ctx, p) {
-    if (p.format !== 'jsonl' && p.format !== 'txt') throw new RecipeError(`stage ${ctx.name}: format must be jsonl or txt, received "${p.format}"`);
     const report = writeToyWorld(join(ctx.dir, `corpus.${p.format}`), { documents: p.documents, seed: p.seed });
     writeJsonAtomic(join(ctx.dir, 'facts.json'), { ...TOY_WORLD, probes: toyWorldProbes() });
     ctx.log(`wrote ${report.documents} documents (${(report.bytes / 1e3).toFixed(0)} kB) to ${report.path}`);

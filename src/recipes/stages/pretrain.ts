@@ -8,13 +8,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { predictNext } from '../../generate/predict.ts';
-import type { ModelConfig } from '../../models/model.ts';
-import { resolveModelConfig } from '../../models/presets.ts';
 import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG } from '../../train/config.ts';
 import { openTrainingData } from '../../train/open-data.ts';
 import { train, type TrainOptions } from '../../train/trainer.ts';
 import { defineStage } from '../registry.ts';
 import { RecipeError, type ParamSpec } from '../schema.ts';
+import { modelConfigFor } from './model.ts';
 import { predictionLine } from './show.ts';
 
 /** Every trainer setting as a stage parameter, with the trainer's default. */
@@ -38,6 +37,11 @@ export const pretrainStage = defineStage({
   summary: 'Pretrain a model on a prepared dataset (resumes its own checkpoint when interrupted)',
   params: { ...TRAIN_PARAMS, ...OWN_PARAMS } as typeof OWN_PARAMS & Record<string, ParamSpec>,
   refs: { data: 'data', init: 'model' },
+  check(p) {
+    const { data: _d, init: _i, preset, config, watch: _w, watchTop: _t, ...rest } = p;
+    applyTrainOverrides(DEFAULT_TRAIN_CONFIG, rest, 'trainer settings');
+    if (p.init === '') modelConfigFor(preset as string, config as Record<string, unknown>, 256);
+  },
   outputs: (ctx) => ({ model: join(ctx.dir, 'checkpoints', 'best'), latest: join(ctx.dir, 'checkpoints', 'latest'), metrics: join(ctx.dir, 'metrics.jsonl') }),
   async run(ctx, p) {
     const { data, init, preset, config, watch, watchTop, ...rest } = p;
@@ -51,7 +55,7 @@ export const pretrainStage = defineStage({
     };
     if (ctx.resuming && existsSync(latest)) opts.resume = true;
     else if (init !== '') opts.initFrom = ctx.input(init as string, 'model');
-    else opts.model = resolveModelConfig(preset as string, { vocabSize: trainSet.vocabSize, ...(config as Partial<ModelConfig>) });
+    else opts.model = modelConfigFor(preset as string, config as Record<string, unknown>, trainSet.vocabSize);
 
     const abort = new AbortController();
     const onSigint = (): void => {

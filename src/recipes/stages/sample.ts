@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { generate } from '../../generate/generate.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { promptIds } from '../../generate/predict.ts';
+import { resolveSampling } from '../../generate/sampling.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { writeJsonAtomic } from '../../util/atomic.ts';
 import { defineStage } from '../registry.ts';
@@ -23,6 +24,9 @@ export const sampleStage = defineStage({
     seed: { type: 'integer', help: 'sampling seed', default: 0 },
   },
   refs: { model: 'model' },
+  check(p) {
+    resolveSampling({ temperature: p.temperature, topK: p.topK, topP: p.topP });
+  },
   outputs: (ctx) => ({ samples: join(ctx.dir, 'samples.json') }),
   run(ctx, p) {
     const { model, tokenizer, modelDir } = loadModelDir(ctx.input(p.model, 'model'));

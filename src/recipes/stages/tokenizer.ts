@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { saveTokenizer } from '../../tokenizer/hf-json.ts';
-import { isPretokenizerName } from '../../tokenizer/pretokenize.ts';
+import { isPretokenizerName, type PretokenizerName } from '../../tokenizer/pretokenize.ts';
 import { trainBpe, WordCounter } from '../../tokenizer/train-bpe.ts';
 import { defineStage } from '../registry.ts';
 import { RecipeError } from '../schema.ts';
@@ -48,18 +48,21 @@ export const tokenizerStage = defineStage({
     pretokenizer: { type: 'string', help: 'gpt2 or cl100k', default: 'gpt2' },
   },
   refs: { corpus: 'corpus' },
+  check(p) {
+    if (!isPretokenizerName(p.pretokenizer)) throw new RecipeError(`pretokenizer must be gpt2 or cl100k, received "${p.pretokenizer}"`);
+  },
   outputs: (ctx) => ({ tokenizer: ctx.dir, tokenizerJson: join(ctx.dir, 'tokenizer.json') }),
   async run(ctx, p) {
-    if (!isPretokenizerName(p.pretokenizer)) throw new RecipeError(`stage ${ctx.name}: pretokenizer must be gpt2 or cl100k, received "${p.pretokenizer}"`);
+    const pretokenizer = p.pretokenizer as PretokenizerName;
     const path = ctx.input(p.corpus, 'corpus');
-    const counter = new WordCounter(p.pretokenizer);
+    const counter = new WordCounter(pretokenizer);
     try {
       await countCorpusWords(path, p.field, counter);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code) throw new RecipeError(`stage ${ctx.name}: cannot read corpus ${path} (${(e as NodeJS.ErrnoException).code})`);
       throw e;
     }
-    const tok = trainBpe(counter.counts, { vocabSize: p.vocabSize, minFrequency: p.minFrequency, specialTokens: p.special, pretokenizer: p.pretokenizer, progress: !ctx.quiet });
+    const tok = trainBpe(counter.counts, { vocabSize: p.vocabSize, minFrequency: p.minFrequency, specialTokens: p.special, pretokenizer, progress: !ctx.quiet });
     saveTokenizer(ctx.dir, tok);
     ctx.log(`trained ${tok.vocabSize} tokens (${tok.bpe.merges.length} merges) on ${(counter.bytes / 1e3).toFixed(0)} kB; wrote ${join(ctx.dir, 'tokenizer.json')}`);
   },
