@@ -26,12 +26,14 @@ export interface RunRecipeOptions {
   log?: (line: string) => void;
   /** Minimal output from the stages (tests). */
   quiet?: boolean;
+  /** Only report what would run ("run <stage>: <params>") and what would be skipped; write nothing. */
+  dryRun?: boolean;
 }
 
 export interface StageOutcome {
   name: string;
   type: string;
-  status: 'skipped' | 'ran';
+  status: 'skipped' | 'ran' | 'would-run';
   seconds: number;
   outputs: Record<string, string>;
 }
@@ -81,8 +83,10 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
     if (at < 0) throw new RecipeError(`--from-stage ${opts.fromStage}: no such stage in ${recipe.source}; stages: ${names.join(', ')}`);
     forcedFrom = Math.min(forcedFrom, at);
   }
-  mkdirSync(recipe.out, { recursive: true });
-  writeJsonAtomic(join(recipe.out, 'recipe.json'), recipe);
+  if (!opts.dryRun) {
+    mkdirSync(recipe.out, { recursive: true });
+    writeJsonAtomic(join(recipe.out, 'recipe.json'), recipe);
+  }
 
   const contexts = new Map<string, { ctx: StageContext; params: Record<string, unknown> }>();
   const outcomes: StageOutcome[] = [];
@@ -122,6 +126,11 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
       continue;
     }
     dirty = true;
+    if (opts.dryRun) {
+      log(`${ctx.resuming ? 'resume' : 'run'} ${stage.name} (${stage.type}): ${Object.entries(stage.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+      outcomes.push({ name: stage.name, type: stage.type, status: 'would-run', seconds: 0, outputs });
+      continue;
+    }
     if (!ctx.resuming) clearStageDir(dir);
     mkdirSync(dir, { recursive: true });
     rmSync(join(dir, '.complete'), { force: true });

@@ -1,7 +1,8 @@
 /**
  * The recipe runner: stages write under <out>/<name>/ with a .complete marker last; a rerun skips complete stages,
  * a changed stage reruns with everything after it, --from-stage and --force rerun on demand, an interrupted stage
- * with unchanged parameters keeps its directory to resume, and a foreign directory is never emptied.
+ * with unchanged parameters keeps its directory to resume, a dry run only reports, and a foreign directory is never
+ * emptied.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +64,24 @@ test('--from-stage and --force rerun complete stages', async () => {
   assert.deepEqual((await run(out, [], { fromStage: 'b' })).ran, ['b', 'c']);
   assert.deepEqual((await run(out, [], { force: true })).ran, ['a', 'b', 'c']);
   await assert.rejects(run(out, [], { fromStage: 'zz' }), /--from-stage zz: no such stage in r\.yaml; stages: a, b, c/);
+});
+
+test('a dry run reports what would run and changes nothing', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-recipe-')), 'run');
+  const fresh = await run(out, [], { dryRun: true });
+  assert.deepEqual(fresh.ran, []);
+  assert.ok(!existsSync(out));
+  assert.deepEqual(fresh.lines, [
+    'run a (fake-write): text="hi" count=1 shout=false tags=[] extra={}',
+    'run b (fake-upper): from="a"',
+    'run c (fake-upper): from="b"',
+  ]);
+  await run(out);
+  const changed = await run(out, ['stages.b.from=a', 'stages.a.count=1', 'stages.c.from=a'], { dryRun: true });
+  assert.deepEqual(changed.ran, []);
+  assert.deepEqual(changed.lines, ['skip a (complete)', 'skip b (complete)', 'run c (fake-upper): from="a"']);
+  assert.deepEqual(changed.outcomes.map((o) => o.status), ['skipped', 'skipped', 'would-run']);
+  assert.equal(readFileSync(join(out, 'c', 'out.txt'), 'utf8'), 'HI');
 });
 
 test('a missing output makes the stage run again', async () => {

@@ -17,6 +17,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   set: { type: 'string', help: 'Override a setting: key=value; more key=value arguments may follow (see below)', arg: 'KEY=VALUE' },
   'from-stage': { type: 'string', help: 'Rerun this stage and every stage after it, even if complete', arg: 'NAME' },
   force: { type: 'boolean', help: 'Rerun every stage' },
+  'dry-run': { type: 'boolean', help: 'Show which stages would run (with their resolved parameters) and which are complete; run nothing' },
   quiet: { type: 'boolean', help: 'Less output: no progress lines and no trainer log (stage headers and results stay)' },
 };
 
@@ -43,10 +44,11 @@ export async function runRecipeFile(recipePath: string, args: Parsed, skip: numb
       `out ${recipe.out}, seed ${recipe.seed}, stages ${recipe.stages.map((s) => s.name).join(' -> ')}\n` +
       `backend=${backend().name} isa=${cpu?.isa ?? 'n/a'} threads=${backend().numThreads()}\n`,
   );
-  const opts: Parameters<typeof runRecipe>[1] = { force: args.options.force === true, quiet: args.options.quiet === true };
+  const opts: Parameters<typeof runRecipe>[1] = { force: args.options.force === true, quiet: args.options.quiet === true, dryRun: args.options['dry-run'] === true };
   if (typeof args.options['from-stage'] === 'string') opts.fromStage = args.options['from-stage'];
   const t0 = performance.now();
   const outcomes = await runRecipe(recipe, opts);
+  if (opts.dryRun) return;
   const ran = outcomes.filter((o) => o.status === 'ran').length;
   process.stdout.write(`\nrecipe done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${ran} stage(s) ran, ${outcomes.length - ran} skipped; artifacts in ${recipe.out}\n`);
   if (ran === 0) process.stdout.write('every stage was already complete: --force reruns them all, --from-stage NAME reruns from one stage (with npm: npm start -- --force)\n');
@@ -61,10 +63,10 @@ export const runCommand: Command = {
   spec: {
     name: 'run',
     summary: 'Run a recipe (YAML pipeline of stages), skipping stages already complete',
-    usage: 'llmforge run <recipe.yaml> [--set key=value [key=value ...]] [--from-stage NAME] [--force]',
+    usage: 'llmforge run <recipe.yaml> [--set key=value [key=value ...]] [--from-stage NAME] [--force] [--dry-run]',
     options: RUN_OPTIONS,
     get details() {
-      return `${SET_HELP}\n\n${stageTypesHelp()}\n\nExamples:\n  llmforge run recipes/demo.yaml\n  llmforge run recipes/demo.yaml --set steps=200 stages.corpus.documents=500 out=runs/quick\n  llmforge run recipes/demo.yaml --from-stage pretrain`;
+      return `${SET_HELP}\n\n${stageTypesHelp()}\n\nExamples:\n  llmforge run recipes/demo.yaml\n  llmforge run recipes/demo.yaml --set steps=200 stages.corpus.documents=500 out=runs/quick\n  llmforge run recipes/demo.yaml --from-stage pretrain\n  llmforge run recipes/demo.yaml --dry-run --set steps=300`;
     },
   },
   async run(args) {
