@@ -146,7 +146,7 @@ class Deck<T> {
 }
 
 export interface ToyWorldOptions {
-  /** Number of documents (default 4000, about 200k words). */
+  /** Number of documents (default 4000: about 150k words, 750 kB). */
   documents?: number;
   /** Seed of the generator (default 0). */
   seed?: number;
