@@ -99,13 +99,15 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
     const hash = stageHash(stage.type, stage.params, recipe.seed, previous);
     previous = hash;
     const started = readMarker(join(dir, '.started'));
+    const marker = readMarker(join(dir, '.complete'));
     const forced = stage.index >= forcedFrom;
     const ctx: StageContext = {
       out: recipe.out,
       dir,
       name: stage.name,
       seed: recipe.seed,
-      resuming: !forced && started?.hash === hash,
+      // Interrupted: started with these parameters and never completed.
+      resuming: !forced && started?.hash === hash && marker?.hash !== hash,
       quiet: opts.quiet ?? false,
       log,
       input(ref, kind) {
@@ -119,7 +121,6 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
     contexts.set(stage.name, { ctx, params: stage.params });
     const params = stage.params as AnyParams;
     const outputs = type.outputs(ctx, params);
-    const marker = readMarker(join(dir, '.complete'));
     if (!dirty && !forced && marker?.hash === hash && Object.values(outputs).every((p) => existsSync(p))) {
       log(`skip ${stage.name} (complete)`);
       outcomes.push({ name: stage.name, type: stage.type, status: 'skipped', seconds: 0, outputs });

@@ -1,7 +1,8 @@
 /**
  * Cheap stage types for the recipe tests: `fake-write` writes its text `count` times to out.txt, `fake-upper`
  * reads an earlier stage's text and writes it upper-cased. Both record each run in `runs`, so tests can see which
- * stages ran and which were skipped. Registered only by the tests that import this file.
+ * stages ran (and whether they were resuming) and which were skipped. Registered only by the tests that import
+ * this file.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ export const fakeWrite = defineStage({
   },
   outputs: (ctx) => ({ text: join(ctx.dir, 'out.txt') }),
   run(ctx, p) {
-    runs.push(ctx.name);
+    runs.push(ctx.resuming ? `${ctx.name} (resuming)` : ctx.name);
     writeFileSync(join(ctx.dir, 'out.txt'), p.text.repeat(p.count) + (p.shout ? '!' : ''));
   },
 });
@@ -33,7 +34,7 @@ export const fakeUpper = defineStage({
   refs: { from: 'text' },
   outputs: (ctx) => ({ text: join(ctx.dir, 'out.txt') }),
   run(ctx, p) {
-    runs.push(ctx.name);
+    runs.push(ctx.resuming ? `${ctx.name} (resuming)` : ctx.name);
     writeFileSync(join(ctx.dir, 'out.txt'), readFileSync(ctx.input(p.from, 'text'), 'utf8').toUpperCase());
   },
 });

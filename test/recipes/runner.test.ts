@@ -90,7 +90,11 @@ test('a missing output makes the stage run again', async () => {
   writeFileSync(join(out, 'b', 'out.txt'), '');
   assert.deepEqual((await run(out)).ran, []);
   rmSync(join(out, 'b', 'out.txt'));
+  // A completed stage that lost an output starts afresh (it was not interrupted), and so do the stages after it.
   assert.deepEqual((await run(out)).ran, ['b', 'c']);
+  // An interrupted one (started, never completed) resumes.
+  rmSync(join(out, 'c', '.complete'));
+  assert.deepEqual((await run(out)).ran, ['c (resuming)']);
 });
 
 test('an interrupted stage keeps its directory to resume when its parameters are unchanged', async () => {
