@@ -28,7 +28,11 @@ export const CONFIG_FIELDS: Readonly<Record<keyof ModelConfig, FieldKind>> = {
   normEps: 'number',
   ropeTheta: 'number',
   tieEmbeddings: 'boolean',
+  qkvBias: 'boolean',
 };
+
+/** Fields that may be left out of a config (absent means false); every other field is required. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['qkvBias']);
 
 const ARCHS: readonly Arch[] = ['gpt2', 'llama'];
 
@@ -64,6 +68,7 @@ export function completeModelConfig(partial: Partial<ModelConfig>, source = 'mod
     normEps: partial.normEps ?? 1e-5,
     ropeTheta: partial.ropeTheta ?? 10000,
     tieEmbeddings: partial.tieEmbeddings ?? !llama,
+    ...(partial.qkvBias !== undefined ? { qkvBias: partial.qkvBias } : {}),
   }, source);
 }
 
@@ -87,6 +92,7 @@ export function checkModelConfig(raw: unknown, source = 'model config'): ModelCo
   }
   for (const [key, kind] of Object.entries(CONFIG_FIELDS)) {
     const v = obj[key];
+    if (v === undefined && OPTIONAL_FIELDS.has(key)) continue;
     if (v === undefined) fail(`field "${key}" is missing`);
     if (kind === 'arch' && !ARCHS.includes(v as Arch)) fail(`field "arch" must be ${ARCHS.join(' or ')}, received ${describe(v)}`);
     if (kind === 'int' && !(Number.isInteger(v) && (v as number) > 0)) fail(`field "${key}" must be a positive integer, received ${describe(v)}`);
@@ -98,6 +104,7 @@ export function checkModelConfig(raw: unknown, source = 'model config'): ModelCo
   if (c.nHead % c.nKvHead !== 0) fail(`nHead ${c.nHead} must be a multiple of nKvHead ${c.nKvHead} (each key/value head serves nHead / nKvHead query heads)`);
   if (c.arch === 'llama' && (c.nEmbd / c.nHead) % 2 !== 0) fail(`head size nEmbd / nHead = ${c.nEmbd / c.nHead} must be even for RoPE`);
   if (c.arch === 'gpt2' && c.nKvHead !== c.nHead) fail(`arch gpt2 uses multi-head attention: nKvHead must equal nHead ${c.nHead}, received ${c.nKvHead}`);
+  if (c.qkvBias === true && c.arch !== 'llama') fail('field "qkvBias" applies to arch llama only (GPT-2 attention has biases through "bias")');
   if (!(c.dropout >= 0 && c.dropout < 1)) fail(`field "dropout" must be in [0, 1), received ${c.dropout}`);
   if (!(c.normEps > 0)) fail(`field "normEps" must be positive, received ${c.normEps}`);
   if (!(c.ropeTheta > 0)) fail(`field "ropeTheta" must be positive, received ${c.ropeTheta}`);

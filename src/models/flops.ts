@@ -31,7 +31,8 @@ export function countParameters(cfg: ModelConfig): ParamCounts {
   const b = cfg.bias ? 1 : 0;
   const llama = cfg.arch === 'llama';
   const embeddings = V * C + (llama ? 0 : cfg.blockSize * C);
-  const attnPerLayer = C * C + 2 * C * kv + C * C + b * (C + 2 * kv + C);
+  const qkvB = !cfg.bias && cfg.qkvBias === true ? C + 2 * kv : 0; // Qwen2-style q/k/v biases
+  const attnPerLayer = C * C + 2 * C * kv + C * C + b * (C + 2 * kv + C) + qkvB;
   const mlpPerLayer = llama ? 3 * C * M + b * (2 * M + C) : 2 * C * M + b * (M + C);
   const normWidth = llama ? C : C + b * C; // RMSNorm has no bias
   const norms = (2 * L + 1) * normWidth;

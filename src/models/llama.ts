@@ -2,7 +2,8 @@
  * A Llama style decoder-only transformer (arch 'llama'): token embedding, pre-RMSNorm blocks of causal attention
  * with rotary position embeddings (rotate-half pairing, base config.ropeTheta) and grouped-query attention
  * (nKvHead key/value heads shared by nHead query heads), a SwiGLU MLP (down(silu(gate(x)) * up(x))), a final
- * RMSNorm and an untied `lm_head` (tied to the embedding when config.tieEmbeddings). Fields are named so parameter
+ * RMSNorm and an untied `lm_head` (tied to the embedding when config.tieEmbeddings). config.qkvBias adds biases to
+ * the query/key/value projections only, as Qwen2 has them. Fields are named so parameter
  * names match Hugging Face's LlamaForCausalLM (`model.embed_tokens`, `model.layers.0.self_attn.q_proj`, ...,
  * `model.norm`, `lm_head`). Dimension letters: B batch, T time, C channels, V vocab, H query heads, Hkv key/value
  * heads, D head size.
@@ -29,9 +30,10 @@ class LlamaAttention extends Module {
     super();
     const C = cfg.nEmbd;
     const kvDim = cfg.nKvHead * (C / cfg.nHead);
-    this.q_proj = new Linear(C, C, { bias: cfg.bias, rng });
-    this.k_proj = new Linear(C, kvDim, { bias: cfg.bias, rng });
-    this.v_proj = new Linear(C, kvDim, { bias: cfg.bias, rng });
+    const qkvBias = cfg.bias || cfg.qkvBias === true; // Qwen2: biases on q/k/v only
+    this.q_proj = new Linear(C, C, { bias: qkvBias, rng });
+    this.k_proj = new Linear(C, kvDim, { bias: qkvBias, rng });
+    this.v_proj = new Linear(C, kvDim, { bias: qkvBias, rng });
     this.o_proj = new Linear(C, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
     this.resid_dropout = new Dropout(cfg.dropout);
   }

@@ -35,6 +35,8 @@ export interface ModelConfig {
   ropeTheta: number;
   /** Language-model head shares the token embedding matrix. */
   tieEmbeddings: boolean;
+  /** Biases on the query/key/value projections only (Qwen2; Llama family only). Absent means false. */
+  qkvBias?: boolean;
 }
 
 /** Keys and values of the positions seen so far, per layer; created by `LanguageModel.createCache`. */
