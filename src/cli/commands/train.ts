@@ -89,7 +89,7 @@ export const trainCommand: Command = {
       'Ctrl-C finishes the current update, saves <out>/checkpoints/latest and exits with status 130; --resume continues.',
       '',
       'Examples:',
-      '  llmforge data prepare --input ../shared/data/tinyshakespeare/input.txt --tokenizer char --out runs/data/shakespeare',
+      '  llmforge data prepare --input ../shared/data/tinyshakespeare/input.txt --tokenizer char --val-split tail --val-fraction 0.1 --out runs/data/shakespeare',
       '  llmforge train --data runs/data/shakespeare --model char-tiny --out runs/shakespeare --steps 2000',
       '  llmforge train --out runs/shakespeare --resume --steps 3000',
       '  llmforge train --data runs/data/other --init-from runs/shakespeare --out runs/adapted --steps 500 --lr 3e-4',
