@@ -59,10 +59,11 @@ test('train: Ctrl-C saves a checkpoint and exits 130; --resume finishes the run'
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 130, `stdout:\n${stdout.slice(-2000)}\nstderr:\n${stderr}`);
-  const m = /interrupted at step (\d+)\/100000: checkpoint saved to (.*)\nresume with: llmforge train --out (.*) --resume\n/.exec(stdout);
+  const m = /stopped at step (\d+)\/100000; checkpoint saved to (.*)\nresume with: llmforge train --out (.*) --resume\n/.exec(stdout);
   assert.ok(m, stdout.slice(-1000));
   const step = Number(m[1]);
   assert.equal(m[2], join(out, 'checkpoints', 'latest'));
+  assert.equal(m[3], out);
   const state = JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'state.json'), 'utf8')) as { step: number };
   assert.equal(state.step, step);
 

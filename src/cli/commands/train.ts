@@ -153,7 +153,8 @@ export const trainCommand: Command = {
         run: { data: dataDir, ...(preset !== undefined ? { model: preset } : {}), ...(hasModelOverrides ? { modelOverrides: sets.model } : {}) },
       });
       if (result.stopped) {
-        process.stdout.write(`interrupted at step ${result.step}/${config.steps}: checkpoint saved to ${result.checkpointDir}\nresume with: llmforge train --out ${out} --resume\n`);
+        if (args.options.quiet === true) process.stdout.write(`stopped at step ${result.step}/${config.steps}; checkpoint saved to ${result.checkpointDir}\n`);
+        process.stdout.write(`resume with: llmforge train --out ${out} --resume\n`);
         data.close();
         process.exit(130);
       }
