@@ -27,7 +27,7 @@ const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory()
 
 function hasTokenizer(dir: string): boolean {
   return isDir(dir) && (existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, CHAR_TOKENIZER_FILE)) ||
-    (existsSync(join(dir, 'encoder.json')) && existsSync(join(dir, 'vocab.bpe'))));
+    (existsSync(join(dir, 'encoder.json')) && existsSync(join(dir, 'vocab.bpe'))) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))));
 }
 
 /** The directory holding the model's config.json: `path` itself, or a run's checkpoints/best, else checkpoints/latest. */

@@ -3,15 +3,18 @@
  * and `model.safetensors` (float32, llmforge's parameter names; a tied head is stored once, as the embedding).
  * Both files are written atomically. Loading validates the config and checks every tensor's presence and shape,
  * with errors naming the file and the tensor or field. The tokenizer is saved beside these by its own module.
+ * A Hugging Face model directory (models/hf/detect.ts) is read through models/hf instead, by the same calls.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
+import { SafetensorsReader, serializeSafetensors } from '../io/safetensors.ts';
 import { Rng } from '../tensor/random.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { checkModelConfig, ModelConfigError } from './config.ts';
 import { createModel } from './create.ts';
+import { isHfModelDir } from './hf/detect.ts';
+import { loadHfModel, readHfConfig } from './hf/load-hf.ts';
 import type { LanguageModel, ModelConfig } from './model.ts';
 
 export const CONFIG_FILE = 'config.json';
@@ -27,6 +30,10 @@ export function saveModel(dir: string, model: LanguageModel, extra: Record<strin
 
 /** The config and the extra fields of `dir/config.json`, validated. */
 export function readModelConfig(dir: string): { config: ModelConfig; extra: Record<string, unknown> } {
+  if (isHfModelDir(dir)) {
+    const { config, info } = readHfConfig(dir); // a Hugging Face directory (models/hf)
+    return { config, extra: { huggingface: info } };
+  }
   const path = join(dir, CONFIG_FILE);
   let text: string;
   try {
@@ -49,22 +56,28 @@ export function readModelConfig(dir: string): { config: ModelConfig; extra: Reco
 
 /** Loads the model saved in `dir` by saveModel. */
 export function loadModel(dir: string): LanguageModel {
+  if (isHfModelDir(dir)) return loadHfModel(dir).model;
   const { config } = readModelConfig(dir);
   const path = join(dir, WEIGHTS_FILE);
-  const file = readSafetensors(path);
-  const model = createModel(config, new Rng(0));
-  const expected = new Set<string>();
-  for (const [name, p] of model.namedParameters()) {
-    expected.add(name);
-    const t = file.tensors.get(name);
-    if (!t) throw new ModelConfigError(`${path}: tensor "${name}" is missing (the config in ${CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
-    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new ModelConfigError(`${path}: tensor "${name}" has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)} from ${CONFIG_FILE}`);
+  const file = SafetensorsReader.open(path); // tensor by tensor into the parameters, never the whole file in memory
+  try {
+    const model = createModel(config, new Rng(0));
+    const expected = new Set<string>();
+    for (const [name, p] of model.namedParameters()) {
+      expected.add(name);
+      const t = file.tensors.get(name);
+      if (!t) throw new ModelConfigError(`${path}: tensor "${name}" is missing (the config in ${CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
+      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+        throw new ModelConfigError(`${path}: tensor "${name}" has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)} from ${CONFIG_FILE}`);
+      }
+      if (p.data instanceof Float32Array) file.readInto(name, p.data);
+      else p.data.set(file.read(name));
     }
-    p.data.set(t.data);
+    for (const name of file.tensors.keys()) {
+      if (!expected.has(name)) throw new ModelConfigError(`${path}: unexpected tensor "${name}" (not a parameter of the ${config.arch} model that ${CONFIG_FILE} describes)`);
+    }
+    return model;
+  } finally {
+    file.close();
   }
-  for (const name of file.tensors.keys()) {
-    if (!expected.has(name)) throw new ModelConfigError(`${path}: unexpected tensor "${name}" (not a parameter of the ${config.arch} model that ${CONFIG_FILE} describes)`);
-  }
-  return model;
 }

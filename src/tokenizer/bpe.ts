@@ -21,8 +21,11 @@ export class ByteLevelBpe {
   /** pair key -> rank * KEY + merged id */
   private readonly pairs = new Map<number, number>();
 
-  /** `source` names where the data came from, for error messages. */
-  constructor(vocab: ReadonlyMap<string, number>, merges: readonly (readonly [string, string])[], source = 'tokenizer') {
+  /**
+   * `source` names where the data came from, for error messages. `unkId` lets a vocabulary lack some single-byte
+   * tokens (toy vocabularies saved by Hugging Face's slow GPT2Tokenizer): such bytes encode as that id.
+   */
+  constructor(vocab: ReadonlyMap<string, number>, merges: readonly (readonly [string, string])[], source = 'tokenizer', opts: { unkId?: number } = {}) {
     this.tokenToId = vocab;
     this.merges = merges;
     let maxId = -1;
@@ -34,7 +37,7 @@ export class ByteLevelBpe {
     for (const [tok, id] of vocab) idToToken[id] = tok;
     this.idToToken = idToToken;
     for (let b = 0; b < 256; b++) {
-      const id = vocab.get(BYTE_TO_CHAR[b]!);
+      const id = vocab.get(BYTE_TO_CHAR[b]!) ?? opts.unkId;
       if (id === undefined) {
         throw new TokenizerFormatError(`${source}: the vocabulary lacks the single-byte token for byte ${b} ("${BYTE_TO_CHAR[b]}"); byte-level BPE needs all 256`);
       }

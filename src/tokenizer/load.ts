@@ -1,11 +1,11 @@
 /**
  * Opens a tokenizer from a path a user gives: a tokenizer.json file, or a directory holding tokenizer.json (plus
- * tokenizer_config.json) or OpenAI's encoder.json + vocab.bpe.
+ * tokenizer_config.json), OpenAI's encoder.json + vocab.bpe, or Hugging Face's vocab.json + merges.txt.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenizerFormatError } from './bpe.ts';
-import { loadGpt2Files } from './gpt2-files.ts';
+import { loadGpt2Files, loadHfVocabMerges } from './gpt2-files.ts';
 import { loadTokenizerJson } from './hf-json.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
@@ -16,5 +16,6 @@ export function loadTokenizer(path: string): Tokenizer {
   if (existsSync(join(path, 'encoder.json')) && existsSync(join(path, 'vocab.bpe'))) {
     return loadGpt2Files(join(path, 'encoder.json'), join(path, 'vocab.bpe'));
   }
-  throw new TokenizerFormatError(`${path}: the directory holds neither tokenizer.json nor encoder.json + vocab.bpe`);
+  if (existsSync(join(path, 'vocab.json')) && existsSync(join(path, 'merges.txt'))) return loadHfVocabMerges(path);
+  throw new TokenizerFormatError(`${path}: the directory holds neither tokenizer.json, encoder.json + vocab.bpe nor vocab.json + merges.txt`);
 }
