@@ -8,6 +8,7 @@ import { benchCommand } from './commands/bench.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { estimateCommand } from './commands/estimate.ts';
+import { exportCommand } from './commands/export.ts';
 import { generateCommand } from './commands/generate.ts';
 import { infoCommand } from './commands/info.ts';
 import { predictCommand } from './commands/predict.ts';
@@ -16,7 +17,7 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, exportCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
