@@ -2,10 +2,13 @@
  * Opening a model for inference from a path a user gives: a model directory (what saveModel writes, config.json +
  * model.safetensors, with the tokenizer files beside them or in a `tokenizer/` subdirectory), or a training run's
  * output directory, from which the best-validation checkpoint (`checkpoints/best`) or else the latest
- * (`checkpoints/latest`) is taken. Anything else is one clear error naming the path and what was looked for.
+ * (`checkpoints/latest`) is taken; a Hugging Face model directory, or `hf://owner/name` (from the hub cache, pulled
+ * when missing). Anything else is one clear error naming the path and what was looked for.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isHubRef } from '../hub/repo-ref.ts';
+import { resolveHubModelSync } from '../hub/resolve.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { CONFIG_FILE, loadModel } from '../models/model-io.ts';
 import { loadTextTokenizer, type TextTokenizer, CHAR_TOKENIZER_FILE } from '../tokenizer/text-tokenizer.ts';
@@ -32,6 +35,7 @@ function hasTokenizer(dir: string): boolean {
 
 /** The directory holding the model's config.json: `path` itself, or a run's checkpoints/best, else checkpoints/latest. */
 export function resolveModelDir(path: string): string {
+  if (isHubRef(path)) return resolveHubModelSync(path); // hf://owner/name: the cached snapshot, pulled if needed
   if (!existsSync(path)) throw new ModelDirError(`${path}: no such directory (expected a saved model or a training run's output directory)`);
   if (!isDir(path)) throw new ModelDirError(`${path}: not a directory (expected a saved model or a training run's output directory)`);
   if (existsSync(join(path, CONFIG_FILE))) return path;

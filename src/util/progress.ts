@@ -11,6 +11,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Disable output (tests, --quiet). */
   silent?: boolean;
+  /** Formats amounts (done, total, rate), e.g. as bytes; default: the plain number. */
+  format?: (n: number) => string;
 }
 
 export function formatDuration(seconds: number): string {
@@ -43,7 +45,10 @@ export class Progress {
     const width = 24;
     const filled = Math.round(frac * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    const line = `${this.opts.label} ${bar} ${done}/${total} (${(frac * 100).toFixed(0)}%) ${rate.toFixed(0)} ${this.opts.unit ?? 'it'}/s ETA ${formatDuration(eta)}`;
+    const fmt = this.opts.format;
+    const amounts = fmt ? `${fmt(done)}/${fmt(total)}` : `${done}/${total}`;
+    const speed = fmt ? `${fmt(rate)}/s` : `${rate.toFixed(0)} ${this.opts.unit ?? 'it'}/s`;
+    const line = `${this.opts.label} ${bar} ${amounts} (${(frac * 100).toFixed(0)}%) ${speed} ETA ${formatDuration(eta)}`;
     this.stream.write(this.stream.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
   }
 

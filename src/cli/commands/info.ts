@@ -29,7 +29,7 @@ export function collectOverrides(cmd: string, args: Parsed): Partial<ModelConfig
 /** A config from a preset name, a saved model directory or a training run's directory, with overrides applied. */
 export function modelConfigFrom(cmd: string, model: string, overrides: Partial<ModelConfig>): { config: ModelConfig; source: string } {
   if (PRESETS[model]) return { config: resolveModelConfig(model, overrides), source: `preset ${model}` };
-  if (existsSync(model)) {
+  if (existsSync(model) || model.startsWith('hf://')) {
     const dir = resolveModelDir(model);
     return { config: resolveModelConfig(readModelConfig(dir).config, overrides), source: dir };
   }
