@@ -9,6 +9,7 @@
         "native/src/gemm_scalar.cc",
         "native/src/gemm_avx2.cc",
         "native/src/gemm_avx512.cc",
+        "native/src/gemm_amx.cc",
         "native/src/bind_gemm.cc",
         "native/src/ops.cc",
         "native/src/ops_reduce.cc",

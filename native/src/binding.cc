@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "cpu.h"
+#include "gemm.h"
 #include "napi_args.h"
 #include "thread_pool.h"
 
@@ -32,6 +33,7 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   o.Set("avx2", lf::cpu_has_avx2());
   o.Set("avx512", lf::cpu_has_avx512());
   o.Set("avx512bf16", lf::cpu_has_avx512bf16());
+  o.Set("amxBf16", lf::amx_bf16_ready());
   o.Set("isa", lf::cpu_isa_name());
   return o;
 }

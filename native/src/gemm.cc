@@ -7,6 +7,9 @@
 
 namespace lf {
 
+// Fewer rows than this (decode-time products) are memory-bound: AMX's 16-row tiles would mostly multiply padding.
+constexpr int64_t kAmxMinRows = 16;
+
 void sgemm(const GemmArgs& g) {
   if (g.batch == 0 || g.M == 0 || g.N == 0) return;
   switch (best_isa()) {
@@ -18,6 +21,10 @@ void sgemm(const GemmArgs& g) {
 
 void sgemm_bf16(const GemmArgs& g) {
   if (g.batch == 0 || g.M == 0 || g.N == 0) return;
+  if (g.M >= kAmxMinRows && g.K > 0 && amx_bf16_ready()) {
+    sgemm_bf16_amx(g);
+    return;
+  }
   if (best_isa() == Isa::kAvx512 && cpu_has_avx512bf16()) {
     sgemm_bf16_avx512(g);
     return;

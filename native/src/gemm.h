@@ -19,7 +19,7 @@ struct GemmArgs {
 void sgemm(const GemmArgs& g);
 
 // Reduced precision: A and B are rounded to bfloat16 (8-bit mantissa) and the products summed in fp32
-// (AVX512_BF16). Expect relative errors around 1e-2 / sqrt-of-K effects, not fp32 accuracy. On CPUs without
+// (AMX tiles when the CPU has them and the product has at least 16 rows, else AVX512_BF16). Expect relative errors around 1e-2 / sqrt-of-K effects, not fp32 accuracy. On CPUs without
 // AVX512_BF16 it runs the fp32 sgemm instead (after a one-time warning).
 void sgemm_bf16(const GemmArgs& g);
 
@@ -28,5 +28,10 @@ void sgemm_scalar(const GemmArgs& g);
 void sgemm_avx2(const GemmArgs& g);
 void sgemm_avx512(const GemmArgs& g);
 void sgemm_bf16_avx512(const GemmArgs& g);  // needs AVX512_BF16
+void sgemm_bf16_amx(const GemmArgs& g);     // needs amx_bf16_ready()
+
+// True when the CPU has AMX-BF16 and the OS granted this process the tile state (asked once; LLMFORGE_AMX=0 or
+// an LLMFORGE_ISA below avx512 turns AMX off).
+bool amx_bf16_ready();
 
 }  // namespace lf

@@ -43,6 +43,14 @@ test('gemm rejects bad arguments with a clear message', { skip }, () => {
   assert.throws(() => gemm(new Float64Array(6), b, c, 1, 1, 1, 3, false, false, 0, 0, 0, 0), /argument 0 must be a Float32Array/);
 });
 
+test('gemmBf16 without AMX (LLMFORGE_AMX=0: the AVX512_BF16 kernel) matches the reference on rounded inputs', { skip }, () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', checkScript], { env: { ...process.env, LLMFORGE_AMX: '0' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { cases: number; failures: string[] };
+  assert.ok(out.cases > 100);
+  assert.deepEqual(out.failures, []);
+});
+
 for (const isa of ['scalar', 'avx2', 'avx512']) {
   for (const threads of ['1', '2']) {
     test(`gemm parity with LLMFORGE_ISA=${isa} LLMFORGE_THREADS=${threads}`, { skip }, () => {
