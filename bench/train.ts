@@ -2,12 +2,13 @@
  * Training throughput of the GPT-2 style model (fp32, AdamW with a no-decay group, global-norm clipping),
  * random tokens, for the configs T1-T3 of ../shared/bench/torch_gpt_bench.py. Each config runs in its own child
  * process so peak RSS is per config. Prints {"bench":"train","config":..,"tokens_per_s":..,"step_ms_median":..,
- * "peak_rss_mb":..} lines; with torch, the PyTorch reference runs in the same session with the environment its
+ * "peak_rss_mb":..} lines (plus "matmul": fp32, or bf16 under LLMFORGE_MATMUL=bf16); with torch, the PyTorch reference runs in the same session with the environment its
  * header gives.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { completeModelConfig } from '../src/models/config.ts';
+import { matmulPrecision } from '../src/ops/matmul-precision.ts';
 import { GPT } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
@@ -52,7 +53,7 @@ function runConfig(name: TrainConfigName, steps: number, warmup: number): Record
   times.sort((a, b) => a - b);
   const med = times[Math.floor(times.length / 2)]!;
   return {
-    bench: 'train', impl: 'llmforge', config: name, params: model.numParameters(), tokens_per_s: n / (med / 1000),
+    bench: 'train', impl: 'llmforge', config: name, matmul: matmulPrecision(), params: model.numParameters(), tokens_per_s: n / (med / 1000),
     step_ms_median: med, step_ms_min: times[0], step_ms_max: times[times.length - 1],
     peak_rss_mb: process.resourceUsage().maxRSS / 1024, steps,
   };

@@ -67,6 +67,19 @@ export interface Backend {
     strideA: number, strideB: number, strideC: number,
     beta: number,
   ): void;
+  /**
+   * gemm in mixed precision (the bf16 matmul mode of src/ops/matmul-precision.ts): same arguments and contract,
+   * but every element of A and B is first rounded to bfloat16 (round to nearest even) and the products are summed
+   * in fp32 or wider. The native kernel uses AVX512_BF16 (runs the fp32 gemm, after one warning, on CPUs
+   * without it); the reference rounds and then runs its float64-accumulating gemm.
+   */
+  gemmBf16(
+    A: FloatArray, B: FloatArray, C: FloatArray,
+    batch: number, M: number, N: number, K: number,
+    transA: boolean, transB: boolean,
+    strideA: number, strideB: number, strideC: number,
+    beta: number,
+  ): void;
 
   // ---- elementwise ------------------------------------------------------------------------------------------
   /** out[i] = op(x[i]) for i < n. */

@@ -12,16 +12,13 @@ export interface CpuInfo {
   avx2: boolean;
   avx512: boolean;
   avx512bf16: boolean;
+  /** AMX-BF16 tiles usable by this process (the CPU has them and the OS granted the tile state): gemmBf16 runs on them. */
+  amxBf16: boolean;
   /** The instruction set the kernels dispatch to ('avx512', 'avx2' or 'scalar'). */
   isa: string;
 }
 
 export interface NativeAddon extends Partial<Omit<Backend, 'name'>> {
-  /**
-   * gemm in reduced precision: same arguments and contract, but A and B are rounded to bfloat16 and the products
-   * summed in fp32 (AVX512_BF16; runs the fp32 gemm on CPUs without it). Not part of Backend: opt-in only.
-   */
-  gemmBf16?: Backend['gemm'];
   cpuInfo(): CpuInfo;
   numThreads(): number;
   setNumThreads(n: number): void;

@@ -3,6 +3,7 @@ export * from './elementwise.ts';
 export * from './view.ts';
 export * from './reduce.ts';
 export * from './matmul.ts';
+export * from './matmul-precision.ts';
 export * from './softmax.ts';
 export * from './embedding.ts';
 export * from './norm.ts';

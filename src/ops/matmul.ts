@@ -1,13 +1,16 @@
 /**
  * Matrix products: `matmul` (batched, transpose flags, batch broadcasting) and `linear` (x @ W^T + b with a
  * PyTorch-layout weight). Both fold leading dims into rows where they can, so a (B, T, C) activation times a
- * 2-D weight is a single GEMM.
+ * 2-D weight is a single GEMM; `linear` writes the bias into its output first and lets the GEMM accumulate onto
+ * it (no separate add pass), and sums the bias gradient in one pass. GEMMs run in the precision of
+ * `matmul-precision.ts` (fp32, or bf16 operands with fp32 accumulation), fixed per op at forward time.
  */
-import { backend } from '../backend/index.ts';
+import { backend, isFloat64, type FloatArray } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { broadcastShapes, formatShape, numel, sameShape } from '../tensor/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { add } from './elementwise.ts';
+import { matmulPrecision } from './matmul-precision.ts';
 import { empty, sumTo } from './util.ts';
 import { expand } from './view.ts';
 
@@ -18,10 +21,16 @@ export interface MatmulOptions {
   transB?: boolean;
 }
 
-/** C (batch, M, N) = op(A) @ op(B) with strides; beta 0 overwrites, 1 accumulates. */
+/** True when GEMMs started now run with bf16 operands (never in float64 mode). */
+function useBf16(): boolean {
+  return matmulPrecision() === 'bf16' && !isFloat64();
+}
+
+/** C (batch, M, N) = op(A) @ op(B) with strides; beta 0 overwrites, 1 accumulates; bf16 rounds the operands. */
 function gemm(A: Tensor, B: Tensor, C: Tensor, batch: number, M: number, N: number, K: number,
-  transA: boolean, transB: boolean, strideA: number, strideB: number, beta = 0): void {
-  backend().gemm(A.data, B.data, C.data, batch, M, N, K, transA, transB, strideA, strideB, M * N, beta);
+  transA: boolean, transB: boolean, strideA: number, strideB: number, beta = 0, bf16 = false): void {
+  const be = backend();
+  (bf16 ? be.gemmBf16 : be.gemm)(A.data, B.data, C.data, batch, M, N, K, transA, transB, strideA, strideB, M * N, beta);
 }
 
 /**
@@ -46,23 +55,24 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   }
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
+  const bf = useBf16();
 
   // Fast path: a batched, b a plain matrix, a not transposed: fold a's batch into rows (one GEMM).
   if (batchB.length === 0 && !transA) {
     const rows = numel(batchA) * M;
     const out = empty([...batchA, M, N]);
-    gemm(a, b, out, 1, rows, N, K, false, transB, 0, 0);
+    gemm(a, b, out, 1, rows, N, K, false, transB, 0, 0, 0, bf);
     return record(out, 'matmul', [a, b], (g) => {
       let ga: Tensor | null = null;
       let gb: Tensor | null = null;
       if (a.requiresGrad) {
         ga = empty(a.shape); // (rows, K) = g (rows, N) @ op(b)^T
-        gemm(g, b, ga, 1, rows, K, N, false, !transB, 0, 0);
+        gemm(g, b, ga, 1, rows, K, N, false, !transB, 0, 0, 0, bf);
       }
       if (b.requiresGrad) {
         gb = empty(b.shape);
-        if (transB) gemm(g, a, gb, 1, N, K, rows, true, false, 0, 0); // (N, K) = g^T @ a
-        else gemm(a, g, gb, 1, K, N, rows, true, false, 0, 0); // (K, N) = a^T @ g
+        if (transB) gemm(g, a, gb, 1, N, K, rows, true, false, 0, 0, 0, bf); // (N, K) = g^T @ a
+        else gemm(a, g, gb, 1, K, N, rows, true, false, 0, 0, 0, bf); // (K, N) = a^T @ g
       }
       return [ga, gb];
     });
@@ -76,30 +86,63 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const strideA = batchA.length === 0 ? 0 : M * K;
   const strideB = batchB.length === 0 ? 0 : K * N;
   const out = empty([...batch, M, N]);
-  gemm(a, b, out, nb, M, N, K, transA, transB, strideA, strideB);
+  gemm(a, b, out, nb, M, N, K, transA, transB, strideA, strideB, 0, bf);
   return record(out, 'matmul', [a, b], (g) => {
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     if (a.requiresGrad) {
       const full = empty([...batch, ...a.shape.slice(-2)]);
-      if (transA) gemm(b, g, full, nb, K, M, N, transB, true, strideB, M * N); // (K, M) = op(b) @ g^T
-      else gemm(g, b, full, nb, M, K, N, false, !transB, M * N, strideB); // (M, K) = g @ op(b)^T
+      if (transA) gemm(b, g, full, nb, K, M, N, transB, true, strideB, M * N, 0, bf); // (K, M) = op(b) @ g^T
+      else gemm(g, b, full, nb, M, K, N, false, !transB, M * N, strideB, 0, bf); // (M, K) = g @ op(b)^T
       ga = sumTo(full, a.shape);
     }
     if (b.requiresGrad) {
       const full = empty([...batch, ...b.shape.slice(-2)]);
-      if (transB) gemm(g, a, full, nb, N, K, M, true, transA, M * N, strideA); // (N, K) = g^T @ op(a)
-      else gemm(a, g, full, nb, K, N, M, !transA, false, strideA, M * N); // (K, N) = op(a)^T @ g
+      if (transB) gemm(g, a, full, nb, N, K, M, true, transA, M * N, strideA, 0, bf); // (N, K) = g^T @ op(a)
+      else gemm(a, g, full, nb, K, N, M, !transA, false, strideA, M * N, 0, bf); // (K, N) = op(a)^T @ g
       gb = sumTo(full, b.shape);
     }
     return [ga, gb];
   });
 }
 
+/** Every row of dst (rows, N) = src (N): one copy, then memcpys that double the filled prefix. */
+function fillRows(dst: FloatArray, src: FloatArray, rows: number, N: number): void {
+  if (rows === 0) return;
+  dst.set(src);
+  for (let filled = N, total = rows * N; filled < total; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, total - filled));
+}
+
 /** y = x @ weight^T (+ bias), with weight (out, in) as in PyTorch's nn.Linear; x is (..., in). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.ndim !== 2) throw new RangeError(`linear: weight must be (out, in), received ${formatShape(weight.shape)}`);
-  const y = matmul(x, weight, { transB: true });
-  return bias ? add(y, bias) : y;
+  const [N, K] = weight.shape as [number, number];
+  if (!bias || K === 0 || bias.ndim !== 1 || bias.shape[0] !== N || x.ndim < 2 || x.shape[x.ndim - 1] !== K) {
+    const y = matmul(x, weight, { transB: true }); // unusual shapes: matmul and add broadcast (and report errors)
+    return bias ? add(y, bias) : y;
+  }
+  const rows = x.size / K;
+  const bf = useBf16();
+  const out = empty([...x.shape.slice(0, -1), N]); // (rows, N)
+  const be = backend();
+  fillRows(out.data, bias.data, rows, N);
+  gemm(x, weight, out, 1, rows, N, K, false, true, 0, 0, 1, bf); // out = bias + x @ W^T
+  return record(out, 'linear', [x, weight, bias], (g) => {
+    let gx: Tensor | null = null;
+    let gw: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (x.requiresGrad) {
+      gx = empty(x.shape);
+      gemm(g, weight, gx, 1, rows, K, N, false, false, 0, 0, 0, bf); // (rows, K) = g @ W
+    }
+    if (weight.requiresGrad) {
+      gw = empty(weight.shape);
+      gemm(g, x, gw, 1, N, K, rows, true, false, 0, 0, 0, bf); // (N, K) = g^T @ x
+    }
+    if (bias.requiresGrad) {
+      gb = empty(bias.shape);
+      be.sumAxis(g.data, gb.data, 1, rows, N); // (N) = sum over rows of g
+    }
+    return [gx, gw, gb];
+  });
 }
-

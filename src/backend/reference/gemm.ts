@@ -3,6 +3,7 @@
  * strides of Backend.gemm (stride 0 broadcasts one matrix over the batch). Each output row is accumulated in a
  * float64 scratch row (loop order i, p, j, so the inner loop runs along a row of B when it is not transposed)
  * and rounded once when stored. beta = 0 overwrites C without reading it, so garbage or NaN in C is ignored.
+ * `gemmBf16` is the same product after rounding every input element to bfloat16 (the mixed-precision matmul).
  */
 import type { Backend } from '../backend.ts';
 
@@ -31,4 +32,30 @@ export const gemm: Backend['gemm'] = (A, B, C, batch, M, N, K, transA, transB, s
       }
     }
   }
+};
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** x rounded to bfloat16 (the top 16 bits of its float32, round to nearest even; NaN stays NaN). */
+export function roundBf16(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  if ((bits & 0x7f800000) === 0x7f800000) {
+    u32[0] = (bits & 0x007fffff) !== 0 ? (bits | 0x00400000) & 0xffff0000 : bits & 0xffff0000;
+  } else {
+    u32[0] = ((bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000) >>> 0;
+  }
+  return f32[0]!;
+}
+
+/** The inputs' storage rounded to bfloat16 element by element (a copy; the caller's arrays are not touched). */
+function toBf16(x: Float32Array | Float64Array): Float32Array | Float64Array {
+  const out = x.slice();
+  for (let i = 0; i < out.length; i++) out[i] = roundBf16(out[i]!);
+  return out;
+}
+
+export const gemmBf16: Backend['gemm'] = (A, B, C, batch, M, N, K, transA, transB, strideA, strideB, strideC, beta) => {
+  gemm(toBf16(A), toBf16(B), C, batch, M, N, K, transA, transB, strideA, strideB, strideC, beta);
 };

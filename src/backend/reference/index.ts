@@ -10,7 +10,7 @@ import { crossEntropy, crossEntropyBackward } from './cross-entropy.ts';
 import { dropout } from './dropout.ts';
 import { affine, maskedFill, powScalar, where } from './elementwise.ts';
 import { embedding, embeddingBackward, gatherLast, gatherLastBackward } from './embedding.ts';
-import { gemm } from './gemm.ts';
+import { gemm, gemmBf16 } from './gemm.ts';
 import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from './norm.ts';
 import { adamw, sgd } from './optim.ts';
 import { maxAxis, sumAxis, sumSquares } from './reduce.ts';
@@ -24,6 +24,7 @@ export const referenceBackend: Backend = {
   numThreads: () => 1,
   setNumThreads: () => {},
   gemm,
+  gemmBf16,
   unary,
   unaryBackward,
   affine,
