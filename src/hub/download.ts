@@ -25,6 +25,8 @@ export interface DownloadOptions {
   attempts?: number;
   /** Called with the bytes on disk so far and the expected total (0 when unknown). */
   onProgress?: (done: number, total: number) => void;
+  /** Called when a transfer broke off and is about to be resumed from `have` bytes. */
+  onRetry?: (have: number, error: Error) => void;
   /** The repository and file, for messages. */
   what: string;
 }
@@ -99,6 +101,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       break;
     } catch (e) {
       lastError = e; // keep the partial file: the next attempt resumes it with a Range request
+      if (attempt < attempts) opts.onRetry?.(sizeOf(part), e as Error);
     }
   }
   if (lastError !== null) {

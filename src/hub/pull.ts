@@ -28,7 +28,7 @@ export interface PullOptions {
   token?: string;
   /** No progress output. */
   silent?: boolean;
-  /** Where notes go (default stderr). */
+  /** Where notes (a transfer being resumed) go (default stderr). */
   log?: (line: string) => void;
 }
 
@@ -54,7 +54,9 @@ export function hubOffline(opt?: boolean): boolean {
 }
 
 export function hubEndpoint(opt?: string): string {
-  return (opt ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const endpoint = (opt ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(endpoint)) throw new HubError(`hub endpoint ${JSON.stringify(endpoint.slice(0, 80))} (HF_ENDPOINT) is not an http(s) URL such as https://huggingface.co`);
+  return endpoint;
 }
 
 function encodePath(p: string): string {
@@ -119,7 +121,10 @@ export async function pullModel(model: string, opts: PullOptions = {}): Promise<
     const url = `${endpoint}/${encodePath(repo)}/resolve/${encodeURIComponent(revision)}/${encodePath(name)}`;
     const got = await downloadFile(url, join(dir, name), {
       size, sha256: s.lfs?.sha256, auth, what: `${repo}@${revision}: ${name}`,
-      onProgress: (done, total) => progress.update(done, total > 0 && done >= total),
+      onProgress: (done) => progress.update(done),
+      onRetry: (have, e) => {
+        if (!opts.silent) log(`${name}: the transfer broke off at ${formatBytes(have)} (${e.message}); resuming`);
+      },
     });
     progress.finish(got.size);
     downloaded += got.size;
@@ -133,6 +138,5 @@ export async function pullModel(model: string, opts: PullOptions = {}): Promise<
     for (const shard of shards) await fetchOne(shard);
   }
   markComplete(dir, repo, commit, files);
-  if (!opts.silent) log(`${repo}@${revision}: ${files.length} files in ${dir}${downloaded ? ` (${formatBytes(downloaded)} downloaded)` : ''}`);
   return { dir, commit, files, downloaded };
 }

@@ -35,7 +35,6 @@ export const pullCommand: Command = {
       revision: args.options.revision as string,
       ...(cacheDir !== undefined ? { cacheDir } : {}),
       ...(args.options.offline === true ? { offline: true } : {}),
-      log: () => {},
     });
     const total = r.files.reduce((n, f) => n + f.size, 0);
     process.stderr.write(`${r.files.length} files, ${formatBytes(total)}${r.downloaded ? `, ${formatBytes(r.downloaded)} downloaded` : ', all from the cache'} (cache ${cacheRoot(cacheDir)})\n`);
