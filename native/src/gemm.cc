@@ -9,6 +9,9 @@ namespace lf {
 
 // Fewer rows than this (decode-time products) are memory-bound: AMX's 16-row tiles would mostly multiply padding.
 constexpr int64_t kAmxMinRows = 16;
+// Up to this many rows gemmBf16 runs the fp32 kernel: such products only stream B once (memory-bound), so bf16
+// operands would not make them faster, and packing B to bf16 would make them many times slower.
+constexpr int64_t kBf16Fp32MaxRows = 8;
 
 void sgemm(const GemmArgs& g) {
   if (g.batch == 0 || g.M == 0 || g.N == 0) return;
@@ -21,6 +24,10 @@ void sgemm(const GemmArgs& g) {
 
 void sgemm_bf16(const GemmArgs& g) {
   if (g.batch == 0 || g.M == 0 || g.N == 0) return;
+  if (g.M <= kBf16Fp32MaxRows) {
+    sgemm(g);
+    return;
+  }
   if (g.M >= kAmxMinRows && g.K > 0 && amx_bf16_ready()) {
     sgemm_bf16_amx(g);
     return;

@@ -18,9 +18,10 @@ struct GemmArgs {
 
 void sgemm(const GemmArgs& g);
 
-// Reduced precision: A and B are rounded to bfloat16 (8-bit mantissa) and the products summed in fp32
-// (AMX tiles when the CPU has them and the product has at least 16 rows, else AVX512_BF16). Expect relative errors around 1e-2 / sqrt-of-K effects, not fp32 accuracy. On CPUs without
-// AVX512_BF16 it runs the fp32 sgemm instead (after a one-time warning).
+// Reduced precision: A and B are rounded to bfloat16 (8-bit mantissa) and the products summed in fp32 (AMX tiles
+// when the CPU has them and the product has at least 16 rows, else AVX512_BF16). Expect relative errors around
+// 1e-2 / sqrt-of-K effects, not fp32 accuracy. Products of M <= 8 rows (memory-bound) run the fp32 sgemm, and so
+// does everything on CPUs without AVX512_BF16 (after a one-time warning).
 void sgemm_bf16(const GemmArgs& g);
 
 // ISA-specific implementations (same contract as sgemm).

@@ -70,8 +70,9 @@ export interface Backend {
   /**
    * gemm in mixed precision (the bf16 matmul mode of src/ops/matmul-precision.ts): same arguments and contract,
    * but every element of A and B is first rounded to bfloat16 (round to nearest even) and the products are summed
-   * in fp32 or wider. The native kernel uses AVX512_BF16 (runs the fp32 gemm, after one warning, on CPUs
-   * without it); the reference rounds and then runs its float64-accumulating gemm.
+   * in fp32 or wider. Products with M <= 8 (decode-time, memory-bound: bf16 would not speed them up) skip the
+   * rounding and run as gemm. The native kernel uses AMX tiles or AVX512_BF16 (the fp32 gemm, after one warning,
+   * on CPUs without them); the reference rounds and then runs its float64-accumulating gemm.
    */
   gemmBf16(
     A: FloatArray, B: FloatArray, C: FloatArray,

@@ -3,7 +3,8 @@
  * strides of Backend.gemm (stride 0 broadcasts one matrix over the batch). Each output row is accumulated in a
  * float64 scratch row (loop order i, p, j, so the inner loop runs along a row of B when it is not transposed)
  * and rounded once when stored. beta = 0 overwrites C without reading it, so garbage or NaN in C is ignored.
- * `gemmBf16` is the same product after rounding every input element to bfloat16 (the mixed-precision matmul).
+ * `gemmBf16` is the same product after rounding every input element to bfloat16 (the mixed-precision matmul),
+ * except for products of at most 8 rows, which stay exact.
  */
 import type { Backend } from '../backend.ts';
 
@@ -56,6 +57,10 @@ function toBf16(x: Float32Array | Float64Array): Float32Array | Float64Array {
   return out;
 }
 
+/** Products of at most this many rows run in full precision (see Backend.gemmBf16). */
+export const BF16_FP32_MAX_ROWS = 8;
+
 export const gemmBf16: Backend['gemm'] = (A, B, C, batch, M, N, K, transA, transB, strideA, strideB, strideC, beta) => {
-  gemm(toBf16(A), toBf16(B), C, batch, M, N, K, transA, transB, strideA, strideB, strideC, beta);
+  if (M <= BF16_FP32_MAX_ROWS) gemm(A, B, C, batch, M, N, K, transA, transB, strideA, strideB, strideC, beta);
+  else gemm(toBf16(A), toBf16(B), C, batch, M, N, K, transA, transB, strideA, strideB, strideC, beta);
 };
