@@ -59,11 +59,13 @@ function runConfig(name: TrainConfigName, steps: number, warmup: number): Record
   };
 }
 
-export async function benchTrain(opts: { json: boolean; configs?: TrainConfigName[]; steps?: number; torch?: boolean }): Promise<void> {
+/** bf16: our side runs with bf16 matmuls (LLMFORGE_MATMUL=bf16); the PyTorch reference stays fp32. */
+export async function benchTrain(opts: { json: boolean; configs?: TrainConfigName[]; steps?: number; torch?: boolean; bf16?: boolean }): Promise<void> {
   const configs = opts.configs ?? (['T1', 'T2', 'T3'] as TrainConfigName[]);
   const steps = opts.steps ?? 10;
+  const childEnv = opts.bf16 ? { ...process.env, LLMFORGE_MATMUL: 'bf16' } : process.env;
   for (const name of configs) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', name, String(steps)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', name, String(steps)], { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv });
     if (r.status !== 0) throw new Error(`bench train ${name} failed:\n${r.stderr}`);
     const ours = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
     print(opts.json, ours);

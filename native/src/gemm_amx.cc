@@ -36,8 +36,9 @@ constexpr int64_t kPairs = 16;   // pairs (32 bf16 of K) per tile row; also tile
 constexpr int64_t kBlock = 32;   // rows and columns of C per 2 x 2 block of accumulator tiles
 constexpr int64_t kTaskCols = 64;  // columns of C per task (its B panels stay in L2)
 
-AlignedBuffer g_pack_a;  // Ap, shared by the threads of one call (calls come from one JS thread)
-AlignedBuffer g_pack_b;  // Bp
+// Ap and Bp of the calling thread (its pool workers get the pointers), so concurrent callers never share them.
+thread_local AlignedBuffer tl_amx_a;
+thread_local AlignedBuffer tl_amx_b;
 
 inline __mmask16 mask16(int64_t n) {
   if (n <= 0) return 0;
@@ -212,8 +213,8 @@ bool amx_bf16_ready() {
 void sgemm_bf16_amx(const GemmArgs& g) {
   const int64_t M = g.M, N = g.N, K = g.K;
   const int64_t Kp = round_up(ceil_div(K, 2), kPairs), Mp = round_up(M, kBlock), Np = round_up(N, kBlock);
-  uint32_t* Ap = reinterpret_cast<uint32_t*>(g_pack_a.get(static_cast<size_t>(Mp * Kp)));
-  uint32_t* Bp = reinterpret_cast<uint32_t*>(g_pack_b.get(static_cast<size_t>(Np * Kp)));
+  uint32_t* Ap = reinterpret_cast<uint32_t*>(tl_amx_a.get(static_cast<size_t>(Mp * Kp)));
+  uint32_t* Bp = reinterpret_cast<uint32_t*>(tl_amx_b.get(static_cast<size_t>(Np * Kp)));
   for (int64_t bi = 0; bi < g.batch; ++bi) {
     const float* A = g.A + bi * g.strideA;
     const float* B = g.B + bi * g.strideB;

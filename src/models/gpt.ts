@@ -32,6 +32,10 @@ class CausalSelfAttention extends Module {
     const [B, T, C] = x.shape as [number, number, number];
     const H = this.cfg.nHead;
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
+    if (!plan.cache) {
+      const y = F.attentionFromQKV(qkv, H); // (B, T, C)
+      return this.resid_dropout.forward(this.c_proj.forward(y), seed);
+    }
     const [q, k, v] = F.split(qkv, C, 2).map((t) => F.reshape(t, [B, T, H, C / H])) as [Tensor, Tensor, Tensor];
     const [kAll, vAll] = plan.cache ? plan.cache.append(layer, k, v) : [k, v]; // (B, start + T, H, D)
     const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start }), [B, T, C]);

@@ -2,11 +2,14 @@
  * Causal scaled-dot-product attention as one fused op: multi-head and grouped-query, optional segment ids
  * (packing, padding), a query offset for KV-cache decoding. The kernel is tiled with an online softmax and
  * never materializes a (T x T) matrix per head; it saves one logsumexp per query row for the backward.
+ * `attentionFromQKV` takes the fused (B, T, 3C) projection of a GPT block as it comes out of c_attn: it splits it
+ * into plain buffers (not graph nodes) and its backward writes one (B, T, 3C) gradient, instead of three
+ * zero-filled full-size gradients from three slices that autograd then sums.
  */
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape } from '../tensor/shape.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { allocStorage, Tensor } from '../tensor/tensor.ts';
 import { empty } from './util.ts';
 
 export interface AttentionOptions {
@@ -51,5 +54,40 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     backend().attentionBackward(q.data, k.data, v.data, out.data, lse.data, g.data, dq.data, dk.data, dv.data,
       B, Tq, Tk, Hq, Hkv, D, scale, causal, qOffset, segQ, segK);
     return [dq, dk, dv];
+  });
+}
+
+/**
+ * Causal self-attention of a packed projection: qkv (B, T, 3C) holds q, k, v one after the other along the last
+ * dim (each (B, T, H, D) with C = H * D) -> (B, T, C). The same result and gradients as splitting qkv and calling
+ * `attention` (no KV cache, no segments, H query and key/value heads).
+ */
+export function attentionFromQKV(qkv: Tensor, nHead: number, opts: { causal?: boolean; scale?: number } = {}): Tensor {
+  const [B, T, C3] = qkv.shape as [number, number, number];
+  if (qkv.ndim !== 3 || C3 % 3 !== 0 || !(Number.isInteger(nHead) && nHead > 0) || (C3 / 3) % nHead !== 0) {
+    throw new RangeError(`attentionFromQKV: qkv must be (B, T, 3C) with C a multiple of nHead ${nHead}; received ${formatShape(qkv.shape)}`);
+  }
+  const C = C3 / 3;
+  const D = C / nHead;
+  const causal = opts.causal ?? true;
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  const be = backend();
+  const rows = Int32Array.of(B * T, C);
+  const packed = Int32Array.of(C3, 1);
+  const dense = Int32Array.of(C, 1);
+  const [q, k, v] = [0, 1, 2].map((part) => {
+    const t = allocStorage(B * T * C); // (B, T, H, D)
+    be.copyStrided(qkv.data, part * C, packed, t, 0, dense, rows);
+    return t;
+  }) as [Tensor['data'], Tensor['data'], Tensor['data']];
+  const out = empty([B, T, C]);
+  const lse = allocStorage(B * nHead * T);
+  be.attention(q, k, v, out.data, lse, B, T, T, nHead, nHead, D, scale, causal, 0, null, null);
+  return record(out, 'attentionFromQKV', [qkv], (g) => {
+    const grads = [allocStorage(B * T * C), allocStorage(B * T * C), allocStorage(B * T * C)] as const;
+    be.attentionBackward(q, k, v, out.data, lse, g.data, grads[0], grads[1], grads[2], B, T, T, nHead, nHead, D, scale, causal, 0, null, null);
+    const dqkv = empty(qkv.shape);
+    grads.forEach((d, part) => be.copyStrided(d, 0, dense, dqkv.data, part * C, packed, rows));
+    return [dqkv];
   });
 }

@@ -2,6 +2,7 @@
  * Every differentiable op against central finite differences, in float64 on the reference backend.
  */
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { randn, uniform, tensor } from '../../src/tensor/creation.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import * as F from '../../src/ops/index.ts';
@@ -120,6 +121,18 @@ test('attention: causal, GQA, non-causal, decode offset, segments', () => {
   gradcheck(() => [r([1, 2, 2, 3], 4), r([1, 5, 1, 3], 5), r([1, 5, 1, 3], 6)], (a, b, c) => F.attention(a!, b!, c!, { qOffset: 3 }));
   const seg = Int32Array.from([0, 0, 1, 1, 5, 5, 5, 6]);
   gradcheck(() => [q(), r([2, 4, 2, 3], 7), r([2, 4, 2, 3], 8)], (a, b, c) => F.attention(a!, b!, c!, { segQ: seg, segK: seg }));
+});
+
+test('attentionFromQKV (packed c_attn output), causal and not, and equal to split + attention', () => {
+  gradcheck(() => [r([2, 4, 18], 1)], (x) => F.attentionFromQKV(x!, 2));
+  gradcheck(() => [r([1, 5, 12], 2)], (x) => F.attentionFromQKV(x!, 1, { causal: false }));
+  const x = randn([2, 5, 24], { seed: 3 });
+  const [q, k, v] = F.split(x, 8, 2).map((t) => F.reshape(t, [2, 5, 2, 4])) as [Tensor, Tensor, Tensor];
+  const want = F.attention(q, k, v);
+  const got = F.attentionFromQKV(x, 2);
+  assert.deepEqual(got.shape, [2, 5, 8]);
+  assert.deepEqual(Array.from(got.data), Array.from(want.data));
+  assert.throws(() => F.attentionFromQKV(randn([2, 5, 24]), 5), /attentionFromQKV: qkv must be \(B, T, 3C\) with C a multiple of nHead 5; received \[2, 5, 24\]/);
 });
 
 test('dropout (fixed seed) and where / maskedFill', () => {

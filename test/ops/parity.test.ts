@@ -89,6 +89,7 @@ test('parity: fused attention', { skip }, () => {
   for (const T of [1, 3, 17, 67]) {
     checkParity([[2, T, 4, 16], [2, T, 2, 16], [2, T, 2, 16]], (q, k, v) => F.attention(q!, k!, v!), { atol: 1e-4 });
     checkParity([[1, T, 3, 5], [1, T, 3, 5], [1, T, 3, 5]], (q, k, v) => F.attention(q!, k!, v!, { causal: false }), { atol: 1e-4 });
+    checkParity([[2, T, 3 * 48]], (qkv) => F.attentionFromQKV(qkv!, 3), { atol: 1e-4 });
   }
 });
 

@@ -22,7 +22,7 @@ export const benchCommand: Command = {
       torch: { type: 'boolean', help: 'Also run the PyTorch reference in the same run (gemm, attention; needs /usr/bin/python3 with torch)' },
       'train-mb': { type: 'string', help: 'tokenizer: corpus sizes in MB for the training benchmark (default 10)', arg: 'LIST' },
       config: { type: 'string', help: 'train: comma-separated configs (T1, T2, T3)', arg: 'LIST' },
-      bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path' },
+      bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path; train: our side with bf16 matmuls (LLMFORGE_MATMUL=bf16)' },
       data: { type: 'string', help: 'charlm: the text file (e.g. ../shared/data/tinyshakespeare/input.txt)', arg: 'FILE' },
       iters: { type: 'number', help: 'charlm: training iterations (default 2000)', arg: 'N' },
     },
@@ -58,7 +58,7 @@ export const benchCommand: Command = {
       case 'train': {
         const list = args.options.config ? String(args.options.config).split(',') : ['T1', 'T2', 'T3'];
         for (const c of list) if (!(c in TRAIN_CONFIGS)) throw new UsageError(`bench train: unknown --config ${c}; expected T1, T2 or T3`);
-        return benchTrain({ json, configs: list as TrainConfigName[], torch: args.options.torch === true, ...(reps !== undefined ? { steps: reps } : {}) });
+        return benchTrain({ json, configs: list as TrainConfigName[], torch: args.options.torch === true, bf16: args.options.bf16 === true, ...(reps !== undefined ? { steps: reps } : {}) });
       }
       case 'generate': {
         const list = args.options.config ? String(args.options.config).split(',') : [...GENERATE_CONFIGS];
