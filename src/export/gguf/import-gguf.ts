@@ -1,0 +1,131 @@
+/**
+ * Reading a GGUF file back into an llmforge model and tokenizer: the config comes from `llmforge.config` when our
+ * exporter wrote it, else from llama.cpp's gpt2/llama metadata (head and bias layout inferred from the tensors
+ * present); each parameter is read under its llama.cpp name, dequantized to float32, un-permuted for llama
+ * query/key rows, and checked for shape. Zero biases the exporter added for llama.cpp's gpt2 graph are accepted
+ * and dropped; any other tensor the model has no place for is an error. The `tokenizer.ggml.*` arrays of a "gpt2"
+ * tokenizer become a byte-level BPE `Tokenizer` (control tokens as special tokens).
+ */
+import { checkModelConfig, completeModelConfig, ModelConfigError } from '../../models/config.ts';
+import { createModel } from '../../models/create.ts';
+import type { Arch, LanguageModel, ModelConfig } from '../../models/model.ts';
+import { Rng } from '../../tensor/random.ts';
+import { ByteLevelBpe } from '../../tokenizer/bpe.ts';
+import { Tokenizer } from '../../tokenizer/tokenizer.ts';
+import { GgufFormatError, GgufReader } from './gguf-reader.ts';
+import { ggufName, permuteRotary, rotaryHeads } from './gguf-names.ts';
+
+export interface ImportedGguf {
+  model: LanguageModel;
+  /** The byte-level BPE tokenizer stored in the file, or null when it has none. */
+  tokenizer: Tokenizer | null;
+}
+
+function num(file: GgufReader, key: string): number {
+  const v = file.get(key);
+  if (typeof v !== 'number') throw new GgufFormatError(`${file.path}: metadata "${key}" is ${JSON.stringify(v)}, expected a number`);
+  return v;
+}
+
+/** The model config a GGUF file describes. */
+export function ggufModelConfig(file: GgufReader): ModelConfig {
+  const ours = file.metadata.get('llmforge.config');
+  if (typeof ours === 'string') {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(ours);
+    } catch (e) {
+      throw new GgufFormatError(`${file.path}: metadata "llmforge.config" is not valid JSON (${(e as Error).message})`);
+    }
+    return checkModelConfig(doc, `${file.path} "llmforge.config"`);
+  }
+  const arch = file.get('general.architecture');
+  if (arch !== 'gpt2' && arch !== 'llama') throw new GgufFormatError(`${file.path}: general.architecture is ${JSON.stringify(arch)}; llmforge imports gpt2 and llama`);
+  const a = arch as Arch;
+  const embd = file.tensors.get('token_embd.weight');
+  if (!embd) throw new GgufFormatError(`${file.path}: tensor "token_embd.weight" is missing`);
+  const partial: Partial<ModelConfig> = {
+    arch: a,
+    vocabSize: embd.dims[1]!,
+    blockSize: num(file, `${a}.context_length`),
+    nLayer: num(file, `${a}.block_count`),
+    nHead: num(file, `${a}.attention.head_count`),
+    nKvHead: file.metadata.has(`${a}.attention.head_count_kv`) ? num(file, `${a}.attention.head_count_kv`) : num(file, `${a}.attention.head_count`),
+    nEmbd: num(file, `${a}.embedding_length`),
+    mlpHidden: num(file, `${a}.feed_forward_length`),
+    tieEmbeddings: !file.tensors.has('output.weight'),
+  };
+  if (a === 'gpt2') {
+    partial.normEps = num(file, 'gpt2.attention.layer_norm_epsilon');
+  } else {
+    partial.normEps = num(file, 'llama.attention.layer_norm_rms_epsilon');
+    if (file.metadata.has('llama.rope.freq_base')) partial.ropeTheta = num(file, 'llama.rope.freq_base');
+    partial.bias = file.tensors.has('blk.0.attn_output.bias');
+    if (!partial.bias && file.tensors.has('blk.0.attn_q.bias')) partial.qkvBias = true;
+  }
+  try {
+    return completeModelConfig(partial, `${file.path} metadata`);
+  } catch (e) {
+    if (e instanceof ModelConfigError) throw new GgufFormatError(e.message);
+    throw e;
+  }
+}
+
+/** The tokenizer stored in a GGUF file, or null when it has none ("none" or no tokenizer.ggml.model). */
+export function ggufTokenizer(file: GgufReader): Tokenizer | null {
+  const kind = file.metadata.get('tokenizer.ggml.model');
+  if (kind === undefined || kind === 'none' || kind === 'no_vocab') return null;
+  if (kind !== 'gpt2') throw new GgufFormatError(`${file.path}: tokenizer.ggml.model is ${JSON.stringify(kind)}; llmforge reads byte-level BPE ("gpt2") tokenizers`);
+  const tokens = file.get('tokenizer.ggml.tokens');
+  const types = file.metadata.get('tokenizer.ggml.token_type');
+  const merges = file.get('tokenizer.ggml.merges');
+  if (!Array.isArray(tokens) || !Array.isArray(merges)) throw new GgufFormatError(`${file.path}: tokenizer.ggml.tokens and tokenizer.ggml.merges must be arrays of strings`);
+  const vocab = new Map<string, number>();
+  const specials = new Map<string, number>();
+  tokens.forEach((t, id) => {
+    const type = Array.isArray(types) ? types[id] : 1;
+    if (type === 5) return; // unused padding
+    if (type === 3 || type === 4) specials.set(String(t), id);
+    else vocab.set(String(t), id);
+  });
+  const pairs = merges.map((m, i) => {
+    const s = String(m);
+    const space = s.indexOf(' ', 1);
+    if (space < 0) throw new GgufFormatError(`${file.path}: tokenizer.ggml.merges[${i}] is ${JSON.stringify(s)}, expected "left right"`);
+    return [s.slice(0, space), s.slice(space + 1)] as [string, string];
+  });
+  const pre = file.metadata.get('tokenizer.ggml.pre');
+  return new Tokenizer(new ByteLevelBpe(vocab, pairs, file.path), { pretokenizer: pre === 'llama-bpe' ? 'cl100k' : 'gpt2', specialTokens: specials });
+}
+
+/** Loads the model and tokenizer in the GGUF file at `path`. */
+export function importGguf(path: string): ImportedGguf {
+  const file = GgufReader.open(path);
+  try {
+    const config = ggufModelConfig(file);
+    const model = createModel(config, new Rng(0));
+    const used = new Set<string>();
+    for (const [name, p] of model.namedParameters()) {
+      const gg = ggufName(config.arch, name)!;
+      const info = file.tensors.get(gg);
+      if (!info) throw new GgufFormatError(`${path}: tensor "${gg}" (parameter ${name}) is missing`);
+      const want = [...p.shape].reverse();
+      if (info.dims.length !== want.length || info.dims.some((d, i) => d !== want[i])) {
+        throw new GgufFormatError(`${path}: tensor "${gg}" has dims [${info.dims.join(', ')}], expected [${want.join(', ')}] for ${name}`);
+      }
+      used.add(gg);
+      let data = file.read(gg);
+      const heads = rotaryHeads(config.arch, name, config.nHead, config.nKvHead);
+      if (heads !== undefined) data = permuteRotary(data, heads, p.shape.length === 2 ? p.shape[1]! : 1, true);
+      p.data.set(data);
+    }
+    for (const gg of file.tensors.keys()) {
+      if (used.has(gg)) continue;
+      const zeroBias = gg.endsWith('.bias') && file.read(gg).every((v) => v === 0);
+      if (!zeroBias) throw new GgufFormatError(`${path}: unexpected tensor "${gg}" (not a parameter of the ${config.arch} model the metadata describes)`);
+    }
+    return { model, tokenizer: ggufTokenizer(file) };
+  } finally {
+    file.close();
+  }
+}
