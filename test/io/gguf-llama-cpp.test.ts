@@ -2,7 +2,7 @@
  * The GGUF proof with llama.cpp itself (node-llama-cpp's prebuilt CPU binaries): a tiny GPT-2 and a tiny Llama
  * (grouped-query attention, so the query/key row permutation and head_count_kv are exercised) are trained for a
  * few steps on a corpus with a BPE tokenizer trained in the test, exported as f32, f16 and q8_0 GGUF, and loaded by
- * llama.cpp. Its greedy continuation of 32 tokens must equal llmforge's own greedy `generate` token for token for
+ * llama.cpp; an untied bias-free GPT-2 and a tied Llama with q/k/v biases are checked in f32. Its greedy continuation of 32 tokens must equal llmforge's own greedy `generate` token for token for
  * f32; for f16 and q8_0 the first 8 tokens must match and at least 24 of 32 (rounding may flip a late near-tie).
  * llama.cpp's tokenizer, reading our tokenizer metadata, must also give our ids and text back.
  */
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
 import { exportGguf, type GgufExportType } from '../../src/export/gguf/export-gguf.ts';
 import { generate } from '../../src/generate/generate.ts';
+import type { ModelConfig } from '../../src/models/model.ts';
 import { trainedModel, trainTokenizer } from './gguf-fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmforge-gguf-llama-cpp-'));
@@ -50,14 +51,21 @@ async function llamaCppGreedy(path: string, prompt: readonly number[], n: number
   };
 }
 
-for (const arch of ['gpt2', 'llama'] as const) {
-  test(`${arch}: llama.cpp greedy generation from our GGUF matches llmforge's (f32 exact; f16, q8_0 nearly)`, async () => {
-    const model = trainedModel(arch, tok);
+const CASES: { label: string; arch: 'gpt2' | 'llama'; overrides: Partial<ModelConfig>; types: GgufExportType[] }[] = [
+  { label: 'gpt2 (tied head)', arch: 'gpt2', overrides: {}, types: ['f32', 'f16', 'q8_0'] },
+  { label: 'llama (4 query heads, 2 key/value heads, untied head)', arch: 'llama', overrides: {}, types: ['f32', 'f16', 'q8_0'] },
+  { label: 'gpt2 untied head, no biases', arch: 'gpt2', overrides: { tieEmbeddings: false, bias: false }, types: ['f32'] },
+  { label: 'llama tied head, q/k/v biases', arch: 'llama', overrides: { tieEmbeddings: true, qkvBias: true }, types: ['f32'] },
+];
+
+for (const { label, arch, overrides, types } of CASES) {
+  test(`${label}: llama.cpp greedy generation from our GGUF matches llmforge's (${types.join(', ')})`, async () => {
+    const model = trainedModel(arch, tok, 40, overrides);
     const prompt = tok.encode('The sun rises in');
     const ours = generate(model, prompt, { maxNewTokens: 32, temperature: 0 }).ids;
     assert.equal(ours.length, 32);
-    for (const type of ['f32', 'f16', 'q8_0'] as GgufExportType[]) {
-      const path = join(dir, `${arch}-${type}.gguf`);
+    for (const type of types) {
+      const path = join(dir, `${label.replace(/\W+/g, '-')}-${type}.gguf`);
       exportGguf(model, path, { type, tokenizer: tok });
       const run = await llamaCppGreedy(path, prompt, 32);
       try {

@@ -27,6 +27,11 @@ function num(file: GgufReader, key: string): number {
   return v;
 }
 
+/** A FLOAT32 metadata value as the decimal it was written from (1e-5 stored as float32 reads 9.9999997e-6). */
+function f32num(file: GgufReader, key: string): number {
+  return Number(num(file, key).toPrecision(7));
+}
+
 /** The model config a GGUF file describes. */
 export function ggufModelConfig(file: GgufReader): ModelConfig {
   const ours = file.metadata.get('llmforge.config');
@@ -56,10 +61,10 @@ export function ggufModelConfig(file: GgufReader): ModelConfig {
     tieEmbeddings: !file.tensors.has('output.weight'),
   };
   if (a === 'gpt2') {
-    partial.normEps = num(file, 'gpt2.attention.layer_norm_epsilon');
+    partial.normEps = f32num(file, 'gpt2.attention.layer_norm_epsilon');
   } else {
-    partial.normEps = num(file, 'llama.attention.layer_norm_rms_epsilon');
-    if (file.metadata.has('llama.rope.freq_base')) partial.ropeTheta = num(file, 'llama.rope.freq_base');
+    partial.normEps = f32num(file, 'llama.attention.layer_norm_rms_epsilon');
+    if (file.metadata.has('llama.rope.freq_base')) partial.ropeTheta = f32num(file, 'llama.rope.freq_base');
     partial.bias = file.tensors.has('blk.0.attn_output.bias');
     if (!partial.bias && file.tensors.has('blk.0.attn_q.bias')) partial.qkvBias = true;
   }
