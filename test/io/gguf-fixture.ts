@@ -19,7 +19,7 @@ const SENTENCES = [
   'Bread and honey make a simple breakfast for two.',
 ];
 
-export const CORPUS = Array.from({ length: 12 }, (_, i) => SENTENCES.map((s, j) => SENTENCES[(i + j) % SENTENCES.length]!).join(' ') + '\n').join('');
+export const CORPUS = Array.from({ length: 12 }, (_, i) => SENTENCES.map((_, j) => SENTENCES[(i + j) % SENTENCES.length]!).join(' ') + '\n').join('');
 
 export function trainTokenizer(): Tokenizer {
   const wc = new WordCounter();
