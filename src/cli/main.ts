@@ -10,6 +10,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { estimateCommand } from './commands/estimate.ts';
 import { exportCommand } from './commands/export.ts';
 import { generateCommand } from './commands/generate.ts';
+import { importCommand } from './commands/import.ts';
 import { infoCommand } from './commands/info.ts';
 import { predictCommand } from './commands/predict.ts';
 import { pullCommand } from './commands/pull.ts';
@@ -18,7 +19,7 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, pullCommand, exportCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;

@@ -167,7 +167,7 @@ test('token shards: a prepared dataset exported to llm.c shards reads back token
   const input = join(dir, 'corpus.txt');
   writeFileSync(input, CORPUS.split('\n').join('\n\n'));
   const data = join(dir, 'data');
-  await prepareData({ sources: [{ name: 'c', path: input, paragraphs: true }], out: data, tokenizer: 'char', valFraction: 0.2, shardTokens: 700, warn: () => {} });
+  await prepareData({ sources: [{ name: 'c', path: input, paragraphs: true }], out: data, tokenizer: 'char', valFraction: 0.2, shardTokens: 700, clean: { filters: false, dedup: false, nearDedup: false }, warn: () => {} });
   const meta = readMeta(data);
   const out = join(dir, 'llmc-data');
   const summary = exportLlmcShards(data, out, { prefix: 'tiny' });

@@ -14,6 +14,7 @@ import type { SourceSpec } from '../../data/sources.ts';
 import { loadTextTokenizer } from '../../tokenizer/text-tokenizer.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
+import { DATA_EXPORT_LLMC_USAGE, runDataExportLlmc } from './data-export-llmc.ts';
 
 function optNum(args: Parsed, name: string): number | undefined {
   return args.options[name] as number | undefined;
@@ -109,6 +110,7 @@ export const dataCommand: Command = {
     usage: [
       'llmforge data prepare (--input <path[,path...]> | --mix mix.json) (--tokenizer <dir>|gpt2|char | --train-tokenizer N) --out <dir>',
       '       llmforge data inspect <dir> [--tokens N]',
+      `       ${DATA_EXPORT_LLMC_USAGE}`,
     ].join('\n'),
     options: {
       input: { type: 'string', help: 'prepare: comma-separated .txt/.md/.jsonl files (.gz allowed), directories or globs (*, **, ?); more paths may follow as arguments', arg: 'PATHS' },
@@ -160,8 +162,11 @@ export const dataCommand: Command = {
         inspect(dir, args.options.tokens as number);
         return;
       }
+      case 'export-llmc':
+        runDataExportLlmc(args);
+        return;
       default:
-        throw new UsageError(`data: unknown subcommand "${op ?? ''}"; expected prepare or inspect`);
+        throw new UsageError(`data: unknown subcommand "${op ?? ''}"; expected prepare, inspect or export-llmc`);
     }
   },
 };

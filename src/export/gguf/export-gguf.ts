@@ -12,6 +12,7 @@ import type { LanguageModel } from '../../models/model.ts';
 import type { TextTokenizer } from '../../tokenizer/text-tokenizer.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { Tokenizer } from '../../tokenizer/tokenizer.ts';
+import { Progress } from '../../util/progress.ts';
 import { FILE_TYPE, GgmlType, GgufValueType, Q8_0_BLOCK, type GgmlTypeName, type GgufKv } from './gguf-format.ts';
 import { ggufName, permuteRotary, rotaryHeads } from './gguf-names.ts';
 import { writeGguf, type GgufTensorToWrite } from './gguf-writer.ts';
@@ -29,6 +30,8 @@ export interface GgufExportOptions {
   tokenizer?: TextTokenizer | null;
   /** general.name (default "llmforge-<arch>"). */
   name?: string;
+  /** A progress line on stderr while the tensors are written (default false). */
+  progress?: boolean;
 }
 
 const TOKEN_NORMAL = 1;
@@ -145,6 +148,8 @@ export function exportGguf(model: LanguageModel, path: string, opts: GgufExportO
   const type = opts.type ?? 'f32';
   const tensors = ggufTensors(model, type);
   const metadata = [...modelMetadata(model, type, opts.name), ...tokenizerMetadata(opts.tokenizer, model.config.vocabSize)];
-  writeGguf(path, metadata, tensors);
+  const progress = new Progress({ label: 'export gguf', total: tensors.length, unit: 'tensors', silent: !(opts.progress ?? false) });
+  writeGguf(path, metadata, tensors, (done) => progress.update(done));
+  progress.finish(tensors.length);
   return { tensors: tensors.length };
 }

@@ -84,8 +84,11 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 
 const CHUNK = 1 << 16; // elements per encoded chunk (a multiple of the Q8_0 block)
 
-/** Writes `tensors` with `metadata` to `path` as GGUF version 3 (parent directories created). */
-export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: readonly GgufTensorToWrite[]): void {
+/**
+ * Writes `tensors` with `metadata` to `path` as GGUF version 3 (parent directories created); `onTensor` is called
+ * after each tensor's data with the count written so far.
+ */
+export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: readonly GgufTensorToWrite[], onTensor?: (done: number) => void): void {
   const kvs = [...metadata];
   let alignment = GGUF_DEFAULT_ALIGNMENT;
   const alignKv = kvs.find((kv) => kv.key === 'general.alignment');
@@ -154,6 +157,7 @@ export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: re
       const padded = alignUp(pos, alignment);
       writeAll(fd, new Uint8Array(padded - pos));
       pos = padded;
+      onTensor?.(tensors.indexOf(t) + 1);
     }
     fsyncSync(fd);
     closeSync(fd);

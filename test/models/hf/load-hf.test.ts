@@ -154,5 +154,5 @@ test('llmforge generate on both checkpoints, and export --format hf', () => {
   for (const f of ['vocab.json', 'merges.txt', 'tokenizer_config.json']) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(TINY, f))), f);
   const bad = spawnSync(process.execPath, ['bin/llmforge.js', 'export', '--model', TINY, '--format', 'onnx', '--out', out], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, 'error: export: --format onnx is not supported (expected hf)\n');
+  assert.equal(bad.stderr, 'error: export: --format onnx is not supported (expected hf, gguf, llmc)\n');
 });
