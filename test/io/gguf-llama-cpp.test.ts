@@ -4,7 +4,8 @@
  * few steps on a corpus with a BPE tokenizer trained in the test, exported as f32, f16 and q8_0 GGUF, and loaded by
  * llama.cpp; an untied bias-free GPT-2 and a tied Llama with q/k/v biases are checked in f32. Its greedy continuation of 32 tokens must equal llmforge's own greedy `generate` token for token for
  * f32; for f16 and q8_0 the first 8 tokens must match and at least 24 of 32 (rounding may flip a late near-tie).
- * llama.cpp's tokenizer, reading our tokenizer metadata, must also give our ids and text back.
+ * llama.cpp's tokenizer, reading our tokenizer metadata, must also give our ids and text back, for the GPT-2
+ * pre-tokenizer and for the GPT-4 style one (written as llama.cpp's "llama-bpe").
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,13 @@ import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp'
 import { exportGguf, type GgufExportType } from '../../src/export/gguf/export-gguf.ts';
 import { generate } from '../../src/generate/generate.ts';
 import type { ModelConfig } from '../../src/models/model.ts';
-import { trainedModel, trainTokenizer } from './gguf-fixture.ts';
+import { completeModelConfig } from '../../src/models/config.ts';
+import { createModel } from '../../src/models/create.ts';
+import { Rng } from '../../src/tensor/random.ts';
+import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
+import { CORPUS, trainedModel, trainTokenizer } from './gguf-fixture.ts';
+
+const TOKENIZE_TEXTS = ['The sun rises in the east.', 'Bread and honey, at noon!', ' two  spaces\nand a newline', "It's 12345 o'clock; we'll see", 'naïve café — ok?'];
 
 const dir = mkdtempSync(join(tmpdir(), 'llmforge-gguf-llama-cpp-'));
 const tok = trainTokenizer();
@@ -73,7 +80,7 @@ for (const { label, arch, overrides, types } of CASES) {
         const shown = `${type}: llama.cpp ${JSON.stringify(tok.decode(run.ids))} vs llmforge ${JSON.stringify(tok.decode(ours))}`;
         if (type === 'f32') {
           assert.deepEqual(run.ids, ours, shown);
-          for (const text of ['The sun rises in the east.', 'Bread and honey, at noon!', ' two  spaces\nand a newline']) {
+          for (const text of TOKENIZE_TEXTS) {
             assert.deepEqual(run.tokenize(text), tok.encode(text), `tokenize ${JSON.stringify(text)}`);
           }
           assert.equal(run.detokenize(ours), tok.decode(ours));
@@ -87,3 +94,18 @@ for (const { label, arch, overrides, types } of CASES) {
     }
   });
 }
+
+test('the GPT-4 style pre-tokenizer (cl100k) is written as llama.cpp\'s llama-bpe and tokenizes the same', async () => {
+  const wc = new WordCounter('cl100k');
+  wc.add(CORPUS + TOKENIZE_TEXTS.join('\n').repeat(3));
+  const cl = trainBpe(wc.counts, { vocabSize: 340, pretokenizer: 'cl100k', specialTokens: ['<|endoftext|>'] });
+  const model = createModel(completeModelConfig({ arch: 'llama', vocabSize: cl.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 }), new Rng(1));
+  const path = join(dir, 'cl100k.gguf');
+  exportGguf(model, path, { tokenizer: cl });
+  const run = await llamaCppGreedy(path, [1], 1);
+  try {
+    for (const text of TOKENIZE_TEXTS) assert.deepEqual(run.tokenize(text), cl.encode(text), `tokenize ${JSON.stringify(text)}`);
+  } finally {
+    await run.dispose();
+  }
+});
