@@ -2,7 +2,8 @@
  * `llmforge export --format gguf` and `llmforge import --format gguf` end to end: a saved model directory with a
  * BPE tokenizer is exported as q8_0 and f32 GGUF (one file each, the summary line names them), the f32 file
  * imports back into a model directory with identical weights and tokenizer, and misuse (--dtype with gguf, a bad
- * --type, --out a directory, a non-empty import target, a file that is not GGUF) is one clear error line.
+ * --type, --out a directory, a character-level tokenizer, a non-empty import target, a file that is not GGUF) is
+ * one clear error line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { completeModelConfig } from '../../src/models/config.ts';
 import { createModel } from '../../src/models/create.ts';
 import { loadModel, saveModel } from '../../src/models/model-io.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { loadTextTokenizer, saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { CORPUS, trainTokenizer } from './gguf-fixture.ts';
 
@@ -59,6 +61,11 @@ test('export/import gguf misuse: one error line each', () => {
     [['import', '--format', 'gguf', join(root, 'nothing.gguf'), '--out', modelDir], /^error: import: --out .* exists and is not empty; choose a new directory\n$/],
     [['import', '--format', 'onnx', 'x', '--out', join(root, 'y')], /^error: import: --format must be gguf or llmc, received "onnx"\n$/],
   ];
+  const charDir = join(root, 'char-model');
+  mkdirSync(charDir);
+  saveModel(charDir, createModel(completeModelConfig({ arch: 'gpt2', vocabSize: 8, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8 }), new Rng(1)));
+  saveTextTokenizer(charDir, new CharTokenizer([...'abcdefgh']));
+  cases.push([['export', '--model', charDir, '--format', 'gguf', '--out', join(root, 'c.gguf')], /^error: export: the model in .*char-model uses a character-level tokenizer, which has no llama\.cpp form; --format gguf needs a byte-level BPE tokenizer/]);
   const notGguf = join(root, 'text.gguf');
   writeFileSync(notGguf, 'hello, this is not a model file at all');
   cases.push([['import', '--format', 'gguf', notGguf, '--out', join(root, 'z')], /^error: .*text\.gguf: not a GGUF file \(magic 0x6c6c6568, expected 0x46554747 "GGUF"\)\n$/]);

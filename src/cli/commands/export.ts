@@ -69,7 +69,9 @@ function exportGgufFile(loaded: LoadedModel, out: string, typeOpt: string | unde
   const type = (typeOpt ?? 'f32') as GgufExportType;
   if (!GGUF_TYPES.includes(type)) throw new UsageError(`export: --type must be f32, f16 or q8_0, received "${type}"`);
   checkFileOut(out, 'gguf');
-  if (!(loaded.tokenizer instanceof Tokenizer)) process.stderr.write('note: the character-level tokenizer has no GGUF form; the file has tokenizer model "none" (feed llama.cpp token ids)\n');
+  if (!(loaded.tokenizer instanceof Tokenizer)) {
+    throw new UsageError(`export: the model in ${loaded.modelDir} uses a character-level tokenizer, which has no llama.cpp form; --format gguf needs a byte-level BPE tokenizer (llmforge tokenizer train)`);
+  }
   exportGguf(loaded.model, out, { type, tokenizer: loaded.tokenizer, progress: true });
   return [out];
 }

@@ -26,7 +26,10 @@ export class GgufExportError extends Error {
 export interface GgufExportOptions {
   /** Weight type of 2-D tensors (default f32). */
   type?: GgufExportType;
-  /** The tokenizer written into the file; a character-level tokenizer or none writes tokenizer model "none". */
+  /**
+   * The tokenizer written into the file. Without a byte-level BPE tokenizer the file gets tokenizer model "none":
+   * llama.cpp loads it, but anything that tokenizes (node-llama-cpp does at load) aborts, so the CLI refuses.
+   */
   tokenizer?: TextTokenizer | null;
   /** general.name (default "llmforge-<arch>"). */
   name?: string;
@@ -94,6 +97,7 @@ export function modelMetadata(model: LanguageModel, type: GgufExportType, name?:
     u32(`${a}.feed_forward_length`, c.mlpHidden),
     u32(`${a}.attention.head_count`, c.nHead),
     u32(`${a}.attention.head_count_kv`, c.nKvHead),
+    u32(`${a}.vocab_size`, c.vocabSize),
   ];
   if (a === 'gpt2') {
     kvs.push(f32('gpt2.attention.layer_norm_epsilon', c.normEps));
@@ -102,7 +106,6 @@ export function modelMetadata(model: LanguageModel, type: GgufExportType, name?:
       f32('llama.attention.layer_norm_rms_epsilon', c.normEps),
       f32('llama.rope.freq_base', c.ropeTheta),
       u32('llama.rope.dimension_count', c.nEmbd / c.nHead),
-      u32('llama.vocab_size', c.vocabSize),
     );
   }
   kvs.push(str('llmforge.config', JSON.stringify(c)));
