@@ -142,6 +142,7 @@ export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: re
     writeAll(fd, head);
     writeAll(fd, new Uint8Array(dataStart - head.length));
     let pos = 0;
+    let written = 0;
     const chunk = Buffer.alloc(CHUNK * 4);
     for (const t of tensors) {
       const n = t.data.length;
@@ -157,7 +158,7 @@ export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: re
       const padded = alignUp(pos, alignment);
       writeAll(fd, new Uint8Array(padded - pos));
       pos = padded;
-      onTensor?.(tensors.indexOf(t) + 1);
+      onTensor?.(++written);
     }
     fsyncSync(fd);
     closeSync(fd);
