@@ -3,19 +3,10 @@
  * an IEEE half and the 32 values as int8 round(x / d) (rounded half away from zero, as C's roundf). Dequantizing
  * multiplies each int8 by the stored half scale. Rows must be a multiple of 32 long.
  */
-import { floatToHalf } from '../../io/dtypes.ts';
+import { decodeInto, floatToHalf } from '../../io/dtypes.ts';
 import { Q8_0_BLOCK, Q8_0_BLOCK_BYTES } from './gguf-format.ts';
 
-const half = new Float32Array(1);
-
-function halfBitsToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? Number.NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
+const single = new Float32Array(1); // rounds d to float32, as ggml computes it
 
 /** Quantizes `n` values of `src` starting at `srcOffset` (n a multiple of 32) into `dst` (n / 32 * 34 bytes). */
 export function quantizeQ8_0(src: ArrayLike<number>, srcOffset: number, n: number, dst: Uint8Array): void {
@@ -25,8 +16,8 @@ export function quantizeQ8_0(src: ArrayLike<number>, srcOffset: number, n: numbe
     const base = srcOffset + b * Q8_0_BLOCK;
     let amax = 0;
     for (let i = 0; i < Q8_0_BLOCK; i++) amax = Math.max(amax, Math.abs(src[base + i]!));
-    half[0] = amax / 127;
-    const d = half[0]!;
+    single[0] = amax / 127;
+    const d = single[0]!;
     const id = d !== 0 ? 1 / d : 0;
     const out = b * Q8_0_BLOCK_BYTES;
     view.setUint16(out, floatToHalf(d), true);
@@ -40,9 +31,11 @@ export function quantizeQ8_0(src: ArrayLike<number>, srcOffset: number, n: numbe
 /** Dequantizes `n` values (n a multiple of 32) from Q8_0 bytes `src` into `dst[dstOffset..]`. */
 export function dequantizeQ8_0(src: Uint8Array, n: number, dst: Float32Array, dstOffset: number): void {
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const scale = new Float32Array(1);
   for (let b = 0; b < n / Q8_0_BLOCK; b++) {
     const at = b * Q8_0_BLOCK_BYTES;
-    const d = halfBitsToFloat(view.getUint16(at, true));
+    decodeInto('F16', src.subarray(at, at + 2), 1, scale, 0);
+    const d = scale[0]!;
     for (let i = 0; i < Q8_0_BLOCK; i++) dst[dstOffset + b * Q8_0_BLOCK + i] = d * view.getInt8(at + 2 + i);
   }
 }

@@ -23,7 +23,7 @@ export function paddedVocab(V: number): number {
   return Math.ceil(V / 128) * 128;
 }
 
-/** One llm.c tensor: its per-layer llmforge parameter names (`{l}` the layer) and its per-layer row count. */
+/** One llm.c tensor: the llmforge parameter it holds (`{l}` standing for the layer) and whether it stacks layers. */
 interface Slot {
   param: string;
   perLayer: boolean;
