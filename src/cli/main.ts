@@ -62,7 +62,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError || (err instanceof Error && (err as { userError?: boolean }).userError)) {
       process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = (err as { exitCode?: number }).exitCode ?? 2;
       return;
     }
     throw err;

@@ -46,6 +46,8 @@ export interface TrainOptions {
   run?: Record<string, unknown>;
   /** No terminal output (metrics.jsonl and hooks still get everything). */
   quiet?: boolean;
+  /** Print the resolved config block at the start (default true; it is saved in state.json either way). */
+  showConfig?: boolean;
   /** Where terminal output goes (default: stdout). */
   write?: (text: string) => void;
   /** When aborted (Ctrl-C), the current update finishes, a checkpoint is saved and train returns stopped: true. */
@@ -228,7 +230,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   if (c.warmup >= c.steps) say(`warning: warmup ${c.warmup} >= steps ${c.steps}: the learning rate never reaches its peak ${c.lr}`);
   if (!opts.quiet) {
     say(`${resumedFrom ? `resuming from ${resumedFrom} at step ${startStep}` : 'training'}: ${fmtRate(model.numParameters())} parameters (${mc.arch}, ${mc.nLayer} layers, ${mc.nEmbd} dims, vocab ${mc.vocabSize}), ${fmtRate(tokensPerStep)} tokens per update, ${(fpt / 1e6).toFixed(1)} MFLOP per token`);
-    say(`config:\n${formatTrainConfig(c)}`);
+    if (opts.showConfig ?? true) say(`config:\n${formatTrainConfig(c)}`);
   }
 
   const runState = (step: number): RunState => ({

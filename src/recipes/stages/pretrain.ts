@@ -50,7 +50,7 @@ export const pretrainStage = defineStage({
     const { train: trainSet, val: valSet, tokenizer, close } = openTrainingData(dataDir);
     const latest = join(ctx.dir, 'checkpoints', 'latest');
     const opts: TrainOptions = {
-      config: settings, train: trainSet, val: valSet, out: ctx.dir, tokenizer, quiet: ctx.quiet,
+      config: settings, train: trainSet, val: valSet, out: ctx.dir, tokenizer, quiet: ctx.quiet, showConfig: false,
       run: { recipeStage: ctx.name, data: dataDir },
     };
     if (ctx.resuming && existsSync(latest)) opts.resume = true;
@@ -75,6 +75,10 @@ export const pretrainStage = defineStage({
       process.off('SIGINT', onSigint);
       close();
     }
-    if (result.stopped) throw new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${settings.steps}; run the recipe again to resume from ${result.checkpointDir}`);
+    if (result.stopped) {
+      const err = new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${settings.steps}; run the recipe again to resume from ${result.checkpointDir}`);
+      (err as { exitCode?: number }).exitCode = 130; // interrupted by Ctrl-C, as shells report SIGINT
+      throw err;
+    }
   },
 });
