@@ -13,6 +13,8 @@ export interface ForwardPlan {
   start: number;
   cache: KVBuffers | null;
   lastOnly: boolean;
+  /** Dropout seed given by the caller, or null (the model's own counter). */
+  dropoutSeed: number | null;
 }
 
 export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: number, T: number, targets: Int32Array | null, opts: ForwardOptions): ForwardPlan {
@@ -26,7 +28,7 @@ export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: 
   if (start + T > cfg.blockSize) {
     throw new RangeError(`${name}: positions ${start}..${start + T - 1} exceed the context length blockSize ${cfg.blockSize}`);
   }
-  return { start, cache, lastOnly };
+  return { start, cache, lastOnly, dropoutSeed: opts.dropoutSeed ?? null };
 }
 
 /** Final hidden states x (B, T, C) -> logits (B, T or 1, V) through `norm` and `head`, plus the loss. */

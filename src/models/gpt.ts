@@ -124,7 +124,7 @@ export class GPT extends LanguageModel {
   private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan): ForwardResult {
     const pos = new Int32Array(B * T);
     for (let i = 0; i < B * T; i++) pos[i] = plan.start + (i % T);
-    const seed = (this.dropoutSeed += 1000003);
+    const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
     let x = F.add(this.wte.forward(ids, [B, T]), this.wpe.forward(pos, [B, T])); // (B, T, C)
     x = this.drop.forward(x, seed);
     this.h.forEach((block, i) => {

@@ -151,7 +151,7 @@ export class Llama extends LanguageModel {
   }
 
   private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan): ForwardResult {
-    const seed = (this.dropoutSeed += 1000003);
+    const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
     const rope = this.ropeFor(plan.start, T);
     let x = this.drop.forward(this.model.embed_tokens.forward(ids, [B, T]), seed); // (B, T, C)
     this.model.layers.forEach((layer, i) => {

@@ -54,6 +54,11 @@ export interface ForwardOptions {
   cache?: KVCache;
   /** Compute logits for the last position of each row only (B, 1, V): generation and classification reads. */
   lastOnly?: boolean;
+  /**
+   * Seed of this call's dropout masks. Without it the model advances a private counter on every call; a trainer
+   * passes a seed derived from (step, micro-batch) so a resumed run draws the same masks.
+   */
+  dropoutSeed?: number;
 }
 
 export interface ForwardResult {

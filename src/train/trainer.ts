@@ -103,15 +103,6 @@ export function dropoutSeedFor(seed: number, step: number, micro: number): numbe
   return (h ^ (h >>> 12)) & 0x3fffffff;
 }
 
-/**
- * The models keep their next dropout seed privately and advance it on every forward (evaluations and samples
- * included), which a resumed run could not reproduce; the trainer sets it before each training forward instead.
- */
-function setDropoutSeed(model: LanguageModel, seed: number): void {
-  const m = model as unknown as { dropoutSeed?: unknown };
-  if (typeof m.dropoutSeed === 'number') m.dropoutSeed = seed;
-}
-
 /** A model directory from a path that may also be a run directory or a checkpoints directory. */
 export function resolveModelDir(path: string): string {
   for (const dir of [path, join(path, 'best'), join(path, 'latest'), join(path, 'checkpoints', 'best'), join(path, 'checkpoints', 'latest')]) {
@@ -282,8 +273,9 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
     let lossSum = 0;
     for (let micro = 0; micro < c.gradAccum; micro++) {
       const { ids, targets } = opts.train.sampleBatch(dataRng, B, T);
-      setDropoutSeed(model, dropoutSeedFor(c.seed, step, micro));
-      const { loss } = model.forward(ids, B, T, targets);
+      // Masks from (seed, step, micro-batch), not the model's call counter: evaluations in between and a resume
+      // leave them unchanged.
+      const { loss } = model.forward(ids, B, T, targets, { dropoutSeed: dropoutSeedFor(c.seed, step, micro) });
       lossSum += loss!.item();
       loss!.backward();
     }
