@@ -15,6 +15,19 @@ export interface ForwardPlan {
   lastOnly: boolean;
   /** Dropout seed given by the caller, or null (the model's own counter). */
   dropoutSeed: number | null;
+  /** Segment id per token (B*T) for packed rows, or null. */
+  segments: Int32Array | null;
+}
+
+/** Position of each token (B*T): start + t, or, with segments, its offset from the first token of its segment. */
+export function tokenPositions(plan: ForwardPlan, B: number, T: number): Int32Array {
+  const pos = new Int32Array(B * T);
+  const seg = plan.segments;
+  for (let i = 0; i < B * T; i++) {
+    const t = i % T;
+    pos[i] = !seg ? plan.start + t : t > 0 && seg[i - 1] === seg[i] ? pos[i - 1]! + 1 : 0;
+  }
+  return pos;
 }
 
 export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: number, T: number, targets: Int32Array | null, opts: ForwardOptions): ForwardPlan {
@@ -28,7 +41,10 @@ export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: 
   if (start + T > cfg.blockSize) {
     throw new RangeError(`${name}: positions ${start}..${start + T - 1} exceed the context length blockSize ${cfg.blockSize}`);
   }
-  return { start, cache, lastOnly, dropoutSeed: opts.dropoutSeed ?? null };
+  const segments = opts.segments ?? null;
+  if (segments && segments.length !== B * T) throw new RangeError(`${name}: expected B*T = ${B * T} segment ids, received ${segments.length}`);
+  if (segments && cache) throw new RangeError(`${name}: segments (packed rows) cannot be combined with a KV cache`);
+  return { start, cache, lastOnly, dropoutSeed: opts.dropoutSeed ?? null, segments };
 }
 
 /** Final hidden states x (B, T, C) -> logits (B, T or 1, V) through `norm` and `head`, plus the loss. */

@@ -13,7 +13,7 @@ import * as F from '../ops/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { checkModelConfig } from './config.ts';
-import { lmOutput, planForward, type ForwardPlan } from './forward-common.ts';
+import { lmOutput, planForward, tokenPositions, type ForwardPlan } from './forward-common.ts';
 import { KVBuffers } from './kv-cache.ts';
 import { LanguageModel, type ForwardOptions, type ForwardResult, type KVCache, type ModelConfig } from './model.ts';
 
@@ -32,13 +32,13 @@ class CausalSelfAttention extends Module {
     const [B, T, C] = x.shape as [number, number, number];
     const H = this.cfg.nHead;
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
-    if (!plan.cache) {
+    if (!plan.cache && !plan.segments) {
       const y = F.attentionFromQKV(qkv, H); // (B, T, C)
       return this.resid_dropout.forward(this.c_proj.forward(y), seed);
     }
     const [q, k, v] = F.split(qkv, C, 2).map((t) => F.reshape(t, [B, T, H, C / H])) as [Tensor, Tensor, Tensor];
     const [kAll, vAll] = plan.cache ? plan.cache.append(layer, k, v) : [k, v]; // (B, start + T, H, D)
-    const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start }), [B, T, C]);
+    const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start, segQ: plan.segments, segK: plan.segments }), [B, T, C]);
     return this.resid_dropout.forward(this.c_proj.forward(y), seed);
   }
 }
@@ -122,8 +122,7 @@ export class GPT extends LanguageModel {
   }
 
   private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan): ForwardResult {
-    const pos = new Int32Array(B * T);
-    for (let i = 0; i < B * T; i++) pos[i] = plan.start + (i % T);
+    const pos = tokenPositions(plan, B, T);
     const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
     let x = F.add(this.wte.forward(ids, [B, T]), this.wpe.forward(pos, [B, T])); // (B, T, C)
     x = this.drop.forward(x, seed);

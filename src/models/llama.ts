@@ -10,13 +10,13 @@
  */
 import { isFloat64 } from '../backend/index.ts';
 import type { Rng } from '../tensor/random.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { allocStorage, type Tensor } from '../tensor/tensor.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import * as F from '../ops/index.ts';
 import { Dropout, Embedding, Linear, RMSNorm } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { checkModelConfig } from './config.ts';
-import { lmOutput, planForward, type ForwardPlan } from './forward-common.ts';
+import { lmOutput, planForward, tokenPositions, type ForwardPlan } from './forward-common.ts';
 import { KVBuffers } from './kv-cache.ts';
 import { LanguageModel, type ForwardOptions, type ForwardResult, type KVCache, type ModelConfig } from './model.ts';
 
@@ -41,11 +41,13 @@ class LlamaAttention extends Module {
     const [B, T, C] = x.shape as [number, number, number];
     const { nHead: H, nKvHead: Hkv } = this.cfg;
     const D = C / H;
-    const q = F.rope(F.reshape(this.q_proj.forward(x), [B, T, H, D]), rope); // (B, T, H, D)
-    const k = F.rope(F.reshape(this.k_proj.forward(x), [B, T, Hkv, D]), rope); // (B, T, Hkv, D)
+    // Per-token tables (packed rows) are (B*T, D/2): rotate the activations viewed as one row of B*T positions.
+    const rot = (t: Tensor, h: number): Tensor => (rope.T === T ? F.rope(t, rope) : F.reshape(F.rope(F.reshape(t, [1, B * T, h, D]), rope), [B, T, h, D]));
+    const q = rot(F.reshape(this.q_proj.forward(x), [B, T, H, D]), H); // (B, T, H, D)
+    const k = rot(F.reshape(this.k_proj.forward(x), [B, T, Hkv, D]), Hkv); // (B, T, Hkv, D)
     const v = F.reshape(this.v_proj.forward(x), [B, T, Hkv, D]);
     const [kAll, vAll] = plan.cache ? plan.cache.append(layer, k, v) : [k, v]; // (B, start + T, Hkv, D)
-    const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start }), [B, T, C]);
+    const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start, segQ: plan.segments, segK: plan.segments }), [B, T, C]);
     return this.resid_dropout.forward(this.o_proj.forward(y), seed);
   }
 }
@@ -135,6 +137,19 @@ export class Llama extends LanguageModel {
     return { cos: cos.subarray(start * half, (start + T) * half), sin: sin.subarray(start * half, (start + T) * half), T, D };
   }
 
+  /** Rotation tables for arbitrary positions (B*T entries, packed rows): rows of the whole-context tables. */
+  private ropeAt(pos: Int32Array): F.RopeTables {
+    const full = this.ropeFor(0, this.config.blockSize);
+    const half = full.D / 2;
+    const cos = allocStorage(pos.length * half);
+    const sin = allocStorage(pos.length * half);
+    pos.forEach((p, i) => {
+      cos.set(full.cos.subarray(p * half, (p + 1) * half), i * half);
+      sin.set(full.sin.subarray(p * half, (p + 1) * half), i * half);
+    });
+    return { cos, sin, T: pos.length, D: full.D };
+  }
+
   /**
    * Logits (B, T, V) for token ids (B*T, row-major), and the mean cross-entropy when targets are given
    * (targets equal to -100 are ignored). With opts.cache the call runs without autograd (inference).
@@ -152,7 +167,7 @@ export class Llama extends LanguageModel {
 
   private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan): ForwardResult {
     const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
-    const rope = this.ropeFor(plan.start, T);
+    const rope = plan.segments ? this.ropeAt(tokenPositions(plan, B, T)) : this.ropeFor(plan.start, T);
     let x = this.drop.forward(this.model.embed_tokens.forward(ids, [B, T]), seed); // (B, T, C)
     this.model.layers.forEach((layer, i) => {
       x = layer.forward(x, i, plan, rope, seed + 2 * (i + 1));

@@ -59,6 +59,11 @@ export interface ForwardOptions {
    * passes a seed derived from (step, micro-batch) so a resumed run draws the same masks.
    */
   dropoutSeed?: number;
+  /**
+   * Segment id per token (B*T, row-major), for packed sequences: a token attends only to earlier tokens of its own
+   * segment, and positions (learned or RoPE) restart at 0 where a segment starts. Not with a KV cache.
+   */
+  segments?: Int32Array;
 }
 
 export interface ForwardResult {
