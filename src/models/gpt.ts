@@ -114,14 +114,14 @@ export class GPT extends LanguageModel {
     const plan = planForward('GPT', this.config, ids, B, T, targets, opts);
     if (plan.cache) {
       const cache = plan.cache;
-      const out = noGrad(() => this.run(ids, B, T, targets, plan));
+      const out = noGrad(() => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
       cache.advance(T);
       return out;
     }
-    return this.run(ids, B, T, targets, plan);
+    return this.run(ids, B, T, targets, plan, opts.hidden ?? false);
   }
 
-  private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan): ForwardResult {
+  private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan, hidden: boolean): ForwardResult {
     const pos = tokenPositions(plan, B, T);
     const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
     let x = F.add(this.wte.forward(ids, [B, T]), this.wpe.forward(pos, [B, T])); // (B, T, C)
@@ -130,6 +130,7 @@ export class GPT extends LanguageModel {
       x = block.forward(x, i, plan, seed + 2 * (i + 1));
     });
     const head = this.lm_head;
+    if (hidden) return lmOutput(x, (t) => this.ln_f.forward(t), (t) => t, null, plan.lastOnly);
     return lmOutput(x, (t) => this.ln_f.forward(t), head ? (t) => head.forward(t) : (t) => F.linear(t, this.wte.weight), targets, plan.lastOnly);
   }
 }

@@ -158,14 +158,14 @@ export class Llama extends LanguageModel {
     const plan = planForward('Llama', this.config, ids, B, T, targets, opts);
     if (plan.cache) {
       const cache = plan.cache;
-      const out = noGrad(() => this.run(ids, B, T, targets, plan));
+      const out = noGrad(() => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
       cache.advance(T);
       return out;
     }
-    return this.run(ids, B, T, targets, plan);
+    return this.run(ids, B, T, targets, plan, opts.hidden ?? false);
   }
 
-  private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan): ForwardResult {
+  private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan, hidden: boolean): ForwardResult {
     const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
     const rope = plan.segments ? this.ropeAt(tokenPositions(plan, B, T)) : this.ropeFor(plan.start, T);
     let x = this.drop.forward(this.model.embed_tokens.forward(ids, [B, T]), seed); // (B, T, C)
@@ -174,6 +174,7 @@ export class Llama extends LanguageModel {
     });
     const head = this.lm_head;
     const norm = (t: Tensor): Tensor => this.model.norm.forward(t);
+    if (hidden) return lmOutput(x, norm, (t) => t, null, plan.lastOnly);
     return lmOutput(x, norm, head ? (t) => head.forward(t) : (t) => F.linear(t, this.model.embed_tokens.weight), targets, plan.lastOnly);
   }
 }

@@ -60,6 +60,11 @@ export interface ForwardOptions {
    */
   dropoutSeed?: number;
   /**
+   * Return the final-normed hidden states (B, T, C), or (B, 1, C) with `lastOnly`, in `logits` instead of the
+   * language-model head's output (no head matmul, no loss): what a classification head reads.
+   */
+  hidden?: boolean;
+  /**
    * Segment id per token (B*T, row-major), for packed sequences: a token attends only to earlier tokens of its own
    * segment, and positions (learned or RoPE) restart at 0 where a segment starts. Not with a KV cache.
    */
@@ -67,7 +72,7 @@ export interface ForwardOptions {
 }
 
 export interface ForwardResult {
-  /** (B, T, V), or (B, 1, V) with `lastOnly`. */
+  /** (B, T, V), or (B, 1, V) with `lastOnly`; the hidden states (B, T or 1, C) with `hidden`. */
   logits: Tensor;
   /** Mean cross-entropy over targets that are not -100, when targets are given. */
   loss: Tensor | null;
