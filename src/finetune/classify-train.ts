@@ -1,0 +1,267 @@
+/**
+ * Classification fine-tuning: reads labelled texts, splits them (stratified), balances the training part, tokenizes
+ * with truncation, then trains a SequenceClassifier on a pretrained base with AdamW: all parameters, the last k
+ * blocks plus the final norm, or the head only (LoRA is a reserved mode for src/nn/lora.ts). After every epoch it
+ * evaluates on the validation split, appends metrics to `<out>/metrics.jsonl`, writes `<out>/checkpoints/latest`
+ * (classifier, optimizer moments, state.json) and, on a better validation accuracy, `<out>/checkpoints/best`;
+ * finally it scores the best classifier on the test split. A rerun with `resume` continues from latest; each
+ * step's batch comes from a per-epoch permutation fixed by the seed, so a resumed run sees the same batches.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
+import * as F from '../ops/index.ts';
+import { AdamW } from '../optim/adamw.ts';
+import { clipGradNorm } from '../optim/param-groups.ts';
+import { noGrad } from '../tensor/autograd.ts';
+import { fromData } from '../tensor/creation.ts';
+import { Rng } from '../tensor/random.ts';
+import { loadModelDir } from '../generate/model-dir.ts';
+import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { replaceDirAtomic } from '../train/checkpoint.ts';
+import { MetricsLog } from '../train/metrics.ts';
+import { dropoutSeedFor } from '../train/trainer.ts';
+import { Progress } from '../util/progress.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { balance, classWeights, encodeExample, labelSet, padBatch, readClassifyData, stratifiedSplit, type Balance, type EncodedExample } from './classify-data.ts';
+import { ClassifierError, loadHeadInto, saveClassifier, SequenceClassifier, type Pooling } from './classifier.ts';
+import { classificationReport, formatReport, reportFields, type ClassificationReport } from './metrics.ts';
+
+export type TrainMode = 'all' | 'last-k' | 'head' | 'lora';
+
+export interface ClassifyTrainOptions {
+  /** TSV, CSV or JSONL file of labelled texts. */
+  data: string;
+  /** Pretrained base: a model directory or a training run directory. */
+  base: string;
+  out: string;
+  mode: TrainMode;
+  /** Blocks trained with mode 'last-k'. */
+  lastK: number;
+  pooling: Pooling;
+  maxLength: number;
+  balance: Balance;
+  valFrac: number;
+  testFrac: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  resume: boolean;
+  /** Stop after this many optimizer steps in this call (tests of resume); default: no limit. */
+  maxSteps?: number;
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ClassifyTrainResult {
+  steps: number;
+  labels: string[];
+  val: ClassificationReport | null;
+  test: ClassificationReport | null;
+  trainable: number;
+  total: number;
+}
+
+const STATE = 'classify-state.json';
+/** The slot LoRA fills once src/nn/lora.ts exists: wrap the chosen linears, then train adapters + head. */
+const LORA_MISSING = 'finetune classify: --train lora needs the LoRA adapters (src/nn/lora.ts), which are not available yet; use all, last-k or head';
+const OPT = 'optimizer.safetensors';
+
+/** Marks which parameters train: everything, the last k blocks + final norm + head, or the head alone. */
+export function setTrainable(clf: SequenceClassifier, mode: TrainMode, lastK: number): void {
+  if (mode === 'lora') throw new ClassifierError(LORA_MISSING);
+  const nLayer = clf.base.config.nLayer;
+  for (const [name, p] of clf.base.namedParameters()) {
+    if (mode === 'all') p.requiresGrad = true;
+    else if (mode === 'head') p.requiresGrad = false;
+    else {
+      const m = /(?:^|\.)(?:h|layers)\.(\d+)\./.exec(name);
+      p.requiresGrad = m ? Number(m[1]) >= nLayer - lastK : /^(ln_f|model\.norm)\./.test(name);
+    }
+  }
+  clf.score.requiresGrad(true);
+}
+
+function permutation(n: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/** Predicted label index and probabilities per example, in batches, without autograd. */
+export function predict(clf: SequenceClassifier, rows: readonly number[][], batchSize: number): { pred: number[]; probs: number[][] } {
+  const pred: number[] = [];
+  const probs: number[][] = [];
+  const wasTraining = clf.training;
+  clf.eval();
+  noGrad(() => {
+    for (let i = 0; i < rows.length; i += batchSize) {
+      const chunk = rows.slice(i, i + batchSize);
+      const { ids, lengths, T } = padBatch(chunk, clf.info.padId);
+      const p = F.softmax(clf.forward(ids, chunk.length, T, lengths), -1).toFlatArray();
+      const K = clf.info.labels.length;
+      for (let b = 0; b < chunk.length; b++) {
+        const row = p.slice(b * K, (b + 1) * K);
+        probs.push(row);
+        pred.push(row.indexOf(Math.max(...row)));
+      }
+    }
+  });
+  if (wasTraining) clf.train();
+  return { pred, probs };
+}
+
+function evaluateSplit(clf: SequenceClassifier, data: readonly EncodedExample[], batchSize: number): ClassificationReport {
+  const { pred } = predict(clf, data.map((d) => d.ids), batchSize);
+  return classificationReport(data.map((d) => d.label), pred, clf.info.labels);
+}
+
+function serializeOptimizerState(clf: SequenceClassifier, opt: AdamW): Uint8Array {
+  const tensors: [string, { shape: readonly number[]; data: ArrayLike<number> }][] = [];
+  const steps: Record<string, number> = {};
+  for (const [name, p] of clf.namedParameters()) {
+    const s = opt.state.get(p);
+    if (!s) continue;
+    tensors.push([`${name}.exp_avg`, { shape: p.shape, data: s.m }], [`${name}.exp_avg_sq`, { shape: p.shape, data: s.v }]);
+    steps[name] = s.step;
+  }
+  return serializeSafetensors(tensors, { format: 'llmforge-adamw', steps: JSON.stringify(steps) });
+}
+
+function restoreOptimizer(path: string, clf: SequenceClassifier, opt: AdamW): void {
+  const file = readSafetensors(path);
+  const steps = JSON.parse(file.metadata.steps ?? '{}') as Record<string, number>;
+  for (const [name, p] of clf.namedParameters()) {
+    const step = steps[name];
+    if (step === undefined) continue;
+    const m = file.tensors.get(`${name}.exp_avg`);
+    const v = file.tensors.get(`${name}.exp_avg_sq`);
+    if (!m || !v || m.data.length !== p.size) throw new ClassifierError(`${path}: optimizer state for "${name}" is missing or has the wrong size`);
+    const conv = (a: Float32Array) => (p.data instanceof Float32Array ? Float32Array.from(a) : Float64Array.from(a));
+    opt.state.set(p, { m: conv(m.data), v: conv(v.data), step });
+  }
+}
+
+interface SavedState {
+  step: number;
+  bestValAccuracy: number | null;
+  labels: string[];
+  options: Record<string, unknown>;
+}
+
+export async function trainClassifier(o: ClassifyTrainOptions): Promise<ClassifyTrainResult> {
+  const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const latest = join(o.out, 'checkpoints', 'latest');
+  const best = join(o.out, 'checkpoints', 'best');
+  if (o.mode === 'lora') throw new ClassifierError(LORA_MISSING);
+  const resuming = o.resume && existsSync(join(latest, STATE));
+  const { model: base, tokenizer } = loadModelDir(resuming ? latest : o.base);
+  const all = readClassifyData(o.data);
+  const labels = labelSet(all);
+  const split = stratifiedSplit(all, o.valFrac, o.testFrac, o.seed);
+  const trainItems = balance(split.train, o.balance, o.seed + 1);
+  const maxLength = Math.min(o.maxLength, base.config.blockSize);
+  const padId = 0;
+  const enc = (tok: TextTokenizer, items: { text: string; label: string }[]): EncodedExample[] =>
+    items.map((d) => ({ ids: encodeExample((t) => encodeDocument(tok, t), d.text, maxLength, padId), label: labels.indexOf(d.label) }));
+  const train = enc(tokenizer, trainItems);
+  const val = enc(tokenizer, split.val);
+  const test = enc(tokenizer, split.test);
+  const counts = labels.map((l) => `${l} ${trainItems.filter((d) => d.label === l).length}`).join(', ');
+  log(`data ${all.length} examples, labels [${labels.join(', ')}]: train ${train.length} (${counts}, balance ${o.balance}), val ${val.length}, test ${test.length}; max length ${maxLength} tokens`);
+
+  const clf = new SequenceClassifier(base, { labels, pooling: o.pooling, maxLength, padId }, new Rng(o.seed));
+  let step = 0;
+  let bestValAccuracy: number | null = null;
+  if (resuming) {
+    const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
+    if (JSON.stringify(st.labels) !== JSON.stringify(labels)) throw new ClassifierError(`${join(latest, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`);
+    loadHeadInto(join(latest, 'classifier-head.safetensors'), clf);
+    step = st.step;
+    bestValAccuracy = st.bestValAccuracy;
+  }
+  setTrainable(clf, o.mode, o.lastK);
+  const params = clf.parameters().filter((p) => p.requiresGrad);
+  const trainable = params.reduce((s, p) => s + p.size, 0);
+  const total = clf.numParameters();
+  log(`training ${o.mode}${o.mode === 'last-k' ? ` (k=${o.lastK})` : ''}: ${trainable.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} parameters (${((100 * trainable) / total).toFixed(1)}%), pooling ${o.pooling}`);
+  const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
+  if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), clf, opt);
+  const weights = o.balance === 'weights' ? classWeights(trainItems, labels) : null;
+  const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
+  if (resuming) {
+    metrics.truncateAfter(step);
+    log(`resuming from ${latest} at step ${step}`);
+  }
+
+  const perEpoch = Math.ceil(train.length / o.batchSize);
+  const totalSteps = o.epochs * perEpoch;
+  const stopAt = Math.min(totalSteps, o.maxSteps === undefined ? Infinity : step + o.maxSteps);
+  const progress = new Progress({ label: 'finetune', total: totalSteps, unit: 'steps', silent: o.quiet ?? false });
+  const saveLatest = (): void => {
+    replaceDirAtomic(latest, (dir) => {
+      saveClassifier(dir, clf, tokenizer);
+      writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, options: { ...o, log: undefined } } satisfies SavedState);
+      writeFileAtomic(join(dir, OPT), serializeOptimizerState(clf, opt));
+    });
+  };
+  let lossSum = 0;
+  let lossN = 0;
+  let valReport: ClassificationReport | null = null;
+  clf.train();
+  while (step < stopAt) {
+    const epoch = Math.floor(step / perEpoch);
+    const order = permutation(train.length, o.seed * 7919 + epoch);
+    const at = (step % perEpoch) * o.batchSize;
+    const batch = order.slice(at, at + o.batchSize).map((i) => train[i]!);
+    const { ids, lengths, T } = padBatch(batch.map((b) => b.ids), padId);
+    const logits = clf.forward(ids, batch.length, T, lengths, dropoutSeedFor(o.seed, step, 0));
+    const targets = batch.map((b) => b.label);
+    let loss;
+    if (weights) {
+      const w = Float32Array.from(targets.map((t) => weights[t]!));
+      const wsum = w.reduce((a, b) => a + b, 0);
+      loss = F.sum(F.mul(F.crossEntropy(logits, targets, { reduction: 'none' }), fromData(w.map((x) => x / wsum), [batch.length])));
+    } else loss = F.crossEntropy(logits, targets);
+    loss.backward();
+    clipGradNorm(params, 1.0);
+    opt.step();
+    opt.zeroGrad();
+    lossSum += loss.item();
+    lossN++;
+    step++;
+    progress.update(step);
+    if (step % perEpoch === 0 || step === totalSteps || step === stopAt) {
+      valReport = val.length > 0 ? evaluateSplit(clf, val, 64) : null;
+      const rec = { step, epoch: step / perEpoch, train_loss: lossSum / lossN, ...(valReport ? reportFields(valReport, 'val') : {}) };
+      metrics.append(rec);
+      const spam = valReport?.perClass.map((c) => `F1 ${c.label} ${c.f1.toFixed(3)}`).join(', ') ?? '';
+      log(`step ${step}/${totalSteps}: train loss ${(lossSum / lossN).toFixed(4)}${valReport ? ` | val accuracy ${(valReport.accuracy * 100).toFixed(2)}% | ${spam}` : ''}`);
+      lossSum = 0;
+      lossN = 0;
+      const acc = valReport?.accuracy ?? null;
+      if (bestValAccuracy === null || (acc !== null && acc > bestValAccuracy) || !existsSync(best)) {
+        bestValAccuracy = acc ?? bestValAccuracy;
+        replaceDirAtomic(best, (dir) => saveClassifier(dir, clf, tokenizer));
+      }
+      saveLatest();
+    }
+  }
+  progress.finish(step);
+  let testReport: ClassificationReport | null = null;
+  if (step >= totalSteps && test.length > 0 && existsSync(best)) {
+    const bestBase = loadModelDir(best).model;
+    const bestClf = new SequenceClassifier(bestBase, clf.info, new Rng(0));
+    loadHeadInto(join(best, 'classifier-head.safetensors'), bestClf);
+    testReport = evaluateSplit(bestClf, test, 64);
+    metrics.append({ step, ...reportFields(testReport, 'test') });
+    log(`test (best validation checkpoint):\n${formatReport(testReport)}`);
+  }
+  return { steps: step, labels, val: valReport, test: testReport, trainable, total };
+}
