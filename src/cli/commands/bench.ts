@@ -2,6 +2,7 @@
 import { benchAttention } from '../../../bench/attention.ts';
 import { benchCharlm } from '../../../bench/charlm.ts';
 import { benchGemm } from '../../../bench/gemm.ts';
+import { benchLora } from '../../../bench/lora.ts';
 import { benchGenerate, GENERATE_CONFIGS, type GenerateConfigName } from '../../../bench/generate.ts';
 import { benchOps } from '../../../bench/ops.ts';
 import { benchTokenizer } from '../../../bench/tokenizer.ts';
@@ -14,7 +15,7 @@ export const benchCommand: Command = {
   spec: {
     name: 'bench',
     summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer, train); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate|charlm> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
+    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate|charlm|lora> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
@@ -25,6 +26,7 @@ export const benchCommand: Command = {
       bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path; train: our side with bf16 matmuls (LLMFORGE_MATMUL=bf16)' },
       data: { type: 'string', help: 'charlm: the text file (e.g. ../shared/data/tinyshakespeare/input.txt)', arg: 'FILE' },
       iters: { type: 'number', help: 'charlm: training iterations (default 2000)', arg: 'N' },
+      preset: { type: 'string', help: 'lora: model preset for LoRA vs full fine-tuning (default gpt-mini)', arg: 'NAME' },
     },
     details: [
       'Examples:',
@@ -35,6 +37,7 @@ export const benchCommand: Command = {
       '  llmforge bench train --json --torch  # GPT training tokens/s for T1-T3 beside PyTorch',
       '  llmforge bench generate --json --torch  # KV-cached greedy decode tokens/s for T2, T3 beside PyTorch',
       '  llmforge bench charlm --data ../shared/data/tinyshakespeare/input.txt --json --torch  # nanoGPT char recipe, val loss beside PyTorch',
+      '  llmforge bench lora --json --reps 5  # LoRA vs full fine-tuning on gpt-mini: optimizer state, peak RSS, step time',
       'Benchmarks on a small machine are ruined by anything else running: run them alone.',
     ].join('\n'),
   },
@@ -68,10 +71,12 @@ export const benchCommand: Command = {
       case 'charlm':
         if (typeof args.options.data !== 'string') throw new UsageError('bench charlm: --data <text file> is required');
         return benchCharlm({ json, data: args.options.data, torch: args.options.torch === true, ...(args.options.iters !== undefined ? { iters: args.options.iters as number } : {}) });
+      case 'lora':
+        return benchLora({ json, ...(reps !== undefined ? { steps: reps } : {}), ...(typeof args.options.preset === 'string' ? { preset: args.options.preset } : {}) });
       case 'attention':
         return benchAttention({ ...common, torch: args.options.torch === true });
       default:
-        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention, tokenizer, train, generate or charlm`);
+        throw new UsageError(`bench: unknown benchmark "${which ?? ''}"; expected gemm, ops, attention, tokenizer, train, generate, charlm or lora`);
     }
   },
 };
