@@ -5,10 +5,12 @@
 import { parseArgs, renderHelp, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
+import { classifyCommand } from './commands/classify.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { estimateCommand } from './commands/estimate.ts';
 import { exportCommand } from './commands/export.ts';
+import { finetuneCommand } from './commands/finetune.ts';
 import { generateCommand } from './commands/generate.ts';
 import { importCommand } from './commands/import.ts';
 import { infoCommand } from './commands/info.ts';
@@ -19,7 +21,7 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, generateCommand, predictCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, classifyCommand, generateCommand, predictCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
