@@ -1,0 +1,138 @@
+/**
+ * The supervised fine-tuning loop: tokenizes the records with the template (response-only targets, EOS learned),
+ * batches them by padding or packing, and runs AdamW with the pretraining schedule (warmup, cosine decay) and
+ * gradient clipping, logging metrics.jsonl and evaluating the held-out split (validation loss) as it goes. The
+ * fine-tuned model is saved with its tokenizer so `llmforge generate` and `finetune sft --eval` can open it.
+ */
+import { join } from 'node:path';
+import type { LanguageModel } from '../models/model.ts';
+import { saveModel } from '../models/model-io.ts';
+import { AdamW } from '../optim/adamw.ts';
+import { clipGradNorm, type ParamGroup } from '../optim/param-groups.ts';
+import { Rng } from '../tensor/random.ts';
+import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { MetricsLog } from '../train/metrics.ts';
+import { lrAt } from '../train/schedule.ts';
+import { replaceDirAtomic } from '../train/checkpoint.ts';
+import { packRows, padBatch, stackRows, type SftBatch } from './sft-batch.ts';
+import { sftValidationLoss } from './sft-eval.ts';
+import type { SftRecord } from './sft-records.ts';
+import { tokenizeRecord, type SftExample } from './sft-tokenize.ts';
+import type { PromptTemplate } from './templates.ts';
+
+export interface SftConfig {
+  /** Optimizer updates. */
+  steps: number;
+  /** Examples (padding) or packed rows (packing) per update. */
+  batchSize: number;
+  lr: number;
+  minLr: number;
+  warmup: number;
+  weightDecay: number;
+  gradClip: number;
+  /** Loss on response tokens only (true) or on every token. */
+  maskPrompt: boolean;
+  /** Pack several examples per row of blockSize tokens instead of padding each. */
+  pack: boolean;
+  /** Validation loss every this many updates (0: only at the end). */
+  evalEvery: number;
+  seed: number;
+}
+
+export const DEFAULT_SFT_CONFIG: Readonly<SftConfig> = Object.freeze({
+  steps: 100, // a few epochs of a small instruction set
+  batchSize: 8,
+  lr: 1e-4, // fine-tuning: an order below pretraining
+  minLr: 1e-5,
+  warmup: 10,
+  weightDecay: 0.0,
+  gradClip: 1.0,
+  maskPrompt: true,
+  pack: false,
+  evalEvery: 50,
+  seed: 1337,
+});
+
+export interface SftRun {
+  model: LanguageModel;
+  tokenizer: TextTokenizer;
+  template: PromptTemplate;
+  eosId: number;
+  train: readonly SftRecord[];
+  valid: readonly SftRecord[];
+  /** Where metrics.jsonl and the model are written; none: nothing is written. */
+  out?: string;
+}
+
+export interface SftStepInfo {
+  step: number;
+  loss: number;
+  lr: number;
+  valLoss?: number;
+}
+
+export function tokenizeAll(run: Pick<SftRun, 'model' | 'tokenizer' | 'template' | 'eosId'>, records: readonly SftRecord[], maskPrompt: boolean): SftExample[] {
+  const maxLen = run.model.config.blockSize;
+  return records.map((r) => tokenizeRecord(run.tokenizer, run.template, r, { eosId: run.eosId, maskPrompt, maxLen })).filter((e) => e.ids.length > 0);
+}
+
+/** Batches of one epoch in a seeded shuffled order. */
+function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, padId: number, rng: Rng): SftBatch[] {
+  const order = examples.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const shuffled = order.map((i) => examples[i]!);
+  if (c.pack) return stackRows(packRows(shuffled, T, padId), c.batchSize);
+  const out: SftBatch[] = [];
+  for (let i = 0; i < shuffled.length; i += c.batchSize) out.push(padBatch(shuffled.slice(i, i + c.batchSize), padId));
+  return out;
+}
+
+export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo) => void): { finalLoss: number; valLoss: number } {
+  const { model } = run;
+  const trainEx = tokenizeAll(run, run.train, c.maskPrompt);
+  if (trainEx.length === 0) throw Object.assign(new Error('finetune sft: no training examples after tokenization'), { userError: true });
+  const validEx = tokenizeAll(run, run.valid, true);
+  const padId = run.eosId;
+  const params = model.parameters().filter((p) => p.requiresGrad);
+  const groups: ParamGroup<{ weightDecay: number }>[] = [
+    { params: params.filter((p) => p.ndim >= 2) },
+    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
+  ].filter((g) => g.params.length > 0);
+  const opt = new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay, beta2: 0.95 });
+  const schedule = { kind: 'cosine' as const, lr: c.lr, minLr: c.minLr, warmup: c.warmup, decaySteps: c.steps };
+  const metrics = run.out ? new MetricsLog(join(run.out, 'metrics.jsonl')) : null;
+  const rng = new Rng(c.seed);
+  let queue: SftBatch[] = [];
+  let lastLoss = Number.NaN;
+  let valLoss = Number.NaN;
+  for (let step = 0; step < c.steps; step++) {
+    if (queue.length === 0) queue = epochBatches(trainEx, c, model.config.blockSize, padId, rng);
+    const batch = queue.shift()!;
+    const lr = lrAt(step, schedule);
+    opt.setLr(lr);
+    opt.zeroGrad();
+    const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets, batch.segments ? { segments: batch.segments } : {});
+    loss!.backward();
+    if (c.gradClip > 0) clipGradNorm(params, c.gradClip);
+    opt.step();
+    lastLoss = loss!.data[0]!;
+    const info: SftStepInfo = { step: step + 1, loss: lastLoss, lr };
+    const last = step + 1 === c.steps;
+    if (validEx.length > 0 && (last || (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0))) {
+      valLoss = sftValidationLoss(model, validEx, c.batchSize, padId);
+      info.valLoss = valLoss;
+    }
+    metrics?.append({ step: info.step, loss: info.loss, lr, ...(info.valLoss !== undefined ? { val_loss: info.valLoss } : {}) });
+    onStep?.(info);
+  }
+  if (run.out) {
+    replaceDirAtomic(join(run.out, 'model'), (tmp) => {
+      saveModel(tmp, model, { finetune: 'sft', template: run.template.name, steps: c.steps });
+      saveTextTokenizer(tmp, run.tokenizer);
+    });
+  }
+  return { finalLoss: lastLoss, valLoss };
+}

@@ -1,0 +1,101 @@
+/**
+ * SFT data path: targets are -100 exactly on prompt positions (and nowhere with masking off), the model's loss is
+ * the mean over response targets only, padding and packing layouts, record validation errors, and EOS learned:
+ * a tiny model fine-tuned on a handful of examples stops by itself under greedy generation.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { packRows, padBatch } from '../../src/finetune/sft-batch.ts';
+import { respondAndScore } from '../../src/finetune/sft-eval.ts';
+import { loadSftRecords, type SftRecord } from '../../src/finetune/sft-records.ts';
+import { tokenizeRecord } from '../../src/finetune/sft-tokenize.ts';
+import { DEFAULT_SFT_CONFIG, trainSft } from '../../src/finetune/sft-train.ts';
+import { alpacaTemplate, chatmlTemplate } from '../../src/finetune/templates.ts';
+import { completeModelConfig } from '../../src/models/config.ts';
+import { createModel } from '../../src/models/create.ts';
+import { noGrad } from '../../src/tensor/autograd.ts';
+import { Rng } from '../../src/tensor/random.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
+
+const CHARS = [...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()'])];
+const tok = new CharTokenizer(CHARS);
+const EOS = tok.vocabSize; // an id past the characters, as a model vocabulary one larger holds it
+
+test('masking: targets are -100 exactly where the predicted token is prompt; off: every target learned', () => {
+  const rec: SftRecord = { kind: 'alpaca', instruction: 'Say hi.', input: '', output: 'hi' };
+  const ex = tokenizeRecord(tok, alpacaTemplate, rec, { eosId: EOS, maxLen: 1000 });
+  const promptLen = tok.encode(alpacaTemplate.segments(rec)[0]!.text).length;
+  const n = ex.ids.length;
+  assert.equal(n, promptLen + 2 + 1 - 1); // prompt + "hi" + EOS, minus one (inputs predict the next token)
+  for (let i = 0; i < n; i++) {
+    const expected = i + 1 >= promptLen ? [...tok.encode('hi'), EOS][i + 1 - promptLen] : -100;
+    assert.equal(ex.targets[i], expected, `position ${i}`);
+  }
+  const all = tokenizeRecord(tok, alpacaTemplate, rec, { eosId: EOS, maxLen: 1000, maskPrompt: false });
+  assert.deepEqual([...all.targets], [...tok.encode(alpacaTemplate.segments(rec)[0]!.text + 'hi').slice(1), EOS]);
+});
+
+test('masking: the loss is the mean cross-entropy over response targets only', () => {
+  const model = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: EOS + 1, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16 }), new Rng(3));
+  const rec: SftRecord = { kind: 'chat', messages: [{ role: 'user', content: 'ab' }, { role: 'assistant', content: 'cd' }] };
+  const ex = tokenizeRecord(tok, chatmlTemplate, rec, { eosId: EOS, maxLen: 64 });
+  const T = ex.ids.length;
+  noGrad(() => {
+    const { logits, loss } = model.forward(ex.ids, 1, T, ex.targets);
+    const V = EOS + 1;
+    let sum = 0;
+    let count = 0;
+    for (let t = 0; t < T; t++) {
+      if (ex.targets[t] === -100) continue;
+      const row = Array.from(logits.data.subarray(t * V, (t + 1) * V));
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0));
+      sum += lse - row[ex.targets[t]!]!;
+      count++;
+    }
+    assert.equal(count, 3); // "c", "d", EOS
+    assert.ok(Math.abs(loss!.data[0]! - sum / count) < 1e-5, `loss ${loss!.data[0]} vs manual ${sum / count}`);
+  });
+});
+
+test('batching: padding right-pads with ignored targets; packing fills rows first-fit with segment ids', () => {
+  const mk = (n: number, v: number) => ({ ids: new Int32Array(n).fill(v), targets: new Int32Array(n).fill(v), truncated: false });
+  const pad = padBatch([mk(3, 1), mk(1, 2)], 0);
+  assert.deepEqual([pad.B, pad.T], [2, 3]);
+  assert.deepEqual([...pad.ids], [1, 1, 1, 2, 0, 0]);
+  assert.deepEqual([...pad.targets], [1, 1, 1, 2, -100, -100]);
+  const rows = packRows([mk(3, 1), mk(4, 2), mk(2, 3)], 6, 0);
+  assert.equal(rows.length, 2);
+  assert.deepEqual([...rows[0]!.ids], [1, 1, 1, 3, 3, 0]);
+  assert.deepEqual([...rows[0]!.segments!], [1, 1, 1, 2, 2, 0]);
+  assert.deepEqual([...rows[0]!.targets], [1, 1, 1, 3, 3, -100]);
+  assert.deepEqual([...rows[1]!.segments!], [1, 1, 1, 1, 0, 0]);
+});
+
+test('records: JSONL and JSON arrays load; a bad field names the file, record and field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmforge-sft-'));
+  const good = join(dir, 'a.jsonl');
+  writeFileSync(good, '{"instruction":"x","output":"y"}\n{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}\n');
+  assert.deepEqual(loadSftRecords(good).map((r) => r.kind), ['alpaca', 'chat']);
+  const bad = join(dir, 'b.json');
+  writeFileSync(bad, '[{"instruction":"x","output":"y"},{"instruction":"x","output":3}]');
+  assert.throws(() => loadSftRecords(bad), (e: Error & { userError?: boolean }) => e.userError === true && e.message.includes(`${bad} record 1: field "output" must be a string`));
+});
+
+test('EOS learned: after a tiny SFT run, greedy generation stops by itself with the trained answers', () => {
+  const pairs = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue']];
+  const records: SftRecord[] = pairs.map(([q, a]) => ({ kind: 'chat', messages: [{ role: 'user', content: q! }, { role: 'assistant', content: a! }] }));
+  const model = createModel(completeModelConfig({ arch: 'llama', vocabSize: EOS + 1, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 32 }), new Rng(7));
+  const run = { model, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records };
+  const before = respondAndScore(model, tok, chatmlTemplate, records, { eosId: EOS, maxNewTokens: 20 });
+  assert.ok(before.rows.every((r) => r.stopReason !== 'eos' || r.response !== r.reference));
+  const { finalLoss } = trainSft(run, { ...DEFAULT_SFT_CONFIG, steps: 150, batchSize: 4, lr: 3e-3, minLr: 3e-4, warmup: 5, pack: true, evalEvery: 0 });
+  assert.ok(finalLoss < 0.1, `final loss ${finalLoss}`);
+  const after = respondAndScore(model, tok, chatmlTemplate, records, { eosId: EOS, maxNewTokens: 20 });
+  for (const r of after.rows) assert.equal(r.stopReason, 'eos', `${JSON.stringify(r.response)} did not stop`);
+  assert.equal(after.exactMatch, 1);
+  assert.equal(after.rougeL, 1);
+});
