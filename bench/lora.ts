@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createModel } from '../src/models/create.ts';
 import { resolveModelConfig } from '../src/models/presets.ts';
-import { applyLora, countParameters } from '../src/nn/lora.ts';
+import { applyLora, trainableParameters } from '../src/nn/lora.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
 import { Rng } from '../src/tensor/random.ts';
@@ -60,7 +60,7 @@ function runMode(mode: 'full' | 'lora', o: typeof DEFAULTS, warmup: number): Rec
   times.sort((a, b) => a - b);
   let stateBytes = 0;
   for (const s of opt.state.values()) stateBytes += s.m.byteLength + s.v.byteLength;
-  const { trainable, total } = countParameters(model);
+  const { trainable, total } = trainableParameters(model);
   return {
     bench: 'lora', mode, preset: o.preset, batch: o.batch, ctx: T, ...(mode === 'lora' ? { r: o.r, targets: o.targets.join(',') } : {}),
     trainable, total, trainable_share: trainable / total, optimizer_state_bytes: stateBytes,

@@ -33,7 +33,7 @@ export { loadModelDir, type LoadedModel } from './generate/model-dir.ts';
 export { type SamplingOptions } from './generate/sampling.ts';
 export { Module } from './nn/module.ts';
 export { Linear, Embedding, LayerNorm, RMSNorm, Dropout } from './nn/layers.ts';
-export { LoraLinear, applyLora, loraLayers, mergeLora, unmergeLora, countParameters as countLoraParameters, matchesTarget, type LoraOptions, type LoraSummary } from './nn/lora.ts';
+export { LoraLinear, applyLora, loraLayers, mergeLora, unmergeLora, trainableParameters, matchesTarget, type LoraOptions, type LoraSummary } from './nn/lora.ts';
 export { saveLoraAdapter, loadLoraAdapter, readLoraConfig, peftModuleName, type PeftLoraConfig } from './finetune/lora-io.ts';
 export { readSafetensors, parseSafetensors, serializeSafetensors, SafetensorsReader, withSafetensors, writeSafetensors, type TensorToWrite, type WeightDtype } from './io/safetensors.ts';
 export { loadHfModel, readHfConfig, hfWeightFiles, type LoadedHfModel } from './models/hf/load-hf.ts';

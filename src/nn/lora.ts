@@ -172,7 +172,7 @@ export function applyLora(model: Module, opts: LoraOptions): LoraSummary {
     (s.parent as Record<string | number, unknown>)[s.key] = lora;
     modules.push(s.path);
   });
-  return { modules, ...countParameters(model) };
+  return { modules, ...trainableParameters(model) };
 }
 
 /** The LoRA layers of a model with their module paths, in model order. */
@@ -181,7 +181,7 @@ export function loraLayers(model: Module): [string, LoraLinear][] {
 }
 
 /** Trainable (requiresGrad) and total parameter elements; `trainable / total` is the trainable share. */
-export function countParameters(model: Module): { trainable: number; total: number } {
+export function trainableParameters(model: Module): { trainable: number; total: number } {
   let trainable = 0;
   let total = 0;
   for (const p of model.parameters()) {

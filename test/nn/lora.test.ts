@@ -10,7 +10,7 @@ import { Rng } from '../../src/tensor/random.ts';
 import { createModel } from '../../src/models/create.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import type { LanguageModel } from '../../src/models/model.ts';
-import { applyLora, countParameters, loraLayers, mergeLora, unmergeLora } from '../../src/nn/lora.ts';
+import { applyLora, trainableParameters, loraLayers, mergeLora, unmergeLora } from '../../src/nn/lora.ts';
 
 const gptCfg = resolveModelConfig({ arch: 'gpt2', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
 const llamaCfg = resolveModelConfig({ arch: 'llama', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16 });
@@ -97,7 +97,7 @@ test('trainable parameters are r * (in + out) per wrapped layer', () => {
   const perLayer = r * (C + 3 * C) + r * (C + gptCfg.mlpHidden);
   assert.equal(summary.trainable, gptCfg.nLayer * perLayer);
   assert.equal(summary.total, total + gptCfg.nLayer * perLayer);
-  assert.deepEqual(countParameters(model), { trainable: summary.trainable, total: summary.total });
+  assert.deepEqual(trainableParameters(model), { trainable: summary.trainable, total: summary.total });
   assert.deepEqual(summary.modules, ['h.0.attn.c_attn', 'h.0.mlp.c_fc', 'h.1.attn.c_attn', 'h.1.mlp.c_fc']);
 });
 
