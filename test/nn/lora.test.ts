@@ -10,6 +10,7 @@ import { Rng } from '../../src/tensor/random.ts';
 import { createModel } from '../../src/models/create.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import type { LanguageModel } from '../../src/models/model.ts';
+import { AdamW } from '../../src/optim/adamw.ts';
 import { applyLora, trainableParameters, loraLayers, mergeLora, unmergeLora } from '../../src/nn/lora.ts';
 
 const gptCfg = resolveModelConfig({ arch: 'gpt2', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
@@ -99,6 +100,25 @@ test('trainable parameters are r * (in + out) per wrapped layer', () => {
   assert.equal(summary.total, total + gptCfg.nLayer * perLayer);
   assert.deepEqual(trainableParameters(model), { trainable: summary.trainable, total: summary.total });
   assert.deepEqual(summary.modules, ['h.0.attn.c_attn', 'h.0.mlp.c_fc', 'h.1.attn.c_attn', 'h.1.mlp.c_fc']);
+});
+
+test('AdamW over the requiresGrad parameters fits a batch while every base weight stays bit-identical', () => {
+  const model = createModel(gptCfg, new Rng(11));
+  applyLora(model, { r: 4, alpha: 8, targets: ['c_attn', 'c_fc'] });
+  const frozen = model.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n, p]) => [n, p.data.slice()] as const);
+  const opt = new AdamW(model.parameters().filter((p) => p.requiresGrad), { lr: 1e-2 });
+  const { ids, targets } = batch(40, 2, 8, 12);
+  const losses: number[] = [];
+  for (let step = 0; step < 8; step++) {
+    const { loss } = model.forward(ids, 2, 8, targets);
+    losses.push(loss!.item());
+    opt.zeroGrad();
+    loss!.backward();
+    opt.step();
+  }
+  assert.ok(losses[7]! < losses[0]! - 0.05, `loss fell: ${losses[0]} -> ${losses[7]}`);
+  const now = new Map(model.namedParameters());
+  for (const [n, data] of frozen) assert.deepEqual(now.get(n)!.data, data, `${n} unchanged`);
 });
 
 test('bad options and unknown targets are user errors', () => {
