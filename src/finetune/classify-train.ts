@@ -7,7 +7,7 @@
  * finally it scores the best classifier on the test split. A rerun with `resume` continues from latest; each
  * step's batch comes from a per-epoch permutation fixed by the seed, so a resumed run sees the same batches.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
 import * as F from '../ops/index.ts';
@@ -194,6 +194,7 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
   if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), clf, opt);
   const weights = o.balance === 'weights' ? classWeights(trainItems, labels) : null;
+  mkdirSync(o.out, { recursive: true });
   const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
   if (resuming) {
     metrics.truncateAfter(step);
