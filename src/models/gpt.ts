@@ -7,7 +7,7 @@
  * Dimension letters: B batch, T time, C channels, V vocab, H heads, D head size.
  */
 import type { Rng } from '../tensor/random.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/tensor.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import * as F from '../ops/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.ts';
@@ -16,6 +16,12 @@ import { checkModelConfig } from './config.ts';
 import { lmOutput, planForward, tokenPositions, type ForwardPlan } from './forward-common.ts';
 import { KVBuffers } from './kv-cache.ts';
 import { LanguageModel, type ForwardOptions, type ForwardResult, type KVCache, type ModelConfig } from './model.ts';
+
+/** One decoded position (B = T = 1, no autograd): q, k, v (1, 1, H, D) as views of qkv's thirds, without copies. */
+function qkvViews(qkv: Tensor, C: number, H: number): [Tensor, Tensor, Tensor] {
+  const view = (i: number): Tensor => new Tensor(qkv.data.subarray(i * C, (i + 1) * C), [1, 1, H, C / H]);
+  return [view(0), view(1), view(2)];
+}
 
 class CausalSelfAttention extends Module {
   c_attn: Linear;
@@ -36,7 +42,7 @@ class CausalSelfAttention extends Module {
       const y = F.attentionFromQKV(qkv, H); // (B, T, C)
       return this.resid_dropout.forward(this.c_proj.forward(y), seed);
     }
-    const [q, k, v] = F.split(qkv, C, 2).map((t) => F.reshape(t, [B, T, H, C / H])) as [Tensor, Tensor, Tensor];
+    const [q, k, v] = B * T === 1 ? qkvViews(qkv, C, H) : F.split(qkv, C, 2).map((t) => F.reshape(t, [B, T, H, C / H])) as [Tensor, Tensor, Tensor];
     const [kAll, vAll] = plan.cache ? plan.cache.append(layer, k, v) : [k, v]; // (B, start + T, H, D)
     const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start, segQ: plan.segments, segK: plan.segments }), [B, T, C]);
     return this.resid_dropout.forward(this.c_proj.forward(y), seed);
