@@ -8,6 +8,7 @@ import type { Balance } from '../../finetune/classify-data.ts';
 import type { Pooling } from '../../finetune/classifier.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
+import { runSft, sftOptions } from './finetune-sft.ts';
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) throw new UsageError(`finetune classify: --${name} must be one of ${allowed.join(', ')}, received "${String(value)}"`);
@@ -51,8 +52,8 @@ async function classify(args: Parsed): Promise<void> {
 export const finetuneCommand: Command = {
   spec: {
     name: 'finetune',
-    summary: 'Fine-tune a pretrained model (classify: an N-class text classifier)',
-    usage: 'llmforge finetune classify --model <dir> --data <tsv|csv|jsonl> --out <dir> [options]',
+    summary: 'Fine-tune a pretrained model (classify: an N-class text classifier; sft: instruction tuning)',
+    usage: 'llmforge finetune classify --model <dir> --data <tsv|csv|jsonl> --out <dir> [options]\n       llmforge finetune sft --model <dir> --data <json|jsonl> (--preview | --out <dir>) [options]',
     details: [
       'Data: TSV `label<TAB>text` (split on the first tab, as the SMS Spam collection), CSV with `text` and `label`',
       'columns, or JSONL {"text":..,"label":..}. The split is stratified; checkpoints go to <out>/checkpoints/{latest,best},',
@@ -77,6 +78,7 @@ export const finetuneCommand: Command = {
       seed: { type: 'number', help: 'Seed of the split, balancing, batch order and head init', default: 1337, arg: 'N' },
       resume: { type: 'boolean', help: 'Continue from <out>/checkpoints/latest when present' },
       quiet: { type: 'boolean', help: 'No progress line' },
+      ...sftOptions,
     },
   },
   async run(args) {
@@ -84,8 +86,10 @@ export const finetuneCommand: Command = {
     switch (sub) {
       case 'classify':
         return classify(args);
+      case 'sft':
+        return runSft(args);
       default:
-        throw new UsageError(`finetune: expected a subcommand (classify), received ${sub === undefined ? 'none' : `"${sub}"`}`);
+        throw new UsageError(`finetune: expected a subcommand (classify or sft), received ${sub === undefined ? 'none' : `"${sub}"`}`);
     }
   },
 };
