@@ -72,3 +72,7 @@ export { runRecipe, type RunRecipeOptions, type StageOutcome } from './recipes/r
 export { defineStage, registerStageType, unregisterStageType, getStageType, stageTypeNames, type StageType, type StageContext } from './recipes/registry.ts';
 export { RecipeError, type ParamSpec, type ParamSchema, type ParamsOf } from './recipes/schema.ts';
 export { registerBuiltinStages } from './recipes/stages/index.ts';
+export { parseClassifyData, readClassifyData, labelSet, stratifiedSplit, balance, classWeights, encodeExample, padBatch, ClassifyDataError, type LabeledText, type Balance, type Split, type EncodedExample } from './finetune/classify-data.ts';
+export { SequenceClassifier, saveClassifier, loadClassifier, ClassifierError, type ClassifierInfo, type Pooling, type LoadedClassifier } from './finetune/classifier.ts';
+export { trainClassifier, setTrainable, predict as predictClasses, type ClassifyTrainOptions, type ClassifyTrainResult, type TrainMode } from './finetune/classify-train.ts';
+export { classificationReport, reportFields, formatReport as formatClassificationReport, type ClassificationReport, type ClassMetrics } from './finetune/metrics.ts';
