@@ -73,7 +73,8 @@ export interface SftStepInfo {
 
 export function tokenizeAll(run: Pick<SftRun, 'model' | 'tokenizer' | 'template' | 'eosId'>, records: readonly SftRecord[], maskPrompt: boolean): SftExample[] {
   const maxLen = run.model.config.blockSize;
-  return records.map((r) => tokenizeRecord(run.tokenizer, run.template, r, { eosId: run.eosId, maskPrompt, maxLen })).filter((e) => e.ids.length > 0);
+  // An example cut before its response has nothing to learn (every target -100): it is dropped.
+  return records.map((r) => tokenizeRecord(run.tokenizer, run.template, r, { eosId: run.eosId, maskPrompt, maxLen })).filter((e) => e.targets.some((t) => t !== -100));
 }
 
 /** Batches of one epoch in a seeded shuffled order. */
@@ -90,10 +91,13 @@ function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, 
   return out;
 }
 
-export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo) => void): { finalLoss: number; valLoss: number } {
+export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo) => void, onNote?: (message: string) => void): { finalLoss: number; valLoss: number } {
   const { model } = run;
   const trainEx = tokenizeAll(run, run.train, c.maskPrompt);
-  if (trainEx.length === 0) throw Object.assign(new Error('finetune sft: no training examples after tokenization'), { userError: true });
+  if (trainEx.length === 0) {
+    throw Object.assign(new Error(`finetune sft: none of the ${run.train.length} training records has a response token within the context length ${model.config.blockSize} (see --preview)`), { userError: true });
+  }
+  if (trainEx.length < run.train.length) onNote?.(`${run.train.length - trainEx.length} of ${run.train.length} records dropped: their response starts past the context length ${model.config.blockSize}`);
   const validEx = tokenizeAll(run, run.valid, true);
   const padId = run.eosId;
   const params = model.parameters().filter((p) => p.requiresGrad);

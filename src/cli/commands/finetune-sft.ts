@@ -86,7 +86,7 @@ export async function runSft(args: Parsed): Promise<void> {
   const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: o.out }, config, (info) => {
     progress.update(info.step);
     if (info.valLoss !== undefined) log(`step ${info.step}: loss ${info.loss.toFixed(4)}, val loss ${info.valLoss.toFixed(4)}`);
-  });
+  }, (note) => log(`warning: ${note}`));
   progress.finish(config.steps);
   const heldOut = valid.slice(0, o['eval-responses'] as number);
   const respProgress = new Progress({ label: 'responses', total: heldOut.length, unit: 'responses', silent: quiet });
