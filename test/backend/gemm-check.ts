@@ -122,6 +122,9 @@ export function gemmCases(): GemmCase[] {
   cases.push({ batch: 1, M: 130, N: 1100, K: 270, transA: true, transB: true, beta: 0 });
   cases.push({ batch: 1, M: 1, N: 3000, K: 1000, transA: false, transB: false, beta: 1 });
   cases.push({ batch: 1, M: 1, N: 3000, K: 1000, transA: false, transB: true, beta: 0 });
+  // The decode-time linear layer: one row times a PyTorch-layout weight (transB) accumulated onto the bias
+  // (beta 1), with N and K off every vector width and unaligned buffers, split over threads.
+  for (const offset of [0, 3]) cases.push({ batch: 1, M: 1, N: 1027, K: 771, transA: false, transB: true, beta: 1, offset });
   return cases;
 }
 
