@@ -76,3 +76,10 @@ export { parseClassifyData, readClassifyData, labelSet, stratifiedSplit, balance
 export { SequenceClassifier, saveClassifier, loadClassifier, ClassifierError, type ClassifierInfo, type Pooling, type LoadedClassifier } from './finetune/classifier.ts';
 export { trainClassifier, setTrainable, predict as predictClasses, type ClassifyTrainOptions, type ClassifyTrainResult, type TrainMode } from './finetune/classify-train.ts';
 export { classificationReport, reportFields, formatReport as formatClassificationReport, type ClassificationReport, type ClassMetrics } from './finetune/metrics.ts';
+export { loadSftRecords, parseSftRecord, toMessages, splitReference, type SftRecord, type ChatMessage } from './finetune/sft-records.ts';
+export { alpacaTemplate, chatmlTemplate, jinjaTemplate, loadModelTemplate, resolveTemplate, TEMPLATE_NAMES, type PromptTemplate, type Segment, type TemplateName } from './finetune/templates.ts';
+export { tokenizeRecord, encodeRecord, formatPreview, type SftExample, type TokenizeOptions } from './finetune/sft-tokenize.ts';
+export { padBatch as padSftBatch, packRows, stackRows, type SftBatch } from './finetune/sft-batch.ts';
+export { trainSft, tokenizeAll as tokenizeSftRecords, DEFAULT_SFT_CONFIG, type SftConfig, type SftRun, type SftStepInfo } from './finetune/sft-train.ts';
+export { sftValidationLoss, respondAndScore, type ResponseRow, type ResponseScores } from './finetune/sft-eval.ts';
+export { rougeL, rougeTokens, lcsLength, exactMatch, type RougeL } from './finetune/rouge.ts';
