@@ -4,16 +4,19 @@
  * gradient clipping, logging metrics.jsonl and evaluating the held-out split (validation loss) as it goes. The
  * fine-tuned model is saved with its tokenizer so `llmforge generate` and `finetune sft --eval` can open it.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LanguageModel } from '../models/model.ts';
-import { saveModel } from '../models/model-io.ts';
+import { loadModel, saveModel } from '../models/model-io.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm, type ParamGroup } from '../optim/param-groups.ts';
 import { Rng } from '../tensor/random.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import { lrAt } from '../train/schedule.ts';
-import { replaceDirAtomic } from '../train/checkpoint.ts';
+import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, serializeOptimizer } from '../train/checkpoint.ts';
+import { dropoutSeedFor } from '../train/trainer.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { packRows, padBatch, stackRows, type SftBatch } from './sft-batch.ts';
 import { sftValidationLoss } from './sft-eval.ts';
 import type { SftRecord } from './sft-records.ts';
@@ -60,8 +63,22 @@ export interface SftRun {
   eosId: number;
   train: readonly SftRecord[];
   valid: readonly SftRecord[];
-  /** Where metrics.jsonl and the model are written; none: nothing is written. */
+  /** Where metrics.jsonl, checkpoints/latest and the final model are written; none: nothing is written. */
   out?: string;
+  /** Continue from <out>/checkpoints/latest when it exists (same data order, optimizer state and dropout masks). */
+  resume?: boolean;
+}
+
+const SFT_STATE_FILE = 'sft-state.json';
+
+/** What a resumed run needs besides the weights and the optimizer: where it was in the shuffled data. */
+interface SftState {
+  format: 'llmforge-sft-state';
+  step: number;
+  /** RNG state before the current epoch's shuffle, and batches of that epoch already used. */
+  epochRng: { s: number[]; spare: number | null };
+  consumed: number;
+  valLoss: number | null;
 }
 
 export interface SftStepInfo {
@@ -110,24 +127,65 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
   const metrics = run.out ? new MetricsLog(join(run.out, 'metrics.jsonl')) : null;
   const rng = new Rng(c.seed);
   let queue: SftBatch[] = [];
+  let epochRng = rng.getState();
+  let consumed = 0;
   let lastLoss = Number.NaN;
   let valLoss = Number.NaN;
-  for (let step = 0; step < c.steps; step++) {
-    if (queue.length === 0) queue = epochBatches(trainEx, c, model.config.blockSize, padId, rng);
+  let start = 0;
+  const ckptDir = run.out ? join(run.out, 'checkpoints', 'latest') : null;
+  if (run.resume && ckptDir && existsSync(join(ckptDir, SFT_STATE_FILE))) {
+    const state = JSON.parse(readFileSync(join(ckptDir, SFT_STATE_FILE), 'utf8')) as SftState;
+    if (state.format !== 'llmforge-sft-state') throw new CheckpointError(`${join(ckptDir, SFT_STATE_FILE)}: not an SFT run state (format "${String(state.format)}")`);
+    const saved = new Map(loadModel(ckptDir).namedParameters());
+    for (const [name, p] of model.namedParameters()) {
+      const q = saved.get(name);
+      if (!q || q.size !== p.size) throw new CheckpointError(`${ckptDir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
+      p.data.set(q.data);
+    }
+    restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
+    start = state.step;
+    rng.setState(state.epochRng);
+    epochRng = state.epochRng;
+    queue = epochBatches(trainEx, c, model.config.blockSize, padId, rng).slice(state.consumed);
+    consumed = state.consumed;
+    valLoss = state.valLoss ?? Number.NaN;
+    metrics?.truncateAfter(start);
+    onNote?.(`resumed from ${ckptDir} at step ${start}`);
+  }
+  const saveLatest = (step: number): void => {
+    if (!ckptDir) return;
+    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss };
+    replaceDirAtomic(ckptDir, (tmp) => {
+      saveModel(tmp, model, { step });
+      writeFileAtomic(join(tmp, OPTIMIZER_FILE), serializeOptimizer(model, opt));
+      writeJsonAtomic(join(tmp, SFT_STATE_FILE), state);
+    });
+  };
+  for (let step = start; step < c.steps; step++) {
+    if (queue.length === 0) {
+      epochRng = rng.getState();
+      consumed = 0;
+      queue = epochBatches(trainEx, c, model.config.blockSize, padId, rng);
+    }
     const batch = queue.shift()!;
+    consumed++;
     const lr = lrAt(step, schedule);
     opt.setLr(lr);
     opt.zeroGrad();
-    const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets, batch.segments ? { segments: batch.segments } : {});
+    const dropoutSeed = dropoutSeedFor(c.seed, step, 0);
+    const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets, batch.segments ? { segments: batch.segments, dropoutSeed } : { dropoutSeed });
     loss!.backward();
     if (c.gradClip > 0) clipGradNorm(params, c.gradClip);
     opt.step();
     lastLoss = loss!.data[0]!;
     const info: SftStepInfo = { step: step + 1, loss: lastLoss, lr };
     const last = step + 1 === c.steps;
-    if (validEx.length > 0 && (last || (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0))) {
-      valLoss = sftValidationLoss(model, validEx, c.batchSize, padId);
-      info.valLoss = valLoss;
+    if (last || (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0)) {
+      if (validEx.length > 0) {
+        valLoss = sftValidationLoss(model, validEx, c.batchSize, padId);
+        info.valLoss = valLoss;
+      }
+      saveLatest(step + 1);
     }
     metrics?.append({ step: info.step, loss: info.loss, lr, ...(info.valLoss !== undefined ? { val_loss: info.valLoss } : {}) });
     onStep?.(info);

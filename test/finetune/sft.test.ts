@@ -4,7 +4,7 @@
  * a tiny model fine-tuned on a handful of examples stops by itself under greedy generation.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -98,4 +98,27 @@ test('EOS learned: after a tiny SFT run, greedy generation stops by itself with 
   for (const r of after.rows) assert.equal(r.stopReason, 'eos', `${JSON.stringify(r.response)} did not stop`);
   assert.equal(after.exactMatch, 1);
   assert.equal(after.rougeL, 1);
+});
+
+test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint ends equal to one run straight', () => {
+  const records: SftRecord[] = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue'], ['sun', 'hot']].map(([q, a]) => ({ kind: 'chat', messages: [{ role: 'user', content: q! }, { role: 'assistant', content: a! }] }));
+  const cfg = { arch: 'gpt2' as const, vocabSize: EOS + 1, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1 };
+  const c = { ...DEFAULT_SFT_CONFIG, steps: 6, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 3 };
+  const dirA = mkdtempSync(join(tmpdir(), 'llmforge-sft-a-'));
+  const dirB = mkdtempSync(join(tmpdir(), 'llmforge-sft-b-'));
+  const a = createModel(completeModelConfig(cfg), new Rng(5));
+  trainSft({ model: a, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out: dirA }, c);
+  const b1 = createModel(completeModelConfig(cfg), new Rng(5));
+  const stop = (info: { step: number }): void => {
+    if (info.step === 4) throw new Error('interrupted'); // after the step-3 checkpoint, mid-way to the next
+  };
+  assert.throws(() => trainSft({ model: b1, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out: dirB }, c, stop), /interrupted/);
+  const b2 = createModel(completeModelConfig(cfg), new Rng(99)); // different init: the weights must come from the checkpoint
+  const notes: string[] = [];
+  trainSft({ model: b2, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out: dirB, resume: true }, c, undefined, (n) => notes.push(n));
+  assert.match(notes.join('\n'), /resumed from .* at step 3/);
+  const pa = new Map(a.namedParameters());
+  for (const [name, p] of b2.namedParameters()) assert.deepEqual([...p.data], [...pa.get(name)!.data], name);
+  const losses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+  assert.deepEqual(losses(dirB), losses(dirA));
 });

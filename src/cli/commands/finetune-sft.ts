@@ -2,7 +2,8 @@
  * `llmforge finetune sft`: instruction fine-tuning from the command line. Loads Alpaca or chat records and a
  * pretrained model, renders them with a template (--template alpaca|chatml|model), and either prints one
  * tokenized example with its masked positions (--preview, no training) or trains, then scores greedy responses to
- * the held-out records (exact match, ROUGE-L) and writes <out>/model, metrics.jsonl, responses.jsonl, eval.json.
+ * the held-out records (exact match, ROUGE-L) and writes <out>/model, metrics.jsonl, responses.jsonl, eval.json;
+ * --resume continues from <out>/checkpoints/latest.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { Progress } from '../../util/progress.ts';
 import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
 
-/** Options only `sft` reads; it also reads model, data, out, lr, batch-size, seed, val-frac and quiet. */
+/** Options only `sft` reads; it also reads model, data, out, lr, batch-size, seed, val-frac, resume and quiet. */
 export const sftOptions: Record<string, OptionSpec> = {
   template: { type: 'string', help: 'sft: prompt template: alpaca, chatml (default) or model (the chat_template in tokenizer_config.json)', default: 'chatml', arg: 'NAME' },
   preview: { type: 'boolean', help: 'sft: print the first record rendered and tokenized, masked positions marked, then stop' },
@@ -83,7 +84,7 @@ export async function runSft(args: Parsed): Promise<void> {
   };
   log(`finetune sft: ${train.length} train / ${valid.length} held-out records, template ${template.name}, loss on ${maskPrompt ? 'responses only' : 'every token'}, ${config.pack ? 'packed' : 'padded'} batches of ${config.batchSize}, ${config.steps} steps, lr ${config.lr}`);
   const progress = new Progress({ label: 'sft', total: config.steps, unit: 'steps', silent: quiet });
-  const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: o.out }, config, (info) => {
+  const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: o.out, resume: o.resume === true }, config, (info) => {
     progress.update(info.step);
     if (info.valLoss !== undefined) log(`step ${info.step}: loss ${info.loss.toFixed(4)}, val loss ${info.valLoss.toFixed(4)}`);
   }, (note) => log(`warning: ${note}`));
