@@ -6,11 +6,10 @@
 import { generate } from '../generate/generate.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { noGrad } from '../tensor/autograd.ts';
-import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { padBatch } from './sft-batch.ts';
 import { splitReference, type SftRecord } from './sft-records.ts';
-import type { SftExample } from './sft-tokenize.ts';
+import { encodePrompt, type SftExample } from './sft-tokenize.ts';
 import { exactMatch, rougeL } from './rouge.ts';
 import type { PromptTemplate } from './templates.ts';
 
@@ -52,7 +51,7 @@ export function respondAndScore(model: LanguageModel, tok: TextTokenizer, templa
   records.forEach((r, i) => {
     const { prompt, reference } = splitReference(r);
     const text = template.prompt(prompt);
-    const ids = template.specialsInText && tok instanceof Tokenizer ? tok.encode(text, { special: 'allow' }) : encodeDocument(tok, text);
+    const ids = encodePrompt(tok, template, prompt, opts.eosId);
     const out = generate(model, ids, { temperature: 0, maxNewTokens: opts.maxNewTokens, eosId: opts.eosId, tokenizer: tok, onContextFull: 'stop' });
     const response = out.text;
     rows.push({ prompt: text, reference, response, exactMatch: exactMatch(response, reference), rougeL: rougeL(response, reference).f1, stopReason: out.stopReason });

@@ -78,3 +78,16 @@ export function formatPreview(tok: TextTokenizer, template: PromptTemplate, r: S
   });
   return lines.join('\n');
 }
+
+/**
+ * Ids to generate a reply from: the record's turns encoded as in training (an EOS after every earlier response),
+ * then the template's assistant cue. Falls back to encoding `template.prompt` whole when the cue cannot be split.
+ */
+export function encodePrompt(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, eosId: number): number[] {
+  const prompt = template.prompt(r);
+  const turns = template.segments(r).filter((s) => !s.train || s.text !== '');
+  const text = turns.map((s) => s.text).join('');
+  if (!prompt.startsWith(text)) return encodeText(tok, prompt, template.specialsInText);
+  const ids = encodeRecord(tok, template, r, eosId).tokens;
+  return ids.concat(encodeText(tok, prompt.slice(text.length), template.specialsInText));
+}

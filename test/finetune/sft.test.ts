@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packRows, padBatch } from '../../src/finetune/sft-batch.ts';
+import { ChatSession } from '../../src/finetune/sft-chat.ts';
 import { respondAndScore } from '../../src/finetune/sft-eval.ts';
 import { loadSftRecords, type SftRecord } from '../../src/finetune/sft-records.ts';
 import { tokenizeRecord } from '../../src/finetune/sft-tokenize.ts';
@@ -98,6 +99,13 @@ test('EOS learned: after a tiny SFT run, greedy generation stops by itself with 
   for (const r of after.rows) assert.equal(r.stopReason, 'eos', `${JSON.stringify(r.response)} did not stop`);
   assert.equal(after.exactMatch, 1);
   assert.equal(after.rougeL, 1);
+  const chat = new ChatSession(model, tok, chatmlTemplate, { eosId: EOS, maxNewTokens: 20 });
+  const pieces: string[] = [];
+  const r = chat.reply('sky', (t) => pieces.push(t));
+  assert.deepEqual([r.text, r.stopReason, pieces.join('')], ['blue', 'eos', 'blue']);
+  assert.deepEqual(chat.messages, [{ role: 'user', content: 'sky' }, { role: 'assistant', content: 'blue' }]);
+  chat.reset();
+  assert.equal(chat.messages.length, 0);
 });
 
 test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint ends equal to one run straight', () => {
