@@ -5,6 +5,7 @@
 import { parseArgs, renderHelp, UsageError } from './args.ts';
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
+import { chatCommand } from './commands/chat.ts';
 import { classifyCommand } from './commands/classify.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -21,7 +22,7 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, classifyCommand, generateCommand, predictCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, classifyCommand, generateCommand, chatCommand, predictCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;

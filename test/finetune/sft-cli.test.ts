@@ -1,7 +1,8 @@
 /**
  * `llmforge finetune sft` end to end on 40 Alpaca records with a small random GPT-2 and a BPE tokenizer trained on
  * them: --preview prints the rendered record and marks masked and learned tokens, a short packed run writes the
- * model, metrics, held-out responses and scores, and mistakes are one-line errors.
+ * model, metrics, held-out responses and scores, `llmforge chat` answers piped lines with the tuned model, and
+ * mistakes are one-line errors.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -55,6 +56,13 @@ test('finetune sft: --preview, a short packed run with held-out scores, errors',
   assert.equal(rows.length, 2);
   assert.deepEqual(Object.keys(rows[0]!).sort(), ['exactMatch', 'prompt', 'reference', 'response', 'rougeL', 'stopReason']);
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 4);
+
+  // The tuned model in a piped chat: one reply line per user line, /reset acknowledged, /exit ends early.
+  const chat = spawnSync(process.execPath, ['bin/llmforge.js', 'chat', '--model', join(out, 'model'), '--template', 'alpaca', '--max-tokens', '3'], { encoding: 'utf8', input: 'Say hi.\n/reset\nSay bye.\n/exit\nnot read\n' });
+  assert.equal(chat.status, 0, chat.stderr);
+  const lines = chat.stdout.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 3, chat.stdout);
+  assert.equal(lines[1], '(conversation reset)');
 
   const bad = cli('finetune', 'sft', '--model', base, '--data', data, '--template', 'vicuna', '--preview');
   assert.equal(bad.status, 2);
