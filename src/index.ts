@@ -83,3 +83,5 @@ export { padBatch as padSftBatch, packRows, stackRows, type SftBatch } from './f
 export { trainSft, tokenizeAll as tokenizeSftRecords, DEFAULT_SFT_CONFIG, type SftConfig, type SftRun, type SftStepInfo } from './finetune/sft-train.ts';
 export { sftValidationLoss, respondAndScore, type ResponseRow, type ResponseScores } from './finetune/sft-eval.ts';
 export { rougeL, rougeTokens, lcsLength, exactMatch, type RougeL } from './finetune/rouge.ts';
+export { encodePrompt } from './finetune/sft-tokenize.ts';
+export { ChatSession, type ChatOptions } from './finetune/sft-chat.ts';
