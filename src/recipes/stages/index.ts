@@ -1,8 +1,9 @@
 /**
- * The built-in stage types of issue 4: corpus, tokenizer, data, model, pretrain, predict and sample.
+ * The built-in stage types: corpus, tokenizer, data, model, pretrain, predict, sample (issue 4) and classify.
  * `registerBuiltinStages` adds those not registered yet; later stage families register themselves the same way.
  */
 import { getStageType, registerStageType, type StageType } from '../registry.ts';
+import { classifyStage } from './classify.ts';
 import { corpusStage } from './corpus.ts';
 import { dataStage } from './data.ts';
 import { modelStage } from './model.ts';
@@ -11,7 +12,7 @@ import { pretrainStage } from './pretrain.ts';
 import { sampleStage } from './sample.ts';
 import { tokenizerStage } from './tokenizer.ts';
 
-const BUILTIN = [corpusStage, tokenizerStage, dataStage, modelStage, pretrainStage, predictStage, sampleStage] as unknown as StageType[];
+const BUILTIN = [corpusStage, tokenizerStage, dataStage, modelStage, pretrainStage, predictStage, sampleStage, classifyStage] as unknown as StageType[];
 
 export function registerBuiltinStages(): void {
   for (const stage of BUILTIN) if (!getStageType(stage.type)) registerStageType(stage);
