@@ -4,7 +4,8 @@
  * reproducible without storing masks.
  */
 
-function fmix32(h: number): number {
+/** MurmurHash3's 32-bit finalizer: a bijective mix of all input bits (also used by MinHash). */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -5,6 +5,7 @@
  * similarity. The index splits signatures into `bands` bands; documents sharing a band become candidates, and a
  * candidate whose estimated Jaccard reaches `threshold` makes the new document a near duplicate.
  */
+import { fmix32 } from '../backend/hash.ts';
 import { words } from './filters.ts';
 
 export interface MinHashOptions {
@@ -19,15 +20,6 @@ export interface MinHashOptions {
 }
 
 export const DEFAULT_MINHASH: MinHashOptions = { numPerm: 128, bands: 32, shingle: 5, threshold: 0.8 };
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;

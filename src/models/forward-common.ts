@@ -4,6 +4,7 @@
  * (so the head matmul runs on B rows instead of B*T) and computes the cross-entropy loss when targets are given.
  */
 import * as F from '../ops/index.ts';
+import { noGrad } from '../tensor/autograd.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { KVBuffers } from './kv-cache.ts';
 import type { ForwardOptions, ForwardResult, ModelConfig } from './model.ts';
@@ -28,6 +29,14 @@ export function tokenPositions(plan: ForwardPlan, B: number, T: number): Int32Ar
     pos[i] = !seg ? plan.start + t : t > 0 && seg[i - 1] === seg[i] ? pos[i - 1]! + 1 : 0;
   }
   return pos;
+}
+
+/** Runs a planned forward: with a KV cache, without autograd and advancing the cache by T afterwards. */
+export function runPlanned(plan: ForwardPlan, T: number, run: () => ForwardResult): ForwardResult {
+  if (!plan.cache) return run();
+  const out = noGrad(run);
+  plan.cache.advance(T);
+  return out;
 }
 
 export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: number, T: number, targets: Int32Array | null, opts: ForwardOptions): ForwardPlan {

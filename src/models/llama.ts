@@ -11,12 +11,11 @@
 import { isFloat64 } from '../backend/index.ts';
 import type { Rng } from '../tensor/random.ts';
 import { allocStorage, type Tensor } from '../tensor/tensor.ts';
-import { noGrad } from '../tensor/autograd.ts';
 import * as F from '../ops/index.ts';
 import { Dropout, Embedding, Linear, RMSNorm } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { checkModelConfig } from './config.ts';
-import { lmOutput, planForward, tokenPositions, type ForwardPlan } from './forward-common.ts';
+import { lmOutput, planForward, runPlanned, tokenPositions, type ForwardPlan } from './forward-common.ts';
 import { KVBuffers } from './kv-cache.ts';
 import { LanguageModel, type ForwardOptions, type ForwardResult, type KVCache, type ModelConfig } from './model.ts';
 
@@ -156,13 +155,7 @@ export class Llama extends LanguageModel {
    */
   forward(ids: Int32Array, B: number, T: number, targets: Int32Array | null = null, opts: ForwardOptions = {}): ForwardResult {
     const plan = planForward('Llama', this.config, ids, B, T, targets, opts);
-    if (plan.cache) {
-      const cache = plan.cache;
-      const out = noGrad(() => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
-      cache.advance(T);
-      return out;
-    }
-    return this.run(ids, B, T, targets, plan, opts.hidden ?? false);
+    return runPlanned(plan, T, () => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
   }
 
   private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan, hidden: boolean): ForwardResult {
