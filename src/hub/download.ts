@@ -93,13 +93,19 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
         cb(null, chunk);
       },
     });
+    const out = createWriteStream(part, { flags: append ? 'a' : 'w' });
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     try {
-      await pipeline(r.res, counter, createWriteStream(part, { flags: append ? 'a' : 'w' }));
+      await pipeline(r.res, counter, out);
       if (!r.res.complete) throw new Error('the connection closed before the whole file arrived');
       if (expectedSize !== undefined && sizeOf(part) < expectedSize) throw new Error(`received ${sizeOf(part)} of ${expectedSize} bytes`);
       lastError = null;
       break;
     } catch (e) {
+      // A broken pipeline destroys the file stream, but a write already in flight still lands: wait until the file is
+      // closed so its size is final before the next attempt asks for the bytes after it.
+      out.destroy();
+      await closed;
       lastError = e; // keep the partial file: the next attempt resumes it with a Range request
       if (attempt < attempts) opts.onRetry?.(sizeOf(part), e as Error);
     }
