@@ -60,13 +60,21 @@ export class SequenceClassifier extends Module {
   }
 }
 
-/** Writes the classifier (base model, head, tokenizer) into `dir`. */
-export function saveClassifier(dir: string, clf: SequenceClassifier, tokenizer: TextTokenizer | null): void {
+/**
+ * Writes the classifier (base model, head, tokenizer) into `dir`; `base` replaces the classifier's own base in the
+ * file (a LoRA run passes its merged copy, so the directory loads as a plain classifier).
+ */
+export function saveClassifier(dir: string, clf: SequenceClassifier, tokenizer: TextTokenizer | null, base: LanguageModel = clf.base): void {
   mkdirSync(dir, { recursive: true });
-  saveModel(dir, clf.base, { classifier: clf.info });
-  const head = clf.score.namedParameters('score').map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
-  writeFileAtomic(join(dir, HEAD_FILE), serializeSafetensors(head, { format: 'llmforge-classifier-head' }));
+  saveModel(dir, base, { classifier: clf.info });
+  saveHead(join(dir, HEAD_FILE), clf);
   if (tokenizer) saveTextTokenizer(dir, tokenizer);
+}
+
+/** Writes the head's weight and bias alone (what loadHeadInto reads). */
+export function saveHead(path: string, clf: SequenceClassifier): void {
+  const head = clf.score.namedParameters('score').map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
+  writeFileAtomic(path, serializeSafetensors(head, { format: 'llmforge-classifier-head' }));
 }
 
 /** Copies the head weights in `path` into `clf`, checking names and shapes. */

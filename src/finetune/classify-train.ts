@@ -1,11 +1,14 @@
 /**
  * Classification fine-tuning: reads labelled texts, splits them (stratified), balances the training part, tokenizes
  * with truncation, then trains a SequenceClassifier on a pretrained base with AdamW: all parameters, the last k
- * blocks plus the final norm, or the head only (LoRA is a reserved mode for src/nn/lora.ts). After every epoch it
- * evaluates on the validation split, appends metrics to `<out>/metrics.jsonl`, writes `<out>/checkpoints/latest`
- * (classifier, optimizer moments, state.json) and, on a better validation accuracy, `<out>/checkpoints/best`;
- * finally it scores the best classifier on the test split. A rerun with `resume` continues from latest; each
- * step's batch comes from a per-epoch permutation fixed by the seed, so a resumed run sees the same batches.
+ * blocks plus the final norm, the head only, or LoRA adapters on the chosen linears plus the (new, fully trained)
+ * head. After every epoch it evaluates on the validation split, appends metrics to `<out>/metrics.jsonl`, writes
+ * `<out>/checkpoints/latest` (classifier, or with LoRA only the adapter and head; optimizer moments of the
+ * trainable parameters; state.json) and, on a better validation accuracy, `<out>/checkpoints/best` (with LoRA the
+ * merged classifier, and the adapter alone in `<out>/adapter`); finally it scores the best classifier on the test
+ * split. A rerun with `resume` continues from latest (a LoRA run re-reads its base from `base`); each step's batch
+ * comes from a per-epoch permutation fixed by the seed and dropout masks are seeded per step, so a resumed run
+ * sees the same batches and masks and ends with the same weights and metrics as one run straight.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +26,10 @@ import { MetricsLog } from '../train/metrics.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { Progress } from '../util/progress.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { seedLoraDropout } from '../nn/lora.ts';
 import { balance, classWeights, encodeExample, labelSet, padBatch, readClassifyData, stratifiedSplit, type Balance, type EncodedExample } from './classify-data.ts';
-import { ClassifierError, loadHeadInto, saveClassifier, SequenceClassifier, type Pooling } from './classifier.ts';
+import { ClassifierError, HEAD_FILE, loadHeadInto, saveClassifier, saveHead, SequenceClassifier, type Pooling } from './classifier.ts';
+import { attachLora, DEFAULT_LORA, formatTrainable, mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from './lora-finetune.ts';
 import { classificationReport, formatReport, reportFields, type ClassificationReport } from './metrics.ts';
 
 export type TrainMode = 'all' | 'last-k' | 'head' | 'lora';
@@ -38,6 +43,8 @@ export interface ClassifyTrainOptions {
   mode: TrainMode;
   /** Blocks trained with mode 'last-k'. */
   lastK: number;
+  /** Adapter settings of mode 'lora' (default: DEFAULT_LORA). */
+  lora?: LoraSettings;
   pooling: Pooling;
   maxLength: number;
   balance: Balance;
@@ -65,17 +72,22 @@ export interface ClassifyTrainResult {
 }
 
 const STATE = 'classify-state.json';
-/** The slot LoRA fills once src/nn/lora.ts exists: wrap the chosen linears, then train adapters + head. */
-const LORA_MISSING = 'finetune classify: --train lora needs the LoRA adapters (src/nn/lora.ts), which are not available yet; use all, last-k or head';
 const OPT = 'optimizer.safetensors';
+/** Where a LoRA checkpoint keeps its adapter (PEFT layout). */
+const ADAPTER_DIR = 'adapter';
 
-/** Marks which parameters train: everything, the last k blocks + final norm + head, or the head alone. */
+/**
+ * Marks which parameters train: everything, the last k blocks + final norm + head, the head alone, or (mode
+ * 'lora', on a base already wrapped by attachLora) the adapters' A and B + head.
+ */
 export function setTrainable(clf: SequenceClassifier, mode: TrainMode, lastK: number): void {
-  if (mode === 'lora') throw new ClassifierError(LORA_MISSING);
   const nLayer = clf.base.config.nLayer;
-  for (const [name, p] of clf.base.namedParameters()) {
+  const names = clf.base.namedParameters();
+  if (mode === 'lora' && !names.some(([name]) => name.endsWith('.lora_A'))) throw new ClassifierError('setTrainable: mode lora needs a base with LoRA layers (attachLora first)');
+  for (const [name, p] of names) {
     if (mode === 'all') p.requiresGrad = true;
     else if (mode === 'head') p.requiresGrad = false;
+    else if (mode === 'lora') p.requiresGrad = /\.lora_[AB]$/.test(name);
     else {
       const m = /(?:^|\.)(?:h|layers)\.(\d+)\./.exec(name);
       p.requiresGrad = m ? Number(m[1]) >= nLayer - lastK : /^(ln_f|model\.norm)\./.test(name);
@@ -152,6 +164,9 @@ interface SavedState {
   step: number;
   bestValAccuracy: number | null;
   labels: string[];
+  /** Training-loss sum and count since the last metrics record (a run stopped mid-epoch carries them over). */
+  lossSum: number;
+  lossN: number;
   options: Record<string, unknown>;
 }
 
@@ -159,9 +174,10 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
   const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const latest = join(o.out, 'checkpoints', 'latest');
   const best = join(o.out, 'checkpoints', 'best');
-  if (o.mode === 'lora') throw new ClassifierError(LORA_MISSING);
+  const lora = o.mode === 'lora' ? (o.lora ?? DEFAULT_LORA) : null;
   const resuming = o.resume && existsSync(join(latest, STATE));
-  const { model: base, tokenizer } = loadModelDir(resuming ? latest : o.base);
+  // A LoRA checkpoint holds only the adapter and head: the base comes from `base` again.
+  const { model: base, tokenizer } = loadModelDir(resuming && !lora ? latest : o.base);
   const all = readClassifyData(o.data);
   const labels = labelSet(all);
   const split = stratifiedSplit(all, o.valFrac, o.testFrac, o.seed);
@@ -177,20 +193,28 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
   log(`data ${all.length} examples, labels [${labels.join(', ')}]: train ${train.length} (${counts}, balance ${o.balance}), val ${val.length}, test ${test.length}; max length ${maxLength} tokens`);
 
   const clf = new SequenceClassifier(base, { labels, pooling: o.pooling, maxLength, padId }, new Rng(o.seed));
+  const attached = lora ? attachLora(base, lora, o.seed + 101) : null;
   let step = 0;
   let bestValAccuracy: number | null = null;
+  let lossSum = 0;
+  let lossN = 0;
   if (resuming) {
     const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
     if (JSON.stringify(st.labels) !== JSON.stringify(labels)) throw new ClassifierError(`${join(latest, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`);
-    loadHeadInto(join(latest, 'classifier-head.safetensors'), clf);
+    if (st.options.mode !== o.mode) throw new ClassifierError(`${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`);
+    if (lora && attached) restoreAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
+    loadHeadInto(join(latest, HEAD_FILE), clf);
     step = st.step;
     bestValAccuracy = st.bestValAccuracy;
+    lossSum = st.lossSum ?? 0;
+    lossN = st.lossN ?? 0;
   }
   setTrainable(clf, o.mode, o.lastK);
   const params = clf.parameters().filter((p) => p.requiresGrad);
   const trainable = params.reduce((s, p) => s + p.size, 0);
   const total = clf.numParameters();
-  log(`training ${o.mode}${o.mode === 'last-k' ? ` (k=${o.lastK})` : ''}: ${trainable.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} parameters (${((100 * trainable) / total).toFixed(1)}%), pooling ${o.pooling}`);
+  const how = o.mode === 'last-k' ? ` (k=${o.lastK})` : lora && attached ? ` (r ${lora.r}, alpha ${lora.alpha}, dropout ${lora.dropout} on ${attached.summary.modules.length} linears: ${attached.targets.join(', ')}; + head)` : '';
+  log(`training ${o.mode}${how}: ${formatTrainable(trainable, total)}, pooling ${o.pooling}`);
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
   if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), clf, opt);
   const weights = o.balance === 'weights' ? classWeights(trainItems, labels) : null;
@@ -207,13 +231,25 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
   const progress = new Progress({ label: 'finetune', total: totalSteps, unit: 'steps', silent: o.quiet ?? false });
   const saveLatest = (): void => {
     replaceDirAtomic(latest, (dir) => {
-      saveClassifier(dir, clf, tokenizer);
-      writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, options: { ...o, log: undefined } } satisfies SavedState);
+      if (attached) {
+        saveAdapter(join(dir, ADAPTER_DIR), base, attached.targets, o.base);
+        saveHead(join(dir, HEAD_FILE), clf);
+      } else saveClassifier(dir, clf, tokenizer);
+      writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, lossSum, lossN, options: { ...o, log: undefined } } satisfies SavedState);
       writeFileAtomic(join(dir, OPT), serializeOptimizerState(clf, opt));
     });
   };
-  let lossSum = 0;
-  let lossN = 0;
+  const saveBest = (): void => {
+    if (!attached) {
+      replaceDirAtomic(best, (dir) => saveClassifier(dir, clf, tokenizer));
+      return;
+    }
+    replaceDirAtomic(best, (dir) => saveClassifier(dir, clf, tokenizer, mergedCopy(base)));
+    replaceDirAtomic(join(o.out, ADAPTER_DIR), (dir) => {
+      saveAdapter(dir, base, attached.targets, o.base);
+      saveHead(join(dir, HEAD_FILE), clf);
+    });
+  };
   let valReport: ClassificationReport | null = null;
   clf.train();
   while (step < stopAt) {
@@ -222,6 +258,7 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
     const at = (step % perEpoch) * o.batchSize;
     const batch = order.slice(at, at + o.batchSize).map((i) => train[i]!);
     const { ids, lengths, T } = padBatch(batch.map((b) => b.ids), padId);
+    seedLoraDropout(base, dropoutSeedFor(o.seed, step, 1));
     const logits = clf.forward(ids, batch.length, T, lengths, dropoutSeedFor(o.seed, step, 0));
     const targets = batch.map((b) => b.label);
     let loss;
@@ -238,7 +275,7 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
     lossN++;
     step++;
     progress.update(step);
-    if (step % perEpoch === 0 || step === totalSteps || step === stopAt) {
+    if (step % perEpoch === 0 || step === totalSteps) {
       valReport = val.length > 0 ? evaluateSplit(clf, val, 64) : null;
       const rec = { step, epoch: step / perEpoch, train_loss: lossSum / lossN, ...(valReport ? reportFields(valReport, 'val') : {}) };
       metrics.append(rec);
@@ -249,9 +286,12 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
       const acc = valReport?.accuracy ?? null;
       if (bestValAccuracy === null || (acc !== null && acc > bestValAccuracy) || !existsSync(best)) {
         bestValAccuracy = acc ?? bestValAccuracy;
-        replaceDirAtomic(best, (dir) => saveClassifier(dir, clf, tokenizer));
+        saveBest();
       }
       saveLatest();
+    } else if (step === stopAt) {
+      saveLatest(); // stopped mid-epoch: no evaluation, the loss sum carries over to the resumed run
+      log(`stopped at step ${step}/${totalSteps}; continue with resume`);
     }
   }
   progress.finish(step);

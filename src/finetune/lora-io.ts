@@ -123,8 +123,19 @@ export function loadLoraAdapter(dir: string, model: LanguageModel): LoraSummary 
   const config = readLoraConfig(dir);
   const file = join(dir, ADAPTER_WEIGHTS);
   if (!existsSync(file)) throw userError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
-  const { tensors } = readSafetensors(file);
   const summary = applyLora(model, { r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout, targets: config.target_modules });
+  readLoraWeights(dir, model);
+  return { ...summary, config };
+}
+
+/**
+ * Copies A and B from `dir`'s adapter_model.safetensors into the model's existing LoRA layers (a resumed run's
+ * adapter, say). Missing, unexpected or mis-shaped tensors are user errors naming the tensor.
+ */
+export function readLoraWeights(dir: string, model: LanguageModel): void {
+  const file = join(dir, ADAPTER_WEIGHTS);
+  if (!existsSync(file)) throw userError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
+  const { tensors } = readSafetensors(file);
   const used = new Set<string>();
   for (const [path, layer] of loraLayers(model)) {
     const stem = peftModuleName(model, path);
@@ -141,5 +152,4 @@ export function loadLoraAdapter(dir: string, model: LanguageModel): LoraSummary 
   }
   const extra = [...tensors.keys()].filter((n) => !used.has(n));
   if (extra.length > 0) throw userError(`${file}: tensor '${extra[0]}' matches no LoRA layer of this model (${extra.length} unexpected tensors)`);
-  return { ...summary, config };
 }

@@ -2,7 +2,10 @@
  * The supervised fine-tuning loop: tokenizes the records with the template (response-only targets, EOS learned),
  * batches them by padding or packing, and runs AdamW with the pretraining schedule (warmup, cosine decay) and
  * gradient clipping, logging metrics.jsonl and evaluating the held-out split (validation loss) as it goes. The
- * fine-tuned model is saved with its tokenizer so `llmforge generate` and `finetune sft --eval` can open it.
+ * fine-tuned model is saved with its tokenizer (`<out>/model`) so `llmforge generate` and `llmforge chat` open it.
+ * With LoRA (a model wrapped by attachLora, `run.lora` set) only the adapters train: checkpoints hold the adapter,
+ * the optimizer state of A and B and the run state, and the run also writes the adapter alone (`<out>/adapter`,
+ * PEFT layout); `<out>/model` is then the merged model. Dropout masks, LoRA's included, are seeded per step.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +20,8 @@ import { lrAt } from '../train/schedule.ts';
 import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, serializeOptimizer } from '../train/checkpoint.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { seedLoraDropout } from '../nn/lora.ts';
+import { mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from './lora-finetune.ts';
 import { packRows, padBatch, stackRows, type SftBatch } from './sft-batch.ts';
 import { sftValidationLoss } from './sft-eval.ts';
 import type { SftRecord } from './sft-records.ts';
@@ -67,9 +72,13 @@ export interface SftRun {
   out?: string;
   /** Continue from <out>/checkpoints/latest when it exists (same data order, optimizer state and dropout masks). */
   resume?: boolean;
+  /** Set when `model` carries LoRA layers (attachLora): what they were made with and the base they adapt. */
+  lora?: { settings: LoraSettings; targets: readonly string[]; baseModel: string };
 }
 
 const SFT_STATE_FILE = 'sft-state.json';
+/** Where a LoRA checkpoint keeps its adapter (PEFT layout). */
+const ADAPTER_DIR = 'adapter';
 
 /** What a resumed run needs besides the weights and the optimizer: where it was in the shuffled data. */
 interface SftState {
@@ -79,6 +88,8 @@ interface SftState {
   epochRng: { s: number[]; spare: number | null };
   consumed: number;
   valLoss: number | null;
+  /** 'lora' when the checkpoint holds an adapter instead of the whole model (absent in older checkpoints: 'all'). */
+  mode?: 'all' | 'lora';
 }
 
 export interface SftStepInfo {
@@ -136,11 +147,16 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
   if (run.resume && ckptDir && existsSync(join(ckptDir, SFT_STATE_FILE))) {
     const state = JSON.parse(readFileSync(join(ckptDir, SFT_STATE_FILE), 'utf8')) as SftState;
     if (state.format !== 'llmforge-sft-state') throw new CheckpointError(`${join(ckptDir, SFT_STATE_FILE)}: not an SFT run state (format "${String(state.format)}")`);
-    const saved = new Map(loadModel(ckptDir).namedParameters());
-    for (const [name, p] of model.namedParameters()) {
-      const q = saved.get(name);
-      if (!q || q.size !== p.size) throw new CheckpointError(`${ckptDir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
-      p.data.set(q.data);
+    const mode = state.mode ?? 'all';
+    if (mode !== (run.lora ? 'lora' : 'all')) throw new CheckpointError(`${join(ckptDir, SFT_STATE_FILE)}: the run was trained with --train ${mode}, this one asks for ${run.lora ? 'lora' : 'all'}; resume with the same mode or use a new --out`);
+    if (run.lora) restoreAdapter(join(ckptDir, ADAPTER_DIR), model, run.lora.settings, run.lora.targets);
+    else {
+      const saved = new Map(loadModel(ckptDir).namedParameters());
+      for (const [name, p] of model.namedParameters()) {
+        const q = saved.get(name);
+        if (!q || q.size !== p.size) throw new CheckpointError(`${ckptDir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
+        p.data.set(q.data);
+      }
     }
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
     start = state.step;
@@ -154,9 +170,10 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
   }
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
-    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss };
+    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss, mode: run.lora ? 'lora' : 'all' };
     replaceDirAtomic(ckptDir, (tmp) => {
-      saveModel(tmp, model, { step });
+      if (run.lora) saveAdapter(join(tmp, ADAPTER_DIR), model, run.lora.targets, run.lora.baseModel);
+      else saveModel(tmp, model, { step });
       writeFileAtomic(join(tmp, OPTIMIZER_FILE), serializeOptimizer(model, opt));
       writeJsonAtomic(join(tmp, SFT_STATE_FILE), state);
     });
@@ -173,6 +190,7 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
     opt.setLr(lr);
     opt.zeroGrad();
     const dropoutSeed = dropoutSeedFor(c.seed, step, 0);
+    seedLoraDropout(model, dropoutSeedFor(c.seed, step, 1));
     const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets, batch.segments ? { segments: batch.segments, dropoutSeed } : { dropoutSeed });
     loss!.backward();
     if (c.gradClip > 0) clipGradNorm(params, c.gradClip);
@@ -191,10 +209,12 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
     onStep?.(info);
   }
   if (run.out) {
+    const { lora } = run;
     replaceDirAtomic(join(run.out, 'model'), (tmp) => {
-      saveModel(tmp, model, { finetune: 'sft', template: run.template.name, steps: c.steps });
+      saveModel(tmp, lora ? mergedCopy(model) : model, { finetune: lora ? 'sft-lora' : 'sft', template: run.template.name, steps: c.steps });
       saveTextTokenizer(tmp, run.tokenizer);
     });
+    if (lora) replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
   }
   return { finalLoss: lastLoss, valLoss };
 }

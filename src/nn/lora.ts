@@ -40,8 +40,11 @@ export class LoraLinear extends Module {
   readonly p: number;
   /** True while the update is folded into `weight` (forward then skips the adapter path). */
   merged = false;
-  /** Seed of the next dropout mask (Linear.forward takes no seed, so the layer advances its own). */
-  private dropoutSeed: number;
+  /**
+   * Seed of the next dropout mask (Linear.forward takes no seed, so the layer advances its own); trainers reset it
+   * every step with seedLoraDropout so the masks depend on the step, not on how many forwards ran before.
+   */
+  dropoutSeed: number;
 
   constructor(base: Linear, opts: { r: number; alpha: number; dropout?: number; rng?: Rng; seed?: number }) {
     super();
@@ -189,6 +192,16 @@ export function trainableParameters(model: Module): { trainable: number; total: 
     if (p.requiresGrad) trainable += p.size;
   }
   return { trainable, total };
+}
+
+/**
+ * Seeds every adapter's dropout for the next forward from a per-step seed (e.g. trainer's dropoutSeedFor(seed,
+ * step, micro)) and the layer's position, so a run resumed at step k draws the same masks as one run straight.
+ */
+export function seedLoraDropout(model: Module, seed: number): void {
+  loraLayers(model).forEach(([, l], i) => {
+    l.dropoutSeed = (seed + Math.imul(i + 1, 104729)) | 0;
+  });
 }
 
 /** Folds every adapter into its base weight. */

@@ -1,14 +1,15 @@
 /**
- * `llmforge finetune <classify>`: fine-tunes a pretrained model. `classify` trains an N-class classifier on
+ * `llmforge finetune <classify|sft>`: fine-tunes a pretrained model. `classify` trains an N-class classifier on
  * labelled texts (TSV `label<TAB>text`, CSV or JSONL) and writes checkpoints, metrics.jsonl and a test report
- * to --out. Other fine-tuning kinds (sft) join as further subcommands of the same switch.
+ * to --out; `sft` (finetune-sft.ts) tunes an instruction follower. Both train all weights or LoRA adapters
+ * (`--train lora`, with the shared --lora-* options); other kinds join as further subcommands of the switch.
  */
 import { trainClassifier, type TrainMode } from '../../finetune/classify-train.ts';
 import type { Balance } from '../../finetune/classify-data.ts';
 import type { Pooling } from '../../finetune/classifier.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
-import { runSft, sftOptions } from './finetune-sft.ts';
+import { loraFromArgs, loraOptions, runSft, sftOptions } from './finetune-sft.ts';
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) throw new UsageError(`finetune classify: --${name} must be one of ${allowed.join(', ')}, received "${String(value)}"`);
@@ -28,11 +29,13 @@ async function classify(args: Parsed): Promise<void> {
   if (typeof o.out !== 'string') throw new UsageError('finetune classify: --out <dir> is required');
   const fracs = [o['val-frac'], o['test-frac']] as number[];
   if (!fracs.every((f) => f >= 0 && f < 1) || fracs[0]! + fracs[1]! >= 1) throw new UsageError(`finetune classify: --val-frac and --test-frac must be in [0, 1) and sum below 1, received ${fracs.join(' and ')}`);
+  const mode = oneOf('train', o.train, ['all', 'last-k', 'head', 'lora'] as const satisfies readonly TrainMode[]);
   await trainClassifier({
     data: o.data,
     base: o.model,
     out: o.out,
-    mode: oneOf('train', o.train, ['all', 'last-k', 'head', 'lora'] as const satisfies readonly TrainMode[]),
+    mode,
+    ...(mode === 'lora' ? { lora: loraFromArgs(o, 'finetune classify') } : {}),
     lastK: positive('last-k', o['last-k']),
     pooling: oneOf('pooling', o.pooling, ['last', 'mean'] as const satisfies readonly Pooling[]),
     maxLength: positive('max-length', o['max-length']),
@@ -58,13 +61,17 @@ export const finetuneCommand: Command = {
       'Data: TSV `label<TAB>text` (split on the first tab, as the SMS Spam collection), CSV with `text` and `label`',
       'columns, or JSONL {"text":..,"label":..}. The split is stratified; checkpoints go to <out>/checkpoints/{latest,best},',
       'metrics to <out>/metrics.jsonl. Use the result with `llmforge classify --model <out> "text"`.',
+      'LoRA (--train lora, classify and sft): only low-rank adapters train (classify: + the new head); the run writes the',
+      'adapter alone in PEFT layout to <out>/adapter (adapter_config.json, adapter_model.safetensors) and a merged model',
+      'that loads as usual (classify: <out>/checkpoints/best; sft: <out>/model); --resume re-reads the base from --model.',
       'Example: llmforge finetune classify --model runs/demo/pretrain --data ../shared/data/sms-spam/SMSSpamCollection --out runs/spam',
+      'Example: llmforge finetune classify --train lora --lora-r 8 --model runs/demo/pretrain --data ../shared/data/sms-spam/SMSSpamCollection --out runs/spam-lora',
     ].join('\n'),
     options: {
       model: { type: 'string', help: 'Pretrained base: model directory or training run directory', arg: 'DIR' },
       data: { type: 'string', help: 'Labelled texts (.tsv/.txt TSV, .csv, .jsonl)', arg: 'FILE' },
       out: { type: 'string', help: 'Output directory (checkpoints, metrics.jsonl)', arg: 'DIR' },
-      train: { type: 'string', help: 'What trains: all, last-k (last k blocks + final norm + head), head, lora (needs src/nn/lora.ts)', default: 'all', arg: 'MODE' },
+      train: { type: 'string', help: 'What trains. classify: all, last-k (last k blocks + final norm + head), head, lora (adapters + head); sft: all or lora', default: 'all', arg: 'MODE' },
       'last-k': { type: 'number', help: 'Blocks trained with --train last-k', default: 1, arg: 'K' },
       pooling: { type: 'string', help: 'Head input: last (last real token) or mean (mean of real tokens)', default: 'last', arg: 'NAME' },
       'max-length': { type: 'number', help: 'Truncate texts to this many tokens (at most the context length)', default: 64, arg: 'N' },
@@ -78,6 +85,7 @@ export const finetuneCommand: Command = {
       seed: { type: 'number', help: 'Seed of the split, balancing, batch order and head init', default: 1337, arg: 'N' },
       resume: { type: 'boolean', help: 'Continue from <out>/checkpoints/latest when present' },
       quiet: { type: 'boolean', help: 'No progress line' },
+      ...loraOptions,
       ...sftOptions,
     },
   },
