@@ -9,6 +9,7 @@ import type { Balance } from '../../finetune/classify-data.ts';
 import type { Pooling } from '../../finetune/classifier.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
+import { domainOptions, runDomain } from './finetune-domain.ts';
 import { loraFromArgs, loraOptions, runSft, sftOptions } from './finetune-sft.ts';
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
@@ -55,8 +56,8 @@ async function classify(args: Parsed): Promise<void> {
 export const finetuneCommand: Command = {
   spec: {
     name: 'finetune',
-    summary: 'Fine-tune a pretrained model (classify: an N-class text classifier; sft: instruction tuning)',
-    usage: 'llmforge finetune classify --model <dir> --data <tsv|csv|jsonl> --out <dir> [options]\n       llmforge finetune sft --model <dir> --data <json|jsonl> (--preview | --out <dir>) [options]',
+    summary: 'Fine-tune a pretrained model (classify: an N-class text classifier; sft: instruction tuning; domain: continued pretraining on your text)',
+    usage: 'llmforge finetune classify --model <dir> --data <tsv|csv|jsonl> --out <dir> [options]\n       llmforge finetune sft --model <dir> --data <json|jsonl> (--preview | --out <dir>) [options]\n       llmforge finetune domain --model <dir> --data <text files> [--general <file>|toy-world] --out <dir> [options]',
     details: [
       'Data: TSV `label<TAB>text` (split on the first tab, as the SMS Spam collection), CSV with `text` and `label`',
       'columns, or JSONL {"text":..,"label":..}. The split is stratified; checkpoints go to <out>/checkpoints/{latest,best},',
@@ -87,6 +88,7 @@ export const finetuneCommand: Command = {
       quiet: { type: 'boolean', help: 'No progress line' },
       ...loraOptions,
       ...sftOptions,
+      ...domainOptions,
     },
   },
   async run(args) {
@@ -96,8 +98,10 @@ export const finetuneCommand: Command = {
         return classify(args);
       case 'sft':
         return runSft(args);
+      case 'domain':
+        return runDomain(args);
       default:
-        throw new UsageError(`finetune: expected a subcommand (classify or sft), received ${sub === undefined ? 'none' : `"${sub}"`}`);
+        throw new UsageError(`finetune: expected a subcommand (classify, sft or domain), received ${sub === undefined ? 'none' : `"${sub}"`}`);
     }
   },
 };
