@@ -69,6 +69,8 @@ export interface ClassifyTrainResult {
   test: ClassificationReport | null;
   trainable: number;
   total: number;
+  /** The classifier as trained (with LoRA: the wrapped base, adapters not merged). */
+  classifier: SequenceClassifier;
 }
 
 const STATE = 'classify-state.json';
@@ -304,5 +306,5 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
     metrics.append({ step, ...reportFields(testReport, 'test') });
     log(`test (best validation checkpoint):\n${formatReport(testReport)}`);
   }
-  return { steps: step, labels, val: valReport, test: testReport, trainable, total };
+  return { steps: step, labels, val: valReport, test: testReport, trainable, total, classifier: clf };
 }

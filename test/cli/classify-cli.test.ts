@@ -64,8 +64,8 @@ test('mistakes are one-line errors', () => {
   assert.match(noSub.stderr, /^error: finetune: expected a subcommand \(classify[^)]*\), received none\n$/);
   const badMode = cli('finetune', 'classify', '--model', 'x', '--data', 'y', '--out', 'z', '--train', 'some');
   assert.match(badMode.stderr, /^error: finetune classify: --train must be one of all, last-k, head, lora, received "some"\n$/);
-  const lora = cli('finetune', 'classify', '--model', 'x', '--data', 'y', '--out', 'z', '--train', 'lora');
-  assert.match(lora.stderr, /^error: finetune classify: --train lora needs the LoRA adapters/);
+  const lora = cli('finetune', 'classify', '--model', 'x', '--data', 'y', '--out', 'z', '--train', 'lora', '--lora-r', '0');
+  assert.match(lora.stderr, /^error: finetune classify: --lora-r must be a positive integer, received 0\n$/);
   const both = cli('classify', '--model', 'x');
   assert.match(both.stderr, /^error: classify: give either a text argument or --input FILE/);
   const missing = cli('classify', '--model', '/nonexistent/model', 'hi');
