@@ -22,7 +22,7 @@ export interface PerplexityOptions {
   stride?: number;
   /** Windows per forward pass (default: as many as keep the logits near 32M floats, at most 64). */
   batchSize?: number;
-  /** Called after each forward pass with windows done and total. */
+  /** Called once with 0 before the first forward pass, then after each, with windows done and total. */
   onProgress?: (done: number, total: number) => void;
   /** Names the text in error messages (default "text"). */
   label?: string;
@@ -105,6 +105,7 @@ export function perplexity(model: LanguageModel, ids: ArrayLike<number>, opts: P
   let done = 0;
   const wasTraining = model.training;
   model.eval();
+  opts.onProgress?.(0, windows.length);
   try {
     noGrad(() => {
       for (let i = 0; i < windows.length; ) {
