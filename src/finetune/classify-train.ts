@@ -303,7 +303,9 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
     const bestClf = new SequenceClassifier(bestBase, clf.info, new Rng(0));
     loadHeadInto(join(best, 'classifier-head.safetensors'), bestClf);
     testReport = evaluateSplit(bestClf, test, 64);
-    metrics.append({ step, ...reportFields(testReport, 'test') });
+    // A resumed run that was already complete scores again but does not log the test record twice.
+    const logged = existsSync(metrics.path) && readFileSync(metrics.path, 'utf8').split('\n').some((l) => l.includes('"test_accuracy"') && (JSON.parse(l) as { step?: number }).step === step);
+    if (!logged) metrics.append({ step, ...reportFields(testReport, 'test') });
     log(`test (best validation checkpoint):\n${formatReport(testReport)}`);
   }
   return { steps: step, labels, val: valReport, test: testReport, trainable, total, classifier: clf };

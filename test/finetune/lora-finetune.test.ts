@@ -120,6 +120,10 @@ test('classify --train lora: stopped mid-epoch and resumed equals one run straig
   for (const f of ['checkpoints/latest/adapter/adapter_model.safetensors', `checkpoints/latest/${HEAD_FILE}`, 'checkpoints/latest/optimizer.safetensors', 'checkpoints/best/model.safetensors', 'adapter/adapter_model.safetensors']) {
     assert.ok(readFileSync(join(b.out, f)).equals(readFileSync(join(o.out, f))), `${f} differs`);
   }
+  // Resuming a finished run trains nothing and logs nothing twice.
+  const again = await trainClassifier({ ...b, resume: true });
+  assert.equal(again.steps, second.steps);
+  assert.deepEqual(records(b.out), records(o.out));
   // Resuming with other adapter options is a clear error.
   await assert.rejects(trainClassifier({ ...b, resume: true, lora: { ...b.lora!, r: 2 } }), (e: Error & { userError?: boolean }) => e.userError === true && /adapter_config\.json: the checkpoint's adapter has r 4, .* this run asks for r 2/.test(e.message));
 });
