@@ -153,7 +153,12 @@ function tokenBytes(tok: TextTokenizer, id: number): number {
 export function textPerplexity(model: LanguageModel, tokenizer: TextTokenizer, text: string, opts: PerplexityOptions = {}): TextPerplexityResult {
   const label = opts.label ?? 'text';
   if (text.trim() === '') throw new PerplexityError(`perplexity: ${label} is empty (nothing to score)`);
-  const ids = encodeDocument(tokenizer, text);
+  let ids: number[];
+  try {
+    ids = encodeDocument(tokenizer, text);
+  } catch (e) {
+    throw new PerplexityError(`perplexity: cannot tokenize ${label} with the model's tokenizer (${(e as Error).message})`);
+  }
   const r = perplexity(model, ids, opts);
   const bytes = Buffer.byteLength(text) - tokenBytes(tokenizer, ids[0]!);
   return { ...r, bytes, bitsPerByte: r.nll / Math.LN2 / Math.max(1, bytes) };

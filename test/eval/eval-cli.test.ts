@@ -1,0 +1,72 @@
+/**
+ * `llmforge eval ppl` from the command line, on a tiny random base with a character tokenizer: --json numbers equal
+ * the library's, the table lists every text, and mistakes (missing file, context larger than the model's, text the
+ * tokenizer cannot encode) are one `error:` line naming what is wrong.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { textPerplexity } from '../../src/eval/perplexity.ts';
+import { loadModelDir } from '../../src/generate/model-dir.ts';
+import { createModel } from '../../src/models/create.ts';
+import { saveModel } from '../../src/models/model-io.ts';
+import { resolveModelConfig } from '../../src/models/presets.ts';
+import { Rng } from '../../src/tensor/random.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+
+const TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(20);
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
+}
+
+function fixture() {
+  const dir = mkdtempSync(join(tmpdir(), 'llmforge-eval-cli-'));
+  const tok = CharTokenizer.fromText(`${TEXT}\n`);
+  const base = join(dir, 'base');
+  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(4)));
+  saveTextTokenizer(base, tok);
+  const a = join(dir, 'a.txt');
+  const b = join(dir, 'b.jsonl');
+  writeFileSync(a, TEXT);
+  writeFileSync(b, `${JSON.stringify({ text: 'the dog sat on the mat.' })}\n${JSON.stringify({ text: 'the cat.' })}\n`);
+  const odd = join(dir, 'odd.txt');
+  writeFileSync(odd, 'the cat sat on the mat. THE END');
+  return { dir, tok, base, a, b, odd };
+}
+
+test('eval ppl: --json equals the library, the table lists each text', () => {
+  const { base, a, b, tok } = fixture();
+  const j = cli('eval', 'ppl', '--model', base, '--text', `${a},${b}`, '--context', '16', '--stride', '8', '--json', '--quiet');
+  assert.equal(j.status, 0, j.stderr);
+  const got = JSON.parse(j.stdout) as { model: string; rows: { text: string; scored: number; ppl: number; bitsPerByte: number; stride: number }[] };
+  assert.equal(got.rows.length, 2);
+  const { model } = loadModelDir(base);
+  const want = textPerplexity(model, tok, TEXT, { context: 16, stride: 8 });
+  assert.equal(got.rows[0]!.text, a);
+  assert.equal(got.rows[0]!.scored, TEXT.length - 1);
+  assert.equal(got.rows[0]!.stride, 8);
+  assert.ok(Math.abs(got.rows[0]!.ppl - want.ppl) < 1e-9 * want.ppl);
+  assert.equal(got.rows[1]!.scored, 'the dog sat on the mat.\nthe cat.'.length - 1);
+
+  const t = cli('eval', 'ppl', '--model', base, a, '--quiet');
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /context 32, stride 32/);
+  assert.match(t.stdout, new RegExp(`${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +${(TEXT.length - 1).toLocaleString('en-US')} +\\d+\\.\\d{4} +\\d+\\.\\d{2} +\\d+\\.\\d{3}`));
+});
+
+test('eval ppl: one-line errors', () => {
+  const { dir, base, a, odd } = fixture();
+  const oneLine = (r: ReturnType<typeof cli>, re: RegExp): void => {
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  };
+  oneLine(cli('eval', 'ppl', '--model', base, '--text', join(dir, 'missing.txt')), /^error: --text .*missing\.txt: cannot read the file \(no such file\)/);
+  oneLine(cli('eval', 'ppl', '--model', base, '--text', a, '--context', '64'), /^error: eval ppl: --context 64 exceeds the model's context length 32/);
+  oneLine(cli('eval', 'ppl', '--model', base, '--text', odd), /^error: perplexity: cannot tokenize .*odd\.txt with the model's tokenizer \(CharTokenizer\.encode: character "T" at offset 24 is not in the vocabulary\)/);
+});

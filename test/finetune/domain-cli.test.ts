@@ -1,0 +1,55 @@
+/**
+ * `llmforge finetune domain` from the command line on a tiny random base with a character tokenizer: a three-step
+ * run prints the before/after table (domain and general rows) and writes the report; a missing --data file, a
+ * context beyond the base's and a missing --data option are one `error:` line each.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { DomainReport } from '../../src/finetune/domain-report.ts';
+import { createModel } from '../../src/models/create.ts';
+import { saveModel } from '../../src/models/model-io.ts';
+import { resolveModelConfig } from '../../src/models/presets.ts';
+import { Rng } from '../../src/tensor/random.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+
+const TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(20);
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
+}
+
+test('finetune domain: a short run prints the table and writes the report; one-line errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmforge-domain-cli-'));
+  const tok = CharTokenizer.fromText(`${TEXT}\n`);
+  const base = join(dir, 'base');
+  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(4)));
+  saveTextTokenizer(base, tok);
+  const a = join(dir, 'a.txt');
+  const b = join(dir, 'b.jsonl');
+  writeFileSync(a, TEXT);
+  writeFileSync(b, `${JSON.stringify({ text: 'the dog sat on the mat.' })}\n${JSON.stringify({ text: 'the cat.' })}\n`);
+
+  const out = join(dir, 'domain');
+  const d = cli('finetune', 'domain', '--model', base, '--data', a, '--general', b, '--out', out, '--steps', '3', '--batch-size', '4', '--context', '16', '--eval-every', '0', '--quiet');
+  assert.equal(d.status, 0, d.stderr);
+  assert.match(d.stdout, /^domain +tail 10% of .*a\.txt +\d[\d,]* +\S+ +-> +\S+ +[+-]\d+\.\d%/m);
+  assert.match(d.stdout, /^general +.*b\.jsonl/m);
+  const report = JSON.parse(readFileSync(join(out, 'domain-report.json'), 'utf8')) as DomainReport;
+  assert.equal(report.training.steps, 3);
+  assert.deepEqual(report.eval, { context: 16, stride: 16 });
+  assert.ok(existsSync(join(out, 'checkpoints', 'latest', 'config.json')));
+
+  const oneLine = (r: ReturnType<typeof cli>, re: RegExp): void => {
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  };
+  oneLine(cli('finetune', 'domain', '--model', base, '--data', join(dir, 'nope.txt'), '--out', join(dir, 'x')), /^error: --data .*nope\.txt: cannot read the file \(no such file\)/);
+  oneLine(cli('finetune', 'domain', '--model', base, '--data', a, '--out', join(dir, 'y'), '--context', '33'), /^error: finetune domain: --context 33 exceeds the base's context length 32/);
+  oneLine(cli('finetune', 'domain', '--model', base, '--out', join(dir, 'z')), /^error: finetune domain: --data <domain text file>/);
+});
