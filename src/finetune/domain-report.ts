@@ -47,13 +47,16 @@ export function beforeAfter(text: string, before: PplStats, after: PplStats): Be
 }
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+const sig = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3));
+/** The perplexity ratio as a factor: "x2.41" when it rose, "/1,250" when it fell (a percentage hides large drops). */
+const factor = (change: number): string => (change >= 0 ? `x${sig(1 + change)}` : `/${sig(1 / (1 + change))}`);
 const num = (x: number): string => (x >= 1e5 ? x.toExponential(2) : x.toFixed(2));
 
 /** The report as aligned lines: one row for the domain text, one for the general text (or a note). */
 export function formatDomainReport(r: DomainReport): string {
   const rows: string[][] = [['', 'text', 'tokens', 'ppl before', '', 'after', 'change', 'bits/byte before -> after']];
   const add = (kind: string, b: BeforeAfter, note: string): void => {
-    rows.push([kind, b.text, b.before.tokens.toLocaleString('en-US'), num(b.before.ppl), '->', num(b.after.ppl), `${pct(b.pplChange)}${note}`, `${b.before.bitsPerByte.toFixed(3)} -> ${b.after.bitsPerByte.toFixed(3)}`]);
+    rows.push([kind, b.text, b.before.tokens.toLocaleString('en-US'), num(b.before.ppl), '->', num(b.after.ppl), `${pct(b.pplChange)} (${factor(b.pplChange)})${note}`, `${b.before.bitsPerByte.toFixed(3)} -> ${b.after.bitsPerByte.toFixed(3)}`]);
   };
   add('domain', r.domain, '');
   if (r.general) add('general', r.general, r.general.pplChange > 0 ? ' (forgetting)' : '');
