@@ -1,18 +1,19 @@
 /**
- * The built-in stage types: corpus, tokenizer, data, model, pretrain, predict, sample (issue 4) and classify.
+ * The built-in stage types: corpus, tokenizer, data, model, pretrain, predict, sample (issue 4), classify and domain.
  * `registerBuiltinStages` adds those not registered yet; later stage families register themselves the same way.
  */
 import { getStageType, registerStageType, type StageType } from '../registry.ts';
 import { classifyStage } from './classify.ts';
 import { corpusStage } from './corpus.ts';
 import { dataStage } from './data.ts';
+import { domainStage } from './domain.ts';
 import { modelStage } from './model.ts';
 import { predictStage } from './predict.ts';
 import { pretrainStage } from './pretrain.ts';
 import { sampleStage } from './sample.ts';
 import { tokenizerStage } from './tokenizer.ts';
 
-const BUILTIN = [corpusStage, tokenizerStage, dataStage, modelStage, pretrainStage, predictStage, sampleStage, classifyStage] as unknown as StageType[];
+const BUILTIN = [corpusStage, tokenizerStage, dataStage, modelStage, pretrainStage, predictStage, sampleStage, classifyStage, domainStage] as unknown as StageType[];
 
 export function registerBuiltinStages(): void {
   for (const stage of BUILTIN) if (!getStageType(stage.type)) registerStageType(stage);
