@@ -86,3 +86,7 @@ export { sftValidationLoss, respondAndScore, type ResponseRow, type ResponseScor
 export { rougeL, rougeTokens, lcsLength, exactMatch, type RougeL } from './finetune/rouge.ts';
 export { encodePrompt } from './finetune/sft-tokenize.ts';
 export { ChatSession, type ChatOptions } from './finetune/sft-chat.ts';
+export { perplexity, textPerplexity, pplWindows, PerplexityError, type PerplexityOptions, type PerplexityResult, type TextPerplexityResult, type PplWindow } from './eval/perplexity.ts';
+export { readEvalText, TextInputError, type EvalText } from './eval/text-input.ts';
+export { adaptDomain, splitDomainText, DomainError, DOMAIN_REPORT_FILE, type DomainOptions, type DomainResult } from './finetune/domain.ts';
+export { formatDomainReport, type DomainReport, type BeforeAfter, type PplStats } from './finetune/domain-report.ts';
