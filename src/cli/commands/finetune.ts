@@ -67,6 +67,7 @@ export const finetuneCommand: Command = {
       'that loads as usual (classify: <out>/checkpoints/best; sft: <out>/model); --resume re-reads the base from --model.',
       'Example: llmforge finetune classify --model runs/demo/pretrain --data ../shared/data/sms-spam/SMSSpamCollection --out runs/spam',
       'Example: llmforge finetune classify --train lora --lora-r 8 --model runs/demo/pretrain --data ../shared/data/sms-spam/SMSSpamCollection --out runs/spam-lora',
+      'Example: llmforge finetune domain --model runs/demo/pretrain --data ../shared/data/tinyshakespeare/input.txt --general toy-world --out runs/shakespeare-adapted --steps 400 --lr 3e-4',
     ].join('\n'),
     options: {
       model: { type: 'string', help: 'Pretrained base: model directory or training run directory', arg: 'DIR' },
