@@ -116,17 +116,27 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
     throw new DomainError(`finetune domain: the held-out domain text (${split.valSource}) has ${valIds.length} tokens, fewer than context + 1 = ${T + 1}; raise --val-frac, pass a longer --val file or lower --context`);
   }
   const dataDir = join(opts.out, 'data');
-  mkdirSync(dataDir, { recursive: true });
   const latest = join(opts.out, 'checkpoints', 'latest');
   const resuming = opts.resume === true && (existsSync(latest) || existsSync(`${latest}.prev`));
   if (opts.resume === true && !resuming) say(`resume: no checkpoint in ${latest} yet; starting from the base`);
+  if (!resuming && (existsSync(latest) || existsSync(`${latest}.prev`))) {
+    throw new DomainError(`finetune domain: ${latest}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`);
+  }
 
   // Training shards with the base's tokenizer; user text kept whole (normalized, no quality filters).
+  mkdirSync(dataDir, { recursive: true });
   const trainFile = join(dataDir, 'domain-train.txt');
   const valFile = join(dataDir, 'domain-val.txt');
-  writeFileAtomic(valFile, split.val);
+  const splitFile = join(dataDir, 'domain-split.json');
+  const splitRecord = { data: opts.data, val: opts.val ?? null, valFraction: opts.val === undefined ? (opts.valFraction ?? 0.1) : null };
+  if (resuming && existsSync(splitFile)) {
+    const was = readFileSync(splitFile, 'utf8').trim();
+    if (was !== JSON.stringify(splitRecord)) throw new DomainError(`finetune domain: the domain split differs from the run being resumed (${was} in ${splitFile}, now ${JSON.stringify(splitRecord)}); resume with the same --data, --val and --val-frac`);
+  }
   if (!(resuming && existsSync(join(dataDir, 'meta.json')))) {
+    writeFileAtomic(valFile, split.val);
     writeFileAtomic(trainFile, split.train);
+    writeFileAtomic(splitFile, `${JSON.stringify(splitRecord)}\n`);
     const prep = await prepareData({
       sources: [{ name: 'domain', path: trainFile }], out: dataDir, tokenizer, valFraction: 0, clean: { filters: false, nearDedup: false }, progress: !opts.quiet,
     });

@@ -86,8 +86,11 @@ test('domain run: domain perplexity falls; report fields; the output loads and m
   const more = await adaptDomain(options(s, out, 40, { resume: true }));
   assert.equal(more.step, 40);
   assert.deepEqual(more.report!.domain.before, saved.domain.before);
+  await assert.rejects(adaptDomain(options(s, out, 50, { resume: true, valFraction: 0.3 })), /the domain split differs from the run being resumed/);
   // Without --resume an existing run is not overwritten.
-  await assert.rejects(adaptDomain(options(s, out, 40)), /already has a checkpoint; pass --resume/);
+  const before = readFileSync(join(out, 'data', 'domain-train.txt'), 'utf8');
+  await assert.rejects(adaptDomain(options(s, out, 40, { valFraction: 0.3 })), /already has a checkpoint; pass --resume/);
+  assert.equal(readFileSync(join(out, 'data', 'domain-train.txt'), 'utf8'), before, 'the refused run left the data alone');
 });
 
 test('no general text: domain only; --val file instead of the tail split', async () => {
