@@ -88,6 +88,8 @@ interface SftState {
   epochRng: { s: number[]; spare: number | null };
   consumed: number;
   valLoss: number | null;
+  /** Training loss of the step that wrote the checkpoint (a resumed finished run reports it). */
+  loss?: number | null;
   /** 'lora' when the checkpoint holds an adapter instead of the whole model (absent in older checkpoints: 'all'). */
   mode?: 'all' | 'lora';
 }
@@ -165,12 +167,13 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
     queue = epochBatches(trainEx, c, model.config.blockSize, padId, rng).slice(state.consumed);
     consumed = state.consumed;
     valLoss = state.valLoss ?? Number.NaN;
+    lastLoss = state.loss ?? Number.NaN;
     metrics?.truncateAfter(start);
     onNote?.(`resumed from ${ckptDir} at step ${start}`);
   }
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
-    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss, mode: run.lora ? 'lora' : 'all' };
+    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss, loss: Number.isNaN(lastLoss) ? null : lastLoss, mode: run.lora ? 'lora' : 'all' };
     replaceDirAtomic(ckptDir, (tmp) => {
       if (run.lora) saveAdapter(join(tmp, ADAPTER_DIR), model, run.lora.targets, run.lora.baseModel);
       else saveModel(tmp, model, { step });

@@ -86,6 +86,10 @@ test('sft --train lora: interrupted after a checkpoint and resumed equals one ru
   for (const f of ['adapter/adapter_model.safetensors', 'model/model.safetensors', 'checkpoints/latest/optimizer.safetensors']) {
     assert.ok(readFileSync(join(dirB, f)).equals(readFileSync(join(dirA, f))), `${f} differs`);
   }
+  // Resuming the finished run trains nothing and reports the last loss.
+  const again = trainSft(loraRun(dirB, 99, true), c);
+  assert.equal(again.finalLoss, losses(dirA).at(-1));
+  assert.deepEqual(losses(dirB), losses(dirA));
   // The checkpoint holds the adapter and optimizer state of A and B only, not the base.
   assert.throws(() => readFileSync(join(dirA, 'checkpoints', 'latest', 'model.safetensors')), /ENOENT/);
   const full = { ...loraRun(dirA, 11, true), model: createModel(cfg, new Rng(5)) };
