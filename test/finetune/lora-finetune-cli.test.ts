@@ -56,7 +56,7 @@ test('finetune classify --train lora, then classify with the merged checkpoint',
   for (const o of ['--lora-r N', '--lora-alpha A', '--lora-dropout P', '--lora-targets LIST']) assert.ok(help.includes(o), o);
 });
 
-test('finetune sft --train lora writes the merged model and the adapter; generate opens the model', () => {
+test('finetune sft --train lora writes the merged model and the adapter; generate opens <out>/model', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmforge-lora-sft-cli-'));
   const pairs = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue'], ['sun', 'hot'], ['sea', 'wet']];
   const data = join(dir, 'chat.jsonl');
