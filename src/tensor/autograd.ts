@@ -3,8 +3,9 @@
  * (`record`), and the backward pass (`runBackward`), which walks the graph in reverse topological order,
  * accumulates gradients for leaves that require them, and frees intermediate gradients as soon as they are used.
  */
-import { backend, Binary } from '../backend/index.ts';
-import type { GradNode, Tensor } from './tensor.ts';
+import { backend, Binary, isFloat64 } from '../backend/index.ts';
+import { activeArena } from './arena.ts';
+import { allocUninit, type GradNode, type Tensor } from './tensor.ts';
 import { formatShape, sameShape } from './shape.ts';
 
 let gradEnabled = true;
@@ -49,10 +50,11 @@ export function record(
   return out;
 }
 
-/** A new tensor of t's shape and precision, not part of any graph. */
+/** A new tensor of t's shape and precision with unspecified contents, not part of any graph. */
 function emptyLike(t: Tensor): Tensor {
   const out = t.detach();
-  out.data = t.data instanceof Float64Array ? new Float64Array(t.size) : new Float32Array(t.size);
+  if (t.data instanceof Float64Array) out.data = new Float64Array(t.size);
+  else out.data = isFloat64() ? new Float32Array(t.size) : allocUninit(t.size);
   return out;
 }
 
@@ -140,6 +142,7 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         } else {
           inUse.add(ig.data.buffer);
           input.grad = ig.detach();
+          activeArena()?.pinGrad(input, ig.data);
         }
       });
     }
