@@ -23,7 +23,7 @@ export interface ArenaStats {
 let active: StorageArena | null = null;
 
 export class StorageArena {
-  /** Free buffers by length. */
+  /** Free buffers by length (the previous run's storage). */
   private readonly free = new Map<number, Float32Array[]>();
   /** Buffers handed out since the last recycle. */
   private used: Float32Array[] = [];
@@ -80,9 +80,14 @@ export class StorageArena {
     return n;
   }
 
+  /**
+   * Returns the previous run's storage to the free lists. Free buffers that the previous run did not take are
+   * dropped (left to the GC), so with changing shapes the arena holds at most about one run's worth of storage.
+   */
   private recycle(): void {
     const kept: Float32Array[] = [];
     this.owned.clear();
+    this.free.clear();
     for (const b of this.used) {
       const leaf = this.pinned.get(b.buffer);
       if (leaf !== undefined) {
