@@ -180,6 +180,7 @@ async function main(): Promise<void> {
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const out = (s: string): boolean => process.stdout.write(`${s}\n`);
   out(`config ${name}, ${steps} profiled steps, ${backend().numThreads()} threads; step median ${med(stepMs).toFixed(2)} ms, mean ${mean(stepMs).toFixed(2)} ms`);
+  out(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   out(`process CPU per step: user ${(cpu.user / 1000 / steps).toFixed(2)} ms, system ${(cpu.system / 1000 / steps).toFixed(2)} ms; GC ${(gcMs / steps).toFixed(2)} ms in ${(gcCount / steps).toFixed(1)} pauses per step`);
   if (arena) out(`arena: ${arena.size} buffers, fresh allocations during the profiled steps ${((arena.stats.freshBytes - freshBytes0) / 2 ** 20 / steps).toFixed(2)} MiB per step`);
   else out('arena: off (--no-arena): every activation and gradient is a fresh allocation');

@@ -4,7 +4,7 @@
  * accumulates gradients for leaves that require them, and frees intermediate gradients as soon as they are used.
  */
 import { backend, Binary, isFloat64 } from '../backend/index.ts';
-import { activeArena } from './arena.ts';
+import { activeArena, GradStorage } from './arena.ts';
 import { allocUninit, type GradNode, type Tensor } from './tensor.ts';
 import { formatShape, sameShape } from './shape.ts';
 
@@ -114,6 +114,9 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   // holds it; otherwise it gets a copy. This keeps in-place accumulation into leaves safe without a copy per
   // parameter per step.
   const inUse = new Set<ArrayBufferLike>([seed.data.buffer]);
+  const arena = activeArena();
+  const storage = arena ? new GradStorage(arena) : null;
+  storage?.hold(seed.data);
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k]!;
@@ -122,9 +125,13 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
       grads.delete(t);
       const node = t.node!;
       const inputGrads = node.backward(g);
+      const consumed: Tensor[] = [g]; // gradients this step no longer needs (released once unreferenced)
+      storage?.ref(g.data, -1);
       node.inputs.forEach((input, j) => {
         const ig = inputGrads[j];
-        if (!ig || !input.requiresGrad) return;
+        if (!ig) return;
+        consumed.push(ig);
+        if (!input.requiresGrad) return;
         if (!sameShape(ig.shape, input.shape)) {
           throw new Error(`backward of ${node.op}: gradient for input ${j} has shape ${formatShape(ig.shape)}, expected ${formatShape(input.shape)}`);
         }
@@ -133,6 +140,11 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
           // to several inputs), so they are summed out of place.
           const prev = grads.get(input);
           const sum = prev ? addInto(prev, ig, emptyLike(prev)) : ig;
+          if (prev) {
+            storage?.ref(prev.data, -1);
+            consumed.push(prev);
+          }
+          storage?.ref(sum.data, 1);
           inUse.add(sum.data.buffer);
           grads.set(input, sum);
         } else if (input.grad) {
@@ -142,9 +154,11 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         } else {
           inUse.add(ig.data.buffer);
           input.grad = ig.detach();
-          activeArena()?.pinGrad(input, ig.data);
+          storage?.hold(ig.data);
+          arena?.pinGrad(input, ig.data);
         }
       });
+      if (storage) for (const c of consumed) storage.drop(c.data);
     }
   });
 }
