@@ -1,8 +1,9 @@
 /**
  * The Tensor: a float32 array in contiguous row-major order with a shape, plus what reverse-mode autograd needs
  * (the node that produced it, a gradient slot, and a requiresGrad flag that freezes or unfreezes a parameter).
- * Storage is an ordinary typed array, so V8's garbage collector sees and frees it; native kernels read and write
- * it in place without copies. Ops live in `src/ops`; this class only holds data and drives `backward()`.
+ * Storage is an ordinary typed array, so V8's garbage collector sees and frees it (inside a training step it comes
+ * from a StorageArena, see arena.ts, and is reused by the next step); native kernels read and write it in place
+ * without copies. Ops live in `src/ops`; this class only holds data and drives `backward()`.
  */
 import { isFloat64, type FloatArray } from '../backend/index.ts';
 import { activeArena } from './arena.ts';
