@@ -1,6 +1,6 @@
 /**
  * Training throughput of the GPT-2 style model (fp32, AdamW with a no-decay group, global-norm clipping),
- * random tokens, for the configs T1-T3 of ../shared/bench/torch_gpt_bench.py. Each config runs in its own child
+ * forward and backward inside a StorageArena (as the trainer runs them), random tokens, for the configs T1-T3 of ../shared/bench/torch_gpt_bench.py. Each config runs in its own child
  * process so peak RSS is per config. Prints {"bench":"train","config":..,"tokens_per_s":..,"step_ms_median":..,
  * "peak_rss_mb":..} lines (plus "matmul": fp32, or bf16 under LLMFORGE_MATMUL=bf16); with torch, the PyTorch reference runs in the same session with the environment its
  * header gives.
@@ -12,6 +12,7 @@ import { matmulPrecision } from '../src/ops/matmul-precision.ts';
 import { GPT } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
+import { StorageArena } from '../src/tensor/arena.ts';
 import { Rng } from '../src/tensor/random.ts';
 
 export const TRAIN_CONFIGS = {
@@ -38,15 +39,18 @@ function runConfig(name: TrainConfigName, steps: number, warmup: number): Record
   const ids = new Int32Array(n);
   const targets = new Int32Array(n);
   const times: number[] = [];
+  const arena = new StorageArena(); // activations and gradients reuse last step's storage, as in the trainer
   for (let step = 0; step < warmup + steps; step++) {
     for (let i = 0; i < n; i++) {
       ids[i] = rng.int(c.vocab);
       targets[i] = rng.int(c.vocab);
     }
     const t0 = performance.now();
-    const { loss } = model.forward(ids, c.batch, c.ctx, targets);
-    opt.zeroGrad();
-    loss!.backward();
+    arena.run(() => {
+      const { loss } = model.forward(ids, c.batch, c.ctx, targets);
+      opt.zeroGrad();
+      loss!.backward();
+    });
     opt.step(clipScale(params, 1).scale);
     if (step >= warmup) times.push(performance.now() - t0);
   }

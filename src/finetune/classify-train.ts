@@ -18,6 +18,7 @@ import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/param-groups.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { fromData } from '../tensor/creation.ts';
+import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
@@ -254,6 +255,7 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
   };
   let valReport: ClassificationReport | null = null;
   clf.train();
+  const arena = new StorageArena(); // forward and backward reuse the previous step's storage
   while (step < stopAt) {
     const epoch = Math.floor(step / perEpoch);
     const order = permutation(train.length, o.seed * 7919 + epoch);
@@ -261,19 +263,22 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
     const batch = order.slice(at, at + o.batchSize).map((i) => train[i]!);
     const { ids, lengths, T } = padBatch(batch.map((b) => b.ids), padId);
     seedLoraDropout(base, dropoutSeedFor(o.seed, step, 1));
-    const logits = clf.forward(ids, batch.length, T, lengths, dropoutSeedFor(o.seed, step, 0));
     const targets = batch.map((b) => b.label);
-    let loss;
-    if (weights) {
-      const w = Float32Array.from(targets.map((t) => weights[t]!));
-      const wsum = w.reduce((a, b) => a + b, 0);
-      loss = F.sum(F.mul(F.crossEntropy(logits, targets, { reduction: 'none' }), fromData(w.map((x) => x / wsum), [batch.length])));
-    } else loss = F.crossEntropy(logits, targets);
-    loss.backward();
+    const lossValue = arena.run(() => {
+      const logits = clf.forward(ids, batch.length, T, lengths, dropoutSeedFor(o.seed, step, 0));
+      let loss;
+      if (weights) {
+        const w = Float32Array.from(targets.map((t) => weights[t]!));
+        const wsum = w.reduce((a, b) => a + b, 0);
+        loss = F.sum(F.mul(F.crossEntropy(logits, targets, { reduction: 'none' }), fromData(w.map((x) => x / wsum), [batch.length])));
+      } else loss = F.crossEntropy(logits, targets);
+      loss.backward();
+      return loss.item();
+    });
     clipGradNorm(params, 1.0);
     opt.step();
     opt.zeroGrad();
-    lossSum += loss.item();
+    lossSum += lossValue;
     lossN++;
     step++;
     progress.update(step);

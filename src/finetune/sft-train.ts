@@ -13,6 +13,7 @@ import type { LanguageModel } from '../models/model.ts';
 import { loadModel, saveModel } from '../models/model-io.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm, type ParamGroup } from '../optim/param-groups.ts';
+import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { MetricsLog } from '../train/metrics.ts';
@@ -181,6 +182,7 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
       writeJsonAtomic(join(tmp, SFT_STATE_FILE), state);
     });
   };
+  const arena = new StorageArena(); // forward and backward reuse the previous step's storage
   for (let step = start; step < c.steps; step++) {
     if (queue.length === 0) {
       epochRng = rng.getState();
@@ -194,11 +196,13 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
     opt.zeroGrad();
     const dropoutSeed = dropoutSeedFor(c.seed, step, 0);
     seedLoraDropout(model, dropoutSeedFor(c.seed, step, 1));
-    const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets, batch.segments ? { segments: batch.segments, dropoutSeed } : { dropoutSeed });
-    loss!.backward();
+    lastLoss = arena.run(() => {
+      const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets, batch.segments ? { segments: batch.segments, dropoutSeed } : { dropoutSeed });
+      loss!.backward();
+      return loss!.item();
+    });
     if (c.gradClip > 0) clipGradNorm(params, c.gradClip);
     opt.step();
-    lastLoss = loss!.data[0]!;
     const info: SftStepInfo = { step: step + 1, loss: lastLoss, lr };
     const last = step + 1 === c.steps;
     if (last || (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0)) {

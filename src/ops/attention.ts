@@ -9,8 +9,8 @@
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape } from '../tensor/shape.ts';
-import { allocStorage, Tensor } from '../tensor/tensor.ts';
-import { empty } from './util.ts';
+import { allocUninit, Tensor } from '../tensor/tensor.ts';
+import { empty, emptyUninit } from './util.ts';
 
 export interface AttentionOptions {
   /** Mask keys after each query's position (default true). */
@@ -76,17 +76,17 @@ export function attentionFromQKV(qkv: Tensor, nHead: number, opts: { causal?: bo
   const packed = Int32Array.of(C3, 1);
   const dense = Int32Array.of(C, 1);
   const [q, k, v] = [0, 1, 2].map((part) => {
-    const t = allocStorage(B * T * C); // (B, T, H, D)
+    const t = allocUninit(B * T * C); // (B, T, H, D)
     be.copyStrided(qkv.data, part * C, packed, t, 0, dense, rows);
     return t;
   }) as [Tensor['data'], Tensor['data'], Tensor['data']];
-  const out = empty([B, T, C]);
-  const lse = allocStorage(B * nHead * T);
+  const out = emptyUninit([B, T, C]);
+  const lse = allocUninit(B * nHead * T);
   be.attention(q, k, v, out.data, lse, B, T, T, nHead, nHead, D, scale, causal, 0, null, null);
   return record(out, 'attentionFromQKV', [qkv], (g) => {
-    const grads = [allocStorage(B * T * C), allocStorage(B * T * C), allocStorage(B * T * C)] as const;
+    const grads = [allocUninit(B * T * C), allocUninit(B * T * C), allocUninit(B * T * C)] as const;
     be.attentionBackward(q, k, v, out.data, lse, g.data, grads[0], grads[1], grads[2], B, T, T, nHead, nHead, D, scale, causal, 0, null, null);
-    const dqkv = empty(qkv.shape);
+    const dqkv = emptyUninit(qkv.shape);
     grads.forEach((d, part) => be.copyStrided(d, 0, dense, dqkv.data, part * C, packed, rows));
     return [dqkv];
   });

@@ -6,17 +6,17 @@
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { empty } from './util.ts';
+import { emptyUninit } from './util.ts';
 
 /** Zeroes each element with probability p and scales the rest by 1/(1-p). p = 0 returns x unchanged. */
 export function dropout(x: Tensor, p: number, seed: number): Tensor {
   if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), received ${p}`);
   if (p === 0) return x;
   const s = seed >>> 0;
-  const out = empty(x.shape);
+  const out = emptyUninit(x.shape);
   backend().dropout(x.data, out.data, x.size, p, s);
   return record(out, 'dropout', [x], (g) => {
-    const dx = empty(x.shape);
+    const dx = emptyUninit(x.shape);
     backend().dropout(g.data, dx.data, x.size, p, s);
     return [dx];
   });

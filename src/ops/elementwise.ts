@@ -8,11 +8,11 @@ import type { BinaryOp, UnaryOp } from '../backend/backend.ts';
 import { record } from '../tensor/autograd.ts';
 import { broadcastShapes, broadcastStrides } from '../tensor/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { empty, sumTo } from './util.ts';
+import { empty, emptyUninit, sumTo } from './util.ts';
 
 function binaryRaw(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = empty(shape);
+  const out = emptyUninit(shape);
   if (shape.length === 0) {
     backend().binary(op, a.data, new Int32Array(0), b.data, new Int32Array(0), out.data, new Int32Array(0));
     return out;
@@ -27,7 +27,7 @@ function binaryRaw(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
 }
 
 function affineRaw(x: Tensor, mul: number, add: number): Tensor {
-  const out = empty(x.shape);
+  const out = emptyUninit(x.shape);
   backend().affine(x.data, out.data, x.size, mul, add);
   return out;
 }
@@ -97,20 +97,20 @@ function minMax(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
 }
 
 export function pow(x: Tensor, p: number): Tensor {
-  const out = empty(x.shape);
+  const out = emptyUninit(x.shape);
   backend().powScalar(x.data, out.data, x.size, p);
   return record(out, 'pow', [x], (g) => {
-    const d = empty(x.shape);
+    const d = emptyUninit(x.shape);
     backend().powScalar(x.data, d.data, x.size, p - 1);
     return [binaryRaw(Binary.mul, 'pow', g, affineRaw(d, p, 0))];
   });
 }
 
 function unaryOp(op: UnaryOp, name: string, x: Tensor): Tensor {
-  const out = empty(x.shape);
+  const out = emptyUninit(x.shape);
   backend().unary(op, x.data, out.data, x.size);
   return record(out, name, [x], (g) => {
-    const dx = empty(x.shape);
+    const dx = emptyUninit(x.shape);
     backend().unaryBackward(op, x.data, out.data, g.data, dx.data, x.size);
     return [dx];
   });

@@ -6,7 +6,7 @@ import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape, type Shape } from '../tensor/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { checkIds, empty } from './util.ts';
+import { checkIds, empty, emptyUninit } from './util.ts';
 
 /** weight (V, C) gathered at ids -> (...idsShape, C). idsShape defaults to [ids.length]. */
 export function embedding(weight: Tensor, ids: Int32Array | readonly number[], idsShape?: Shape): Tensor {
@@ -17,7 +17,7 @@ export function embedding(weight: Tensor, ids: Int32Array | readonly number[], i
   if (shape.reduce((a, b) => a * b, 1) !== idx.length) {
     throw new RangeError(`embedding: idsShape ${formatShape(shape)} does not match ${idx.length} ids`);
   }
-  const out = empty([...shape, C]);
+  const out = emptyUninit([...shape, C]);
   backend().embedding(weight.data, idx, out.data, idx.length, C);
   return record(out, 'embedding', [weight], (g) => {
     const dw = empty(weight.shape);

@@ -8,10 +8,10 @@
 import { backend, isFloat64, type FloatArray } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { broadcastShapes, formatShape, numel, sameShape } from '../tensor/shape.ts';
-import { allocStorage, Tensor } from '../tensor/tensor.ts';
+import { allocUninit, Tensor } from '../tensor/tensor.ts';
 import { add } from './elementwise.ts';
 import { matmulPrecision } from './matmul-precision.ts';
-import { empty, sumTo } from './util.ts';
+import { empty, emptyUninit, sumTo } from './util.ts';
 import { expand } from './view.ts';
 
 export interface MatmulOptions {
@@ -31,6 +31,11 @@ function gemm(A: Tensor, B: Tensor, C: Tensor, batch: number, M: number, N: numb
   transA: boolean, transB: boolean, strideA: number, strideB: number, beta = 0, bf16 = false): void {
   const be = backend();
   (bf16 ? be.gemmBf16 : be.gemm)(A.data, B.data, C.data, batch, M, N, K, transA, transB, strideA, strideB, M * N, beta);
+}
+
+/** Output storage for a GEMM with beta 0 and inner dimension `inner`: it overwrites every element unless inner is 0. */
+function gemmOut(shape: readonly number[], inner: number): Tensor {
+  return inner > 0 ? emptyUninit(shape) : empty(shape);
 }
 
 /**
@@ -60,17 +65,17 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   // Fast path: a batched, b a plain matrix, a not transposed: fold a's batch into rows (one GEMM).
   if (batchB.length === 0 && !transA) {
     const rows = numel(batchA) * M;
-    const out = empty([...batchA, M, N]);
+    const out = gemmOut([...batchA, M, N], K);
     gemm(a, b, out, 1, rows, N, K, false, transB, 0, 0, 0, bf);
     return record(out, 'matmul', [a, b], (g) => {
       let ga: Tensor | null = null;
       let gb: Tensor | null = null;
       if (a.requiresGrad) {
-        ga = empty(a.shape); // (rows, K) = g (rows, N) @ op(b)^T
+        ga = gemmOut(a.shape, N); // (rows, K) = g (rows, N) @ op(b)^T
         gemm(g, b, ga, 1, rows, K, N, false, !transB, 0, 0, 0, bf);
       }
       if (b.requiresGrad) {
-        gb = empty(b.shape);
+        gb = gemmOut(b.shape, rows);
         if (transB) gemm(g, a, gb, 1, N, K, rows, true, false, 0, 0, 0, bf); // (N, K) = g^T @ a
         else gemm(a, g, gb, 1, K, N, rows, true, false, 0, 0, 0, bf); // (K, N) = a^T @ g
       }
@@ -85,19 +90,19 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (aFull !== a || bFull !== b) return matmul(aFull, bFull, opts);
   const strideA = batchA.length === 0 ? 0 : M * K;
   const strideB = batchB.length === 0 ? 0 : K * N;
-  const out = empty([...batch, M, N]);
+  const out = gemmOut([...batch, M, N], K);
   gemm(a, b, out, nb, M, N, K, transA, transB, strideA, strideB, 0, bf);
   return record(out, 'matmul', [a, b], (g) => {
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     if (a.requiresGrad) {
-      const full = empty([...batch, ...a.shape.slice(-2)]);
+      const full = gemmOut([...batch, ...a.shape.slice(-2)], N);
       if (transA) gemm(b, g, full, nb, K, M, N, transB, true, strideB, M * N, 0, bf); // (K, M) = op(b) @ g^T
       else gemm(g, b, full, nb, M, K, N, false, !transB, M * N, strideB, 0, bf); // (M, K) = g @ op(b)^T
       ga = sumTo(full, a.shape);
     }
     if (b.requiresGrad) {
-      const full = empty([...batch, ...b.shape.slice(-2)]);
+      const full = gemmOut([...batch, ...b.shape.slice(-2)], M);
       if (transB) gemm(g, a, full, nb, N, K, M, true, transA, M * N, strideA, 0, bf); // (N, K) = g^T @ op(a)
       else gemm(a, g, full, nb, K, N, M, !transA, false, strideA, M * N, 0, bf); // (K, N) = op(a)^T @ g
       gb = sumTo(full, b.shape);
@@ -123,7 +128,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const rows = x.size / K;
   const bf = useBf16();
-  const out = empty([...x.shape.slice(0, -1), N]); // (rows, N)
+  const out = emptyUninit([...x.shape.slice(0, -1), N]); // (rows, N): fillRows writes every row
   const be = backend();
   fillRows(out.data, bias.data, rows, N);
   gemm(x, weight, out, 1, rows, N, K, false, true, 0, 0, 1, bf); // out = bias + x @ W^T
@@ -132,16 +137,16 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = empty(x.shape);
+      gx = gemmOut(x.shape, N);
       gemm(g, weight, gx, 1, rows, K, N, false, false, 0, 0, 0, bf); // (rows, K) = g @ W
     }
     if (weight.requiresGrad) {
-      gw = empty(weight.shape);
+      gw = gemmOut(weight.shape, rows);
       gemm(g, x, gw, 1, N, K, rows, true, false, 0, 0, 0, bf); // (N, K) = g^T @ x
     }
     if (bias.requiresGrad) {
-      gb = empty(bias.shape); // (1, N) = ones (1, rows) @ g: a GEMV streams g once, ~2x the column sums of sumAxis
-      const ones = allocStorage(rows).fill(1);
+      gb = gemmOut(bias.shape, rows); // (1, N) = ones (1, rows) @ g: a GEMV streams g once, ~2x the column sums of sumAxis
+      const ones = allocUninit(rows).fill(1);
       be.gemm(ones, g.data, gb.data, 1, 1, N, rows, false, false, 0, 0, N, 0);
     }
     return [gx, gw, gb];

@@ -7,7 +7,7 @@ import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape, normDim } from '../tensor/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { checkIds, empty } from './util.ts';
+import { checkIds, empty, emptyUninit } from './util.ts';
 
 function lastDimOnly(op: string, x: Tensor, dim: number): void {
   if (x.ndim === 0) throw new RangeError(`${op}: needs at least one dimension`);
@@ -73,7 +73,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
   for (let i = 0; i < N; i++) if (t[i] !== ignoreIndex) count++;
 
   const backwardWith = (dlosses: Tensor): Tensor => {
-    const dx = empty(logits.shape);
+    const dx = emptyUninit(logits.shape);
     backend().crossEntropyBackward(logits.data, lse.data, t, dlosses.data, dx.data, N, V, ignoreIndex, smoothing);
     return dx;
   };
@@ -86,7 +86,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
   const out = empty([]);
   out.data[0] = reduction === 'mean' ? (count > 0 ? total * scale : Number.NaN) : total;
   return record(out, 'crossEntropy', [logits], (g) => {
-    const d = empty([N]);
+    const d = emptyUninit([N]);
     d.data.fill(g.data[0]! * scale);
     return [backwardWith(d)];
   });

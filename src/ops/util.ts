@@ -4,11 +4,16 @@
  */
 import { backend } from '../backend/index.ts';
 import { numel, formatShape, type Shape } from '../tensor/shape.ts';
-import { allocStorage, Tensor } from '../tensor/tensor.ts';
+import { allocStorage, allocUninit, Tensor } from '../tensor/tensor.ts';
 
 /** A fresh zero tensor (not part of any graph). */
 export function empty(shape: Shape): Tensor {
   return new Tensor(allocStorage(numel(shape)), shape);
+}
+
+/** A tensor with unspecified contents (see allocUninit): only for outputs a kernel overwrites entirely. */
+export function emptyUninit(shape: Shape): Tensor {
+  return new Tensor(allocUninit(numel(shape)), shape);
 }
 
 /** A tensor sharing `t`'s storage with a new shape of the same size (no graph). */
@@ -31,7 +36,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
       const outer = numel(curShape.slice(0, d));
       const dim = curShape[d]!;
       const inner = numel(curShape.slice(d + 1));
-      const next = empty([...curShape.slice(0, d), 1, ...curShape.slice(d + 1)]);
+      const next = emptyUninit([...curShape.slice(0, d), 1, ...curShape.slice(d + 1)]);
       backend().sumAxis(cur.data, next.data, outer, dim, inner);
       cur = next;
       curShape = [...next.shape];

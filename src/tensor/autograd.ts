@@ -3,8 +3,9 @@
  * (`record`), and the backward pass (`runBackward`), which walks the graph in reverse topological order,
  * accumulates gradients for leaves that require them, and frees intermediate gradients as soon as they are used.
  */
-import { backend, Binary } from '../backend/index.ts';
-import type { GradNode, Tensor } from './tensor.ts';
+import { backend, Binary, isFloat64 } from '../backend/index.ts';
+import { activeArena, GradStorage } from './arena.ts';
+import { allocUninit, type GradNode, type Tensor } from './tensor.ts';
 import { formatShape, sameShape } from './shape.ts';
 
 let gradEnabled = true;
@@ -49,10 +50,11 @@ export function record(
   return out;
 }
 
-/** A new tensor of t's shape and precision, not part of any graph. */
+/** A new tensor of t's shape and precision with unspecified contents, not part of any graph. */
 function emptyLike(t: Tensor): Tensor {
   const out = t.detach();
-  out.data = t.data instanceof Float64Array ? new Float64Array(t.size) : new Float32Array(t.size);
+  if (t.data instanceof Float64Array) out.data = new Float64Array(t.size);
+  else out.data = isFloat64() ? new Float32Array(t.size) : allocUninit(t.size);
   return out;
 }
 
@@ -112,6 +114,9 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
   // holds it; otherwise it gets a copy. This keeps in-place accumulation into leaves safe without a copy per
   // parameter per step.
   const inUse = new Set<ArrayBufferLike>([seed.data.buffer]);
+  const arena = activeArena();
+  const storage = arena ? new GradStorage(arena) : null;
+  storage?.hold(seed.data);
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k]!;
@@ -120,9 +125,13 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
       grads.delete(t);
       const node = t.node!;
       const inputGrads = node.backward(g);
+      const consumed: Tensor[] = [g]; // gradients this step no longer needs (released once unreferenced)
+      storage?.ref(g.data, -1);
       node.inputs.forEach((input, j) => {
         const ig = inputGrads[j];
-        if (!ig || !input.requiresGrad) return;
+        if (!ig) return;
+        consumed.push(ig);
+        if (!input.requiresGrad) return;
         if (!sameShape(ig.shape, input.shape)) {
           throw new Error(`backward of ${node.op}: gradient for input ${j} has shape ${formatShape(ig.shape)}, expected ${formatShape(input.shape)}`);
         }
@@ -131,6 +140,11 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
           // to several inputs), so they are summed out of place.
           const prev = grads.get(input);
           const sum = prev ? addInto(prev, ig, emptyLike(prev)) : ig;
+          if (prev) {
+            storage?.ref(prev.data, -1);
+            consumed.push(prev);
+          }
+          storage?.ref(sum.data, 1);
           inUse.add(sum.data.buffer);
           grads.set(input, sum);
         } else if (input.grad) {
@@ -140,8 +154,11 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         } else {
           inUse.add(ig.data.buffer);
           input.grad = ig.detach();
+          storage?.hold(ig.data);
+          arena?.pinGrad(input, ig.data);
         }
       });
+      if (storage) for (const c of consumed) storage.drop(c.data);
     }
   });
 }

@@ -1,10 +1,12 @@
 /**
  * The Tensor: a float32 array in contiguous row-major order with a shape, plus what reverse-mode autograd needs
  * (the node that produced it, a gradient slot, and a requiresGrad flag that freezes or unfreezes a parameter).
- * Storage is an ordinary typed array, so V8's garbage collector sees and frees it; native kernels read and write
- * it in place without copies. Ops live in `src/ops`; this class only holds data and drives `backward()`.
+ * Storage is an ordinary typed array, so V8's garbage collector sees and frees it (inside a training step it comes
+ * from a StorageArena, see arena.ts, and is reused by the next step); native kernels read and write it in place
+ * without copies. Ops live in `src/ops`; this class only holds data and drives `backward()`.
  */
 import { isFloat64, type FloatArray } from '../backend/index.ts';
+import { activeArena } from './arena.ts';
 import { runBackward } from './autograd.ts';
 import { checkShape, formatShape, numel, type Shape } from './shape.ts';
 
@@ -17,9 +19,21 @@ export interface GradNode {
   backward(gradOut: Tensor): (Tensor | null)[];
 }
 
-/** Allocates zeroed storage in the current precision (float32; float64 inside withFloat64). */
+/** Allocates zeroed storage in the current precision (float32; float64 inside withFloat64), from the active arena if any. */
 export function allocStorage(n: number): FloatArray {
-  return isFloat64() ? new Float64Array(n) : new Float32Array(n);
+  if (isFloat64()) return new Float64Array(n);
+  const arena = activeArena();
+  return arena !== null ? arena.alloc(n, true) : new Float32Array(n);
+}
+
+/**
+ * Like allocStorage, but the contents are unspecified (zero when fresh, the previous step's values when the active
+ * arena reuses a buffer): only for outputs the caller overwrites entirely.
+ */
+export function allocUninit(n: number): FloatArray {
+  if (isFloat64()) return new Float64Array(n);
+  const arena = activeArena();
+  return arena !== null ? arena.alloc(n, false) : new Float32Array(n);
 }
 
 export class Tensor {

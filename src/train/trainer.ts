@@ -2,7 +2,8 @@
  * The pretraining loop: AdamW (matrices decay, vectors do not) under a warmup + cosine schedule, gradient
  * accumulation over micro-batches, global-norm clipping folded into the optimizer step, and one seeded RNG for
  * data sampling with dropout seeds derived from the step, so a run is reproducible and a resumed run continues
- * bit-identically. Every evalInterval updates it measures validation loss, perplexity and bits per byte and
+ * bit-identically. Forward and backward run in a StorageArena (activation and gradient storage reused step to
+ * step). Every evalInterval updates it measures validation loss, perplexity and bits per byte and
  * continues a fixed prompt; it logs to `<out>/metrics.jsonl`, shows a progress line (loss, tokens/s, MFU, ETA),
  * keeps `<out>/checkpoints/latest` and `best`, and stops cleanly (saving) when its AbortSignal fires.
  */
@@ -13,6 +14,7 @@ import { createModel } from '../models/create.ts';
 import { CONFIG_FILE, loadModel } from '../models/model-io.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { gradNorm, type ParamGroup } from '../optim/param-groups.ts';
+import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { formatDuration } from '../util/progress.ts';
@@ -265,6 +267,8 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   let lastDraw = 0;
   let stopped = false;
   model.train();
+  // Each micro-batch's forward and backward reuse the previous one's storage (parameter gradients are kept).
+  const arena = new StorageArena();
   while (step < c.steps) {
     const t0 = performance.now();
     const lr = lrAt(step, schedule);
@@ -275,9 +279,11 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
       const { ids, targets } = opts.train.sampleBatch(dataRng, B, T);
       // Masks from (seed, step, micro-batch), not the model's call counter: evaluations in between and a resume
       // leave them unchanged.
-      const { loss } = model.forward(ids, B, T, targets, { dropoutSeed: dropoutSeedFor(c.seed, step, micro) });
-      lossSum += loss!.item();
-      loss!.backward();
+      lossSum += arena.run(() => {
+        const { loss } = model.forward(ids, B, T, targets, { dropoutSeed: dropoutSeedFor(c.seed, step, micro) });
+        loss!.backward();
+        return loss!.item();
+      });
     }
     // Each micro-batch's gradient is of its own mean loss: the update uses their mean (scale 1/gradAccum).
     const norm = gradNorm(params) / c.gradAccum;
