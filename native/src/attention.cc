@@ -13,7 +13,8 @@
 //   1. dK, dV: one task per (b, g, key block); loops over the query heads of the group and the row tiles
 //      that can see the block.
 //   2. dQ: one task per (b, h, query tile); loops over the key blocks the tile can see.
-// Delta = rowsum(dO * O) is computed once up front.
+// Delta = rowsum(dO * O) is computed once up front. With enough (b, kv head) groups per thread the single-pass
+// backward of attention_backward_groups.cc runs instead (five tile products per tile pair instead of seven).
 #include "attention.h"
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include <limits>
 #include <vector>
 
+#include "attention_backward_groups.h"
 #include "attention_tiles.h"
 #include "thread_pool.h"
 
@@ -294,6 +296,10 @@ void attention_backward(const AttnShape& s, const float* q, const float* k, cons
     }
   });
 
+  if (attention_backward_use_groups(s)) {
+    attention_backward_groups(s, q, k, v, dout, lse2.data(), delta.data(), dq, dk, dv);
+    return;
+  }
   const int64_t kBlocks = (s.Tk + kBc - 1) / kBc;
   parallel_for(s.B * s.Hkv * kBlocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {

@@ -51,6 +51,18 @@ void acc_scalar(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int
   }
 }
 
+void acc_rows_scalar(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int64_t ldw, int64_t Y,
+                     const float* R, int64_t ldr) {
+  for (int64_t x = 0; x < X; ++x) {
+    float* c = C + x * ldc;
+    for (int64_t y = 0; y < Y; ++y) {
+      const float w = W[x * ldw + y];
+      const float* r = R + y * ldr;
+      for (int64_t e = 0; e < D; ++e) c[e] += w * r[e];
+    }
+  }
+}
+
 void scale_rows_scalar(float* C, int64_t ldc, int64_t X, int64_t D, const float* alpha) {
   for (int64_t x = 0; x < X; ++x) {
     for (int64_t e = 0; e < D; ++e) C[x * ldc + e] *= alpha[x];
@@ -127,7 +139,7 @@ void grad_lanes_keys_scalar(float* S, float* dP, int64_t nr, int64_t N, const fl
 }
 
 const AttnTileOps kScalarOps = {
-    nt_scalar,          acc_scalar,           scale_rows_scalar,      dots_scalar,
+    nt_scalar,          acc_scalar,           acc_rows_scalar,        scale_rows_scalar,      dots_scalar,
     mask_lanes_rows_scalar, mask_lanes_keys_scalar, online_update_scalar,
     grad_lanes_rows_scalar, grad_lanes_keys_scalar,
 };
@@ -204,8 +216,9 @@ LF_AVX512 void nt_avx512(const float* A, int64_t lda, int64_t na, int64_t D, con
   }
 }
 
-// X rows [x, x + R) of C, NV vectors of columns from e0 (the last one masked by `last`).
-template <int R, int NV>
+// X rows [x, x + R) of C, NV vectors of columns from e0 (the last one masked by `last`). kRows: the weight of
+// row r and step y is W[r*ldw + y] (acc_rows) instead of W[y*ldw + r] (acc).
+template <int R, int NV, bool kRows>
 LF_AVX512 void acc_block(float* C, int64_t ldc, const float* W, int64_t ldw, int64_t Y, const float* R_,
                          int64_t ldr, __mmask16 last) {
   __mmask16 mask[NV];
@@ -217,7 +230,7 @@ LF_AVX512 void acc_block(float* C, int64_t ldc, const float* W, int64_t ldw, int
     __m512 rv[NV];
     for (int v = 0; v < NV; ++v) rv[v] = _mm512_maskz_loadu_ps(mask[v], R_ + y * ldr + 16 * v);
     for (int r = 0; r < R; ++r) {
-      const __m512 w = _mm512_set1_ps(W[y * ldw + r]);
+      const __m512 w = _mm512_set1_ps(kRows ? W[r * ldw + y] : W[y * ldw + r]);
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(w, rv[v], acc[r][v]);
     }
   }
@@ -225,32 +238,44 @@ LF_AVX512 void acc_block(float* C, int64_t ldc, const float* W, int64_t ldw, int
     for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(C + r * ldc + 16 * v, mask[v], acc[r][v]);
 }
 
-template <int NV>
+template <int NV, bool kRows>
 LF_AVX512 void acc_panel(float* C, int64_t ldc, int64_t X, const float* W, int64_t ldw, int64_t Y, const float* R,
                          int64_t ldr, __mmask16 last) {
+  auto w = [&](int64_t x) { return kRows ? W + x * ldw : W + x; };
   int64_t x = 0;
-  for (; x + 4 <= X; x += 4) acc_block<4, NV>(C + x * ldc, ldc, W + x, ldw, Y, R, ldr, last);
+  for (; x + 4 <= X; x += 4) acc_block<4, NV, kRows>(C + x * ldc, ldc, w(x), ldw, Y, R, ldr, last);
   switch (X - x) {
-    case 3: acc_block<3, NV>(C + x * ldc, ldc, W + x, ldw, Y, R, ldr, last); break;
-    case 2: acc_block<2, NV>(C + x * ldc, ldc, W + x, ldw, Y, R, ldr, last); break;
-    case 1: acc_block<1, NV>(C + x * ldc, ldc, W + x, ldw, Y, R, ldr, last); break;
+    case 3: acc_block<3, NV, kRows>(C + x * ldc, ldc, w(x), ldw, Y, R, ldr, last); break;
+    case 2: acc_block<2, NV, kRows>(C + x * ldc, ldc, w(x), ldw, Y, R, ldr, last); break;
+    case 1: acc_block<1, NV, kRows>(C + x * ldc, ldc, w(x), ldw, Y, R, ldr, last); break;
     default: break;
   }
 }
 
-LF_AVX512 void acc_avx512(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int64_t ldw, int64_t Y,
-                          const float* R, int64_t ldr) {
+template <bool kRows>
+LF_AVX512 void acc_any(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int64_t ldw, int64_t Y,
+                       const float* R, int64_t ldr) {
   for (int64_t e0 = 0; e0 < D; e0 += 64) {
     const int64_t width = std::min<int64_t>(64, D - e0);
     const int64_t nv = (width + 15) / 16;
     const __mmask16 last = tail_mask(width - 16 * (nv - 1));
     switch (nv) {
-      case 4: acc_panel<4>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
-      case 3: acc_panel<3>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
-      case 2: acc_panel<2>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
-      default: acc_panel<1>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
+      case 4: acc_panel<4, kRows>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
+      case 3: acc_panel<3, kRows>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
+      case 2: acc_panel<2, kRows>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
+      default: acc_panel<1, kRows>(C + e0, ldc, X, W, ldw, Y, R + e0, ldr, last); break;
     }
   }
+}
+
+LF_AVX512 void acc_avx512(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int64_t ldw, int64_t Y,
+                          const float* R, int64_t ldr) {
+  acc_any<false>(C, ldc, X, D, W, ldw, Y, R, ldr);
+}
+
+LF_AVX512 void acc_rows_avx512(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int64_t ldw, int64_t Y,
+                               const float* R, int64_t ldr) {
+  acc_any<true>(C, ldc, X, D, W, ldw, Y, R, ldr);
 }
 
 LF_AVX512 void scale_rows_avx512(float* C, int64_t ldc, int64_t X, int64_t D, const float* alpha) {
@@ -392,7 +417,7 @@ LF_AVX512 void grad_lanes_keys_avx512(float* S, float* dP, int64_t nr, int64_t N
 }
 
 const AttnTileOps kAvx512Ops = {
-    nt_avx512,          acc_avx512,           scale_rows_avx512,      dots_avx512,
+    nt_avx512,          acc_avx512,           acc_rows_avx512,        scale_rows_avx512,      dots_avx512,
     mask_lanes_rows_avx512, mask_lanes_keys_avx512, online_update_avx512,
     grad_lanes_rows_avx512, grad_lanes_keys_avx512,
 };
