@@ -2,7 +2,7 @@
 // softmax: no (Tq, Tk) matrix is ever materialized. Plain functions over raw pointers and sizes.
 // Contract: Backend.attention / Backend.attentionBackward in src/backend/backend.ts.
 //
-// Layouts: q, out, dq (B, Tq, Hq, D); k, v, dk, dv (B, Tk, Hkv, D); lse (B, Hq, Tq); segQ (B, Tq) and
+// Layouts: q, out, dq (B, Tq, Hq, D); k, v, dk, dv (B, Tk, Hkv, D), rows at the strides of AttnShape; lse (B, Hq, Tq); segQ (B, Tq) and
 // segK (B, Tk) may be null. Query head h reads kv head h / (Hq / Hkv). Query row i sits at absolute
 // position qOffset + i, key j at j; causal: j <= qOffset + i.
 #pragma once
@@ -17,6 +17,9 @@ struct AttnShape {
   int64_t qOffset;
   const int32_t* segQ;  // (B, Tq) or nullptr
   const int32_t* segK;  // (B, Tk) or nullptr
+  // Floats between consecutive positions (rows): of q and dq (dense: Hq * D), k, v, dk and dv (Hkv * D), out and
+  // dout (Hq * D). A packed (B, T, 3C) projection passes q, k, v as offsets 0, C, 2C into it with ldq = ldkv = 3C.
+  int64_t ldq, ldkv, ldo;
 };
 
 // out (B, Tq, Hq, D) and lse (B, Hq, Tq; -inf for a row that sees no key, whose out row is 0).

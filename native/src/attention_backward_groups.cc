@@ -41,9 +41,9 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
                     int64_t b, int64_t g) {
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.Hkv * D, ldq = s.Hq * D;
+  const int64_t ld = s.ldkv, ldq = s.ldq, ldo = s.ldo;
   for (int64_t i = 0; i < s.Tq; ++i) {  // dQ rows of the group's heads (contiguous: heads g*G .. g*G+G-1)
-    std::memset(dq + ((b * s.Tq + i) * s.Hq + g * G) * D, 0, sizeof(float) * static_cast<size_t>(G * D));
+    std::memset(dq + (b * s.Tq + i) * ldq + g * G * D, 0, sizeof(float) * static_cast<size_t>(G * D));
   }
 
   // Kt, Vt (D, kBc): the block's keys and values transposed, lanes = keys (Kt in log2 units). S, dP (kBr, kBc).
@@ -57,8 +57,8 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
   int32_t pos[kBr], segq[kBr];
   for (int64_t j0 = 0; j0 < s.Tk; j0 += kBc) {
     const int64_t nk = std::min(kBc, s.Tk - j0), N = round16(nk);
-    const float* K = k + ((b * s.Tk + j0) * s.Hkv + g) * D;
-    const float* V = v + ((b * s.Tk + j0) * s.Hkv + g) * D;
+    const float* K = k + (b * s.Tk + j0) * ld + g * D;
+    const float* V = v + (b * s.Tk + j0) * ld + g * D;
     const int32_t* segk = s.segK != nullptr ? s.segK + b * s.Tk + j0 : nullptr;
     for (int64_t jj = 0; jj < N; ++jj) {
       for (int64_t d = 0; d < D; ++d) {
@@ -73,9 +73,9 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
       const int64_t h = g * G + hh;
       for (int64_t i0 = iStart; i0 < s.Tq; i0 += kBr) {
         const int64_t nr = std::min(kBr, s.Tq - i0);
-        const int64_t off = ((b * s.Tq + i0) * s.Hq + h) * D;
-        const float* Q = q + off;
-        const float* dO = dout + off;
+        const int64_t qOff = (b * s.Tq + i0) * ldq + h * D;
+        const float* Q = q + qOff;
+        const float* dO = dout + (b * s.Tq + i0) * ldo + h * D;
         const int64_t rowIdx = (b * s.Hq + h) * s.Tq + i0;
         for (int64_t r = 0; r < nr; ++r) {
           pos[r] = row_limit(s, i0 + r);
@@ -84,16 +84,16 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
         ops.nt(Q, ldq, nr, D, Kt, N, S);
         const bool partial = s.causal && j0 + nk - 1 > pos[0];
         if (segk != nullptr || partial) ops.mask_lanes_keys(S, nr, N, nk, j0, pos, segq, segk);
-        ops.nt(dO, ldq, nr, D, Vt, N, dP);
+        ops.nt(dO, ldo, nr, D, Vt, N, dP);
         ops.grad_lanes_keys(S, dP, nr, N, lse2 + rowIdx, delta + rowIdx);  // S <- P, dP <- dS
-        ops.acc(dVa, Dp, nk, D, S, N, nr, dO, ldq);
+        ops.acc(dVa, Dp, nk, D, S, N, nr, dO, ldo);
         ops.acc(dKa, Dp, nk, D, dP, N, nr, Q, ldq);
-        ops.acc_rows(dq + off, ldq, nr, D, dP, N, nk, K, ld);
+        ops.acc_rows(dq + qOff, ldq, nr, D, dP, N, nk, K, ld);
       }
     }
     for (int64_t jj = 0; jj < nk; ++jj) {
-      float* dkr = dk + ((b * s.Tk + j0 + jj) * s.Hkv + g) * D;
-      float* dvr = dv + ((b * s.Tk + j0 + jj) * s.Hkv + g) * D;
+      float* dkr = dk + (b * s.Tk + j0 + jj) * ld + g * D;
+      float* dvr = dv + (b * s.Tk + j0 + jj) * ld + g * D;
       for (int64_t d = 0; d < D; ++d) {
         dkr[d] = s.scale * dKa[jj * Dp + d];
         dvr[d] = dVa[jj * Dp + d];
@@ -101,7 +101,7 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
     }
   }
   for (int64_t i = 0; i < s.Tq; ++i) {
-    float* row = dq + ((b * s.Tq + i) * s.Hq + g * G) * D;
+    float* row = dq + (b * s.Tq + i) * ldq + g * G * D;
     for (int64_t e = 0; e < G * D; ++e) row[e] *= s.scale;
   }
 }
