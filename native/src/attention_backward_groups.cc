@@ -47,13 +47,18 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
   }
 
   // Kt, Vt (D, kBc): the block's keys and values transposed, lanes = keys (Kt in log2 units). S, dP (kBr, kBc).
-  // dKa, dVa (kBc, Dp) accumulators.
-  float* Kt = scratch(2 * D * kBc + 2 * kBr * kBc + 2 * kBc * Dp);
+  // dKa, dVa (kBc, Dp) accumulators. Kc (kBc, D), Qc and dOc (kBr, D): contiguous copies of the rows that the
+  // products stream many times (in place they sit a row stride apart, one page each, and the row-streaming
+  // products ran at half the speed of the others).
+  float* Kt = scratch(2 * D * kBc + 2 * kBr * kBc + 2 * kBc * Dp + kBc * D + 2 * kBr * D);
   float* Vt = Kt + D * kBc;
   float* S = Vt + D * kBc;
   float* dP = S + kBr * kBc;
   float* dKa = dP + kBr * kBc;
   float* dVa = dKa + kBc * Dp;
+  float* Kc = dVa + kBc * Dp;
+  float* Qc = Kc + kBc * D;
+  float* dOc = Qc + kBr * D;
   int32_t pos[kBr], segq[kBr];
   for (int64_t j0 = 0; j0 < s.Tk; j0 += kBc) {
     const int64_t nk = std::min(kBc, s.Tk - j0), N = round16(nk);
@@ -66,6 +71,7 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
         Vt[d * N + jj] = jj < nk ? V[jj * ld + d] : 0.f;
       }
     }
+    for (int64_t jj = 0; jj < nk; ++jj) std::memcpy(Kc + jj * D, K + jj * ld, sizeof(float) * static_cast<size_t>(D));
     std::fill(dKa, dKa + 2 * kBc * Dp, 0.f);
     // Causal: rows before j0 - qOffset see none of this block.
     const int64_t iStart = s.causal ? std::clamp<int64_t>(j0 - s.qOffset, 0, s.Tq) : 0;
@@ -74,21 +80,23 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
       for (int64_t i0 = iStart; i0 < s.Tq; i0 += kBr) {
         const int64_t nr = std::min(kBr, s.Tq - i0);
         const int64_t qOff = (b * s.Tq + i0) * ldq + h * D;
-        const float* Q = q + qOff;
-        const float* dO = dout + (b * s.Tq + i0) * ldo + h * D;
+        for (int64_t r = 0; r < nr; ++r) {
+          std::memcpy(Qc + r * D, q + qOff + r * ldq, sizeof(float) * static_cast<size_t>(D));
+          std::memcpy(dOc + r * D, dout + (b * s.Tq + i0 + r) * ldo + h * D, sizeof(float) * static_cast<size_t>(D));
+        }
         const int64_t rowIdx = (b * s.Hq + h) * s.Tq + i0;
         for (int64_t r = 0; r < nr; ++r) {
           pos[r] = row_limit(s, i0 + r);
           segq[r] = s.segQ != nullptr ? s.segQ[b * s.Tq + i0 + r] : 0;
         }
-        ops.nt(Q, ldq, nr, D, Kt, N, S);
+        ops.nt(Qc, D, nr, D, Kt, N, S);
         const bool partial = s.causal && j0 + nk - 1 > pos[0];
         if (segk != nullptr || partial) ops.mask_lanes_keys(S, nr, N, nk, j0, pos, segq, segk);
-        ops.nt(dO, ldo, nr, D, Vt, N, dP);
+        ops.nt(dOc, D, nr, D, Vt, N, dP);
         ops.grad_lanes_keys(S, dP, nr, N, lse2 + rowIdx, delta + rowIdx);  // S <- P, dP <- dS
-        ops.acc(dVa, Dp, nk, D, S, N, nr, dO, ldo);
-        ops.acc(dKa, Dp, nk, D, dP, N, nr, Q, ldq);
-        ops.acc_rows(dq + qOff, ldq, nr, D, dP, N, nk, K, ld);
+        ops.acc(dVa, Dp, nk, D, S, N, nr, dOc, D);
+        ops.acc(dKa, Dp, nk, D, dP, N, nr, Qc, D);
+        ops.acc_rows(dq + qOff, ldq, nr, D, dP, N, nk, Kc, D);
       }
     }
     for (int64_t jj = 0; jj < nk; ++jj) {
