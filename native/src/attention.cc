@@ -65,7 +65,7 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D);
   const int64_t r0 = tile * kBr, nr = std::min(kBr, s.Tq * G - r0), N = round16(nr);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.ldkv;
+  const int64_t ld = attn_ldkv(s);
   const float* K = k + b * s.Tk * ld + g * D;
   const float* V = v + b * s.Tk * ld + g * D;
   const int32_t* segk = s.segK != nullptr ? s.segK + b * s.Tk : nullptr;
@@ -80,8 +80,8 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
       continue;
     }
     const int64_t i = (r0 + r) / G, h = g * G + (r0 + r) % G;
-    qOff[r] = (b * s.Tq + i) * s.ldq + h * D;
-    oOff[r] = (b * s.Tq + i) * s.ldo + h * D;
+    qOff[r] = (b * s.Tq + i) * attn_ldq(s) + h * D;
+    oOff[r] = (b * s.Tq + i) * attn_ldo(s) + h * D;
     lseIdx[r] = (b * s.Hq + h) * s.Tq + i;
     pos[r] = row_limit(s, i);
     segq[r] = s.segQ != nullptr ? s.segQ[b * s.Tq + i] : 0;
@@ -155,7 +155,7 @@ void backward_kv_block(const AttnTileOps& ops, const AttnShape& s, const float* 
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D);
   const int64_t j0 = kb * kBc, nk = std::min(kBc, s.Tk - j0), N = round16(nk);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.ldkv, ldq = s.ldq, ldo = s.ldo;
+  const int64_t ld = attn_ldkv(s), ldq = attn_ldq(s), ldo = attn_ldo(s);
   const float* K = k + (b * s.Tk + j0) * ld + g * D;
   const float* V = v + (b * s.Tk + j0) * ld + g * D;
   const int32_t* segk = s.segK != nullptr ? s.segK + b * s.Tk + j0 : nullptr;
@@ -216,7 +216,7 @@ void backward_q_tile(const AttnTileOps& ops, const AttnShape& s, const float* q,
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D), g = h / G;
   const int64_t i0 = tile * kBr, nr = std::min(kBr, s.Tq - i0), N = round16(nr);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.ldkv, ldq = s.ldq, ldo = s.ldo;
+  const int64_t ld = attn_ldkv(s), ldq = attn_ldq(s), ldo = attn_ldo(s);
   const float* K = k + b * s.Tk * ld + g * D;
   const float* V = v + b * s.Tk * ld + g * D;
   const float* Q = q + (b * s.Tq + i0) * ldq + h * D;
@@ -290,7 +290,7 @@ void attention_backward(const AttnShape& s, const float* q, const float* k, cons
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / s.Hq, h = bh % s.Hq;
       for (int64_t i = 0; i < s.Tq; ++i) {
-        const int64_t idx = bh * s.Tq + i, off = (b * s.Tq + i) * s.ldo + h * s.D;
+        const int64_t idx = bh * s.Tq + i, off = (b * s.Tq + i) * attn_ldo(s) + h * s.D;
         lse2[idx] = lse[idx] == -kInf ? kInf : lse[idx] * kLog2e;
         ops.dots(dout + off, 0, 1, s.D, out + off, 0, 1, &delta[idx], 1);
       }

@@ -41,7 +41,7 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
                     int64_t b, int64_t g) {
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.ldkv, ldq = s.ldq, ldo = s.ldo;
+  const int64_t ld = attn_ldkv(s), ldq = attn_ldq(s), ldo = attn_ldo(s);
   for (int64_t i = 0; i < s.Tq; ++i) {  // dQ rows of the group's heads (contiguous: heads g*G .. g*G+G-1)
     std::memset(dq + (b * s.Tq + i) * ldq + g * G * D, 0, sizeof(float) * static_cast<size_t>(G * D));
   }

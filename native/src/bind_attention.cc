@@ -30,9 +30,7 @@ AttnShape ReadShape(const Args& a, const char* op, size_t first) {
   }
   s.segQ = a.i32_or_null(first + 9, s.B * s.Tq);
   s.segK = a.i32_or_null(first + 10, s.B * s.Tk);
-  s.ldq = s.ldo = s.Hq * s.D;
-  s.ldkv = s.Hkv * s.D;
-  return s;
+  return s;  // dense rows (ldq = ldkv = ldo = 0)
 }
 
 // Reads B, T, H, D, scale, causal starting at argument `first`: causal self-attention over a packed (B, T, 3C)
