@@ -42,15 +42,13 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D);
   const float c = s.scale * kLog2e;
   const int64_t ld = attn_ldkv(s), ldq = attn_ldq(s), ldo = attn_ldo(s);
-  for (int64_t i = 0; i < s.Tq; ++i) {  // dQ rows of the group's heads (contiguous: heads g*G .. g*G+G-1)
-    std::memset(dq + (b * s.Tq + i) * ldq + g * G * D, 0, sizeof(float) * static_cast<size_t>(G * D));
-  }
 
   // Kt, Vt (D, kBc): the block's keys and values transposed, lanes = keys (Kt in log2 units). S, dP (kBr, kBc).
   // dKa, dVa (kBc, Dp) accumulators. Kc (kBc, D), Qc and dOc (kBr, D): contiguous copies of the rows that the
   // products stream many times (in place they sit a row stride apart, one page each, and the row-streaming
   // products ran at half the speed of the others).
-  float* Kt = scratch(2 * D * kBc + 2 * kBr * kBc + 2 * kBc * Dp + kBc * D + 2 * kBr * D);
+  // dQa (G * Tq, Dp): the group's dQ, accumulated here over the key blocks and written to dq once at the end.
+  float* Kt = scratch(2 * D * kBc + 2 * kBr * kBc + 2 * kBc * Dp + kBc * D + 2 * kBr * D + G * s.Tq * Dp);
   float* Vt = Kt + D * kBc;
   float* S = Vt + D * kBc;
   float* dP = S + kBr * kBc;
@@ -59,19 +57,17 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
   float* Kc = dVa + kBc * Dp;
   float* Qc = Kc + kBc * D;
   float* dOc = Qc + kBr * D;
+  float* dQa = dOc + kBr * D;
+  std::fill(dQa, dQa + G * s.Tq * Dp, 0.f);
   int32_t pos[kBr], segq[kBr];
   for (int64_t j0 = 0; j0 < s.Tk; j0 += kBc) {
     const int64_t nk = std::min(kBc, s.Tk - j0), N = round16(nk);
     const float* K = k + (b * s.Tk + j0) * ld + g * D;
     const float* V = v + (b * s.Tk + j0) * ld + g * D;
     const int32_t* segk = s.segK != nullptr ? s.segK + b * s.Tk + j0 : nullptr;
-    for (int64_t jj = 0; jj < N; ++jj) {
-      for (int64_t d = 0; d < D; ++d) {
-        Kt[d * N + jj] = jj < nk ? K[jj * ld + d] * c : 0.f;
-        Vt[d * N + jj] = jj < nk ? V[jj * ld + d] : 0.f;
-      }
-    }
     for (int64_t jj = 0; jj < nk; ++jj) std::memcpy(Kc + jj * D, K + jj * ld, sizeof(float) * static_cast<size_t>(D));
+    ops.transpose(Kc, D, nk, D, c, Kt, N);
+    ops.transpose(V, ld, nk, D, 1.f, Vt, N);
     std::fill(dKa, dKa + 2 * kBc * Dp, 0.f);
     // Causal: rows before j0 - qOffset see none of this block.
     const int64_t iStart = s.causal ? std::clamp<int64_t>(j0 - s.qOffset, 0, s.Tq) : 0;
@@ -96,7 +92,7 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
         ops.grad_lanes_keys(S, dP, nr, N, lse2 + rowIdx, delta + rowIdx);  // S <- P, dP <- dS
         ops.acc(dVa, Dp, nk, D, S, N, nr, dOc, D);
         ops.acc(dKa, Dp, nk, D, dP, N, nr, Qc, D);
-        ops.acc_rows(dq + qOff, ldq, nr, D, dP, N, nk, Kc, D);
+        ops.acc_rows(dQa + (hh * s.Tq + i0) * Dp, Dp, nr, D, dP, N, nk, Kc, D);
       }
     }
     for (int64_t jj = 0; jj < nk; ++jj) {
@@ -108,9 +104,12 @@ void group_backward(const AttnTileOps& ops, const AttnShape& s, const float* q, 
       }
     }
   }
-  for (int64_t i = 0; i < s.Tq; ++i) {
-    float* row = dq + (b * s.Tq + i) * ldq + g * G * D;
-    for (int64_t e = 0; e < G * D; ++e) row[e] *= s.scale;
+  for (int64_t hh = 0; hh < G; ++hh) {
+    for (int64_t i = 0; i < s.Tq; ++i) {
+      float* row = dq + (b * s.Tq + i) * ldq + (g * G + hh) * D;
+      const float* acc = dQa + (hh * s.Tq + i) * Dp;
+      for (int64_t e = 0; e < D; ++e) row[e] = s.scale * acc[e];
+    }
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <climits>
+#include <cstdint>
 #include <limits>
 
 #include "cpu.h"
@@ -60,6 +62,12 @@ void acc_rows_scalar(float* C, int64_t ldc, int64_t X, int64_t D, const float* W
       const float* r = R + y * ldr;
       for (int64_t e = 0; e < D; ++e) c[e] += w * r[e];
     }
+  }
+}
+
+void transpose_scalar(const float* A, int64_t lda, int64_t na, int64_t D, float c, float* T, int64_t N) {
+  for (int64_t d = 0; d < D; ++d) {
+    for (int64_t j = 0; j < N; ++j) T[d * N + j] = j < na ? c * A[j * lda + d] : 0.f;
   }
 }
 
@@ -139,7 +147,7 @@ void grad_lanes_keys_scalar(float* S, float* dP, int64_t nr, int64_t N, const fl
 }
 
 const AttnTileOps kScalarOps = {
-    nt_scalar,          acc_scalar,           acc_rows_scalar,        scale_rows_scalar,      dots_scalar,
+    nt_scalar,          acc_scalar,           acc_rows_scalar,        transpose_scalar,       scale_rows_scalar,      dots_scalar,
     mask_lanes_rows_scalar, mask_lanes_keys_scalar, online_update_scalar,
     grad_lanes_rows_scalar, grad_lanes_keys_scalar,
 };
@@ -286,6 +294,26 @@ LF_AVX512 void acc_rows_avx512(float* C, int64_t ldc, int64_t X, int64_t D, cons
   acc_any<true>(C, ldc, X, D, W, ldw, Y, R, ldr);
 }
 
+// One gather per 16 lanes of a row of T (the source rows are a stride apart, often one page each).
+LF_AVX512 void transpose_avx512(const float* A, int64_t lda, int64_t na, int64_t D, float c, float* T, int64_t N) {
+  const __m512 cv = _mm512_set1_ps(c);
+  for (int64_t j0 = 0; j0 < N; j0 += 16) {
+    const __mmask16 m = j0 < na ? tail_mask(na - j0) : static_cast<__mmask16>(0);
+    if (lda * 15 > INT32_MAX / 4) {  // offsets would overflow the 32-bit gather indices
+      for (int64_t d = 0; d < D; ++d)
+        for (int64_t j = j0; j < j0 + 16; ++j) T[d * N + j] = j < na ? c * A[j * lda + d] : 0.f;
+      continue;
+    }
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(static_cast<int32_t>(lda)));
+    const float* a = A + j0 * lda;
+    for (int64_t d = 0; d < D; ++d) {
+      const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, a + d, 4);
+      _mm512_storeu_ps(T + d * N + j0, _mm512_mul_ps(cv, x));
+    }
+  }
+}
+
 LF_AVX512 void scale_rows_avx512(float* C, int64_t ldc, int64_t X, int64_t D, const float* alpha) {
   for (int64_t x = 0; x < X; ++x) {
     if (alpha[x] == 1.f) continue;
@@ -425,7 +453,7 @@ LF_AVX512 void grad_lanes_keys_avx512(float* S, float* dP, int64_t nr, int64_t N
 }
 
 const AttnTileOps kAvx512Ops = {
-    nt_avx512,          acc_avx512,           acc_rows_avx512,        scale_rows_avx512,      dots_avx512,
+    nt_avx512,          acc_avx512,           acc_rows_avx512,        transpose_avx512,       scale_rows_avx512,      dots_avx512,
     mask_lanes_rows_avx512, mask_lanes_keys_avx512, online_update_avx512,
     grad_lanes_rows_avx512, grad_lanes_keys_avx512,
 };
