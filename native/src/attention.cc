@@ -92,7 +92,7 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
   // Qt (D, N): the tile's queries transposed, lanes = rows, in log2 units (tile path); Qr (nr, D): the same
   // rows untransposed (few-row path). St (kBc, N): scores, then probabilities. O (nr, Dp): unnormalized output.
   const bool fewRows = nr <= kFewRows;
-  float* Qt = scratch(D * N + kBc * N + nr * Dp + 3 * N);
+  float* Qt = scratch(D * N + kBc * N + nr * Dp + 3 * N + (fewRows ? 0 : kBc * D));
   float* Qr = Qt;
   float* St = Qt + D * N;
   float* O = St + kBc * N;
@@ -132,7 +132,13 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
     }
     ops.online_update(St, nk, N, m, l, alpha);
     ops.scale_rows(O, Dp, nr, D, alpha);
-    ops.acc(O, Dp, nr, D, St, N, nk, V + j0 * ld, ld);
+    if (fewRows) {
+      ops.acc(O, Dp, nr, D, St, N, nk, V + j0 * ld, ld);
+    } else {  // the product streams the block's value rows nr / 4 times: from a contiguous copy, not a page each
+      float* Vc = alpha + N;
+      for (int64_t jj = 0; jj < nk; ++jj) std::memcpy(Vc + jj * D, V + (j0 + jj) * ld, sizeof(float) * static_cast<size_t>(D));
+      ops.acc(O, Dp, nr, D, St, N, nk, Vc, D);
+    }
   }
   for (int64_t r = 0; r < nr; ++r) {
     float* o = out + oOff[r];
