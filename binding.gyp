@@ -21,6 +21,7 @@
         "native/src/bind_ops.cc",
         "native/src/attention.cc",
         "native/src/attention_tiles.cc",
+        "native/src/attention_backward_groups.cc",
         "native/src/bind_attention.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -13,7 +13,8 @@
 //   1. dK, dV: one task per (b, g, key block); loops over the query heads of the group and the row tiles
 //      that can see the block.
 //   2. dQ: one task per (b, h, query tile); loops over the key blocks the tile can see.
-// Delta = rowsum(dO * O) is computed once up front.
+// Delta = rowsum(dO * O) is computed once up front. With enough (b, kv head) groups per thread the single-pass
+// backward of attention_backward_groups.cc runs instead (five tile products per tile pair instead of seven).
 #include "attention.h"
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include <limits>
 #include <vector>
 
+#include "attention_backward_groups.h"
 #include "attention_tiles.h"
 #include "thread_pool.h"
 
@@ -63,13 +65,13 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D);
   const int64_t r0 = tile * kBr, nr = std::min(kBr, s.Tq * G - r0), N = round16(nr);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.Hkv * D;
-  const float* K = k + (b * s.Tk * s.Hkv + g) * D;
-  const float* V = v + (b * s.Tk * s.Hkv + g) * D;
+  const int64_t ld = attn_ldkv(s);
+  const float* K = k + b * s.Tk * ld + g * D;
+  const float* V = v + b * s.Tk * ld + g * D;
   const int32_t* segk = s.segK != nullptr ? s.segK + b * s.Tk : nullptr;
 
   int32_t pos[kBr], segq[kBr];
-  int64_t rowOff[kBr], lseIdx[kBr];  // offset of the row in q/out, index of its lse
+  int64_t qOff[kBr], oOff[kBr], lseIdx[kBr];  // offsets of the row in q and out, index of its lse
   int64_t minPos = kNoLimit, maxPos = -1;
   for (int64_t r = 0; r < N; ++r) {
     if (r >= nr) {  // padding lanes: see nothing
@@ -78,7 +80,8 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
       continue;
     }
     const int64_t i = (r0 + r) / G, h = g * G + (r0 + r) % G;
-    rowOff[r] = ((b * s.Tq + i) * s.Hq + h) * D;
+    qOff[r] = (b * s.Tq + i) * attn_ldq(s) + h * D;
+    oOff[r] = (b * s.Tq + i) * attn_ldo(s) + h * D;
     lseIdx[r] = (b * s.Hq + h) * s.Tq + i;
     pos[r] = row_limit(s, i);
     segq[r] = s.segQ != nullptr ? s.segQ[b * s.Tq + i] : 0;
@@ -89,7 +92,7 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
   // Qt (D, N): the tile's queries transposed, lanes = rows, in log2 units (tile path); Qr (nr, D): the same
   // rows untransposed (few-row path). St (kBc, N): scores, then probabilities. O (nr, Dp): unnormalized output.
   const bool fewRows = nr <= kFewRows;
-  float* Qt = scratch(D * N + kBc * N + nr * Dp + 3 * N);
+  float* Qt = scratch(D * N + kBc * N + nr * Dp + 3 * N + (fewRows ? 0 : kBc * D));
   float* Qr = Qt;
   float* St = Qt + D * N;
   float* O = St + kBc * N;
@@ -97,7 +100,7 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
   float* l = m + N;
   float* alpha = l + N;
   for (int64_t r = 0; r < N; ++r) {
-    const float* qr = q + (r < nr ? rowOff[r] : 0);
+    const float* qr = q + (r < nr ? qOff[r] : 0);
     for (int64_t d = 0; d < D; ++d) {
       const float x = r < nr ? qr[d] * c : 0.f;
       if (fewRows) {
@@ -129,10 +132,16 @@ void forward_tile(const AttnTileOps& ops, const AttnShape& s, const float* q, co
     }
     ops.online_update(St, nk, N, m, l, alpha);
     ops.scale_rows(O, Dp, nr, D, alpha);
-    ops.acc(O, Dp, nr, D, St, N, nk, V + j0 * ld, ld);
+    if (fewRows) {
+      ops.acc(O, Dp, nr, D, St, N, nk, V + j0 * ld, ld);
+    } else {  // the product streams the block's value rows nr / 4 times: from a contiguous copy, not a page each
+      float* Vc = alpha + N;
+      for (int64_t jj = 0; jj < nk; ++jj) std::memcpy(Vc + jj * D, V + (j0 + jj) * ld, sizeof(float) * static_cast<size_t>(D));
+      ops.acc(O, Dp, nr, D, St, N, nk, Vc, D);
+    }
   }
   for (int64_t r = 0; r < nr; ++r) {
-    float* o = out + rowOff[r];
+    float* o = out + oOff[r];
     if (l[r] == 0.f) {
       std::fill(o, o + D, 0.f);
       lse[lseIdx[r]] = -kInf;
@@ -152,9 +161,9 @@ void backward_kv_block(const AttnTileOps& ops, const AttnShape& s, const float* 
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D);
   const int64_t j0 = kb * kBc, nk = std::min(kBc, s.Tk - j0), N = round16(nk);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.Hkv * D, ldq = s.Hq * D;
-  const float* K = k + ((b * s.Tk + j0) * s.Hkv + g) * D;
-  const float* V = v + ((b * s.Tk + j0) * s.Hkv + g) * D;
+  const int64_t ld = attn_ldkv(s), ldq = attn_ldq(s), ldo = attn_ldo(s);
+  const float* K = k + (b * s.Tk + j0) * ld + g * D;
+  const float* V = v + (b * s.Tk + j0) * ld + g * D;
   const int32_t* segk = s.segK != nullptr ? s.segK + b * s.Tk + j0 : nullptr;
 
   // Kt, Vt (D, N): the block's keys and values transposed, lanes = keys (Kt pre-scaled to log2 units).
@@ -180,8 +189,8 @@ void backward_kv_block(const AttnTileOps& ops, const AttnShape& s, const float* 
     const int64_t h = g * G + hh;
     for (int64_t i0 = iStart; i0 < s.Tq; i0 += kBr) {
       const int64_t nr = std::min(kBr, s.Tq - i0);
-      const float* Q = q + ((b * s.Tq + i0) * s.Hq + h) * D;
-      const float* dO = dout + ((b * s.Tq + i0) * s.Hq + h) * D;
+      const float* Q = q + (b * s.Tq + i0) * ldq + h * D;
+      const float* dO = dout + (b * s.Tq + i0) * ldo + h * D;
       const int64_t rowIdx = (b * s.Hq + h) * s.Tq + i0;
       for (int64_t r = 0; r < nr; ++r) {
         pos[r] = row_limit(s, i0 + r);
@@ -190,15 +199,15 @@ void backward_kv_block(const AttnTileOps& ops, const AttnShape& s, const float* 
       ops.nt(Q, ldq, nr, D, Kt, N, S);
       const bool partial = s.causal && j0 + nk - 1 > pos[0];
       if (segk != nullptr || partial) ops.mask_lanes_keys(S, nr, N, nk, j0, pos, segq, segk);
-      ops.nt(dO, ldq, nr, D, Vt, N, dP);
+      ops.nt(dO, ldo, nr, D, Vt, N, dP);
       ops.grad_lanes_keys(S, dP, nr, N, lse2 + rowIdx, delta + rowIdx);  // S <- P, dP <- dS
-      ops.acc(dVa, Dp, nk, D, S, N, nr, dO, ldq);
+      ops.acc(dVa, Dp, nk, D, S, N, nr, dO, ldo);
       ops.acc(dKa, Dp, nk, D, dP, N, nr, Q, ldq);
     }
   }
   for (int64_t jj = 0; jj < nk; ++jj) {
-    float* dkr = dk + ((b * s.Tk + j0 + jj) * s.Hkv + g) * D;
-    float* dvr = dv + ((b * s.Tk + j0 + jj) * s.Hkv + g) * D;
+    float* dkr = dk + (b * s.Tk + j0 + jj) * ld + g * D;
+    float* dvr = dv + (b * s.Tk + j0 + jj) * ld + g * D;
     for (int64_t d = 0; d < D; ++d) {
       dkr[d] = s.scale * dKa[jj * Dp + d];
       dvr[d] = dVa[jj * Dp + d];
@@ -213,11 +222,11 @@ void backward_q_tile(const AttnTileOps& ops, const AttnShape& s, const float* q,
   const int64_t D = s.D, G = s.Hq / s.Hkv, Dp = round16(D), g = h / G;
   const int64_t i0 = tile * kBr, nr = std::min(kBr, s.Tq - i0), N = round16(nr);
   const float c = s.scale * kLog2e;
-  const int64_t ld = s.Hkv * D, ldq = s.Hq * D;
-  const float* K = k + (b * s.Tk * s.Hkv + g) * D;
-  const float* V = v + (b * s.Tk * s.Hkv + g) * D;
-  const float* Q = q + ((b * s.Tq + i0) * s.Hq + h) * D;
-  const float* dO = dout + ((b * s.Tq + i0) * s.Hq + h) * D;
+  const int64_t ld = attn_ldkv(s), ldq = attn_ldq(s), ldo = attn_ldo(s);
+  const float* K = k + b * s.Tk * ld + g * D;
+  const float* V = v + b * s.Tk * ld + g * D;
+  const float* Q = q + (b * s.Tq + i0) * ldq + h * D;
+  const float* dO = dout + (b * s.Tq + i0) * ldo + h * D;
   const int64_t rowIdx = (b * s.Hq + h) * s.Tq + i0;
   const int32_t* segk = s.segK != nullptr ? s.segK + b * s.Tk : nullptr;
 
@@ -234,7 +243,7 @@ void backward_q_tile(const AttnTileOps& ops, const AttnShape& s, const float* q,
     const bool real = r < nr;
     for (int64_t d = 0; d < D; ++d) {
       Qt[d * N + r] = real ? Q[r * ldq + d] * c : 0.f;
-      dOt[d * N + r] = real ? dO[r * ldq + d] : 0.f;
+      dOt[d * N + r] = real ? dO[r * ldo + d] : 0.f;
     }
     l2[r] = real ? lse2[rowIdx + r] : kInf;
     dl[r] = real ? delta[rowIdx + r] : 0.f;
@@ -256,7 +265,7 @@ void backward_q_tile(const AttnTileOps& ops, const AttnShape& s, const float* q,
     ops.acc(dQa, Dp, nr, D, dPt, N, nk, K + j0 * ld, ld);
   }
   for (int64_t r = 0; r < nr; ++r) {
-    float* dqr = dq + ((b * s.Tq + i0 + r) * s.Hq + h) * D;
+    float* dqr = dq + (b * s.Tq + i0 + r) * ldq + h * D;
     for (int64_t d = 0; d < D; ++d) dqr[d] = s.scale * dQa[r * Dp + d];
   }
 }
@@ -287,13 +296,17 @@ void attention_backward(const AttnShape& s, const float* q, const float* k, cons
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / s.Hq, h = bh % s.Hq;
       for (int64_t i = 0; i < s.Tq; ++i) {
-        const int64_t idx = bh * s.Tq + i, off = ((b * s.Tq + i) * s.Hq + h) * s.D;
+        const int64_t idx = bh * s.Tq + i, off = (b * s.Tq + i) * attn_ldo(s) + h * s.D;
         lse2[idx] = lse[idx] == -kInf ? kInf : lse[idx] * kLog2e;
         ops.dots(dout + off, 0, 1, s.D, out + off, 0, 1, &delta[idx], 1);
       }
     }
   });
 
+  if (attention_backward_use_groups(s)) {
+    attention_backward_groups(s, q, k, v, dout, lse2.data(), delta.data(), dq, dk, dv);
+    return;
+  }
   const int64_t kBlocks = (s.Tk + kBc - 1) / kBc;
   parallel_for(s.B * s.Hkv * kBlocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {

@@ -17,6 +17,11 @@ struct AttnTileOps {
   // C[x*ldc + e] += sum_{y<Y} W[y*ldw + x] * R[y*ldr + e] for x < X, e < D (a GEMM C += W^T R).
   void (*acc)(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int64_t ldw, int64_t Y,
               const float* R, int64_t ldr);
+  // C[x*ldc + e] += sum_{y<Y} W[x*ldw + y] * R[y*ldr + e] for x < X, e < D (a GEMM C += W R).
+  void (*acc_rows)(float* C, int64_t ldc, int64_t X, int64_t D, const float* W, int64_t ldw, int64_t Y,
+                   const float* R, int64_t ldr);
+  // T[d*N + j] = c * A[j*lda + d] for j < na, d < D, and 0 for na <= j < N: a block of rows transposed into lanes.
+  void (*transpose)(const float* A, int64_t lda, int64_t na, int64_t D, float c, float* T, int64_t N);
   // C[x*ldc + e] *= alpha[x] for x < X, e < D.
   void (*scale_rows)(float* C, int64_t ldc, int64_t X, int64_t D, const float* alpha);
   // S[j*N + r] = sum_{d<D} Q[r*ldq + d] * K[j*ldk + d] for r < R <= 4, j < nk: the scores of a few query rows

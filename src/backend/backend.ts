@@ -206,6 +206,17 @@ export interface Backend {
     B: number, Tq: number, Tk: number, Hq: number, Hkv: number, D: number,
     scale: number, causal: boolean, qOffset: number, segQ: Int32Array | null, segK: Int32Array | null,
   ): void;
+  /**
+   * Self-attention (Tq = Tk = T, Hq = Hkv = H, no cache, no segments) over a packed projection qkv (B, T, 3C),
+   * C = H * D, holding q, k, v one after the other along the last dim: the same out (B, T, C) and lse as
+   * `attention` on the three parts, without copying them out.
+   */
+  attentionQKV(qkv: FloatArray, out: FloatArray, lse: FloatArray, B: number, T: number, H: number, D: number, scale: number, causal: boolean): void;
+  /** Writes dqkv (B, T, 3C): dq, dk, dv packed like qkv. */
+  attentionQKVBackward(
+    qkv: FloatArray, out: FloatArray, lse: FloatArray, dout: FloatArray, dqkv: FloatArray,
+    B: number, T: number, H: number, D: number, scale: number, causal: boolean,
+  ): void;
 
   // ---- dropout ----------------------------------------------------------------------------------------------
   /**

@@ -56,11 +56,21 @@ export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: 
   return { start, cache, lastOnly, dropoutSeed: opts.dropoutSeed ?? null, segments };
 }
 
-/** Final hidden states x (B, T, C) -> logits (B, T or 1, V) through `norm` and `head`, plus the loss. */
-export function lmOutput(x: Tensor, norm: (x: Tensor) => Tensor, head: (x: Tensor) => Tensor, targets: Int32Array | null, lastOnly: boolean): ForwardResult {
+/**
+ * Final hidden states x (B, T, C) -> logits (B, T or 1, V) through `norm` and `head`, plus the loss. When targets
+ * are given and `headWeight` is the (V, C) matrix `head` multiplies by (no bias, no adapter), the loss runs fused
+ * (F.linearCrossEntropy: never more than one chunk of logits in memory) and `logits` is computed only if read.
+ */
+export function lmOutput(x: Tensor, norm: (x: Tensor) => Tensor, head: (x: Tensor) => Tensor, targets: Int32Array | null, lastOnly: boolean, headWeight: Tensor | null = null): ForwardResult {
   const T = x.shape[1]!;
   if (lastOnly && T > 1) x = F.slice(x, 1, T - 1, T); // (B, 1, C)
-  const logits = head(norm(x));
+  const h = norm(x);
+  if (targets && headWeight) {
+    const loss = F.linearCrossEntropy(h, headWeight, targets);
+    let logits: Tensor | null = null;
+    return { get logits() { return (logits ??= head(h)); }, loss };
+  }
+  const logits = head(h);
   const loss = targets ? F.crossEntropy(logits, targets) : null;
   return { logits, loss };
 }

@@ -130,6 +130,7 @@ export class GPT extends LanguageModel {
     });
     const head = this.lm_head;
     if (hidden) return lmOutput(x, (t) => this.ln_f.forward(t), (t) => t, null, plan.lastOnly);
-    return lmOutput(x, (t) => this.ln_f.forward(t), head ? (t) => head.forward(t) : (t) => F.linear(t, this.wte.weight), targets, plan.lastOnly);
+    const headWeight = !head ? this.wte.weight : head instanceof Linear && !head.bias ? head.weight : null; // null: LoRA-wrapped
+    return lmOutput(x, (t) => this.ln_f.forward(t), head ? (t) => head.forward(t) : (t) => F.linear(t, this.wte.weight), targets, plan.lastOnly, headWeight);
   }
 }

@@ -168,6 +168,7 @@ export class Llama extends LanguageModel {
     const head = this.lm_head;
     const norm = (t: Tensor): Tensor => this.model.norm.forward(t);
     if (hidden) return lmOutput(x, norm, (t) => t, null, plan.lastOnly);
-    return lmOutput(x, norm, head ? (t) => head.forward(t) : (t) => F.linear(t, this.model.embed_tokens.weight), targets, plan.lastOnly);
+    const headWeight = !head ? this.model.embed_tokens.weight : head instanceof Linear && !head.bias ? head.weight : null; // null: LoRA-wrapped
+    return lmOutput(x, norm, head ? (t) => head.forward(t) : (t) => F.linear(t, this.model.embed_tokens.weight), targets, plan.lastOnly, headWeight);
   }
 }

@@ -2,9 +2,9 @@
  * Causal scaled-dot-product attention as one fused op: multi-head and grouped-query, optional segment ids
  * (packing, padding), a query offset for KV-cache decoding. The kernel is tiled with an online softmax and
  * never materializes a (T x T) matrix per head; it saves one logsumexp per query row for the backward.
- * `attentionFromQKV` takes the fused (B, T, 3C) projection of a GPT block as it comes out of c_attn: it splits it
- * into plain buffers (not graph nodes) and its backward writes one (B, T, 3C) gradient, instead of three
- * zero-filled full-size gradients from three slices that autograd then sums.
+ * `attentionFromQKV` takes the fused (B, T, 3C) projection of a GPT block as it comes out of c_attn: the kernel
+ * reads q, k, v in place from its rows and its backward writes one (B, T, 3C) gradient, with no split copies and
+ * no three zero-filled full-size gradients from three slices that autograd then sums.
  */
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
@@ -72,22 +72,12 @@ export function attentionFromQKV(qkv: Tensor, nHead: number, opts: { causal?: bo
   const causal = opts.causal ?? true;
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const be = backend();
-  const rows = Int32Array.of(B * T, C);
-  const packed = Int32Array.of(C3, 1);
-  const dense = Int32Array.of(C, 1);
-  const [q, k, v] = [0, 1, 2].map((part) => {
-    const t = allocUninit(B * T * C); // (B, T, H, D)
-    be.copyStrided(qkv.data, part * C, packed, t, 0, dense, rows);
-    return t;
-  }) as [Tensor['data'], Tensor['data'], Tensor['data']];
   const out = emptyUninit([B, T, C]);
   const lse = allocUninit(B * nHead * T);
-  be.attention(q, k, v, out.data, lse, B, T, T, nHead, nHead, D, scale, causal, 0, null, null);
+  be.attentionQKV(qkv.data, out.data, lse, B, T, nHead, D, scale, causal);
   return record(out, 'attentionFromQKV', [qkv], (g) => {
-    const grads = [allocUninit(B * T * C), allocUninit(B * T * C), allocUninit(B * T * C)] as const;
-    be.attentionBackward(q, k, v, out.data, lse, g.data, grads[0], grads[1], grads[2], B, T, T, nHead, nHead, D, scale, causal, 0, null, null);
     const dqkv = emptyUninit(qkv.shape);
-    grads.forEach((d, part) => be.copyStrided(d, 0, dense, dqkv.data, part * C, packed, rows));
+    be.attentionQKVBackward(qkv.data, out.data, lse, g.data, dqkv.data, B, T, nHead, D, scale, causal);
     return [dqkv];
   });
 }

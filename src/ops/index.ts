@@ -5,6 +5,7 @@ export * from './reduce.ts';
 export * from './matmul.ts';
 export * from './matmul-precision.ts';
 export * from './softmax.ts';
+export * from './linear-cross-entropy.ts';
 export * from './embedding.ts';
 export * from './norm.ts';
 export * from './rope.ts';

@@ -291,15 +291,17 @@ if (process.env[WORKER_ENV] === '1') {
   const skip = 'error' in loaded ? `native addon not built (${loaded.error}); run \`npm run build:native\`` : false;
   const TOL = 2e-5;
 
-  for (const isa of ['scalar', 'avx512'] as const) {
-    test(`native attention matches the reference (LLMFORGE_ISA=${isa})`, { skip }, (t) => {
+  // The backward has two schedules (attention_backward_groups.cc: one pass per (b, kv head); attention.cc: a dK/dV
+  // pass and a dQ pass); the default picks by shape, so each is forced here.
+  for (const [isa, bwd] of [['scalar', 'split'], ['scalar', 'groups'], ['avx512', 'split'], ['avx512', 'groups']] as const) {
+    test(`native attention matches the reference (LLMFORGE_ISA=${isa}, LLMFORGE_ATTN_BACKWARD=${bwd})`, { skip }, (t) => {
       if ('error' in loaded) return;
       if (isa === 'avx512' && !loaded.addon.cpuInfo().avx512) {
         t.skip('this CPU has no AVX-512');
         return;
       }
       const stdout = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-        env: { ...process.env, [WORKER_ENV]: '1', LLMFORGE_ISA: isa },
+        env: { ...process.env, [WORKER_ENV]: '1', LLMFORGE_ISA: isa, LLMFORGE_ATTN_BACKWARD: bwd },
         encoding: 'utf8',
         maxBuffer: 1 << 24,
       });

@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNativeBackend, loadNativeAddon } from '../../src/backend/native.ts';
-import { referenceBackend } from '../../src/backend/index.ts';
-import { uniform } from '../../src/tensor/creation.ts';
+import { referenceBackend, withBackend } from '../../src/backend/index.ts';
+import { randn, uniform } from '../../src/tensor/creation.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
 import * as F from '../../src/ops/index.ts';
-import { checkParity, hasNative } from '../helpers/parity.ts';
+import { assertClose, checkParity, hasNative } from '../helpers/parity.ts';
 
 const skip = hasNative ? false : 'native addon not built';
 
@@ -90,6 +91,33 @@ test('parity: fused attention', { skip }, () => {
     checkParity([[2, T, 4, 16], [2, T, 2, 16], [2, T, 2, 16]], (q, k, v) => F.attention(q!, k!, v!), { atol: 1e-4 });
     checkParity([[1, T, 3, 5], [1, T, 3, 5], [1, T, 3, 5]], (q, k, v) => F.attention(q!, k!, v!, { causal: false }), { atol: 1e-4 });
     checkParity([[2, T, 3 * 48]], (qkv) => F.attentionFromQKV(qkv!, 3), { atol: 1e-4 });
+    checkParity([[5, T, 3 * 3 * 16]], (qkv) => F.attentionFromQKV(qkv!, 3), { atol: 1e-4 });
+  }
+});
+
+test('native attentionFromQKV (q, k, v read in place from the packed rows) equals split + attention, both backward schedules', { skip }, () => {
+  const saved = process.env.LLMFORGE_ATTN_BACKWARD;
+  try {
+    for (const schedule of ['split', 'groups']) {
+      process.env.LLMFORGE_ATTN_BACKWARD = schedule;
+      for (const [B, T, H, D] of [[2, 67, 3, 16], [3, 130, 2, 64], [1, 5, 4, 3]] as const) {
+        const C = H * D;
+        const run = (packed: boolean) => withBackend('native', () => {
+          const x = randn([B, T, 3 * C], { seed: T });
+          x.requiresGrad = true;
+          const y = packed ? F.attentionFromQKV(x, H) : F.reshape(F.attention(...(F.split(x, C, 2).map((t) => F.reshape(t, [B, T, H, D])) as [Tensor, Tensor, Tensor])), [B, T, C]);
+          y.backward(randn(y.shape, { seed: 5 }));
+          return { y: y.data, dx: x.grad!.data };
+        });
+        const a = run(true);
+        const b = run(false);
+        assertClose(`${schedule} B${B} T${T} H${H} D${D} out`, a.y, b.y, 1e-6, 1e-5);
+        assertClose(`${schedule} B${B} T${T} H${H} D${D} dqkv`, a.dx, b.dx, 1e-6, 1e-5);
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.LLMFORGE_ATTN_BACKWARD;
+    else process.env.LLMFORGE_ATTN_BACKWARD = saved;
   }
 });
 

@@ -6,6 +6,7 @@
  */
 import type { Backend } from '../backend.ts';
 import { attention, attentionBackward } from './attention.ts';
+import { attentionQKV, attentionQKVBackward } from './attention-qkv.ts';
 import { crossEntropy, crossEntropyBackward } from './cross-entropy.ts';
 import { dropout } from './dropout.ts';
 import { affine, maskedFill, powScalar, where } from './elementwise.ts';
@@ -53,6 +54,8 @@ export const referenceBackend: Backend = {
   rope,
   attention,
   attentionBackward,
+  attentionQKV,
+  attentionQKVBackward,
   dropout,
   adamw,
   sgd,
