@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -27,7 +28,15 @@
 namespace lf {
 namespace {
 
-constexpr int64_t kRowChunk = 64;       // weight rows per task
+constexpr int64_t kRowChunk = 64;       // weight rows per task (at most; see chunk_rows)
+constexpr int64_t kChunkBytes = 96 << 10;  // weight bytes per task: a few microseconds of streaming
+
+// Rows per task for a weight of K columns: about kChunkBytes, a multiple of 16 in [16, kRowChunk]. Short tasks keep
+// the wait at a stage barrier short (T3's 3072-wide rows would make 64-row tasks ~50 us each).
+int64_t chunk_rows(const DecodeWeight& W, int64_t K) {
+  const int64_t rows = kChunkBytes / (std::max<int64_t>(K, 1) * (W.bf16 ? 2 : 4)) / 16 * 16;
+  return std::min(kRowChunk, std::max<int64_t>(16, rows));
+}
 constexpr double kInlineBytes = 2.5e5;  // below this many weight bytes the GEMV runs on the calling thread only
 
 inline float bf16_to_f32(uint16_t h) {
@@ -161,9 +170,10 @@ inline void cpu_relax() {
 #endif
 }
 
-// Pauses a thread spins waiting for a stage's last chunks (a few microseconds when both cores are free) before it
-// starts yielding its core (the chunk's owner may have been descheduled by another process).
-constexpr int kSpinPauses = 2048;
+// Pauses (~15 ns each here) a thread spins waiting for a stage's last chunks before it sleeps in short naps: the
+// chunk's owner was descheduled (another process took its core), and yielding would not reliably let it run
+// when both threads share one core.
+constexpr int kSpinPauses = 4096;
 
 // One step of a staged run: `chunks` independent pieces of work, fn(c) for c < chunks.
 struct Stage {
@@ -173,7 +183,7 @@ struct Stage {
 constexpr int kMaxStages = 8;
 
 // Runs the stages in order over the thread pool in ONE pool job: every thread that joins claims chunks of the
-// current stage from its counter, then waits (spinning briefly, then yielding) until all of that stage's chunks
+// current stage from its counter, then waits (spinning briefly, then napping) until all of that stage's chunks
 // are finished before it moves to the next. The calling thread alone can finish everything, so a worker that
 // wakes late only joins the remaining stages. A block step is then one wake-up instead of one per GEMV. Kernels
 // called from a chunk that use parallel_for themselves run inline (see thread_pool.h).
@@ -197,7 +207,7 @@ void run_stages(const Stage* stages, int count) {
         if (spins < kSpinPauses) {
           cpu_relax();
         } else {
-          std::this_thread::yield();  // a chunk's owner was descheduled
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
         }
       }
     }
@@ -252,11 +262,10 @@ void gemv_rows(const DecodeWeight& W, const float* bias, const float* x, float* 
   sgemm(g);
 }
 
-// A stage computing y = bias + W x, N rows in chunks of kRowChunk.
+// A stage computing y = bias + W x, N rows in chunks of chunk_rows.
 Stage gemv_stage(const DecodeWeight& W, const float* bias, const float* x, float* y, int64_t N, int64_t K) {
-  return Stage{(N + kRowChunk - 1) / kRowChunk, [=, &W](int64_t c) {
-                 gemv_rows(W, bias, x, y, K, c * kRowChunk, std::min(N, (c + 1) * kRowChunk));
-               }};
+  const int64_t r = chunk_rows(W, K);
+  return Stage{(N + r - 1) / r, [=, &W](int64_t c) { gemv_rows(W, bias, x, y, K, c * r, std::min(N, (c + 1) * r)); }};
 }
 
 Stage single(std::function<void(int64_t)> fn) { return Stage{1, std::move(fn)}; }
@@ -295,6 +304,7 @@ void gpt_decode_block(float* x, const GptBlockWeights& w, float* k_cache, float*
   s.segQ = nullptr;
   s.segK = nullptr;
 
+  const int64_t fc_rows = chunk_rows(w.fc, C);  // a multiple of 16: GELU spans start on vector boundaries
   const Stage stages[] = {
       single([&](int64_t) { layernorm_forward(x, w.ln1_w, w.ln1_b, h, stats, stats + 1, 1, C, eps); }),
       gemv_stage(w.attn, w.attn_b, h, qkv, 3 * C, C),
@@ -308,8 +318,8 @@ void gpt_decode_block(float* x, const GptBlockWeights& w, float* k_cache, float*
         for (int64_t i = 0; i < C; ++i) x[i] += y[i];
         layernorm_forward(x, w.ln2_w, w.ln2_b, h, stats, stats + 1, 1, C, eps);
       }),
-      Stage{(F + kRowChunk - 1) / kRowChunk, [&](int64_t c) {
-              const int64_t j0 = c * kRowChunk, j1 = std::min(F, j0 + kRowChunk);
+      Stage{(F + fc_rows - 1) / fc_rows, [&](int64_t c) {
+              const int64_t j0 = c * fc_rows, j1 = std::min(F, j0 + fc_rows);
               gemv_rows(w.fc, w.fc_b, h, mlp, C, j0, j1);
               unary_forward(UnaryOp::kGeluTanh, mlp + j0, mlp + j0, j1 - j0);
             }},
