@@ -4,9 +4,10 @@
  * c_proj, residual, ln_2, c_fc, GELU, c_proj, residual) and one for ln_f and the head, over preallocated buffers.
  * It exists only when the native backend is active, the model is plain (every projection a `Linear`, so no LoRA
  * wrapper, and no dropout in training mode) and its weights are float32. With 'bf16', the matrix weights and
- * the head are converted once, when the decoder is created.
+ * the head are converted once, when the decoder is created; bf16 needs AVX-512 kernels (elsewhere its scalar
+ * reference would be slower than fp32, so there is no bf16 decoder and generation says it runs fp32).
  */
-import { decodeKernels, type DecodeKernels, type DecodeWeightArray } from '../backend/index.ts';
+import { cpuInfo, decodeKernels, type DecodeKernels, type DecodeWeightArray } from '../backend/index.ts';
 import { LayerNorm, Linear } from '../nn/layers.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { DecodePrecision, TokenDecoder } from './decoder.ts';
@@ -49,6 +50,7 @@ export class GptDecoder implements TokenDecoder {
   static create(model: GPT, precision: DecodePrecision): GptDecoder | null {
     const kernels = decodeKernels();
     if (!kernels || (model.training && model.config.dropout > 0)) return null;
+    if (precision === 'bf16' && cpuInfo()?.isa !== 'avx512') return null;
     const norms: unknown[] = [model.ln_f, ...model.h.flatMap((b) => [b.ln_1, b.ln_2])];
     const linears: unknown[] = [...(model.lm_head ? [model.lm_head] : []), ...model.h.flatMap((b) => [b.attn.c_attn, b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj])];
     if (!norms.every((m) => m instanceof LayerNorm) || !linears.every((m) => m instanceof Linear)) return null;
