@@ -154,6 +154,23 @@ LF_BF16_TARGET void gemv_bf16_rows_dp(const uint16_t* W, const float* bias, cons
 
 thread_local std::vector<uint16_t> tl_xsplit;
 
+// f32_to_bf16 on 16 elements at a time, the same integer rounding as the scalar loop (nearest even, NaN kept
+// quiet); returns where it stopped (the scalar loop does the last < 16).
+LF_AVX512_TARGET int64_t f32_to_bf16_avx512(const float* src, uint16_t* dst, int64_t begin, int64_t end) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
+  int64_t i = begin;
+  for (; i + 16 <= end; i += 16) {
+    const __m512i u = _mm512_loadu_si512(src + i);
+    const __m512i hi = _mm512_srli_epi32(u, 16);
+    const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(hi, one)), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, abs_mask), inf);
+    const __m512i r = _mm512_mask_or_epi32(rounded, nan, hi, quiet);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm512_cvtepi32_epi16(r));
+  }
+  return i;
+}
+
 // Per-thread scratch, grown on demand and reused across calls (no allocation per token).
 struct Scratch {
   std::vector<float> buf;
@@ -342,8 +359,11 @@ void gpt_decode_head(const float* x, const float* ln_w, const float* ln_b, float
 }
 
 void f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
+  const bool avx512 = best_isa() == Isa::kAvx512;
   parallel_for(n, 1 << 16, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
+    int64_t i = begin;
+    if (avx512) i = f32_to_bf16_avx512(src, dst, begin, end);
+    for (; i < end; ++i) {
       uint32_t u;
       std::memcpy(&u, &src[i], 4);
       if ((u & 0x7fffffffu) > 0x7f800000u) {

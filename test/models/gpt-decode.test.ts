@@ -122,13 +122,20 @@ test('toBf16 rounds to nearest even and keeps infinities, signed zero and NaN', 
     [1 + 2 ** -8 + 2 ** -20, 0x3f81], // above halfway: up
     [3.4e38, 0x7f80], // rounds past the largest bf16 to infinity
   ];
-  const src = Float32Array.from(cases.map(([v]) => v));
+  const all = [...cases, ...cases, ...cases, [NaN, -1] as [number, number]]; // 34 elements: vector body and scalar tail
+  const src = Float32Array.from(all.map(([v]) => v));
   const dst = new Uint16Array(src.length);
   kernels!.toBf16(src, dst);
-  cases.forEach(([v, bits], i) => assert.equal(dst[i], bits, `${v} -> 0x${dst[i]!.toString(16)}, expected 0x${bits.toString(16)}`));
-  const nan = new Uint16Array(1);
-  kernels!.toBf16(Float32Array.of(NaN), nan);
-  assert.ok((nan[0]! & 0x7f80) === 0x7f80 && (nan[0]! & 0x7f) !== 0, 'NaN stays NaN');
+  all.forEach(([v, bits], i) => {
+    if (bits >= 0) assert.equal(dst[i], bits, `element ${i}: ${v} -> 0x${dst[i]!.toString(16)}, expected 0x${bits.toString(16)}`);
+  });
+  for (const i of [src.length - 1, 5]) {
+    const nan = new Uint16Array(src.length);
+    const x = src.slice();
+    x[i] = NaN;
+    kernels!.toBf16(x, nan);
+    assert.ok((nan[i]! & 0x7f80) === 0x7f80 && (nan[i]! & 0x7f) !== 0, `NaN at ${i} stays NaN`);
+  }
 });
 
 test('no decoder where it does not apply: LoRA, the reference backend, Llama; generate falls back with a note', { skip }, () => {
