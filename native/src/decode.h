@@ -3,8 +3,8 @@
 // -> residual) and the output end (ln_f -> head GEMV) run inside one native call each, on preallocated scratch,
 // so a decoded token costs nLayer + 1 calls instead of dozens of small ops. Weights are (N, K) row-major (the
 // PyTorch Linear layout), either fp32 (then the GEMVs are the same sgemm calls `linear` makes, so results equal
-// the op-by-op path) or bfloat16 (DecodeWeight.bf16: weight-only reduced precision, activations and accumulation
-// stay fp32, half the bytes streamed per token). Dimension letters: C channels, H heads, D head size, F MLP
+// the op-by-op path) or bfloat16 (DecodeWeight.bf16: in effect weight-only rounding, as the activations enter as
+// two bf16 halves carrying ~16 mantissa bits and sums stay fp32; half the bytes streamed per token). Dimension letters: C channels, H heads, D head size, F MLP
 // hidden width, V vocab, N rows of a weight, K its columns.
 #pragma once
 #include <cstdint>
