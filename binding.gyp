@@ -22,7 +22,9 @@
         "native/src/attention.cc",
         "native/src/attention_tiles.cc",
         "native/src/attention_backward_groups.cc",
-        "native/src/bind_attention.cc"
+        "native/src/bind_attention.cc",
+        "native/src/decode.cc",
+        "native/src/bind_decode.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -4,12 +4,15 @@
  * ../shared/bench/torch_gpt_bench.py --mode gen times PyTorch: (new tokens - 1) / (total - prefill), median over
  * runs after one warm-up. Prints {"bench":"generate","config":..,"decode_tokens_per_s":..} lines; with torch, the
  * PyTorch reference runs in the same session with the environment its header gives, and the ratio is printed.
+ * `decodePrecision` picks the weights of our decode steps (fp32 or bf16; the PyTorch side is always fp32), and each
+ * line says which path ran (`decode_path`: fp32 or bf16 for the fused decoder, forward for the op-by-op one).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generate } from '../src/generate/generate.ts';
 import { createModel } from '../src/models/create.ts';
 import { completeModelConfig } from '../src/models/config.ts';
+import { defaultDecodePrecision, type DecodePrecision } from '../src/models/decoder.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { TRAIN_CONFIGS } from './train.ts';
 
@@ -25,15 +28,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function runConfig(name: GenerateConfigName, runs: number): Record<string, unknown> {
+function runConfig(name: GenerateConfigName, runs: number, decodePrecision: DecodePrecision): Record<string, unknown> {
   const c = TRAIN_CONFIGS[name];
   const rng = new Rng(1337);
   const model = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d }), rng);
   const rates: number[] = [];
   const prefill: number[] = [];
+  let path = '';
   for (let r = 0; r < runs + 1; r++) {
     const prompt = Array.from({ length: PROMPT }, () => rng.int(c.vocab));
-    const s = generate(model, prompt, { temperature: 0, maxNewTokens: NEW });
+    const s = generate(model, prompt, { temperature: 0, maxNewTokens: NEW, decodePrecision });
+    path = s.decodePath;
     if (s.ids.length !== NEW) throw new Error(`bench generate ${name}: expected ${NEW} tokens, got ${s.ids.length} (${s.stopReason})`);
     if (r === 0) continue; // warm-up
     rates.push((NEW - 1) / (s.decodeMs / 1000));
@@ -41,15 +46,15 @@ function runConfig(name: GenerateConfigName, runs: number): Record<string, unkno
   }
   return {
     bench: 'generate', impl: 'llmforge', config: name, params: model.numParameters(), prompt: PROMPT, new_tokens: NEW,
-    decode_tokens_per_s: median(rates), decode_min: Math.min(...rates), decode_max: Math.max(...rates),
+    decode_precision: decodePrecision, decode_path: path, decode_tokens_per_s: median(rates), decode_min: Math.min(...rates), decode_max: Math.max(...rates),
     prefill_ms_median: median(prefill), runs,
   };
 }
 
-export async function benchGenerate(opts: { json: boolean; configs?: GenerateConfigName[]; runs?: number; torch?: boolean }): Promise<void> {
+export async function benchGenerate(opts: { json: boolean; configs?: GenerateConfigName[]; runs?: number; torch?: boolean; decodePrecision?: DecodePrecision }): Promise<void> {
   const runs = opts.runs ?? 3;
   for (const name of opts.configs ?? GENERATE_CONFIGS) {
-    const ours = runConfig(name, runs);
+    const ours = runConfig(name, runs, opts.decodePrecision ?? defaultDecodePrecision());
     print(opts.json, ours);
     if (opts.torch) {
       const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'passive', GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736' };

@@ -12,6 +12,7 @@ namespace lf {
 void RegisterGemm(Napi::Env env, Napi::Object exports);
 void RegisterOps(Napi::Env env, Napi::Object exports);
 void RegisterAttention(Napi::Env env, Napi::Object exports);
+void RegisterDecode(Napi::Env env, Napi::Object exports);
 }  // namespace lf
 
 namespace {
@@ -45,6 +46,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   lf::RegisterGemm(env, exports);
   lf::RegisterOps(env, exports);
   lf::RegisterAttention(env, exports);
+  lf::RegisterDecode(env, exports);
   return exports;
 }
 

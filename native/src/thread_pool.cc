@@ -12,6 +12,10 @@
 namespace lf {
 namespace {
 
+// True on a thread while it runs chunks of a pool job: a parallel_for called from inside a chunk runs inline
+// (the pool runs one job at a time, so waiting for it there would deadlock).
+thread_local bool tl_in_job = false;
+
 struct Job {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
   int64_t n = 0;
@@ -61,12 +65,14 @@ class Pool {
 
  private:
   static void work(Job& job) {
+    tl_in_job = true;
     for (;;) {
       int64_t begin = job.next.fetch_add(job.grain, std::memory_order_relaxed);
-      if (begin >= job.n) return;
+      if (begin >= job.n) break;
       int64_t end = std::min(job.n, begin + job.grain);
       (*job.fn)(begin, end);
     }
+    tl_in_job = false;
   }
 
   void loop() {
@@ -132,7 +138,7 @@ void set_num_threads(int n) { pool().resize(n); }
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  if (n <= grain || pool().size() == 1) {
+  if (n <= grain || tl_in_job || pool().size() == 1) {
     fn(0, n);
     return;
   }

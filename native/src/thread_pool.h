@@ -14,7 +14,8 @@ int num_threads();
 void set_num_threads(int n);
 
 // Calls fn(begin, end) over [0, n) in chunks of at most `grain` items, spread over the pool and the calling
-// thread. Returns when every chunk is done. Runs inline when n <= grain or the pool has one thread.
+// thread. Returns when every chunk is done. Runs inline when n <= grain, the pool has one thread, or the caller
+// is itself inside a chunk of a parallel_for (nested calls run on the calling thread).
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace lf

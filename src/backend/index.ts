@@ -6,10 +6,11 @@
  * Float64Array storage, so finite differences are accurate. Tensors created inside it are float64.
  */
 import type { Backend } from './backend.ts';
-import { createNativeBackend, loadNativeAddon, type CpuInfo, type NativeAddon } from './native.ts';
+import { createNativeBackend, loadNativeAddon, type CpuInfo, type DecodeKernels, type NativeAddon } from './native.ts';
 import { referenceBackend } from './reference/index.ts';
 
 export type { Backend, FloatArray } from './backend.ts';
+export type { DecodeKernels, DecodeWeightArray } from './native.ts';
 export { Unary, Binary, MAX_RANK } from './backend.ts';
 
 let nativeCache: { backend: Backend; addon: NativeAddon } | { error: string } | null = null;
@@ -102,6 +103,17 @@ export function nativeBackend(): Backend | null {
 export function cpuInfo(): CpuInfo | null {
   const native = nativeOrError();
   return 'addon' in native ? native.addon.cpuInfo() : null;
+}
+
+/**
+ * The native batch-1 decoding kernels when the native backend is the active one (not in float64 mode) and the
+ * addon has them; null otherwise (callers then run the op-by-op forward).
+ */
+export function decodeKernels(): DecodeKernels | null {
+  const native = nativeOrError();
+  if (!('addon' in native) || backend() !== native.backend) return null;
+  const a = native.addon;
+  return a.gptDecodeBlock && a.gptDecodeHead && a.decodeGemv && a.toBf16 ? (a as DecodeKernels) : null;
 }
 
 export { referenceBackend };

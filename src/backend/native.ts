@@ -18,7 +18,30 @@ export interface CpuInfo {
   isa: string;
 }
 
-export interface NativeAddon extends Partial<Omit<Backend, 'name'>> {
+/** A decode weight: fp32, or bfloat16 bits (Uint16Array from `toBf16`). Row-major (N, K). */
+export type DecodeWeightArray = Float32Array | Uint16Array;
+
+/**
+ * Batch-1 decoding kernels of native/src/decode.h (native only: the op-by-op forward is their reference). Biases
+ * and norm biases may be null.
+ */
+export interface DecodeKernels {
+  /** One GPT-2 block for the token at `pos`: x (C) updated in place, its key/value written to the caches. */
+  gptDecodeBlock(
+    x: Float32Array, ln1W: Float32Array, ln1B: Float32Array | null, attnW: DecodeWeightArray, attnB: Float32Array | null,
+    attnProjW: DecodeWeightArray, attnProjB: Float32Array | null, ln2W: Float32Array, ln2B: Float32Array | null,
+    fcW: DecodeWeightArray, fcB: Float32Array | null, mlpProjW: DecodeWeightArray, mlpProjB: Float32Array | null,
+    kCache: Float32Array, vCache: Float32Array, pos: number, C: number, H: number, F: number, eps: number,
+  ): void;
+  /** logits (V) = W layerNorm(x). */
+  gptDecodeHead(x: Float32Array, lnW: Float32Array, lnB: Float32Array | null, eps: number, W: DecodeWeightArray, logits: Float32Array, V: number, C: number): void;
+  /** y (N) = bias + W x. */
+  decodeGemv(W: DecodeWeightArray, bias: Float32Array | null, x: Float32Array, y: Float32Array, N: number, K: number): void;
+  /** dst = bfloat16(src), round to nearest even. */
+  toBf16(src: Float32Array, dst: Uint16Array): void;
+}
+
+export interface NativeAddon extends Partial<Omit<Backend, 'name'>>, Partial<DecodeKernels> {
   cpuInfo(): CpuInfo;
   numThreads(): number;
   setNumThreads(n: number): void;

@@ -9,7 +9,13 @@
  * (one prefill) and decoding goes on, as nanoGPT's sampler crops its input; `onContextFull: 'stop'` ends instead.
  * The model runs in eval mode under noGrad (one forward at a time, so grad mode is never left off between yields)
  * and its training flag is restored when the iterator finishes or is abandoned.
+ *
+ * Decode steps (one token each) run through the model's fast `TokenDecoder` when it has one (GPT-2 on the native
+ * backend), in `decodePrecision`: 'fp32' gives the same logits as the ordinary forward, 'bf16' streams bfloat16
+ * copies of the weight matrices (made once per call, counted in prefillMs). Without a decoder the ordinary forward
+ * runs, in fp32 (a note says so when bf16 was asked for).
  */
+import { defaultDecodePrecision, parseDecodePrecision, type DecodePrecision, type TokenDecoder } from '../models/decoder.ts';
 import type { LanguageModel, KVCache } from '../models/model.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { Rng } from '../tensor/random.ts';
@@ -35,6 +41,8 @@ export interface GenerateOptions extends SamplingOptions {
   onContextFull?: 'slide' | 'stop';
   /** Informational notes (prompt cropped, context slid). Default: none. */
   onNote?: (message: string) => void;
+  /** Weight precision of decode steps: 'fp32' (default, or LLMFORGE_DECODE) or 'bf16' (faster; see decoder.ts). */
+  decodePrecision?: DecodePrecision;
 }
 
 export type StopReason = 'length' | 'eos' | 'stop' | 'context';
@@ -50,6 +58,8 @@ export interface GenerateSummary {
   /** Time of the first prefill, and of everything after it (decode steps and slides), in milliseconds. */
   prefillMs: number;
   decodeMs: number;
+  /** How decode steps ran: the fast decoder in 'fp32' or 'bf16', or 'forward' (the ordinary fp32 forward). */
+  decodePath: DecodePrecision | 'forward';
 }
 
 function userError(message: string): Error {
@@ -80,6 +90,7 @@ export function* generateTokens(model: LanguageModel, promptIds: readonly number
   const stream = opts.tokenizer ? new TextStream(opts.tokenizer) : null;
   const note = opts.onNote ?? (() => {});
   const rng = new Rng(opts.seed ?? 0);
+  const precision = opts.decodePrecision === undefined ? defaultDecodePrecision() : parseDecodePrecision(opts.decodePrecision, 'generate: decodePrecision');
 
   let text = '';
   const emit = (piece: string): boolean => {
@@ -103,6 +114,8 @@ export function* generateTokens(model: LanguageModel, promptIds: readonly number
   model.eval();
   try {
     const t0 = performance.now();
+    const decoder: TokenDecoder | null = maxNew > 1 ? model.decoder(precision) : null;
+    if (!decoder && precision === 'bf16' && maxNew > 1) note('bf16 decoding is not available for this model or backend; decoding in fp32');
     let cache = model.createCache(1, blockSize);
     let logits = maxNew > 0 ? step(model, Int32Array.from(window), cache) : null;
     const t1 = performance.now();
@@ -133,7 +146,7 @@ export function* generateTokens(model: LanguageModel, promptIds: readonly number
         cache = model.createCache(1, blockSize);
         logits = step(model, Int32Array.from(history.slice(history.length - keep)), cache);
       } else {
-        logits = step(model, Int32Array.of(id), cache);
+        logits = decoder ? decoder.step(id, cache) : step(model, Int32Array.of(id), cache);
       }
     }
     if (stream && !(matcher?.stopped ?? false)) {
@@ -144,7 +157,8 @@ export function* generateTokens(model: LanguageModel, promptIds: readonly number
         if (rest.length > 0) opts.onText?.(rest);
       }
     }
-    return { ids, text, stopReason, promptTokens: window.length, prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
+    const decodePath = decoder ? decoder.precision : 'forward';
+    return { ids, text, stopReason, promptTokens: window.length, prefillMs: t1 - t0, decodeMs: performance.now() - t1, decodePath };
   } finally {
     model.train(wasTraining);
   }

@@ -78,6 +78,7 @@ export function drawFrom(probs: Float32Array, rng: Rng): number {
  * far, for the repetition penalty. Greedy when temperature is 0 (top-k and top-p then change nothing).
  */
 export function sampleNext(logits: ArrayLike<number>, context: ArrayLike<number>, opts: ResolvedSampling, rng: Rng): number {
+  if (opts.temperature === 0 && opts.repetitionPenalty === 1) return argmaxRow(logits); // plain greedy: nothing to copy
   const row = Float32Array.from(logits as ArrayLike<number>);
   applyRepetitionPenalty(row, context, opts.repetitionPenalty);
   if (opts.temperature === 0) return argmaxRow(row);

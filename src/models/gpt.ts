@@ -12,6 +12,8 @@ import * as F from '../ops/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { checkModelConfig } from './config.ts';
+import type { DecodePrecision, TokenDecoder } from './decoder.ts';
+import { GptDecoder } from './gpt-decode.ts';
 import { lmOutput, planForward, runPlanned, tokenPositions, type ForwardPlan } from './forward-common.ts';
 import { KVBuffers } from './kv-cache.ts';
 import { LanguageModel, type ForwardOptions, type ForwardResult, type KVCache, type ModelConfig } from './model.ts';
@@ -109,6 +111,10 @@ export class GPT extends LanguageModel {
 
   createCache(batch: number, capacity: number): KVCache {
     return KVBuffers.forConfig(this.config, batch, capacity);
+  }
+
+  override decoder(precision: DecodePrecision): TokenDecoder | null {
+    return GptDecoder.create(this, precision);
   }
 
   /**

@@ -72,6 +72,11 @@ export class KVBuffers implements KVCache {
     return out as [Tensor, Tensor];
   }
 
+  /** The storage of `layer`'s keys and values, (B, capacity, Hkv, D) each: for kernels that append in place. */
+  layerStorage(layer: number): [FloatArray, FloatArray] {
+    return [this.k[layer]!, this.v[layer]!];
+  }
+
   /** Marks T more positions as stored (after every layer has appended them). */
   advance(T: number): void {
     this.length += T;

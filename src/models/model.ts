@@ -6,6 +6,7 @@
  */
 import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from '../nn/module.ts';
+import type { DecodePrecision, TokenDecoder } from './decoder.ts';
 
 export type Arch = 'gpt2' | 'llama';
 
@@ -83,4 +84,8 @@ export abstract class LanguageModel extends Module {
   /** ids and targets are B*T row-major token ids. */
   abstract forward(ids: Int32Array, B: number, T: number, targets?: Int32Array | null, opts?: ForwardOptions): ForwardResult;
   abstract createCache(batch: number, capacity: number): KVCache;
+  /** A fast batch-1 decoder in `precision` (see decoder.ts), or null where this model has none. */
+  decoder(_precision: DecodePrecision): TokenDecoder | null {
+    return null;
+  }
 }

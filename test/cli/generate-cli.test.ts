@@ -67,7 +67,7 @@ test('predict shows bars; generate streams text after the prompt with stats on s
   assert.equal(gen.status, 0, gen.stderr);
   assert.ok(gen.stdout.startsWith('The sun'));
   assert.ok(gen.stdout.length > 'The sun\n'.length, 'some generated text');
-  assert.match(gen.stderr, /\[12 new tokens, stop: length; prompt 2 tokens prefilled in \d+ ms; decode [\d.]+ tokens\/s\]/);
+  assert.match(gen.stderr, /\[12 new tokens, stop: length; prompt 2 tokens prefilled in \d+ ms; decode [\d.]+ tokens\/s \((fp32|bf16|fp32 forward)\)\]/);
 });
 
 test('a path that is neither a model nor a run is one error line', () => {

@@ -8,6 +8,7 @@ import { benchOps } from '../../../bench/ops.ts';
 import { benchTokenizer } from '../../../bench/tokenizer.ts';
 import { benchTrain, TRAIN_CONFIGS, type TrainConfigName } from '../../../bench/train.ts';
 import { backend } from '../../backend/index.ts';
+import { defaultDecodePrecision, parseDecodePrecision } from '../../models/decoder.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -15,7 +16,7 @@ export const benchCommand: Command = {
   spec: {
     name: 'bench',
     summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer, train); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate|charlm|lora> [--json] [--reps N] [--threads N] [--torch] [--bf16]',
+    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate|charlm|lora> [--json] [--reps N] [--threads N] [--torch] [--bf16] [--decode-precision fp32|bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
@@ -24,6 +25,7 @@ export const benchCommand: Command = {
       'train-mb': { type: 'string', help: 'tokenizer: corpus sizes in MB for the training benchmark (default 10)', arg: 'LIST' },
       config: { type: 'string', help: 'train: comma-separated configs (T1, T2, T3)', arg: 'LIST' },
       bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path; train: our side with bf16 matmuls (LLMFORGE_MATMUL=bf16)' },
+      'decode-precision': { type: 'string', help: 'generate: weights of decode steps, fp32 (default, or LLMFORGE_DECODE) or bf16', arg: 'P' },
       data: { type: 'string', help: 'charlm: the text file (e.g. ../shared/data/tinyshakespeare/input.txt)', arg: 'FILE' },
       iters: { type: 'number', help: 'charlm: training iterations (default 2000)', arg: 'N' },
       preset: { type: 'string', help: 'lora: model preset for LoRA vs full fine-tuning (default gpt-mini)', arg: 'NAME' },
@@ -66,7 +68,9 @@ export const benchCommand: Command = {
       case 'generate': {
         const list = args.options.config ? String(args.options.config).split(',') : [...GENERATE_CONFIGS];
         for (const c of list) if (!(GENERATE_CONFIGS as readonly string[]).includes(c)) throw new UsageError(`bench generate: unknown --config ${c}; expected T2 or T3`);
-        return benchGenerate({ json, configs: list as GenerateConfigName[], torch: args.options.torch === true, ...(reps !== undefined ? { runs: reps } : {}) });
+        const p = args.options['decode-precision'] as string | undefined;
+        const decodePrecision = p === undefined ? defaultDecodePrecision() : parseDecodePrecision(p, 'bench generate: --decode-precision');
+        return benchGenerate({ json, configs: list as GenerateConfigName[], torch: args.options.torch === true, decodePrecision, ...(reps !== undefined ? { runs: reps } : {}) });
       }
       case 'charlm':
         if (typeof args.options.data !== 'string') throw new UsageError('bench charlm: --data <text file> is required');

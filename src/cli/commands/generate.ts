@@ -6,6 +6,7 @@
  */
 import { generateTokens, type GenerateOptions } from '../../generate/generate.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
+import { parseDecodePrecision } from '../../models/decoder.ts';
 import { promptIds } from '../../generate/predict.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { UsageError } from '../args.ts';
@@ -20,7 +21,7 @@ export const generateCommand: Command = {
   spec: {
     name: 'generate',
     summary: 'Continue a prompt with a model (KV cache, sampling), streaming the text',
-    usage: 'llmforge generate --model <dir> "prompt" [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--stop S] [--seed N]',
+    usage: 'llmforge generate --model <dir> "prompt" [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--stop S] [--seed N] [--decode-precision fp32|bf16]',
     options: {
       model: { type: 'string', help: 'Model directory (saveModel output with its tokenizer) or a training run\'s --out directory', arg: 'DIR' },
       'max-tokens': { type: 'number', help: 'Most new tokens', default: 128, arg: 'N' },
@@ -30,6 +31,7 @@ export const generateCommand: Command = {
       'repetition-penalty': { type: 'number', help: 'CTRL repetition penalty on tokens already seen (1 = off)', default: 1, arg: 'R' },
       stop: { type: 'string', help: 'Stop when the text contains S (not printed); \\n and \\t are interpreted', arg: 'S' },
       seed: { type: 'number', help: 'Sampling seed', default: 0, arg: 'N' },
+      'decode-precision': { type: 'string', help: 'Weights of decode steps: fp32 (default, or LLMFORGE_DECODE) or bf16 (faster; greedy may differ at near-ties)', arg: 'P' },
     },
     details: [
       'Generation also stops at the tokenizer\'s end-of-text token. When the context fills, the model continues',
@@ -51,6 +53,9 @@ export const generateCommand: Command = {
     if (!Number.isInteger(topK) || topK < 0) throw new UsageError(`generate: --top-k must be an integer >= 0, received ${topK}`);
     const seed = args.options.seed as number;
     if (!Number.isInteger(seed)) throw new UsageError(`generate: --seed must be an integer, received ${seed}`);
+
+    const precisionArg = args.options['decode-precision'] as string | undefined;
+    const decodePrecision = precisionArg === undefined ? undefined : parseDecodePrecision(precisionArg, 'generate: --decode-precision');
 
     const { model, tokenizer } = loadModelDir(dir);
     const eos = eosId(tokenizer);
@@ -75,6 +80,7 @@ export const generateCommand: Command = {
         lineMid = false;
       },
       ...(eos !== undefined ? { eosId: eos } : {}),
+      ...(decodePrecision !== undefined ? { decodePrecision } : {}),
       ...(stop !== undefined ? { stop: [unescapeArg(stop)] } : {}),
     };
     const ids = promptIds(tokenizer, prompt);
@@ -87,7 +93,7 @@ export const generateCommand: Command = {
     const decodeRate = s.ids.length > 1 ? ((s.ids.length - 1) / (s.decodeMs / 1000)).toFixed(1) : 'n/a';
     process.stderr.write(
       `[${s.ids.length} new tokens, stop: ${s.stopReason}; prompt ${s.promptTokens} tokens prefilled in ${s.prefillMs.toFixed(0)} ms; ` +
-        `decode ${decodeRate} tokens/s]\n`,
+        `decode ${decodeRate} tokens/s (${s.decodePath === 'forward' ? 'fp32 forward' : s.decodePath})]\n`,
     );
   },
 };
