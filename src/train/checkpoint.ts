@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
 import type { ModelConfig, LanguageModel } from '../models/model.ts';
 import { CONFIG_FILE, loadModel, readModelConfig, saveModel, WEIGHTS_FILE } from '../models/model-io.ts';
+import type { MatmulPrecision } from '../ops/matmul-precision.ts';
 import type { AdamW } from '../optim/adamw.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
@@ -35,6 +36,8 @@ export interface RunState {
   dataRng: { s: number[]; spare: number | null };
   /** The resolved training config. */
   config: TrainConfig;
+  /** The GEMM precision the run trained in (config.precision resolved); absent in checkpoints before it existed (fp32). */
+  precision?: MatmulPrecision;
   /** The model config (also in config.json). */
   model: ModelConfig;
   /** How the run was set up (data directory, preset, overrides, init-from): recorded, not interpreted. */

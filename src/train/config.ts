@@ -56,6 +56,12 @@ export interface TrainConfig {
   seed: number;
   /** Peak GFLOP/s of the machine, the denominator of MFU (460: the development CPU's fp32 peak). */
   peakGflops: number;
+  /**
+   * GEMM precision of the run (src/train/precision.ts): 'fp32', 'bf16' (bf16 operands, fp32 accumulation and
+   * everything else fp32) or 'auto' (bf16 on CPUs with AMX-BF16/AVX512_BF16, else fp32; LLMFORGE_MATMUL first).
+   * 'fp32' for library calls; the CLI and recipes default to 'auto'.
+   */
+  precision: 'auto' | 'fp32' | 'bf16';
 }
 
 export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -84,6 +90,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   sampleTemperature: 0,
   seed: 1337,
   peakGflops: 460,
+  precision: 'fp32',
 });
 
 export class TrainConfigError extends Error {
@@ -159,6 +166,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(c.clip >= 0)) fail('clip', 'a non-negative number (0 disables clipping)');
   if (!(c.sampleTemperature >= 0)) fail('sampleTemperature', 'a non-negative number (0: greedy)');
   if (!(c.peakGflops > 0)) fail('peakGflops', 'a positive number');
+  if (c.precision !== 'auto' && c.precision !== 'fp32' && c.precision !== 'bf16') fail('precision', '"auto", "fp32" or "bf16"');
 }
 
 /** The resolved config as aligned `key value` lines, for the start of a run. */

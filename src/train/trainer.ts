@@ -5,7 +5,9 @@
  * bit-identically. Forward and backward run in a StorageArena (activation and gradient storage reused step to
  * step). Every evalInterval updates it measures validation loss, perplexity and bits per byte and
  * continues a fixed prompt; it logs to `<out>/metrics.jsonl`, shows a progress line (loss, tokens/s, MFU, ETA),
- * keeps `<out>/checkpoints/latest` and `best`, and stops cleanly (saving) when its AbortSignal fires.
+ * keeps `<out>/checkpoints/latest` and `best`, and stops cleanly (saving) when its AbortSignal fires. GEMMs run in
+ * config.precision (resolved once, applied for the run and restored after it; evaluation and samples run in it too),
+ * which the first line, every step record and state.json name.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ import { formatTrainConfig, validateTrainConfig, type TrainConfig } from './conf
 import { evaluate, type EvalResult, type TokenSource } from './evaluate.ts';
 import { flopsPerToken, MetricsLog, mfu } from './metrics.ts';
 import { sampleContinuation } from './sample.ts';
+import { describePrecision, resolvePrecision, withTrainPrecision, type ResolvedPrecision } from './precision.ts';
 import { lrAt, type LrSchedule } from './schedule.ts';
 import { libraryVersion } from './version.ts';
 
@@ -144,7 +147,8 @@ function initModel(opts: TrainOptions, resume: boolean, latestDir: string, say: 
     if (given) copyWeights(ck.model, given);
     const saved = ck.state.config as unknown as Record<string, unknown>;
     const now = c as unknown as Record<string, unknown>;
-    const changed = Object.keys(c).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(saved[k]));
+    // precision has its own note (its resolved value is compared in trainRun).
+    const changed = Object.keys(c).filter((k) => k !== 'precision' && JSON.stringify(now[k]) !== JSON.stringify(saved[k]));
     if (changed.length > 0) say(`resume: training settings changed since the checkpoint: ${changed.map((k) => `${k} ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`).join(', ')}`);
     return { model: given ?? ck.model, state: ck.state, resumedFrom: ck.dir };
   }
@@ -170,10 +174,18 @@ function fmtRate(x: number): string {
   return Math.round(x).toLocaleString('en-US');
 }
 
-/** Runs (or resumes) a pretraining run; see TrainOptions. */
+/**
+ * Runs (or resumes) a pretraining run; see TrainOptions. GEMMs run in config.precision for the duration of the
+ * run; the previous matmul precision is restored when it returns or throws.
+ */
 export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  validateTrainConfig(opts.config);
+  const precision = resolvePrecision(opts.config.precision);
+  return withTrainPrecision(precision.precision, () => trainRun(opts, hooks, precision));
+}
+
+async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: ResolvedPrecision): Promise<TrainResult> {
   const c = opts.config;
-  validateTrainConfig(c);
   const write = opts.write ?? ((t: string) => void process.stdout.write(t));
   const tty = opts.write === undefined && process.stdout.isTTY === true;
   const say = (line: string): void => {
@@ -186,6 +198,10 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
   const init = initModel(opts, resume, latestDir, say);
   const { model, resumedFrom } = init;
   const startStep = init.state?.step ?? 0;
+  const savedPrecision = init.state ? (init.state.precision ?? 'fp32') : null;
+  if (savedPrecision !== null && savedPrecision !== precision.precision) {
+    say(`note: the checkpoint was trained with ${savedPrecision} matmuls; resuming with ${describePrecision(precision)} (weights and optimizer state are fp32 either way)`);
+  }
   let best = init.state?.bestValLoss ?? null;
   const dataRng = new Rng(c.seed + 1);
   if (init.state) dataRng.setState(init.state.dataRng);
@@ -222,13 +238,13 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
 
   if (c.warmup >= c.steps) say(`warning: warmup ${c.warmup} >= steps ${c.steps}: the learning rate never reaches its peak ${c.lr}`);
   if (!opts.quiet) {
-    say(`${resumedFrom ? `resuming from ${resumedFrom} at step ${startStep}` : 'training'}: ${fmtRate(model.numParameters())} parameters (${mc.arch}, ${mc.nLayer} layers, ${mc.nEmbd} dims, vocab ${mc.vocabSize}), ${fmtRate(tokensPerStep)} tokens per update, ${(fpt / 1e6).toFixed(1)} MFLOP per token`);
+    say(`${resumedFrom ? `resuming from ${resumedFrom} at step ${startStep}` : 'training'}: ${fmtRate(model.numParameters())} parameters (${mc.arch}, ${mc.nLayer} layers, ${mc.nEmbd} dims, vocab ${mc.vocabSize}), ${fmtRate(tokensPerStep)} tokens per update, ${(fpt / 1e6).toFixed(1)} MFLOP per token, ${describePrecision(precision)}`);
     if (opts.showConfig ?? true) say(`config:\n${formatTrainConfig(c)}`);
   }
 
   const runState = (step: number): RunState => ({
     format: 'llmforge-train-state', library: libraryVersion(), step, bestValLoss: best, dataRng: dataRng.getState(),
-    config: c, model: mc, run: { ...(opts.run ?? {}), ...(opts.initFrom !== undefined ? { initFrom: opts.initFrom } : {}) }, savedAt: new Date().toISOString(),
+    config: c, precision: precision.precision, model: mc, run: { ...(opts.run ?? {}), ...(opts.initFrom !== undefined ? { initFrom: opts.initFrom } : {}) }, savedAt: new Date().toISOString(),
   });
   const save = (kind: 'latest' | 'best', step: number): void => {
     const dir = kind === 'latest' ? latestDir : bestDir;
@@ -305,7 +321,7 @@ export async function train(opts: TrainOptions, hooks: TrainHooks = {}): Promise
     if (step % c.logInterval === 0 || step === c.steps || step === startStep + 1) {
       const tps = (tokensPerStep * intervalSteps) / (intervalMs / 1000);
       say(progress(tps));
-      metrics.append({ step, loss, lr, grad_norm: norm, tokens_per_s: tps, mfu: mfu(fpt, tps, c.peakGflops), elapsed_s: elapsed });
+      metrics.append({ step, loss, lr, grad_norm: norm, tokens_per_s: tps, mfu: mfu(fpt, tps, c.peakGflops), elapsed_s: elapsed, precision: precision.precision });
       intervalMs = 0;
       intervalSteps = 0;
     } else if (tty && !opts.quiet && performance.now() - lastDraw > 200) {

@@ -3,7 +3,8 @@
  * (model fields such as nLayer=2, or any training key such as beta2=0.95), the common hyperparameters have their
  * own flags, and the resolved config is printed and saved with every checkpoint. `--resume` continues a run
  * bit-identically from its latest checkpoint; `--init-from` starts a new run from saved weights. Ctrl-C finishes
- * the current update, saves, says how to resume and exits with status 130.
+ * the current update, saves, says how to resume and exits with status 130. `--precision auto|fp32|bf16` (default
+ * auto; a resume keeps the checkpoint's precision unless given) chooses the GEMM precision.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { resolveModelConfig, PRESETS } from '../../models/presets.ts';
 import { readRunState } from '../../train/checkpoint.ts';
 import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG, isTrainKey, type TrainConfig } from '../../train/config.ts';
 import { openTrainingData } from '../../train/open-data.ts';
+import { parsePrecisionSetting } from '../../train/precision.ts';
 import { train } from '../../train/trainer.ts';
 import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -48,6 +50,10 @@ const options: Record<string, OptionSpec> = {
     const def = DEFAULT_TRAIN_CONFIG[f.key];
     return [flag, { type: typeof def === 'number' ? 'number' : 'string', help: `${f.help} (default: ${JSON.stringify(def)})`, arg: f.arg } as OptionSpec];
   })),
+  precision: {
+    type: 'string', arg: 'P',
+    help: 'GEMM precision: auto (bf16 on CPUs with AMX-BF16/AVX512_BF16, else fp32; LLMFORGE_MATMUL decides first when set), fp32, or bf16 (bf16 operands, fp32 accumulation, fp32 weights/grads/optimizer). Default: auto; --resume: the checkpoint\'s',
+  },
   resume: { type: 'boolean', help: 'Continue the run in --out from its latest checkpoint (bit-identical)' },
   'init-from': { type: 'string', help: 'Start a new run from the weights of a model, checkpoint or run directory', arg: 'DIR' },
   quiet: { type: 'boolean', help: 'No progress lines (the final line and metrics.jsonl remain)' },
@@ -103,8 +109,9 @@ export const trainCommand: Command = {
     const sets = overrides(args);
     const flagValues: Record<string, unknown> = {};
     for (const [flag, f] of Object.entries(FLAGS)) if (args.options[flag] !== undefined) flagValues[f.key] = args.options[flag];
+    if (args.options.precision !== undefined) flagValues.precision = parsePrecisionSetting(args.options.precision, 'train: --precision');
 
-    let base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
+    let base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, precision: 'auto' };
     let dataDir = str(args, 'data');
     const preset = str(args, 'model');
     let saved: ModelConfig | undefined;
@@ -113,7 +120,8 @@ export const trainCommand: Command = {
       const dir = !existsSync(latest) && existsSync(`${latest}.prev`) ? `${latest}.prev` : latest;
       if (!existsSync(dir)) throw new UsageError(`train: ${latest}: no checkpoint to resume from (run without --resume to start)`);
       const state = readRunState(dir);
-      base = { ...DEFAULT_TRAIN_CONFIG, ...state.config };
+      // The checkpoint's precision (as it resolved then; fp32 before the setting existed) unless --precision is given.
+      base = { ...DEFAULT_TRAIN_CONFIG, ...state.config, precision: state.precision ?? 'fp32' };
       saved = state.model;
       const savedData = typeof state.run.data === 'string' ? state.run.data : undefined;
       if (dataDir === undefined) dataDir = savedData;
