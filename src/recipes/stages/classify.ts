@@ -19,7 +19,7 @@ const POOLING = ['last', 'mean'];
 const BALANCE = ['none', 'undersample', 'oversample', 'weights'];
 
 /** The LoRA settings of the stage's loraR/loraAlpha/loraDropout/loraTargets ([]: every attention and MLP linear). */
-function loraSettings(p: { loraR: number; loraAlpha: number; loraDropout: number; loraTargets: string[] }): LoraSettings {
+export function loraSettings(p: { loraR: number; loraAlpha: number; loraDropout: number; loraTargets: string[] }): LoraSettings {
   if (!(p.loraAlpha > 0)) throw new RecipeError(`loraAlpha must be a positive number, received ${p.loraAlpha}`);
   if (!(p.loraDropout >= 0 && p.loraDropout < 1)) throw new RecipeError(`loraDropout must be in [0, 1), received ${p.loraDropout}`);
   const bad = p.loraTargets.find((t) => !/^[A-Za-z_][\w.]*$/.test(t));
