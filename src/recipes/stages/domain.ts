@@ -27,12 +27,14 @@ const PARAMS = {
   evalIters: { type: 'integer', help: 'validation batches per evaluation', default: 20, min: 1 },
   samplePrompt: { type: 'string', help: 'prompt continued at each evaluation ("" disables)', default: '\n' },
   seed: { type: 'integer', help: 'seed of data sampling and dropout', default: 1337 },
+  precision: { type: 'string', help: 'GEMM precision: auto (bf16 on CPUs with fast bf16 dot products, else fp32), fp32 or bf16', default: 'auto' },
 } as const;
 
 function trainConfig(p: ParamsOf<typeof PARAMS>): TrainConfig {
   const c: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG, steps: p.steps, lr: p.lr, minLr: p.lr / 10, batchSize: p.batchSize, context: p.context, warmup: p.warmup,
     evalInterval: p.evalInterval, evalIters: p.evalIters, samplePrompt: p.samplePrompt, seed: p.seed, logInterval: Math.max(1, Math.floor(p.steps / 10)),
+    precision: p.precision as TrainConfig['precision'],
   };
   validateTrainConfig(c);
   return c;

@@ -22,6 +22,8 @@ const TRAIN_PARAMS: Record<string, ParamSpec> = Object.fromEntries(
     typeof v === 'number' ? [k, { type: 'number', help: 'trainer setting (TrainConfig)', default: v }] : [k, { type: 'string', help: 'trainer setting (TrainConfig)', default: String(v) }],
   ),
 );
+// Recipes default to 'auto' (bf16 matmuls on CPUs with AMX-BF16/AVX512_BF16), library calls to fp32.
+TRAIN_PARAMS.precision = { type: 'string', help: 'GEMM precision: auto (bf16 on CPUs with fast bf16 dot products, else fp32), fp32 or bf16', default: 'auto' };
 
 const OWN_PARAMS = {
   data: { type: 'string', help: 'an earlier data stage, or a prepared dataset directory' },
