@@ -66,12 +66,11 @@ export class LoraLinear extends Module {
     return this.alpha / this.r;
   }
 
+  /** One fused op (F.loraLinear): the adapter's product accumulates into the base output, no (..., out) temporaries. */
   forward(x: Tensor): Tensor {
-    const y = F.linear(x, this.weight, this.bias); // (..., out)
-    if (this.merged) return y;
+    if (this.merged) return F.linear(x, this.weight, this.bias); // (..., out)
     const h = this.training && this.p > 0 ? F.dropout(x, this.p, (this.dropoutSeed += 7919)) : x;
-    const z = F.linear(F.linear(h, this.lora_A), this.lora_B); // (..., r) -> (..., out)
-    return F.add(y, F.mul(z, this.scale));
+    return F.loraLinear(x, this.weight, this.bias, this.lora_A, this.lora_B, this.scale, h); // (..., out)
   }
 
   /** Folds scale * B A into the base weight; a no-op when already merged. */

@@ -41,13 +41,13 @@ export function affine(x: Tensor, mul: number, add: number): Tensor {
 export function add(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return affine(a, 1, b);
   const out = binaryRaw(Binary.add, 'add', a, b);
-  return record(out, 'add', [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
+  return record(out, 'add', [a, b], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? sumTo(g, b.shape) : null]);
 }
 
 export function sub(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return affine(a, 1, -b);
   const out = binaryRaw(Binary.sub, 'sub', a, b);
-  return record(out, 'sub', [a, b], (g) => [sumTo(g, a.shape), b.requiresGrad ? sumTo(affineRaw(g, -1, 0), b.shape) : null]);
+  return record(out, 'sub', [a, b], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? sumTo(affineRaw(g, -1, 0), b.shape) : null]);
 }
 
 export function mul(a: Tensor, b: Tensor | number): Tensor {

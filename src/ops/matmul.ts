@@ -152,3 +152,80 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     return [gx, gw, gb];
   });
 }
+
+/**
+ * A LoRA-adapted linear layer as one op: y = x @ W^T + b + scale * (h @ A^T) @ B^T, with W (out, in), A (r, in),
+ * B (out, r) and h = x (or a dropout of x, same shape). The adapter adds two thin GEMMs to the output in place, so
+ * the forward keeps only the (rows, r) product instead of three (rows, out) tensors (B's output, its scaled copy and
+ * the sum), and the backward computes only the gradients that are needed: with a frozen base, no dW and no db;
+ * dx takes the adapter's share by accumulating onto g @ W (one (rows, in) gradient, not two summed by autograd).
+ */
+export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, loraA: Tensor, loraB: Tensor, scale: number, h: Tensor = x): Tensor {
+  const [N, K] = weight.shape as [number, number];
+  const r = loraA.shape[0] ?? 0;
+  if (weight.ndim !== 2 || loraA.ndim !== 2 || loraB.ndim !== 2 || loraA.shape[1] !== K || loraB.shape[0] !== N || loraB.shape[1] !== r) {
+    throw new RangeError(`loraLinear: weight ${formatShape(weight.shape)}, A ${formatShape(loraA.shape)} and B ${formatShape(loraB.shape)} must be (out, in), (r, in) and (out, r)`);
+  }
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== K || !sameShape(h.shape, x.shape)) {
+    throw new RangeError(`loraLinear: x ${formatShape(x.shape)} (and h ${formatShape(h.shape)}) must be (..., ${K})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== N)) throw new RangeError(`loraLinear: bias ${formatShape(bias.shape)} must be [${N}]`);
+  const rows = K > 0 ? x.size / K : 0;
+  const bf = useBf16();
+  const be = backend();
+  const us = gemmOut([rows, r], K); // (rows, r) = scale * h @ A^T, kept for dB
+  gemm(h, loraA, us, 1, rows, r, K, false, true, 0, 0, 0, bf);
+  be.affine(us.data, us.data, us.size, scale, 0);
+  const out = bias ? emptyUninit([...x.shape.slice(0, -1), N]) : gemmOut([...x.shape.slice(0, -1), N], K); // (rows, N)
+  if (bias) fillRows(out.data, bias.data, rows, N);
+  gemm(x, weight, out, 1, rows, N, K, false, true, 0, 0, bias ? 1 : 0, bf); // out = (bias +) x @ W^T
+  gemm(us, loraB, out, 1, rows, N, r, false, true, 0, 0, 1, bf); // out += us @ B^T
+  const inputs = [x, weight, loraA, loraB];
+  if (bias) inputs.push(bias);
+  if (h !== x) inputs.push(h);
+  return record(out, 'loraLinear', inputs, (g) => {
+    const needX = x.requiresGrad;
+    const needH = h !== x && h.requiresGrad;
+    let gu: Tensor | null = null; // (rows, r) = scale * g @ B
+    if (loraA.requiresGrad || (h === x ? needX : needH)) {
+      gu = gemmOut([rows, r], N);
+      gemm(g, loraB, gu, 1, rows, r, N, false, false, 0, 0, 0, bf);
+      be.affine(gu.data, gu.data, gu.size, scale, 0);
+    }
+    let gx: Tensor | null = null;
+    if (needX) {
+      gx = gemmOut(x.shape, N); // (rows, K) = g @ W (+ gu @ A when h is x)
+      gemm(g, weight, gx, 1, rows, K, N, false, false, 0, 0, 0, bf);
+      if (h === x) gemm(gu!, loraA, gx, 1, rows, K, r, false, false, 0, 0, 1, bf);
+    }
+    let gh: Tensor | null = null;
+    if (needH) {
+      gh = gemmOut(h.shape, r); // (rows, K) = gu @ A
+      gemm(gu!, loraA, gh, 1, rows, K, r, false, false, 0, 0, 0, bf);
+    }
+    let gw: Tensor | null = null;
+    if (weight.requiresGrad) {
+      gw = gemmOut(weight.shape, rows);
+      gemm(g, x, gw, 1, N, K, rows, true, false, 0, 0, 0, bf); // (N, K) = g^T @ x
+    }
+    let ga: Tensor | null = null;
+    if (loraA.requiresGrad) {
+      ga = gemmOut(loraA.shape, rows);
+      gemm(gu!, h, ga, 1, r, K, rows, true, false, 0, 0, 0, bf); // (r, K) = gu^T @ h
+    }
+    let gB: Tensor | null = null;
+    if (loraB.requiresGrad) {
+      gB = gemmOut(loraB.shape, rows);
+      gemm(g, us, gB, 1, N, r, rows, true, false, 0, 0, 0, bf); // (N, r) = g^T @ us
+    }
+    let gb: Tensor | null = null;
+    if (bias?.requiresGrad) {
+      gb = gemmOut(bias.shape, rows); // (1, N) = ones (1, rows) @ g
+      be.gemm(allocUninit(rows).fill(1), g.data, gb.data, 1, 1, N, rows, false, false, 0, 0, N, 0);
+    }
+    const grads: (Tensor | null)[] = [gx, gw, ga, gB];
+    if (bias) grads.push(gb);
+    if (h !== x) grads.push(gh);
+    return grads;
+  });
+}
