@@ -24,6 +24,7 @@ import { loadModelDir } from '../generate/model-dir.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { replaceDirAtomic } from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
+import { describePrecision, resolvePrecision, withTrainPrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { Progress } from '../util/progress.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -57,6 +58,8 @@ export interface ClassifyTrainOptions {
   weightDecay: number;
   seed: number;
   resume: boolean;
+  /** GEMM precision of the run (src/train/precision.ts; evaluation runs in it too); default 'fp32'. */
+  precision?: PrecisionSetting;
   /** Stop after this many optimizer steps in this call (tests of resume); default: no limit. */
   maxSteps?: number;
   quiet?: boolean;
@@ -170,10 +173,17 @@ interface SavedState {
   /** Training-loss sum and count since the last metrics record (a run stopped mid-epoch carries them over). */
   lossSum: number;
   lossN: number;
+  /** The GEMM precision the run trained in (absent before the setting existed: fp32). */
+  precision?: 'fp32' | 'bf16';
   options: Record<string, unknown>;
 }
 
 export async function trainClassifier(o: ClassifyTrainOptions): Promise<ClassifyTrainResult> {
+  const precision = resolvePrecision(o.precision ?? 'fp32');
+  return withTrainPrecision(precision.precision, () => trainClassifierIn(o, precision));
+}
+
+async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPrecision): Promise<ClassifyTrainResult> {
   const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const latest = join(o.out, 'checkpoints', 'latest');
   const best = join(o.out, 'checkpoints', 'best');
@@ -207,6 +217,8 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
     if (st.options.mode !== o.mode) throw new ClassifierError(`${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`);
     if (lora && attached) restoreAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
     loadHeadInto(join(latest, HEAD_FILE), clf);
+    const was = st.precision ?? 'fp32';
+    if (was !== precision.precision) log(`note: the checkpoint was trained with ${was} matmuls; resuming with ${describePrecision(precision)}`);
     step = st.step;
     bestValAccuracy = st.bestValAccuracy;
     lossSum = st.lossSum ?? 0;
@@ -217,7 +229,7 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
   const trainable = params.reduce((s, p) => s + p.size, 0);
   const total = clf.numParameters();
   const how = o.mode === 'last-k' ? ` (k=${o.lastK})` : lora && attached ? ` (r ${lora.r}, alpha ${lora.alpha}, dropout ${lora.dropout} on ${attached.summary.modules.length} linears: ${attached.targets.join(', ')}; + head)` : '';
-  log(`training ${o.mode}${how}: ${formatTrainable(trainable, total)}, pooling ${o.pooling}`);
+  log(`training ${o.mode}${how}: ${formatTrainable(trainable, total)}, pooling ${o.pooling}, ${describePrecision(precision)}`);
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
   if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), clf, opt);
   const weights = o.balance === 'weights' ? classWeights(trainItems, labels) : null;
@@ -238,7 +250,7 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
         saveAdapter(join(dir, ADAPTER_DIR), base, attached.targets, o.base);
         saveHead(join(dir, HEAD_FILE), clf);
       } else saveClassifier(dir, clf, tokenizer);
-      writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, lossSum, lossN, options: { ...o, log: undefined } } satisfies SavedState);
+      writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, lossSum, lossN, precision: precision.precision, options: { ...o, log: undefined } } satisfies SavedState);
       writeFileAtomic(join(dir, OPT), serializeOptimizerState(clf, opt));
     });
   };
