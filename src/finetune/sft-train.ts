@@ -22,6 +22,8 @@ import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, se
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
+import { withMatmulPrecision } from '../ops/matmul-precision.ts';
+import { describePrecision, resolvePrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
 import { mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from './lora-finetune.ts';
 import { packRows, padBatch, stackRows, type SftBatch } from './sft-batch.ts';
 import { sftValidationLoss } from './sft-eval.ts';
@@ -75,6 +77,8 @@ export interface SftRun {
   resume?: boolean;
   /** Set when `model` carries LoRA layers (attachLora): what they were made with and the base they adapt. */
   lora?: { settings: LoraSettings; targets: readonly string[]; baseModel: string };
+  /** GEMM precision of the run (src/train/precision.ts; validation runs in it too); default 'fp32'. */
+  precision?: PrecisionSetting;
 }
 
 const SFT_STATE_FILE = 'sft-state.json';
@@ -93,6 +97,8 @@ interface SftState {
   loss?: number | null;
   /** 'lora' when the checkpoint holds an adapter instead of the whole model (absent in older checkpoints: 'all'). */
   mode?: 'all' | 'lora';
+  /** The GEMM precision the run trained in (absent before the setting existed: fp32). */
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface SftStepInfo {
@@ -122,7 +128,14 @@ function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, 
   return out;
 }
 
+/** Fine-tunes run.model on the records; GEMMs run in run.precision, the previous precision is restored afterwards. */
 export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo) => void, onNote?: (message: string) => void): { finalLoss: number; valLoss: number } {
+  const precision = resolvePrecision(run.precision ?? 'fp32');
+  onNote?.(`precision: ${describePrecision(precision)}`);
+  return withMatmulPrecision(precision.precision, () => trainSftIn(run, c, precision, onStep, onNote));
+}
+
+function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onStep?: (info: SftStepInfo) => void, onNote?: (message: string) => void): { finalLoss: number; valLoss: number } {
   const { model } = run;
   const trainEx = tokenizeAll(run, run.train, c.maskPrompt);
   if (trainEx.length === 0) {
@@ -162,6 +175,7 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
       }
     }
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
+    if ((state.precision ?? 'fp32') !== precision.precision) onNote?.(`note: the checkpoint was trained with ${state.precision ?? 'fp32'} matmuls; resuming with ${describePrecision(precision)}`);
     start = state.step;
     rng.setState(state.epochRng);
     epochRng = state.epochRng;
@@ -174,7 +188,7 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
   }
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
-    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss, loss: Number.isNaN(lastLoss) ? null : lastLoss, mode: run.lora ? 'lora' : 'all' };
+    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss, loss: Number.isNaN(lastLoss) ? null : lastLoss, mode: run.lora ? 'lora' : 'all', precision: precision.precision };
     replaceDirAtomic(ckptDir, (tmp) => {
       if (run.lora) saveAdapter(join(tmp, ADAPTER_DIR), model, run.lora.targets, run.lora.baseModel);
       else saveModel(tmp, model, { step });
