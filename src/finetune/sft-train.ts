@@ -131,7 +131,6 @@ function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, 
 /** Fine-tunes run.model on the records; GEMMs run in run.precision, the previous precision is restored afterwards. */
 export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo) => void, onNote?: (message: string) => void): { finalLoss: number; valLoss: number } {
   const precision = resolvePrecision(run.precision ?? 'fp32');
-  onNote?.(`precision: ${describePrecision(precision)}`);
   return withMatmulPrecision(precision.precision, () => trainSftIn(run, c, precision, onStep, onNote));
 }
 
@@ -175,7 +174,7 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
       }
     }
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
-    if ((state.precision ?? 'fp32') !== precision.precision) onNote?.(`note: the checkpoint was trained with ${state.precision ?? 'fp32'} matmuls; resuming with ${describePrecision(precision)}`);
+    if ((state.precision ?? 'fp32') !== precision.precision) onNote?.(`the checkpoint was trained with ${state.precision ?? 'fp32'} matmuls; resuming with ${describePrecision(precision)}`);
     start = state.step;
     rng.setState(state.epochRng);
     epochRng = state.epochRng;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { formatDomainReport } from '../../finetune/domain-report.ts';
 import { adaptDomain, DOMAIN_REPORT_FILE } from '../../finetune/domain.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../train/config.ts';
+import { parsePrecisionSetting } from '../../train/precision.ts';
 import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
 
 /** Options only `domain` reads; it also reads model, data, out, steps, lr, batch-size, eval-every, val-frac, seed, resume and quiet. */
@@ -48,6 +49,7 @@ export async function runDomain(args: Parsed): Promise<void> {
     evalIters: optionalInt(args, 'eval-iters', 1)!,
     logInterval: Math.max(1, Math.floor(steps / 10)),
     seed: o.seed as number,
+    precision: parsePrecisionSetting(o.precision, 'finetune domain: --precision'),
   };
   const controller = new AbortController();
   let interrupts = 0;

@@ -13,6 +13,7 @@ import { loadSftRecords, type SftRecord } from '../../finetune/sft-records.ts';
 import { formatPreview } from '../../finetune/sft-tokenize.ts';
 import { attachLora, DEFAULT_LORA, formatTrainable, parseLoraSettings } from '../../finetune/lora-finetune.ts';
 import { DEFAULT_SFT_CONFIG, trainSft, type SftConfig, type SftRun } from '../../finetune/sft-train.ts';
+import { describePrecision, parsePrecisionSetting, resolvePrecision } from '../../train/precision.ts';
 import { resolveTemplate } from '../../finetune/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { mergeLora, trainableParameters } from '../../nn/lora.ts';
@@ -74,6 +75,7 @@ export async function runSft(args: Parsed): Promise<void> {
   if (typeof o.out !== 'string') throw new UsageError('finetune sft: --out <dir> is required (or pass --preview)');
   if (o.train !== 'all' && o.train !== 'lora') throw new UsageError(`finetune sft: --train must be all or lora, received "${String(o.train)}"`);
   const loraSettings = o.train === 'lora' ? loraFromArgs(o, 'finetune sft') : null;
+  const precision = parsePrecisionSetting(o.precision, 'finetune sft: --precision');
   const valFrac = o['val-frac'] as number;
   if (!(valFrac >= 0 && valFrac < 1)) throw new UsageError(`finetune sft: --val-frac must be in [0, 1), received ${valFrac}`);
   const all = shuffled(records, o.seed as number);
@@ -108,9 +110,9 @@ export async function runSft(args: Parsed): Promise<void> {
   }
   const { trainable, total } = trainableParameters(model);
   log(`finetune sft: ${train.length} train / ${valid.length} held-out records, template ${template.name}, loss on ${maskPrompt ? 'responses only' : 'every token'}, ${config.pack ? 'packed' : 'padded'} batches of ${config.batchSize}, ${config.steps} steps, lr ${config.lr}`);
-  log(`training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}`);
+  log(`training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(precision))}`);
   const progress = new Progress({ label: 'sft', total: config.steps, unit: 'steps', silent: quiet });
-  const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: o.out, resume: o.resume === true, ...(lora ? { lora } : {}) }, config, (info) => {
+  const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: o.out, resume: o.resume === true, precision, ...(lora ? { lora } : {}) }, config, (info) => {
     progress.update(info.step);
     if (info.valLoss !== undefined) log(`step ${info.step}: loss ${info.loss.toFixed(4)}, val loss ${info.valLoss.toFixed(4)}`);
   }, (note) => log(`warning: ${note}`));

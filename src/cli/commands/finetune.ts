@@ -7,6 +7,7 @@
 import { trainClassifier, type TrainMode } from '../../finetune/classify-train.ts';
 import type { Balance } from '../../finetune/classify-data.ts';
 import type { Pooling } from '../../finetune/classifier.ts';
+import { parsePrecisionSetting } from '../../train/precision.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 import { domainOptions, runDomain } from './finetune-domain.ts';
@@ -50,6 +51,7 @@ async function classify(args: Parsed): Promise<void> {
     seed: o.seed as number,
     resume: o.resume === true,
     quiet: o.quiet === true,
+    precision: parsePrecisionSetting(o.precision, 'finetune classify: --precision'),
   });
 }
 
@@ -87,6 +89,7 @@ export const finetuneCommand: Command = {
       seed: { type: 'number', help: 'Seed of the split, balancing, batch order and head init', default: 1337, arg: 'N' },
       resume: { type: 'boolean', help: 'Continue from <out>/checkpoints/latest when present' },
       quiet: { type: 'boolean', help: 'No progress line' },
+      precision: { type: 'string', help: 'GEMM precision: auto (bf16 on CPUs with AMX-BF16/AVX512_BF16, else fp32; LLMFORGE_MATMUL decides first when set), fp32, or bf16 (bf16 operands, fp32 accumulation, fp32 weights/grads/optimizer)', default: 'auto', arg: 'P' },
       ...loraOptions,
       ...sftOptions,
       ...domainOptions,
