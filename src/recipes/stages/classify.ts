@@ -10,6 +10,7 @@ import { trainClassifier, type TrainMode } from '../../finetune/classify-train.t
 import { DEFAULT_LORA, parseLoraSettings, type LoraSettings } from '../../finetune/lora-finetune.ts';
 import type { Pooling } from '../../finetune/classifier.ts';
 import type { Balance } from '../../finetune/classify-data.ts';
+import { PRECISION_SETTINGS, type PrecisionSetting } from '../../train/precision.ts';
 import { writeJsonAtomic } from '../../util/atomic.ts';
 import { defineStage } from '../registry.ts';
 import { RecipeError } from '../schema.ts';
@@ -53,12 +54,14 @@ export const classifyStage = defineStage({
     lr: { type: 'number', help: 'AdamW learning rate', default: 5e-4 },
     weightDecay: { type: 'number', help: 'AdamW weight decay', default: 0.01 },
     seed: { type: 'integer', help: 'seed of the split, balancing, batch order and head init', default: 1337 },
+    precision: { type: 'string', help: 'GEMM precision: auto (bf16 on CPUs with fast bf16 dot products, else fp32), fp32 or bf16', default: 'auto' },
   },
   refs: { model: 'model' },
   check(p) {
     oneOf('train', p.train, MODES);
     oneOf('pooling', p.pooling, POOLING);
     oneOf('balance', p.balance, BALANCE);
+    oneOf('precision', p.precision, PRECISION_SETTINGS);
     loraSettings(p);
   },
   outputs: (ctx) => ({ model: join(ctx.dir, 'checkpoints', 'best'), report: join(ctx.dir, 'report.json') }),
@@ -68,7 +71,7 @@ export const classifyStage = defineStage({
       ...(p.train === 'lora' ? { lora: loraSettings(p) } : {}),
       pooling: p.pooling as Pooling, maxLength: p.maxLength, balance: p.balance as Balance, valFrac: p.valFrac,
       testFrac: p.testFrac, epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, weightDecay: p.weightDecay,
-      seed: p.seed, resume: ctx.resuming, quiet: ctx.quiet, log: (line) => ctx.log(line),
+      seed: p.seed, resume: ctx.resuming, quiet: ctx.quiet, log: (line) => ctx.log(line), precision: p.precision as PrecisionSetting,
     });
     writeJsonAtomic(join(ctx.dir, 'report.json'), { labels: result.labels, steps: result.steps, val: result.val, test: result.test });
   },
