@@ -2,8 +2,9 @@
  * Opening a model for inference from a path a user gives: a model directory (what saveModel writes, config.json +
  * model.safetensors, with the tokenizer files beside them or in a `tokenizer/` subdirectory), or a training run's
  * output directory, from which the best-validation checkpoint (`checkpoints/best`) or else the latest
- * (`checkpoints/latest`) is taken; a Hugging Face model directory, or `hf://owner/name` (from the hub cache, pulled
- * when missing). Anything else is one clear error naming the path and what was looked for.
+ * (`checkpoints/latest`) is taken (an SFT run's directory gives its tuned `model/`); a Hugging Face model
+ * directory, or `hf://owner/name` (from the hub cache, pulled when missing). Anything else is one clear error
+ * naming the path and what was looked for.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,12 +34,21 @@ function hasTokenizer(dir: string): boolean {
     (existsSync(join(dir, 'encoder.json')) && existsSync(join(dir, 'vocab.bpe'))) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))));
 }
 
-/** The directory holding the model's config.json: `path` itself, or a run's checkpoints/best, else checkpoints/latest. */
+/**
+ * An instruction-tuning run's directory (`finetune sft --out`, a recipe's sft stage): its tuned model is `model/`,
+ * told apart from any directory that merely has a `model/` subdirectory by the run's eval.json or SFT checkpoint state.
+ */
+function isSftRun(path: string): boolean {
+  return existsSync(join(path, 'model', CONFIG_FILE)) && (existsSync(join(path, 'eval.json')) || existsSync(join(path, 'checkpoints', 'latest', 'sft-state.json')));
+}
+
+/** The directory holding the model's config.json: `path` itself, an SFT run's model/, or a run's checkpoints/best, else checkpoints/latest. */
 export function resolveModelDir(path: string): string {
   if (isHubRef(path)) return resolveHubModelSync(path); // hf://owner/name: the cached snapshot, pulled if needed
   if (!existsSync(path)) throw new ModelDirError(`${path}: no such directory (expected a saved model or a training run's output directory)`);
   if (!isDir(path)) throw new ModelDirError(`${path}: not a directory (expected a saved model or a training run's output directory)`);
   if (existsSync(join(path, CONFIG_FILE))) return path;
+  if (isSftRun(path)) return join(path, 'model');
   for (const name of ['best', 'latest']) {
     const dir = join(path, 'checkpoints', name);
     if (existsSync(join(dir, CONFIG_FILE))) return dir;

@@ -1,8 +1,10 @@
 /**
- * The built-in stage types: corpus, tokenizer, data, model, pretrain, predict, sample (issue 4), classify and domain.
+ * The built-in stage types: corpus, tokenizer, data, model, pretrain, predict, sample (issue 4), classify, domain,
+ * sft and chat-sample.
  * `registerBuiltinStages` adds those not registered yet; later stage families register themselves the same way.
  */
 import { getStageType, registerStageType, type StageType } from '../registry.ts';
+import { chatSampleStage } from './chat-sample.ts';
 import { classifyStage } from './classify.ts';
 import { corpusStage } from './corpus.ts';
 import { dataStage } from './data.ts';
@@ -11,9 +13,10 @@ import { modelStage } from './model.ts';
 import { predictStage } from './predict.ts';
 import { pretrainStage } from './pretrain.ts';
 import { sampleStage } from './sample.ts';
+import { sftStage } from './sft.ts';
 import { tokenizerStage } from './tokenizer.ts';
 
-const BUILTIN = [corpusStage, tokenizerStage, dataStage, modelStage, pretrainStage, predictStage, sampleStage, classifyStage, domainStage] as unknown as StageType[];
+const BUILTIN = [corpusStage, tokenizerStage, dataStage, modelStage, pretrainStage, predictStage, sampleStage, classifyStage, domainStage, sftStage, chatSampleStage] as unknown as StageType[];
 
 export function registerBuiltinStages(): void {
   for (const stage of BUILTIN) if (!getStageType(stage.type)) registerStageType(stage);
