@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TokenDataset } from '../src/data/dataset.ts';
 import { resolveModelConfig } from '../src/models/presets.ts';
+import { matmulPrecision } from '../src/ops/matmul-precision.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/config.ts';
 import { train } from '../src/train/trainer.ts';
 import { Progress } from '../src/util/progress.ts';
@@ -59,6 +60,7 @@ async function runOurs(path: string, iters: number): Promise<Record<string, unkn
     ...DEFAULT_TRAIN_CONFIG, steps: iters, batchSize: 12, gradAccum: 1, context: 64, schedule: 'cosine', lr: 1e-3, minLr: 1e-4,
     warmup: 100, lrDecaySteps: iters, warmupDivisor: 'warmup', beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, clip: 1,
     evalInterval: 250, evalIters: 200, evalSeed: 1234, logInterval: iters, samplePrompt: '', seed: 1337,
+    precision: matmulPrecision(), // the process setting: LLMFORGE_MATMUL=bf16 runs this benchmark in bf16
   };
   const model = resolveModelConfig('char-tiny', { vocabSize: vocab, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true, tieEmbeddings: true });
   const out = mkdtempSync(join(tmpdir(), 'llmforge-charlm-'));

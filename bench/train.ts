@@ -2,13 +2,14 @@
  * Training throughput of the GPT-2 style model (fp32, AdamW with a no-decay group, global-norm clipping),
  * forward and backward inside a StorageArena (as the trainer runs them), random tokens, for the configs T1-T3 of ../shared/bench/torch_gpt_bench.py. Each config runs in its own child
  * process so peak RSS is per config. Prints {"bench":"train","config":..,"tokens_per_s":..,"step_ms_median":..,
- * "peak_rss_mb":..} lines (plus "matmul": fp32, or bf16 under LLMFORGE_MATMUL=bf16); with torch, the PyTorch reference runs in the same session with the environment its
+ * "peak_rss_mb":..} lines (plus "matmul": fp32 by default, as the configs are defined; bf16 with `precision: 'bf16'`
+ * or LLMFORGE_MATMUL=bf16); with torch, the PyTorch reference runs in the same session with the environment its
  * header gives.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { completeModelConfig } from '../src/models/config.ts';
-import { matmulPrecision } from '../src/ops/matmul-precision.ts';
+import { matmulPrecision, type MatmulPrecision } from '../src/ops/matmul-precision.ts';
 import { GPT } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
@@ -63,11 +64,15 @@ function runConfig(name: TrainConfigName, steps: number, warmup: number): Record
   };
 }
 
-/** bf16: our side runs with bf16 matmuls (LLMFORGE_MATMUL=bf16); the PyTorch reference stays fp32. */
-export async function benchTrain(opts: { json: boolean; configs?: TrainConfigName[]; steps?: number; torch?: boolean; bf16?: boolean }): Promise<void> {
+/**
+ * precision: our side's matmul precision (bf16: the same as `bf16: true`); without either, the environment's
+ * (LLMFORGE_MATMUL, else fp32). The PyTorch reference stays fp32.
+ */
+export async function benchTrain(opts: { json: boolean; configs?: TrainConfigName[]; steps?: number; torch?: boolean; bf16?: boolean; precision?: MatmulPrecision }): Promise<void> {
   const configs = opts.configs ?? (['T1', 'T2', 'T3'] as TrainConfigName[]);
   const steps = opts.steps ?? 10;
-  const childEnv = opts.bf16 ? { ...process.env, LLMFORGE_MATMUL: 'bf16' } : process.env;
+  const precision = opts.bf16 ? 'bf16' : opts.precision;
+  const childEnv = precision !== undefined ? { ...process.env, LLMFORGE_MATMUL: precision } : process.env;
   for (const name of configs) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', name, String(steps)], { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv });
     if (r.status !== 0) throw new Error(`bench train ${name} failed:\n${r.stderr}`);

@@ -9,6 +9,7 @@ import { benchTokenizer } from '../../../bench/tokenizer.ts';
 import { benchTrain, TRAIN_CONFIGS, type TrainConfigName } from '../../../bench/train.ts';
 import { backend } from '../../backend/index.ts';
 import { defaultDecodePrecision, parseDecodePrecision } from '../../models/decoder.ts';
+import { parsePrecisionSetting, resolvePrecision } from '../../train/precision.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -16,7 +17,7 @@ export const benchCommand: Command = {
   spec: {
     name: 'bench',
     summary: 'Benchmark kernels and the tokenizer (gemm, ops, attention, tokenizer, train); JSON lines with --json',
-    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate|charlm|lora> [--json] [--reps N] [--threads N] [--torch] [--bf16] [--decode-precision fp32|bf16]',
+    usage: 'llmforge bench <gemm|ops|attention|tokenizer|train|generate|charlm|lora> [--json] [--reps N] [--threads N] [--torch] [--bf16] [--precision auto|fp32|bf16] [--decode-precision fp32|bf16]',
     options: {
       json: { type: 'boolean', help: 'Print one JSON object per line' },
       reps: { type: 'number', help: 'Timed repetitions per case', arg: 'N' },
@@ -24,7 +25,8 @@ export const benchCommand: Command = {
       torch: { type: 'boolean', help: 'Also run the PyTorch reference in the same run (gemm, attention; needs /usr/bin/python3 with torch)' },
       'train-mb': { type: 'string', help: 'tokenizer: corpus sizes in MB for the training benchmark (default 10)', arg: 'LIST' },
       config: { type: 'string', help: 'train: comma-separated configs (T1, T2, T3)', arg: 'LIST' },
-      bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path; train: our side with bf16 matmuls (LLMFORGE_MATMUL=bf16)' },
+      bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path; train: alias of --precision bf16' },
+      precision: { type: 'string', help: 'train: our side\'s matmul precision, fp32 (default, as T1-T3 are defined; or LLMFORGE_MATMUL), bf16, or auto (bf16 on CPUs with AMX-BF16/AVX512_BF16)', arg: 'P' },
       'decode-precision': { type: 'string', help: 'generate: weights of decode steps, fp32 (default, or LLMFORGE_DECODE) or bf16', arg: 'P' },
       data: { type: 'string', help: 'charlm: the text file (e.g. ../shared/data/tinyshakespeare/input.txt)', arg: 'FILE' },
       iters: { type: 'number', help: 'charlm: training iterations (default 2000)', arg: 'N' },
@@ -36,7 +38,8 @@ export const benchCommand: Command = {
       '  llmforge bench ops --json            # fused ops in GB/s',
       '  llmforge bench attention --json      # fused attention forward/backward/decode',
       '  llmforge bench tokenizer --json      # encode MB/s beside tiktoken and gpt-tokenizer; BPE training',
-      '  llmforge bench train --json --torch  # GPT training tokens/s for T1-T3 beside PyTorch',
+      '  llmforge bench train --json --torch  # GPT training tokens/s for T1-T3 beside PyTorch (fp32)',
+      '  llmforge bench train --json --precision bf16  # the same with bf16 matmuls (fp32 accumulation)',
       '  llmforge bench generate --json --torch  # KV-cached greedy decode tokens/s for T2, T3 beside PyTorch',
       '  llmforge bench charlm --data ../shared/data/tinyshakespeare/input.txt --json --torch  # nanoGPT char recipe, val loss beside PyTorch',
       '  llmforge bench lora --json --reps 5  # LoRA vs full fine-tuning on gpt-mini: optimizer state, peak RSS, step time',
@@ -63,7 +66,9 @@ export const benchCommand: Command = {
       case 'train': {
         const list = args.options.config ? String(args.options.config).split(',') : ['T1', 'T2', 'T3'];
         for (const c of list) if (!(c in TRAIN_CONFIGS)) throw new UsageError(`bench train: unknown --config ${c}; expected T1, T2 or T3`);
-        return benchTrain({ json, configs: list as TrainConfigName[], torch: args.options.torch === true, bf16: args.options.bf16 === true, ...(reps !== undefined ? { steps: reps } : {}) });
+        const p = args.options.precision === undefined ? undefined : resolvePrecision(parsePrecisionSetting(args.options.precision, 'bench train: --precision')).precision;
+        if (args.options.bf16 === true && p === 'fp32') throw new UsageError('bench train: --bf16 and --precision fp32 contradict each other; pass one');
+        return benchTrain({ json, configs: list as TrainConfigName[], torch: args.options.torch === true, bf16: args.options.bf16 === true, ...(p !== undefined ? { precision: p } : {}), ...(reps !== undefined ? { steps: reps } : {}) });
       }
       case 'generate': {
         const list = args.options.config ? String(args.options.config).split(',') : [...GENERATE_CONFIGS];
