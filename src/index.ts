@@ -63,6 +63,7 @@ export { loadMixture, parseMixture, type MixtureConfig } from './data/mixture.ts
 export { formatReport as formatDataReport } from './data/report.ts';
 export { train, type TrainOptions, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './train/trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, applyTrainOverrides, validateTrainConfig, type TrainConfig } from './train/config.ts';
+export { detectBf16, resolvePrecision, type PrecisionSetting, type ResolvedPrecision, type Bf16Capability } from './train/precision.ts';
 export { lrAt, type LrSchedule } from './train/schedule.ts';
 export { evaluate, type EvalResult, type TokenSource } from './train/evaluate.ts';
 export { saveCheckpoint, loadCheckpoint, restoreOptimizer, type RunState } from './train/checkpoint.ts';

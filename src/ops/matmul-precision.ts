@@ -4,8 +4,9 @@
  * backward, gradients) are rounded to bfloat16 inside the kernel's packing and the products are accumulated in
  * fp32, while parameters, gradients, optimizer state and every other op stay fp32. About 1.2-1.5x faster
  * GEMMs on CPUs with AVX512_BF16, at bf16 rounding error (~3 significant digits per operand). Set it with
- * LLMFORGE_MATMUL=fp32|bf16 in the environment or with `setMatmulPrecision`. Float64 mode (gradient checks)
- * always runs fp32.
+ * LLMFORGE_MATMUL=fp32|bf16 in the environment or with `setMatmulPrecision`; training runs set it for their
+ * duration from their `precision` setting (src/train/precision.ts: auto|fp32|bf16). Float64 mode (gradient
+ * checks) always runs fp32.
  */
 
 export type MatmulPrecision = 'fp32' | 'bf16';
