@@ -69,6 +69,7 @@ export { evaluate, type EvalResult, type TokenSource } from './train/evaluate.ts
 export { saveCheckpoint, loadCheckpoint, restoreOptimizer, type RunState } from './train/checkpoint.ts';
 export { openTrainingData, type TrainingData } from './train/open-data.ts';
 export { generateToyWorld, writeToyWorld, toyWorldProbes, TOY_WORLD, CAPITALS, ANIMAL_SOUNDS, THING_COLOURS, SUN_FACTS, type ToyWorldOptions, type FactProbe } from './data/toy-world.ts';
+export { toyInstructions, instructionRecord, writeInstructions, INSTRUCTION_FORMATS, type ToyInstruction, type InstructionFormat } from './data/toy-instructions.ts';
 export { loadRecipe, parseRecipe, type Recipe, type RecipeStage, type LoadRecipeOptions } from './recipes/recipe.ts';
 export { runRecipe, type RunRecipeOptions, type StageOutcome } from './recipes/runner.ts';
 export { defineStage, registerStageType, unregisterStageType, getStageType, stageTypeNames, type StageType, type StageContext } from './recipes/registry.ts';
