@@ -17,6 +17,7 @@ import { resolveTemplate, TEMPLATE_NAMES } from '../../finetune/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { mergeLora, trainableParameters } from '../../nn/lora.ts';
 import { Rng } from '../../tensor/random.ts';
+import { describePrecision, PRECISION_SETTINGS, resolvePrecision, type PrecisionSetting } from '../../train/precision.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { writeJsonAtomic } from '../../util/atomic.ts';
 import { Progress } from '../../util/progress.ts';
@@ -27,7 +28,7 @@ import { classifyStage, loraSettings } from './classify.ts';
 /** `data` value that generates the toy world's instruction records. */
 export const TOY_WORLD_DATA = 'toy-world';
 
-const { loraR, loraAlpha, loraDropout, loraTargets } = classifyStage.params;
+const { loraR, loraAlpha, loraDropout, loraTargets, precision } = classifyStage.params;
 
 const PARAMS = {
   model: { type: 'string', help: 'the base: an earlier model or pretrain stage, or a model or run directory' },
@@ -49,6 +50,7 @@ const PARAMS = {
   maxNewTokens: { type: 'integer', help: 'longest generated response', default: 48, min: 1 },
   show: { type: 'integer', help: 'held-out answers printed in the log', default: 5, min: 0 },
   seed: { type: 'integer', help: 'seed of the toy-world records, the split, the batch order and the adapters', default: 1337 },
+  precision,
 } as const;
 
 type Params = ParamsOf<typeof PARAMS>;
@@ -58,6 +60,7 @@ function check(p: Params): void {
   if (!INSTRUCTION_FORMATS.includes(p.format as InstructionFormat)) throw new RecipeError(`format must be one of ${INSTRUCTION_FORMATS.join(', ')}, received "${p.format}"`);
   if (!(TEMPLATE_NAMES as readonly string[]).includes(p.template)) throw new RecipeError(`template must be one of ${TEMPLATE_NAMES.join(', ')}, received "${p.template}"`);
   if (!(p.valFrac >= 0 && p.valFrac < 1)) throw new RecipeError(`valFrac must be in [0, 1), received ${p.valFrac}`);
+  if (!(PRECISION_SETTINGS as readonly string[]).includes(p.precision)) throw new RecipeError(`precision must be one of ${PRECISION_SETTINGS.join(', ')}, received "${p.precision}"`);
   if (!(p.lr > 0)) throw new RecipeError(`lr must be a positive number, received ${p.lr}`);
   loraSettings(p);
 }
@@ -112,9 +115,9 @@ export const sftStage = defineStage({
     }
     const { trainable, total } = trainableParameters(model);
     ctx.log(`data: ${origin}; template ${template.name}, ${config.pack ? 'packed' : 'padded'} batches of ${config.batchSize}, ${config.steps} steps, lr ${config.lr}`);
-    ctx.log(`training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}`);
+    ctx.log(`training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(p.precision as PrecisionSetting))}`);
     const progress = new Progress({ label: 'sft', total: config.steps, unit: 'steps', silent: ctx.quiet });
-    const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: ctx.dir, resume: ctx.resuming, ...(lora ? { lora } : {}) }, config, (info) => {
+    const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: ctx.dir, resume: ctx.resuming, precision: p.precision as PrecisionSetting, ...(lora ? { lora } : {}) }, config, (info) => {
       progress.update(info.step);
       if (info.valLoss !== undefined) ctx.log(`step ${info.step}/${config.steps}: loss ${info.loss.toFixed(4)}, held-out loss ${info.valLoss.toFixed(4)}`);
     }, (note) => ctx.log(note));
