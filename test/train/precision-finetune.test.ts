@@ -13,7 +13,7 @@ import { DEFAULT_SFT_CONFIG, trainSft, type SftRun } from '../../src/finetune/sf
 import { chatmlTemplate } from '../../src/finetune/templates.ts';
 import { completeModelConfig } from '../../src/models/config.ts';
 import { createModel } from '../../src/models/create.ts';
-import { matmulPrecision } from '../../src/ops/matmul-precision.ts';
+import { matmulPrecision, setMatmulPrecision } from '../../src/ops/matmul-precision.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 
@@ -29,6 +29,7 @@ function run(out: string, extra: Partial<SftRun>): SftRun {
 test('sft: bf16 inside the run, fp32 again after it and after an error; the state keeps it; a change on resume is noted', () => {
   const c = { ...DEFAULT_SFT_CONFIG, steps: 4, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 2 };
   const out = mkdtempSync(join(tmpdir(), 'llmforge-precision-sft-'));
+  setMatmulPrecision('fp32'); // the process setting, whatever LLMFORGE_MATMUL says
   const seen: string[] = [];
   assert.throws(() => trainSft(run(out, { precision: 'bf16' }), c, ({ step }) => {
     seen.push(matmulPrecision());
