@@ -44,6 +44,11 @@ constexpr int64_t kCPrefetchTail = 32;  // k iterations left when the C tile is 
 constexpr double kInlineFlops = 1.2e7;  // packed path: below this, run on the calling thread only
 constexpr double kInlineBytes = 2.5e5;  // small-M path: below this much of B, run on the calling thread only
 constexpr int64_t kSmallM = 8;          // M up to this reads B in place (no packing)
+constexpr int64_t kShiftMinPanels = 8;  // column panels above which C alignment is worth an extra panel
+// Below this many flops a single matrix runs as independent tiles (one fork-join, each thread packing its own
+// B block) rather than in the shared-B scheme (a fork-join per K slice): at 2 threads on the T1 training
+// products (768 x 128..512 x 128..768) that is 1.1-1.6x, on T2's 2048x384x384 neutral to +6%.
+constexpr double kSharedBFlops = 8e8;
 
 thread_local AlignedBuffer tl_pack_a;
 thread_local AlignedBuffer tl_pack_b;
@@ -233,6 +238,18 @@ inline ColumnPanel column_panel(int64_t v, int64_t shift, int64_t N) {
   const int64_t hi = std::min<int64_t>(kNR, N + shift - v);
   const uint32_t below_hi = hi >= 32 ? 0xFFFFFFFFu : (1u << hi) - 1u;
   return {v - shift, below_hi & ~((1u << lo) - 1u)};
+}
+
+// The shift that aligns column panels to C's cache lines, when every row (and every batch) of C has the same
+// alignment, and 0 otherwise. A shift can add a panel (N = 128 with C 16 bytes off a line: 5 panels, the first
+// and last partial, instead of 4), which costs 1/panels of the multiply: more than the alignment gains (~15%)
+// for N up to 8 panels. Measured single-thread on C 16 bytes off a line, 768x128x512 NN and 512x128x768 TN:
+// 155 -> 185 GFLOP/s without the shift.
+inline int64_t column_shift(const GemmArgs& g) {
+  if (g.N % 16 != 0 || g.N < 64 || (g.batch > 1 && g.strideC % 16 != 0)) return 0;
+  const int64_t shift = static_cast<int64_t>((reinterpret_cast<uintptr_t>(g.C) / sizeof(float)) % 16);
+  const int64_t panels = ceil_div(g.N, kNR);
+  return ceil_div(g.N + shift, kNR) == panels || panels > kShiftMinPanels ? shift : 0;
 }
 
 // Packs K slice [p0, p0 + kc) x virtual columns [v0, v0 + vlen) of op(B) into NR-column panels: panel jp holds
@@ -660,12 +677,8 @@ void sgemm_avx512(const GemmArgs& g) {
   const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(g.M) *
                        static_cast<double>(g.N) * static_cast<double>(g.K);
   const int threads = flops < kInlineFlops ? 1 : num_threads();
-  // Align column panels to C's cache lines when every row (and every batch) of C has the same alignment.
-  int64_t shift = 0;
-  if (g.N % 16 == 0 && g.N >= 64 && (g.batch == 1 || g.strideC % 16 == 0)) {
-    shift = static_cast<int64_t>((reinterpret_cast<uintptr_t>(g.C) / sizeof(float)) % 16);
-  }
-  if (threads > 1 && g.batch < 2 * threads) {
+  const int64_t shift = column_shift(g);
+  if (threads > 1 && g.batch < 2 * threads && flops >= kSharedBFlops) {
     for (int64_t bi = 0; bi < g.batch; ++bi) gemm_shared_b(g, bi, shift, threads);
     return;
   }
@@ -690,10 +703,7 @@ void sgemm_bf16_avx512(const GemmArgs& g) {
   const double flops = 2.0 * static_cast<double>(g.batch) * static_cast<double>(g.M) *
                        static_cast<double>(g.N) * static_cast<double>(g.K);
   const int threads = flops < kInlineFlops ? 1 : num_threads();
-  int64_t shift = 0;
-  if (g.N % 16 == 0 && g.N >= 64 && (g.batch == 1 || g.strideC % 16 == 0)) {
-    shift = static_cast<int64_t>((reinterpret_cast<uintptr_t>(g.C) / sizeof(float)) % 16);
-  }
+  const int64_t shift = column_shift(g);
   GemmArgs shifted = g;
   shifted.N = g.N + shift;
   const GemmPlan plan = make_plan(shifted, kMR, kNR, kMC, kKC, threads, 4);

@@ -3,11 +3,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LF_CPU_RELAX() _mm_pause()
+#else
+#define LF_CPU_RELAX() ((void)0)
+#endif
 
 namespace lf {
 namespace {
@@ -15,6 +23,13 @@ namespace {
 // True on a thread while it runs chunks of a pool job: a parallel_for called from inside a chunk runs inline
 // (the pool runs one job at a time, so waiting for it there would deadlock).
 thread_local bool tl_in_job = false;
+
+// How long an idle worker spins before sleeping: LLMFORGE_SPIN_US, default kDefaultSpinUs.
+constexpr int kDefaultSpinUs = 50;
+int spin_microseconds() {
+  if (const char* env = std::getenv("LLMFORGE_SPIN_US")) return std::max(0, std::atoi(env));
+  return kDefaultSpinUs;
+}
 
 struct Job {
   const std::function<void(int64_t, int64_t)>* fn = nullptr;
@@ -44,12 +59,14 @@ class Pool {
     job.fn = &fn;
     job.n = n;
     job.grain = grain;
+    bool sleepers = false;
     {
       std::lock_guard<std::mutex> lk(mu_);
       job_ = &job;
-      ++epoch_;
+      epoch_.fetch_add(1, std::memory_order_release);
+      sleepers = sleepers_ > 0;
     }
-    cv_.notify_all();
+    if (sleepers) cv_.notify_all();  // spinning workers see the epoch without a futex wake
     work(job);
     // Wait for workers that joined this job to leave it. Spin briefly, then yield.
     {
@@ -79,11 +96,17 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       Job* job = nullptr;
+      spin_for_job(seen);
       {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return quit_ || (epoch_ != seen && job_ != nullptr); });
+        auto ready = [&] { return quit_ || (epoch_.load(std::memory_order_relaxed) != seen && job_ != nullptr); };
+        if (!ready()) {
+          ++sleepers_;
+          cv_.wait(lk, ready);
+          --sleepers_;
+        }
         if (quit_) return;
-        seen = epoch_;
+        seen = epoch_.load(std::memory_order_relaxed);
         job = job_;
         job->active.fetch_add(1, std::memory_order_acq_rel);
       }
@@ -92,6 +115,23 @@ class Pool {
         std::lock_guard<std::mutex> lk(mu_);  // pairs with the waiter's predicate check
         done_cv_.notify_all();
       }
+    }
+  }
+
+  // Polls up to spin_us_ for a new job before the worker goes to sleep: a futex wake-up costs tens of
+  // microseconds, comparable to a whole small GEMM, and training steps issue parallel jobs back to back. Between
+  // short bursts of pause instructions the worker yields, so on a busy machine the spin gives way to runnable
+  // threads (ours or other processes') rather than taking a core from them.
+  void spin_for_job(uint64_t seen) const {
+    if (spin_us_ <= 0) return;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+    for (;;) {
+      for (int i = 0; i < 32; ++i) {
+        if (epoch_.load(std::memory_order_acquire) != seen) return;
+        LF_CPU_RELAX();
+      }
+      if (std::chrono::steady_clock::now() >= until) return;
+      std::this_thread::yield();  // on a busy machine, give the core to a runnable thread instead of burning it
     }
   }
 
@@ -111,8 +151,10 @@ class Pool {
   std::condition_variable done_cv_;
   std::vector<std::thread> workers_;
   Job* job_ = nullptr;
-  uint64_t epoch_ = 0;
+  std::atomic<uint64_t> epoch_{0};
+  int sleepers_ = 0;  // workers waiting on cv_ (guarded by mu_)
   bool quit_ = false;
+  const int spin_us_ = spin_microseconds();
 };
 
 int default_threads() {

@@ -2,8 +2,9 @@
 //
 // One pool per process, sized to the machine's cores (LLMFORGE_THREADS overrides). Work is split into chunks
 // that threads claim from an atomic counter (dynamic scheduling), so a core taken by another process slows the
-// job down gracefully instead of stalling it at a barrier. Idle workers sleep on a condition variable after a
-// short spin; they never busy-wait for long.
+// job down gracefully instead of stalling it at a barrier. Idle workers poll for the next job for up to 50 us
+// (LLMFORGE_SPIN_US; pause + yield, so a busy machine's other threads still run) and then sleep on a condition
+// variable; a job is posted without a futex wake-up when no worker sleeps.
 #pragma once
 #include <cstdint>
 #include <functional>

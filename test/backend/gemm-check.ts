@@ -120,6 +120,8 @@ export function gemmCases(): GemmCase[] {
   // Big enough to take several K slices, M and N blocks and every thread.
   cases.push({ batch: 1, M: 600, N: 400, K: 300, transA: false, transB: false, beta: 1 });
   cases.push({ batch: 1, M: 130, N: 1100, K: 270, transA: true, transB: true, beta: 0 });
+  // Over the AVX-512 shared-B threshold (8e8 flops; smaller products run as independent tiles).
+  cases.push({ batch: 1, M: 1000, N: 704, K: 600, transA: true, transB: false, beta: 1, offset: 4 });
   cases.push({ batch: 1, M: 1, N: 3000, K: 1000, transA: false, transB: false, beta: 1 });
   cases.push({ batch: 1, M: 1, N: 3000, K: 1000, transA: false, transB: true, beta: 0 });
   // The decode-time linear layer: one row times a PyTorch-layout weight (transB) accumulated onto the bias
