@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backend } from '../../src/backend/index.ts';
-import type { Backend } from '../../src/backend/index.ts';
 import { randn } from '../../src/tensor/creation.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import * as F from '../../src/ops/index.ts';
