@@ -30,7 +30,7 @@ export const benchCommand: Command = {
       'decode-precision': { type: 'string', help: 'generate: weights of decode steps, fp32 (default, or LLMFORGE_DECODE) or bf16', arg: 'P' },
       data: { type: 'string', help: 'charlm: the text file (e.g. ../shared/data/tinyshakespeare/input.txt)', arg: 'FILE' },
       iters: { type: 'number', help: 'charlm: training iterations (default 2000)', arg: 'N' },
-      preset: { type: 'string', help: 'lora: model preset for LoRA vs full fine-tuning (default gpt-mini)', arg: 'NAME' },
+      preset: { type: 'string', help: 'lora: model preset for LoRA vs full fine-tuning (default: gpt-mini, then llama-mini)', arg: 'NAME' },
     },
     details: [
       'Examples:',
