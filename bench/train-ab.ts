@@ -6,13 +6,9 @@
  *
  *   npx tsx bench/train-ab.ts [T1|T2|T3] [steps per variant] [variantA] [variantB]
  */
-import { completeModelConfig } from '../src/models/config.ts';
-import { GPT } from '../src/models/gpt.ts';
-import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
 import { StorageArena } from '../src/tensor/arena.ts';
-import { Rng } from '../src/tensor/random.ts';
-import { TRAIN_CONFIGS, type TrainConfigName } from './train.ts';
+import { buildTrainBench, TRAIN_CONFIGS, type TrainConfigName } from './train.ts';
 
 /** A variant wraps the forward+backward of one step. */
 const VARIANTS: Record<string, () => (fn: () => void) => void> = {
@@ -25,13 +21,7 @@ const VARIANTS: Record<string, () => (fn: () => void) => void> = {
 
 function makeRunner(name: TrainConfigName, variant: string): () => void {
   const c = TRAIN_CONFIGS[name];
-  const rng = new Rng(1337);
-  const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d }), rng);
-  const params = model.parameters();
-  const opt = new AdamW([
-    { params: params.filter((p) => p.ndim >= 2) },
-    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
-  ], { lr: 6e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
+  const { rng, model, params, opt } = buildTrainBench(c);
   const make = VARIANTS[variant];
   if (!make) throw new RangeError(`train-ab: unknown variant ${variant}; expected ${Object.keys(VARIANTS).join(', ')}`);
   const wrap = make();

@@ -12,14 +12,10 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { backend } from '../src/backend/index.ts';
-import { completeModelConfig } from '../src/models/config.ts';
-import { GPT } from '../src/models/gpt.ts';
-import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
-import { Rng } from '../src/tensor/random.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { StorageArena } from '../src/tensor/arena.ts';
-import { TRAIN_CONFIGS, type TrainConfigName } from './train.ts';
+import { buildTrainBench, TRAIN_CONFIGS, type TrainConfigName } from './train.ts';
 
 type Phase = 'forward' | 'backward' | 'clip' | 'optimizer';
 interface Stat { ms: number; calls: number; bytes: number }
@@ -110,13 +106,7 @@ async function main(): Promise<void> {
   });
   gcObserver.observe({ entryTypes: ['gc'] });
 
-  const rng = new Rng(1337);
-  const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d }), rng);
-  const params = model.parameters();
-  const opt = new AdamW([
-    { params: params.filter((p) => p.ndim >= 2) },
-    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
-  ], { lr: 6e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
+  const { rng, model, params, opt } = buildTrainBench(c);
   const n = c.batch * c.ctx;
   const ids = new Int32Array(n);
   const targets = new Int32Array(n);

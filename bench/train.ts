@@ -15,6 +15,7 @@ import { AdamW } from '../src/optim/adamw.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
 import { StorageArena } from '../src/tensor/arena.ts';
 import { Rng } from '../src/tensor/random.ts';
+import type { Tensor } from '../src/tensor/tensor.ts';
 
 export const TRAIN_CONFIGS = {
   T1: { vocab: 65, ctx: 64, nLayer: 4, nHead: 4, d: 128, batch: 12 },
@@ -23,12 +24,8 @@ export const TRAIN_CONFIGS = {
 } as const;
 export type TrainConfigName = keyof typeof TRAIN_CONFIGS;
 
-const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
-const SELF = fileURLToPath(import.meta.url);
-
-/** Runs one config in this process and returns its result. */
-function runConfig(name: TrainConfigName, steps: number, warmup: number): Record<string, unknown> {
-  const c = TRAIN_CONFIGS[name];
+/** The benchmark's model and optimizer for one config: GPT-2 style, seed 1337, AdamW with a no-decay group. */
+export function buildTrainBench(c: (typeof TRAIN_CONFIGS)[TrainConfigName]): { rng: Rng; model: GPT; params: Tensor[]; opt: AdamW } {
   const rng = new Rng(1337);
   const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d }), rng);
   const params = model.parameters();
@@ -36,6 +33,16 @@ function runConfig(name: TrainConfigName, steps: number, warmup: number): Record
     { params: params.filter((p) => p.ndim >= 2) },
     { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
   ], { lr: 6e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
+  return { rng, model, params, opt };
+}
+
+const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+
+/** Runs one config in this process and returns its result. */
+function runConfig(name: TrainConfigName, steps: number, warmup: number): Record<string, unknown> {
+  const c = TRAIN_CONFIGS[name];
+  const { rng, model, params, opt } = buildTrainBench(c);
   const n = c.batch * c.ctx;
   const ids = new Int32Array(n);
   const targets = new Int32Array(n);
