@@ -1,11 +1,12 @@
-/** Shared fixtures for the data tests: temporary directories and seeded random word documents. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * Shared fixtures for the data tests: temporary directories (removed when the test file is done) and seeded random
+ * word documents.
+ */
 import { Rng } from '../../src/tensor/random.ts';
+import { tempDir as removedTempDir } from '../helpers/temp-dir.ts';
 
 export function tempDir(tag = 'data'): string {
-  return mkdtempSync(join(tmpdir(), `llmforge-${tag}-`));
+  return removedTempDir(tag);
 }
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'so', 'ta', 'vi', 'pe', 'do', 'gu', 'ha', 'ji', 'fo', 'be', 'zu'];

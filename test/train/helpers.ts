@@ -1,15 +1,14 @@
 /**
  * Shared fixtures for the trainer tests: a tiny GPT config, a small character corpus as in-memory token
- * datasets with its CharTokenizer, a fast training config, and a fresh temporary run directory.
+ * datasets with its CharTokenizer, a fast training config, and a fresh temporary run directory (removed when the
+ * test file is done).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TokenDataset } from '../../src/data/dataset.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import type { ModelConfig } from '../../src/models/model.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 export const TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(40);
 
@@ -29,5 +28,5 @@ export function fastConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
 }
 
 export function runDir(): string {
-  return mkdtempSync(join(tmpdir(), 'llmforge-train-'));
+  return tempDir('train');
 }
