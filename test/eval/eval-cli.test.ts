@@ -5,35 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { textPerplexity } from '../../src/eval/perplexity.ts';
 import { loadModelDir } from '../../src/generate/model-dir.ts';
-import { createModel } from '../../src/models/create.ts';
-import { saveModel } from '../../src/models/model-io.ts';
-import { resolveModelConfig } from '../../src/models/presets.ts';
-import { Rng } from '../../src/tensor/random.ts';
-import { CharTokenizer } from '../../src/tokenizer/char.ts';
-import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
-
-const TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(20);
+import { tempDir } from '../helpers/temp-dir.ts';
+import { TINY_TEXT as TEXT, tinyCharBase } from '../helpers/tiny-char-base.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
 function fixture() {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-eval-cli-'));
-  const tok = CharTokenizer.fromText(`${TEXT}\n`);
-  const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(4)));
-  saveTextTokenizer(base, tok);
-  const a = join(dir, 'a.txt');
-  const b = join(dir, 'b.jsonl');
-  writeFileSync(a, TEXT);
-  writeFileSync(b, `${JSON.stringify({ text: 'the dog sat on the mat.' })}\n${JSON.stringify({ text: 'the cat.' })}\n`);
+  const dir = tempDir('eval-cli');
+  const { tok, base, a, b } = tinyCharBase(dir);
   const odd = join(dir, 'odd.txt');
   writeFileSync(odd, 'the cat sat on the mat. THE END');
   return { dir, tok, base, a, b, odd };
