@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModel } from '../../src/models/create.ts';
@@ -16,6 +15,7 @@ import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
 
@@ -25,7 +25,7 @@ function cli(...args: string[]) {
 
 test('finetune classify, then classify one text and a file', () => {
   const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 200).map((l) => l.slice(0, 80));
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-classify-cli-'));
+  const dir = tempDir('classify-cli');
   const data = join(dir, 'sms.tsv');
   writeFileSync(data, lines.join('\n'));
   const chars = [...new Set([...lines.join('')])].sort();

@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { TokenDataset } from '../../src/data/dataset.ts';
 import { readMeta } from '../../src/data/meta.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
@@ -26,7 +26,7 @@ const STORY = [
 ];
 
 test('data prepare --input (txt + jsonl.gz) with --train-tokenizer, then data inspect', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-data-cli-'));
+  const dir = tempDir('data-cli');
   writeFileSync(join(dir, 'story.txt'), `${STORY.join('\n\n')}\n\n${STORY[0]}\n`);
   writeFileSync(join(dir, 'web.jsonl.gz'), gzipSync(STORY.map((s, i) => JSON.stringify({ body: `${s} Page ${i}.` })).join('\n')));
   const out = join(dir, 'ds');
@@ -50,7 +50,7 @@ test('data prepare --input (txt + jsonl.gz) with --train-tokenizer, then data in
 });
 
 test('data prepare --mix: weights from the file, unknown keys and bad input are one-line errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-data-cli-'));
+  const dir = tempDir('data-cli');
   writeFileSync(join(dir, 'a.txt'), STORY.slice(0, 3).join('\n\n'));
   writeFileSync(join(dir, 'b.txt'), STORY.slice(3).join('\n\n'));
   const mix = join(dir, 'mix.json');

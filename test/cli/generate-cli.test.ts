@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { completeModelConfig } from '../../src/models/config.ts';
 import { createModel } from '../../src/models/create.ts';
@@ -16,12 +15,13 @@ import { saveModel } from '../../src/models/model-io.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
-const root = mkdtempSync(join(tmpdir(), 'llmforge-gen-cli-'));
+const root = tempDir('gen-cli');
 const modelDir = join(root, 'model');
 const runDir = join(root, 'run');
 {

@@ -6,15 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs, renderHelp, UsageError } from '../../src/cli/args.ts';
 import { infoCommand } from '../../src/cli/commands/info.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', 'info', ...args], { encoding: 'utf8' });
@@ -44,7 +42,7 @@ test('info --json is one object; overrides and --batch/--seq apply', () => {
 });
 
 test('info reads a saved model directory', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-info-'));
+  const dir = tempDir('info');
   const cfg = resolveModelConfig('char-tiny', { nLayer: 1, nEmbd: 32 });
   saveModel(dir, createModel(cfg, new Rng(0)));
   const r = cli('--model', dir, '--json');

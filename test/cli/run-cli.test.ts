@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
@@ -23,7 +23,7 @@ const TINY = [
 ];
 
 test('recipes/demo.yaml with tiny settings runs every stage, then a rerun skips them all', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-run-')), 'demo');
+  const out = join(tempDir('run'), 'demo');
   const first = cli('run', 'recipes/demo.yaml', '--set', `out=${out}`, ...TINY, '--quiet');
   assert.equal(first.status, 0, first.stderr);
   const stages = ['corpus', 'tokenizer', 'data', 'model', 'before', 'pretrain', 'after', 'sample'];

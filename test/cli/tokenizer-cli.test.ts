@@ -5,16 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
 test('tokenizer train / encode --json / decode / show', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-cli-'));
+  const dir = tempDir('cli');
   const corpus = join(dir, 'corpus.txt');
   writeFileSync(corpus, 'the cat sat on the mat\n'.repeat(50));
   const out = join(dir, 'tok');

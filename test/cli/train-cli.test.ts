@@ -6,16 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
 function prepared(): { dir: string; data: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-train-cli-'));
+  const dir = tempDir('train-cli');
   const paragraphs = Array.from({ length: 60 }, (_, i) => `the cat number ${i} sat on the mat and the dog sat on the log.`);
   writeFileSync(join(dir, 'corpus.txt'), paragraphs.join('\n\n'));
   const data = join(dir, 'data');

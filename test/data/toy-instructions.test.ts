@@ -4,13 +4,12 @@
  * phrasing; every fact is asked; each record parses as an SFT record in both file formats.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadSftRecords } from '../../src/finetune/sft-records.ts';
 import { toyInstructions, writeInstructions } from '../../src/data/toy-instructions.ts';
 import { CAPITALS, TOY_WORLD } from '../../src/data/toy-world.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 test('toy instructions: deterministic by seed, held-out phrasings disjoint from training, every fact covered', () => {
   const a = toyInstructions(1);
@@ -42,7 +41,7 @@ test('toy instructions: deterministic by seed, held-out phrasings disjoint from 
 });
 
 test('toy instructions: written as Alpaca or chat JSONL, both load as SFT records', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-toy-instr-'));
+  const dir = tempDir('toy-instr');
   const { heldOut } = toyInstructions(0);
   assert.equal(writeInstructions(join(dir, 'a.jsonl'), heldOut.slice(0, 5), 'alpaca'), 5);
   writeInstructions(join(dir, 'c.jsonl'), heldOut.slice(0, 5), 'chat');

@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANIMAL_SOUNDS, CAPITALS, generateToyWorld, SUN_FACTS, THING_COLOURS, toyWorldProbes, writeToyWorld } from '../../src/data/toy-world.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 test('generation is deterministic per seed', () => {
   const a = generateToyWorld({ documents: 200, seed: 3 });
@@ -58,7 +58,7 @@ test('held-out phrasings never occur in the corpus', () => {
 });
 
 test('writeToyWorld: .jsonl keeps documents, .txt has one per line', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-toy-'));
+  const dir = tempDir('toy');
   const docs = generateToyWorld({ documents: 40, seed: 1 });
   assert.ok(docs.some((d) => d.includes('\n')), 'some dialogue has two turns');
   const jsonl = writeToyWorld(join(dir, 'c.jsonl'), { documents: 40, seed: 1 });

@@ -5,8 +5,7 @@
  * count, and the domain/val split and user mistakes behave as documented.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { textPerplexity } from '../../src/eval/perplexity.ts';
@@ -21,12 +20,13 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const DOMAIN = 'the cat sat on the mat. the dog sat on the log. a cat and a dog sat on a mat. '.repeat(30);
 const GENERAL = 'one two three four five six seven eight nine ten. '.repeat(8);
 
 function setup(): { dir: string; base: string; domain: string; general: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-domain-'));
+  const dir = tempDir('domain');
   const tok = CharTokenizer.fromText(DOMAIN + GENERAL);
   const base = join(dir, 'base');
   saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0 }), new Rng(2)));

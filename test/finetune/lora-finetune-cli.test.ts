@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModel } from '../../src/models/create.ts';
@@ -19,6 +18,7 @@ import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
 
@@ -38,7 +38,7 @@ function tinyBase(dir: string, text: string, blockSize: number): string {
 
 test('finetune classify --train lora, then classify with the merged checkpoint', () => {
   const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 160).map((l) => l.slice(0, 60));
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-lora-cli-'));
+  const dir = tempDir('lora-cli');
   const data = join(dir, 'sms.tsv');
   writeFileSync(data, lines.join('\n'));
   const base = tinyBase(dir, lines.join(''), 32);
@@ -57,7 +57,7 @@ test('finetune classify --train lora, then classify with the merged checkpoint',
 });
 
 test('finetune sft --train lora writes the merged model and the adapter; generate opens <out>/model', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-lora-sft-cli-'));
+  const dir = tempDir('lora-sft-cli');
   const pairs = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue'], ['sun', 'hot'], ['sea', 'wet']];
   const data = join(dir, 'chat.jsonl');
   writeFileSync(data, pairs.map(([q, a]) => `${JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] })}\n`).join(''));

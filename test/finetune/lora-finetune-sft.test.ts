@@ -5,8 +5,7 @@
  * adapter as one run straight (LoRA dropout on, so the per-step masks matter); resuming in the other mode is an error.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { attachLora, DEFAULT_LORA, type LoraSettings } from '../../src/finetune/lora-finetune.ts';
@@ -22,6 +21,7 @@ import { loraLayers } from '../../src/nn/lora.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const CHARS = [...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()'])];
 const tok = new CharTokenizer(CHARS);
@@ -40,7 +40,7 @@ function loraRun(out: string, seed: number, resume = false): SftRun & { model: L
 const losses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
 
 test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <out>/adapter', () => {
-  const out = mkdtempSync(join(tmpdir(), 'llmforge-lora-sft-'));
+  const out = tempDir('lora-sft');
   const run = loraRun(out, 11);
   trainSft(run, { ...DEFAULT_SFT_CONFIG, steps: 30, batchSize: 5, lr: 2e-2, minLr: 2e-3, warmup: 2, evalEvery: 10 });
   const l = losses(out);
@@ -68,8 +68,8 @@ test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <ou
 
 test('sft --train lora: interrupted after a checkpoint and resumed equals one run straight', () => {
   const c = { ...DEFAULT_SFT_CONFIG, steps: 6, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 3 };
-  const dirA = mkdtempSync(join(tmpdir(), 'llmforge-lora-sft-a-'));
-  const dirB = mkdtempSync(join(tmpdir(), 'llmforge-lora-sft-b-'));
+  const dirA = tempDir('lora-sft-a');
+  const dirB = tempDir('lora-sft-b');
   const a = loraRun(dirA, 11);
   trainSft(a, c);
   const stop = (info: { step: number }): void => {

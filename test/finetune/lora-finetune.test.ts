@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trainClassifier, type ClassifyTrainOptions } from '../../src/finetune/classify-train.ts';
@@ -24,6 +23,7 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
 
@@ -33,7 +33,7 @@ function setup(): { dir: string; data: string; base: string } {
   const spam = lines.filter((l) => l.startsWith('spam\t')).slice(0, 80);
   const ham = lines.filter((l) => l.startsWith('ham\t')).slice(0, 300 - spam.length);
   const chosen = [...ham, ...spam].map((l) => l.slice(0, 100));
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-lora-clf-'));
+  const dir = tempDir('lora-clf');
   const data = join(dir, 'sms.tsv');
   writeFileSync(data, chosen.join('\n'));
   const chars = [...new Set([...chosen.join('')])].sort();

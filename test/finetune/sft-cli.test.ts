@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/llms-from-scratch/instruction-data.json', import.meta.url));
 
@@ -26,7 +26,7 @@ function cli(...args: string[]) {
 
 test('finetune sft: --preview, a short packed run with held-out scores, errors', () => {
   const records = (JSON.parse(readFileSync(DATA, 'utf8')) as { instruction: string; input: string; output: string }[]).slice(0, 40);
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-sft-cli-'));
+  const dir = tempDir('sft-cli');
   const data = join(dir, 'data.jsonl');
   writeFileSync(data, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const counter = new WordCounter('gpt2');

@@ -4,8 +4,7 @@
  * a tiny model fine-tuned on a handful of examples stops by itself under greedy generation.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packRows, padBatch } from '../../src/finetune/sft-batch.ts';
@@ -20,6 +19,7 @@ import { createModel } from '../../src/models/create.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const CHARS = [...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()'])];
 const tok = new CharTokenizer(CHARS);
@@ -77,7 +77,7 @@ test('batching: padding right-pads with ignored targets; packing fills rows firs
 });
 
 test('records: JSONL and JSON arrays load; a bad field names the file, record and field', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-sft-'));
+  const dir = tempDir('sft');
   const good = join(dir, 'a.jsonl');
   writeFileSync(good, '{"instruction":"x","output":"y"}\n{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}\n');
   assert.deepEqual(loadSftRecords(good).map((r) => r.kind), ['alpaca', 'chat']);
@@ -112,8 +112,8 @@ test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint
   const records: SftRecord[] = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue'], ['sun', 'hot']].map(([q, a]) => ({ kind: 'chat', messages: [{ role: 'user', content: q! }, { role: 'assistant', content: a! }] }));
   const cfg = { arch: 'gpt2' as const, vocabSize: EOS + 1, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1 };
   const c = { ...DEFAULT_SFT_CONFIG, steps: 6, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 3 };
-  const dirA = mkdtempSync(join(tmpdir(), 'llmforge-sft-a-'));
-  const dirB = mkdtempSync(join(tmpdir(), 'llmforge-sft-b-'));
+  const dirA = tempDir('sft-a');
+  const dirB = tempDir('sft-b');
   const a = createModel(completeModelConfig(cfg), new Rng(5));
   trainSft({ model: a, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out: dirA }, c);
   const b1 = createModel(completeModelConfig(cfg), new Rng(5));

@@ -1,11 +1,11 @@
 /** Template rendering tables: Alpaca, the ChatML-style default and a Jinja chat template (Qwen/ChatML style). */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SftRecord } from '../../src/finetune/sft-records.ts';
 import { alpacaTemplate, chatmlTemplate, jinjaTemplate, resolveTemplate, type PromptTemplate } from '../../src/finetune/templates.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const HEADER = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
 const withInput: SftRecord = { kind: 'alpaca', instruction: 'Add the numbers.', input: '2 and 3', output: '5' };
@@ -38,7 +38,7 @@ test('templates: generation prompts end with the assistant cue and hold no answe
 });
 
 test('templates: the model template comes from tokenizer_config.json; bad names and files are user errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-tpl-'));
+  const dir = tempDir('tpl');
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: '{{ bos_token }}{% for m in messages %}{{ m.content }}{% if m.role == "assistant" %}{{ eos_token }}{% else %}|{% endif %}{% endfor %}', bos_token: '<s>', eos_token: { content: '</s>' } }));
   const tpl = resolveTemplate('model', dir);
   assert.deepEqual(tpl.segments(noInput).map((s) => [s.text, s.train]), [['<s>Say hi.|', false], ['hi</s>', true]]);
