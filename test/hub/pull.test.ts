@@ -8,13 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pullModel } from '../../src/hub/pull.ts';
 import { CHECKPOINTS, startHubServer } from './hub-server.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'llmforge-hub-'));
+const tmp = (): string => tempDir('hub');
 const quiet = { silent: true, log: () => {} };
 
 test('an interrupted transfer resumes with Range and the cached files equal the source', async () => {

@@ -8,8 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GgufReader } from '../../src/export/gguf/gguf-reader.ts';
 import { completeModelConfig } from '../../src/models/config.ts';
@@ -19,12 +18,13 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { loadTextTokenizer, saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { CORPUS, trainTokenizer } from './gguf-fixture.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
-const root = mkdtempSync(join(tmpdir(), 'llmforge-gguf-cli-'));
+const root = tempDir('gguf-cli');
 const modelDir = join(root, 'model');
 const tok = trainTokenizer();
 const model = createModel(completeModelConfig({ arch: 'llama', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64 }), new Rng(2));

@@ -9,8 +9,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
 import { exportGguf, type GgufExportType } from '../../src/export/gguf/export-gguf.ts';
@@ -21,10 +19,11 @@ import { createModel } from '../../src/models/create.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { CORPUS, trainedModel, trainTokenizer } from './gguf-fixture.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const TOKENIZE_TEXTS = ['The sun rises in the east.', 'Bread and honey, at noon!', ' two  spaces\nand a newline', "It's 12345 o'clock; we'll see", 'naïve café — ok?'];
 
-const dir = mkdtempSync(join(tmpdir(), 'llmforge-gguf-llama-cpp-'));
+const dir = tempDir('gguf-llama-cpp');
 const tok = trainTokenizer();
 let llama: Llama | null = null;
 

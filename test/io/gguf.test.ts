@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportGguf, ggufTensors, modelMetadata, tokenizerMetadata } from '../../src/export/gguf/export-gguf.ts';
 import { GgmlType, GgufValueType, type GgufKv } from '../../src/export/gguf/gguf-format.ts';
@@ -23,8 +22,9 @@ import type { LanguageModel, ModelConfig } from '../../src/models/model.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { CORPUS, trainTokenizer } from './gguf-fixture.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'llmforge-gguf-'));
+const dir = tempDir('gguf');
 const tok = trainTokenizer();
 
 function model(partial: Partial<ModelConfig>): LanguageModel {

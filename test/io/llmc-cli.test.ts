@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMeta } from '../../src/data/meta.ts';
 import { prepareData } from '../../src/data/prepare.ts';
@@ -19,12 +18,13 @@ import { loadModel, saveModel } from '../../src/models/model-io.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { CORPUS, trainTokenizer } from './gguf-fixture.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
-const root = mkdtempSync(join(tmpdir(), 'llmforge-llmc-cli-'));
+const root = tempDir('llmc-cli');
 const tok = trainTokenizer();
 
 function saved(name: string, arch: 'gpt2' | 'llama'): string {

@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMeta } from '../../src/data/meta.ts';
 import { prepareData } from '../../src/data/prepare.ts';
@@ -23,8 +22,9 @@ import type { LanguageModel, ModelConfig } from '../../src/models/model.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CORPUS, trainTokenizer } from './gguf-fixture.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'llmforge-llmc-'));
+const dir = tempDir('llmc');
 
 function gpt(partial: Partial<ModelConfig> = {}): LanguageModel {
   const m = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: 300, blockSize: 24, nLayer: 2, nHead: 2, nEmbd: 32, ...partial }), new Rng(9));

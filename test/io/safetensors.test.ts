@@ -6,14 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeInto, floatToBf16, floatToHalf } from '../../src/io/dtypes.ts';
 import { parseSafetensors, READ_CHUNK_BYTES, readSafetensors, SafetensorsReader, serializeSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'llmforge-st-'));
+const dir = tempDir('st');
 
 function randomArray(n: number, seed: number): Float32Array {
   const rng = new Rng(seed);

@@ -5,16 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, serializeSafetensors } from '../../src/io/safetensors.ts';
 import { createModel } from '../../src/models/create.ts';
 import { loadModel, readModelConfig, saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'llmforge-model-'));
+const tmp = (): string => tempDir('model');
 const ids = Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6]);
 
 for (const [label, cfg] of [

@@ -4,8 +4,7 @@
  * plain model, and bad LoRA parameters are one error naming the stage and field when the recipe is checked.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { registerBuiltinStages } from '../../src/recipes/stages/index.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 registerBuiltinStages();
 
@@ -26,7 +26,7 @@ const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollecti
 
 test('classify stage, train: lora: adapter + merged checkpoint, LoRA line; bad LoRA fields fail at check time', async () => {
   const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 120).map((l) => l.slice(0, 40));
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-classify-lora-stage-'));
+  const dir = tempDir('classify-lora-stage');
   const data = join(dir, 'sms.tsv');
   writeFileSync(data, lines.join('\n'));
   const tok = new CharTokenizer(['\u0000', ...[...new Set([...lines.join('')])].filter((c) => c !== '\u0000').sort()]);

@@ -4,8 +4,7 @@
  * recipe is checked, before anything runs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DomainReport } from '../../src/finetune/domain-report.ts';
@@ -19,13 +18,14 @@ import { registerBuiltinStages } from '../../src/recipes/stages/index.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 registerBuiltinStages();
 
 const TEXT = 'the cat sat on the mat. the dog sat on the log. '.repeat(30);
 
 test('domain stage: report, loadable model, logged table; a rerun skips it; bad parameters fail early', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-domain-stage-'));
+  const dir = tempDir('domain-stage');
   const tok = CharTokenizer.fromText(TEXT);
   const base = join(dir, 'base');
   saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(6)));

@@ -6,13 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRecipe } from '../../src/recipes/recipe.ts';
 import { runRecipe, type RunRecipeOptions } from '../../src/recipes/runner.ts';
 import { defineStage, registerStageType, unregisterStageType } from '../../src/recipes/registry.ts';
 import { registerFakeStages, runs } from './fake-stages.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 registerFakeStages();
 
@@ -32,7 +32,7 @@ async function run(out: string, set: string[] = [], opts: RunRecipeOptions = {})
 }
 
 test('stages write artifacts and markers; a rerun skips every complete stage', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-recipe-')), 'run');
+  const out = join(tempDir('recipe'), 'run');
   const first = await run(out);
   assert.deepEqual(first.ran, ['a', 'b', 'c']);
   assert.equal(readFileSync(join(out, 'c', 'out.txt'), 'utf8'), 'HI');
@@ -47,7 +47,7 @@ test('stages write artifacts and markers; a rerun skips every complete stage', a
 });
 
 test('a changed stage reruns with everything after it; earlier stages are skipped', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-recipe-')), 'run');
+  const out = join(tempDir('recipe'), 'run');
   await run(out);
   // Changing b's input via a's parameter reruns a and all after it.
   assert.deepEqual((await run(out, ['stages.a.count=2'])).ran, ['a', 'b', 'c']);
@@ -59,7 +59,7 @@ test('a changed stage reruns with everything after it; earlier stages are skippe
 });
 
 test('--from-stage and --force rerun complete stages', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-recipe-')), 'run');
+  const out = join(tempDir('recipe'), 'run');
   await run(out);
   assert.deepEqual((await run(out, [], { fromStage: 'b' })).ran, ['b', 'c']);
   assert.deepEqual((await run(out, [], { force: true })).ran, ['a', 'b', 'c']);
@@ -67,7 +67,7 @@ test('--from-stage and --force rerun complete stages', async () => {
 });
 
 test('a dry run reports what would run and changes nothing', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-recipe-')), 'run');
+  const out = join(tempDir('recipe'), 'run');
   const fresh = await run(out, [], { dryRun: true });
   assert.deepEqual(fresh.ran, []);
   assert.ok(!existsSync(out));
@@ -85,7 +85,7 @@ test('a dry run reports what would run and changes nothing', async () => {
 });
 
 test('a missing output makes the stage run again', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-recipe-')), 'run');
+  const out = join(tempDir('recipe'), 'run');
   await run(out);
   writeFileSync(join(out, 'b', 'out.txt'), '');
   assert.deepEqual((await run(out)).ran, []);
@@ -98,7 +98,7 @@ test('a missing output makes the stage run again', async () => {
 });
 
 test('an interrupted stage keeps its directory to resume when its parameters are unchanged', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'llmforge-recipe-')), 'run');
+  const out = join(tempDir('recipe'), 'run');
   const seen: { resuming: boolean; leftover: boolean }[] = [];
   let fail = true;
   registerStageType(
@@ -134,7 +134,7 @@ test('an interrupted stage keeps its directory to resume when its parameters are
 });
 
 test('a directory the runner did not create is never emptied', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'llmforge-recipe-'));
+  const out = tempDir('recipe');
   mkdirSync(join(out, 'a'));
   writeFileSync(join(out, 'a', 'precious.txt'), 'keep');
   await assert.rejects(run(out), /a exists and is not a stage directory of a llmforge run/);

@@ -7,8 +7,7 @@
  * but no SFT marker does not resolve to it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadModelDir, resolveModelDir } from '../../src/generate/model-dir.ts';
@@ -21,6 +20,7 @@ import { registerBuiltinStages } from '../../src/recipes/stages/index.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 registerBuiltinStages();
 
@@ -42,7 +42,7 @@ function writeRecords(path: string, pairs: readonly string[][]): void {
 }
 
 test('sft stage: model, eval.json, responses; the stage dir loads as the model; chat-sample answers; rerun skips; lora', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-sft-stage-'));
+  const dir = tempDir('sft-stage');
   const base = tinyBase(dir);
   const data = join(dir, 'train.jsonl');
   const heldOut = join(dir, 'heldout.jsonl');
@@ -92,7 +92,7 @@ stages:
 });
 
 test('sft stage, data: toy-world: writes its train and held-out records and trains on them', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-sft-toy-'));
+  const dir = tempDir('sft-toy');
   const base = tinyBase(dir, 128);
   const out = join(dir, 'run');
   await runRecipe(parseRecipe(`out: ${out}
@@ -107,7 +107,7 @@ stages:
 });
 
 test('model dir: a directory with model/ but no SFT marker is not taken for an SFT run', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-sft-resolve-'));
+  const dir = tempDir('sft-resolve');
   const base = tinyBase(dir);
   const plain = join(dir, 'plain');
   mkdirSync(join(plain, 'model'), { recursive: true });

@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseTokenizerJson, loadTokenizerJson, saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { parseMerges } from '../../src/tokenizer/gpt2-files.ts';
 import { trainBpe, trainBpeFromFiles, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const TEXT = 'the cat sat on the mat. the cat ate the rat. a hat, a bat, a mat!\n'.repeat(20) + 'naïve café 日本 👍 1234567\n';
 
@@ -42,7 +42,7 @@ test('minFrequency stops early; bad vocab sizes are rejected', () => {
 });
 
 test('training streams plain and gzip files; cl100k splitting caps digit runs', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-bpe-'));
+  const dir = tempDir('bpe');
   writeFileSync(join(dir, 'a.txt'), TEXT);
   writeFileSync(join(dir, 'b.txt.gz'), gzipSync(TEXT));
   const tok = await trainBpeFromFiles([join(dir, 'a.txt'), join(dir, 'b.txt.gz')], { vocabSize: 320 });
@@ -56,7 +56,7 @@ test('a trained tokenizer saved as tokenizer.json reloads and encodes identicall
   const counter = new WordCounter('cl100k');
   counter.add(TEXT);
   const tok = trainBpe(counter.counts, { vocabSize: 320, pretokenizer: 'cl100k' });
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-tok-'));
+  const dir = tempDir('tok');
   tok.extras.chatTemplate = '{{ messages }}';
   saveTokenizer(dir, tok);
   const back = loadTokenizerJson(dir);

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8', env: { ...process.env, LLMFORGE_MATMUL: '' } });
@@ -17,7 +17,7 @@ function cli(...args: string[]) {
 const tiny = ['--model', 'char-tiny', '--set', 'nLayer=1', 'nEmbd=32', 'nHead=2', 'blockSize=16', '--batch', '4', '--eval-iters', '2', '--eval-interval', '0', '--sample-tokens', '0'];
 
 test('train --precision bf16 runs in bf16; --resume keeps it; --resume --precision fp32 notes the change', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'llmforge-precision-cli-'));
+  const dir = tempDir('precision-cli');
   writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 40 }, (_, i) => `paragraph ${i}: the cat sat on the mat and the dog sat on the log.`).join('\n\n'));
   const data = join(dir, 'data');
   const prep = cli('data', 'prepare', '--input', join(dir, 'corpus.txt'), '--paragraphs', '--no-dedup', '--no-near-dedup', '--no-filters', '--val-fraction', '0.2', '--tokenizer', 'char', '--out', data, '--quiet');

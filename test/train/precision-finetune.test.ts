@@ -5,8 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SftRecord } from '../../src/finetune/sft-records.ts';
 import { DEFAULT_SFT_CONFIG, trainSft, type SftRun } from '../../src/finetune/sft-train.ts';
@@ -16,6 +15,7 @@ import { createModel } from '../../src/models/create.ts';
 import { matmulPrecision, setMatmulPrecision } from '../../src/ops/matmul-precision.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const tok = new CharTokenizer([...new Set([...'abcdefghijklmnopqrstuvwxyz <>|_\n'])]);
 const EOS = tok.vocabSize;
@@ -28,7 +28,7 @@ function run(out: string, extra: Partial<SftRun>): SftRun {
 
 test('sft: bf16 inside the run, fp32 again after it and after an error; the state keeps it; a change on resume is noted', () => {
   const c = { ...DEFAULT_SFT_CONFIG, steps: 4, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 2 };
-  const out = mkdtempSync(join(tmpdir(), 'llmforge-precision-sft-'));
+  const out = tempDir('precision-sft');
   setMatmulPrecision('fp32'); // the process setting, whatever LLMFORGE_MATMUL says
   const seen: string[] = [];
   assert.throws(() => trainSft(run(out, { precision: 'bf16' }), c, ({ step }) => {

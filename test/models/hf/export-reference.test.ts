@@ -8,8 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportHfModel } from '../../../src/models/hf/export-hf.ts';
@@ -17,6 +16,7 @@ import type { LanguageModel } from '../../../src/models/model.ts';
 import { loadModel } from '../../../src/models/model-io.ts';
 import { noGrad } from '../../../src/tensor/autograd.ts';
 import { buildTinyModel, REFERENCE_IDS, TINY_MODELS } from '../../../scripts/fixtures/export-tiny-models.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 interface Entry { architecture: string; ids: number[]; shape: [number, number]; logits: number[] }
 const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../../../fixtures/hf-export-reference.json', import.meta.url)), 'utf8')) as { models: Record<string, Entry> };
@@ -33,7 +33,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const root = mkdtempSync(join(tmpdir(), 'llmforge-hf-ref-'));
+const root = tempDir('hf-ref');
 
 for (const name of Object.keys(TINY_MODELS)) {
   test(`exported ${name} reloads and matches the PyTorch reference logits`, () => {

@@ -8,8 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModelDir } from '../../../src/generate/model-dir.ts';
@@ -20,11 +19,12 @@ import { isHfModelDir } from '../../../src/models/hf/detect.ts';
 import { loadHfModel } from '../../../src/models/hf/load-hf.ts';
 import { loadModel, readModelConfig } from '../../../src/models/model-io.ts';
 import { buildTinyModel } from '../../../scripts/fixtures/export-tiny-models.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const CK = fileURLToPath(new URL('../../../../shared/data/checkpoints/', import.meta.url));
 const FAKE = join(CK, 'lm-buddy-fake_gpt2');
 const TINY = join(CK, 'lm-buddy-tiny_gpt2');
-const root = mkdtempSync(join(tmpdir(), 'llmforge-hf-load-'));
+const root = tempDir('hf-load');
 
 function rawTensors(path: string): Map<string, Buffer> {
   return withSafetensors(path, (r) => new Map([...r.tensors.keys()].map((n) => [n, Buffer.from(r.readRaw(n))])));
