@@ -12,7 +12,7 @@ import { isFloat64 } from '../backend/index.ts';
 import type { Rng } from '../tensor/random.ts';
 import { allocStorage, type Tensor } from '../tensor/tensor.ts';
 import * as F from '../ops/index.ts';
-import { Dropout, Embedding, Linear, RMSNorm } from '../nn/layers.ts';
+import { Dropout, Embedding, initWith, Linear, RMSNorm } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { checkModelConfig } from './config.ts';
 import { lmOutput, planForward, runPlanned, tokenPositions, type ForwardPlan } from './forward-common.ts';
@@ -25,15 +25,15 @@ class LlamaAttention extends Module {
   v_proj: Linear;
   o_proj: Linear;
   resid_dropout: Dropout;
-  constructor(readonly cfg: ModelConfig, rng: Rng) {
+  constructor(readonly cfg: ModelConfig, rng: Rng | null) {
     super();
     const C = cfg.nEmbd;
     const kvDim = cfg.nKvHead * (C / cfg.nHead);
     const qkvBias = cfg.bias || cfg.qkvBias === true; // Qwen2: biases on q/k/v only
-    this.q_proj = new Linear(C, C, { bias: qkvBias, rng });
-    this.k_proj = new Linear(C, kvDim, { bias: qkvBias, rng });
-    this.v_proj = new Linear(C, kvDim, { bias: qkvBias, rng });
-    this.o_proj = new Linear(C, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.q_proj = new Linear(C, C, { bias: qkvBias, ...initWith(rng) });
+    this.k_proj = new Linear(C, kvDim, { bias: qkvBias, ...initWith(rng) });
+    this.v_proj = new Linear(C, kvDim, { bias: qkvBias, ...initWith(rng) });
+    this.o_proj = new Linear(C, C, { bias: cfg.bias, ...initWith(rng), std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
     this.resid_dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, layer: number, plan: ForwardPlan, rope: F.RopeTables, seed: number): Tensor {
@@ -56,12 +56,12 @@ class LlamaMLP extends Module {
   up_proj: Linear;
   down_proj: Linear;
   dropout: Dropout;
-  constructor(cfg: ModelConfig, rng: Rng) {
+  constructor(cfg: ModelConfig, rng: Rng | null) {
     super();
     const C = cfg.nEmbd;
-    this.gate_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, rng });
-    this.up_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, rng });
-    this.down_proj = new Linear(cfg.mlpHidden, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.gate_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, ...initWith(rng) });
+    this.up_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, ...initWith(rng) });
+    this.down_proj = new Linear(cfg.mlpHidden, C, { bias: cfg.bias, ...initWith(rng), std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
     this.dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, seed: number): Tensor {
@@ -75,12 +75,12 @@ class LlamaDecoderLayer extends Module {
   mlp: LlamaMLP;
   input_layernorm: RMSNorm;
   post_attention_layernorm: RMSNorm;
-  constructor(cfg: ModelConfig, rng: Rng) {
+  constructor(cfg: ModelConfig, rng: Rng | null) {
     super();
     this.self_attn = new LlamaAttention(cfg, rng);
     this.mlp = new LlamaMLP(cfg, rng);
-    this.input_layernorm = new RMSNorm(cfg.nEmbd, cfg.normEps);
-    this.post_attention_layernorm = new RMSNorm(cfg.nEmbd, cfg.normEps);
+    this.input_layernorm = new RMSNorm(cfg.nEmbd, cfg.normEps, rng !== null);
+    this.post_attention_layernorm = new RMSNorm(cfg.nEmbd, cfg.normEps, rng !== null);
   }
   forward(x: Tensor, layer: number, plan: ForwardPlan, rope: F.RopeTables, seed: number): Tensor {
     const h = F.add(x, this.self_attn.forward(this.input_layernorm.forward(x), layer, plan, rope, seed));
@@ -93,11 +93,11 @@ class LlamaBody extends Module {
   embed_tokens: Embedding;
   layers: LlamaDecoderLayer[];
   norm: RMSNorm;
-  constructor(cfg: ModelConfig, rng: Rng) {
+  constructor(cfg: ModelConfig, rng: Rng | null) {
     super();
-    this.embed_tokens = new Embedding(cfg.vocabSize, cfg.nEmbd, { rng });
+    this.embed_tokens = new Embedding(cfg.vocabSize, cfg.nEmbd, initWith(rng));
     this.layers = Array.from({ length: cfg.nLayer }, () => new LlamaDecoderLayer(cfg, rng));
-    this.norm = new RMSNorm(cfg.nEmbd, cfg.normEps);
+    this.norm = new RMSNorm(cfg.nEmbd, cfg.normEps, rng !== null);
   }
 }
 
@@ -111,13 +111,14 @@ export class Llama extends LanguageModel {
   /** cos/sin for positions 0..blockSize-1, built on first use (per storage precision). */
   private ropeAll: F.RopeTables | null = null;
 
-  constructor(config: ModelConfig, rng: Rng) {
+  /** `rng` draws the initial weights; null leaves every parameter zero for a loader to fill (createModel's `{ init: false }`). */
+  constructor(config: ModelConfig, rng: Rng | null) {
     super();
     const cfg = checkModelConfig(config, 'Llama');
     if (cfg.arch !== 'llama') throw new RangeError(`Llama: config.arch must be 'llama', received '${cfg.arch}'`);
     this.config = cfg;
     this.model = new LlamaBody(cfg, rng);
-    this.lm_head = cfg.tieEmbeddings ? null : new Linear(cfg.nEmbd, cfg.vocabSize, { bias: false, rng });
+    this.lm_head = cfg.tieEmbeddings ? null : new Linear(cfg.nEmbd, cfg.vocabSize, { bias: false, ...initWith(rng) });
     this.drop = new Dropout(cfg.dropout);
   }
 

@@ -1,15 +1,15 @@
 /**
  * Reading a GGUF file back into an llmforge model and tokenizer: the config comes from `llmforge.config` when our
  * exporter wrote it, else from llama.cpp's gpt2/llama metadata (head and bias layout inferred from the tensors
- * present); each parameter is read under its llama.cpp name, dequantized to float32, un-permuted for llama
- * query/key rows, and checked for shape. Zero biases the exporter added for llama.cpp's gpt2 graph are accepted
- * and dropped; any other tensor the model has no place for is an error. The `tokenizer.ggml.*` arrays of a "gpt2"
- * tokenizer become a byte-level BPE `Tokenizer` (control tokens as special tokens).
+ * present); each parameter of a model built without random init is read under its llama.cpp name, dequantized to
+ * float32, un-permuted for llama query/key rows, and checked for shape. Zero biases the exporter added for
+ * llama.cpp's gpt2 graph are accepted and dropped; any other tensor the model has no place for is an error. The
+ * `tokenizer.ggml.*` arrays of a "gpt2" tokenizer become a byte-level BPE `Tokenizer` (control tokens as special
+ * tokens).
  */
 import { checkModelConfig, completeModelConfig, ModelConfigError } from '../../models/config.ts';
-import { createModel } from '../../models/create.ts';
 import type { Arch, LanguageModel, ModelConfig } from '../../models/model.ts';
-import { Rng } from '../../tensor/random.ts';
+import { ModelFill } from '../../models/model-fill.ts';
 import { ByteLevelBpe } from '../../tokenizer/bpe.ts';
 import { Tokenizer } from '../../tokenizer/tokenizer.ts';
 import { GgufFormatError, GgufReader } from './gguf-reader.ts';
@@ -108,12 +108,13 @@ export function importGguf(path: string): ImportedGguf {
   const file = GgufReader.open(path);
   try {
     const config = ggufModelConfig(file);
-    const model = createModel(config, new Rng(0));
+    const fill = new ModelFill(config); // no random init: every parameter is read from the file
+    const missing = (name: string): GgufFormatError => new GgufFormatError(`${path}: tensor "${ggufName(config.arch, name)!}" (parameter ${name}) is missing`);
     const used = new Set<string>();
-    for (const [name, p] of model.namedParameters()) {
+    for (const [name, p] of fill.parameters) {
       const gg = ggufName(config.arch, name)!;
       const info = file.tensors.get(gg);
-      if (!info) throw new GgufFormatError(`${path}: tensor "${gg}" (parameter ${name}) is missing`);
+      if (!info) throw missing(name);
       const want = [...p.shape].reverse();
       if (info.dims.length !== want.length || info.dims.some((d, i) => d !== want[i])) {
         throw new GgufFormatError(`${path}: tensor "${gg}" has dims [${info.dims.join(', ')}], expected [${want.join(', ')}] for ${name}`);
@@ -122,6 +123,7 @@ export function importGguf(path: string): ImportedGguf {
       let data = file.read(gg);
       const heads = rotaryHeads(config.arch, name, config.nHead, config.nKvHead);
       if (heads !== undefined) data = permuteRotary(data, heads, p.shape.length === 2 ? p.shape[1]! : 1, true);
+      fill.take(name);
       p.data.set(data);
     }
     for (const gg of file.tensors.keys()) {
@@ -129,7 +131,7 @@ export function importGguf(path: string): ImportedGguf {
       const zeroBias = gg.endsWith('.bias') && file.read(gg).every((v) => v === 0);
       if (!zeroBias) throw new GgufFormatError(`${path}: unexpected tensor "${gg}" (not a parameter of the ${config.arch} model the metadata describes)`);
     }
-    return { model, tokenizer: ggufTokenizer(file) };
+    return { model: fill.finish(missing), tokenizer: ggufTokenizer(file) };
   } finally {
     file.close();
   }
