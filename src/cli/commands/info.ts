@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolveModelDir } from '../../generate/model-dir.ts';
-import { parseConfigOverrides } from '../../models/config.ts';
+import { headSize, parseConfigOverrides } from '../../models/config.ts';
 import { countParameters, flopsPerToken, trainingMemory } from '../../models/flops.ts';
 import type { ModelConfig } from '../../models/model.ts';
 import { readModelConfig } from '../../models/model-io.ts';
@@ -86,7 +86,7 @@ export const infoCommand: Command = {
       : `llama (RoPE base ${cfg.ropeTheta}, RMSNorm, SwiGLU ${cfg.mlpHidden})`;
     const out = [
       `${source}: ${arch}`,
-      `  ${cfg.nLayer} layers, ${cfg.nHead} heads (${cfg.nKvHead} key/value), width ${C}, head size ${C / cfg.nHead}, context ${cfg.blockSize}, vocabulary ${cfg.vocabSize}, ` +
+      `  ${cfg.nLayer} layers, ${cfg.nHead} heads (${cfg.nKvHead} key/value), width ${C}, head size ${headSize(cfg)}, context ${cfg.blockSize}, vocabulary ${cfg.vocabSize}, ` +
         `${cfg.bias ? 'biases' : 'no biases'}, ${cfg.tieEmbeddings ? 'head tied to the embedding' : 'untied head'}, dropout ${cfg.dropout}`,
       '',
       'parameters',
