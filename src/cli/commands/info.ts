@@ -83,7 +83,7 @@ export const infoCommand: Command = {
     const C = cfg.nEmbd;
     const arch = cfg.arch === 'gpt2'
       ? `gpt2 (learned positions, LayerNorm, GELU MLP ${cfg.mlpHidden})`
-      : `llama (RoPE base ${cfg.ropeTheta}, RMSNorm, SwiGLU ${cfg.mlpHidden})`;
+      : `llama (RoPE base ${cfg.ropeTheta}${cfg.ropeScaling ? ` with ${cfg.ropeScaling.type} scaling x${cfg.ropeScaling.factor}` : ''}, RMSNorm, SwiGLU ${cfg.mlpHidden})`;
     const out = [
       `${source}: ${arch}`,
       `  ${cfg.nLayer} layers, ${cfg.nHead} heads (${cfg.nKvHead} key/value), width ${C}, head size ${headSize(cfg)}, context ${cfg.blockSize}, vocabulary ${cfg.vocabSize}, ` +
