@@ -5,7 +5,9 @@
  * then cosine to 1e-4 at the last iteration, betas 0.9/0.99, weight decay 0.1, clip 1.0, dropout 0, biases, tied
  * head, validation every 250 iterations as the mean of 200 batches of a fixed seed). Prints
  * {"bench":"charlm","val_loss":..,"iters":..,"train_s":..,"tokens_per_s":..}; with torch, the reference runs in
- * the same session with the environment its header gives, and the difference is printed.
+ * the same session with the environment its header gives, and the difference is printed. The trainer writes its
+ * checkpoints to a temporary directory, removed at the end, on an error and on Ctrl-C (which stops after the
+ * current update; a second Ctrl-C quits at once).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -63,21 +65,27 @@ async function runOurs(path: string, iters: number): Promise<Record<string, unkn
     precision: matmulPrecision(), // the process setting: LLMFORGE_MATMUL=bf16 runs this benchmark in bf16
   };
   const model = resolveModelConfig('char-tiny', { vocabSize: vocab, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true, tieEmbeddings: true });
-  const out = mkdtempSync(join(tmpdir(), 'llmforge-charlm-'));
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort(); // once: a second Ctrl-C terminates as usual
+  process.once('SIGINT', onSigint); // before the directory exists, so no single Ctrl-C can leave it behind
+  let out: string | null = null;
   const progress = new Progress({ label: 'charlm', total: iters, unit: 'steps' });
   const curve: [number, number][] = [];
   const t0 = performance.now();
   let trainS = 0;
   try {
-    await train({ config, model, train: tr, val, out, quiet: true }, {
+    out = mkdtempSync(join(tmpdir(), 'llmforge-charlm-'));
+    const result = await train({ config, model, train: tr, val, out, quiet: true, signal: controller.signal }, {
       onStep: (s) => {
         progress.update(s.step);
         if (s.step === iters) trainS = (performance.now() - t0) / 1000; // as the reference: evaluations before the last included
       },
       onEval: (e) => void curve.push([e.step, e.loss]),
     });
+    if (result.stopped) throw Object.assign(userError(`bench charlm: interrupted at step ${result.step}/${iters}; no result`), { exitCode: 130 });
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    process.off('SIGINT', onSigint);
+    if (out !== null) rmSync(out, { recursive: true, force: true });
   }
   progress.finish(iters);
   const valLoss = curve[curve.length - 1]![1];
