@@ -1,8 +1,8 @@
 // Batch-1 decoding kernels: see decode.h. The fp32 GEMVs call sgemm exactly as `linear` does (bias copied into
-// the output, then beta = 1) on row ranges, and the norms, activations, RoPE and attention call the same kernels as
-// their ops, so the fp32 blocks reproduce the op-by-op forward bit for bit. bf16 GEMVs, with AVX512_BF16: the activations are
-// split into two bfloat16 parts (hi + lo, ~16 mantissa bits together) and vdpbf16ps multiplies 32 weights per
-// instruction against each, summing in fp32, so only the weights are effectively rounded; without AVX512_BF16 the
+// the output, then beta = 1) on row ranges, and the norms, activations, RoPE and attention call the same kernels
+// as their ops, so the fp32 blocks reproduce the op-by-op forward bit for bit. bf16 GEMVs, with AVX512_BF16: the
+// activations are split into two bfloat16 parts (hi + lo, ~16 mantissa bits together) and vdpbf16ps multiplies 32
+// weights per instruction against each, summing in fp32, so only the weights are effectively rounded; without AVX512_BF16 the
 // weights are widened to fp32 in registers (AVX-512) or one by one (scalar reference). A block's stages (norm,
 // GEMV row chunks, attention, ...) run as one pool job with stage barriers (run_stages), so the second core
 // wakes once per block instead of once per GEMV.
