@@ -4,8 +4,9 @@
  * 1e-5 relative, on llama-mini-shaped tiny configs (grouped-query nKvHead < nHead, multi-head, one kv head; tied
  * and untied heads; with and without biases; an MLP width with vector tails) for 77 decoded positions, past the
  * attention kernel's 64-key block; greedy generation gives the same tokens as the op-by-op forward, through a
- * context slide (the cache refilled by a prefill); bf16 weights stay within bf16 rounding; the binding rejects bad
- * shapes with a clear message; and the decoder steps aside (null) where it does not apply.
+ * context slide (the cache refilled by a prefill); the block kernel takes the head size and the RoPE cos/sin as given
+ * (H * D != C, arbitrary angles) and matches the same ops composed by hand; bf16 weights stay within bf16 rounding;
+ * the binding rejects bad shapes with a clear message; and the decoder steps aside (null) where it does not apply.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,8 +17,10 @@ import { createModel } from '../../src/models/create.ts';
 import { KVBuffers } from '../../src/models/kv-cache.ts';
 import type { LanguageModel, ModelConfig } from '../../src/models/model.ts';
 import { applyLora } from '../../src/nn/lora.ts';
+import * as F from '../../src/ops/index.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
 
 const kernels = decodeKernels();
 const skip = kernels ? false : 'the native addon is not built';
@@ -88,6 +91,45 @@ test('greedy generation: the same tokens as the op-by-op forward, through a cont
     assert.equal(fused.ids.length, 110, name);
     assert.ok(notes.some((m) => m.startsWith(`context full (${CONTEXT} tokens)`)), `${name}: the generation slid its context`);
   }
+});
+
+test('llamaDecodeBlock takes D and the RoPE row as inputs: H * D != C and arbitrary angles match the ops composed', { skip }, () => {
+  const C = 12, H = 4, Hkv = 2, D = 6, Fh = 20, pos = 2, eps = 1e-5; // q is H * D = 24 wide, not C
+  const rng = new Rng(21);
+  const rand = (n: number, std = 0.5): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * std);
+  const w = {
+    ln1: rand(C), q: rand(H * D * C), qB: rand(H * D), k: rand(Hkv * D * C), kB: rand(Hkv * D), v: rand(Hkv * D * C), vB: rand(Hkv * D),
+    o: rand(C * H * D), oB: rand(C), ln2: rand(C), gate: rand(Fh * C), gateB: rand(Fh), up: rand(Fh * C), upB: rand(Fh), down: rand(C * Fh), downB: rand(C),
+  };
+  const angles = rand(D / 2, 3); // any table (scaled RoPE variants only change these)
+  const cos = angles.map(Math.cos);
+  const sin = angles.map(Math.sin);
+  const x0 = rand(C, 1);
+  const kc = rand((pos + 1) * Hkv * D, 1); // positions 0..pos-1 cached; pos gets written
+  const vc = rand((pos + 1) * Hkv * D, 1);
+  const t = (a: Float32Array, shape: number[]): Tensor => new Tensor(a, shape);
+  const ref = noGrad(() => {
+    const lin = (x: Tensor, W: Float32Array, b: Float32Array, n: number): Tensor => F.linear(x, t(W, [n, x.shape[x.ndim - 1]!]), t(b, [n]));
+    const tables = { cos, sin, T: 1, D };
+    const h = F.rmsNorm(t(x0.slice(), [1, 1, C]), t(w.ln1, [C]), eps);
+    const q = F.rope(F.reshape(lin(h, w.q, w.qB, H * D), [1, 1, H, D]), tables);
+    const k = F.rope(F.reshape(lin(h, w.k, w.kB, Hkv * D), [1, 1, Hkv, D]), tables);
+    const v = F.reshape(lin(h, w.v, w.vB, Hkv * D), [1, 1, Hkv, D]);
+    const prefix = (c: Float32Array): Tensor => t(c.slice(0, pos * Hkv * D), [1, pos, Hkv, D]);
+    const kAll = F.concat([prefix(kc), k], 1);
+    const vAll = F.concat([prefix(vc), v], 1);
+    const att = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: pos }), [1, 1, H * D]);
+    const x1 = F.add(t(x0.slice(), [1, 1, C]), lin(att, w.o, w.oB, C));
+    const h2 = F.rmsNorm(x1, t(w.ln2, [C]), eps);
+    const m = F.mul(F.silu(lin(h2, w.gate, w.gateB, Fh)), lin(h2, w.up, w.upB, Fh));
+    return { x: F.add(x1, lin(m, w.down, w.downB, C)).data, k: kAll.data, v: vAll.data };
+  });
+  const x = x0.slice();
+  kernels!.llamaDecodeBlock(x, w.ln1, w.q, w.qB, w.k, w.kB, w.v, w.vB, w.o, w.oB, w.ln2, w.gate, w.gateB, w.up, w.upB, w.down, w.downB,
+    kc, vc, cos, sin, pos, C, H, Hkv, D, Fh, eps);
+  assert.deepEqual(Array.from(x), Array.from(ref.x));
+  assert.deepEqual(Array.from(kc), Array.from(ref.k), 'the rotated key is appended at pos');
+  assert.deepEqual(Array.from(vc), Array.from(ref.v));
 });
 
 test('bf16 decoder: logits within bf16 rounding of fp32, and generate reports the path it ran', { skip: skipBf16 }, () => {
