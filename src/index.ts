@@ -49,9 +49,10 @@ export { importGguf, ggufModelConfig, ggufTokenizer, type ImportedGguf } from '.
 export { GgufReader, GgufFormatError, type GgufTensorInfo, type GgufMetaValue } from './export/gguf/gguf-reader.ts';
 export { writeGguf, type GgufTensorToWrite } from './export/gguf/gguf-writer.ts';
 export { GgmlType, GgufValueType, type GgufKv } from './export/gguf/gguf-format.ts';
-export { readLlmcCheckpoint, writeLlmcCheckpoint, llmcIncompatibility, paddedVocab, type LlmcDtype } from './io/llmc/llmc-checkpoint.ts';
-export { readLlmcShard, writeLlmcShard, exportLlmcShards, type LlmcExportSummary } from './io/llmc/llmc-shards.ts';
-export { writeLlmcTokenizer } from './io/llmc/llmc-tokenizer.ts';
+export { readLlmcCheckpoint, writeLlmcCheckpoint, llmcIncompatibility, paddedVocab, type LlmcDtype } from './export/llmc/llmc-checkpoint.ts';
+export { readLlmcShard, writeLlmcShard } from './io/llmc/llmc-shards.ts';
+export { exportLlmcShards, type LlmcExportSummary } from './export/llmc/llmc-dataset.ts';
+export { writeLlmcTokenizer } from './export/llmc/llmc-tokenizer.ts';
 export { LlmcFormatError } from './io/llmc/llmc-format.ts';
 export { type TextTokenizer, eosId, loadTextTokenizer, saveTextTokenizer, encodeDocument } from './tokenizer/text-tokenizer.ts';
 export { prepareData, type PrepareOptions, type PrepareReport } from './data/prepare.ts';

@@ -1,7 +1,9 @@
 /**
  * A small, strict command-line parser: each command declares its options (name, type, default, help), and the
  * parser accepts `--name value`, `--name=value` and boolean `--flag`, rejects unknown options with a suggestion,
- * and renders `--help` text from the same declarations.
+ * and renders `--help` text from the same declarations. An option declared `repeatable` collects every value given
+ * (read them with `optionValues`); any other option given twice is a usage error naming it, never a silent
+ * last-one-wins.
  */
 
 export interface OptionSpec {
@@ -10,6 +12,8 @@ export interface OptionSpec {
   default?: string | number | boolean;
   /** Placeholder shown in help (e.g. N, FILE). */
   arg?: string;
+  /** A string option that may be given more than once: the parsed value is the list of all values, in order. */
+  repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -29,7 +33,8 @@ export class UsageError extends Error {
 }
 
 export interface Parsed {
-  options: Record<string, string | number | boolean | undefined>;
+  /** A repeatable option's value is a string[] (absent: its default or undefined). */
+  options: Record<string, string | number | boolean | string[] | undefined>;
   positionals: string[];
   help: boolean;
 }
@@ -63,6 +68,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
   for (const [k, o] of Object.entries(spec.options)) options[k] = o.default;
   const positionals: string[] = [];
   let help = false;
+  const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
@@ -85,25 +91,38 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
       throw new UsageError(`${spec.name}: unknown option --${name}${hint ? ` (did you mean --${hint}?)` : ''}. See \`llmforge ${spec.name} --help\`.`);
     }
     let raw: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (o.type !== 'boolean' && raw === undefined) {
+      raw = argv[++i];
+      if (raw === undefined) throw new UsageError(`${spec.name}: --${name} needs a value (${o.arg ?? o.type})`);
+    }
+    const first = given.get(name);
+    if (first !== undefined && !o.repeatable) {
+      const both = o.type === 'boolean' ? '' : ` ("${first}", then "${raw}")`;
+      throw new UsageError(`${spec.name}: --${name} given twice${both}; it takes one value, give it once`);
+    }
+    given.set(name, raw ?? '');
     if (o.type === 'boolean') {
       if (raw === undefined) options[name] = true;
       else if (raw === 'true' || raw === 'false') options[name] = raw === 'true';
       else throw new UsageError(`${spec.name}: --${name} expects true or false, received "${raw}"`);
-      continue;
-    }
-    if (raw === undefined) {
-      raw = argv[++i];
-      if (raw === undefined) throw new UsageError(`${spec.name}: --${name} needs a value (${o.arg ?? o.type})`);
-    }
-    if (o.type === 'number') {
+    } else if (o.type === 'number') {
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${spec.name}: --${name} expects a number, received "${raw}"`);
+      if (raw!.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${spec.name}: --${name} expects a number, received "${raw}"`);
       options[name] = v;
+    } else if (o.repeatable) {
+      options[name] = first === undefined ? [raw!] : [...(options[name] as string[]), raw!];
     } else {
       options[name] = raw;
     }
   }
   return { options, positionals, help };
+}
+
+/** Every value of option `name` in the order given: [] when absent, one value for a plain string option. */
+export function optionValues(args: Parsed, name: string): string[] {
+  const v = args.options[name];
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [String(v)];
 }
 
 export function renderHelp(spec: CommandSpec): string {
@@ -115,7 +134,7 @@ export function renderHelp(spec: CommandSpec): string {
     const width = Math.max(...heads.map((h) => h.length)) + 2;
     entries.forEach(([, o], i) => {
       const def = o.default === undefined || o.default === false ? '' : ` (default: ${o.default})`;
-      lines.push(`${heads[i]!.padEnd(width)}${o.help}${def}`);
+      lines.push(`${heads[i]!.padEnd(width)}${o.help}${def}${o.repeatable ? ' (repeatable)' : ''}`);
     });
     lines.push(`${'  --help'.padEnd(width)}Show this help`);
   }

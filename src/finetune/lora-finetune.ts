@@ -87,7 +87,7 @@ export function formatTrainable(trainable: number, total: number): string {
  * copy is put back), so saving mid-run never perturbs training.
  */
 export function mergedCopy(model: LanguageModel): LanguageModel {
-  const copy = createModel(model.config, new Rng(0));
+  const copy = createModel(model.config, { init: false }); // every parameter is copied below
   const source = new Map(model.namedParameters());
   const layers = loraLayers(model);
   const saved = layers.map(([, l]) => l.weight.data.slice());

@@ -5,13 +5,14 @@
  * received). Every config that reaches a model, from a preset, the CLI or a `config.json`, passes `checkModelConfig`.
  */
 import type { Arch, ModelConfig } from './model.ts';
+import { checkRopeScaling } from './rope-scaling.ts';
 
 /** A user mistake in a model config: the CLI prints its message as one `error:` line. */
 export class ModelConfigError extends Error {
   readonly userError = true;
 }
 
-type FieldKind = 'int' | 'number' | 'boolean' | 'arch';
+type FieldKind = 'int' | 'number' | 'boolean' | 'arch' | 'ropeScaling';
 
 /** Each ModelConfig field and the kind of value it holds (also the list of known keys). */
 export const CONFIG_FIELDS: Readonly<Record<keyof ModelConfig, FieldKind>> = {
@@ -29,12 +30,19 @@ export const CONFIG_FIELDS: Readonly<Record<keyof ModelConfig, FieldKind>> = {
   ropeTheta: 'number',
   tieEmbeddings: 'boolean',
   qkvBias: 'boolean',
+  headDim: 'int',
+  ropeScaling: 'ropeScaling',
 };
 
-/** Fields that may be left out of a config (absent means false); every other field is required. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['qkvBias']);
+/** Fields that may be left out of a config (qkvBias: false; headDim: nEmbd / nHead; ropeScaling: none). */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['qkvBias', 'headDim', 'ropeScaling']);
 
 const ARCHS: readonly Arch[] = ['gpt2', 'llama'];
+
+/** Head size D: config.headDim when given, else nEmbd / nHead. */
+export function headSize(cfg: Pick<ModelConfig, 'nEmbd' | 'nHead' | 'headDim'>): number {
+  return cfg.headDim ?? cfg.nEmbd / cfg.nHead;
+}
 
 /** SwiGLU intermediate width for model width C: 8C/3 (same parameter count as a 4C GELU MLP), rounded up to 32. */
 export function swigluHidden(C: number): number {
@@ -69,6 +77,8 @@ export function completeModelConfig(partial: Partial<ModelConfig>, source = 'mod
     ropeTheta: partial.ropeTheta ?? 10000,
     tieEmbeddings: partial.tieEmbeddings ?? !llama,
     ...(partial.qkvBias !== undefined ? { qkvBias: partial.qkvBias } : {}),
+    ...(partial.headDim !== undefined ? { headDim: partial.headDim } : {}),
+    ...(partial.ropeScaling !== undefined ? { ropeScaling: partial.ropeScaling } : {}),
   }, source);
 }
 
@@ -78,7 +88,8 @@ function describe(v: unknown): string {
 
 /**
  * Checks that `raw` is a complete, consistent ModelConfig (every field present with the right type, no unknown
- * field, nEmbd divisible by nHead, nHead by nKvHead, an even head size for RoPE) and returns it typed.
+ * field, nEmbd divisible by nHead unless headDim is given, nHead by nKvHead, an even head size for RoPE, headDim and
+ * ropeScaling on the Llama family only) and returns it typed.
  * `source` names where it came from (a file path, 'preset gpt-mini', '--set') in the error.
  */
 export function checkModelConfig(raw: unknown, source = 'model config'): ModelConfig {
@@ -98,17 +109,20 @@ export function checkModelConfig(raw: unknown, source = 'model config'): ModelCo
     if (kind === 'int' && !(Number.isInteger(v) && (v as number) > 0)) fail(`field "${key}" must be a positive integer, received ${describe(v)}`);
     if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v))) fail(`field "${key}" must be a number, received ${describe(v)}`);
     if (kind === 'boolean' && typeof v !== 'boolean') fail(`field "${key}" must be true or false, received ${describe(v)}`);
+    if (kind === 'ropeScaling') checkRopeScaling(v, fail);
   }
   const c = obj as unknown as ModelConfig;
-  if (c.nEmbd % c.nHead !== 0) fail(`nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead} (head size nEmbd / nHead)`);
+  if (c.headDim === undefined && c.nEmbd % c.nHead !== 0) fail(`nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead} (head size nEmbd / nHead; or give headDim)`);
   if (c.nHead % c.nKvHead !== 0) fail(`nHead ${c.nHead} must be a multiple of nKvHead ${c.nKvHead} (each key/value head serves nHead / nKvHead query heads)`);
-  if (c.arch === 'llama' && (c.nEmbd / c.nHead) % 2 !== 0) fail(`head size nEmbd / nHead = ${c.nEmbd / c.nHead} must be even for RoPE`);
+  if (c.arch === 'llama' && headSize(c) % 2 !== 0) fail(`head size ${c.headDim !== undefined ? 'headDim' : 'nEmbd / nHead'} = ${headSize(c)} must be even for RoPE`);
+  if (c.headDim !== undefined && c.arch !== 'llama') fail('field "headDim" applies to arch llama only (GPT-2 heads are nEmbd / nHead wide)');
+  if (c.ropeScaling !== undefined && c.arch !== 'llama') fail('field "ropeScaling" applies to arch llama only (GPT-2 has learned positions)');
   if (c.arch === 'gpt2' && c.nKvHead !== c.nHead) fail(`arch gpt2 uses multi-head attention: nKvHead must equal nHead ${c.nHead}, received ${c.nKvHead}`);
   if (c.qkvBias === true && c.arch !== 'llama') fail('field "qkvBias" applies to arch llama only (GPT-2 attention has biases through "bias")');
   if (!(c.dropout >= 0 && c.dropout < 1)) fail(`field "dropout" must be in [0, 1), received ${c.dropout}`);
   if (!(c.normEps > 0)) fail(`field "normEps" must be positive, received ${c.normEps}`);
   if (!(c.ropeTheta > 0)) fail(`field "ropeTheta" must be positive, received ${c.ropeTheta}`);
-  return { ...c };
+  return { ...c, ...(c.ropeScaling ? { ropeScaling: { ...c.ropeScaling } } : {}) };
 }
 
 /**
@@ -129,6 +143,12 @@ export function parseConfigOverrides(pairs: readonly string[]): Partial<ModelCon
       out[key] = raw === 'true';
     } else if (kind === 'arch') {
       out[key] = raw;
+    } else if (kind === 'ropeScaling') {
+      try {
+        out[key] = JSON.parse(raw);
+      } catch {
+        throw new ModelConfigError(`--set ${pair}: ${key} expects a JSON object such as {"type":"linear","factor":2}, received "${raw}"`);
+      }
     } else {
       const v = Number(raw);
       if (raw === '' || !Number.isFinite(v)) throw new ModelConfigError(`--set ${pair}: ${key} expects a number, received "${raw}"`);

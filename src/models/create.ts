@@ -1,13 +1,16 @@
 /**
  * The one place a `ModelConfig` becomes a model: `createModel` picks the class for config.arch (GPT for 'gpt2',
- * Llama for 'llama') and initializes its weights from `rng`.
+ * Llama for 'llama') and initializes its weights from `rng`, or, with `{ init: false }`, leaves every parameter
+ * zero-filled and draws nothing: what loaders use, since they overwrite every weight (through model-fill.ts, which
+ * checks that none was left out).
  */
-import type { Rng } from '../tensor/random.ts';
+import { Rng } from '../tensor/random.ts';
 import { GPT } from './gpt.ts';
 import { Llama } from './llama.ts';
 import type { LanguageModel, ModelConfig } from './model.ts';
 
-export function createModel(cfg: ModelConfig, rng: Rng): LanguageModel {
+export function createModel(cfg: ModelConfig, init: Rng | { init: false }): LanguageModel {
+  const rng = init instanceof Rng ? init : null;
   switch (cfg.arch) {
     case 'gpt2':
       return new GPT(cfg, rng);

@@ -1,11 +1,13 @@
 /**
  * Model accounting from the config alone (no weights allocated): parameters per component, FLOPs per token, and
  * training memory. FLOPs follow the PaLM/Chinchilla convention: a forward pass costs 2 FLOPs per weight of every
- * matmul (the head included, tied or not) plus 4*L*T*C for attention scores and the weighted sum over a context
- * of T (counted as if unmasked); training (forward + backward) is 3x the forward, i.e. 6N + 12*L*T*C per token.
+ * matmul (the head included, tied or not) plus 4*L*T*H*D for attention scores and the weighted sum over a context
+ * of T (counted as if unmasked; H*D = C unless a Llama config sets headDim); training (forward + backward) is 3x
+ * the forward, i.e. 6N + 12*L*T*H*D per token.
  * Norms, softmax and elementwise ops are ignored (well under 1%). Activation memory assumes fp32, no activation
  * checkpointing and llmforge's fused attention (no T x T score matrix is kept, only a logsumexp per query row).
  */
+import { headSize } from './config.ts';
 import type { ModelConfig } from './model.ts';
 
 export interface ParamCounts {
@@ -27,12 +29,13 @@ export interface ParamCounts {
 /** Exact parameter counts for `cfg`, equal to `createModel(cfg).numParameters()` in total. */
 export function countParameters(cfg: ModelConfig): ParamCounts {
   const { vocabSize: V, nEmbd: C, nLayer: L, mlpHidden: M } = cfg;
-  const kv = cfg.nKvHead * (C / cfg.nHead);
+  const q = cfg.nHead * headSize(cfg); // query and attention-output width (C unless headDim is set)
+  const kv = cfg.nKvHead * headSize(cfg);
   const b = cfg.bias ? 1 : 0;
   const llama = cfg.arch === 'llama';
   const embeddings = V * C + (llama ? 0 : cfg.blockSize * C);
-  const qkvB = !cfg.bias && cfg.qkvBias === true ? C + 2 * kv : 0; // Qwen2-style q/k/v biases
-  const attnPerLayer = C * C + 2 * C * kv + C * C + b * (C + 2 * kv + C) + qkvB;
+  const qkvB = !cfg.bias && cfg.qkvBias === true ? q + 2 * kv : 0; // Qwen2-style q/k/v biases
+  const attnPerLayer = C * q + 2 * C * kv + q * C + b * (q + 2 * kv + C) + qkvB;
   const mlpPerLayer = llama ? 3 * C * M + b * (2 * M + C) : 2 * C * M + b * (M + C);
   const normWidth = llama ? C : C + b * C; // RMSNorm has no bias
   const norms = (2 * L + 1) * normWidth;
@@ -50,7 +53,7 @@ export interface FlopsPerToken {
   matmulParams: number;
   /** 2 * matmulParams. */
   forwardDense: number;
-  /** 4 * L * T * C (scores and weighted sum). */
+  /** 4 * L * T * H * D (scores and weighted sum; H * D = C unless headDim is set). */
   forwardAttention: number;
   forward: number;
   /** 3 * forward = 6 * matmulParams + 12 * L * T * C. */
@@ -63,7 +66,7 @@ export function flopsPerToken(cfg: ModelConfig, seq = cfg.blockSize): FlopsPerTo
   // Biases sit in p.attention and p.mlp; they are additions, a negligible error the convention accepts.
   const matmulParams = p.attention + p.mlp + cfg.vocabSize * cfg.nEmbd;
   const forwardDense = 2 * matmulParams;
-  const forwardAttention = 4 * cfg.nLayer * seq * cfg.nEmbd;
+  const forwardAttention = 4 * cfg.nLayer * seq * cfg.nHead * headSize(cfg);
   const forward = forwardDense + forwardAttention;
   return { seq, matmulParams, forwardDense, forwardAttention, forward, training: 3 * forward };
 }
@@ -87,13 +90,15 @@ export interface MemoryEstimate {
 /**
  * Activation floats kept per token and layer: GPT-2: the two LayerNorm inputs and outputs (4C), q, k, v (3C), the
  * attention output (C), the two residual sums (2C) and the MLP hidden before and after GELU (2 * mlpHidden).
- * Llama: the two RMSNorm inputs and outputs (4C), q and k before and after RoPE (2C + 2 kv), v (kv), the attention
- * output (C), the two residual sums (2C) and gate, up, silu(gate) and their product (4 * mlpHidden).
+ * Llama: the two RMSNorm inputs and outputs (4C), q and k before and after RoPE (2q + 2kv, q = H*D and kv = Hkv*D),
+ * v (kv), the attention output (q), the two residual sums (2C) and gate, up, silu(gate) and their product
+ * (4 * mlpHidden).
  */
 function activationFloats(cfg: ModelConfig): number {
   const C = cfg.nEmbd;
-  const kv = cfg.nKvHead * (C / cfg.nHead);
-  return cfg.arch === 'llama' ? 9 * C + 3 * kv + 4 * cfg.mlpHidden : 10 * C + 2 * cfg.mlpHidden;
+  const q = cfg.nHead * headSize(cfg);
+  const kv = cfg.nKvHead * headSize(cfg);
+  return cfg.arch === 'llama' ? 6 * C + 3 * q + 3 * kv + 4 * cfg.mlpHidden : 10 * C + 2 * cfg.mlpHidden;
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { Rng } from '../tensor/random.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import * as F from '../ops/index.ts';
-import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.ts';
+import { Dropout, Embedding, initWith, LayerNorm, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { checkModelConfig } from './config.ts';
 import type { DecodePrecision, TokenDecoder } from './decoder.ts';
@@ -28,11 +28,11 @@ class CausalSelfAttention extends Module {
   c_attn: Linear;
   c_proj: Linear;
   resid_dropout: Dropout;
-  constructor(readonly cfg: ModelConfig, rng: Rng) {
+  constructor(readonly cfg: ModelConfig, rng: Rng | null) {
     super();
     const C = cfg.nEmbd;
-    this.c_attn = new Linear(C, 3 * C, { bias: cfg.bias, rng });
-    this.c_proj = new Linear(C, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.c_attn = new Linear(C, 3 * C, { bias: cfg.bias, ...initWith(rng) });
+    this.c_proj = new Linear(C, C, { bias: cfg.bias, ...initWith(rng), std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
     this.resid_dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, layer: number, plan: ForwardPlan, seed: number): Tensor {
@@ -54,11 +54,11 @@ class MLP extends Module {
   c_fc: Linear;
   c_proj: Linear;
   dropout: Dropout;
-  constructor(cfg: ModelConfig, rng: Rng) {
+  constructor(cfg: ModelConfig, rng: Rng | null) {
     super();
     const C = cfg.nEmbd;
-    this.c_fc = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, rng });
-    this.c_proj = new Linear(cfg.mlpHidden, C, { bias: cfg.bias, rng, std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.c_fc = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, ...initWith(rng) });
+    this.c_proj = new Linear(cfg.mlpHidden, C, { bias: cfg.bias, ...initWith(rng), std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
     this.dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, seed: number): Tensor {
@@ -71,11 +71,11 @@ class Block extends Module {
   attn: CausalSelfAttention;
   ln_2: LayerNorm;
   mlp: MLP;
-  constructor(cfg: ModelConfig, rng: Rng) {
+  constructor(cfg: ModelConfig, rng: Rng | null) {
     super();
-    this.ln_1 = new LayerNorm(cfg.nEmbd, cfg.normEps, cfg.bias);
+    this.ln_1 = new LayerNorm(cfg.nEmbd, cfg.normEps, cfg.bias, rng !== null);
     this.attn = new CausalSelfAttention(cfg, rng);
-    this.ln_2 = new LayerNorm(cfg.nEmbd, cfg.normEps, cfg.bias);
+    this.ln_2 = new LayerNorm(cfg.nEmbd, cfg.normEps, cfg.bias, rng !== null);
     this.mlp = new MLP(cfg, rng);
   }
   forward(x: Tensor, layer: number, plan: ForwardPlan, seed: number): Tensor {
@@ -96,16 +96,17 @@ export class GPT extends LanguageModel {
   /** Dropout seed of the next forward pass (advanced every call, so masks differ step to step). */
   private dropoutSeed = 0;
 
-  constructor(config: ModelConfig, rng: Rng) {
+  /** `rng` draws the initial weights; null leaves every parameter zero for a loader to fill (createModel's `{ init: false }`). */
+  constructor(config: ModelConfig, rng: Rng | null) {
     super();
     const cfg = checkModelConfig(config, 'GPT');
     if (cfg.arch !== 'gpt2') throw new RangeError(`GPT: config.arch must be 'gpt2', received '${cfg.arch}'`);
     this.config = cfg;
-    this.wte = new Embedding(cfg.vocabSize, cfg.nEmbd, { rng });
-    this.wpe = new Embedding(cfg.blockSize, cfg.nEmbd, { rng, std: 0.01 });
+    this.wte = new Embedding(cfg.vocabSize, cfg.nEmbd, initWith(rng));
+    this.wpe = new Embedding(cfg.blockSize, cfg.nEmbd, { ...initWith(rng), std: 0.01 });
     this.h = Array.from({ length: cfg.nLayer }, () => new Block(cfg, rng));
-    this.ln_f = new LayerNorm(cfg.nEmbd, cfg.normEps, cfg.bias);
-    this.lm_head = cfg.tieEmbeddings ? null : new Linear(cfg.nEmbd, cfg.vocabSize, { bias: false, rng });
+    this.ln_f = new LayerNorm(cfg.nEmbd, cfg.normEps, cfg.bias, rng !== null);
+    this.lm_head = cfg.tieEmbeddings ? null : new Linear(cfg.nEmbd, cfg.vocabSize, { bias: false, ...initWith(rng) });
     this.drop = new Dropout(cfg.dropout);
   }
 

@@ -7,6 +7,7 @@
 import type { FloatArray } from '../backend/index.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { allocStorage, Tensor } from '../tensor/tensor.ts';
+import { headSize } from './config.ts';
 import type { KVCache, ModelConfig } from './model.ts';
 
 export class KVBuffers implements KVCache {
@@ -29,13 +30,13 @@ export class KVBuffers implements KVCache {
   /** A cache for `model`'s shape; capacity may not exceed the context length. */
   static forConfig(cfg: ModelConfig, batch: number, capacity: number): KVBuffers {
     if (capacity > cfg.blockSize) throw new RangeError(`createCache: capacity ${capacity} exceeds the model's context length blockSize ${cfg.blockSize}`);
-    return new KVBuffers(batch, capacity, cfg.nLayer, cfg.nKvHead, cfg.nEmbd / cfg.nHead);
+    return new KVBuffers(batch, capacity, cfg.nLayer, cfg.nKvHead, headSize(cfg));
   }
 
   /** Checks that `cache` was made by `forConfig(cfg, ...)` and that B rows of T more positions fit. */
   static check(cache: KVCache, cfg: ModelConfig, B: number, T: number): KVBuffers {
     if (!(cache instanceof KVBuffers)) throw new TypeError('forward: opts.cache must come from model.createCache(batch, capacity)');
-    if (cache.nLayer !== cfg.nLayer || cache.nKvHead !== cfg.nKvHead || cache.headDim !== cfg.nEmbd / cfg.nHead) {
+    if (cache.nLayer !== cfg.nLayer || cache.nKvHead !== cfg.nKvHead || cache.headDim !== headSize(cfg)) {
       throw new RangeError(`forward: the cache was made for ${cache.nLayer} layers x ${cache.nKvHead} kv heads x D ${cache.headDim}, not for this model`);
     }
     if (B !== cache.batch) throw new RangeError(`forward: batch ${B} differs from the cache's batch ${cache.batch}`);

@@ -2,19 +2,19 @@
  * Saving and loading a model directory: `config.json` ({"format": "llmforge", "config": ModelConfig, ...extra})
  * and `model.safetensors` (float32, llmforge's parameter names; a tied head is stored once, as the embedding).
  * Both files are written atomically. Loading validates the config and checks every tensor's presence and shape,
- * with errors naming the file and the tensor or field. The tokenizer is saved beside these by its own module.
- * A Hugging Face model directory (models/hf/detect.ts) is read through models/hf instead, by the same calls.
+ * with errors naming the file and the tensor or field; the model is built without random init and every parameter
+ * is filled from the file (model-fill.ts). The tokenizer is saved beside these by its own module. A Hugging Face
+ * model directory (models/hf/detect.ts) is read through models/hf instead, by the same calls.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsReader, serializeSafetensors } from '../io/safetensors.ts';
-import { Rng } from '../tensor/random.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { checkModelConfig, ModelConfigError } from './config.ts';
-import { createModel } from './create.ts';
 import { isHfModelDir } from './hf/detect.ts';
 import { loadHfModel, readHfConfig } from './hf/load-hf.ts';
+import { ModelFill } from './model-fill.ts';
 import type { LanguageModel, ModelConfig } from './model.ts';
 
 export const CONFIG_FILE = 'config.json';
@@ -61,22 +61,23 @@ export function loadModel(dir: string): LanguageModel {
   const path = join(dir, WEIGHTS_FILE);
   const file = SafetensorsReader.open(path); // tensor by tensor into the parameters, never the whole file in memory
   try {
-    const model = createModel(config, new Rng(0));
-    const expected = new Set<string>();
-    for (const [name, p] of model.namedParameters()) {
-      expected.add(name);
+    const fill = new ModelFill(config); // no random init: every parameter is read from the file
+    const missing = (name: string, p: { shape: readonly number[] }): ModelConfigError =>
+      new ModelConfigError(`${path}: tensor "${name}" is missing (the config in ${CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
+    for (const [name, p] of fill.parameters) {
       const t = file.tensors.get(name);
-      if (!t) throw new ModelConfigError(`${path}: tensor "${name}" is missing (the config in ${CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
+      if (!t) throw missing(name, p);
       if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
         throw new ModelConfigError(`${path}: tensor "${name}" has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)} from ${CONFIG_FILE}`);
       }
+      fill.take(name);
       if (p.data instanceof Float32Array) file.readInto(name, p.data);
       else p.data.set(file.read(name));
     }
     for (const name of file.tensors.keys()) {
-      if (!expected.has(name)) throw new ModelConfigError(`${path}: unexpected tensor "${name}" (not a parameter of the ${config.arch} model that ${CONFIG_FILE} describes)`);
+      if (!fill.parameters.has(name)) throw new ModelConfigError(`${path}: unexpected tensor "${name}" (not a parameter of the ${config.arch} model that ${CONFIG_FILE} describes)`);
     }
-    return model;
+    return fill.finish(missing);
   } finally {
     file.close();
   }

@@ -7,6 +7,7 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from '../nn/module.ts';
 import type { DecodePrecision, TokenDecoder } from './decoder.ts';
+import type { RopeScaling } from './rope-scaling.ts';
 
 export type Arch = 'gpt2' | 'llama';
 
@@ -22,7 +23,7 @@ export interface ModelConfig {
   nHead: number;
   /** Key/value heads (grouped-query attention); equal to nHead for multi-head attention. */
   nKvHead: number;
-  /** Model width C (a multiple of nHead). */
+  /** Model width C (a multiple of nHead unless headDim is given). */
   nEmbd: number;
   /** MLP hidden width (GPT-2: 4 C; Llama: the SwiGLU intermediate size). */
   mlpHidden: number;
@@ -38,6 +39,13 @@ export interface ModelConfig {
   tieEmbeddings: boolean;
   /** Biases on the query/key/value projections only (Qwen2; Llama family only). Absent means false. */
   qkvBias?: boolean;
+  /**
+   * Head size D (Llama family only). Absent means nEmbd / nHead; when given, q/k/v project C to nHead * D and
+   * nKvHead * D, and o_proj maps nHead * D back to C (as Hugging Face's `head_dim`).
+   */
+  headDim?: number;
+  /** RoPE context-extension scaling ("linear" or "llama3", see rope-scaling.ts; Llama family only). Absent: none. */
+  ropeScaling?: RopeScaling;
 }
 
 /** Keys and values of the positions seen so far, per layer; created by `LanguageModel.createCache`. */

@@ -3,15 +3,19 @@
  * x (..., C) and weight (V, C), without ever holding the (N, V) logits. Rows are processed in chunks: logits of a
  * chunk -> per-row loss and logsumexp -> (when a gradient is needed) dlogits in place -> dx of the chunk and
  * dweight accumulated, so the gradients are ready when the forward returns and the backward only scales them by
- * the upstream gradient. Memory: one chunk of probabilities (a scratch buffer reused across calls, so the pages
- * are not faulted in again every step) plus dx and dweight, instead of (N, V) logits and (N, V) dlogits.
+ * the upstream gradient. Memory: one chunk of probabilities plus dx and dweight, instead of (N, V) logits and
+ * (N, V) dlogits. The chunk is reused so its pages are not faulted in again every step: inside a step arena (the
+ * trainer's) it is arena storage, handed back to the arena when the op returns and reused by the next step, and it
+ * goes when the arena does; outside one, a module scratch of at most 16 MB is kept across calls, and a larger chunk
+ * is a fresh array the GC frees (a chunk can be 256 MB: a long-lived process must not hold that after training).
  * Same value and gradients as `crossEntropy(linear(x, weight), targets)` (mean over rows whose target is not
  * ignoreIndex; NaN when every row is ignored); GEMMs run in the matmul precision of matmul-precision.ts.
  */
 import { backend, isFloat64, type FloatArray } from '../backend/index.ts';
+import { activeArena } from '../tensor/arena.ts';
 import { needsGrad, record } from '../tensor/autograd.ts';
 import { formatShape } from '../tensor/shape.ts';
-import { allocStorage, Tensor } from '../tensor/tensor.ts';
+import { allocStorage, allocUninit, Tensor } from '../tensor/tensor.ts';
 import { matmulPrecision } from './matmul-precision.ts';
 import { checkIds, empty } from './util.ts';
 
@@ -23,13 +27,25 @@ import { checkIds, empty } from './util.ts';
  */
 const CHUNK_ELEMENTS = 1 << 26;
 
+/** Elements of the chunk scratch kept between calls outside a step arena: 16 MB of fp32 at most. */
+const KEEP_ELEMENTS = 1 << 22;
+
 let scratch32: Float32Array | null = null;
 
-/** Chunk storage for n elements: the shared fp32 scratch (grown on demand), or a fresh array in float64 mode. */
+/**
+ * Chunk storage for n elements, overwritten before it is read: from the active step arena (or fresh in float64
+ * mode) through allocUninit; else the module scratch (grown on demand) when n fits KEEP_ELEMENTS, or a fresh array.
+ */
 function chunkStorage(n: number): FloatArray {
-  if (isFloat64()) return allocStorage(n);
+  if (isFloat64() || activeArena() !== null) return allocUninit(n);
+  if (n > KEEP_ELEMENTS) return new Float32Array(n);
   if (scratch32 === null || scratch32.length < n) scratch32 = new Float32Array(n);
   return scratch32;
+}
+
+/** Bytes of chunk scratch this module keeps between calls (at most 16 MB); for tests and profiles. */
+export function linearCrossEntropyScratchBytes(): number {
+  return scratch32?.byteLength ?? 0;
 }
 
 /** Rows per chunk: N split into equal chunks of at most CHUNK_ELEMENTS logits (at least one row). */
@@ -84,6 +100,7 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
     if (dx) gemm(logits, weight.data, dx.data.subarray(r0 * C), 1, n, C, V, false, false, 0, 0, 0, 0); // (n, C)
     if (dw) gemm(logits, xs, dw.data, 1, V, C, n, true, false, 0, 0, 0, r0 === 0 ? 0 : 1); // (V, C) += dlogits^T xs
   }
+  activeArena()?.release(logits.buffer); // dead now: later allocations of this step and the next step reuse it
   const out = empty([]);
   out.data[0] = count > 0 ? total * scale : Number.NaN;
 

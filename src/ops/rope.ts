@@ -21,17 +21,22 @@ export interface RopeTables {
 /** Angles pos * base^(-2i/D) for positions offset..offset+T-1 and i < D/2. */
 export function ropeTables(T: number, D: number, base = 10000, offset = 0): RopeTables {
   if (D % 2 !== 0) throw new RangeError(`ropeTables: head size D=${D} must be even`);
-  const half = D / 2;
+  return ropeTablesFor(T, Float64Array.from({ length: D / 2 }, (_, i) => Math.pow(base, (-2 * i) / D)), offset);
+}
+
+/** Angles pos * invFreq[i] for positions offset..offset+T-1 (head size D = 2 * invFreq.length): scaled RoPE. */
+export function ropeTablesFor(T: number, invFreq: ArrayLike<number>, offset = 0): RopeTables {
+  const half = invFreq.length;
   const cos = allocStorage(T * half);
   const sin = allocStorage(T * half);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const angle = (offset + t) * Math.pow(base, (-2 * i) / D);
+      const angle = (offset + t) * invFreq[i]!;
       cos[t * half + i] = Math.cos(angle);
       sin[t * half + i] = Math.sin(angle);
     }
   }
-  return { cos, sin, T, D };
+  return { cos, sin, T, D: 2 * half };
 }
 
 /** Rotates x (B, T, H, D) by the angles in `tables` (which must be for these T positions). */

@@ -1,19 +1,20 @@
 /**
- * Training metrics: model FLOPs per token (nanoGPT's estimate, 6N + 12 L T C, N without the position table),
- * model FLOPs utilization against a stated peak, and the `<out>/metrics.jsonl` log (one JSON object per log or
- * evaluation line). On resume the log is cut back to the checkpoint's step so a resumed run never leaves
- * duplicate or orphaned lines behind.
+ * Training metrics: model FLOPs per token (nanoGPT's estimate, 6N + 12 L T C with C the attention width H * D, N
+ * without the position table), model FLOPs utilization against a stated peak, and the `<out>/metrics.jsonl` log
+ * (one JSON object per log or evaluation line). On resume the log is cut back to the checkpoint's step so a resumed
+ * run never leaves duplicate or orphaned lines behind.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { headSize } from '../models/config.ts';
 import type { LanguageModel } from '../models/model.ts';
 
-/** Forward + backward FLOPs per trained token at context T (matmuls 6N, attention 12 L T C). */
+/** Forward + backward FLOPs per trained token at context T (matmuls 6N, attention 12 L T H D; H D = C by default). */
 export function flopsPerToken(model: LanguageModel, T: number): number {
   let n = 0;
   for (const [name, p] of model.namedParameters()) if (!name.endsWith('wpe.weight')) n += p.size;
   const c = model.config;
-  return 6 * n + 12 * c.nLayer * T * c.nEmbd;
+  return 6 * n + 12 * c.nLayer * T * c.nHead * headSize(c);
 }
 
 /** Model FLOPs utilization: achieved FLOP/s over the peak (peakGflops in GFLOP/s). */

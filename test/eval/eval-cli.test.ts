@@ -1,7 +1,7 @@
 /**
  * `llmforge eval ppl` from the command line, on a tiny random base with a character tokenizer: --json numbers equal
- * the library's, the table lists every text, and mistakes (missing file, context larger than the model's, text the
- * tokenizer cannot encode) are one `error:` line naming what is wrong.
+ * the library's, the table lists every text, --text may be repeated, and mistakes (missing file, context larger than
+ * the model's, text the tokenizer cannot encode, a flag given twice) are one `error:` line naming what is wrong.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -55,4 +55,19 @@ test('eval ppl: one-line errors', () => {
   oneLine(cli('eval', 'ppl', '--model', base, '--text', join(dir, 'missing.txt')), /^error: --text .*missing\.txt: cannot read the file \(no such file\)/);
   oneLine(cli('eval', 'ppl', '--model', base, '--text', a, '--context', '64'), /^error: eval ppl: --context 64 exceeds the model's context length 32/);
   oneLine(cli('eval', 'ppl', '--model', base, '--text', odd), /^error: perplexity: cannot tokenize .*odd\.txt with the model's tokenizer \(CharTokenizer\.encode: character "T" at offset 24 is not in the vocabulary\)/);
+});
+
+test('eval ppl: --text repeated scores every text, as a comma list does; another flag given twice is an error', () => {
+  const { base, a, b } = fixture();
+  const rows = (...text: string[]) => {
+    const r = cli('eval', 'ppl', '--model', base, ...text, '--context', '16', '--json', '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { rows: { text: string; ppl: number }[] }).rows;
+  };
+  const repeated = rows('--text', a, '--text', b);
+  assert.deepEqual(repeated.map((r) => r.text), [a, b]);
+  assert.deepEqual(repeated, rows('--text', `${a},${b}`));
+  const twice = cli('eval', 'ppl', '--model', base, '--text', a, '--context', '16', '--context', '8');
+  assert.equal(twice.status, 2);
+  assert.equal(twice.stderr, 'error: eval: --context given twice ("16", then "8"); it takes one value, give it once\n');
 });

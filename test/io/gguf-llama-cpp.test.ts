@@ -2,7 +2,8 @@
  * The GGUF proof with llama.cpp itself (node-llama-cpp's prebuilt CPU binaries): a tiny GPT-2 and a tiny Llama
  * (grouped-query attention, so the query/key row permutation and head_count_kv are exercised) are trained for a
  * few steps on a corpus with a BPE tokenizer trained in the test, exported as f32, f16 and q8_0 GGUF, and loaded by
- * llama.cpp; an untied bias-free GPT-2 and a tied Llama with q/k/v biases are checked in f32. Its greedy continuation of 32 tokens must equal llmforge's own greedy `generate` token for token for
+ * llama.cpp; an untied bias-free GPT-2, a tied Llama with q/k/v biases, a Llama with head size 8 != 64 / 4 and
+ * llama3 RoPE scaling (f32 and q8_0: rope_freqs.weight, key_length) and one with linear scaling are checked too. Its greedy continuation of 32 tokens must equal llmforge's own greedy `generate` token for token for
  * f32; for f16 and q8_0 the first 8 tokens must match and at least 24 of 32 (rounding may flip a late near-tie).
  * llama.cpp's tokenizer, reading our tokenizer metadata, must also give our ids and text back, for the GPT-2
  * pre-tokenizer and for the GPT-4 style one (written as llama.cpp's "llama-bpe").
@@ -62,6 +63,9 @@ const CASES: { label: string; arch: 'gpt2' | 'llama'; overrides: Partial<ModelCo
   { label: 'llama (4 query heads, 2 key/value heads, untied head)', arch: 'llama', overrides: {}, types: ['f32', 'f16', 'q8_0'] },
   { label: 'gpt2 untied head, no biases', arch: 'gpt2', overrides: { tieEmbeddings: false, bias: false }, types: ['f32'] },
   { label: 'llama tied head, q/k/v biases', arch: 'llama', overrides: { tieEmbeddings: true, qkvBias: true }, types: ['f32'] },
+  // Scalings that change this model's greedy text when dropped, so the match proves llama.cpp applies them.
+  { label: 'llama head size 8 (not 64 / 4), llama3 RoPE scaling', arch: 'llama', overrides: { headDim: 8, ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 16 } }, types: ['f32', 'q8_0'] },
+  { label: 'llama linear RoPE scaling', arch: 'llama', overrides: { ropeScaling: { type: 'linear', factor: 4 } }, types: ['f32'] },
 ];
 
 for (const { label, arch, overrides, types } of CASES) {

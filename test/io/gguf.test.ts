@@ -1,7 +1,8 @@
 /**
  * GGUF without llama.cpp: the writer and reader agree on every metadata type, alignment and tensor type; Q8_0
  * stays within half a quantization step; the llama query/key row permutation is the adjacent-pair layout and its
- * inverse undoes it; exporting GPT-2 (tied, bias-free) and Llama (grouped-query, Qwen2 biases, untied head) and
+ * inverse undoes it; exporting GPT-2 (tied, bias-free) and Llama (grouped-query, Qwen2 biases, untied head, a head
+ * size other than C / H with linear RoPE scaling) and
  * importing back gives identical weights and logits (f32) or close ones (q8_0), with or without our
  * `llmforge.config` key; the tokenizer comes back encoding the same ids; broken files get one clear error.
  */
@@ -112,6 +113,7 @@ const CASES: [string, Partial<ModelConfig>][] = [
   ['gpt2 untied', { arch: 'gpt2', tieEmbeddings: false }],
   ['llama GQA, qkv biases, untied', { arch: 'llama', nKvHead: 2, qkvBias: true, ropeTheta: 5e5, normEps: 1e-6 }],
   ['llama tied', { arch: 'llama', tieEmbeddings: true }],
+  ['llama head size 24 (not 64 / 4), linear RoPE scaling', { arch: 'llama', nKvHead: 2, headDim: 24, ropeScaling: { type: 'linear', factor: 2 } }],
 ];
 
 for (const [label, partial] of CASES) {

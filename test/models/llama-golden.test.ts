@@ -2,7 +2,8 @@
  * Golden test against PyTorch for the Llama family: a tiny 2-layer model (RoPE, RMSNorm, SwiGLU, 4 query heads
  * sharing 2 key/value heads, untied head) with fixed weights, computed by scripts/fixtures/gen_llama_golden.py in
  * plain PyTorch. Our logits, loss and every parameter gradient must match the fixture within 1e-4 (max abs diff,
- * printed per tensor), on every backend available.
+ * printed per tensor), on every backend available. The model is built without random init (ModelFill), so every
+ * weight the comparison sees was loaded from the fixture.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { nativeAvailable, withBackend } from '../../src/backend/index.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { checkModelConfig } from '../../src/models/config.ts';
 import { Llama } from '../../src/models/llama.ts';
-import { Rng } from '../../src/tensor/random.ts';
+import { ModelFill } from '../../src/models/model-fill.ts';
 
 const path = fileURLToPath(new URL('../../fixtures/llama-golden.safetensors', import.meta.url));
 const fixture = readSafetensors(path);
@@ -34,14 +35,16 @@ function get(name: string): Float32Array {
 for (const name of ['reference', 'native'] as const) {
   test(`Llama logits, loss and all gradients match PyTorch (${name} backend)`, { skip: name === 'native' && !nativeAvailable() ? 'native addon not built' : false }, () => {
     withBackend(name, () => {
-      const model = new Llama(cfg, new Rng(0));
-      const named = model.namedParameters();
+      const fill = new ModelFill(cfg); // built without random init: every weight must come from the fixture
+      const named = [...fill.parameters];
       assert.deepEqual(named.map(([n]) => `param.${n}`).sort(), [...fixture.tensors.keys()].filter((k) => k.startsWith('param.')).sort());
       for (const [pname, p] of named) {
         const src = get(`param.${pname}`);
         assert.equal(src.length, p.size, `param ${pname} size`);
-        p.data.set(src);
+        fill.take(pname)!.data.set(src);
       }
+      const model = fill.finish((n) => new Error(`param.${n} was not loaded`));
+      assert.ok(model instanceof Llama);
       const ids = Int32Array.from(get('ids'));
       const targets = Int32Array.from(get('targets'));
       const { logits, loss } = model.forward(ids, B, T, targets);

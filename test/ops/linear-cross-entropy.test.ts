@@ -1,12 +1,15 @@
 /**
  * linearCrossEntropy (the fused language-model head + mean cross-entropy) against its composite definition
  * crossEntropy(linear(x, w), targets): finite differences in float64, the composite in fp32 on the native backend
- * (one chunk, several uneven chunks, ignored rows, every row ignored), native vs reference parity, and repeated
- * backward passes over the same graph.
+ * (one chunk, several uneven chunks, ignored rows, every row ignored), native vs reference parity, repeated
+ * backward passes over the same graph, and the chunk scratch: at most 16 MB kept between calls, arena storage in a
+ * step arena.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withBackend } from '../../src/backend/index.ts';
+import { linearCrossEntropyScratchBytes } from '../../src/ops/linear-cross-entropy.ts';
+import { StorageArena } from '../../src/tensor/arena.ts';
 import { randn } from '../../src/tensor/creation.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import * as F from '../../src/ops/index.ts';
@@ -85,4 +88,30 @@ test('parity: linearCrossEntropy native vs reference', { skip: hasNative ? false
     const ts = Array.from({ length: n }, (_, i) => (i % 4 === 3 ? -100 : (i * 7) % 11));
     checkParity([[n, 13], [11, 13]], (x, w) => F.linearCrossEntropy(x!, w!, ts, { chunkRows: 16 }));
   }
+});
+
+test('linearCrossEntropy scratch: at most 16 MB kept between calls; inside a step arena the chunk is arena storage, released when the op returns', () => {
+  const ts = (N: number, V: number) => Array.from({ length: N }, (_, i) => (i * 7) % V);
+  const x = r([4200, 4], 21);
+  const w = r([1000, 4], 22, 0.5);
+  // Outside an arena: a 4.2M-element chunk (16.8 MB) is a fresh array, not kept; a small one is kept for reuse.
+  const small = F.linearCrossEntropy(x, w, ts(4200, 1000), { chunkRows: 100 }).item();
+  const kept = linearCrossEntropyScratchBytes();
+  assert.ok(kept >= 100 * 1000 * 4 && kept <= 16 * 2 ** 20, `kept ${kept} bytes`);
+  const large = F.linearCrossEntropy(x, w, ts(4200, 1000)).item();
+  assert.equal(linearCrossEntropyScratchBytes(), kept);
+  assert.ok(Math.abs(large - small) < 1e-5 * Math.abs(small), `${large} vs ${small}`);
+  // Inside an arena: the module scratch is untouched; a second call in the same run reuses the first call's chunk,
+  // so it allocates exactly one chunk less than the first; the next run allocates nothing new.
+  const arena = new StorageArena();
+  const rows = 4200;
+  arena.run(() => F.linearCrossEntropy(x, w, ts(4200, 1000)));
+  const once = arena.stats.freshBytes;
+  assert.ok(once >= rows * 1000 * 4, `${once} fresh bytes`);
+  const two = new StorageArena();
+  two.run(() => [F.linearCrossEntropy(x, w, ts(4200, 1000)), F.linearCrossEntropy(x, w, ts(4200, 1000))]);
+  assert.equal(two.stats.freshBytes, 2 * once - rows * 1000 * 4);
+  two.run(() => [F.linearCrossEntropy(x, w, ts(4200, 1000)), F.linearCrossEntropy(x, w, ts(4200, 1000))]);
+  assert.equal(two.stats.freshBytes, 2 * once - rows * 1000 * 4);
+  assert.equal(linearCrossEntropyScratchBytes(), kept);
 });

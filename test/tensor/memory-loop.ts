@@ -1,6 +1,9 @@
 /**
- * Child process for memory.test.ts: trains a small GPT for N steps and prints the resident set size (after a
- * forced GC) at a few checkpoints as JSON. Run with --expose-gc.
+ * Child process for memory.test.ts: trains a small GPT for N steps and prints, at ten checkpoints as JSON, the
+ * memory the process holds after a full garbage collection: resident set size, the V8 heap's committed size, and
+ * the live memory (JS heap in use plus ArrayBuffer storage). Run with --expose-gc. The collection runs twice: V8
+ * frees dead ArrayBuffer storage on a background thread after a GC, and the next GC first waits for that, so after
+ * the second one the counts hold no garbage from the training steps however late the background thread ran.
  */
 import { GPT } from '../../src/models/gpt.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
@@ -17,7 +20,9 @@ const T = 16;
 const ids = new Int32Array(B * T);
 const targets = new Int32Array(B * T);
 const gc = (globalThis as { gc?: () => void }).gc;
-const samples: { step: number; rssMb: number; loss: number }[] = [];
+if (gc === undefined) throw new Error('memory-loop: run with --expose-gc');
+const mb = (bytes: number): number => bytes / 2 ** 20;
+const samples: { step: number; rssMb: number; heapTotalMb: number; liveMb: number; loss: number }[] = [];
 for (let step = 1; step <= steps; step++) {
   for (let i = 0; i < ids.length; i++) {
     ids[i] = rng.int(32);
@@ -27,9 +32,11 @@ for (let step = 1; step <= steps; step++) {
   opt.zeroGrad();
   loss!.backward();
   opt.step(clipScale(params, 1).scale);
-  if (step % (steps / 5) === 0) {
-    gc?.();
-    samples.push({ step, rssMb: process.memoryUsage().rss / 2 ** 20, loss: loss!.item() });
+  if (step % (steps / 10) === 0) {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    samples.push({ step, rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), liveMb: mb(m.heapUsed + m.arrayBuffers), loss: loss!.item() });
   }
 }
 process.stdout.write(`${JSON.stringify(samples)}\n`);

@@ -5,7 +5,7 @@
  * as a subcommand of `llmforge data`.
  */
 import { basename, resolve } from 'node:path';
-import { exportLlmcShards } from '../../io/llmc/llmc-shards.ts';
+import { exportLlmcShards } from '../../export/llmc/llmc-dataset.ts';
 import { UsageError, type Parsed } from '../args.ts';
 
 export const DATA_EXPORT_LLMC_USAGE = 'llmforge data export-llmc <dir> --out <dir>';

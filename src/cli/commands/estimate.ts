@@ -34,7 +34,7 @@ export const estimateCommand: Command = {
     options: {
       params: { type: 'number', help: 'Parameter count N, e.g. 175e9', arg: 'N' },
       model: { type: 'string', help: 'A preset or model directory instead of --params (adds the attention FLOPs)', arg: 'NAME|DIR' },
-      set: { type: 'string', help: 'With --model: override a config field; more key=value arguments may follow', arg: 'KEY=VALUE' },
+      set: { type: 'string', help: 'With --model: override a config field; more key=value arguments may follow', arg: 'KEY=VALUE', repeatable: true },
       tokens: { type: 'number', help: 'Training tokens D, e.g. 300e9', arg: 'D' },
       hardware: { type: 'string', help: `Device: ${Object.keys(HARDWARE).join(', ')}`, default: 'a100', arg: 'NAME' },
       mfu: { type: 'number', help: 'Model FLOPs utilization: the fraction of peak a real run achieves', default: 0.4, arg: 'F' },

@@ -7,7 +7,7 @@ import { textPerplexity, type TextPerplexityResult } from '../../eval/perplexity
 import { readEvalText } from '../../eval/text-input.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { Progress } from '../../util/progress.ts';
-import { UsageError, type Parsed } from '../args.ts';
+import { optionValues, UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 
 export interface PplRow extends TextPerplexityResult {
@@ -27,7 +27,7 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 async function ppl(args: Parsed): Promise<void> {
   const o = args.options;
   if (typeof o.model !== 'string') throw new UsageError('eval ppl: --model <model dir | run dir | hf://owner/name> is required');
-  const specs = [...(typeof o.text === 'string' ? o.text.split(',') : []), ...args.positionals.slice(1)].filter((s) => s !== '');
+  const specs = [...optionValues(args, 'text').flatMap((t) => t.split(',')), ...args.positionals.slice(1)].filter((s) => s !== '');
   if (specs.length === 0) throw new UsageError('eval ppl: give the text to score: --text <file>[,<file>...] (or files after `ppl`; toy-world[:N] for a toy-world sample)');
   const texts = specs.map((s) => readEvalText(s, '--text'));
   const context = intOption(args, 'context');
@@ -67,7 +67,7 @@ export const evalCommand: Command = {
     usage: 'llmforge eval ppl --model <dir|hf://owner/name> --text <file>[,<file>...] [--context N] [--stride S] [--json]',
     options: {
       model: { type: 'string', help: 'Model directory, training run directory or hf://owner/name', arg: 'DIR' },
-      text: { type: 'string', help: 'Texts to score, comma-separated: text files, .jsonl ("text" fields), toy-world[:N]', arg: 'FILES' },
+      text: { type: 'string', help: 'Texts to score, comma-separated: text files, .jsonl ("text" fields), toy-world[:N]', arg: 'FILES', repeatable: true },
       context: { type: 'number', help: "Tokens per window (default: the model's context length)", arg: 'N' },
       stride: { type: 'number', help: 'Tokens between window starts, 1..context; smaller: more context per token, slower (default: context)', arg: 'S' },
       json: { type: 'boolean', help: 'Print one JSON object {model, rows} instead of the table' },

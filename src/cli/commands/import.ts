@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gpt2TokenizerPath } from '../../data/prepare.ts';
 import { importGguf } from '../../export/gguf/import-gguf.ts';
-import { readLlmcCheckpoint } from '../../io/llmc/llmc-checkpoint.ts';
+import { readLlmcCheckpoint } from '../../export/llmc/llmc-checkpoint.ts';
 import type { LanguageModel } from '../../models/model.ts';
 import { saveModel } from '../../models/model-io.ts';
 import { loadTextTokenizer, saveTextTokenizer, type TextTokenizer } from '../../tokenizer/text-tokenizer.ts';

@@ -6,19 +6,19 @@
  */
 import { existsSync } from 'node:fs';
 import { resolveModelDir } from '../../generate/model-dir.ts';
-import { parseConfigOverrides } from '../../models/config.ts';
+import { headSize, parseConfigOverrides } from '../../models/config.ts';
 import { countParameters, flopsPerToken, trainingMemory } from '../../models/flops.ts';
 import type { ModelConfig } from '../../models/model.ts';
 import { readModelConfig } from '../../models/model-io.ts';
 import { PRESETS, resolveModelConfig } from '../../models/presets.ts';
 import { formatBytes, formatCount, formatFlops } from '../../models/units.ts';
-import { UsageError, type Parsed } from '../args.ts';
+import { optionValues, UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 
-/** `--set key=value` plus any further key=value positionals (the parser takes each flag once). */
+/** Every `--set key=value` plus any further key=value positionals. */
 export function collectOverrides(cmd: string, args: Parsed): Partial<ModelConfig> {
   const pairs: string[] = [];
-  if (typeof args.options.set === 'string') pairs.push(args.options.set);
+  pairs.push(...optionValues(args, 'set'));
   for (const p of args.positionals) {
     if (!p.includes('=')) throw new UsageError(`${cmd}: unexpected argument "${p}"; model overrides are key=value (e.g. nLayer=4)`);
     pairs.push(p);
@@ -49,7 +49,7 @@ export const infoCommand: Command = {
     usage: 'llmforge info --model <preset|dir> [--set key=value ...] [--batch B] [--seq T] [--json]',
     options: {
       model: { type: 'string', help: `A preset (${Object.keys(PRESETS).join(', ')}), a saved model or a training run directory`, arg: 'NAME|DIR' },
-      set: { type: 'string', help: 'Override a config field, e.g. nLayer=8; more key=value arguments may follow', arg: 'KEY=VALUE' },
+      set: { type: 'string', help: 'Override a config field, e.g. nLayer=8; more key=value arguments may follow', arg: 'KEY=VALUE', repeatable: true },
       batch: { type: 'number', help: 'Batch size for the memory estimate', default: 1, arg: 'B' },
       seq: { type: 'number', help: 'Sequence length for FLOPs and memory (default: the context length)', arg: 'T' },
       json: { type: 'boolean', help: 'Print one JSON object' },
@@ -83,10 +83,10 @@ export const infoCommand: Command = {
     const C = cfg.nEmbd;
     const arch = cfg.arch === 'gpt2'
       ? `gpt2 (learned positions, LayerNorm, GELU MLP ${cfg.mlpHidden})`
-      : `llama (RoPE base ${cfg.ropeTheta}, RMSNorm, SwiGLU ${cfg.mlpHidden})`;
+      : `llama (RoPE base ${cfg.ropeTheta}${cfg.ropeScaling ? ` with ${cfg.ropeScaling.type} scaling x${cfg.ropeScaling.factor}` : ''}, RMSNorm, SwiGLU ${cfg.mlpHidden})`;
     const out = [
       `${source}: ${arch}`,
-      `  ${cfg.nLayer} layers, ${cfg.nHead} heads (${cfg.nKvHead} key/value), width ${C}, head size ${C / cfg.nHead}, context ${cfg.blockSize}, vocabulary ${cfg.vocabSize}, ` +
+      `  ${cfg.nLayer} layers, ${cfg.nHead} heads (${cfg.nKvHead} key/value), width ${C}, head size ${headSize(cfg)}, context ${cfg.blockSize}, vocabulary ${cfg.vocabSize}, ` +
         `${cfg.bias ? 'biases' : 'no biases'}, ${cfg.tieEmbeddings ? 'head tied to the embedding' : 'untied head'}, dropout ${cfg.dropout}`,
       '',
       'parameters',

@@ -9,12 +9,12 @@ import { loadRecipe } from '../../recipes/recipe.ts';
 import { runRecipe } from '../../recipes/runner.ts';
 import { registerBuiltinStages } from '../../recipes/stages/index.ts';
 import { stageTypeNames, getStageType } from '../../recipes/registry.ts';
-import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
+import { optionValues, UsageError, type OptionSpec, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 
 /** Options shared by `run` and `start`. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
-  set: { type: 'string', help: 'Override a setting: key=value; more key=value arguments may follow (see below)', arg: 'KEY=VALUE' },
+  set: { type: 'string', help: 'Override a setting: key=value; more key=value arguments may follow (see below)', arg: 'KEY=VALUE', repeatable: true },
   'from-stage': { type: 'string', help: 'Rerun this stage and every stage after it, even if complete', arg: 'NAME' },
   force: { type: 'boolean', help: 'Rerun every stage' },
   'dry-run': { type: 'boolean', help: 'Show which stages would run (with their resolved parameters) and which are complete; run nothing' },
@@ -22,8 +22,8 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export const SET_HELP = [
-  'Overrides: --set key=value [key=value ...]. Every key=value argument is an override, with or without --set',
-  '(the parser takes a flag once, so further overrides follow as plain arguments). Keys are top-level settings and',
+  'Overrides: --set key=value [key=value ...]. Every key=value argument is an override, with or without --set, and',
+  '--set may be repeated (--set a=1 --set b=2); all of them apply, in order. Keys are top-level settings and',
   'variables (out=runs/x, seed=3, steps=50) or stage parameters (stages.pretrain.lr=0.001, stages.model.config.nLayer=2);',
   'values are typed from the parameter (numbers, true/false, lists as [a, b]). Unknown keys are an error listing the valid ones.',
 ].join('\n');
@@ -32,7 +32,7 @@ export const SET_HELP = [
 export async function runRecipeFile(recipePath: string, args: Parsed, skip: number): Promise<void> {
   registerBuiltinStages();
   const sets: string[] = [];
-  if (typeof args.options.set === 'string') sets.push(args.options.set);
+  sets.push(...optionValues(args, 'set'));
   for (const p of args.positionals.slice(skip)) {
     if (!p.includes('=')) throw new UsageError(`run: unexpected argument "${p}"; overrides are key=value (see \`llmforge run --help\`)`);
     sets.push(p);

@@ -16,7 +16,7 @@ import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG, isTrainKey, type TrainConfig
 import { openTrainingData } from '../../train/open-data.ts';
 import { parsePrecisionSetting } from '../../train/precision.ts';
 import { train } from '../../train/trainer.ts';
-import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
+import { optionValues, UsageError, type OptionSpec, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 
 /** CLI flags that set a training key directly. */
@@ -44,7 +44,7 @@ const FLAGS: Record<string, { key: keyof TrainConfig; help: string; arg: string 
 const options: Record<string, OptionSpec> = {
   data: { type: 'string', help: 'Prepared dataset directory (llmforge data prepare); with --resume, defaults to the run\'s', arg: 'DIR' },
   model: { type: 'string', help: `Model preset: ${Object.keys(PRESETS).join(', ')}`, arg: 'PRESET' },
-  set: { type: 'string', help: 'Override a model field or training key: key=value; more key=value arguments may follow', arg: 'KEY=VALUE' },
+  set: { type: 'string', help: 'Override a model field or training key: key=value; more key=value arguments may follow', arg: 'KEY=VALUE', repeatable: true },
   out: { type: 'string', help: 'Run directory (metrics.jsonl, checkpoints/latest and best)', arg: 'DIR' },
   ...Object.fromEntries(Object.entries(FLAGS).map(([flag, f]) => {
     const def = DEFAULT_TRAIN_CONFIG[f.key];
@@ -62,7 +62,7 @@ const options: Record<string, OptionSpec> = {
 /** `--set a=1` and the plain `key=value` arguments after it, split into model fields and training keys. */
 function overrides(args: Parsed): { model: Partial<ModelConfig>; train: Record<string, string> } {
   const pairs: string[] = [];
-  if (typeof args.options.set === 'string') pairs.push(args.options.set);
+  pairs.push(...optionValues(args, 'set'));
   for (const p of args.positionals) {
     if (!p.includes('=')) throw new UsageError(`train: unexpected argument "${p}"; overrides are key=value after --set (see \`llmforge train --help\`)`);
     pairs.push(p);

@@ -6,9 +6,13 @@
  * layouts (gguf-names.ts). Types: f32 everywhere; f16 or q8_0 for 2-D weights with 1-D norms and biases kept in
  * F32, as llama.cpp's converter does (a q8_0 weight whose rows are not a multiple of 32 falls back to F16). A tied
  * head is written once, as token_embd, and llama.cpp falls back to it; GPT-2 without biases gets zero biases,
- * which llama.cpp's gpt2 graph requires.
+ * which llama.cpp's gpt2 graph requires. A Llama head size other than C / H is written as attention.key_length and
+ * value_length, linear RoPE scaling as rope.scaling.type/factor, and llama3 RoPE scaling as llama.cpp's own
+ * converter writes it: a `rope_freqs.weight` tensor of D/2 factors that each base frequency is divided by.
  */
-import type { LanguageModel } from '../../models/model.ts';
+import { headSize } from '../../models/config.ts';
+import type { LanguageModel, ModelConfig } from '../../models/model.ts';
+import { ropeInverseFrequencies } from '../../models/rope-scaling.ts';
 import type { TextTokenizer } from '../../tokenizer/text-tokenizer.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { Tokenizer } from '../../tokenizer/tokenizer.ts';
@@ -105,8 +109,10 @@ export function modelMetadata(model: LanguageModel, type: GgufExportType, name?:
     kvs.push(
       f32('llama.attention.layer_norm_rms_epsilon', c.normEps),
       f32('llama.rope.freq_base', c.ropeTheta),
-      u32('llama.rope.dimension_count', c.nEmbd / c.nHead),
+      u32('llama.rope.dimension_count', headSize(c)),
     );
+    if (c.headDim !== undefined) kvs.push(u32('llama.attention.key_length', c.headDim), u32('llama.attention.value_length', c.headDim));
+    if (c.ropeScaling?.type === 'linear') kvs.push(str('llama.rope.scaling.type', 'linear'), f32('llama.rope.scaling.factor', c.ropeScaling.factor));
   }
   kvs.push(str('llmforge.config', JSON.stringify(c)));
   return kvs;
@@ -121,6 +127,17 @@ function tensorType(type: GgufExportType, dims: readonly number[]): GgmlType {
   if (type === 'f32' || dims.length < 2) return GgmlType.F32;
   if (type === 'q8_0' && dims[0]! % Q8_0_BLOCK === 0) return GgmlType.Q8_0;
   return GgmlType.F16;
+}
+
+/** The tensor name llama.cpp reads per-frequency RoPE divisors from (Llama 3.1 style scaling). */
+export const ROPE_FREQS = 'rope_freqs.weight';
+
+/** For llama3 RoPE scaling, the D/2 factors llama.cpp divides each base frequency by (base / scaled); else null. */
+export function ropeFreqFactors(c: ModelConfig): Float32Array | null {
+  if (c.ropeScaling?.type !== 'llama3') return null;
+  const base = ropeInverseFrequencies(headSize(c), c.ropeTheta);
+  const scaled = ropeInverseFrequencies(headSize(c), c.ropeTheta, c.ropeScaling);
+  return Float32Array.from(base, (f, i) => f / scaled[i]!);
 }
 
 /** The tensors of `model` under llama.cpp names and layouts, typed for `type`. */
@@ -143,6 +160,8 @@ export function ggufTensors(model: LanguageModel, type: GgufExportType = 'f32'):
       out.push({ name: ggufName(c.arch, bias)!, dims: [p.shape[0]!], type: GgmlType.F32, data: new Float32Array(p.shape[0]!) });
     }
   }
+  const factors = ropeFreqFactors(c);
+  if (factors) out.push({ name: ROPE_FREQS, dims: [factors.length], type: GgmlType.F32, data: factors });
   return out;
 }
 

@@ -1,17 +1,21 @@
 /**
  * Reading a GGUF file back into an llmforge model and tokenizer: the config comes from `llmforge.config` when our
  * exporter wrote it, else from llama.cpp's gpt2/llama metadata (head and bias layout inferred from the tensors
- * present); each parameter is read under its llama.cpp name, dequantized to float32, un-permuted for llama
- * query/key rows, and checked for shape. Zero biases the exporter added for llama.cpp's gpt2 graph are accepted
- * and dropped; any other tensor the model has no place for is an error. The `tokenizer.ggml.*` arrays of a "gpt2"
- * tokenizer become a byte-level BPE `Tokenizer` (control tokens as special tokens).
+ * present); each parameter of a model built without random init is read under its llama.cpp name, dequantized to
+ * float32, un-permuted for llama query/key rows, and checked for shape. Zero biases the exporter added for
+ * llama.cpp's gpt2 graph are accepted and dropped; any other tensor the model has no place for is an error. The
+ * `tokenizer.ggml.*` arrays of a "gpt2" tokenizer become a byte-level BPE `Tokenizer` (control tokens as special
+ * tokens). From llama.cpp metadata, attention.key_length gives a head size other than C / H and rope.scaling.type
+ * "linear" the linear RoPE scaling; other scaling types, a partial rotary dimension and a `rope_freqs.weight` tensor
+ * (llama3 scaling, whose parameters only `llmforge.config` records) are errors naming the key or tensor. With our
+ * config, `rope_freqs.weight` must hold the factors the config implies.
  */
-import { checkModelConfig, completeModelConfig, ModelConfigError } from '../../models/config.ts';
-import { createModel } from '../../models/create.ts';
+import { checkModelConfig, completeModelConfig, headSize, ModelConfigError } from '../../models/config.ts';
 import type { Arch, LanguageModel, ModelConfig } from '../../models/model.ts';
-import { Rng } from '../../tensor/random.ts';
+import { ModelFill } from '../../models/model-fill.ts';
 import { ByteLevelBpe } from '../../tokenizer/bpe.ts';
 import { Tokenizer } from '../../tokenizer/tokenizer.ts';
+import { ROPE_FREQS, ropeFreqFactors } from './export-gguf.ts';
 import { GgufFormatError, GgufReader } from './gguf-reader.ts';
 import { ggufName, permuteRotary, rotaryHeads } from './gguf-names.ts';
 
@@ -67,12 +71,37 @@ export function ggufModelConfig(file: GgufReader): ModelConfig {
     if (file.metadata.has('llama.rope.freq_base')) partial.ropeTheta = f32num(file, 'llama.rope.freq_base');
     partial.bias = file.tensors.has('blk.0.attn_output.bias');
     if (!partial.bias && file.tensors.has('blk.0.attn_q.bias')) partial.qkvBias = true;
+    readLlamaHeadAndRope(file, partial);
   }
   try {
     return completeModelConfig(partial, `${file.path} metadata`);
   } catch (e) {
     if (e instanceof ModelConfigError) throw new GgufFormatError(e.message);
     throw e;
+  }
+}
+
+/** Head size and RoPE scaling from llama.cpp's llama metadata, refusing what llmforge cannot reproduce. */
+function readLlamaHeadAndRope(file: GgufReader, partial: Partial<ModelConfig>): void {
+  const has = (key: string): boolean => file.metadata.has(key);
+  if (has('llama.attention.key_length')) {
+    const k = num(file, 'llama.attention.key_length');
+    const v = has('llama.attention.value_length') ? num(file, 'llama.attention.value_length') : k;
+    if (v !== k) throw new GgufFormatError(`${file.path}: llama.attention.value_length ${v} differs from key_length ${k}; llmforge needs one head size`);
+    if (k !== partial.nEmbd! / partial.nHead!) partial.headDim = k;
+  }
+  const D = headSize(partial as ModelConfig);
+  if (has('llama.rope.dimension_count') && num(file, 'llama.rope.dimension_count') !== D) {
+    throw new GgufFormatError(`${file.path}: llama.rope.dimension_count ${num(file, 'llama.rope.dimension_count')} is not the head size ${D} (partial rotary embeddings are not supported)`);
+  }
+  const kind = has('llama.rope.scaling.type') ? file.get('llama.rope.scaling.type') : 'none';
+  if (kind === 'linear') {
+    partial.ropeScaling = { type: 'linear', factor: f32num(file, 'llama.rope.scaling.factor') };
+  } else if (kind !== 'none') {
+    throw new GgufFormatError(`${file.path}: llama.rope.scaling.type ${JSON.stringify(kind)} is not supported (llmforge implements "linear"; "llama3" only from files it wrote)`);
+  }
+  if (file.tensors.has(ROPE_FREQS)) {
+    throw new GgufFormatError(`${file.path}: tensor "${ROPE_FREQS}" (per-frequency RoPE factors, Llama 3.1 style scaling) is only supported in GGUF files llmforge wrote, whose llmforge.config names the scaling`);
   }
 }
 
@@ -108,12 +137,13 @@ export function importGguf(path: string): ImportedGguf {
   const file = GgufReader.open(path);
   try {
     const config = ggufModelConfig(file);
-    const model = createModel(config, new Rng(0));
+    const fill = new ModelFill(config); // no random init: every parameter is read from the file
+    const missing = (name: string): GgufFormatError => new GgufFormatError(`${path}: tensor "${ggufName(config.arch, name)!}" (parameter ${name}) is missing`);
     const used = new Set<string>();
-    for (const [name, p] of model.namedParameters()) {
+    for (const [name, p] of fill.parameters) {
       const gg = ggufName(config.arch, name)!;
       const info = file.tensors.get(gg);
-      if (!info) throw new GgufFormatError(`${path}: tensor "${gg}" (parameter ${name}) is missing`);
+      if (!info) throw missing(name);
       const want = [...p.shape].reverse();
       if (info.dims.length !== want.length || info.dims.some((d, i) => d !== want[i])) {
         throw new GgufFormatError(`${path}: tensor "${gg}" has dims [${info.dims.join(', ')}], expected [${want.join(', ')}] for ${name}`);
@@ -122,14 +152,23 @@ export function importGguf(path: string): ImportedGguf {
       let data = file.read(gg);
       const heads = rotaryHeads(config.arch, name, config.nHead, config.nKvHead);
       if (heads !== undefined) data = permuteRotary(data, heads, p.shape.length === 2 ? p.shape[1]! : 1, true);
+      fill.take(name);
       p.data.set(data);
+    }
+    const factors = ropeFreqFactors(config);
+    if (factors) {
+      const stored = file.tensors.has(ROPE_FREQS) ? file.read(ROPE_FREQS) : null;
+      if (!stored || stored.length !== factors.length || stored.some((f, i) => Math.abs(f - factors[i]!) > 1e-6 * factors[i]!)) {
+        throw new GgufFormatError(`${path}: tensor "${ROPE_FREQS}" is ${stored ? 'not' : 'missing, expected'} the ${factors.length} llama3 RoPE factors llmforge.config implies`);
+      }
+      used.add(ROPE_FREQS);
     }
     for (const gg of file.tensors.keys()) {
       if (used.has(gg)) continue;
       const zeroBias = gg.endsWith('.bias') && file.read(gg).every((v) => v === 0);
       if (!zeroBias) throw new GgufFormatError(`${path}: unexpected tensor "${gg}" (not a parameter of the ${config.arch} model the metadata describes)`);
     }
-    return { model, tokenizer: ggufTokenizer(file) };
+    return { model: fill.finish(missing), tokenizer: ggufTokenizer(file) };
   } finally {
     file.close();
   }

@@ -2,12 +2,14 @@
  * Hugging Face `config.json` <-> llmforge `ModelConfig`. Reading maps GPT-2 (`n_embd`, `n_layer`, `n_head`,
  * `n_positions`, `n_inner`, `layer_norm_epsilon`, `tie_word_embeddings`) and the Llama family (llama, mistral,
  * qwen2: `hidden_size`, `intermediate_size`, `num_attention_heads`, `num_key_value_heads`, `rms_norm_eps`,
- * `rope_theta`, `max_position_embeddings`, Qwen2's q/k/v biases) and refuses, naming the field and the file, every
- * setting llmforge does not implement (rope_scaling, other activations, a head_dim that is not hidden/heads, ...).
+ * `max_position_embeddings`, `head_dim`, Qwen2's q/k/v biases, and the RoPE settings through hf-rope.ts: rope_theta
+ * and linear or llama3 rope_scaling) and refuses, naming the field and the file, every setting llmforge does not
+ * implement (other rope_scaling types, other activations, ...).
  * Writing produces the config `from_pretrained` expects for GPT2LMHeadModel, LlamaForCausalLM or Qwen2ForCausalLM.
  */
-import { checkModelConfig } from '../config.ts';
+import { checkModelConfig, headSize } from '../config.ts';
 import type { ModelConfig } from '../model.ts';
+import { hfRopeFields, readHfRope } from './hf-rope.ts';
 
 /** A Hugging Face checkpoint llmforge cannot open (or a malformed one): one line naming the file and field. */
 export class HfModelError extends Error {
@@ -98,15 +100,10 @@ export function hfToModelConfig(doc: unknown, source: string): { config: ModelCo
   } else {
     const act = c.hidden_act ?? 'silu';
     if (act !== 'silu') fail(`hidden_act "${String(act)}" is not supported (llmforge's Llama family uses SwiGLU with silu)`);
-    if (c.rope_scaling !== undefined && c.rope_scaling !== null) {
-      const kind = (c.rope_scaling as Json).rope_type ?? (c.rope_scaling as Json).type;
-      if (kind !== 'default') fail(`rope_scaling ${JSON.stringify(c.rope_scaling)} is not supported (only plain RoPE; type "${String(kind)}" is not implemented)`);
-    }
+    const rope = readHfRope(c, fail);
     const C = int('hidden_size');
     const H = int('num_attention_heads');
-    if (c.head_dim !== undefined && c.head_dim !== null && c.head_dim !== C / H) {
-      fail(`head_dim ${JSON.stringify(c.head_dim)} is not supported (llmforge needs head_dim = hidden_size / num_attention_heads = ${C / H})`);
-    }
+    const headDim = c.head_dim === undefined || c.head_dim === null ? C / H : int('head_dim'); // absent: hidden / heads
     const attnBias = modelType === 'llama' ? bool('attention_bias', false) : false;
     const mlpBias = modelType === 'llama' ? bool('mlp_bias', false) : false;
     if (attnBias !== mlpBias) fail(`attention_bias=${attnBias} with mlp_bias=${mlpBias} is not supported (llmforge has biases in every linear layer or in none)`);
@@ -125,9 +122,11 @@ export function hfToModelConfig(doc: unknown, source: string): { config: ModelCo
       dropout: 0,
       bias: attnBias,
       normEps: num('rms_norm_eps', 1e-6),
-      ropeTheta: num('rope_theta', 10000),
+      ropeTheta: rope.ropeTheta,
       tieEmbeddings: bool('tie_word_embeddings', false),
       ...(modelType === 'qwen2' ? { qkvBias: true } : {}),
+      ...(headDim !== C / H ? { headDim } : {}),
+      ...(rope.ropeScaling ? { ropeScaling: rope.ropeScaling } : {}),
     };
   }
   return { config: checkModelConfig(config, source), info };
@@ -178,12 +177,11 @@ export function modelConfigToHf(cfg: ModelConfig, ids: HfSpecialIds = {}, torchD
     num_hidden_layers: cfg.nLayer,
     num_attention_heads: cfg.nHead,
     num_key_value_heads: cfg.nKvHead,
-    head_dim: cfg.nEmbd / cfg.nHead,
+    head_dim: headSize(cfg),
     hidden_act: 'silu',
     max_position_embeddings: cfg.blockSize,
     rms_norm_eps: cfg.normEps,
-    rope_theta: cfg.ropeTheta,
-    rope_scaling: null,
+    ...hfRopeFields(cfg),
     tie_word_embeddings: cfg.tieEmbeddings,
     attention_dropout: 0,
     initializer_range: 0.02,

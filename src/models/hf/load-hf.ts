@@ -1,17 +1,17 @@
 /**
  * Loading a local Hugging Face model directory into an llmforge model: config.json mapped by hf-config.ts, the
  * weights from model.safetensors or a sharded model.safetensors.index.json, read tensor by tensor straight into the
- * model's parameters (F16/BF16 converted on the way, GPT-2 Conv1D weights transposed through one tensor-sized
- * buffer), generation_config.json kept for callers. A missing, misshapen or unexpected tensor is an error naming
- * the tensor and the file. The tokenizer files beside the weights are opened by the tokenizer module.
+ * parameters of a model built without random init (F16/BF16 converted on the way, GPT-2 Conv1D weights
+ * transposed through one tensor-sized buffer), generation_config.json kept for callers. A missing, misshapen or
+ * unexpected tensor is an error naming the tensor and the file. The tokenizer files beside the weights are opened
+ * by the tokenizer module.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsReader } from '../../io/safetensors-reader.ts';
-import { Rng } from '../../tensor/random.ts';
 import { formatShape } from '../../tensor/shape.ts';
-import { createModel } from '../create.ts';
 import type { LanguageModel, ModelConfig } from '../model.ts';
+import { ModelFill } from '../model-fill.ts';
 import { HfModelError, hfToModelConfig, type HfConfigInfo } from './hf-config.ts';
 import { detectPrefix, hfName, IGNORED_BUFFERS, isTransposed, transpose2d } from './tensor-names.ts';
 
@@ -103,13 +103,16 @@ export function loadHfModel(dir: string): LoadedHfModel {
     // A checkpoint without a head (GPT2Model, LlamaModel) or with a tied one uses the embedding as the head.
     const headless = !names.has('lm_head.weight') && (info.architecture?.endsWith('Model') ?? false);
     const config: ModelConfig = headless && !cfg0.tieEmbeddings ? { ...cfg0, tieEmbeddings: true } : cfg0;
-    const model = createModel(config, new Rng(0));
+    const fill = new ModelFill(config); // no random init: every parameter is read from the files
+    const missing = (hf: string, p: { shape: readonly number[] }): HfModelError =>
+      new HfModelError(`${dir}: tensor "${hf}" is missing from ${fileList} (the ${info.modelType} config in ${HF_CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
     const used = new Set<string>();
-    for (const [name, p] of model.namedParameters()) {
+    for (const [name, p] of fill.parameters) {
       const hf = hfName(config.arch, name, prefix);
       const reader = where.get(hf);
-      if (!reader) throw new HfModelError(`${dir}: tensor "${hf}" is missing from ${fileList} (the ${info.modelType} config in ${HF_CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
+      if (!reader) throw missing(hf, p);
       used.add(hf);
+      fill.take(name);
       const t = reader.info(hf);
       const transposed = isTransposed(config.arch, name);
       const expected = transposed ? [p.shape[1]!, p.shape[0]!] : [...p.shape];
@@ -129,6 +132,7 @@ export function loadHfModel(dir: string): LoadedHfModel {
       if (used.has(name) || IGNORED_BUFFERS.test(name) || (name === 'lm_head.weight' && config.tieEmbeddings)) continue;
       throw new HfModelError(`${r.path}: unexpected tensor "${name}" (not a parameter of the ${info.modelType} model that ${HF_CONFIG_FILE} describes)`);
     }
+    const model = fill.finish((name, p) => missing(hfName(config.arch, name, prefix), p));
     return { model, config, info, generationConfig: readGenerationConfig(dir), prefix };
   } finally {
     for (const r of readers.values()) r.close();

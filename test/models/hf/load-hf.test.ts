@@ -101,9 +101,9 @@ test('unsupported configs are one error naming the field and the file', () => {
   const base = JSON.parse(readFileSync(join(root, 'llama-f32', 'config.json'), 'utf8')) as Record<string, unknown>;
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ model_type: 'gemma', architectures: ['GemmaForCausalLM'] }, /model_type "gemma" \(architectures \["GemmaForCausalLM"\]\) is not supported; llmforge reads gpt2, llama, mistral and qwen2/],
-    [{ rope_scaling: { rope_type: 'llama3', factor: 8 } }, /rope_scaling .* is not supported .*type "llama3" is not implemented/],
+    [{ rope_scaling: { rope_type: 'yarn', factor: 8 } }, /rope_scaling type "yarn" is not supported/],
     [{ hidden_act: 'gelu' }, /hidden_act "gelu" is not supported/],
-    [{ head_dim: 8 }, /head_dim 8 is not supported \(llmforge needs head_dim = hidden_size \/ num_attention_heads = 4\)/],
+    [{ head_dim: 3 }, /head size headDim = 3 must be even for RoPE/],
     [{ architectures: ['LlamaForSequenceClassification'] }, /architecture "LlamaForSequenceClassification" is not supported for model_type llama/],
     [{ num_attention_heads: 5, head_dim: undefined }, /nEmbd 16 must be a multiple of nHead 5/],
   ];

@@ -5,16 +5,16 @@
  * (L, C), qkvw (L, 3C, C), qkvb (L, 3C), attprojw (L, C, C), attprojb (L, C), ln2w/ln2b (L, C), fcw (L, 4C, C),
  * fcb (L, 4C), fcprojw (L, C, 4C), fcprojb (L, C), lnfw/lnfb (C). Weights are (out, in) like ours; the rows of wte
  * beyond V are zero padding. llm.c's GPT-2 has a tied head, biases, a 4C MLP and LayerNorm eps 1e-5, so only such
- * models (or bias-free ones, written with zero biases) are exported; reading gives an llmforge GPT model.
+ * models (or bias-free ones, written with zero biases) are exported; reading gives an llmforge GPT model, built
+ * without random init and filled slot by slot. The header and byte layout live in io/llmc/llmc-format.ts.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { decodeInto, encodeInto } from '../../io/dtypes.ts';
+import { headerBytes, LLMC_HEADER_BYTES, LLMC_MODEL_MAGIC, LLMC_MODEL_VERSION_BF16, LLMC_MODEL_VERSION_FP32, LlmcFormatError, newHeader, openWithHeader, readExact, writeAll } from '../../io/llmc/llmc-format.ts';
 import { completeModelConfig, ModelConfigError } from '../../models/config.ts';
-import { createModel } from '../../models/create.ts';
 import type { LanguageModel, ModelConfig } from '../../models/model.ts';
-import { Rng } from '../../tensor/random.ts';
-import { decodeInto, encodeInto } from '../dtypes.ts';
-import { headerBytes, LLMC_HEADER_BYTES, LLMC_MODEL_MAGIC, LLMC_MODEL_VERSION_BF16, LLMC_MODEL_VERSION_FP32, LlmcFormatError, newHeader, openWithHeader, readExact } from './llmc-format.ts';
+import { ModelFill } from '../../models/model-fill.ts';
 
 export type LlmcDtype = 'f32' | 'bf16';
 
@@ -65,11 +65,6 @@ export function llmcIncompatibility(cfg: ModelConfig): string | null {
 
 export class LlmcExportError extends Error {
   readonly userError = true;
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 /** Writes `model` as an llm.c checkpoint at `path` (fp32 version 3, or bf16 version 5). */
@@ -139,8 +134,7 @@ export function readLlmcCheckpoint(path: string): LanguageModel {
     if (size !== expected) {
       throw new LlmcFormatError(`${path}: ${size} bytes, but the header (maxT ${config.blockSize}, V ${config.vocabSize}, Vp ${Vp}, L ${config.nLayer}, C ${config.nEmbd}, ${bf16 ? 'bf16' : 'fp32'}) implies ${expected}; the file is truncated or not an llm.c checkpoint`);
     }
-    const model = createModel(config, new Rng(0));
-    const params = new Map(model.namedParameters());
+    const fill = new ModelFill(config); // no random init: the 16 tensors cover every parameter, which finish() checks
     let pos = LLMC_HEADER_BYTES;
     const take = (dst: Float32Array | Float64Array): void => {
       const raw = readExact(fd, dst.length * width, pos, path);
@@ -151,10 +145,15 @@ export function readLlmcCheckpoint(path: string): LanguageModel {
     };
     for (const slot of SLOTS) {
       const layers = slot.perLayer ? config.nLayer : 1;
-      for (let l = 0; l < layers; l++) take(params.get(slot.param.replace('{l}', String(l)))!.data);
+      for (let l = 0; l < layers; l++) {
+        const name = slot.param.replace('{l}', String(l));
+        const p = fill.take(name);
+        if (!p) throw new LlmcFormatError(`${path}: llm.c tensor ${name} has no parameter in the GPT-2 model its header describes`);
+        take(p.data);
+      }
       if (slot.param === 'wte.weight') pos += (Vp - config.vocabSize) * config.nEmbd * width;
     }
-    return model;
+    return fill.finish((name) => new LlmcFormatError(`${path}: parameter ${name} of the GPT-2 model its header describes has no llm.c tensor`));
   } finally {
     closeSync(fd);
   }

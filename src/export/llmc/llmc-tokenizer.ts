@@ -7,7 +7,7 @@
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
-import { headerBytes, LLMC_TOKENIZER_MAGIC, LLMC_TOKENIZER_VERSION, LlmcFormatError, newHeader } from './llmc-format.ts';
+import { headerBytes, LLMC_TOKENIZER_MAGIC, LLMC_TOKENIZER_VERSION, LlmcFormatError, newHeader } from '../../io/llmc/llmc-format.ts';
 
 /** Writes `tok` (padded with empty tokens to `vocabSize` ids) as an llm.c tokenizer file. */
 export function writeLlmcTokenizer(path: string, tok: Tokenizer, vocabSize = tok.vocabSize): void {
