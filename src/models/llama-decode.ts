@@ -3,13 +3,14 @@
  * block (native/src/decode.h: RMSNorm, q/k/v GEMVs, RoPE on q and k, KV-cache append, grouped-query attention over
  * the cache, o_proj, residual, RMSNorm, gate/up GEMVs, SiLU(gate) * up, down, residual) and one for the final
  * RMSNorm and the head (untied, or the embedding when tied), over preallocated buffers. The head size and the
- * RoPE angles are the model's: D from q_proj's rows, cos/sin from the model's own rotation tables at the position,
- * so the kernels compute neither. When it exists (the native backend, a plain float32 model: see
+ * RoPE angles are the model's: D from the config (`headSize`, which may differ from C / H), cos/sin from the model's
+ * own rotation tables (RoPE scaling included) at the position, so the kernels compute neither. When it exists (the native backend, a plain float32 model: see
  * decode-weights.ts) and in which precision: with 'bf16', the matrix weights and the head are converted once,
  * when the decoder is created.
  */
 import type { DecodeKernels, DecodeWeightArray } from '../backend/index.ts';
 import { RMSNorm } from '../nn/layers.ts';
+import { headSize } from './config.ts';
 import { prepareDecode } from './decode-weights.ts';
 import type { DecodePrecision, TokenDecoder } from './decoder.ts';
 import { KVBuffers } from './kv-cache.ts';
@@ -40,7 +41,7 @@ export class LlamaDecoder implements TokenDecoder {
     private readonly head: DecodeWeightArray,
     private readonly embed: Float32Array,
     private readonly normW: Float32Array,
-    /** Head size: q_proj has nHead * D rows. */
+    /** Head size (q_proj has nHead * D rows). */
     private readonly D: number,
     /** Of every RMSNorm (the kernels take one). */
     private readonly eps: number,
@@ -73,8 +74,7 @@ export class LlamaDecoder implements TokenDecoder {
     }));
     const embed = vec(model.model.embed_tokens.weight);
     const head = model.lm_head ? matrix(model.lm_head.weight) : precision === 'fp32' ? embed : matrix(model.model.embed_tokens.weight);
-    const D = (blocks[0]?.self_attn.q_proj.weight.shape[0] ?? model.config.nEmbd) / model.config.nHead;
-    return new LlamaDecoder(precision, model, kernels, layers, head, embed, vec(norm.weight), D, norm.eps);
+    return new LlamaDecoder(precision, model, kernels, layers, head, embed, vec(norm.weight), headSize(model.config), norm.eps);
   }
 
   step(id: number, cache: KVCache): Float32Array {

@@ -2,7 +2,8 @@
  * The fused Llama decoder (src/models/llama-decode.ts, native/src/decode.cc llama_decode_block): in fp32 its logits
  * equal the op-by-op cached forward bit for bit (same kernels, same order) and the full uncached forward within
  * 1e-5 relative, on llama-mini-shaped tiny configs (grouped-query nKvHead < nHead, multi-head, one kv head; tied
- * and untied heads; with and without biases; an MLP width with vector tails) for 77 decoded positions, past the
+ * and untied heads; with and without biases; an MLP width with vector tails; a head size other than C / H with
+ * llama3 or linear RoPE scaling) for 77 decoded positions, past the
  * attention kernel's 64-key block; greedy generation gives the same tokens as the op-by-op forward, through a
  * context slide (the cache refilled by a prefill); the block kernel takes the head size and the RoPE cos/sin as given
  * (H * D != C, arbitrary angles) and matches the same ops composed by hand; bf16 weights stay within bf16 rounding;
@@ -45,6 +46,8 @@ const CASES: [string, Partial<ModelConfig>][] = [
   ['llama-mini shape: 6 heads over 2 kv heads, untied', { nHead: 6, nKvHead: 2, nEmbd: 48 }],
   ['4 heads, 4 kv heads, tied head', { nKvHead: 4, tieEmbeddings: true }],
   ['4 heads over 1 kv head, biases and q/k/v biases, untied', { nKvHead: 1, bias: true, qkvBias: true }],
+  ['head size 16 != C / H, llama3 RoPE scaling', { headDim: 16, ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 } }],
+  ['head size 6, linear RoPE scaling, tied head', { headDim: 6, ropeScaling: { type: 'linear', factor: 2 }, tieEmbeddings: true }],
 ];
 
 for (const [name, over] of CASES) {
