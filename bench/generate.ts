@@ -1,6 +1,7 @@
 /**
  * Decode throughput of KV-cached greedy generation at batch 1, random weights, for the configs T2 and T3 of
- * bench/train.ts (GPT-2 style): a 16-token random prompt, then 128 new tokens through `generate`, timed as
+ * bench/train.ts (GPT-2 style) and the `llama-mini` preset (on request; no PyTorch reference for it): a 16-token
+ * random prompt, then 128 new tokens through `generate`, timed as
  * ../shared/bench/torch_gpt_bench.py --mode gen times PyTorch: (new tokens - 1) / (total - prefill), median over
  * runs after one warm-up. Prints {"bench":"generate","config":..,"decode_tokens_per_s":..} lines; with torch, the
  * PyTorch reference runs in the same session with the environment its header gives, and the ratio is printed.
@@ -13,11 +14,21 @@ import { generate } from '../src/generate/generate.ts';
 import { createModel } from '../src/models/create.ts';
 import { completeModelConfig } from '../src/models/config.ts';
 import { defaultDecodePrecision, type DecodePrecision } from '../src/models/decoder.ts';
+import type { ModelConfig } from '../src/models/model.ts';
+import { resolveModelConfig } from '../src/models/presets.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { TRAIN_CONFIGS } from './train.ts';
 
-export const GENERATE_CONFIGS = ['T2', 'T3'] as const;
+export const GENERATE_CONFIGS = ['T2', 'T3', 'llama-mini'] as const;
 export type GenerateConfigName = (typeof GENERATE_CONFIGS)[number];
+/** The configs run when none is named (the ones with a PyTorch reference). */
+export const DEFAULT_GENERATE_CONFIGS: readonly GenerateConfigName[] = ['T2', 'T3'];
+
+function modelConfig(name: GenerateConfigName): ModelConfig {
+  if (name === 'llama-mini') return resolveModelConfig('llama-mini');
+  const c = TRAIN_CONFIGS[name];
+  return completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d });
+}
 
 const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
 const PROMPT = 16;
@@ -29,14 +40,14 @@ function median(xs: number[]): number {
 }
 
 function runConfig(name: GenerateConfigName, runs: number, decodePrecision: DecodePrecision): Record<string, unknown> {
-  const c = TRAIN_CONFIGS[name];
   const rng = new Rng(1337);
-  const model = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d }), rng);
+  const model = createModel(modelConfig(name), rng);
+  const vocab = model.config.vocabSize;
   const rates: number[] = [];
   const prefill: number[] = [];
   let path = '';
   for (let r = 0; r < runs + 1; r++) {
-    const prompt = Array.from({ length: PROMPT }, () => rng.int(c.vocab));
+    const prompt = Array.from({ length: PROMPT }, () => rng.int(vocab));
     const s = generate(model, prompt, { temperature: 0, maxNewTokens: NEW, decodePrecision });
     path = s.decodePath;
     if (s.ids.length !== NEW) throw new Error(`bench generate ${name}: expected ${NEW} tokens, got ${s.ids.length} (${s.stopReason})`);
@@ -53,10 +64,10 @@ function runConfig(name: GenerateConfigName, runs: number, decodePrecision: Deco
 
 export async function benchGenerate(opts: { json: boolean; configs?: GenerateConfigName[]; runs?: number; torch?: boolean; decodePrecision?: DecodePrecision }): Promise<void> {
   const runs = opts.runs ?? 3;
-  for (const name of opts.configs ?? GENERATE_CONFIGS) {
+  for (const name of opts.configs ?? DEFAULT_GENERATE_CONFIGS) {
     const ours = runConfig(name, runs, opts.decodePrecision ?? defaultDecodePrecision());
     print(opts.json, ours);
-    if (opts.torch) {
+    if (opts.torch && name !== 'llama-mini') {
       const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'passive', GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736' };
       delete env.OPENBLAS_CORETYPE;
       delete env.OPENBLAS_L2_SIZE;

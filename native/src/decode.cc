@@ -1,8 +1,8 @@
 // Batch-1 decoding kernels: see decode.h. The fp32 GEMVs call sgemm exactly as `linear` does (bias copied into
-// the output, then beta = 1) on row ranges, and layer norm, GELU and attention call the same kernels as their ops,
-// so the fp32 block reproduces the op-by-op forward bit for bit. bf16 GEMVs, with AVX512_BF16: the activations are
-// split into two bfloat16 parts (hi + lo, ~16 mantissa bits together) and vdpbf16ps multiplies 32 weights per
-// instruction against each, summing in fp32, so only the weights are effectively rounded; without AVX512_BF16 the
+// the output, then beta = 1) on row ranges, and the norms, activations, RoPE and attention call the same kernels
+// as their ops, so the fp32 blocks reproduce the op-by-op forward bit for bit. bf16 GEMVs, with AVX512_BF16: the
+// activations are split into two bfloat16 parts (hi + lo, ~16 mantissa bits together) and vdpbf16ps multiplies 32
+// weights per instruction against each, summing in fp32, so only the weights are effectively rounded; without AVX512_BF16 the
 // weights are widened to fp32 in registers (AVX-512) or one by one (scalar reference). A block's stages (norm,
 // GEMV row chunks, attention, ...) run as one pool job with stage barriers (run_stages), so the second core
 // wakes once per block instead of once per GEMV.
@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <atomic>
@@ -287,6 +288,52 @@ Stage gemv_stage(const DecodeWeight& W, const float* bias, const float* x, float
 
 Stage single(std::function<void(int64_t)> fn) { return Stage{1, std::move(fn)}; }
 
+// Independent stages run as one (their chunks one after the other), saving the barriers between them.
+template <size_t N>
+Stage merged(std::array<Stage, N> parts) {
+  int64_t total = 0;
+  for (const Stage& p : parts) total += p.chunks;
+  return Stage{total, [parts = std::move(parts)](int64_t c) {
+                 for (const Stage& p : parts) {
+                   if (c < p.chunks) return p.fn(c);
+                   c -= p.chunks;
+                 }
+               }};
+}
+
+// Causal attention of the one query at position pos over the cached keys 0..pos (dense (capacity, Hkv, D) rows),
+// with the scale the attention op defaults to.
+AttnShape decode_attn_shape(int64_t pos, int64_t H, int64_t Hkv, int64_t D) {
+  AttnShape s{};
+  s.B = 1;
+  s.Tq = 1;
+  s.Tk = pos + 1;
+  s.Hq = H;
+  s.Hkv = Hkv;
+  s.D = D;
+  s.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  s.causal = true;
+  s.qOffset = pos;
+  s.segQ = nullptr;
+  s.segK = nullptr;
+  return s;
+}
+
+void add_into(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+// logits (V) = W norm(x): `norm` writes the normalized x (C) into its argument, which has room for C + 2 floats.
+void decode_head(const std::function<void(float*)>& norm, const DecodeWeight& W, float* logits, int64_t V,
+                 int64_t C) {
+  float* h = tl_scratch.get(static_cast<size_t>(C + 2));
+  const Stage stages[] = {
+      single([&](int64_t) { norm(h); }),
+      gemv_stage(W, nullptr, h, logits, V, C),
+  };
+  run_stages(stages, 2);
+}
+
 }  // namespace
 
 void decode_gemv(const DecodeWeight& W, const float* bias, const float* x, float* y, int64_t N, int64_t K) {
@@ -308,18 +355,7 @@ void gpt_decode_block(float* x, const GptBlockWeights& w, float* k_cache, float*
   float* mlp = y + C;
   float* stats = mlp + F;
   float* lse = stats + 2;
-  AttnShape s{};
-  s.B = 1;
-  s.Tq = 1;
-  s.Tk = pos + 1;
-  s.Hq = H;
-  s.Hkv = H;
-  s.D = D;
-  s.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  s.causal = true;
-  s.qOffset = pos;
-  s.segQ = nullptr;
-  s.segK = nullptr;
+  const AttnShape s = decode_attn_shape(pos, H, H, D);
 
   const int64_t fc_rows = chunk_rows(w.fc, C);  // a multiple of 16: GELU spans start on vector boundaries
   const Stage stages[] = {
@@ -332,7 +368,7 @@ void gpt_decode_block(float* x, const GptBlockWeights& w, float* k_cache, float*
       }),
       gemv_stage(w.attn_proj, w.attn_proj_b, att, y, C, C),
       single([&](int64_t) {
-        for (int64_t i = 0; i < C; ++i) x[i] += y[i];
+        add_into(x, y, C);
         layernorm_forward(x, w.ln2_w, w.ln2_b, h, stats, stats + 1, 1, C, eps);
       }),
       Stage{(F + fc_rows - 1) / fc_rows, [&](int64_t c) {
@@ -341,21 +377,65 @@ void gpt_decode_block(float* x, const GptBlockWeights& w, float* k_cache, float*
               unary_forward(UnaryOp::kGeluTanh, mlp + j0, mlp + j0, j1 - j0);
             }},
       gemv_stage(w.mlp_proj, w.mlp_proj_b, mlp, y, C, F),
-      single([&](int64_t) {
-        for (int64_t i = 0; i < C; ++i) x[i] += y[i];
-      }),
+      single([&](int64_t) { add_into(x, y, C); }),
   };
   run_stages(stages, 8);
 }
 
 void gpt_decode_head(const float* x, const float* ln_w, const float* ln_b, float eps, const DecodeWeight& W,
                      float* logits, int64_t V, int64_t C) {
-  float* h = tl_scratch.get(static_cast<size_t>(C + 2));
+  decode_head([&](float* h) { layernorm_forward(x, ln_w, ln_b, h, h + C, h + C + 1, 1, C, eps); }, W, logits, V, C);
+}
+
+void llama_decode_block(float* x, const LlamaBlockWeights& w, const LlamaBlockShape& s, const float* cos,
+                        const float* sin, float* k_cache, float* v_cache, int64_t pos) {
+  const int64_t C = s.C, H = s.H, Hkv = s.Hkv, D = s.D, F = s.F, Q = H * D, KV = Hkv * D;
+  // Scratch: h (C), q and rotated q (Q each), k (KV), att (Q), y (C), gate and up (F each), rstd, lse (H).
+  float* h = tl_scratch.get(static_cast<size_t>(2 * C + 3 * Q + KV + 2 * F + 1 + H));
+  float* q = h + C;
+  float* q_rot = q + Q;
+  float* k = q_rot + Q;
+  float* att = k + KV;
+  float* y = att + Q;
+  float* gate = y + C;
+  float* up = gate + F;
+  float* rstd = up + F;
+  float* lse = rstd + 1;
+  float* k_row = k_cache + pos * KV;  // the rotated key goes straight into the cache, the value too
+  float* v_row = v_cache + pos * KV;
+  const AttnShape a = decode_attn_shape(pos, H, Hkv, D);
+
+  const int64_t ff_rows = chunk_rows(w.gate, C);  // a multiple of 16: SiLU spans start on vector boundaries
   const Stage stages[] = {
-      single([&](int64_t) { layernorm_forward(x, ln_w, ln_b, h, h + C, h + C + 1, 1, C, eps); }),
-      gemv_stage(W, nullptr, h, logits, V, C),
+      single([&](int64_t) { rmsnorm_forward(x, w.ln1_w, h, rstd, 1, C, s.eps); }),
+      merged(std::array<Stage, 3>{gemv_stage(w.q, w.q_b, h, q, Q, C), gemv_stage(w.k, w.k_b, h, k, KV, C),
+                                  gemv_stage(w.v, w.v_b, h, v_row, KV, C)}),
+      single([&](int64_t) {
+        rope_forward(q, q_rot, cos, sin, 1, 1, H, D, false);
+        rope_forward(k, k_row, cos, sin, 1, 1, Hkv, D, false);
+        attention_forward(a, q_rot, k_cache, v_cache, att, lse);
+      }),
+      gemv_stage(w.o, w.o_b, att, y, C, Q),
+      single([&](int64_t) {
+        add_into(x, y, C);
+        rmsnorm_forward(x, w.ln2_w, h, rstd, 1, C, s.eps);
+      }),
+      Stage{(F + ff_rows - 1) / ff_rows, [&](int64_t c) {
+              const int64_t j0 = c * ff_rows, j1 = std::min(F, j0 + ff_rows);
+              gemv_rows(w.gate, w.gate_b, h, gate, C, j0, j1);
+              unary_forward(UnaryOp::kSilu, gate + j0, gate + j0, j1 - j0);
+              gemv_rows(w.up, w.up_b, h, up, C, j0, j1);
+              for (int64_t j = j0; j < j1; ++j) gate[j] *= up[j];
+            }},
+      gemv_stage(w.down, w.down_b, gate, y, C, F),
+      single([&](int64_t) { add_into(x, y, C); }),
   };
-  run_stages(stages, 2);
+  run_stages(stages, 8);
+}
+
+void llama_decode_head(const float* x, const float* norm_w, float eps, const DecodeWeight& W, float* logits,
+                       int64_t V, int64_t C) {
+  decode_head([&](float* h) { rmsnorm_forward(x, norm_w, h, h + C, 1, C, eps); }, W, logits, V, C);
 }
 
 void f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {

@@ -55,6 +55,26 @@ class Args {
     check_len(i, a.ElementLength(), min_len);
     return a.Data();
   }
+  uint16_t* u16(size_t i, int64_t min_len = 0) const {
+    Napi::Value v = info_[i];
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array) {
+      fail(i, "a Uint16Array", describe(v));
+    }
+    auto a = v.As<Napi::Uint16Array>();
+    check_len(i, a.ElementLength(), min_len);
+    return a.Data();
+  }
+  // A Float32Array or a Uint16Array (bfloat16 bits) with at least `min_len` elements; *is_u16 says which.
+  void* f32_or_u16(size_t i, int64_t min_len, bool* is_u16) const {
+    Napi::Value v = info_[i];
+    const napi_typedarray_type t = v.IsTypedArray() ? v.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+    if (t != napi_float32_array && t != napi_uint16_array) fail(i, "a Float32Array or a Uint16Array (bf16)", describe(v));
+    *is_u16 = t == napi_uint16_array;
+    if (*is_u16) return u16(i, min_len);
+    return f32(i, min_len);
+  }
+  // The element count of typed array argument i (checked by f32, u16, ... first).
+  int64_t length(size_t i) const { return static_cast<int64_t>(info_[i].As<Napi::TypedArray>().ElementLength()); }
   double num(size_t i) const {
     Napi::Value v = info_[i];
     if (!v.IsNumber()) fail(i, "a number", describe(v));
@@ -100,6 +120,7 @@ class Args {
         case napi_float64_array: return "a Float64Array";
         case napi_int32_array: return "an Int32Array";
         case napi_uint8_array: return "a Uint8Array";
+        case napi_uint16_array: return "a Uint16Array";
         default: return "another typed array";
       }
     }

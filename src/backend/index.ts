@@ -113,7 +113,7 @@ export function decodeKernels(): DecodeKernels | null {
   const native = nativeOrError();
   if (!('addon' in native) || backend() !== native.backend) return null;
   const a = native.addon;
-  return a.gptDecodeBlock && a.gptDecodeHead && a.decodeGemv && a.toBf16 ? (a as DecodeKernels) : null;
+  return a.gptDecodeBlock && a.gptDecodeHead && a.llamaDecodeBlock && a.llamaDecodeHead && a.decodeGemv && a.toBf16 ? (a as DecodeKernels) : null;
 }
 
 export { referenceBackend };

@@ -33,6 +33,19 @@ export interface DecodeKernels {
     fcW: DecodeWeightArray, fcB: Float32Array | null, mlpProjW: DecodeWeightArray, mlpProjB: Float32Array | null,
     kCache: Float32Array, vCache: Float32Array, pos: number, C: number, H: number, F: number, eps: number,
   ): void;
+  /**
+   * One Llama block for the token at `pos`: x (C) updated in place, its rotated key and its value written to the
+   * caches (capacity, Hkv, D). cos/sin (D/2) are the RoPE tables' row for `pos`; D is the head size (q is H*D).
+   */
+  llamaDecodeBlock(
+    x: Float32Array, ln1W: Float32Array, qW: DecodeWeightArray, qB: Float32Array | null, kW: DecodeWeightArray, kB: Float32Array | null,
+    vW: DecodeWeightArray, vB: Float32Array | null, oW: DecodeWeightArray, oB: Float32Array | null, ln2W: Float32Array,
+    gateW: DecodeWeightArray, gateB: Float32Array | null, upW: DecodeWeightArray, upB: Float32Array | null, downW: DecodeWeightArray,
+    downB: Float32Array | null, kCache: Float32Array, vCache: Float32Array, cos: Float32Array, sin: Float32Array, pos: number,
+    C: number, H: number, Hkv: number, D: number, F: number, eps: number,
+  ): void;
+  /** logits (V) = W rmsNorm(x). */
+  llamaDecodeHead(x: Float32Array, normW: Float32Array, eps: number, W: DecodeWeightArray, logits: Float32Array, V: number, C: number): void;
   /** logits (V) = W layerNorm(x). */
   gptDecodeHead(x: Float32Array, lnW: Float32Array, lnB: Float32Array | null, eps: number, W: DecodeWeightArray, logits: Float32Array, V: number, C: number): void;
   /** y (N) = bias + W x. */

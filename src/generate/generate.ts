@@ -10,8 +10,8 @@
  * The model runs in eval mode under noGrad (one forward at a time, so grad mode is never left off between yields)
  * and its training flag is restored when the iterator finishes or is abandoned.
  *
- * Decode steps (one token each) run through the model's fast `TokenDecoder` when it has one (GPT-2 on the native
- * backend), in `decodePrecision`: 'fp32' gives the same logits as the ordinary forward, 'bf16' streams bfloat16
+ * Decode steps (one token each) run through the model's fast `TokenDecoder` when it has one (GPT-2 and Llama on
+ * the native backend), in `decodePrecision`: 'fp32' gives the same logits as the ordinary forward, 'bf16' streams bfloat16
  * copies of the weight matrices (made once per call, counted in prefillMs). Without a decoder the ordinary forward
  * runs, in fp32 (a note says so when bf16 was asked for).
  */

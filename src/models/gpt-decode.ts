@@ -2,14 +2,13 @@
  * The GPT-2 `TokenDecoder` (see decoder.ts): one decoded token is the sum of its token and position embedding
  * rows, then one native call per block (native/src/decode.h: ln_1, qkv GEMV, KV-cache append, cached attention,
  * c_proj, residual, ln_2, c_fc, GELU, c_proj, residual) and one for ln_f and the head, over preallocated buffers.
- * It exists only when the native backend is active, the model is plain (every projection a `Linear`, so no LoRA
- * wrapper, and no dropout in training mode) and its weights are float32. With 'bf16', the matrix weights and
- * the head are converted once, when the decoder is created; bf16 needs AVX-512 kernels (elsewhere its scalar
- * reference would be slower than fp32, so there is no bf16 decoder and generation says it runs fp32).
+ * When it exists (the native backend, a plain float32 model: see decode-weights.ts) and in which precision: with
+ * 'bf16', the matrix weights and the head are converted once, when the decoder is created.
  */
-import { cpuInfo, decodeKernels, type DecodeKernels, type DecodeWeightArray } from '../backend/index.ts';
-import { LayerNorm, Linear } from '../nn/layers.ts';
+import type { DecodeKernels, DecodeWeightArray } from '../backend/index.ts';
+import { LayerNorm } from '../nn/layers.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import { prepareDecode } from './decode-weights.ts';
 import type { DecodePrecision, TokenDecoder } from './decoder.ts';
 import type { GPT } from './gpt.ts';
 import { KVBuffers } from './kv-cache.ts';
@@ -48,32 +47,21 @@ export class GptDecoder implements TokenDecoder {
 
   /** A decoder for `model`, or null when the fast path does not apply (see the file comment). */
   static create(model: GPT, precision: DecodePrecision): GptDecoder | null {
-    const kernels = decodeKernels();
-    if (!kernels || (model.training && model.config.dropout > 0)) return null;
-    if (precision === 'bf16' && cpuInfo()?.isa !== 'avx512') return null;
     const norms: unknown[] = [model.ln_f, ...model.h.flatMap((b) => [b.ln_1, b.ln_2])];
     const linears: unknown[] = [...(model.lm_head ? [model.lm_head] : []), ...model.h.flatMap((b) => [b.attn.c_attn, b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj])];
-    if (!norms.every((m) => m instanceof LayerNorm) || !linears.every((m) => m instanceof Linear)) return null;
-    const params = model.parameters();
-    if (!params.every((p) => p.data instanceof Float32Array)) return null;
-    const matrix = (t: Tensor): DecodeWeightArray => {
-      const data = f32(t)!;
-      if (precision === 'fp32') return data;
-      const out = new Uint16Array(data.length);
-      kernels.toBf16(data, out);
-      return out;
-    };
-    const bias = (t: Tensor | null): Float32Array | null => (t ? f32(t) : null);
+    const prep = prepareDecode(model, precision, linears, norms, LayerNorm);
+    if (!prep) return null;
+    const { kernels, matrix, vector: vec } = prep;
     const blocks = model.h.map((b): BlockArrays => ({
-      ln1W: f32(b.ln_1.weight)!, ln1B: bias(b.ln_1.bias),
-      attnW: matrix(b.attn.c_attn.weight), attnB: bias(b.attn.c_attn.bias),
-      attnProjW: matrix(b.attn.c_proj.weight), attnProjB: bias(b.attn.c_proj.bias),
-      ln2W: f32(b.ln_2.weight)!, ln2B: bias(b.ln_2.bias),
-      fcW: matrix(b.mlp.c_fc.weight), fcB: bias(b.mlp.c_fc.bias),
-      mlpProjW: matrix(b.mlp.c_proj.weight), mlpProjB: bias(b.mlp.c_proj.bias),
+      ln1W: vec(b.ln_1.weight), ln1B: vec(b.ln_1.bias),
+      attnW: matrix(b.attn.c_attn.weight), attnB: vec(b.attn.c_attn.bias),
+      attnProjW: matrix(b.attn.c_proj.weight), attnProjB: vec(b.attn.c_proj.bias),
+      ln2W: vec(b.ln_2.weight), ln2B: vec(b.ln_2.bias),
+      fcW: matrix(b.mlp.c_fc.weight), fcB: vec(b.mlp.c_fc.bias),
+      mlpProjW: matrix(b.mlp.c_proj.weight), mlpProjB: vec(b.mlp.c_proj.bias),
     }));
     const head = matrix(model.lm_head ? model.lm_head.weight : model.wte.weight);
-    return new GptDecoder(precision, model, kernels, blocks, head, f32(model.wte.weight)!, f32(model.wpe.weight)!, model.ln_f);
+    return new GptDecoder(precision, model, kernels, blocks, head, vec(model.wte.weight), vec(model.wpe.weight), model.ln_f);
   }
 
   step(id: number, cache: KVCache): Float32Array {

@@ -17,8 +17,10 @@ import * as F from '../ops/index.ts';
 import { Dropout, Embedding, initWith, Linear, RMSNorm } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { checkModelConfig, headSize } from './config.ts';
+import type { DecodePrecision, TokenDecoder } from './decoder.ts';
 import { lmOutput, planForward, runPlanned, tokenPositions, type ForwardPlan } from './forward-common.ts';
 import { KVBuffers } from './kv-cache.ts';
+import { LlamaDecoder } from './llama-decode.ts';
 import { LanguageModel, type ForwardOptions, type ForwardResult, type KVCache, type ModelConfig } from './model.ts';
 import { ropeInverseFrequencies } from './rope-scaling.ts';
 
@@ -129,8 +131,12 @@ export class Llama extends LanguageModel {
     return KVBuffers.forConfig(this.config, batch, capacity);
   }
 
-  /** Rotation tables for positions start..start+T-1 (views into the tables for the whole context). */
-  private ropeFor(start: number, T: number): F.RopeTables {
+  override decoder(precision: DecodePrecision): TokenDecoder | null {
+    return LlamaDecoder.create(this, precision);
+  }
+
+  /** Rotation tables for positions start..start+T-1 (views into the tables for the whole context; the fused decoder reads its position's row). */
+  ropeFor(start: number, T: number): F.RopeTables {
     const cfg = this.config;
     const D = headSize(cfg);
     if (!this.ropeAll || (this.ropeAll.cos instanceof Float64Array) !== isFloat64()) {

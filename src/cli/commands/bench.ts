@@ -3,7 +3,7 @@ import { benchAttention } from '../../../bench/attention.ts';
 import { benchCharlm } from '../../../bench/charlm.ts';
 import { benchGemm } from '../../../bench/gemm.ts';
 import { benchLora } from '../../../bench/lora.ts';
-import { benchGenerate, GENERATE_CONFIGS, type GenerateConfigName } from '../../../bench/generate.ts';
+import { benchGenerate, DEFAULT_GENERATE_CONFIGS, GENERATE_CONFIGS, type GenerateConfigName } from '../../../bench/generate.ts';
 import { benchOps } from '../../../bench/ops.ts';
 import { benchTokenizer } from '../../../bench/tokenizer.ts';
 import { benchTrain, TRAIN_CONFIGS, type TrainConfigName } from '../../../bench/train.ts';
@@ -24,7 +24,7 @@ export const benchCommand: Command = {
       threads: { type: 'number', help: 'Native threads (default: all cores or LLMFORGE_THREADS)', arg: 'N' },
       torch: { type: 'boolean', help: 'Also run the PyTorch reference in the same run (gemm, attention; needs /usr/bin/python3 with torch)' },
       'train-mb': { type: 'string', help: 'tokenizer: corpus sizes in MB for the training benchmark (default 10)', arg: 'LIST' },
-      config: { type: 'string', help: 'train: comma-separated configs (T1, T2, T3)', arg: 'LIST' },
+      config: { type: 'string', help: 'train: comma-separated configs (T1, T2, T3); generate: T2, T3, llama-mini', arg: 'LIST' },
       bf16: { type: 'boolean', help: 'gemm: also time the reduced-precision bf16 path; train: alias of --precision bf16' },
       precision: { type: 'string', help: 'train: our side\'s matmul precision, fp32 (default, as T1-T3 are defined; or LLMFORGE_MATMUL), bf16, or auto (bf16 on CPUs with AMX-BF16/AVX512_BF16)', arg: 'P' },
       'decode-precision': { type: 'string', help: 'generate: weights of decode steps, fp32 (default, or LLMFORGE_DECODE) or bf16', arg: 'P' },
@@ -71,8 +71,8 @@ export const benchCommand: Command = {
         return benchTrain({ json, configs: list as TrainConfigName[], torch: args.options.torch === true, bf16: args.options.bf16 === true, ...(p !== undefined ? { precision: p } : {}), ...(reps !== undefined ? { steps: reps } : {}) });
       }
       case 'generate': {
-        const list = args.options.config ? String(args.options.config).split(',') : [...GENERATE_CONFIGS];
-        for (const c of list) if (!(GENERATE_CONFIGS as readonly string[]).includes(c)) throw new UsageError(`bench generate: unknown --config ${c}; expected T2 or T3`);
+        const list = args.options.config ? String(args.options.config).split(',') : [...DEFAULT_GENERATE_CONFIGS];
+        for (const c of list) if (!(GENERATE_CONFIGS as readonly string[]).includes(c)) throw new UsageError(`bench generate: unknown --config ${c}; expected T2, T3 or llama-mini`);
         const p = args.options['decode-precision'] as string | undefined;
         const decodePrecision = p === undefined ? defaultDecodePrecision() : parseDecodePrecision(p, 'bench generate: --decode-precision');
         return benchGenerate({ json, configs: list as GenerateConfigName[], torch: args.options.torch === true, decodePrecision, ...(reps !== undefined ? { runs: reps } : {}) });
