@@ -40,14 +40,18 @@ export function parseSftRecord(value: unknown, where: string): SftRecord {
   return { kind: 'alpaca', instruction: o.instruction as string, input: (o.input as string | undefined) ?? '', output: o.output as string };
 }
 
-/** Reads records from a JSON array file or a JSONL file (one object per line). */
-export function loadSftRecords(path: string): SftRecord[] {
+/**
+ * Reads the records of a JSON array file or a JSONL file (one object per line), each checked by `parse`; `what`
+ * names the expected records in the error for an empty file.
+ */
+export function loadJsonRecords<T>(path: string, parse: (value: unknown, where: string) => T, what: string): T[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw userError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  const out: T[] = [];
   if (text.trimStart().startsWith('[')) {
     let doc: unknown;
     try {
@@ -55,21 +59,26 @@ export function loadSftRecords(path: string): SftRecord[] {
     } catch (e) {
       throw userError(`${path}: not valid JSON (${(e as Error).message})`);
     }
-    return (doc as unknown[]).map((r, i) => parseSftRecord(r, `${path} record ${i}`));
+    (doc as unknown[]).forEach((r, i) => out.push(parse(r, `${path} record ${i}`)));
+  } else {
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch (e) {
+        throw userError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
+      }
+      out.push(parse(v, `${path}:${i + 1}`));
+    });
   }
-  const out: SftRecord[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw userError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    out.push(parseSftRecord(v, `${path}:${i + 1}`));
-  });
-  if (out.length === 0) throw userError(`${path}: no records (expected a JSON array or JSONL of Alpaca or chat records)`);
+  if (out.length === 0) throw userError(`${path}: no records (expected a JSON array or JSONL of ${what})`);
   return out;
+}
+
+/** Reads instruction records from a JSON array file or a JSONL file (one object per line). */
+export function loadSftRecords(path: string): SftRecord[] {
+  return loadJsonRecords(path, parseSftRecord, 'Alpaca or chat records');
 }
 
 /** The record as chat messages (an Alpaca record becomes one user turn, instruction + input, and the answer). */
