@@ -19,11 +19,12 @@ import { infoCommand } from './commands/info.ts';
 import { predictCommand } from './commands/predict.ts';
 import { pullCommand } from './commands/pull.ts';
 import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, classifyCommand, generateCommand, chatCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
