@@ -44,20 +44,26 @@ export class SequenceClassifier extends Module {
 
   /** Logits (B, N) for right-padded ids (B*T) whose rows have `lengths[b]` real tokens. */
   forward(ids: Int32Array, B: number, T: number, lengths: readonly number[], dropoutSeed?: number): Tensor {
-    const C = this.base.config.nEmbd;
-    const opts = dropoutSeed === undefined ? { hidden: true } : { hidden: true, dropoutSeed };
-    const h = this.base.forward(ids, B, T, null, opts).logits; // (B, T, C)
-    let pooled: Tensor;
-    if (this.info.pooling === 'last') {
-      const rows = lengths.map((n, b) => b * T + n - 1);
-      pooled = F.embedding(F.reshape(h, [B * T, C]), rows); // (B, C): row gather, gradient scattered back
-    } else {
-      const mask = new Float32Array(B * T);
-      lengths.forEach((n, b) => mask.fill(1 / n, b * T, b * T + n));
-      pooled = F.sum(F.mul(h, fromData(mask, [B, T, 1])), 1); // (B, C)
-    }
-    return this.score.forward(pooled);
+    return this.score.forward(pooledHidden(this.base, ids, B, T, lengths, this.info.pooling, dropoutSeed));
   }
+}
+
+/**
+ * The base's final-normed hidden states pooled per row (B, C): at each row's last real token (right padding, so
+ * with causal attention that token never sees the pads) or as the mean over its real tokens. Shared by the
+ * classifier and the reward model (src/align/reward-model.ts).
+ */
+export function pooledHidden(base: LanguageModel, ids: Int32Array, B: number, T: number, lengths: readonly number[], pooling: Pooling, dropoutSeed?: number): Tensor {
+  const C = base.config.nEmbd;
+  const opts = dropoutSeed === undefined ? { hidden: true } : { hidden: true, dropoutSeed };
+  const h = base.forward(ids, B, T, null, opts).logits; // (B, T, C)
+  if (pooling === 'last') {
+    const rows = lengths.map((n, b) => b * T + n - 1);
+    return F.embedding(F.reshape(h, [B * T, C]), rows); // (B, C): row gather, gradient scattered back
+  }
+  const mask = new Float32Array(B * T);
+  lengths.forEach((n, b) => mask.fill(1 / n, b * T, b * T + n));
+  return F.sum(F.mul(h, fromData(mask, [B, T, 1])), 1); // (B, C)
 }
 
 /**

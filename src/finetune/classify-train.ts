@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
 import * as F from '../ops/index.ts';
 import { AdamW } from '../optim/adamw.ts';
+import type { Module } from '../nn/module.ts';
 import { clipGradNorm } from '../optim/param-groups.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { fromData } from '../tensor/creation.ts';
@@ -86,7 +87,7 @@ const ADAPTER_DIR = 'adapter';
  * Marks which parameters train: everything, the last k blocks + final norm + head, the head alone, or (mode
  * 'lora', on a base already wrapped by attachLora) the adapters' A and B + head.
  */
-export function setTrainable(clf: SequenceClassifier, mode: TrainMode, lastK: number): void {
+export function setTrainable(clf: Pick<SequenceClassifier, 'base' | 'score'>, mode: TrainMode, lastK: number): void {
   const nLayer = clf.base.config.nLayer;
   const names = clf.base.namedParameters();
   if (mode === 'lora' && !names.some(([name]) => name.endsWith('.lora_A'))) throw new ClassifierError('setTrainable: mode lora needs a base with LoRA layers (attachLora first)');
@@ -140,7 +141,8 @@ function evaluateSplit(clf: SequenceClassifier, data: readonly EncodedExample[],
   return classificationReport(data.map((d) => d.label), pred, clf.info.labels);
 }
 
-function serializeOptimizerState(clf: SequenceClassifier, opt: AdamW): Uint8Array {
+/** AdamW moments and step counts of a head-on-base model's trainable parameters (also the reward model's). */
+export function serializeOptimizerState(clf: Module, opt: AdamW): Uint8Array {
   const tensors: [string, { shape: readonly number[]; data: ArrayLike<number> }][] = [];
   const steps: Record<string, number> = {};
   for (const [name, p] of clf.namedParameters()) {
@@ -152,7 +154,8 @@ function serializeOptimizerState(clf: SequenceClassifier, opt: AdamW): Uint8Arra
   return serializeSafetensors(tensors, { format: 'llmforge-adamw', steps: JSON.stringify(steps) });
 }
 
-function restoreOptimizer(path: string, clf: SequenceClassifier, opt: AdamW): void {
+/** Reads back what serializeOptimizerState wrote, checking each tensor's size. */
+export function restoreOptimizer(path: string, clf: Module, opt: AdamW): void {
   const file = readSafetensors(path);
   const steps = JSON.parse(file.metadata.steps ?? '{}') as Record<string, number>;
   for (const [name, p] of clf.namedParameters()) {
