@@ -40,6 +40,8 @@ export class LoraLinear extends Module {
   readonly p: number;
   /** True while the update is folded into `weight` (forward then skips the adapter path). */
   merged = false;
+  /** True while the adapter is switched off (withLoraDisabled): forward computes the base Linear alone. */
+  disabled = false;
   /**
    * Seed of the next dropout mask (Linear.forward takes no seed, so the layer advances its own); trainers reset it
    * every step with seedLoraDropout so the masks depend on the step, not on how many forwards ran before.
@@ -68,7 +70,7 @@ export class LoraLinear extends Module {
 
   /** One fused op (F.loraLinear): the adapter's product accumulates into the base output, no (..., out) temporaries. */
   forward(x: Tensor): Tensor {
-    if (this.merged) return F.linear(x, this.weight, this.bias); // (..., out)
+    if (this.merged || this.disabled) return F.linear(x, this.weight, this.bias); // (..., out)
     const h = this.training && this.p > 0 ? F.dropout(x, this.p, (this.dropoutSeed += 7919)) : x;
     return F.loraLinear(x, this.weight, this.bias, this.lora_A, this.lora_B, this.scale, h); // (..., out)
   }
@@ -206,6 +208,21 @@ export function seedLoraDropout(model: Module, seed: number): void {
 /** Folds every adapter into its base weight. */
 export function mergeLora(model: Module): void {
   for (const [, l] of loraLayers(model)) l.merge();
+}
+
+/**
+ * Runs `fn` with every adapter switched off, so the model computes its frozen base (a DPO reference pass without a
+ * second copy of the weights); adapters must not be merged (their update would stay in the base weight).
+ */
+export function withLoraDisabled<T>(model: Module, fn: () => T): T {
+  const layers = loraLayers(model).map(([, l]) => l);
+  if (layers.some((l) => l.merged)) throw new Error('withLoraDisabled: the model has merged adapters; unmerge them first');
+  for (const l of layers) l.disabled = true;
+  try {
+    return fn();
+  } finally {
+    for (const l of layers) l.disabled = false;
+  }
 }
 
 /** Takes every folded adapter back out of its base weight. */
