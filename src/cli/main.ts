@@ -9,6 +9,7 @@ import { chatCommand } from './commands/chat.ts';
 import { classifyCommand } from './commands/classify.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { dpoCommand } from './commands/dpo.ts';
 import { estimateCommand } from './commands/estimate.ts';
 import { evalCommand } from './commands/eval.ts';
 import { exportCommand } from './commands/export.ts';
@@ -24,7 +25,7 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, dpoCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
