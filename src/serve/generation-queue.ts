@@ -16,6 +16,11 @@ export class GenerationQueue {
     return this.waiting;
   }
 
+  /** Resolves once every task queued so far has settled. */
+  idle(): Promise<void> {
+    return this.tail.then(() => {});
+  }
+
   /** Runs `task` after every task queued before it has settled; its result (or error) is returned. */
   run<T>(task: () => Promise<T>): Promise<T> {
     this.waiting++;

@@ -35,12 +35,17 @@ export function usage(promptTokens: number, completionTokens: number): Usage {
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
 
+/** The fields every response object starts with, in OpenAI's order. */
+function opening(head: ResponseHead, object: string): object {
+  return { id: head.id, object, created: head.created, model: head.model };
+}
+
 /** A whole (non-streamed) response. */
 export function fullResponse(kind: Kind, head: ResponseHead, text: string, finish: FinishReason, u: Usage): object {
   const choice = kind === 'chat'
     ? { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }
     : { index: 0, text, logprobs: null, finish_reason: finish };
-  return { ...head, object: kind === 'chat' ? 'chat.completion' : 'text_completion', choices: [choice], usage: u };
+  return { ...opening(head, kind === 'chat' ? 'chat.completion' : 'text_completion'), choices: [choice], usage: u };
 }
 
 /**
@@ -49,12 +54,12 @@ export function fullResponse(kind: Kind, head: ResponseHead, text: string, finis
  */
 export function chunk(kind: Kind, head: ResponseHead, text: string, finish: FinishReason | null, opts: { first?: boolean; usage?: Usage } = {}): object {
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-  if (opts.usage) return { ...head, object, choices: [], usage: opts.usage };
+  if (opts.usage) return { ...opening(head, object), choices: [], usage: opts.usage };
   if (kind === 'chat') {
     const delta = finish !== null && text === '' ? {} : opts.first ? { role: 'assistant', content: text } : { content: text };
-    return { ...head, object, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+    return { ...opening(head, object), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
   }
-  return { ...head, object, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] };
+  return { ...opening(head, object), choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] };
 }
 
 export function modelList(id: string, created: number): object {

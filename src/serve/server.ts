@@ -29,7 +29,7 @@ export interface ServeOptions {
 
 export interface ApiServer {
   server: Server;
-  /** Stops accepting, aborts the running generation, resolves when all connections are closed. */
+  /** Stops accepting, aborts the running generation (its response ends unfinished), resolves when all connections are closed. */
   shutdown(): Promise<void>;
 }
 
@@ -119,7 +119,8 @@ export function createApiServer(opts: ServeOptions): ApiServer {
       stopping.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 2000).unref();
+      // Once the running generation has answered its (aborted) request, what is left open is only idle or half-closed.
+      void ctx.queue.idle().then(() => setImmediate(() => server.closeAllConnections()));
       return closed;
     },
   };
