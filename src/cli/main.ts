@@ -19,13 +19,14 @@ import { importCommand } from './commands/import.ts';
 import { infoCommand } from './commands/info.ts';
 import { predictCommand } from './commands/predict.ts';
 import { pullCommand } from './commands/pull.ts';
+import { rewardCommand } from './commands/reward.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, dpoCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, rewardCommand, dpoCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;

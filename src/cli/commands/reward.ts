@@ -1,0 +1,154 @@
+/**
+ * `llmforge reward <train|score>`: reward models for alignment. `train` fits a scalar head (and the base, its last
+ * blocks or LoRA adapters) on preference pairs with the Bradley-Terry loss and writes checkpoints, metrics.jsonl
+ * and held-out pairwise accuracy to --out (src/align/reward-train.ts). `score` prints the reward of one prompt and
+ * response, or scores a file in order into JSONL: a preference file gives both sides' rewards and whether the
+ * chosen one wins, an instruction file (Alpaca or chat records) one reward per record.
+ */
+import { writeFileSync } from 'node:fs';
+import { encodeForReward, loadRewardModel, rewardsOf } from '../../align/reward-model.ts';
+import { trainRewardModel } from '../../align/reward-train.ts';
+import type { TrainMode } from '../../finetune/classify-train.ts';
+import { parsePreferenceRecord, type PreferencePair } from '../../finetune/preference-data.ts';
+import { loadJsonRecords, parseSftRecord, type SftRecord } from '../../finetune/sft-records.ts';
+import { Rng } from '../../tensor/random.ts';
+import { parsePrecisionSetting } from '../../train/precision.ts';
+import { UsageError, type Parsed } from '../args.ts';
+import type { Command } from '../command.ts';
+import { loraFromArgs, loraOptions } from './finetune-sft.ts';
+
+const MODES = ['all', 'last-k', 'head', 'lora'] as const satisfies readonly TrainMode[];
+
+function number(name: string, value: unknown, check: (n: number) => boolean, expected: string): number {
+  const n = value as number;
+  if (!(typeof n === 'number' && Number.isFinite(n) && check(n))) throw new UsageError(`reward train: --${name} must be ${expected}, received ${String(value)}`);
+  return n;
+}
+
+async function train(args: Parsed): Promise<void> {
+  const o = args.options;
+  if (typeof o.model !== 'string') throw new UsageError('reward train: --model <pretrained or SFT model dir> is required');
+  if (typeof o.data !== 'string') throw new UsageError('reward train: --data <preference pairs json|jsonl> is required');
+  if (typeof o.out !== 'string') throw new UsageError('reward train: --out <dir> is required');
+  const mode = o.train as TrainMode;
+  if (!MODES.includes(mode)) throw new UsageError(`reward train: --train must be one of ${MODES.join(', ')}, received "${String(o.train)}"`);
+  const posInt = (n: number): boolean => Number.isInteger(n) && n > 0;
+  await trainRewardModel({
+    data: o.data,
+    base: o.model,
+    out: o.out,
+    mode,
+    ...(mode === 'lora' ? { lora: loraFromArgs(o, 'reward train') } : {}),
+    lastK: number('last-k', o['last-k'], posInt, 'a positive integer'),
+    template: o.template as string,
+    maxLength: number('max-length', o['max-length'], posInt, 'a positive integer'),
+    valFrac: number('val-frac', o['val-frac'], (f) => f >= 0 && f < 1, 'in [0, 1)'),
+    epochs: number('epochs', o.epochs, posInt, 'a positive integer'),
+    batchSize: number('batch-size', o['batch-size'], posInt, 'a positive integer'),
+    lr: number('lr', o.lr, (x) => x > 0, 'a positive number'),
+    weightDecay: number('weight-decay', o['weight-decay'], (x) => x >= 0, 'a number >= 0'),
+    margin: number('margin', o.margin, (x) => x >= 0, 'a number >= 0'),
+    evalEvery: number('eval-every', o['eval-every'], (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0'),
+    seed: o.seed as number,
+    resume: o.resume === true,
+    quiet: o.quiet === true,
+    precision: parsePrecisionSetting(o.precision, 'reward train: --precision'),
+  });
+}
+
+type ScoreItem = { pair: PreferencePair } | { record: SftRecord };
+
+function parseScoreItem(value: unknown, where: string): ScoreItem {
+  const isPair = typeof value === 'object' && value !== null && 'chosen' in value && 'rejected' in value;
+  return isPair ? { pair: parsePreferenceRecord(value, where) } : { record: parseSftRecord(value, where) };
+}
+
+function score(args: Parsed): void {
+  const o = args.options;
+  if (typeof o.model !== 'string') throw new UsageError('reward score: --model <reward model dir> is required');
+  const one = o.prompt !== undefined || o.response !== undefined;
+  if (one === (o.input !== undefined)) throw new UsageError('reward score: give either --prompt and --response, or --input FILE, not both or neither');
+  if (one && (typeof o.prompt !== 'string' || typeof o.response !== 'string')) throw new UsageError('reward score: --prompt and --response go together; one of them is missing');
+  const batchSize = o['batch-size'] as number;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`reward score: --batch-size must be a positive integer, received ${String(batchSize)}`);
+  const items: ScoreItem[] = one
+    ? [{ record: { kind: 'chat', messages: [{ role: 'user', content: o.prompt as string }, { role: 'assistant', content: o.response as string }] } }]
+    : loadJsonRecords(o.input as string, parseScoreItem, 'preference pairs or instruction records');
+  const pairs = items.filter((it) => 'pair' in it).length;
+  if (pairs > 0 && pairs < items.length) throw new UsageError(`reward score: ${String(o.input)} mixes preference pairs (${pairs}) and single records (${items.length - pairs}); score them as separate files`);
+  const { model, tokenizer, template } = loadRewardModel(o.model, new Rng(0));
+  const records = items.flatMap((it) => ('pair' in it ? [it.pair.chosen, it.pair.rejected] : [it.record]));
+  const rewards = rewardsOf(model, records.map((r) => encodeForReward(tokenizer, template, r, model.info).ids), batchSize);
+  const round = (x: number): number => Number(x.toFixed(6));
+  if (one) {
+    process.stdout.write(`reward ${rewards[0]!.toFixed(4)}\n`);
+    return;
+  }
+  const lines = pairs > 0
+    ? items.map((_, i) => ({ index: i, chosen: round(rewards[2 * i]!), rejected: round(rewards[2 * i + 1]!), chosen_wins: rewards[2 * i]! > rewards[2 * i + 1]! }))
+    : items.map((_, i) => ({ index: i, reward: round(rewards[i]!) }));
+  const text = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+  const wins = lines.filter((l) => 'chosen_wins' in l && l.chosen_wins).length;
+  const summary = pairs > 0 ? `scored ${pairs} pairs: chosen wins ${wins} (${((100 * wins) / pairs).toFixed(1)}%)` : `scored ${items.length} records`;
+  if (typeof o.output === 'string') {
+    writeFileSync(o.output, text);
+    process.stdout.write(`${summary} into ${o.output}\n`);
+  } else {
+    process.stdout.write(text);
+    process.stderr.write(`${summary}\n`);
+  }
+}
+
+export const rewardCommand: Command = {
+  spec: {
+    name: 'reward',
+    summary: 'Reward models from preference pairs (train: Bradley-Terry on chosen vs rejected; score: rewards of responses)',
+    usage: 'llmforge reward train --model <dir> --data <prefs json|jsonl> --out <dir> [options]\n       llmforge reward score --model <reward dir> (--prompt "..." --response "..." | --input <file> [--output <jsonl>])',
+    details: [
+      'Data: preference pairs, Alpaca style {instruction, input, chosen, rejected}, {prompt, chosen, rejected} or chat',
+      'conversations; pairs with identical responses are left out. The reward is read at the last token of the prompt',
+      'and response rendered by --template (an EOS token closes the response when the tokenizer has one); longer rows',
+      'keep their last --max-length tokens. Checkpoints go to <out>/checkpoints/{latest,best} (best by held-out pairwise',
+      'accuracy), metrics to <out>/metrics.jsonl. score --input takes preference pairs (both rewards and whether the chosen',
+      'one wins) or instruction records (one reward each), one JSON line per record in order.',
+      'Example: llmforge reward train --model runs/assistant/sft --data ../shared/data/llms-from-scratch/instruction-data-with-preference.json --out runs/reward',
+      'Example: llmforge reward score --model runs/reward --prompt "What is the capital of Peru?" --response "The capital of Peru is Lima."',
+    ].join('\n'),
+    options: {
+      model: { type: 'string', help: 'train: pretrained or SFT base (model or run dir); score: a reward model (dir or the --out of train)', arg: 'DIR' },
+      data: { type: 'string', help: 'train: preference pairs (JSON array or JSONL)', arg: 'FILE' },
+      out: { type: 'string', help: 'train: output directory (checkpoints, metrics.jsonl)', arg: 'DIR' },
+      train: { type: 'string', help: 'train: what trains: all, last-k (last k blocks + final norm + head), head, lora (adapters + head)', default: 'all', arg: 'MODE' },
+      'last-k': { type: 'number', help: 'train: blocks trained with --train last-k', default: 1, arg: 'K' },
+      template: { type: 'string', help: 'train: prompt template: alpaca, chatml or model (the chat_template in tokenizer_config.json)', default: 'chatml', arg: 'NAME' },
+      'max-length': { type: 'number', help: 'train: longest token row (capped at the context length; longer rows keep their last tokens)', default: 1024, arg: 'N' },
+      'val-frac': { type: 'number', help: 'train: held-out share of the pairs', default: 0.1, arg: 'F' },
+      epochs: { type: 'number', help: 'train: passes over the training pairs', default: 1, arg: 'N' },
+      'batch-size': { type: 'number', help: 'train: pairs per step (two rows each); score: rows per forward pass', default: 8, arg: 'N' },
+      lr: { type: 'number', help: 'train: AdamW learning rate', default: 1e-4, arg: 'LR' },
+      'weight-decay': { type: 'number', help: 'train: AdamW weight decay', default: 0.01, arg: 'W' },
+      margin: { type: 'number', help: 'train: Bradley-Terry margin (loss -log sigmoid(r_chosen - r_rejected - margin))', default: 0, arg: 'M' },
+      'eval-every': { type: 'number', help: 'train: held-out evaluation every N steps besides each epoch end (0: epoch ends only)', default: 0, arg: 'N' },
+      seed: { type: 'number', help: 'train: seed of the split, batch order and head init', default: 1337, arg: 'N' },
+      resume: { type: 'boolean', help: 'train: continue from <out>/checkpoints/latest when present' },
+      quiet: { type: 'boolean', help: 'train: no progress line' },
+      precision: { type: 'string', help: 'train: GEMM precision: auto, fp32 or bf16 (see finetune --help)', default: 'auto', arg: 'P' },
+      prompt: { type: 'string', help: 'score: the prompt (a user turn)', arg: 'TEXT' },
+      response: { type: 'string', help: 'score: the response to score', arg: 'TEXT' },
+      input: { type: 'string', help: 'score: preference pairs or instruction records (JSON array or JSONL)', arg: 'FILE' },
+      output: { type: 'string', help: 'score: JSONL output, one line per record in order (default: stdout)', arg: 'FILE' },
+      ...loraOptions,
+    },
+  },
+  async run(args) {
+    const sub = args.positionals[0];
+    switch (sub) {
+      case 'train':
+        return train(args);
+      case 'score':
+        return score(args);
+      default:
+        throw new UsageError(`reward: expected a subcommand (train or score), received ${sub === undefined ? 'none' : `"${sub}"`}`);
+    }
+  },
+};
