@@ -127,6 +127,8 @@ interface DpoState {
   labelSmoothing: number;
   precision: 'fp32' | 'bf16';
   last: DpoStepInfo | null;
+  /** The evaluation before the first update (the resumed run's weights are not the start's any more). */
+  initial: DpoResult['initial'];
 }
 
 function userError(message: string): Error {
@@ -222,8 +224,10 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
   let start = 0;
   let last: DpoStepInfo | null = null;
   const mode = run.lora ? 'lora' : 'all';
-  const initial = { train: evaluate(trainEvalEx), valid: validEx.length > 0 ? evaluate(validEx) : null };
-  if (run.resume && ckptDir && existsSync(join(ckptDir, DPO_STATE_FILE))) {
+  const resuming = run.resume === true && ckptDir !== null && existsSync(join(ckptDir, DPO_STATE_FILE));
+  const evaluateStart = (): DpoResult['initial'] => ({ train: evaluate(trainEvalEx), valid: validEx.length > 0 ? evaluate(validEx) : null });
+  let initial = resuming ? null : evaluateStart();
+  if (resuming && ckptDir) {
     const statePath = join(ckptDir, DPO_STATE_FILE);
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as DpoState;
     if (state.format !== 'llmforge-dpo-state') throw new CheckpointError(`${statePath}: not a DPO run state (format "${String(state.format)}")`);
@@ -248,12 +252,14 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
     queue = epochOrder(trainEx.length, c.batchSize, rng).slice(state.consumed);
     consumed = state.consumed;
     last = state.last;
+    initial = state.initial ?? null;
     metrics?.truncateAfter(start);
     onNote?.(`resumed from ${ckptDir} at step ${start}`);
   }
+  const start0 = initial ?? evaluateStart(); // a state without it: the start is not known, the resumed weights stand in
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
-    const state: DpoState = { format: 'llmforge-dpo-state', step, epochRng, consumed, mode, loss: c.loss, beta: c.beta, labelSmoothing: c.labelSmoothing, precision: precision.precision, last };
+    const state: DpoState = { format: 'llmforge-dpo-state', step, epochRng, consumed, mode, loss: c.loss, beta: c.beta, labelSmoothing: c.labelSmoothing, precision: precision.precision, last, initial: start0 };
     replaceDirAtomic(ckptDir, (tmp) => {
       if (run.lora) saveAdapter(join(tmp, ADAPTER_DIR), model, run.lora.targets, run.lora.baseModel);
       else saveModel(tmp, model, { step });
@@ -305,9 +311,9 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
       saveTextTokenizer(tmp, run.tokenizer);
     });
     if (lora) replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
-    writeJsonAtomic(join(run.out, 'eval.json'), { steps: c.steps, beta: c.beta, loss: c.loss, labelSmoothing: c.labelSmoothing, initial, final: last });
+    writeJsonAtomic(join(run.out, 'eval.json'), { steps: c.steps, beta: c.beta, loss: c.loss, labelSmoothing: c.labelSmoothing, initial: start0, final: last });
   }
-  return { final: last, trainPairs: trainEx.length, validPairs: validEx.length, truncated, initial };
+  return { final: last, trainPairs: trainEx.length, validPairs: validEx.length, truncated, initial: start0 };
 }
 
 function evalFields(prefix: string, e: DpoEval | undefined): Record<string, number> {
