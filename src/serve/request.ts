@@ -42,7 +42,7 @@ const COMMON = ['model', 'max_tokens', 'temperature', 'top_p', 'top_k', 'repetit
 const ROLES = ['system', 'user', 'assistant'];
 
 /** A short rendering of a received value for error messages. */
-export function describe(v: unknown): string {
+function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length}`;
@@ -119,7 +119,7 @@ export function parseApiRequest(kind: 'completion' | 'chat', body: unknown, limi
   const topP = num(b, 'top_p', 1, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
   const topK = num(b, 'top_k', 0, (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = off)');
   const repetitionPenalty = num(b, 'repetition_penalty', 1, (x) => x > 0, 'a number > 0 (1 = off)');
-  const seed = b.seed === undefined || b.seed === null ? undefined : num(b, 'seed', 0, (x) => Number.isSafeInteger(x), 'an integer');
+  const seed = b.seed === undefined || b.seed === null ? undefined : num(b, 'seed', 0, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 4294967295]');
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') bad('stream', 'true or false', b.stream);
   const stream = b.stream === true;
   let includeUsage = false;

@@ -105,6 +105,7 @@ export function createApiServer(opts: ServeOptions): ApiServer {
           sendJson(res, 500, errorBody(`server: ${(e as Error).message ?? String(e)}`, 'server_error'));
           opts.log?.(`error: ${(e as Error).stack ?? String(e)}`);
         }
+        if (!res.writableEnded) res.destroy(); // a failure after a stream had begun: end the connection, do not leave it hanging
         return null;
       },
     ).then((stats) => {
