@@ -2,15 +2,16 @@
  * Reward-model training end to end on a synthetic preference (polite vs rude marker words) from a tiny random
  * character-level base: held-out pairwise accuracy must become high, metrics and checkpoints are written, the saved
  * model loads back with the same rewards, and a run stopped part-way and resumed ends with the same weights,
- * optimizer state and metrics as an uninterrupted one.
+ * optimizer state and metrics as an uninterrupted one; LoRA trains adapters and head only and saves a merged model.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeForReward, loadRewardModel, rewardsOf } from '../../src/align/reward-model.ts';
 import { trainRewardModel, type RewardTrainOptions } from '../../src/align/reward-train.ts';
 import { loadPreferencePairs } from '../../src/finetune/preference-data.ts';
+import { readSafetensors } from '../../src/io/safetensors.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyPreferenceSetup } from '../helpers/tiny-preferences.ts';
@@ -64,4 +65,24 @@ test('stopping part-way and resuming ends with the same weights, optimizer and m
   }
   assert.equal(readFileSync(join(b.out, 'metrics.jsonl'), 'utf8'), readFileSync(join(o.out, 'metrics.jsonl'), 'utf8'));
   await assert.rejects(trainRewardModel({ ...b, mode: 'head', resume: true }), /trained with --train all, this one asks for head/);
+});
+
+test('--train lora: adapters and head train, the base stays put, best is a merged model scoring as the trained one', async () => {
+  const dir = tempDir('reward-lora');
+  const { data, base } = tinyPreferenceSetup(dir, 64);
+  const out = join(dir, 'run');
+  const r = await trainRewardModel({ ...opts(data, base, out), mode: 'lora', lora: { r: 4, alpha: 8, dropout: 0, targets: null }, epochs: 1, lr: 1e-2 });
+  assert.ok(r.trainable < r.total / 2, `${r.trainable} of ${r.total} trainable`);
+  const saved = readSafetensors(join(base, 'model.safetensors')).tensors;
+  for (const [name, p] of r.model.base.namedParameters()) {
+    if (!/\.lora_[AB]$/.test(name)) assert.ok(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).equals(Buffer.from(saved.get(name)!.data.buffer, saved.get(name)!.data.byteOffset, saved.get(name)!.data.byteLength)), `${name} changed`);
+  }
+  const fresh = loadRewardModel(out, new Rng(0)); // best = the only evaluation, at the end
+  assert.ok(existsSync(join(out, 'adapter', 'adapter_model.safetensors')) && existsSync(join(out, 'adapter', 'reward-head.safetensors')));
+  const merged = fresh.model.base.namedParameters().find(([n]) => n.endsWith('attn.c_attn.weight'))!;
+  assert.notDeepEqual(merged[1].toFlatArray(), Array.from(saved.get(merged[0])!.data), 'the adapters learned something, folded into the saved base');
+  const rows = loadPreferencePairs(data).pairs.slice(0, 8).flatMap((p) => [p.chosen, p.rejected]).map((rec) => encodeForReward(fresh.tokenizer, fresh.template, rec, fresh.model.info).ids);
+  const a = rewardsOf(fresh.model, rows, 16);
+  const b = rewardsOf(r.model, rows, 16);
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-4, `row ${i}: merged ${x} vs adapters ${b[i]}`));
 });
