@@ -93,3 +93,6 @@ export { perplexity, textPerplexity, pplWindows, PerplexityError, type Perplexit
 export { readEvalText, TextInputError, type EvalText } from './eval/text-input.ts';
 export { adaptDomain, splitDomainText, DomainError, DOMAIN_REPORT_FILE, type DomainOptions, type DomainResult } from './finetune/domain.ts';
 export { formatDomainReport, type DomainReport, type BeforeAfter, type PplStats } from './finetune/domain-report.ts';
+export { RewardModel, encodeForReward, rewardsOf, saveRewardModel, loadRewardModel, RewardModelError, REWARD_HEAD_FILE, type RewardInfo, type LoadedRewardModel } from './align/reward-model.ts';
+export { bradleyTerryLoss } from './align/reward-loss.ts';
+export { trainRewardModel, scorePairs, splitPairs, type RewardTrainOptions, type RewardTrainResult, type PairMetrics } from './align/reward-train.ts';
