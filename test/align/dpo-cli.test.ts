@@ -41,7 +41,7 @@ test('dpo: a short LoRA run writes model, adapter, metrics and eval, and generat
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /dpo: 32 train \/ 8 held-out pairs, template alpaca, loss sigmoid, beta 0.1, 4 pairs per step, 4 steps, lr 0.001/);
   assert.match(r.stderr, /step 2: train loss \d\.\d{4}, rewards chosen -?\d\.\d{3} rejected -?\d\.\d{3}, accuracy \d+\.\d%, margin -?\d\.\d{3}\n\s+held-out loss/);
-  assert.match(r.stdout, /^held-out pairs: reward accuracy 0\.0% -> \d+\.\d%, margin 0\.000 -> -?\d\.\d{3}, loss 0\.6931 -> \d\.\d{4}\n/);
+  assert.match(r.stdout, /^held-out pairs after 4 steps: loss \d\.\d{4} \(0\.6931 at the start\), reward accuracy \d+\.\d%, margin -?\d\.\d{3}\n/);
   for (const f of ['model/config.json', 'model/tokenizer.json', 'adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'metrics.jsonl', 'eval.json', 'checkpoints/latest/dpo-state.json']) assert.ok(existsSync(join(out, f)), f);
   const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   assert.equal(metrics.length, 4);

@@ -138,7 +138,8 @@ export const dpoCommand: Command = {
     const end = f?.valid ?? f?.train;
     const which = result.initial.valid ? 'held-out' : 'train';
     process.stdout.write(
-      (end ? `${which} pairs: reward accuracy ${(100 * start.accuracy).toFixed(1)}% -> ${(100 * end.accuracy).toFixed(1)}%, margin ${start.margin.toFixed(3)} -> ${end.margin.toFixed(3)}, loss ${start.loss.toFixed(4)} -> ${end.loss.toFixed(4)}\n` : '') +
+      // At the start policy = reference: every reward is 0, so accuracy and margin start at 0 and only the loss is shown.
+      (end ? `${which} pairs after ${config.steps} steps: loss ${end.loss.toFixed(4)} (${start.loss.toFixed(4)} at the start), reward accuracy ${(100 * end.accuracy).toFixed(1)}%, margin ${end.margin.toFixed(3)}\n` : '') +
         `wrote ${join(o.out, 'model')}${lora ? `, ${join(o.out, 'adapter')}` : ''}, metrics.jsonl, eval.json\n`,
     );
   },
