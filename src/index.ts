@@ -33,7 +33,7 @@ export { loadModelDir, type LoadedModel } from './generate/model-dir.ts';
 export { type SamplingOptions } from './generate/sampling.ts';
 export { Module } from './nn/module.ts';
 export { Linear, Embedding, LayerNorm, RMSNorm, Dropout } from './nn/layers.ts';
-export { LoraLinear, applyLora, loraLayers, mergeLora, unmergeLora, seedLoraDropout, trainableParameters, matchesTarget, type LoraOptions, type LoraSummary } from './nn/lora.ts';
+export { LoraLinear, applyLora, loraLayers, mergeLora, unmergeLora, withLoraDisabled, seedLoraDropout, trainableParameters, matchesTarget, type LoraOptions, type LoraSummary } from './nn/lora.ts';
 export { saveLoraAdapter, loadLoraAdapter, readLoraWeights, readLoraConfig, peftModuleName, type PeftLoraConfig } from './finetune/lora-io.ts';
 export { attachLora, parseLoraSettings, defaultLoraTargets, mergedCopy as mergedLoraCopy, formatTrainable, restoreAdapter as restoreLoraAdapter, DEFAULT_LORA, type LoraSettings, type AttachedLora } from './finetune/lora-finetune.ts';
 export { readSafetensors, parseSafetensors, serializeSafetensors, SafetensorsReader, withSafetensors, writeSafetensors, type TensorToWrite, type WeightDtype } from './io/safetensors.ts';
@@ -96,3 +96,7 @@ export { formatDomainReport, type DomainReport, type BeforeAfter, type PplStats 
 export { RewardModel, encodeForReward, rewardsOf, saveRewardModel, loadRewardModel, RewardModelError, REWARD_HEAD_FILE, type RewardInfo, type LoadedRewardModel } from './align/reward-model.ts';
 export { bradleyTerryLoss } from './align/reward-loss.ts';
 export { trainRewardModel, scorePairs, splitPairs, type RewardTrainOptions, type RewardTrainResult, type PairMetrics } from './align/reward-train.ts';
+export { sequenceLogprobs, referenceLogprobs } from './align/sequence-logprobs.ts';
+export { dpoLoss, checkDpoOptions, rewardStats, type DpoLossType, type DpoLossOptions, type DpoLossResult, type RewardStats } from './align/dpo-loss.ts';
+export { tokenizePair as tokenizeDpoPair, pairBatch as dpoPairBatch, type DpoExample } from './align/dpo-batch.ts';
+export { trainDpo, frozenCopy, DEFAULT_DPO_CONFIG, type DpoConfig, type DpoRun, type DpoEval, type DpoStepInfo, type DpoResult } from './align/dpo-train.ts';
