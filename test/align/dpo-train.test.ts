@@ -16,6 +16,8 @@ import { chatmlTemplate } from '../../src/finetune/templates.ts';
 import { completeModelConfig } from '../../src/models/config.ts';
 import { createModel } from '../../src/models/create.ts';
 import type { LanguageModel } from '../../src/models/model.ts';
+import { withLoraDisabled } from '../../src/nn/lora.ts';
+import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -71,6 +73,14 @@ test('dpo --train lora: only the adapters change, the base is the reference (ada
     if (!/lora_[AB]$/.test(name)) assert.equal(changed, false, `${name} is base and must not change`);
   }
   assert.ok([...snapshot(model)].some(([n, v]) => n.endsWith('lora_B') && v.some((x) => x !== 0)), 'B left zero');
+  const ids = Int32Array.from(tok.encode('say cat ok'));
+  const plain = createModel(cfg, new Rng(1)).eval();
+  model.eval();
+  const off = withLoraDisabled(model, () => noGrad(() => model.forward(ids, 1, ids.length).logits));
+  const on = noGrad(() => model.forward(ids, 1, ids.length).logits);
+  const base = noGrad(() => plain.forward(ids, 1, ids.length).logits);
+  assert.deepEqual([...off.data], [...base.data]); // adapters off: exactly the starting model
+  assert.notDeepEqual([...on.data], [...base.data]);
 });
 
 test('dpo resume: interrupted after the step-10 checkpoint and resumed, it ends bit-identical to one run straight', () => {
