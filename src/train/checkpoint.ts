@@ -12,6 +12,7 @@ import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
 import type { ModelConfig, LanguageModel } from '../models/model.ts';
 import { CONFIG_FILE, loadModel, readModelConfig, saveModel, WEIGHTS_FILE } from '../models/model-io.ts';
 import type { MatmulPrecision } from '../ops/matmul-precision.ts';
+import type { Module } from '../nn/module.ts';
 import type { AdamW } from '../optim/adamw.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
@@ -104,7 +105,7 @@ export function saveCheckpoint(dir: string, parts: { model: LanguageModel; optim
 }
 
 /** AdamW's first and second moments per parameter name (PyTorch's exp_avg / exp_avg_sq) and step counts. */
-export function serializeOptimizer(model: LanguageModel, opt: AdamW): Uint8Array {
+export function serializeOptimizer(model: Pick<Module, 'namedParameters'>, opt: AdamW): Uint8Array {
   const tensors: [string, { shape: readonly number[]; data: ArrayLike<number> }][] = [];
   const steps: Record<string, number> = {};
   for (const [name, p] of model.namedParameters()) {
@@ -117,7 +118,7 @@ export function serializeOptimizer(model: LanguageModel, opt: AdamW): Uint8Array
 }
 
 /** Restores AdamW moments saved by serializeOptimizer into `opt` for `model`'s parameters; errors name the file. */
-export function restoreOptimizer(path: string, model: LanguageModel, opt: AdamW): void {
+export function restoreOptimizer(path: string, model: Pick<Module, 'namedParameters'>, opt: AdamW): void {
   const file = readSafetensors(path);
   let steps: Record<string, number>;
   try {
