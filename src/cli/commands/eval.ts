@@ -1,12 +1,17 @@
 /**
- * `llmforge eval <ppl>`: measures a model. `ppl` tokenizes each given text with the model's own tokenizer and
- * scores it by sliding windows (every token once, with up to --context tokens of left context, windows every
- * --stride tokens), printing tokens scored, mean NLL, perplexity and bits per byte per text, or one JSON array.
+ * `llmforge eval <ppl|mc|facts|judge>`: measures a model. `ppl` tokenizes each given text with the model's own
+ * tokenizer and scores it by sliding windows (every token once, with up to --context tokens of left context, windows
+ * every --stride tokens), printing tokens scored, mean NLL, perplexity and bits per byte per text, or one JSON
+ * array. `mc` (multiple-choice accuracy), `facts` (toy-world facts across checkpoints) and `judge` (reward-model
+ * judged responses) live in eval-mc.ts, eval-facts.ts and eval-judge.ts.
  */
 import { textPerplexity, type TextPerplexityResult } from '../../eval/perplexity.ts';
 import { readEvalText } from '../../eval/text-input.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { Progress } from '../../util/progress.ts';
+import { evalFacts } from './eval-facts.ts';
+import { evalJudge } from './eval-judge.ts';
+import { evalMc } from './eval-mc.ts';
 import { optionValues, UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -63,14 +68,27 @@ async function ppl(args: Parsed): Promise<void> {
 export const evalCommand: Command = {
   spec: {
     name: 'eval',
-    summary: 'Measure a model (ppl: perplexity and bits per byte on texts, by sliding windows)',
-    usage: 'llmforge eval ppl --model <dir|hf://owner/name> --text <file>[,<file>...] [--context N] [--stride S] [--json]',
+    summary: 'Measure a model (ppl: perplexity; mc: multiple-choice accuracy; facts: toy-world facts by checkpoint; judge: reward-model scores)',
+    usage: [
+      'llmforge eval ppl --model <dir|hf://owner/name> --text <file>[,<file>...] [--context N] [--stride S] [--json]',
+      '       llmforge eval mc --model <dir> --data <items.jsonl|toy-world> [--output <jsonl>] [--batch-size N] [--json]',
+      '       llmforge eval facts --model <dir>[,<dir>...] [--checkpoints] [--facts <facts.json>] [--json]',
+      '       llmforge eval judge --reward-model <dir> --responses <a.jsonl> [--against <b.jsonl>] [--output <jsonl>]',
+    ].join('\n'),
     options: {
       model: { type: 'string', help: 'Model directory, training run directory or hf://owner/name', arg: 'DIR' },
       text: { type: 'string', help: 'Texts to score, comma-separated: text files, .jsonl ("text" fields), toy-world[:N]', arg: 'FILES', repeatable: true },
       context: { type: 'number', help: "Tokens per window (default: the model's context length)", arg: 'N' },
       stride: { type: 'number', help: 'Tokens between window starts, 1..context; smaller: more context per token, slower (default: context)', arg: 'S' },
-      json: { type: 'boolean', help: 'Print one JSON object {model, rows} instead of the table' },
+      data: { type: 'string', help: 'mc: items JSONL {"question"|"context", "choices", "answer": index or text, "category"?}, or toy-world', arg: 'FILE' },
+      output: { type: 'string', help: 'mc: per-item predictions JSONL; judge: per-response rewards JSONL', arg: 'FILE' },
+      'batch-size': { type: 'number', help: 'mc: sequences per forward pass (default: by memory); judge: rows per reward forward (default 8)', arg: 'N' },
+      checkpoints: { type: 'boolean', help: 'facts: score every checkpoint under each run\'s checkpoints/ (latest, best, copies), by step' },
+      facts: { type: 'string', help: 'facts: a corpus stage\'s facts.json to take the probes from (default: the toy world\'s)', arg: 'FILE' },
+      'reward-model': { type: 'string', help: 'judge: reward model directory (the --out of `llmforge reward train`)', arg: 'DIR' },
+      responses: { type: 'string', help: 'judge: responses JSONL {"prompt", "response", "reference"?} (A)', arg: 'FILE' },
+      against: { type: 'string', help: 'judge: a second responses JSONL on the same prompts (B): A\'s win rate over B', arg: 'FILE' },
+      json: { type: 'boolean', help: 'Print one JSON object instead of the table (ppl, mc, facts)' },
       quiet: { type: 'boolean', help: 'No progress line' },
     },
     details: [
@@ -81,6 +99,9 @@ export const evalCommand: Command = {
       'Examples:',
       '  llmforge eval ppl --model runs/demo/pretrain --text toy-world',
       '  llmforge eval ppl --model runs/demo/pretrain --text ../shared/data/llms-from-scratch/the-verdict.txt --stride 32 --json',
+      '  llmforge eval mc --model runs/demo/pretrain --data toy-world --output /tmp/mc.jsonl',
+      '  llmforge eval facts --model runs/demo/pretrain --checkpoints',
+      '  llmforge eval judge --reward-model runs/reward --responses runs/assistant/sft/responses.jsonl',
     ].join('\n'),
   },
   async run(args) {
@@ -88,8 +109,14 @@ export const evalCommand: Command = {
     switch (sub) {
       case 'ppl':
         return ppl(args);
+      case 'mc':
+        return evalMc(args);
+      case 'facts':
+        return evalFacts(args);
+      case 'judge':
+        return evalJudge(args);
       default:
-        throw new UsageError(`eval: expected a subcommand (ppl), received ${sub === undefined ? 'none' : `"${sub}"`}`);
+        throw new UsageError(`eval: expected a subcommand (ppl, mc, facts, judge), received ${sub === undefined ? 'none' : `"${sub}"`}`);
     }
   },
 };
