@@ -78,3 +78,11 @@ export function sampleRollouts(model: LanguageModel, tok: TextTokenizer, prompts
     return { prompt: p.record, promptIds: p.ids, responseIds: ended ? [...g.ids, o.eosId] : g.ids, text: g.text, ended };
   });
 }
+
+/** Mean score and response length of one sampled response per prompt (seeded by `seed` and the prompt's index). */
+export function evaluatePrompts(model: LanguageModel, tok: TextTokenizer, prompts: readonly { record: SftRecord; ids: number[] }[], scorer: RewardScorer, o: RolloutOptions, seed: number): { reward: number; length: number; rollouts: Rollout[]; scores: number[] } {
+  const rollouts = sampleRollouts(model, tok, prompts, prompts.map((_, i) => (seed + i) | 0), o);
+  const scores = scorer.score(rollouts);
+  const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  return { reward: mean(scores), length: mean(rollouts.map((r) => r.responseIds.length)), rollouts, scores };
+}

@@ -17,6 +17,7 @@ import { finetuneCommand } from './commands/finetune.ts';
 import { generateCommand } from './commands/generate.ts';
 import { importCommand } from './commands/import.ts';
 import { infoCommand } from './commands/info.ts';
+import { ppoCommand } from './commands/ppo.ts';
 import { predictCommand } from './commands/predict.ts';
 import { pullCommand } from './commands/pull.ts';
 import { rewardCommand } from './commands/reward.ts';
@@ -26,7 +27,7 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, rewardCommand, dpoCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, rewardCommand, dpoCommand, ppoCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;

@@ -118,7 +118,7 @@ test('rollout batch: response token j of a row is predicted at position prompt +
   [...batch.positions].forEach((pos, i) => {
     const row = logits.subarray(pos * 11, pos * 11 + 11);
     const m = Math.max(...row);
-    const lse = m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0));
+    const lse = m + Math.log([...row].reduce((s, x) => s + Math.exp(x - m), 0));
     assert.ok(Math.abs(out.logprobs.data[i]! - (row[batch.targets[i]!]! - lse)) < 1e-5);
     const p = [...row].map((x) => Math.exp(x - lse));
     const h = -p.reduce((s, q) => s + q * Math.log(q), 0);
