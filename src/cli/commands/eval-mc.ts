@@ -45,7 +45,7 @@ export function evalMc(args: Parsed): void {
   const { model, tokenizer, modelDir } = loadModelDir(o.model);
   const choices = items.reduce((s, it) => s + it.choices.length, 0);
   const json = o.json === true;
-  if (!json) process.stdout.write(`model ${modelDir} (${model.config.arch}, ${model.numParameters().toLocaleString('en-US')} parameters); ${items.length} items, ${choices} choices from ${o.data}\n`);
+  if (!json) process.stdout.write(`model ${modelDir} (${model.config.arch}, ${model.numParameters().toLocaleString('en-US')} parameters); ${items.length.toLocaleString('en-US')} items, ${choices.toLocaleString('en-US')} choices from ${o.data}\n`);
   let progress: Progress | null = null;
   const r = scoreMultipleChoice(model, tokenizer, items, {
     ...(batchSize !== undefined ? { batchSize } : {}),
