@@ -100,3 +100,8 @@ export { sequenceLogprobs, referenceLogprobs } from './align/sequence-logprobs.t
 export { dpoLoss, checkDpoOptions, rewardStats, type DpoLossType, type DpoLossOptions, type DpoLossResult, type RewardStats } from './align/dpo-loss.ts';
 export { tokenizePair as tokenizeDpoPair, pairBatch as dpoPairBatch, type DpoExample } from './align/dpo-batch.ts';
 export { trainDpo, frozenCopy, DEFAULT_DPO_CONFIG, type DpoConfig, type DpoRun, type DpoEval, type DpoStepInfo, type DpoResult } from './align/dpo-train.ts';
+export { gae, whiten, klPenalizedRewards, AdaptiveKlController } from './align/ppo-math.ts';
+export { ppoLoss, type PpoLossOptions, type PpoLossTargets, type PpoLossResult } from './align/ppo-loss.ts';
+export { ValueHead, PolicyWithValue, policyForward, rolloutBatch, scoreRollouts, type RolloutBatch } from './align/ppo-policy.ts';
+export { sampleRollouts, rewardModelScorer, loadPrompts, evaluatePrompts, type Rollout, type RewardScorer } from './align/ppo-rollout.ts';
+export { trainPpo, DEFAULT_PPO_CONFIG, type PpoConfig, type PpoRun, type PpoIterationInfo, type PpoResult } from './align/ppo-train.ts';
