@@ -266,12 +266,12 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
     const chosen = promptOrder(prompts.length, c.batchSize, c.seed, it).map((i) => prompts[i]!);
     const seeds = chosen.map((_, i) => dropoutSeedFor(c.seed, it, 0x1000 + i));
     const rollouts = sampleRollouts(model, tokenizer, chosen, seeds, { sampling: c.sampling, maxNewTokens: c.maxNewTokens, eosId: run.eosId });
-    const info = ppoIteration(run, c, it, rollouts, both, opt, params, kl.value);
+    const { info, scores } = ppoIteration(run, c, it, rollouts, both, opt, params, kl.value);
     if (c.targetKl !== null) kl.update(info.kl, c.batchSize);
     if (c.sampleEvery > 0 && ((it + 1) % c.sampleEvery === 0 || it === 0)) {
-      info.samples = rollouts.slice(0, 3).map((r, i) => ({ prompt: promptText(r.prompt), response: r.text, reward: info.samples![i]!.reward }));
+      info.samples = rollouts.slice(0, 3).map((r, i) => ({ prompt: promptText(r.prompt), response: r.text, reward: scores[i]! }));
       if (run.out) appendFileSync(join(run.out, 'samples.jsonl'), `${JSON.stringify({ iteration: info.iteration, samples: info.samples })}\n`);
-    } else delete info.samples;
+    }
     first ??= info;
     last = info;
     const { samples: _samples, ...fields } = info;
@@ -293,8 +293,8 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
   return { first, last, cutPrompts };
 }
 
-/** Scores one batch of rollouts and runs the PPO epochs on it; returns the iteration's statistics. */
-function ppoIteration(run: PpoRun, c: PpoConfig, it: number, rollouts: readonly Rollout[], both: PolicyWithValue, opt: AdamW, params: ReturnType<PolicyWithValue['parameters']>, klCoef: number): PpoIterationInfo {
+/** Scores one batch of rollouts and runs the PPO epochs on it; returns the iteration's statistics and the scores. */
+function ppoIteration(run: PpoRun, c: PpoConfig, it: number, rollouts: readonly Rollout[], both: PolicyWithValue, opt: AdamW, params: ReturnType<PolicyWithValue['parameters']>, klCoef: number): { info: PpoIterationInfo; scores: number[] } {
   const { model } = run;
   const valueHead = both.value;
   const scores = run.scorer.score(rollouts);
@@ -355,7 +355,7 @@ function ppoIteration(run: PpoRun, c: PpoConfig, it: number, rollouts: readonly 
     }
   }
   const lengths = rollouts.map((r) => r.responseIds.length);
-  return {
+  const info: PpoIterationInfo = {
     iteration: it + 1,
     reward: mean(scores),
     kl: mean(kls),
@@ -369,6 +369,6 @@ function ppoIteration(run: PpoRun, c: PpoConfig, it: number, rollouts: readonly 
     entropy: mean(Array.from(old.entropy)),
     responseLength: mean(lengths),
     ended: mean(rollouts.map((r) => (r.ended ? 1 : 0))),
-    samples: rollouts.map((r, i) => ({ prompt: '', response: r.text, reward: scores[i]! })),
   };
+  return { info, scores };
 }
