@@ -22,7 +22,8 @@ export interface RunCheckpoint {
   step: number | null;
 }
 
-function stepOf(dir: string): number | null {
+/** The update step in `dir`/state.json, or null when there is none or it cannot be read. */
+export function checkpointStep(dir: string): number | null {
   const path = join(dir, 'state.json');
   if (!existsSync(path)) return null;
   try {
@@ -41,7 +42,7 @@ export function listCheckpoints(run: string): RunCheckpoint[] {
   }
   const out = readdirSync(root)
     .filter((name) => !name.startsWith('.') && !name.endsWith('.prev') && existsSync(join(root, name, CONFIG_FILE)))
-    .map((name) => ({ name, dir: join(root, name), step: stepOf(join(root, name)) }));
+    .map((name) => ({ name, dir: join(root, name), step: checkpointStep(join(root, name)) }));
   if (out.length === 0) throw new CheckpointListError(`${root}: no checkpoint directories with a ${CONFIG_FILE}`);
   const key = (c: RunCheckpoint): number => c.step ?? Number.MAX_SAFE_INTEGER;
   return out.sort((a, b) => key(a) - key(b) || a.name.localeCompare(b.name));

@@ -4,10 +4,10 @@
  * models may be given, and `--checkpoints` scores every checkpoint saved in a training run, printing a table of
  * step x category in which skills can be watched emerging.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toyWorldProbes, type FactProbe } from '../../data/toy-world.ts';
-import { listCheckpoints } from '../../eval/checkpoints.ts';
+import { checkpointStep, listCheckpoints } from '../../eval/checkpoints.ts';
 import { formatFactsTable, type FactsRow } from '../../eval/facts-table.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { scoreFacts } from '../../recipes/stages/fact-check.ts';
@@ -29,15 +29,6 @@ function readProbes(path: string): FactProbe[] {
   return probes as FactProbe[];
 }
 
-function stepIn(dir: string): number | null {
-  try {
-    const step = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { step?: unknown }).step;
-    return typeof step === 'number' ? step : null;
-  } catch {
-    return null;
-  }
-}
-
 export function evalFacts(args: Parsed): void {
   const o = args.options;
   const specs = typeof o.model === 'string' ? o.model.split(',').filter((s) => s !== '') : [];
@@ -51,7 +42,7 @@ export function evalFacts(args: Parsed): void {
   for (const t of targets) {
     const { model, tokenizer, modelDir } = loadModelDir(t.dir);
     if (!quiet) process.stderr.write(`scoring ${modelDir} on ${probes.length} fact probes\n`);
-    rows.push({ label: t.label, step: t.step ?? (existsSync(join(modelDir, 'state.json')) ? stepIn(modelDir) : null), scores: scoreFacts(model, tokenizer, probes) });
+    rows.push({ label: t.label, step: t.step ?? checkpointStep(modelDir), scores: scoreFacts(model, tokenizer, probes) });
   }
   if (o.json === true) {
     process.stdout.write(`${JSON.stringify({ probes: probes.length, rows: rows.map((r) => ({ ...r, scores: r.scores.map(({ kind, heldOut, correct, total }) => ({ kind, heldOut, correct, total })) })) }, null, 2)}\n`);
