@@ -77,9 +77,9 @@ export const evalCommand: Command = {
     ].join('\n'),
     options: {
       model: { type: 'string', help: 'Model directory, training run directory or hf://owner/name', arg: 'DIR' },
-      text: { type: 'string', help: 'Texts to score, comma-separated: text files, .jsonl ("text" fields), toy-world[:N]', arg: 'FILES', repeatable: true },
-      context: { type: 'number', help: "Tokens per window (default: the model's context length)", arg: 'N' },
-      stride: { type: 'number', help: 'Tokens between window starts, 1..context; smaller: more context per token, slower (default: context)', arg: 'S' },
+      text: { type: 'string', help: 'ppl: texts to score, comma-separated: text files, .jsonl ("text" fields), toy-world[:N]', arg: 'FILES', repeatable: true },
+      context: { type: 'number', help: "ppl: tokens per window (default: the model's context length)", arg: 'N' },
+      stride: { type: 'number', help: 'ppl: tokens between window starts, 1..context; smaller: more context per token, slower (default: context)', arg: 'S' },
       data: { type: 'string', help: 'mc: items JSONL {"question"|"context", "choices", "answer": index or text, "category"?}, or toy-world', arg: 'FILE' },
       output: { type: 'string', help: 'mc: per-item predictions JSONL; judge: per-response rewards JSONL', arg: 'FILE' },
       'batch-size': { type: 'number', help: 'mc: sequences per forward pass (default: by memory); judge: rows per reward forward (default 8)', arg: 'N' },
@@ -92,7 +92,7 @@ export const evalCommand: Command = {
       quiet: { type: 'boolean', help: 'No progress line' },
     },
     details: [
-      'Each token after the first is scored once, by the window that first reaches it (Hugging Face\'s method for',
+      'ppl: each token after the first is scored once, by the window that first reaches it (Hugging Face\'s method for',
       'fixed-length models). Tokens are those of the model\'s own tokenizer, so perplexities of models with different',
       'tokenizers are not comparable; bits per byte are.',
       '',
