@@ -67,13 +67,21 @@ export function continuation(context: string, choice: string): string {
   return /\s$/.test(context) || /^\s/.test(choice) ? choice : ` ${choice}`;
 }
 
+function encode(tok: TextTokenizer, text: string, what: string): number[] {
+  try {
+    return encodeDocument(tok, text);
+  } catch (e) {
+    throw new McScoreError(`multiple choice: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message})`);
+  }
+}
+
 function buildRequests(items: readonly McItem[], tok: TextTokenizer, block: number): { requests: McRequest[]; truncated: number } {
   const requests: McRequest[] = [];
   let truncated = 0;
   items.forEach((it, i) => {
-    const ctx = encodeDocument(tok, it.context);
+    const ctx = encode(tok, it.context, `item ${i}'s context`);
     it.choices.forEach((c, j) => {
-      const cont = encodeDocument(tok, continuation(it.context, c));
+      const cont = encode(tok, continuation(it.context, c), `item ${i} choice ${j}`);
       if (cont.length > block) throw new McScoreError(`multiple choice: item ${i} choice ${j} is ${cont.length} tokens, more than the model's context ${block} can score`);
       let ids = [...ctx, ...cont];
       if (ids.length > block + 1) {

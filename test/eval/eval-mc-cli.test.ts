@@ -1,7 +1,7 @@
 /**
  * `llmforge eval mc` from the command line on the tiny character-level base: --json numbers and the --output
- * predictions equal the library's, the table reports per-category accuracy, and a malformed item or a missing
- * --data is one `error:` line naming the file, line and field.
+ * predictions equal the library's, the table reports per-category accuracy, and a malformed item, text the tokenizer
+ * cannot encode or a missing --data is one `error:` line naming the file, line and field.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -48,6 +48,10 @@ test('eval mc: --json and --output equal the library; categories in the table; o
   const bad = cli('--model', base, '--data', data);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^error: .*items\.jsonl:2: field "choices" must be an array of at least 2 non-empty strings, received "cat"\n$/);
+  writeFileSync(data, `${JSON.stringify({ question: 'the Cat', choices: ['sat', 'mat'], answer: 0 })}\n`);
+  const untokenizable = cli('--model', base, '--data', data);
+  assert.equal(untokenizable.status, 2);
+  assert.match(untokenizable.stderr, /^error: multiple choice: cannot tokenize item 0's context with the model's tokenizer \(CharTokenizer\.encode: character "C"/);
   const none = cli('--model', base);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /^error: eval mc: --data <items\.jsonl \| toy-world> is required/);
