@@ -247,6 +247,11 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
     first = state.first;
     last = state.last;
     metrics?.truncateAfter(start);
+    const samplesPath = join(run.out!, 'samples.jsonl');
+    if (existsSync(samplesPath)) { // keep the samples up to the checkpoint; the iterations after it run again
+      const kept = readFileSync(samplesPath, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as { iteration: number }).iteration <= start);
+      writeFileAtomic(samplesPath, kept.map((l) => `${l}\n`).join(''));
+    }
     onNote?.(`resumed from ${ckptDir} at iteration ${start}`);
   }
   const saveLatest = (iteration: number): void => {
