@@ -102,6 +102,9 @@ test('eval judge: mean rewards and A\'s win rate as the library computes them; o
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^error: .*base: not a reward model/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const odd = spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'judge', '--reward-model', rmDir, '--responses', write('d.jsonl', [row('tell me', 'ok'), row('tell me', 'OK')])], { encoding: 'utf8' });
+  assert.equal(odd.status, 2);
+  assert.match(odd.stderr, /^error: eval judge: .*d\.jsonl:2: cannot tokenize the prompt and response with the reward model's tokenizer \(CharTokenizer\.encode: character "O"/);
   const mismatch = spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'judge', '--reward-model', rmDir, '--responses', fa, '--against', write('c.jsonl', b.slice(1))], { encoding: 'utf8' });
   assert.equal(mismatch.status, 2);
   assert.match(mismatch.stderr, /^error: .*a\.jsonl:3: .*c\.jsonl has no response to this prompt/);

@@ -29,7 +29,14 @@ export function evalJudge(args: Parsed): void {
   const b = typeof o.against === 'string' ? loadResponses(o.against) : null;
   const pairing = b ? pairByPrompt(a, b, o.responses, o.against as string) : null;
   const { model, tokenizer, template, dir } = loadRewardModel(o['reward-model'], new Rng(0));
-  const score = (rows: readonly ResponseRow[]): number[] => rewardsOf(model, rows.map((r) => encodeForReward(tokenizer, template, rewardRecord(template, r), model.info).ids), batchSize);
+  const encode = (r: ResponseRow): number[] => {
+    try {
+      return encodeForReward(tokenizer, template, rewardRecord(template, r), model.info).ids;
+    } catch (e) {
+      throw new UsageError(`eval judge: ${r.where}: cannot tokenize the prompt and response with the reward model's tokenizer (${(e as Error).message})`);
+    }
+  };
+  const score = (rows: readonly ResponseRow[]): number[] => rewardsOf(model, rows.map(encode), batchSize);
   const ra = score(a);
   const rb = b ? score(b) : null;
   process.stdout.write(`reward model ${dir} (${template.name} template)\n`);
