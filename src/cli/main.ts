@@ -63,6 +63,12 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// A closed pipe (`llmforge ... | head`) is the reader saying it has enough: stop quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
