@@ -43,11 +43,13 @@ export const evalMcStage = defineStage({
     ctx.log(`acc       ${r.correct}/${r.n} = ${pct(r.accuracy)}  95% CI ${ci(r.ci)}`);
     ctx.log(`acc_norm  ${r.correctNorm}/${r.n} = ${pct(r.accuracyNorm)}  95% CI ${ci(r.ciNorm)}  (log-prob per byte of the choice)`);
     ctx.log(`chance    ${pct(chance)}${r.truncated > 0 ? `; ${r.truncated} sequence(s) cut on the left to fit the context` : ''}`);
-    const categories = [...new Set(items.map((it) => it.category).filter((c): c is string => c !== undefined))].map((category) => {
+    const names = [...new Set(items.map((it) => it.category).filter((c): c is string => c !== undefined))];
+    const width = Math.max(0, ...names.map((c) => c.length));
+    const categories = names.map((category) => {
       const preds = r.items.filter((_, i) => items[i]!.category === category);
       const correct = preds.filter((x) => x.pred === x.answer).length;
       const interval = wilsonInterval(correct, preds.length);
-      ctx.log(`  ${category.padEnd(10)} ${String(correct).padStart(4)}/${String(preds.length).padEnd(4)} = ${pct(correct / preds.length).padStart(6)}  95% CI ${ci(interval)}`);
+      ctx.log(`  ${category.padEnd(width)} ${String(correct).padStart(4)}/${String(preds.length).padEnd(4)} = ${pct(correct / preds.length).padStart(6)}  95% CI ${ci(interval)}`);
       return { category, n: preds.length, correct, accuracy: correct / preds.length, ci: interval };
     });
     const { items: _, ...summary } = r;

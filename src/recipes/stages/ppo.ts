@@ -63,7 +63,7 @@ export const ppoStage = defineStage({
     if (!(TEMPLATE_NAMES as readonly string[]).includes(p.template)) throw new RecipeError(`template must be one of ${TEMPLATE_NAMES.join(', ')}, received "${p.template}"`);
     if (!(PRECISION_SETTINGS as readonly string[]).includes(p.precision)) throw new RecipeError(`precision must be one of ${PRECISION_SETTINGS.join(', ')}, received "${p.precision}"`);
   },
-  outputs: (ctx) => ({ model: join(ctx.dir, 'model'), metrics: join(ctx.dir, 'metrics.jsonl'), samples: join(ctx.dir, 'samples.jsonl'), eval: join(ctx.dir, 'eval.json') }),
+  outputs: (ctx) => ({ model: join(ctx.dir, 'model'), metrics: join(ctx.dir, 'metrics.jsonl'), eval: join(ctx.dir, 'eval.json') }),
   run(ctx, p) {
     const config: PpoConfig = {
       ...D, iterations: p.iterations, batchSize: p.batchSize, miniBatchSize: p.miniBatchSize, ppoEpochs: p.ppoEpochs, lr: p.lr, klCoef: p.klCoef,
