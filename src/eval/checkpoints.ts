@@ -1,9 +1,9 @@
 /**
  * The saved checkpoints of a training run, for scoring a model across training (`llmforge eval facts
  * --checkpoints`): every directory under `<run>/checkpoints/` that holds a model (config.json), with the update step
- * from its state.json, ordered by step. llmforge's trainer keeps two: `latest` (overwritten every checkpoint
- * interval) and `best` (lowest validation loss); other directories placed there (copies of `latest` taken during
- * training, say) are found too. Names ending in `.prev` or starting with `.` are the trainer's atomic-replace
+ * from its state.json, ordered by step. llmforge's trainer keeps `latest` (overwritten every checkpoint interval),
+ * `best` (lowest validation loss) and, with keepEvery, the snapshots `step-<N>`; other directories placed there are
+ * found too. Names ending in `.prev` or starting with `.` are the trainer's atomic-replace
  * leftovers and are skipped.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -46,6 +46,13 @@ export interface TrainConfig {
   logInterval: number;
   /** Updates between checkpoints of <out>/checkpoints/latest (0: only at evaluations and at the end). */
   checkpointInterval: number;
+  /**
+   * Updates between kept snapshots <out>/checkpoints/step-<N> (0: none). A snapshot step is also a checkpoint step:
+   * latest is written there too, so the snapshot holds the same weights as latest at that step.
+   */
+  keepEvery: number;
+  /** Snapshots kept when keepEvery is on: the oldest beyond this many are deleted (0: keep all). */
+  keepLast: number;
   /** Prompt continued at each evaluation ('' disables the sample; needs a tokenizer). */
   samplePrompt: string;
   /** Tokens generated for the sample. */
@@ -85,6 +92,8 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   evalSeed: 1234,
   logInterval: 10,
   checkpointInterval: 0,
+  keepEvery: 0,
+  keepLast: 0,
   samplePrompt: '\n',
   sampleTokens: 32,
   sampleTemperature: 0,
@@ -153,7 +162,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   };
   const posInt = ['steps', 'batchSize', 'gradAccum', 'evalIters', 'logInterval'] as const;
   for (const k of posInt) if (!(Number.isInteger(c[k]) && c[k] >= 1)) fail(k, 'a positive integer');
-  const natInt = ['context', 'warmup', 'lrDecaySteps', 'evalInterval', 'checkpointInterval', 'sampleTokens', 'seed', 'evalSeed'] as const;
+  const natInt = ['context', 'warmup', 'lrDecaySteps', 'evalInterval', 'checkpointInterval', 'keepEvery', 'keepLast', 'sampleTokens', 'seed', 'evalSeed'] as const;
   for (const k of natInt) if (!(Number.isInteger(c[k]) && c[k] >= 0)) fail(k, 'a non-negative integer');
   if (c.schedule !== 'cosine' && c.schedule !== 'constant') fail('schedule', '"cosine" or "constant"');
   if (c.warmupDivisor !== 'warmup+1' && c.warmupDivisor !== 'warmup') fail('warmupDivisor', '"warmup+1" or "warmup"');

@@ -5,7 +5,8 @@
  * bit-identically. Forward and backward run in a StorageArena (activation and gradient storage reused step to
  * step). Every evalInterval updates it measures validation loss, perplexity and bits per byte and
  * continues a fixed prompt; it logs to `<out>/metrics.jsonl`, shows a progress line (loss, tokens/s, MFU, ETA),
- * keeps `<out>/checkpoints/latest` and `best`, and stops cleanly (saving) when its AbortSignal fires. GEMMs run in
+ * keeps `<out>/checkpoints/latest` and `best` (and, every keepEvery updates, an immutable `step-<N>` snapshot,
+ * written before latest so a resume never skips one), and stops cleanly (saving) when its AbortSignal fires. GEMMs run in
  * config.precision (resolved once, applied for the run and restored after it; evaluation and samples run in it too),
  * which the first line, every step record and state.json name.
  */
@@ -27,6 +28,7 @@ import { flopsPerToken, MetricsLog, mfu } from './metrics.ts';
 import { sampleContinuation } from './sample.ts';
 import { describePrecision, resolvePrecision, withTrainPrecision, type ResolvedPrecision } from './precision.ts';
 import { lrAt, type LrSchedule } from './schedule.ts';
+import { keepSnapshot, pruneSnapshots } from './snapshots.ts';
 import { libraryVersion } from './version.ts';
 
 export interface TrainOptions {
@@ -82,7 +84,7 @@ export interface EvalInfo extends EvalResult {
 export interface TrainHooks {
   onStep?(info: StepInfo): void;
   onEval?(info: EvalInfo): void;
-  onCheckpoint?(info: { kind: 'latest' | 'best'; dir: string; step: number }): void;
+  onCheckpoint?(info: { kind: 'latest' | 'best' | 'snapshot'; dir: string; step: number }): void;
 }
 
 export interface TrainResult {
@@ -191,8 +193,9 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   const say = (line: string): void => {
     if (!opts.quiet) write(`${tty ? '\r\x1b[K' : ''}${line}\n`);
   };
-  const latestDir = join(opts.out, 'checkpoints', 'latest');
-  const bestDir = join(opts.out, 'checkpoints', 'best');
+  const checkpointsDir = join(opts.out, 'checkpoints');
+  const latestDir = join(checkpointsDir, 'latest');
+  const bestDir = join(checkpointsDir, 'best');
   const resume = opts.resume === 'auto' ? existsSync(latestDir) || existsSync(`${latestDir}.prev`) : opts.resume === true;
   if (resume && opts.initFrom !== undefined) throw new TrainError('train: --resume and --init-from cannot be combined (resume continues a run; init-from starts a new one)');
   const init = initModel(opts, resume, latestDir, say);
@@ -250,6 +253,13 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     const dir = kind === 'latest' ? latestDir : bestDir;
     saveCheckpoint(dir, { model, optimizer: kind === 'latest' ? opt : null, state: runState(step), tokenizer: opts.tokenizer ?? null });
     hooks.onCheckpoint?.({ kind, dir, step });
+  };
+  // A snapshot (model, state, tokenizer; no optimizer) is written before latest at the same step: a crash between
+  // the two resumes from an earlier latest and passes this step again, finding the snapshot already there.
+  const snapshot = (step: number): void => {
+    const dir = keepSnapshot(checkpointsDir, step, (d) => saveCheckpoint(d, { model, optimizer: null, state: runState(step), tokenizer: opts.tokenizer ?? null }));
+    if (dir !== null) hooks.onCheckpoint?.({ kind: 'snapshot', dir, step });
+    pruneSnapshots(checkpointsDir, c.keepLast);
   };
 
   let lastEval: EvalResult | null = null;
@@ -334,7 +344,9 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     stopped = opts.signal?.aborted === true && step < c.steps;
     const evalNow = !stopped && ((c.evalInterval > 0 && step % c.evalInterval === 0) || step === c.steps);
     if (evalNow) runEval(step);
-    const ckptNow = c.checkpointInterval > 0 ? step % c.checkpointInterval === 0 : evalNow;
+    const keepNow = c.keepEvery > 0 && step % c.keepEvery === 0;
+    if (keepNow) snapshot(step);
+    const ckptNow = keepNow || (c.checkpointInterval > 0 ? step % c.checkpointInterval === 0 : evalNow);
     if (stopped || ckptNow || step === c.steps) save('latest', step);
     if (stopped) break;
   }

@@ -51,6 +51,6 @@ export function evalFacts(args: Parsed): void {
   process.stdout.write(`toy-world facts answered by greedy next words (${probes.length} probes; * = held-out phrasings the corpus never uses)\n`);
   for (const line of formatFactsTable(rows)) process.stdout.write(`${line}\n`);
   if (o.checkpoints === true && targets.every((t) => t.label === 'best' || t.label === 'latest' || t.label.endsWith('/best') || t.label.endsWith('/latest'))) {
-    process.stdout.write('(the trainer keeps only checkpoints/latest and checkpoints/best; copy checkpoints/latest to checkpoints/<name> during training to score more steps)\n');
+    process.stdout.write('(only checkpoints/latest and checkpoints/best here; train with --keep-every N to keep a snapshot every N steps)\n');
   }
 }

@@ -37,6 +37,8 @@ const FLAGS: Record<string, { key: keyof TrainConfig; help: string; arg: string 
   'sample-tokens': { key: 'sampleTokens', help: 'Tokens generated per sample', arg: 'N' },
   seed: { key: 'seed', help: 'Seed of initialization, data sampling and dropout', arg: 'N' },
   'checkpoint-interval': { key: 'checkpointInterval', help: 'Updates between checkpoints (0: at every evaluation)', arg: 'N' },
+  'keep-every': { key: 'keepEvery', help: 'Updates between kept snapshots checkpoints/step-<N> (0: none; latest is saved there too)', arg: 'N' },
+  'keep-last': { key: 'keepLast', help: 'Snapshots kept, the oldest beyond this deleted (0: all)', arg: 'K' },
   'log-interval': { key: 'logInterval', help: 'Updates between log lines', arg: 'N' },
   'peak-gflops': { key: 'peakGflops', help: 'Peak GFLOP/s of this machine, for MFU', arg: 'X' },
 };
