@@ -3,7 +3,7 @@
  * run as `llmforge dpo` with all weights training against a frozen copy of the start (loss, implicit rewards and
  * reward accuracy on training and held-out pairs, checkpoints and resume). The stage directory is the DPO run:
  * `<dir>/model` is the aligned model (chat and the `chat-sample` and `eval-mc` stages open it), beside metrics.jsonl
- * and eval.json.
+ * and eval.json. The held-out pairs are those a `reward` stage with the same valFrac and seed holds out (splitPairs).
  */
 import { join } from 'node:path';
 import { DEFAULT_DPO_CONFIG, frozenCopy, trainDpo, type DpoConfig, type DpoEval } from '../../align/dpo-train.ts';
