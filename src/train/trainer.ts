@@ -22,7 +22,7 @@ import { Rng } from '../tensor/random.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { formatDuration } from '../util/progress.ts';
 import { CheckpointError, configDiff, loadCheckpoint, OPTIMIZER_FILE, restoreOptimizer, saveCheckpoint, type RunState } from './checkpoint.ts';
-import { formatTrainConfig, validateTrainConfig, type TrainConfig } from './config.ts';
+import { DEFAULT_TRAIN_CONFIG, formatTrainConfig, validateTrainConfig, type TrainConfig } from './config.ts';
 import { evaluate, type EvalResult, type TokenSource } from './evaluate.ts';
 import { flopsPerToken, MetricsLog, mfu } from './metrics.ts';
 import { sampleContinuation } from './sample.ts';
@@ -147,7 +147,8 @@ function initModel(opts: TrainOptions, resume: boolean, latestDir: string, say: 
   if (resume) {
     const ck = loadCheckpoint(latestDir, requested);
     if (given) copyWeights(ck.model, given);
-    const saved = ck.state.config as unknown as Record<string, unknown>;
+    // Keys added after the checkpoint was written count as their defaults (keepEvery in an older run's state.json).
+    const saved = { ...DEFAULT_TRAIN_CONFIG, ...ck.state.config } as unknown as Record<string, unknown>;
     const now = c as unknown as Record<string, unknown>;
     // precision has its own note (its resolved value is compared in trainRun).
     const changed = Object.keys(c).filter((k) => k !== 'precision' && JSON.stringify(now[k]) !== JSON.stringify(saved[k]));

@@ -104,3 +104,18 @@ test('keepEvery and keepLast must be non-negative integers', async () => {
     /keepLast must be a non-negative integer, received -1/,
   );
 });
+
+test('keepEvery can be turned on when resuming a run whose state.json predates it (missing keys count as defaults)', async () => {
+  const out = runDir();
+  await train({ config: { ...base, steps: 4 }, model, train: tr, val, out, ...silent });
+  const statePath = join(out, 'checkpoints', 'latest', 'state.json');
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { config: Record<string, unknown> };
+  delete state.config.keepEvery;
+  delete state.config.keepLast;
+  writeFileSync(statePath, JSON.stringify(state));
+  const lines: string[] = [];
+  await train({ config: { ...base, steps: 6, keepEvery: 2 }, train: tr, val, out, resume: true, showConfig: false, write: (t) => void lines.push(t) });
+  const note = lines.find((l) => l.startsWith('resume: training settings changed'));
+  assert.equal(note?.trim(), 'resume: training settings changed since the checkpoint: steps 4 -> 6, keepEvery 0 -> 2');
+  assert.deepEqual(readdirSync(join(out, 'checkpoints')).filter((n) => n.startsWith('step-')), ['step-6']);
+});
