@@ -23,6 +23,7 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { tinyCharBase } from '../helpers/tiny-char-base.ts';
 
 const probes = toyWorldProbes();
 /** What the scripted model says after each probe's prompt. */
@@ -111,4 +112,11 @@ test('checkpoints of a run by step; eval facts --checkpoints scores each as the 
   assert.equal(e.status, 2);
   assert.match(e.stderr, /^error: .*best: not a training run \(no checkpoints\/ directory\)/);
   assert.equal(e.stderr.trim().split('\n').length, 1);
+});
+
+test('eval facts: probes the model\'s tokenizer cannot encode are one error line', () => {
+  const { base } = tinyCharBase(tempDir('facts-char'));
+  const r = spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'facts', '--model', base, '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^error: facts: cannot tokenize the (answer|probe) ".*" with the model's tokenizer \(CharTokenizer\.encode: .*--facts\n$/);
 });

@@ -23,14 +23,23 @@ export function answers(text: string, answer: string): boolean {
   return t.startsWith(answer) && !/^[\p{L}\p{N}]/u.test(t.slice(answer.length));
 }
 
+/** A probe the model's tokenizer cannot encode (e.g. a character vocabulary without its letters): a user error. */
+function encodeProbe(tokenizer: TextTokenizer, text: string, what: string): number[] {
+  try {
+    return tokenizer.encode(text);
+  } catch (e) {
+    throw Object.assign(new Error(`facts: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message}); pass probes it can encode with --facts`), { userError: true });
+  }
+}
+
 export function scoreFacts(model: LanguageModel, tokenizer: TextTokenizer, probes: readonly FactProbe[]): FactScore[] {
   const groups = new Map<string, FactScore>();
   for (const p of probes) {
     const key = `${p.kind}/${p.heldOut}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { kind: p.kind, heldOut: p.heldOut, correct: 0, total: 0, misses: [] }));
-    const maxNewTokens = tokenizer.encode(` ${p.answer}`).length + 1;
-    const said = generate(model, tokenizer.encode(p.prompt), { maxNewTokens, temperature: 0, tokenizer }).text;
+    const maxNewTokens = encodeProbe(tokenizer, ` ${p.answer}`, `the answer "${p.answer}"`).length + 1;
+    const said = generate(model, encodeProbe(tokenizer, p.prompt, `the probe "${p.prompt}"`), { maxNewTokens, temperature: 0, tokenizer }).text;
     g.total++;
     if (answers(said, p.answer)) g.correct++;
     else if (g.misses.length < 3) g.misses.push({ prompt: p.prompt, answer: p.answer, said });
