@@ -112,3 +112,4 @@ export { ppoLoss, type PpoLossOptions, type PpoLossTargets, type PpoLossResult }
 export { ValueHead, PolicyWithValue, policyForward, rolloutBatch, scoreRollouts, type RolloutBatch } from './align/ppo-policy.ts';
 export { sampleRollouts, rewardModelScorer, loadPrompts, evaluatePrompts, type Rollout, type RewardScorer } from './align/ppo-rollout.ts';
 export { trainPpo, DEFAULT_PPO_CONFIG, type PpoConfig, type PpoRun, type PpoIterationInfo, type PpoResult } from './align/ppo-train.ts';
+export { createApiServer, type ApiServer, type ServeOptions } from './serve/server.ts';

@@ -162,6 +162,9 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
       const at = names.indexOf(ref as string);
       if (at >= i) fail(['stages', i, param], `stage "${String(ref)}" must come before stage "${s.name}"`);
     }
+    for (const [path, ref] of type.nestedRefs?.(valid as ParamsOf<ParamSchema>) ?? []) {
+      if (names.indexOf(ref) >= i) fail(['stages', i, ...path], `stage "${ref}" must come before stage "${s.name}"`);
+    }
     return { index: i, name: s.name, type: s.type, params: valid };
   });
   return { source, description, out: out as string, seed: seed as number, vars, stages: checked };

@@ -39,6 +39,11 @@ export interface StageType<S extends ParamSchema = ParamSchema> {
    */
   readonly refs?: Partial<Record<keyof S & string, string>>;
   /**
+   * References nested inside parameters (e.g. the `corpus` of each entry of a data stage's `sources`), as
+   * [path below the stage, value]; a value naming a stage must name an earlier one, as with `refs`.
+   */
+  nestedRefs?(params: ParamsOf<S>): [(string | number)[], string][];
+  /**
    * Checks that need more than each parameter's type (e.g. the trainer's own validation), run when the recipe is
    * loaded so a mistake stops the run before any stage starts. Throws an error marked `userError`.
    */

@@ -2,7 +2,8 @@
  * The recipe `data` stage with a mixture: `sources` mixes an earlier corpus stage with a text file by weight,
  * `trainTokenizer` trains the tokenizer on the cleaned mixture, and a later model stage takes that tokenizer
  * (`tokenizer: <data stage>`). Mistakes (both corpus and sources, neither tokenizer nor trainTokenizer, a bad
- * weight, an unknown key, a source that is neither an earlier stage nor a file) are one error naming the field.
+ * weight, an unknown key, a source naming a later stage, a source that is neither an earlier stage nor a file) are
+ * one error naming the field.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +68,7 @@ test('data stage: mixture mistakes are one error naming the field', async () => 
   assert.throws(bad(MIX.replace('weight: 3', 'weight: -1')), /sources\.poem\.weight: expected a number > 0, received -1/);
   assert.throws(bad(MIX.replace('paragraphs: true', 'paragraph: true')), /sources\.poem\.paragraph: unknown key; valid keys: corpus, field, paragraphs, weight/);
   assert.throws(bad(MIX.replace('trainTokenizer: 300', 'trainTokenizer: 100')), /trainTokenizer: expected a vocabulary size of at least 257, received 100/);
+  assert.throws(bad(MIX.replace('corpus: corpus,', 'corpus: model,')), /sources\.toy\.corpus.*stage "model" must come before stage "data"/);
   const missing = parseRecipe(recipe(MIX.replace(poem, join(dir, 'nope.txt')), join(dir, 'missing')), 'missing.yaml');
   await assert.rejects(runRecipe(missing, { log: () => {}, quiet: true }), (e: Error & { userError?: boolean }) => e.userError === true && e.message.includes('nope.txt'));
 });

@@ -69,6 +69,10 @@ export const dataStage = defineStage({
     clean: { type: 'object', help: 'cleaning options (normalize, dedup, nearDedup, filters, pii)', default: {} },
   },
   refs: { corpus: 'corpus', tokenizer: 'tokenizer' },
+  nestedRefs: (p) => Object.entries(p.sources).flatMap(([name, e]) => {
+    const corpus = (e as { corpus?: unknown } | null)?.corpus;
+    return typeof corpus === 'string' ? [[['sources', name, 'corpus'], corpus] as [(string | number)[], string]] : [];
+  }),
   check(p) {
     const mixed = Object.keys(p.sources).length > 0;
     if ((p.corpus !== '') === mixed) throw new RecipeError('give either corpus (one source) or sources (a mixture), not both and not neither');
