@@ -24,7 +24,7 @@ import { withLoraDisabled } from '../nn/lora.ts';
 import { withMatmulPrecision } from '../ops/matmul-precision.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/param-groups.ts';
-import { Rng } from '../tensor/random.ts';
+import { Rng, permutation } from '../tensor/random.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, serializeOptimizer } from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
@@ -161,15 +161,6 @@ export function promptOrder(n: number, batchSize: number, seed: number, iteratio
   return out;
 }
 
-function permutation(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
 
 /** Saves / loads the value head's parameters alone. */
 export function saveValueHead(path: string, head: ValueHead): void {

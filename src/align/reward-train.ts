@@ -16,7 +16,7 @@ import * as F from '../ops/index.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
-import { Rng } from '../tensor/random.ts';
+import { Rng, permutation } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { eosId, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { replaceDirAtomic } from '../train/checkpoint.ts';
@@ -114,15 +114,6 @@ interface SavedState {
   options: Record<string, unknown>;
 }
 
-function permutation(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 /** -log sigmoid(d - margin) for one pair, stable for any d. */
 function pairLoss(d: number, margin: number): number {

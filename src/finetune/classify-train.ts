@@ -20,7 +20,7 @@ import { clipGradNorm } from '../optim/param-groups.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { fromData } from '../tensor/creation.ts';
 import { StorageArena } from '../tensor/arena.ts';
-import { Rng } from '../tensor/random.ts';
+import { Rng, permutation } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { replaceDirAtomic } from '../train/checkpoint.ts';
@@ -103,15 +103,6 @@ export function setTrainable(clf: Pick<SequenceClassifier, 'base' | 'score'>, mo
   clf.score.requiresGrad(true);
 }
 
-function permutation(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
 
 /** Predicted label index and probabilities per example, in batches, without autograd. */
 export function predict(clf: SequenceClassifier, rows: readonly number[][], batchSize: number): { pred: number[]; probs: number[][] } {

@@ -80,6 +80,17 @@ export class Rng {
   }
 }
 
+/** The indices 0..n-1 in an order fixed by `seed` (Fisher-Yates with a fresh Rng): per-epoch batch orders. */
+export function permutation(n: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
