@@ -10,12 +10,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from '../finetune/lora-finetune.ts';
+import { mergedCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
 import type { PreferencePair } from '../finetune/preference-data.ts';
 import type { PromptTemplate } from '../finetune/templates.ts';
 import { createModel } from '../models/create.ts';
 import type { LanguageModel } from '../models/model.ts';
-import { loadModel, saveModel } from '../models/model-io.ts';
+import { saveModel } from '../models/model-io.ts';
 import { seedLoraDropout, withLoraDisabled } from '../nn/lora.ts';
 import * as F from '../ops/index.ts';
 import { withMatmulPrecision } from '../ops/matmul-precision.ts';
@@ -84,7 +84,7 @@ export interface DpoRun {
   /** Where metrics.jsonl, checkpoints/latest, eval.json and the final model go; none: nothing is written. */
   out?: string;
   resume?: boolean;
-  lora?: { settings: LoraSettings; targets: readonly string[]; baseModel: string };
+  lora?: LoraRun;
   precision?: PrecisionSetting;
 }
 
@@ -235,15 +235,7 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
     if (state.loss !== c.loss || state.beta !== c.beta || state.labelSmoothing !== c.labelSmoothing) {
       throw new CheckpointError(`${statePath}: the run used --loss ${state.loss} --beta ${state.beta} --label-smoothing ${state.labelSmoothing}, this one asks for --loss ${c.loss} --beta ${c.beta} --label-smoothing ${c.labelSmoothing}; resume with the same settings`);
     }
-    if (run.lora) restoreAdapter(join(ckptDir, ADAPTER_DIR), model, run.lora.settings, run.lora.targets);
-    else {
-      const saved = new Map(loadModel(ckptDir).namedParameters());
-      for (const [name, p] of model.namedParameters()) {
-        const q = saved.get(name);
-        if (!q || q.size !== p.size) throw new CheckpointError(`${ckptDir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
-        p.data.set(q.data);
-      }
-    }
+    restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
     if (state.precision !== precision.precision) onNote?.(`the checkpoint was trained with ${state.precision} matmuls; resuming with ${describePrecision(precision)}`);
     start = state.step;

@@ -13,12 +13,12 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from '../finetune/lora-finetune.ts';
+import { mergedCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
 import { toMessages, type SftRecord } from '../finetune/sft-records.ts';
 import type { PromptTemplate } from '../finetune/templates.ts';
 import type { ResolvedSampling } from '../generate/sampling.ts';
 import type { LanguageModel } from '../models/model.ts';
-import { loadModel, saveModel } from '../models/model-io.ts';
+import { saveModel } from '../models/model-io.ts';
 import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
 import { withLoraDisabled } from '../nn/lora.ts';
 import { withMatmulPrecision } from '../ops/matmul-precision.ts';
@@ -102,7 +102,7 @@ export interface PpoRun {
   /** Where metrics.jsonl, samples.jsonl, checkpoints/latest and model go; none: nothing is written. */
   out?: string;
   resume?: boolean;
-  lora?: { settings: LoraSettings; targets: readonly string[]; baseModel: string };
+  lora?: LoraRun;
   precision?: PrecisionSetting;
 }
 
@@ -222,15 +222,7 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
     if (state.format !== 'llmforge-ppo-state') throw new CheckpointError(`${statePath}: not a PPO run state (format "${String(state.format)}")`);
     if (state.mode !== mode) throw new CheckpointError(`${statePath}: the run was trained with --train ${state.mode}, this one asks for ${mode}; resume with the same mode or use a new --out`);
     if (state.seed !== c.seed || state.batchSize !== c.batchSize) throw new CheckpointError(`${statePath}: the run used --seed ${state.seed} --batch-size ${state.batchSize}, this one asks for --seed ${c.seed} --batch-size ${c.batchSize}; resume with the same settings`);
-    if (run.lora) restoreAdapter(join(ckptDir, ADAPTER_DIR), model, run.lora.settings, run.lora.targets);
-    else {
-      const saved = new Map(loadModel(ckptDir).namedParameters());
-      for (const [name, p] of model.namedParameters()) {
-        const q = saved.get(name);
-        if (!q || q.size !== p.size) throw new CheckpointError(`${ckptDir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
-        p.data.set(q.data);
-      }
-    }
+    restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
     loadValueHeadInto(join(ckptDir, VALUE_HEAD_FILE), valueHead);
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), both, opt);
     start = state.iteration;

@@ -9,9 +9,11 @@
  */
 import { join } from 'node:path';
 import { createModel } from '../models/create.ts';
+import { loadModel } from '../models/model-io.ts';
 import type { Arch, LanguageModel } from '../models/model.ts';
 import { applyLora, loraLayers, type LoraSummary } from '../nn/lora.ts';
 import { Rng } from '../tensor/random.ts';
+import { CheckpointError } from '../train/checkpoint.ts';
 import { ADAPTER_CONFIG, readLoraConfig, readLoraWeights, saveLoraAdapter } from './lora-io.ts';
 
 export interface LoraSettings {
@@ -123,4 +125,28 @@ export function restoreAdapter(dir: string, model: LanguageModel, s: LoraSetting
   const now = describe(s.r, s.alpha, s.dropout, targets);
   if (was !== now) throw userError(`${join(dir, ADAPTER_CONFIG)}: the checkpoint's adapter has ${was}, this run asks for ${now}; resume with the same --lora-* options`);
   readLoraWeights(dir, model);
+}
+
+/** The LoRA part of a training run (SFT, DPO, PPO): adapter settings, adapted linears and the base model's path. */
+export interface LoraRun {
+  settings: LoraSettings;
+  targets: readonly string[];
+  baseModel: string;
+}
+
+/**
+ * Puts a checkpoint's trained weights back into `model` on resume: with LoRA the adapter in `<dir>/<adapterDir>`,
+ * otherwise every parameter of the model saved in `dir` (a missing or reshaped one is an error naming it).
+ */
+export function restoreTrainedWeights(dir: string, model: LanguageModel, lora: LoraRun | undefined, adapterDir = 'adapter'): void {
+  if (lora) {
+    restoreAdapter(join(dir, adapterDir), model, lora.settings, lora.targets);
+    return;
+  }
+  const saved = new Map(loadModel(dir).namedParameters());
+  for (const [name, p] of model.namedParameters()) {
+    const q = saved.get(name);
+    if (!q || q.size !== p.size) throw new CheckpointError(`${dir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
+    p.data.set(q.data);
+  }
 }

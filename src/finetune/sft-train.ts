@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LanguageModel } from '../models/model.ts';
-import { loadModel, saveModel } from '../models/model-io.ts';
+import { saveModel } from '../models/model-io.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm, type ParamGroup } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
@@ -24,7 +24,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
 import { withMatmulPrecision } from '../ops/matmul-precision.ts';
 import { describePrecision, resolvePrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
-import { mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from './lora-finetune.ts';
+import { mergedCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from './lora-finetune.ts';
 import { packRows, padBatch, stackRows, type SftBatch } from './sft-batch.ts';
 import { sftValidationLoss } from './sft-eval.ts';
 import type { SftRecord } from './sft-records.ts';
@@ -76,7 +76,7 @@ export interface SftRun {
   /** Continue from <out>/checkpoints/latest when it exists (same data order, optimizer state and dropout masks). */
   resume?: boolean;
   /** Set when `model` carries LoRA layers (attachLora): what they were made with and the base they adapt. */
-  lora?: { settings: LoraSettings; targets: readonly string[]; baseModel: string };
+  lora?: LoraRun;
   /** GEMM precision of the run (src/train/precision.ts; validation runs in it too); default 'fp32'. */
   precision?: PrecisionSetting;
 }
@@ -164,15 +164,7 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
     if (state.format !== 'llmforge-sft-state') throw new CheckpointError(`${join(ckptDir, SFT_STATE_FILE)}: not an SFT run state (format "${String(state.format)}")`);
     const mode = state.mode ?? 'all';
     if (mode !== (run.lora ? 'lora' : 'all')) throw new CheckpointError(`${join(ckptDir, SFT_STATE_FILE)}: the run was trained with --train ${mode}, this one asks for ${run.lora ? 'lora' : 'all'}; resume with the same mode or use a new --out`);
-    if (run.lora) restoreAdapter(join(ckptDir, ADAPTER_DIR), model, run.lora.settings, run.lora.targets);
-    else {
-      const saved = new Map(loadModel(ckptDir).namedParameters());
-      for (const [name, p] of model.namedParameters()) {
-        const q = saved.get(name);
-        if (!q || q.size !== p.size) throw new CheckpointError(`${ckptDir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
-        p.data.set(q.data);
-      }
-    }
+    restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
     if ((state.precision ?? 'fp32') !== precision.precision) onNote?.(`the checkpoint was trained with ${state.precision ?? 'fp32'} matmuls; resuming with ${describePrecision(precision)}`);
     start = state.step;
