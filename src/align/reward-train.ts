@@ -19,7 +19,7 @@ import { StorageArena } from '../tensor/arena.ts';
 import { Rng, permutation } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { eosId, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { replaceDirAtomic } from '../train/checkpoint.ts';
+import { replaceDirAtomic, serializeOptimizer } from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import { describePrecision, resolvePrecision, withTrainPrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
@@ -27,7 +27,7 @@ import { seedLoraDropout } from '../nn/lora.ts';
 import { Progress } from '../util/progress.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { padBatch } from '../finetune/classify-data.ts';
-import { restoreOptimizer, serializeOptimizerState, setTrainable, type TrainMode } from '../finetune/classify-train.ts';
+import { restoreOptimizer, setTrainable, type TrainMode } from '../finetune/classify-train.ts';
 import { attachLora, DEFAULT_LORA, formatTrainable, mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from '../finetune/lora-finetune.ts';
 import { loadPreferencePairs, type PreferencePair } from '../finetune/preference-data.ts';
 import { resolveTemplate, type PromptTemplate } from '../finetune/templates.ts';
@@ -227,7 +227,7 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
         saveRewardHead(join(dir, REWARD_HEAD_FILE), rm);
       } else saveRewardModel(dir, rm, tokenizer);
       writeJsonAtomic(join(dir, STATE), { format: 'llmforge-reward-state', step, bestValAccuracy, lossSum, lossN, precision: precision.precision, options: { ...o, log: undefined } } satisfies SavedState);
-      writeFileAtomic(join(dir, OPT), serializeOptimizerState(rm, opt));
+      writeFileAtomic(join(dir, OPT), serializeOptimizer(rm, opt));
     });
   };
   const saveBest = (): void => {

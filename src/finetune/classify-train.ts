@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
+import { readSafetensors } from '../io/safetensors.ts';
 import * as F from '../ops/index.ts';
 import { AdamW } from '../optim/adamw.ts';
 import type { Module } from '../nn/module.ts';
@@ -23,7 +23,7 @@ import { StorageArena } from '../tensor/arena.ts';
 import { Rng, permutation } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { replaceDirAtomic } from '../train/checkpoint.ts';
+import { replaceDirAtomic, serializeOptimizer } from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import { describePrecision, resolvePrecision, withTrainPrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
@@ -132,20 +132,11 @@ function evaluateSplit(clf: SequenceClassifier, data: readonly EncodedExample[],
   return classificationReport(data.map((d) => d.label), pred, clf.info.labels);
 }
 
-/** AdamW moments and step counts of a head-on-base model's trainable parameters (also the reward model's). */
-export function serializeOptimizerState(clf: Module, opt: AdamW): Uint8Array {
-  const tensors: [string, { shape: readonly number[]; data: ArrayLike<number> }][] = [];
-  const steps: Record<string, number> = {};
-  for (const [name, p] of clf.namedParameters()) {
-    const s = opt.state.get(p);
-    if (!s) continue;
-    tensors.push([`${name}.exp_avg`, { shape: p.shape, data: s.m }], [`${name}.exp_avg_sq`, { shape: p.shape, data: s.v }]);
-    steps[name] = s.step;
-  }
-  return serializeSafetensors(tensors, { format: 'llmforge-adamw', steps: JSON.stringify(steps) });
-}
-
-/** Reads back what serializeOptimizerState wrote, checking each tensor's size. */
+/**
+ * Reads back the AdamW state that serializeOptimizer (src/train/checkpoint.ts) wrote for a head-on-base model,
+ * checking each tensor's size. Unlike the trainer's restoreOptimizer it accepts trainable parameters without state:
+ * a head-on-base model has some that never receive a gradient (e.g. an untied LM head under the classification head).
+ */
 export function restoreOptimizer(path: string, clf: Module, opt: AdamW): void {
   const file = readSafetensors(path);
   const steps = JSON.parse(file.metadata.steps ?? '{}') as Record<string, number>;
@@ -245,7 +236,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
         saveHead(join(dir, HEAD_FILE), clf);
       } else saveClassifier(dir, clf, tokenizer);
       writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, lossSum, lossN, precision: precision.precision, options: { ...o, log: undefined } } satisfies SavedState);
-      writeFileAtomic(join(dir, OPT), serializeOptimizerState(clf, opt));
+      writeFileAtomic(join(dir, OPT), serializeOptimizer(clf, opt));
     });
   };
   const saveBest = (): void => {
