@@ -3,11 +3,12 @@
  * (float32, or F16/BF16 rounded to nearest even), so exporting a large model needs no copy of the whole file in
  * memory. The file is written under a temporary name, flushed, and renamed into place (never a torn file).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DTYPE_BYTES, encodeInto, type WeightDtype } from './dtypes.ts';
 import { buildHeader } from './safetensors-header.ts';
+import { writeAll } from '../util/atomic.ts';
 
 export interface TensorToWrite {
   name: string;
@@ -20,10 +21,6 @@ export interface TensorToWrite {
 const CHUNK_ELEMENTS = 1 << 18;
 const littleEndian = endianness() === 'LE';
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-}
 
 /** Writes `tensors` in order to `path` (parent directories created) with optional string metadata. */
 export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {

@@ -5,11 +5,12 @@
  * first, as ggml counts them (a PyTorch (out, in) weight is [in, out]); the element order is row-major, unchanged.
  * The file is written under a temporary name, flushed and renamed into place.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { encodeInto } from '../../io/dtypes.ts';
 import { alignUp, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, GgmlType, ggmlBytes, GgufValueType, Q8_0_BLOCK, type GgufKv, type GgufScalarType } from './gguf-format.ts';
 import { quantizeQ8_0 } from './q8-0.ts';
+import { writeAll } from '../../util/atomic.ts';
 
 export interface GgufTensorToWrite {
   name: string;
@@ -77,10 +78,6 @@ function writeScalar(w: ByteWriter, type: GgufScalarType, v: number | bigint | b
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-}
 
 const CHUNK = 1 << 16; // elements per encoded chunk (a multiple of the Q8_0 block)
 

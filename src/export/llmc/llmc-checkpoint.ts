@@ -11,10 +11,11 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { decodeInto, encodeInto } from '../../io/dtypes.ts';
-import { headerBytes, LLMC_HEADER_BYTES, LLMC_MODEL_MAGIC, LLMC_MODEL_VERSION_BF16, LLMC_MODEL_VERSION_FP32, LlmcFormatError, newHeader, openWithHeader, readExact, writeAll } from '../../io/llmc/llmc-format.ts';
+import { headerBytes, LLMC_HEADER_BYTES, LLMC_MODEL_MAGIC, LLMC_MODEL_VERSION_BF16, LLMC_MODEL_VERSION_FP32, LlmcFormatError, newHeader, openWithHeader, readExact } from '../../io/llmc/llmc-format.ts';
 import { completeModelConfig, ModelConfigError } from '../../models/config.ts';
 import type { LanguageModel, ModelConfig } from '../../models/model.ts';
 import { ModelFill } from '../../models/model-fill.ts';
+import { writeAll } from '../../util/atomic.ts';
 
 export type LlmcDtype = 'f32' | 'bf16';
 

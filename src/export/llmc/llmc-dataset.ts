@@ -7,9 +7,10 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'n
 import { join } from 'node:path';
 import { readMeta, type Split } from '../../data/meta.ts';
 import { HEADER_BYTES, readShardHeader } from '../../data/shards.ts';
-import { headerBytes, LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION, LlmcFormatError, newHeader, readExact, writeAll } from '../../io/llmc/llmc-format.ts';
+import { headerBytes, LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION, LlmcFormatError, newHeader, readExact } from '../../io/llmc/llmc-format.ts';
 import { MAX_SHARD_TOKENS } from '../../io/llmc/llmc-shards.ts';
 import { Progress } from '../../util/progress.ts';
+import { writeAll } from '../../util/atomic.ts';
 
 const CHUNK_TOKENS = 1 << 20;
 

@@ -6,7 +6,7 @@
  * Tokenizers: magic 20240328, version 2, V, the end-of-text id, then per token a length byte and its bytes.
  * Only the byte layouts live in io/llmc; what turns them into models, tokenizers and datasets is in export/llmc.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export const LLMC_HEADER_INTS = 256;
 export const LLMC_HEADER_BYTES = LLMC_HEADER_INTS * 4;
@@ -77,7 +77,3 @@ export function readExact(fd: number, length: number, position: number, path: st
 }
 
 /** Writes all of `bytes` at the descriptor's current position. */
-export function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-}

@@ -6,7 +6,8 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { headerBytes, LLMC_HEADER_BYTES, LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION, LlmcFormatError, newHeader, openWithHeader, readExact, writeAll } from './llmc-format.ts';
+import { headerBytes, LLMC_HEADER_BYTES, LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION, LlmcFormatError, newHeader, openWithHeader, readExact } from './llmc-format.ts';
+import { writeAll } from '../../util/atomic.ts';
 
 /** llm.c's DataLoader counts tokens in an int32. */
 export const MAX_SHARD_TOKENS = 2 ** 31 - 1;
