@@ -33,3 +33,8 @@ export function lrAt(it: number, s: LrSchedule): number {
   const coeff = 0.5 * (1 + Math.cos(Math.PI * ratio));
   return s.minLr + coeff * (s.lr - s.minLr);
 }
+
+/** The cosine floor every trainer uses unless told otherwise: a tenth of the peak rate (nanoGPT's convention). */
+export function defaultMinLr(lr: number): number {
+  return lr / 10;
+}
