@@ -62,22 +62,29 @@ export interface NativeAddon extends Partial<Omit<Backend, 'name'>>, Partial<Dec
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Loads the addon (LLMFORGE_ADDON=path overrides where), or returns the reason it could not be loaded. */
+/**
+ * Loads the addon (LLMFORGE_ADDON=path overrides where), or returns every path tried with why it failed. With
+ * LLMFORGE_REQUIRE_NATIVE=1 (CI) a missing addon throws instead, so nothing can quietly run on the reference backend.
+ */
 export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
   const require = createRequire(import.meta.url);
   const override = process.env.LLMFORGE_ADDON;
   const candidates = override
     ? [override]
     : [join(root, 'build', 'Release', 'llmforge_native.node'), join(root, 'build', 'Debug', 'llmforge_native.node')];
-  let lastError = 'not built';
+  const errors: string[] = [];
   for (const path of candidates) {
     try {
       return { addon: require(path) as NativeAddon };
     } catch (e) {
-      lastError = `${path}: ${(e as Error).message.split('\n')[0]}`;
+      errors.push(`${path}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  return { error: lastError };
+  const error = errors.join('; ');
+  if (process.env.LLMFORGE_REQUIRE_NATIVE === '1') {
+    throw new Error(`LLMFORGE_REQUIRE_NATIVE=1 but the native addon could not be loaded (${error}). Run \`npm run build:native\`.`);
+  }
+  return { error };
 }
 
 /**
