@@ -6,7 +6,7 @@
  * alone leaves no room for one prompt token is cut too, at its end. A batch of B pairs is one padded forward of 2B
  * rows: chosen rows 0..B-1, rejected rows B..2B-1, targets -100 outside the response.
  */
-import { padBatch, type SftBatch } from '../finetune/sft-batch.ts';
+import { padSftBatch, type SftBatch } from '../finetune/sft-batch.ts';
 import type { PreferencePair } from '../finetune/preference-data.ts';
 import type { SftRecord } from '../finetune/sft-records.ts';
 import { encodeRecord, type SftExample } from '../finetune/sft-tokenize.ts';
@@ -41,7 +41,7 @@ function toExample(prompt: readonly number[], response: readonly number[]): SftE
  * Tokenizes one pair within maxTokens tokens per side (at most the model's context + 1); both sides keep the same
  * prompt tokens. Null when a side has no response token (an empty reply with no EOS) or the prompt is empty.
  */
-export function tokenizePair(tok: TextTokenizer, template: PromptTemplate, pair: PreferencePair, eosId: number, maxTokens: number): DpoExample | null {
+export function tokenizeDpoPair(tok: TextTokenizer, template: PromptTemplate, pair: PreferencePair, eosId: number, maxTokens: number): DpoExample | null {
   const c = splitResponse(tok, template, pair.chosen, eosId);
   const r = splitResponse(tok, template, pair.rejected, eosId);
   if (c.response.length === 0 || r.response.length === 0 || c.prompt.length === 0) return null;
@@ -56,6 +56,6 @@ export function tokenizePair(tok: TextTokenizer, template: PromptTemplate, pair:
 }
 
 /** One forward's rows: the chosen responses of the pairs, then their rejected responses. */
-export function pairBatch(pairs: readonly DpoExample[], padId: number): SftBatch {
-  return padBatch([...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], padId);
+export function dpoPairBatch(pairs: readonly DpoExample[], padId: number): SftBatch {
+  return padSftBatch([...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], padId);
 }

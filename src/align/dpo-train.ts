@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergedCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
+import { mergedLoraCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
 import type { PreferencePair } from '../finetune/preference-data.ts';
 import type { PromptTemplate } from '../finetune/templates.ts';
 import { createModel } from '../models/create.ts';
@@ -32,7 +32,7 @@ import { describePrecision, resolvePrecision, type PrecisionSetting, type Resolv
 import { lrAt } from '../train/schedule.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
-import { pairBatch, tokenizePair, type DpoExample } from './dpo-batch.ts';
+import { dpoPairBatch, tokenizeDpoPair, type DpoExample } from './dpo-batch.ts';
 import { dpoLoss, rewardStats, type DpoLossOptions, type RewardStats } from './dpo-loss.ts';
 import { referenceLogprobs, sequenceLogprobs } from './sequence-logprobs.ts';
 
@@ -172,14 +172,14 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
   if (!run.lora && !run.reference) throw new Error('trainDpo: a full-weight run needs a reference model (frozenCopy of the start)');
   const maxTokens = Math.min(run.maxTokens ?? model.config.blockSize + 1, model.config.blockSize + 1);
   const tokenize = (pairs: readonly PreferencePair[]): DpoExample[] =>
-    pairs.map((p) => tokenizePair(run.tokenizer, run.template, p, run.eosId, maxTokens)).filter((e): e is DpoExample => e !== null);
+    pairs.map((p) => tokenizeDpoPair(run.tokenizer, run.template, p, run.eosId, maxTokens)).filter((e): e is DpoExample => e !== null);
   const trainEx = tokenize(run.train);
   const validEx = tokenize(run.valid);
   if (trainEx.length === 0) throw userError(`dpo: none of the ${run.train.length} training pairs has a prompt and a response token`);
   const truncated = [...trainEx, ...validEx].filter((e) => e.chosen.truncated).length;
   if (truncated > 0) onNote?.(`${truncated} of ${trainEx.length + validEx.length} pairs cut to ${maxTokens} tokens (prompt first)`);
   const padId = run.eosId;
-  const refLogps = (batch: ReturnType<typeof pairBatch>): Float64Array =>
+  const refLogps = (batch: ReturnType<typeof dpoPairBatch>): Float64Array =>
     run.lora ? withLoraDisabled(model, () => referenceLogprobs(model, batch)) : referenceLogprobs(run.reference!, batch);
 
   const evaluate = (examples: readonly DpoExample[]): DpoEval => {
@@ -191,7 +191,7 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
     try {
       for (let i = 0; i < examples.length; i += c.batchSize) {
         const group = examples.slice(i, i + c.batchSize);
-        const batch = pairBatch(group, padId);
+        const batch = dpoPairBatch(group, padId);
         const ref = refLogps(batch);
         const r = noGrad(() => {
           const [pc, pr] = halves(sequenceLogprobs(model, batch));
@@ -273,7 +273,7 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
     const lr = lrAt(step, schedule);
     opt.setLr(lr);
     opt.zeroGrad();
-    const batch = pairBatch(group, padId);
+    const batch = dpoPairBatch(group, padId);
     const B = group.length;
     const stats = arena.run(() => {
       const ref = refLogps(batch);
@@ -299,7 +299,7 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
   if (run.out) {
     const { lora } = run;
     replaceDirAtomic(join(run.out, 'model'), (tmp) => {
-      saveModel(tmp, lora ? mergedCopy(model) : model, { finetune: lora ? 'dpo-lora' : 'dpo', template: run.template.name, steps: c.steps, beta: c.beta, loss: c.loss });
+      saveModel(tmp, lora ? mergedLoraCopy(model) : model, { finetune: lora ? 'dpo-lora' : 'dpo', template: run.template.name, steps: c.steps, beta: c.beta, loss: c.loss });
       saveTextTokenizer(tmp, run.tokenizer);
     });
     if (lora) replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));

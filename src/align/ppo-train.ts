@@ -13,7 +13,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergedCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
+import { mergedLoraCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
 import { toMessages, type SftRecord } from '../finetune/sft-records.ts';
 import type { PromptTemplate } from '../finetune/templates.ts';
 import type { ResolvedSampling } from '../generate/sampling.ts';
@@ -272,7 +272,7 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
     const { lora } = run;
     mkdirSync(run.out, { recursive: true });
     replaceDirAtomic(join(run.out, 'model'), (tmp) => {
-      saveModel(tmp, lora ? mergedCopy(model) : model, { finetune: lora ? 'ppo-lora' : 'ppo', template: run.template.name, iterations: c.iterations, klCoef: c.klCoef });
+      saveModel(tmp, lora ? mergedLoraCopy(model) : model, { finetune: lora ? 'ppo-lora' : 'ppo', template: run.template.name, iterations: c.iterations, klCoef: c.klCoef });
       saveTextTokenizer(tmp, tokenizer);
       saveValueHead(join(tmp, VALUE_HEAD_FILE), valueHead);
     });

@@ -28,7 +28,7 @@ import { Progress } from '../util/progress.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { padBatch } from '../finetune/classify-data.ts';
 import { restoreOptimizer, setTrainable, type TrainMode } from '../finetune/classify-train.ts';
-import { attachLora, DEFAULT_LORA, formatTrainable, mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from '../finetune/lora-finetune.ts';
+import { attachLora, DEFAULT_LORA, formatTrainable, mergedLoraCopy, restoreLoraAdapter, saveAdapter, type LoraSettings } from '../finetune/lora-finetune.ts';
 import { loadPreferencePairs, type PreferencePair } from '../finetune/preference-data.ts';
 import { resolveTemplate, type PromptTemplate } from '../finetune/templates.ts';
 import { bradleyTerryLoss } from './reward-loss.ts';
@@ -193,7 +193,7 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
     const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
     if (st.format !== 'llmforge-reward-state') throw new RewardModelError(`${join(latest, STATE)}: not a reward-model run state (format "${String(st.format)}")`);
     if (st.options.mode !== o.mode) throw new RewardModelError(`${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`);
-    if (lora && attached) restoreAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
+    if (lora && attached) restoreLoraAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
     loadRewardHeadInto(join(latest, REWARD_HEAD_FILE), rm);
     if (st.precision !== precision.precision) log(`note: the checkpoint was trained with ${st.precision} matmuls; resuming with ${describePrecision(precision)}`);
     step = st.step;
@@ -235,7 +235,7 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
       replaceDirAtomic(best, (dir) => saveRewardModel(dir, rm, tokenizer));
       return;
     }
-    replaceDirAtomic(best, (dir) => saveRewardModel(dir, rm, tokenizer, mergedCopy(base)));
+    replaceDirAtomic(best, (dir) => saveRewardModel(dir, rm, tokenizer, mergedLoraCopy(base)));
     replaceDirAtomic(join(o.out, ADAPTER_DIR), (dir) => {
       saveAdapter(dir, base, attached.targets, o.base);
       saveRewardHead(join(dir, REWARD_HEAD_FILE), rm);

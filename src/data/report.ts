@@ -8,7 +8,7 @@ import type { DatasetMeta } from './meta.ts';
 const n = (x: number): string => x.toLocaleString('en-US');
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-export function formatReport(meta: DatasetMeta): string {
+export function formatDataReport(meta: DatasetMeta): string {
   const c = meta.cleaning;
   const lines: string[] = [];
   const dropped = Object.entries(c.dropped).filter(([, v]) => (v ?? 0) > 0);

@@ -15,7 +15,7 @@ export class JudgeInputError extends Error {
   readonly userError = true;
 }
 
-export interface ResponseRow {
+export interface JudgedResponse {
   prompt: string;
   response: string;
   reference?: string;
@@ -24,7 +24,7 @@ export interface ResponseRow {
 }
 
 /** Checks one parsed line of a responses file. */
-export function parseResponseRow(value: unknown, where: string): ResponseRow {
+export function parseResponseRow(value: unknown, where: string): JudgedResponse {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JudgeInputError(`${where}: expected an object {"prompt", "response", "reference"?}, received ${(JSON.stringify(value) ?? String(value)).slice(0, 60)}`);
   const o = value as Record<string, unknown>;
   for (const field of ['prompt', 'response'] as const) {
@@ -34,7 +34,7 @@ export function parseResponseRow(value: unknown, where: string): ResponseRow {
   return { prompt: o.prompt as string, response: o.response as string, ...(typeof o.reference === 'string' ? { reference: o.reference } : {}), where };
 }
 
-export function loadResponses(path: string): ResponseRow[] {
+export function loadResponses(path: string): JudgedResponse[] {
   return loadJsonRecords(path, parseResponseRow, 'responses {"prompt", "response", "reference"?}');
 }
 
@@ -49,7 +49,7 @@ export function userTurn(template: PromptTemplate, prompt: string): string {
 }
 
 /** The chat record a reward model scores for one row. */
-export function rewardRecord(template: PromptTemplate, row: ResponseRow): SftRecord {
+export function rewardRecord(template: PromptTemplate, row: JudgedResponse): SftRecord {
   return { kind: 'chat', messages: [{ role: 'user', content: userTurn(template, row.prompt) }, { role: 'assistant', content: row.response }] };
 }
 
@@ -82,7 +82,7 @@ export function winRate(a: readonly number[], b: readonly number[]): WinRate {
  * Pairs the rows of B with those of A by prompt (the k-th occurrence of a prompt in A with its k-th in B): indices
  * into B, in A's order. Every prompt must be answered equally often in both files.
  */
-export function pairByPrompt(a: readonly ResponseRow[], b: readonly ResponseRow[], aName: string, bName: string): number[] {
+export function pairByPrompt(a: readonly JudgedResponse[], b: readonly JudgedResponse[], aName: string, bName: string): number[] {
   const slots = new Map<string, number[]>();
   b.forEach((r, i) => {
     const list = slots.get(r.prompt);
@@ -108,8 +108,8 @@ export interface ReferenceScores {
 }
 
 /** Exact match rate and mean ROUGE-L F1 over the rows that carry a reference; null when none does. */
-export function referenceScores(rows: readonly ResponseRow[]): ReferenceScores | null {
-  const withRef = rows.filter((r): r is ResponseRow & { reference: string } => r.reference !== undefined);
+export function referenceScores(rows: readonly JudgedResponse[]): ReferenceScores | null {
+  const withRef = rows.filter((r): r is JudgedResponse & { reference: string } => r.reference !== undefined);
   if (withRef.length === 0) return null;
   const em = withRef.filter((r) => exactMatch(r.response, r.reference)).length;
   const rl = withRef.reduce((s, r) => s + rougeL(r.response, r.reference).f1, 0);

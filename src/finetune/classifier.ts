@@ -73,12 +73,12 @@ export function pooledHidden(base: LanguageModel, ids: Int32Array, B: number, T:
 export function saveClassifier(dir: string, clf: SequenceClassifier, tokenizer: TextTokenizer | null, base: LanguageModel = clf.base): void {
   mkdirSync(dir, { recursive: true });
   saveModel(dir, base, { classifier: clf.info });
-  saveHead(join(dir, HEAD_FILE), clf);
+  saveClassifierHead(join(dir, HEAD_FILE), clf);
   if (tokenizer) saveTextTokenizer(dir, tokenizer);
 }
 
 /** Writes the head's weight and bias alone (what loadHeadInto reads). */
-export function saveHead(path: string, clf: SequenceClassifier): void {
+export function saveClassifierHead(path: string, clf: SequenceClassifier): void {
   const head = clf.score.namedParameters('score').map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
   writeFileAtomic(path, serializeSafetensors(head, { format: 'llmforge-classifier-head' }));
 }

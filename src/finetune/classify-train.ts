@@ -31,9 +31,9 @@ import { Progress } from '../util/progress.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
 import { balance, classWeights, encodeExample, labelSet, padBatch, readClassifyData, stratifiedSplit, type Balance, type EncodedExample } from './classify-data.ts';
-import { ClassifierError, HEAD_FILE, loadHeadInto, saveClassifier, saveHead, SequenceClassifier, type Pooling } from './classifier.ts';
-import { attachLora, DEFAULT_LORA, formatTrainable, mergedCopy, restoreAdapter, saveAdapter, type LoraSettings } from './lora-finetune.ts';
-import { classificationReport, formatReport, reportFields, type ClassificationReport } from './metrics.ts';
+import { ClassifierError, HEAD_FILE, loadHeadInto, saveClassifier, saveClassifierHead, SequenceClassifier, type Pooling } from './classifier.ts';
+import { attachLora, DEFAULT_LORA, formatTrainable, mergedLoraCopy, restoreLoraAdapter, saveAdapter, type LoraSettings } from './lora-finetune.ts';
+import { classificationReport, formatClassificationReport, reportFields, type ClassificationReport } from './metrics.ts';
 
 export type TrainMode = 'all' | 'last-k' | 'head' | 'lora';
 
@@ -105,7 +105,7 @@ export function setTrainable(clf: Pick<SequenceClassifier, 'base' | 'score'>, mo
 
 
 /** Predicted label index and probabilities per example, in batches, without autograd. */
-export function predict(clf: SequenceClassifier, rows: readonly number[][], batchSize: number): { pred: number[]; probs: number[][] } {
+export function predictClasses(clf: SequenceClassifier, rows: readonly number[][], batchSize: number): { pred: number[]; probs: number[][] } {
   const pred: number[] = [];
   const probs: number[][] = [];
   const wasTraining = clf.training;
@@ -128,7 +128,7 @@ export function predict(clf: SequenceClassifier, rows: readonly number[][], batc
 }
 
 function evaluateSplit(clf: SequenceClassifier, data: readonly EncodedExample[], batchSize: number): ClassificationReport {
-  const { pred } = predict(clf, data.map((d) => d.ids), batchSize);
+  const { pred } = predictClasses(clf, data.map((d) => d.ids), batchSize);
   return classificationReport(data.map((d) => d.label), pred, clf.info.labels);
 }
 
@@ -200,7 +200,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
     if (JSON.stringify(st.labels) !== JSON.stringify(labels)) throw new ClassifierError(`${join(latest, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`);
     if (st.options.mode !== o.mode) throw new ClassifierError(`${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`);
-    if (lora && attached) restoreAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
+    if (lora && attached) restoreLoraAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
     loadHeadInto(join(latest, HEAD_FILE), clf);
     const was = st.precision ?? 'fp32';
     if (was !== precision.precision) log(`note: the checkpoint was trained with ${was} matmuls; resuming with ${describePrecision(precision)}`);
@@ -233,7 +233,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     replaceDirAtomic(latest, (dir) => {
       if (attached) {
         saveAdapter(join(dir, ADAPTER_DIR), base, attached.targets, o.base);
-        saveHead(join(dir, HEAD_FILE), clf);
+        saveClassifierHead(join(dir, HEAD_FILE), clf);
       } else saveClassifier(dir, clf, tokenizer);
       writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, lossSum, lossN, precision: precision.precision, options: { ...o, log: undefined } } satisfies SavedState);
       writeFileAtomic(join(dir, OPT), serializeOptimizer(clf, opt));
@@ -244,10 +244,10 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
       replaceDirAtomic(best, (dir) => saveClassifier(dir, clf, tokenizer));
       return;
     }
-    replaceDirAtomic(best, (dir) => saveClassifier(dir, clf, tokenizer, mergedCopy(base)));
+    replaceDirAtomic(best, (dir) => saveClassifier(dir, clf, tokenizer, mergedLoraCopy(base)));
     replaceDirAtomic(join(o.out, ADAPTER_DIR), (dir) => {
       saveAdapter(dir, base, attached.targets, o.base);
-      saveHead(join(dir, HEAD_FILE), clf);
+      saveClassifierHead(join(dir, HEAD_FILE), clf);
     });
   };
   let valReport: ClassificationReport | null = null;
@@ -308,7 +308,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     // A resumed run that was already complete scores again but does not log the test record twice.
     const logged = existsSync(metrics.path) && readFileSync(metrics.path, 'utf8').split('\n').some((l) => l.includes('"test_accuracy"') && (JSON.parse(l) as { step?: number }).step === step);
     if (!logged) metrics.append({ step, ...reportFields(testReport, 'test') });
-    log(`test (best validation checkpoint):\n${formatReport(testReport)}`);
+    log(`test (best validation checkpoint):\n${formatClassificationReport(testReport)}`);
   }
   return { steps: step, labels, val: valReport, test: testReport, trainable, total, classifier: clf };
 }

@@ -88,7 +88,7 @@ export function formatTrainable(trainable: number, total: number): string {
  * The training model's weights are restored bit for bit afterwards (merge is computed in place, then the saved
  * copy is put back), so saving mid-run never perturbs training.
  */
-export function mergedCopy(model: LanguageModel): LanguageModel {
+export function mergedLoraCopy(model: LanguageModel): LanguageModel {
   const copy = createModel(model.config, { init: false }); // every parameter is copied below
   const source = new Map(model.namedParameters());
   const layers = loraLayers(model);
@@ -97,7 +97,7 @@ export function mergedCopy(model: LanguageModel): LanguageModel {
     for (const [, l] of layers) l.merge();
     for (const [name, p] of copy.namedParameters()) {
       const q = source.get(name);
-      if (!q || q.size !== p.size) throw new Error(`mergedCopy: parameter "${name}" is missing or has another shape in the trained model`);
+      if (!q || q.size !== p.size) throw new Error(`mergedLoraCopy: parameter "${name}" is missing or has another shape in the trained model`);
       p.data.set(q.data);
     }
   } finally {
@@ -118,7 +118,7 @@ export function saveAdapter(dir: string, model: LanguageModel, targets: readonly
  * Fills the model's LoRA layers (attached with `s` and `targets`) from the adapter saved in `dir`, after checking
  * that the saved rank, alpha, dropout and targets are the ones of this run.
  */
-export function restoreAdapter(dir: string, model: LanguageModel, s: LoraSettings, targets: readonly string[]): void {
+export function restoreLoraAdapter(dir: string, model: LanguageModel, s: LoraSettings, targets: readonly string[]): void {
   const saved = readLoraConfig(dir);
   const describe = (r: number, alpha: number, dropout: number, t: readonly string[]): string => `r ${r}, alpha ${alpha}, dropout ${dropout}, targets ${t.join(',')}`;
   const was = describe(saved.r, saved.lora_alpha, saved.lora_dropout, saved.target_modules);
@@ -140,7 +140,7 @@ export interface LoraRun {
  */
 export function restoreTrainedWeights(dir: string, model: LanguageModel, lora: LoraRun | undefined, adapterDir = 'adapter'): void {
   if (lora) {
-    restoreAdapter(join(dir, adapterDir), model, lora.settings, lora.targets);
+    restoreLoraAdapter(join(dir, adapterDir), model, lora.settings, lora.targets);
     return;
   }
   const saved = new Map(loadModel(dir).namedParameters());

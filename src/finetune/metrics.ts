@@ -54,7 +54,7 @@ export function reportFields(r: ClassificationReport, prefix: string): Record<st
   return out;
 }
 
-export function formatReport(r: ClassificationReport): string {
+export function formatClassificationReport(r: ClassificationReport): string {
   const w = Math.max(8, ...r.perClass.map((c) => c.label.length));
   const lines = [`accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.n} examples`, `${'class'.padEnd(w)}  precision  recall  f1      support`];
   for (const c of r.perClass) {

@@ -16,8 +16,8 @@ export interface SftBatch {
 }
 
 /** Examples right-padded into one batch (B = examples.length, T = the longest). */
-export function padBatch(examples: readonly SftExample[], padId: number): SftBatch {
-  if (examples.length === 0) throw new RangeError('padBatch: no examples');
+export function padSftBatch(examples: readonly SftExample[], padId: number): SftBatch {
+  if (examples.length === 0) throw new RangeError('padSftBatch: no examples');
   const B = examples.length;
   const T = Math.max(1, ...examples.map((e) => e.ids.length));
   const ids = new Int32Array(B * T).fill(padId);

@@ -7,7 +7,7 @@ import { generate } from '../generate/generate.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { padBatch } from './sft-batch.ts';
+import { padSftBatch } from './sft-batch.ts';
 import { splitReference, type SftRecord } from './sft-records.ts';
 import { encodePrompt, type SftExample } from './sft-tokenize.ts';
 import { exactMatch, rougeL } from './rouge.ts';
@@ -19,7 +19,7 @@ export function sftValidationLoss(model: LanguageModel, examples: readonly SftEx
   let count = 0;
   noGrad(() => {
     for (let i = 0; i < examples.length; i += B) {
-      const batch = padBatch(examples.slice(i, i + B), padId);
+      const batch = padSftBatch(examples.slice(i, i + B), padId);
       const n = batch.targets.filter((t) => t !== -100).length;
       if (n === 0) continue;
       const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets);

@@ -24,8 +24,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
 import { withMatmulPrecision } from '../ops/matmul-precision.ts';
 import { describePrecision, resolvePrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
-import { mergedCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from './lora-finetune.ts';
-import { packRows, padBatch, stackRows, type SftBatch } from './sft-batch.ts';
+import { mergedLoraCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from './lora-finetune.ts';
+import { packRows, padSftBatch, stackRows, type SftBatch } from './sft-batch.ts';
 import { sftValidationLoss } from './sft-eval.ts';
 import type { SftRecord } from './sft-records.ts';
 import { tokenizeRecord, type SftExample } from './sft-tokenize.ts';
@@ -108,7 +108,7 @@ export interface SftStepInfo {
   valLoss?: number;
 }
 
-export function tokenizeAll(run: Pick<SftRun, 'model' | 'tokenizer' | 'template' | 'eosId'>, records: readonly SftRecord[], maskPrompt: boolean): SftExample[] {
+export function tokenizeSftRecords(run: Pick<SftRun, 'model' | 'tokenizer' | 'template' | 'eosId'>, records: readonly SftRecord[], maskPrompt: boolean): SftExample[] {
   const maxLen = run.model.config.blockSize;
   // An example cut before its response has nothing to learn (every target -100): it is dropped.
   return records.map((r) => tokenizeRecord(run.tokenizer, run.template, r, { eosId: run.eosId, maskPrompt, maxLen })).filter((e) => e.targets.some((t) => t !== -100));
@@ -124,7 +124,7 @@ function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, 
   const shuffled = order.map((i) => examples[i]!);
   if (c.pack) return stackRows(packRows(shuffled, T, padId), c.batchSize);
   const out: SftBatch[] = [];
-  for (let i = 0; i < shuffled.length; i += c.batchSize) out.push(padBatch(shuffled.slice(i, i + c.batchSize), padId));
+  for (let i = 0; i < shuffled.length; i += c.batchSize) out.push(padSftBatch(shuffled.slice(i, i + c.batchSize), padId));
   return out;
 }
 
@@ -136,12 +136,12 @@ export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo)
 
 function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onStep?: (info: SftStepInfo) => void, onNote?: (message: string) => void): { finalLoss: number; valLoss: number } {
   const { model } = run;
-  const trainEx = tokenizeAll(run, run.train, c.maskPrompt);
+  const trainEx = tokenizeSftRecords(run, run.train, c.maskPrompt);
   if (trainEx.length === 0) {
     throw Object.assign(new Error(`finetune sft: none of the ${run.train.length} training records has a response token within the context length ${model.config.blockSize} (see --preview)`), { userError: true });
   }
   if (trainEx.length < run.train.length) onNote?.(`${run.train.length - trainEx.length} of ${run.train.length} records dropped: their response starts past the context length ${model.config.blockSize}`);
-  const validEx = tokenizeAll(run, run.valid, true);
+  const validEx = tokenizeSftRecords(run, run.valid, true);
   const padId = run.eosId;
   const params = model.parameters().filter((p) => p.requiresGrad);
   const groups: ParamGroup<{ weightDecay: number }>[] = [
@@ -223,7 +223,7 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
   if (run.out) {
     const { lora } = run;
     replaceDirAtomic(join(run.out, 'model'), (tmp) => {
-      saveModel(tmp, lora ? mergedCopy(model) : model, { finetune: lora ? 'sft-lora' : 'sft', template: run.template.name, steps: c.steps });
+      saveModel(tmp, lora ? mergedLoraCopy(model) : model, { finetune: lora ? 'sft-lora' : 'sft', template: run.template.name, steps: c.steps });
       saveTextTokenizer(tmp, run.tokenizer);
     });
     if (lora) replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));

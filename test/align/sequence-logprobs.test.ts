@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pairBatch, splitResponse, tokenizePair } from '../../src/align/dpo-batch.ts';
+import { dpoPairBatch, splitResponse, tokenizeDpoPair } from '../../src/align/dpo-batch.ts';
 import { referenceLogprobs, sequenceLogprobs } from '../../src/align/sequence-logprobs.ts';
-import { padBatch } from '../../src/finetune/sft-batch.ts';
+import { padSftBatch } from '../../src/finetune/sft-batch.ts';
 import type { SftExample } from '../../src/finetune/sft-tokenize.ts';
 import { alpacaTemplate, chatmlTemplate } from '../../src/finetune/templates.ts';
 import { completeModelConfig } from '../../src/models/config.ts';
@@ -47,17 +47,17 @@ function byHand(ids: number[], promptLen: number): number {
 test('sequence log-probs: the sum over response tokens only, padding and prompt ignored, gradient flows', () => {
   const a = [3, 5, 7, 9, 11, 13, 15]; // prompt 4 tokens, response 3
   const b = [2, 4, 6, 8, 10]; // prompt 2 tokens, response 3 (padded to 6 inputs)
-  const batch = padBatch([example(a, 4), example(b, 2)], EOS);
+  const batch = padSftBatch([example(a, 4), example(b, 2)], EOS);
   assert.equal(batch.T, 6);
   const lp = sequenceLogprobs(model, batch);
   assert.deepEqual(lp.shape, [2]);
   const want = [byHand(a, 4), byHand(b, 2)];
   for (let i = 0; i < 2; i++) assert.ok(Math.abs(lp.data[i]! - want[i]!) < 1e-4, `row ${i}: ${lp.data[i]} vs ${want[i]}`);
-  const otherPad = padBatch([example(a, 4), example(b, 2)], 1);
+  const otherPad = padSftBatch([example(a, 4), example(b, 2)], 1);
   assert.deepEqual([...referenceLogprobs(model, otherPad)], [...referenceLogprobs(model, batch)]);
-  const otherPrompt = padBatch([example([30, 31, 32, 9, 11, 13, 15], 4), example(b, 2)], EOS); // same last prompt token
+  const otherPrompt = padSftBatch([example([30, 31, 32, 9, 11, 13, 15], 4), example(b, 2)], EOS); // same last prompt token
   assert.notEqual(referenceLogprobs(model, otherPrompt)[0], referenceLogprobs(model, batch)[0]); // context matters
-  const wrongMask = padBatch([example(a, 3), example(b, 2)], EOS); // one more position counted
+  const wrongMask = padSftBatch([example(a, 3), example(b, 2)], EOS); // one more position counted
   assert.ok(Math.abs(referenceLogprobs(model, wrongMask)[0]! - byHand(a, 3)) < 1e-4);
   assert.ok(referenceLogprobs(model, wrongMask)[0]! < referenceLogprobs(model, batch)[0]!);
   for (const p of model.parameters()) p.zeroGrad();
@@ -74,23 +74,23 @@ test('pairs: the response is the final reply and its EOS; both sides share the p
   assert.deepEqual(response, [...tok.encode('yo'), EOS]); // chatml's "\n" after the reply is not part of it
   assert.equal(tok.decode(prompt), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
   const pair = { chosen: { kind: 'alpaca' as const, instruction: 'Name a colour.', input: '', output: 'Blue, thanks!' }, rejected: { kind: 'alpaca' as const, instruction: 'Name a colour.', input: '', output: 'No.' } };
-  const full = tokenizePair(tok, alpacaTemplate, pair, EOS, 1000)!;
+  const full = tokenizeDpoPair(tok, alpacaTemplate, pair, EOS, 1000)!;
   const n = splitResponse(tok, alpacaTemplate, pair.chosen, EOS).prompt.length;
   assert.equal(full.chosen.truncated, false);
   assert.deepEqual([...full.chosen.ids.slice(0, n)], [...full.rejected.ids.slice(0, n)]);
   assert.equal(full.chosen.targets.filter((t) => t !== -100).length, 'Blue, thanks!'.length + 1);
   assert.equal(full.rejected.targets.filter((t) => t !== -100).length, 'No.'.length + 1);
-  const cut = tokenizePair(tok, alpacaTemplate, pair, EOS, 30)!;
+  const cut = tokenizeDpoPair(tok, alpacaTemplate, pair, EOS, 30)!;
   assert.equal(cut.chosen.truncated, true);
   assert.equal(cut.chosen.ids.length, 29); // 30 tokens: 16 of prompt, 14 of response
   assert.deepEqual([...cut.chosen.ids.slice(0, 16)], [...full.chosen.ids.slice(n - 16, n)]); // the prompt's end
   assert.match(tok.decode([...cut.chosen.ids.slice(0, 16)]), /### Response:\n$/);
   assert.equal(cut.chosen.targets.filter((t) => t !== -100).length, 14); // the whole response still learned
   assert.equal(cut.rejected.ids.length, 16 + 4 - 1);
-  const tiny = tokenizePair(tok, alpacaTemplate, pair, EOS, 5)!; // the response alone is longer: one prompt token, response cut
+  const tiny = tokenizeDpoPair(tok, alpacaTemplate, pair, EOS, 5)!; // the response alone is longer: one prompt token, response cut
   assert.equal(tiny.chosen.ids.length, 4);
   assert.equal(tiny.chosen.targets[0], tok.encode('B')[0]);
-  const batch = pairBatch([full, cut], EOS);
+  const batch = dpoPairBatch([full, cut], EOS);
   assert.equal(batch.B, 4); // chosen rows, then rejected rows
   assert.deepEqual([...batch.ids.slice(2 * batch.T, 2 * batch.T + n)], [...full.rejected.ids.slice(0, n)]);
 });

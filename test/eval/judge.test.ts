@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodeForReward, RewardModel, rewardsOf, saveRewardModel } from '../../src/align/reward-model.ts';
-import { loadResponses, pairByPrompt, referenceScores, rewardRecord, userTurn, winRate, type ResponseRow } from '../../src/eval/judge.ts';
+import { loadResponses, pairByPrompt, referenceScores, rewardRecord, userTurn, winRate, type JudgedResponse } from '../../src/eval/judge.ts';
 import { wilsonInterval } from '../../src/eval/wilson.ts';
 import { alpacaTemplate, chatmlTemplate } from '../../src/finetune/templates.ts';
 import { loadModelDir } from '../../src/generate/model-dir.ts';
@@ -18,7 +18,7 @@ import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyPreferenceSetup } from '../helpers/tiny-preferences.ts';
 
-const row = (prompt: string, response: string, reference?: string): ResponseRow => ({ prompt, response, ...(reference !== undefined ? { reference } : {}), where: 'x' });
+const row = (prompt: string, response: string, reference?: string): JudgedResponse => ({ prompt, response, ...(reference !== undefined ? { reference } : {}), where: 'x' });
 
 test('win rate: ties count half; the interval is over decided pairs', () => {
   const w = winRate([3, 1, 2, 2, 5], [1, 2, 2, 0, 4]);
@@ -75,14 +75,14 @@ test('eval judge: mean rewards and A\'s win rate as the library computes them; o
   const prompts = ['tell me about cats', 'tell me about rain', 'tell me about tea'].map((p) => chatmlTemplate.prompt({ kind: 'chat', messages: [{ role: 'user', content: p }] }));
   const a = [row(prompts[0]!, 'it is nice', 'it is nice'), row(prompts[1]!, 'so warm thanks', 'it is warm'), row(prompts[2]!, 'shut up')];
   const b = [row(prompts[2]!, 'tea is good please'), row(prompts[0]!, 'cats idiot'), row(prompts[1]!, 'rain')];
-  const write = (name: string, rows: ResponseRow[]) => {
+  const write = (name: string, rows: JudgedResponse[]) => {
     const p = join(dir, name);
     writeFileSync(p, rows.map(({ where: _, ...r }) => JSON.stringify(r)).join('\n'));
     return p;
   };
   const fa = write('a.jsonl', a);
   const fb = write('b.jsonl', b);
-  const rewards = (rows: ResponseRow[]) => rewardsOf(rm, rows.map((r) => encodeForReward(tokenizer, chatmlTemplate, rewardRecord(chatmlTemplate, r), rm.info).ids), 8);
+  const rewards = (rows: JudgedResponse[]) => rewardsOf(rm, rows.map((r) => encodeForReward(tokenizer, chatmlTemplate, rewardRecord(chatmlTemplate, r), rm.info).ids), 8);
   const ra = rewards(a);
   const rb = rewards([b[1]!, b[2]!, b[0]!]);
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;

@@ -1,7 +1,7 @@
 /** Classification metrics against a confusion table worked out by hand. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classificationReport, formatReport, reportFields } from '../../src/finetune/metrics.ts';
+import { classificationReport, formatClassificationReport, reportFields } from '../../src/finetune/metrics.ts';
 
 test('accuracy, precision, recall, F1 and confusion from a hand-made table', () => {
   // true ham (0): 6 predicted ham, 2 predicted spam; true spam (1): 1 predicted ham, 3 predicted spam
@@ -19,7 +19,7 @@ test('accuracy, precision, recall, F1 and confusion from a hand-made table', () 
   assert.ok(Math.abs(spam!.f1 - 2 / 3) < 1e-12);
   assert.deepEqual([ham!.support, spam!.support], [8, 4]);
   assert.equal(reportFields(r, 'test').test_confusion, '[[6,2],[1,3]]');
-  assert.match(formatReport(r), /accuracy 75\.00% on 12 examples/);
+  assert.match(formatClassificationReport(r), /accuracy 75\.00% on 12 examples/);
 });
 
 test('a class never predicted has precision and F1 0, not NaN', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { packRows, padBatch } from '../../src/finetune/sft-batch.ts';
+import { packRows, padSftBatch } from '../../src/finetune/sft-batch.ts';
 import { ChatSession } from '../../src/finetune/sft-chat.ts';
 import { respondAndScore } from '../../src/finetune/sft-eval.ts';
 import { loadSftRecords, type SftRecord } from '../../src/finetune/sft-records.ts';
@@ -64,7 +64,7 @@ test('masking: the loss is the mean cross-entropy over response targets only', (
 
 test('batching: padding right-pads with ignored targets; packing fills rows first-fit with segment ids', () => {
   const mk = (n: number, v: number) => ({ ids: new Int32Array(n).fill(v), targets: new Int32Array(n).fill(v), truncated: false });
-  const pad = padBatch([mk(3, 1), mk(1, 2)], 0);
+  const pad = padSftBatch([mk(3, 1), mk(1, 2)], 0);
   assert.deepEqual([pad.B, pad.T], [2, 3]);
   assert.deepEqual([...pad.ids], [1, 1, 1, 2, 0, 0]);
   assert.deepEqual([...pad.targets], [1, 1, 1, 2, -100, -100]);

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { exportGguf, ggufTensors, modelMetadata } from '../../src/export/gguf/export-gguf.ts';
+import { exportGguf, ggufTensors, ggufModelMetadata } from '../../src/export/gguf/export-gguf.ts';
 import { GgufValueType, type GgufKv } from '../../src/export/gguf/gguf-format.ts';
 import { GgufReader } from '../../src/export/gguf/gguf-reader.ts';
 import { writeGguf } from '../../src/export/gguf/gguf-writer.ts';
@@ -37,7 +37,7 @@ const u32 = (key: string, value: number): GgufKv => ({ key, type: GgufValueType.
 /** Writes `model` with its metadata edited by `edit`, without llmforge.config unless kept, rope_freqs.weight unless dropped. */
 function writeEdited(name: string, edit: (kvs: GgufKv[]) => GgufKv[], keepConfig = false, dropFreqs = false): string {
   const path = join(dir, name);
-  const kvs = modelMetadata(model, 'f32').filter((kv) => keepConfig || kv.key !== 'llmforge.config');
+  const kvs = ggufModelMetadata(model, 'f32').filter((kv) => keepConfig || kv.key !== 'llmforge.config');
   writeGguf(path, edit(kvs), ggufTensors(model, 'f32').filter((t) => !dropFreqs || t.name !== 'rope_freqs.weight'));
   return path;
 }

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportGguf, ggufTensors, modelMetadata, tokenizerMetadata } from '../../src/export/gguf/export-gguf.ts';
+import { exportGguf, ggufTensors, ggufModelMetadata, ggufTokenizerMetadata } from '../../src/export/gguf/export-gguf.ts';
 import { GgmlType, GgufValueType, type GgufKv } from '../../src/export/gguf/gguf-format.ts';
 import { permuteRotary } from '../../src/export/gguf/gguf-names.ts';
 import { GgufReader } from '../../src/export/gguf/gguf-reader.ts';
@@ -133,7 +133,7 @@ for (const [label, partial] of CASES) {
 
     // Without our config key the config is rebuilt from llama.cpp's metadata and the tensors present.
     const plain = join(dir, `${label}.plain.gguf`);
-    const metadata = [...modelMetadata(m, 'f32'), ...tokenizerMetadata(tok, m.config.vocabSize)].filter((kv) => kv.key !== 'llmforge.config');
+    const metadata = [...ggufModelMetadata(m, 'f32'), ...ggufTokenizerMetadata(tok, m.config.vocabSize)].filter((kv) => kv.key !== 'llmforge.config');
     writeGguf(plain, metadata, ggufTensors(m, 'f32'));
     const rebuilt = importGguf(plain).model;
     const expected = { ...m.config, ...(m.config.arch === 'gpt2' ? { bias: true } : {}) };

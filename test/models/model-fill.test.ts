@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ggufTensors, modelMetadata } from '../../src/export/gguf/export-gguf.ts';
+import { ggufTensors, ggufModelMetadata } from '../../src/export/gguf/export-gguf.ts';
 import { writeGguf } from '../../src/export/gguf/gguf-writer.ts';
 import { importGguf } from '../../src/export/gguf/import-gguf.ts';
 import { readLlmcCheckpoint, writeLlmcCheckpoint } from '../../src/export/llmc/llmc-checkpoint.ts';
@@ -64,10 +64,10 @@ test('ModelFill: a parameter never taken is the loader\'s error, naming it; unkn
 test('GGUF: imported without init equals the exported model; a missing tensor names the file, the tensor and the parameter', () => {
   const model = createModel(llama, new Rng(6));
   const path = join(dir, 'model.gguf');
-  writeGguf(path, modelMetadata(model, 'f32'), ggufTensors(model, 'f32'));
+  writeGguf(path, ggufModelMetadata(model, 'f32'), ggufTensors(model, 'f32'));
   assertSameWeights(model, importGguf(path).model);
   const broken = join(dir, 'broken.gguf');
-  writeGguf(broken, modelMetadata(model, 'f32'), ggufTensors(model, 'f32').filter((t) => t.name !== 'blk.1.ffn_up.weight'));
+  writeGguf(broken, ggufModelMetadata(model, 'f32'), ggufTensors(model, 'f32').filter((t) => t.name !== 'blk.1.ffn_up.weight'));
   assert.throws(() => importGguf(broken), (e: Error & { userError?: boolean }) => {
     assert.match(e.message, /broken\.gguf: tensor "blk\.1\.ffn_up\.weight" \(parameter model\.layers\.1\.mlp\.up_proj\.weight\) is missing$/);
     assert.equal(e.userError, true);

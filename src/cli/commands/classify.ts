@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { encodeExample, readClassifyData } from '../../finetune/classify-data.ts';
 import { loadClassifier } from '../../finetune/classifier.ts';
-import { predict } from '../../finetune/classify-train.ts';
+import { predictClasses } from '../../finetune/classify-train.ts';
 import { Rng } from '../../tensor/random.ts';
 import { encodeDocument } from '../../tokenizer/text-tokenizer.ts';
 import { UsageError } from '../args.ts';
@@ -33,7 +33,7 @@ export const classifyCommand: Command = {
     const { classifier: clf, tokenizer } = loadClassifier(o.model, new Rng(0));
     const { labels, maxLength, padId } = clf.info;
     const rows = texts.map((t) => encodeExample((s) => encodeDocument(tokenizer, s), t, maxLength, padId));
-    const { pred, probs } = predict(clf, rows, o['batch-size'] as number);
+    const { pred, probs } = predictClasses(clf, rows, o['batch-size'] as number);
     const lines = texts.map((t, i) => JSON.stringify({ text: t, label: labels[pred[i]!], probs: Object.fromEntries(labels.map((l, k) => [l, Number(probs[i]![k]!.toFixed(6))])) }));
     if (typeof o.output === 'string') {
       writeFileSync(o.output, lines.map((l) => `${l}\n`).join(''));

@@ -9,7 +9,7 @@ import { TokenDataset } from '../../data/dataset.ts';
 import { readMeta } from '../../data/meta.ts';
 import { loadMixture } from '../../data/mixture.ts';
 import { prepareData, type PrepareOptions, type ValSplit } from '../../data/prepare.ts';
-import { formatReport } from '../../data/report.ts';
+import { formatDataReport } from '../../data/report.ts';
 import type { SourceSpec } from '../../data/sources.ts';
 import { loadTextTokenizer } from '../../tokenizer/text-tokenizer.ts';
 import { UsageError, type Parsed } from '../args.ts';
@@ -87,7 +87,7 @@ function prepareOptions(args: Parsed): PrepareOptions {
 
 function inspect(dir: string, count: number): void {
   const meta = readMeta(dir);
-  const lines = [`${dir}: ${meta.format} v${meta.version}, tokenizer in ${join(dir, meta.tokenizer)}`, formatReport(meta)];
+  const lines = [`${dir}: ${meta.format} v${meta.version}, tokenizer in ${join(dir, meta.tokenizer)}`, formatDataReport(meta)];
   const tok = loadTextTokenizer(join(dir, meta.tokenizer));
   for (const split of ['train', 'val'] as const) {
     if (meta.splits[split].tokens === 0) continue;
@@ -153,7 +153,7 @@ export const dataCommand: Command = {
     switch (op) {
       case 'prepare': {
         const report = await prepareData(prepareOptions(args));
-        process.stdout.write(`${formatReport(report.meta)}\nwrote ${report.out} in ${report.seconds.toFixed(2)} s\n`);
+        process.stdout.write(`${formatDataReport(report.meta)}\nwrote ${report.out} in ${report.seconds.toFixed(2)} s\n`);
         return;
       }
       case 'inspect': {

@@ -5,13 +5,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { encodeForReward, loadRewardModel, rewardsOf } from '../../align/reward-model.ts';
-import { loadResponses, pairByPrompt, referenceScores, rewardRecord, winRate, type ResponseRow } from '../../eval/judge.ts';
+import { loadResponses, pairByPrompt, referenceScores, rewardRecord, winRate, type JudgedResponse } from '../../eval/judge.ts';
 import { Rng } from '../../tensor/random.ts';
 import { UsageError, type Parsed } from '../args.ts';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-function summary(name: string, path: string, rows: readonly ResponseRow[], rewards: readonly number[]): string {
+function summary(name: string, path: string, rows: readonly JudgedResponse[], rewards: readonly number[]): string {
   const mean = rewards.reduce((s, r) => s + r, 0) / rewards.length;
   const sd = Math.sqrt(rewards.reduce((s, r) => s + (r - mean) ** 2, 0) / rewards.length);
   const ref = referenceScores(rows);
@@ -29,14 +29,14 @@ export function evalJudge(args: Parsed): void {
   const b = typeof o.against === 'string' ? loadResponses(o.against) : null;
   const pairing = b ? pairByPrompt(a, b, o.responses, o.against as string) : null;
   const { model, tokenizer, template, dir } = loadRewardModel(o['reward-model'], new Rng(0));
-  const encode = (r: ResponseRow): number[] => {
+  const encode = (r: JudgedResponse): number[] => {
     try {
       return encodeForReward(tokenizer, template, rewardRecord(template, r), model.info).ids;
     } catch (e) {
       throw new UsageError(`eval judge: ${r.where}: cannot tokenize the prompt and response with the reward model's tokenizer (${(e as Error).message})`);
     }
   };
-  const score = (rows: readonly ResponseRow[]): number[] => rewardsOf(model, rows.map(encode), batchSize);
+  const score = (rows: readonly JudgedResponse[]): number[] => rewardsOf(model, rows.map(encode), batchSize);
   const ra = score(a);
   const rb = b ? score(b) : null;
   process.stdout.write(`reward model ${dir} (${template.name} template)\n`);

@@ -53,7 +53,7 @@ const f32 = (key: string, value: number): GgufKv => ({ key, type: GgufValueType.
 const str = (key: string, value: string): GgufKv => ({ key, type: GgufValueType.STRING, value });
 
 /** The `tokenizer.ggml.*` metadata for `tok`, padded with unused tokens to the model's vocabulary size V. */
-export function tokenizerMetadata(tok: TextTokenizer | null | undefined, V: number): GgufKv[] {
+export function ggufTokenizerMetadata(tok: TextTokenizer | null | undefined, V: number): GgufKv[] {
   if (!(tok instanceof Tokenizer)) return [str('tokenizer.ggml.model', 'none')];
   if (tok.vocabSize > V) throw new GgufExportError(`export gguf: the tokenizer has ${tok.vocabSize} ids but the model's vocabulary is ${V}`);
   const tokens: string[] = [];
@@ -87,7 +87,7 @@ export function tokenizerMetadata(tok: TextTokenizer | null | undefined, V: numb
 }
 
 /** The architecture metadata llama.cpp reads for `model` (general.* and <arch>.*). */
-export function modelMetadata(model: LanguageModel, type: GgufExportType, name?: string): GgufKv[] {
+export function ggufModelMetadata(model: LanguageModel, type: GgufExportType, name?: string): GgufKv[] {
   const c = model.config;
   const a = c.arch;
   const kvs: GgufKv[] = [
@@ -169,7 +169,7 @@ export function ggufTensors(model: LanguageModel, type: GgufExportType = 'f32'):
 export function exportGguf(model: LanguageModel, path: string, opts: GgufExportOptions = {}): { tensors: number } {
   const type = opts.type ?? 'f32';
   const tensors = ggufTensors(model, type);
-  const metadata = [...modelMetadata(model, type, opts.name), ...tokenizerMetadata(opts.tokenizer, model.config.vocabSize)];
+  const metadata = [...ggufModelMetadata(model, type, opts.name), ...ggufTokenizerMetadata(opts.tokenizer, model.config.vocabSize)];
   const progress = new Progress({ label: 'export gguf', total: tensors.length, unit: 'tensors', silent: !(opts.progress ?? false) });
   writeGguf(path, metadata, tensors, (done) => progress.update(done));
   progress.finish(tensors.length);
