@@ -6,7 +6,8 @@
  * it, so only the text has to carry over, not the vocabulary) or, in tests, a scripted function.
  */
 import { loadPreferencePairs } from '../finetune/preference-data.ts';
-import { loadJsonRecords, loadSftRecords, splitReference, type SftRecord } from '../finetune/sft-records.ts';
+import { loadJsonRecords } from '../data/json-records.ts';
+import { loadSftRecords, splitReference, type SftRecord } from '../finetune/sft-records.ts';
 import { encodePrompt } from '../finetune/sft-tokenize.ts';
 import type { PromptTemplate } from '../finetune/templates.ts';
 import { generate } from '../generate/generate.ts';

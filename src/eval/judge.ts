@@ -6,7 +6,7 @@
  * the user turn before the reward model renders it again.
  */
 import { exactMatch, rougeL } from '../finetune/rouge.ts';
-import { loadJsonRecords } from '../finetune/sft-records.ts';
+import { loadJsonRecords } from '../data/json-records.ts';
 import type { SftRecord } from '../finetune/sft-records.ts';
 import type { PromptTemplate } from '../finetune/templates.ts';
 import { wilsonInterval, type Interval } from './wilson.ts';

@@ -4,7 +4,7 @@
  * correct choice as its 0-based index or as its text. A malformed item is one error naming the file, line and field,
  * what was expected and what was received. An optional `category` string groups items for per-category accuracy.
  */
-import { loadJsonRecords } from '../finetune/sft-records.ts';
+import { loadJsonRecords } from '../data/json-records.ts';
 
 export class McItemError extends Error {
   readonly userError = true;

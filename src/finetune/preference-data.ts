@@ -7,7 +7,8 @@
  * instruction record (src/finetune/sft-records.ts), so prompt templates, tokenization and response masking are the
  * SFT ones. Malformed records are user errors naming the file, record and field.
  */
-import { loadJsonRecords, parseSftRecord, type ChatMessage, type SftRecord } from './sft-records.ts';
+import { loadJsonRecords } from '../data/json-records.ts';
+import { parseSftRecord, type ChatMessage, type SftRecord } from './sft-records.ts';
 
 export interface PreferencePair {
   chosen: SftRecord;

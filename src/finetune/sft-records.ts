@@ -3,7 +3,7 @@
  * or chat objects (`messages`: a list of `{role, content}` ending with an assistant turn), read from a JSON array
  * or a JSONL file. Every malformed record is a user error naming the file, the record and the field.
  */
-import { readFileSync } from 'node:fs';
+import { loadJsonRecords } from '../data/json-records.ts';
 
 export interface ChatMessage {
   role: string;
@@ -38,42 +38,6 @@ export function parseSftRecord(value: unknown, where: string): SftRecord {
   }
   if (o.input !== undefined && typeof o.input !== 'string') throw userError(`${where}: field "input" must be a string, received ${JSON.stringify(o.input)}`);
   return { kind: 'alpaca', instruction: o.instruction as string, input: (o.input as string | undefined) ?? '', output: o.output as string };
-}
-
-/**
- * Reads the records of a JSON array file or a JSONL file (one object per line), each checked by `parse`; `what`
- * names the expected records in the error for an empty file.
- */
-export function loadJsonRecords<T>(path: string, parse: (value: unknown, where: string) => T, what: string): T[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw userError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const out: T[] = [];
-  if (text.trimStart().startsWith('[')) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw userError(`${path}: not valid JSON (${(e as Error).message})`);
-    }
-    (doc as unknown[]).forEach((r, i) => out.push(parse(r, `${path} record ${i}`)));
-  } else {
-    text.split('\n').forEach((line, i) => {
-      if (line.trim() === '') return;
-      let v: unknown;
-      try {
-        v = JSON.parse(line);
-      } catch (e) {
-        throw userError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-      }
-      out.push(parse(v, `${path}:${i + 1}`));
-    });
-  }
-  if (out.length === 0) throw userError(`${path}: no records (expected a JSON array or JSONL of ${what})`);
-  return out;
 }
 
 /** Reads instruction records from a JSON array file or a JSONL file (one object per line). */

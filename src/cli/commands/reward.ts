@@ -10,7 +10,8 @@ import { encodeForReward, loadRewardModel, rewardsOf } from '../../align/reward-
 import { trainRewardModel } from '../../align/reward-train.ts';
 import type { TrainMode } from '../../finetune/classify-train.ts';
 import { parsePreferenceRecord, type PreferencePair } from '../../finetune/preference-data.ts';
-import { loadJsonRecords, parseSftRecord, type SftRecord } from '../../finetune/sft-records.ts';
+import { loadJsonRecords } from '../../data/json-records.ts';
+import { parseSftRecord, type SftRecord } from '../../finetune/sft-records.ts';
 import { Rng } from '../../tensor/random.ts';
 import { parsePrecisionSetting } from '../../train/precision.ts';
 import { UsageError, type Parsed } from '../args.ts';
