@@ -1,5 +1,5 @@
 /**
- * `llmforge finetune classify` and `llmforge classify` end to end on a small SMS sample with a random char-level
+ * `llmforge finetune classify` and `llmforge classify` end to end on a small synthetic SMS sample with a random char-level
  * base: training prints the test report, `classify "text"` prints a label with probabilities, `--input/--output`
  * writes one JSON line per input in order, and mistakes are one-line errors.
  */
@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
@@ -16,15 +15,14 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
+import { syntheticSms } from '../helpers/tiny-sms.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
 test('finetune classify, then classify one text and a file', () => {
-  const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 200).map((l) => l.slice(0, 80));
+  const lines = syntheticSms(200, 4).map((l) => l.slice(0, 80));
   const dir = tempDir('classify-cli');
   const data = join(dir, 'sms.tsv');
   writeFileSync(data, lines.join('\n'));

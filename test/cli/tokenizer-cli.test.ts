@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gpt2TokenizerDir } from '../helpers/gpt2-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
@@ -28,7 +29,7 @@ test('tokenizer train / encode --json / decode / show', () => {
   assert.equal(enc.stdout.trim(), JSON.stringify(ids));
   const dec = cli('tokenizer', 'decode', '--tokenizer', out, JSON.stringify(ids));
   assert.equal(dec.stdout, 'the cat\n');
-  const show = cli('tokenizer', 'show', '--tokenizer', '../shared/data/gpt2-tokenizer', 'Hello world');
+  const show = cli('tokenizer', 'show', '--tokenizer', gpt2TokenizerDir(), 'Hello world');
   assert.equal(show.stdout, '[Hello][ world]\n15496 995\n2 tokens, 11 characters\n');
 });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { encodeDocument, eosId, loadTextTokenizer, saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { WordCounter, trainBpe } from '../../src/tokenizer/train-bpe.ts';
+import { gpt2TokenizerDir } from '../helpers/gpt2-tokenizer.ts';
 import { tempDir } from './helpers.ts';
 
 test('char tokenizer: save, load, identical ids, no EOS', () => {
@@ -39,5 +40,5 @@ test('BPE tokenizer: save, load, identical ids, EOS id; documents encode special
   const ids = encodeDocument(back, 'a <|endoftext|> b');
   assert.ok(!ids.includes(eos));
   assert.equal(back.decode(ids), 'a <|endoftext|> b');
-  assert.equal(eosId(loadTextTokenizer('../shared/data/gpt2-tokenizer')), 50256);
+  assert.equal(eosId(loadTextTokenizer(gpt2TokenizerDir())), 50256);
 });

@@ -1,5 +1,6 @@
 /**
- * A tiny end-to-end classification fine-tune on 400 SMS Spam messages from a small random char-level GPT: it must
+ * A tiny end-to-end classification fine-tune on 400 synthetic SMS messages (test/helpers/tiny-sms.ts; the real SMS
+ * Spam Collection is the data suite's) from a small random char-level GPT: it must
  * beat the majority-class baseline on the test split, write metrics and checkpoints, and a run stopped part-way
  * and resumed must end with the same weights, optimizer state and metrics as an uninterrupted one.
  */
@@ -7,7 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { trainClassifier, type ClassifyTrainOptions } from '../../src/finetune/classify-train.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
@@ -17,12 +17,11 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { syntheticSms } from '../helpers/tiny-sms.ts';
 
-const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
-
-/** 400 messages (all spam among the first 1,200 lines plus ham to fill), cut to 120 characters, and a random base. */
+/** 400 messages (100 spam among 1,200 synthetic lines plus ham to fill), cut to 120 characters, and a random base. */
 export function tinySetup(): { dir: string; data: string; base: string } {
-  const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 1200);
+  const lines = syntheticSms(1200, 1);
   const spam = lines.filter((l) => l.startsWith('spam\t')).slice(0, 100);
   const ham = lines.filter((l) => l.startsWith('ham\t')).slice(0, 400 - spam.length);
   const chosen = [...ham, ...spam].map((l) => l.slice(0, 120));

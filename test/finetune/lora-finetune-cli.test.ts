@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
@@ -19,8 +18,7 @@ import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
+import { syntheticSms } from '../helpers/tiny-sms.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
@@ -37,7 +35,7 @@ function tinyBase(dir: string, text: string, blockSize: number): string {
 }
 
 test('finetune classify --train lora, then classify with the merged checkpoint', () => {
-  const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 160).map((l) => l.slice(0, 60));
+  const lines = syntheticSms(160, 3).map((l) => l.slice(0, 60));
   const dir = tempDir('lora-cli');
   const data = join(dir, 'sms.tsv');
   writeFileSync(data, lines.join('\n'));

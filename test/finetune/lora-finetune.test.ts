@@ -1,19 +1,19 @@
 /**
- * LoRA classification fine-tuning on a tiny SMS Spam sample with a small random char-level GPT: the training loss
+ * LoRA classification fine-tuning on a tiny synthetic SMS sample (test/helpers/tiny-sms.ts) with a small random
+ * char-level GPT: the training loss
  * falls, only adapters and head change (every base weight bit-identical), the merged best checkpoint loads with the
  * normal classifier loader and gives the logits of base + adapter, the adapter directory round-trips through
  * lora-io, a run stopped mid-epoch and resumed ends with the same metrics and files as one run straight, and the
- * option checks are one-line user errors. Also mergedLoraCopy never perturbs the training model.
+ * option checks are one-line user errors. Also mergedCopy never perturbs the training model.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { trainClassifier, type ClassifyTrainOptions } from '../../src/finetune/classify-train.ts';
 import { HEAD_FILE, loadClassifier, loadHeadInto, SequenceClassifier } from '../../src/finetune/classifier.ts';
 import { padBatch } from '../../src/finetune/classify-data.ts';
-import { DEFAULT_LORA, mergedLoraCopy, parseLoraSettings, attachLora } from '../../src/finetune/lora-finetune.ts';
+import { DEFAULT_LORA, mergedCopy, parseLoraSettings, attachLora } from '../../src/finetune/lora-finetune.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadLoraAdapter, readLoraConfig } from '../../src/finetune/lora-io.ts';
 import { createModel } from '../../src/models/create.ts';
 import { loadModel, saveModel } from '../../src/models/model-io.ts';
@@ -24,12 +24,11 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { syntheticSms } from '../helpers/tiny-sms.ts';
 
-const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
-
-/** 300 messages (spam among the first 1,200 lines, ham to fill), cut to 100 characters, and a random 2-layer base. */
+/** 300 messages (80 spam among 1,200 synthetic lines, ham to fill), cut to 100 characters, and a random 2-layer base. */
 function setup(): { dir: string; data: string; base: string } {
-  const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 1200);
+  const lines = syntheticSms(1200, 2);
   const spam = lines.filter((l) => l.startsWith('spam\t')).slice(0, 80);
   const ham = lines.filter((l) => l.startsWith('ham\t')).slice(0, 300 - spam.length);
   const chosen = [...ham, ...spam].map((l) => l.slice(0, 100));
@@ -128,14 +127,14 @@ test('classify --train lora: stopped mid-epoch and resumed equals one run straig
   await assert.rejects(trainClassifier({ ...b, resume: true, lora: { ...b.lora!, r: 2 } }), (e: Error & { userError?: boolean }) => e.userError === true && /adapter_config\.json: the checkpoint's adapter has r 4, .* this run asks for r 2/.test(e.message));
 });
 
-test('mergedLoraCopy folds the adapters into a plain model and leaves the training model bit-identical', () => {
+test('mergedCopy folds the adapters into a plain model and leaves the training model bit-identical', () => {
   const model = createModel(resolveModelConfig({ arch: 'llama', vocabSize: 30, blockSize: 16, nLayer: 1, nHead: 2, nKvHead: 1, nEmbd: 16 }), new Rng(2));
   attachLora(model, { ...DEFAULT_LORA, targets: null }, 3);
   const rng = new Rng(4);
   for (const [, l] of loraLayers(model)) for (let i = 0; i < l.lora_B.data.length; i++) l.lora_B.data[i] = 0.1 * rng.normal();
   const before = model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const);
-  mergedLoraCopy(model);
-  const copy = mergedLoraCopy(model); // twice: a second merge must start from the untouched weights
+  mergedCopy(model);
+  const copy = mergedCopy(model); // twice: a second merge must start from the untouched weights
   for (const [n, data] of before) assert.deepEqual(model.namedParameters().find(([m]) => m === n)![1].data, data, n);
   assert.equal(loraLayers(copy).length, 0);
   const ids = Int32Array.from([1, 2, 3, 4, 5, 6]);

@@ -9,6 +9,7 @@ import { TextStream } from '../../src/generate/text-stream.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { loadTokenizer } from '../../src/tokenizer/load.ts';
 import type { TextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+import { gpt2TokenizerDir } from '../helpers/gpt2-tokenizer.ts';
 
 const TEXT = 'héllo wörld, 世界 🙂 naïve — done.\n';
 
@@ -19,7 +20,7 @@ function pieces(tok: TextTokenizer, ids: number[]): { parts: string[]; flushed: 
 }
 
 test('GPT-2 BPE: pieces join to the text, multi-byte characters never split', () => {
-  const tok = loadTokenizer('../shared/data/gpt2-tokenizer');
+  const tok = loadTokenizer(gpt2TokenizerDir());
   const ids = tok.encode(TEXT);
   assert.ok(ids.some((id) => tok.decode([id]).includes('\ufffd')), 'the sample has tokens holding partial characters');
   const { parts, flushed } = pieces(tok, ids);

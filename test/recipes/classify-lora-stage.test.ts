@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadModelDir } from '../../src/generate/model-dir.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
@@ -19,13 +18,12 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { syntheticSms } from '../helpers/tiny-sms.ts';
 
 registerBuiltinStages();
 
-const SMS = fileURLToPath(new URL('../../../shared/data/sms-spam/SMSSpamCollection', import.meta.url));
-
 test('classify stage, train: lora: adapter + merged checkpoint, LoRA line; bad LoRA fields fail at check time', async () => {
-  const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 120).map((l) => l.slice(0, 40));
+  const lines = syntheticSms(120, 5).map((l) => l.slice(0, 40));
   const dir = tempDir('classify-lora-stage');
   const data = join(dir, 'sms.tsv');
   writeFileSync(data, lines.join('\n'));

