@@ -8,9 +8,10 @@
  */
 import { padSftBatch, type SftBatch } from '../finetune/sft-batch.ts';
 import type { PreferencePair } from '../finetune/preference-data.ts';
-import type { SftRecord } from '../finetune/sft-records.ts';
-import { encodeRecord, type SftExample } from '../finetune/sft-tokenize.ts';
-import type { PromptTemplate } from '../finetune/templates.ts';
+import type { SftRecord } from '../chat/records.ts';
+import { encodeRecord } from '../chat/encode.ts';
+import type { SftExample } from '../finetune/sft-tokenize.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 
 export interface DpoExample {

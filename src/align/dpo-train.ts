@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mergedLoraCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
 import type { PreferencePair } from '../finetune/preference-data.ts';
-import type { PromptTemplate } from '../finetune/templates.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 import { createModel } from '../models/create.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { saveModel } from '../models/model-io.ts';

@@ -7,9 +7,9 @@
  */
 import { loadPreferencePairs } from '../finetune/preference-data.ts';
 import { loadJsonRecords } from '../data/json-records.ts';
-import { loadSftRecords, splitReference, type SftRecord } from '../finetune/sft-records.ts';
-import { encodePrompt } from '../finetune/sft-tokenize.ts';
-import type { PromptTemplate } from '../finetune/templates.ts';
+import { loadSftRecords, splitReference, type SftRecord } from '../chat/records.ts';
+import { encodePrompt } from '../chat/encode.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 import { generate } from '../generate/generate.ts';
 import type { ResolvedSampling } from '../generate/sampling.ts';
 import type { LanguageModel } from '../models/model.ts';

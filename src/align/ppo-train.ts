@@ -14,8 +14,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mergedLoraCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from '../finetune/lora-finetune.ts';
-import { toMessages, type SftRecord } from '../finetune/sft-records.ts';
-import type { PromptTemplate } from '../finetune/templates.ts';
+import { toMessages, type SftRecord } from '../chat/records.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 import type { ResolvedSampling } from '../generate/sampling.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { saveModel } from '../models/model-io.ts';

@@ -30,7 +30,7 @@ import { padBatch } from '../finetune/classify-data.ts';
 import { restoreOptimizer, setTrainable, type TrainMode } from '../finetune/classify-train.ts';
 import { attachLora, DEFAULT_LORA, formatTrainable, mergedLoraCopy, restoreLoraAdapter, saveAdapter, type LoraSettings } from '../finetune/lora-finetune.ts';
 import { loadPreferencePairs, type PreferencePair } from '../finetune/preference-data.ts';
-import { resolveTemplate, type PromptTemplate } from '../finetune/templates.ts';
+import { resolveTemplate, type PromptTemplate } from '../chat/templates.ts';
 import { bradleyTerryLoss } from './reward-loss.ts';
 import { encodeForReward, loadRewardHeadInto, REWARD_HEAD_FILE, RewardModel, RewardModelError, rewardsOf, saveRewardHead, saveRewardModel, type RewardInfo } from './reward-model.ts';
 

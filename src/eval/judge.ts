@@ -7,8 +7,8 @@
  */
 import { exactMatch, rougeL } from '../finetune/rouge.ts';
 import { loadJsonRecords } from '../data/json-records.ts';
-import type { SftRecord } from '../finetune/sft-records.ts';
-import type { PromptTemplate } from '../finetune/templates.ts';
+import type { SftRecord } from '../chat/records.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 import { wilsonInterval, type Interval } from './wilson.ts';
 
 export class JudgeInputError extends Error {

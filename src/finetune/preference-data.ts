@@ -4,11 +4,11 @@
  * `rejected`; an `output` field is ignored), a text prompt (`prompt`, `chosen`, `rejected` strings), a chat prompt
  * (`prompt` a list of messages, `chosen`/`rejected` a string or the assistant message list), or two whole
  * conversations (`chosen`/`rejected` message lists sharing every turn but the last). Each side becomes an
- * instruction record (src/finetune/sft-records.ts), so prompt templates, tokenization and response masking are the
+ * instruction record (src/chat/records.ts), so prompt templates, tokenization and response masking are the
  * SFT ones. Malformed records are user errors naming the file, record and field.
  */
 import { loadJsonRecords } from '../data/json-records.ts';
-import { parseSftRecord, type ChatMessage, type SftRecord } from './sft-records.ts';
+import { parseSftRecord, type ChatMessage, type SftRecord } from '../chat/records.ts';
 
 export interface PreferencePair {
   chosen: SftRecord;

@@ -8,10 +8,11 @@ import type { LanguageModel } from '../models/model.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { padSftBatch } from './sft-batch.ts';
-import { splitReference, type SftRecord } from './sft-records.ts';
-import { encodePrompt, type SftExample } from './sft-tokenize.ts';
+import { splitReference, type SftRecord } from '../chat/records.ts';
+import { encodePrompt } from '../chat/encode.ts';
+import type { SftExample } from './sft-tokenize.ts';
 import { exactMatch, rougeL } from './rouge.ts';
-import type { PromptTemplate } from './templates.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 
 /** Mean cross-entropy per learned target over all examples (batches of B, padded). */
 export function sftValidationLoss(model: LanguageModel, examples: readonly SftExample[], B: number, padId: number): number {

@@ -1,13 +1,13 @@
 /**
- * One instruction record -> token ids and next-token targets for supervised fine-tuning: the template's segments
- * are encoded one by one, an EOS token follows every response (so the model learns to stop), and a target is
+ * One instruction record -> token ids and next-token targets for supervised fine-tuning: the record is encoded by
+ * src/chat/encode.ts (an EOS token follows every response, so the model learns to stop), and a target is
  * -100 (ignored by the loss) unless the token it predicts belongs to a response, or masking is off. Also the
  * `--preview` rendering, one line per token with the learned and the masked positions marked.
  */
-import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { Tokenizer } from '../tokenizer/tokenizer.ts';
-import type { SftRecord } from './sft-records.ts';
-import type { PromptTemplate } from './templates.ts';
+import { encodeRecord } from '../chat/encode.ts';
+import type { SftRecord } from '../chat/records.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 
 export interface SftExample {
   /** Input ids (n). */
@@ -24,26 +24,6 @@ export interface TokenizeOptions {
   maskPrompt?: boolean;
   /** Longest input (the model's blockSize); the sequence is cut to maxLen + 1 tokens. */
   maxLen: number;
-}
-
-function encodeText(tok: TextTokenizer, text: string, specials: boolean): number[] {
-  if (specials && tok instanceof Tokenizer) return tok.encode(text, { special: 'allow' });
-  return encodeDocument(tok, text);
-}
-
-/** Token ids of the whole record and, per token, whether it is learned (part of a response or its EOS). */
-export function encodeRecord(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, eosId: number): { tokens: number[]; learned: boolean[] } {
-  const tokens: number[] = [];
-  const learned: boolean[] = [];
-  for (const seg of template.segments(r)) {
-    const ids = encodeText(tok, seg.text, template.specialsInText);
-    if (seg.train && ids[ids.length - 1] !== eosId) ids.push(eosId);
-    for (const id of ids) {
-      tokens.push(id);
-      learned.push(seg.train);
-    }
-  }
-  return { tokens, learned };
 }
 
 export function tokenizeRecord(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, opts: TokenizeOptions): SftExample {
@@ -77,17 +57,4 @@ export function formatPreview(tok: TextTokenizer, template: PromptTemplate, r: S
     lines.push(`${String(j).padStart(5)} ${String(id).padStart(6)}  ${learn ? 'LEARN ' : 'masked'}  ${text}`);
   });
   return lines.join('\n');
-}
-
-/**
- * Ids to generate a reply from: the record's turns encoded as in training (an EOS after every earlier response),
- * then the template's assistant cue. Falls back to encoding `template.prompt` whole when the cue cannot be split.
- */
-export function encodePrompt(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, eosId: number): number[] {
-  const prompt = template.prompt(r);
-  const turns = template.segments(r).filter((s) => !s.train || s.text !== '');
-  const text = turns.map((s) => s.text).join('');
-  if (!prompt.startsWith(text)) return encodeText(tok, prompt, template.specialsInText);
-  const ids = encodeRecord(tok, template, r, eosId).tokens;
-  return ids.concat(encodeText(tok, prompt.slice(text.length), template.specialsInText));
 }

@@ -27,9 +27,9 @@ import { describePrecision, resolvePrecision, type PrecisionSetting, type Resolv
 import { mergedLoraCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from './lora-finetune.ts';
 import { packRows, padSftBatch, stackRows, type SftBatch } from './sft-batch.ts';
 import { sftValidationLoss } from './sft-eval.ts';
-import type { SftRecord } from './sft-records.ts';
+import type { SftRecord } from '../chat/records.ts';
 import { tokenizeRecord, type SftExample } from './sft-tokenize.ts';
-import type { PromptTemplate } from './templates.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 
 export interface SftConfig {
   /** Optimizer updates. */

@@ -9,8 +9,8 @@
  */
 import { randomInt } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { encodePrompt } from '../finetune/sft-tokenize.ts';
-import type { PromptTemplate } from '../finetune/templates.ts';
+import { encodePrompt } from '../chat/encode.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 import type { GenerateOptions } from '../generate/generate.ts';
 import { promptIds } from '../generate/predict.ts';
 import type { LanguageModel } from '../models/model.ts';

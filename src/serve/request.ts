@@ -5,7 +5,7 @@
  * server answers it with HTTP 400 in OpenAI's error shape. Defaults follow OpenAI's API (temperature 1, top_p 1),
  * except max_tokens, which defaults to the server's --max-new-tokens and may not exceed it.
  */
-import type { ChatMessage } from '../finetune/sft-records.ts';
+import type { ChatMessage } from '../chat/records.ts';
 
 export class RequestError extends Error {
   constructor(message: string, readonly status = 400) {

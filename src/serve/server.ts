@@ -6,7 +6,7 @@
  * running generation and resolves once every connection is closed. Each request is logged as one line.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { PromptTemplate } from '../finetune/templates.ts';
+import type { PromptTemplate } from '../chat/templates.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { eosId, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { complete, type CompletionStats, type ServeContext } from './complete.ts';

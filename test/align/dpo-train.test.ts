@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { DEFAULT_DPO_CONFIG, frozenCopy, trainDpo, type DpoConfig, type DpoStepInfo } from '../../src/align/dpo-train.ts';
 import type { PreferencePair } from '../../src/finetune/preference-data.ts';
 import { attachLora } from '../../src/finetune/lora-finetune.ts';
-import { chatmlTemplate } from '../../src/finetune/templates.ts';
+import { chatmlTemplate } from '../../src/chat/templates.ts';
 import { completeModelConfig } from '../../src/models/config.ts';
 import { createModel } from '../../src/models/create.ts';
 import type { LanguageModel } from '../../src/models/model.ts';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeForReward, loadRewardModel, RewardModel, type RewardInfo } from '../../src/align/reward-model.ts';
 import { padBatch } from '../../src/finetune/classify-data.ts';
-import { chatmlTemplate } from '../../src/finetune/templates.ts';
+import { chatmlTemplate } from '../../src/chat/templates.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';

@@ -11,7 +11,7 @@ import { dpoPairBatch, splitResponse, tokenizeDpoPair } from '../../src/align/dp
 import { referenceLogprobs, sequenceLogprobs } from '../../src/align/sequence-logprobs.ts';
 import { padSftBatch } from '../../src/finetune/sft-batch.ts';
 import type { SftExample } from '../../src/finetune/sft-tokenize.ts';
-import { alpacaTemplate, chatmlTemplate } from '../../src/finetune/templates.ts';
+import { alpacaTemplate, chatmlTemplate } from '../../src/chat/templates.ts';
 import { completeModelConfig } from '../../src/models/config.ts';
 import { createModel } from '../../src/models/create.ts';
 import * as F from '../../src/ops/index.ts';

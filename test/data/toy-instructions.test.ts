@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadSftRecords } from '../../src/finetune/sft-records.ts';
+import { loadSftRecords } from '../../src/chat/records.ts';
 import { toyInstructions, writeInstructions } from '../../src/data/toy-instructions.ts';
 import { CAPITALS, TOY_WORLD } from '../../src/data/toy-world.ts';
 import { tempDir } from '../helpers/temp-dir.ts';

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { encodeForReward, RewardModel, rewardsOf, saveRewardModel } from '../../src/align/reward-model.ts';
 import { loadResponses, pairByPrompt, referenceScores, rewardRecord, userTurn, winRate, type JudgedResponse } from '../../src/eval/judge.ts';
 import { wilsonInterval } from '../../src/eval/wilson.ts';
-import { alpacaTemplate, chatmlTemplate } from '../../src/finetune/templates.ts';
+import { alpacaTemplate, chatmlTemplate } from '../../src/chat/templates.ts';
 import { loadModelDir } from '../../src/generate/model-dir.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';

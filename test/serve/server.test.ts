@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import { encodePrompt } from '../../src/finetune/sft-tokenize.ts';
-import { alpacaTemplate, chatmlTemplate } from '../../src/finetune/templates.ts';
+import { encodePrompt } from '../../src/chat/encode.ts';
+import { alpacaTemplate, chatmlTemplate } from '../../src/chat/templates.ts';
 import { generate } from '../../src/generate/generate.ts';
 import { promptIds } from '../../src/generate/predict.ts';
 import { eosId } from '../../src/tokenizer/text-tokenizer.ts';

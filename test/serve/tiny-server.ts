@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { loadModelDir, type LoadedModel } from '../../src/generate/model-dir.ts';
-import type { PromptTemplate } from '../../src/finetune/templates.ts';
+import type { PromptTemplate } from '../../src/chat/templates.ts';
 import { completeModelConfig } from '../../src/models/config.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';

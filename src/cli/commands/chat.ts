@@ -4,8 +4,8 @@
  * history. `/reset` forgets it, `/exit` (or end of input) quits. Lines piped on stdin work the same way.
  */
 import { createInterface } from 'node:readline';
-import { ChatSession } from '../../finetune/sft-chat.ts';
-import { resolveTemplate } from '../../finetune/templates.ts';
+import { ChatSession } from '../../chat/session.ts';
+import { resolveTemplate } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { UsageError } from '../args.ts';

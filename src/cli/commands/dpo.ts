@@ -12,7 +12,7 @@ import { DEFAULT_DPO_CONFIG, frozenCopy, trainDpo, type DpoConfig, type DpoEval,
 import { checkDpoOptions, type DpoLossType } from '../../align/dpo-loss.ts';
 import { attachLora, formatTrainable } from '../../finetune/lora-finetune.ts';
 import { loadPreferencePairs } from '../../finetune/preference-data.ts';
-import { resolveTemplate } from '../../finetune/templates.ts';
+import { resolveTemplate } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { trainableParameters } from '../../nn/lora.ts';
 import { Rng } from '../../tensor/random.ts';

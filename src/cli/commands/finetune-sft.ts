@@ -9,12 +9,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { respondAndScore } from '../../finetune/sft-eval.ts';
-import { loadSftRecords, type SftRecord } from '../../finetune/sft-records.ts';
+import { loadSftRecords, type SftRecord } from '../../chat/records.ts';
 import { formatPreview } from '../../finetune/sft-tokenize.ts';
 import { attachLora, DEFAULT_LORA, formatTrainable, parseLoraSettings } from '../../finetune/lora-finetune.ts';
 import { DEFAULT_SFT_CONFIG, trainSft, type SftConfig, type SftRun } from '../../finetune/sft-train.ts';
 import { describePrecision, parsePrecisionSetting, resolvePrecision } from '../../train/precision.ts';
-import { resolveTemplate } from '../../finetune/templates.ts';
+import { resolveTemplate } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { mergeLora, trainableParameters } from '../../nn/lora.ts';
 import { Rng } from '../../tensor/random.ts';

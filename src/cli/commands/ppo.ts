@@ -13,7 +13,7 @@ import { evaluatePrompts, loadPrompts, promptIds, rewardModelScorer } from '../.
 import { DEFAULT_PPO_CONFIG, trainPpo, type PpoConfig, type PpoRun } from '../../align/ppo-train.ts';
 import { loadRewardModel } from '../../align/reward-model.ts';
 import { attachLora, formatTrainable } from '../../finetune/lora-finetune.ts';
-import { resolveTemplate } from '../../finetune/templates.ts';
+import { resolveTemplate } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { resolveSampling } from '../../generate/sampling.ts';
 import { trainableParameters } from '../../nn/lora.ts';

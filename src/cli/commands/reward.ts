@@ -11,7 +11,7 @@ import { trainRewardModel } from '../../align/reward-train.ts';
 import type { TrainMode } from '../../finetune/classify-train.ts';
 import { parsePreferenceRecord, type PreferencePair } from '../../finetune/preference-data.ts';
 import { loadJsonRecords } from '../../data/json-records.ts';
-import { parseSftRecord, type SftRecord } from '../../finetune/sft-records.ts';
+import { parseSftRecord, type SftRecord } from '../../chat/records.ts';
 import { Rng } from '../../tensor/random.ts';
 import { parsePrecisionSetting } from '../../train/precision.ts';
 import { UsageError, type Parsed } from '../args.ts';

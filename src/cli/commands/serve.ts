@@ -5,7 +5,7 @@
  * --quiet.
  */
 import { basename, resolve } from 'node:path';
-import { resolveTemplate } from '../../finetune/templates.ts';
+import { resolveTemplate } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { isHubRef } from '../../hub/repo-ref.ts';
 import { createApiServer } from '../../serve/server.ts';

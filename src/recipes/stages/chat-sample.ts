@@ -5,9 +5,9 @@
  * `llmforge chat` would reply, shown without a terminal.
  */
 import { join } from 'node:path';
-import { ChatSession } from '../../finetune/sft-chat.ts';
+import { ChatSession } from '../../chat/session.ts';
 import { exactMatch } from '../../finetune/rouge.ts';
-import { resolveTemplate, TEMPLATE_NAMES } from '../../finetune/templates.ts';
+import { resolveTemplate, TEMPLATE_NAMES } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { readModelConfig } from '../../models/model-io.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';

@@ -10,7 +10,7 @@ import { DEFAULT_DPO_CONFIG, frozenCopy, trainDpo, type DpoConfig, type DpoEval 
 import { splitPairs } from '../../align/reward-train.ts';
 import { formatTrainable } from '../../finetune/lora-finetune.ts';
 import { loadPreferencePairs } from '../../finetune/preference-data.ts';
-import { resolveTemplate, TEMPLATE_NAMES } from '../../finetune/templates.ts';
+import { resolveTemplate, TEMPLATE_NAMES } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { trainableParameters } from '../../nn/lora.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';

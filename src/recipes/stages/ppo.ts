@@ -12,7 +12,7 @@ import { evaluatePrompts, loadPrompts, promptIds, rewardModelScorer } from '../.
 import { DEFAULT_PPO_CONFIG, trainPpo, type PpoConfig } from '../../align/ppo-train.ts';
 import { loadRewardModel } from '../../align/reward-model.ts';
 import { formatTrainable } from '../../finetune/lora-finetune.ts';
-import { resolveTemplate, TEMPLATE_NAMES } from '../../finetune/templates.ts';
+import { resolveTemplate, TEMPLATE_NAMES } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { resolveSampling } from '../../generate/sampling.ts';
 import { trainableParameters } from '../../nn/lora.ts';

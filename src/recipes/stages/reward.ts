@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { trainRewardModel } from '../../align/reward-train.ts';
-import { TEMPLATE_NAMES } from '../../finetune/templates.ts';
+import { TEMPLATE_NAMES } from '../../chat/templates.ts';
 import { PRECISION_SETTINGS, type PrecisionSetting } from '../../train/precision.ts';
 import { writeJsonAtomic } from '../../util/atomic.ts';
 import { defineStage } from '../registry.ts';

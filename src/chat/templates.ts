@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
-import { toMessages, type ChatMessage, type SftRecord } from './sft-records.ts';
+import { toMessages, type ChatMessage, type SftRecord } from './records.ts';
 
 export interface Segment {
   text: string;

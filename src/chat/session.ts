@@ -6,8 +6,8 @@
 import { generate, type GenerateSummary } from '../generate/generate.ts';
 import type { LanguageModel } from '../models/model.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import type { ChatMessage } from './sft-records.ts';
-import { encodePrompt } from './sft-tokenize.ts';
+import type { ChatMessage } from './records.ts';
+import { encodePrompt } from './encode.ts';
 import type { PromptTemplate } from './templates.ts';
 
 export interface ChatOptions {

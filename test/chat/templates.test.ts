@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { SftRecord } from '../../src/finetune/sft-records.ts';
-import { alpacaTemplate, chatmlTemplate, jinjaTemplate, resolveTemplate, type PromptTemplate } from '../../src/finetune/templates.ts';
+import type { SftRecord } from '../../src/chat/records.ts';
+import { alpacaTemplate, chatmlTemplate, jinjaTemplate, resolveTemplate, type PromptTemplate } from '../../src/chat/templates.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const HEADER = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
