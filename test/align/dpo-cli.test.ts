@@ -1,5 +1,6 @@
 /**
- * `llmforge dpo` end to end on 40 of the LLMs-from-scratch preference records with a small random GPT-2 and a BPE
+ * `llmforge dpo` end to end on 40 synthetic preference records (test/helpers/tiny-instructions.ts) with a small
+ * random GPT-2 and a BPE
  * tokenizer trained on them: a short LoRA run prints the held-out summary and writes the merged model (which
  * `llmforge generate` opens), the adapter, metrics.jsonl with the reward columns, eval.json and a checkpoint;
  * mistakes in flags and data are one-line errors (checked before the model is opened).
@@ -9,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
@@ -17,15 +17,14 @@ import { Rng } from '../../src/tensor/random.ts';
 import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-const DATA = fileURLToPath(new URL('../../../shared/data/llms-from-scratch/instruction-data-with-preference.json', import.meta.url));
+import { syntheticInstructions } from '../helpers/tiny-instructions.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
 test('dpo: a short LoRA run writes model, adapter, metrics and eval, and generate opens it', () => {
-  const records = (JSON.parse(readFileSync(DATA, 'utf8')) as Record<string, string>[]).slice(0, 40);
+  const records = syntheticInstructions(40, 2);
   const dir = tempDir('dpo-cli');
   const data = join(dir, 'prefs.json');
   writeFileSync(data, JSON.stringify(records));

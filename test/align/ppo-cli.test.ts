@@ -1,5 +1,6 @@
 /**
- * `llmforge ppo` end to end on 24 LLMs-from-scratch preference prompts with a small random GPT-2 policy and a small
+ * `llmforge ppo` end to end on 24 synthetic preference prompts (test/helpers/tiny-instructions.ts) with a small random
+ * GPT-2 policy and a small
  * random reward model (its own head; both with a BPE tokenizer trained on the records): a short LoRA run prints the
  * held-out summary and writes the merged model (which `llmforge generate` opens) with its value head, the adapter,
  * metrics.jsonl with the PPO columns, samples.jsonl, eval.json and a checkpoint; flag mistakes and a directory that
@@ -10,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { RewardModel, saveRewardModel } from '../../src/align/reward-model.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
@@ -19,15 +19,14 @@ import { Rng } from '../../src/tensor/random.ts';
 import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-const DATA = fileURLToPath(new URL('../../../shared/data/llms-from-scratch/instruction-data-with-preference.json', import.meta.url));
+import { syntheticInstructions } from '../helpers/tiny-instructions.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
 function setup(dir: string): { data: string; base: string; rm: string } {
-  const records = (JSON.parse(readFileSync(DATA, 'utf8')) as Record<string, string>[]).slice(0, 24);
+  const records = syntheticInstructions(24, 1);
   const data = join(dir, 'prefs.json');
   writeFileSync(data, JSON.stringify(records));
   const counter = new WordCounter('gpt2');

@@ -1,17 +1,17 @@
 /**
  * Preference pairs: every supported layout (Alpaca style, text prompt, chat prompt, two whole conversations) becomes
- * a chosen and a rejected instruction record with the same prompt; identical pairs are dropped and counted; the real
- * LLMs-from-scratch preference file loads; malformed records are errors naming the file, record and field.
+ * a chosen and a rejected instruction record with the same prompt; identical pairs are dropped and counted; a
+ * synthetic Alpaca-style preference file (the layout of LLMs-from-scratch's) loads; malformed records are errors naming
+ * the file, record and field. The real LLMs-from-scratch file is checked in test-data/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadPreferencePairs, parsePreferenceRecord } from '../../src/finetune/preference-data.ts';
-import { toMessages } from '../../src/chat/records.ts';
+import { toMessages } from '../../src/finetune/sft-records.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-const SHARED = '../shared/data/llms-from-scratch/instruction-data-with-preference.json';
+import { syntheticInstructions } from '../helpers/tiny-instructions.ts';
 
 test('preference layouts become chosen/rejected records sharing the prompt', () => {
   const alpaca = parsePreferenceRecord({ instruction: 'Fix it.', input: 'He go.', output: 'He goes.', chosen: 'He goes.', rejected: 'He goes, dummy.' }, 'r');
@@ -31,17 +31,24 @@ test('preference layouts become chosen/rejected records sharing the prompt', () 
   assert.deepEqual(toMessages(whole.rejected), [user, { role: 'assistant', content: 'No.' }]);
 });
 
-test('identical pairs are dropped and counted; the shared LLMs-from-scratch preference file loads', (t) => {
+test('identical pairs are dropped and counted; an Alpaca-style preference file loads', () => {
   const dir = tempDir('prefs');
   const path = join(dir, 'p.jsonl');
   writeFileSync(path, [{ prompt: 'a', chosen: 'x', rejected: 'y' }, { prompt: 'b', chosen: 'same', rejected: 'same' }].map((r) => JSON.stringify(r)).join('\n'));
   const d = loadPreferencePairs(path);
   assert.equal(d.pairs.length, 1);
   assert.equal(d.identical, 1);
-  if (!existsSync(SHARED)) return t.skip('shared data not present');
-  const real = loadPreferencePairs(SHARED);
-  assert.equal(real.pairs.length + real.identical, 1000);
-  assert.equal(real.identical, 5); // byte-identical pairs (the data README says 6; 8 match ignoring case and punctuation)
+  const records = syntheticInstructions(50, 5);
+  records[7]!.rejected = records[7]!.chosen;
+  records[30]!.rejected = records[30]!.chosen;
+  const alpaca = join(dir, 'prefs.json');
+  writeFileSync(alpaca, JSON.stringify(records, null, 1));
+  const loaded = loadPreferencePairs(alpaca);
+  assert.equal(loaded.pairs.length, 48);
+  assert.equal(loaded.identical, 2);
+  const first = loaded.pairs[0]!;
+  assert.deepEqual(toMessages(first.chosen), [{ role: 'user', content: 'Give the opposite of the word.\n\nhot' }, { role: 'assistant', content: records[0]!.chosen }]);
+  assert.deepEqual(toMessages(first.rejected)[1], { role: 'assistant', content: records[0]!.rejected });
 });
 
 test('malformed preference records name the record and field', () => {

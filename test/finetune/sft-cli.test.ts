@@ -1,5 +1,6 @@
 /**
- * `llmforge finetune sft` end to end on 40 Alpaca records with a small random GPT-2 and a BPE tokenizer trained on
+ * `llmforge finetune sft` end to end on 40 synthetic Alpaca records (test/helpers/tiny-instructions.ts) with a small
+ * random GPT-2 and a BPE tokenizer trained on
  * them: --preview prints the rendered record and marks masked and learned tokens, a short packed run writes the
  * model, metrics, held-out responses and scores, `llmforge chat` answers piped lines with the tuned model, and
  * mistakes are one-line errors.
@@ -9,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
@@ -17,15 +17,14 @@ import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-const DATA = fileURLToPath(new URL('../../../shared/data/llms-from-scratch/instruction-data.json', import.meta.url));
+import { instructionOnly, syntheticInstructions } from '../helpers/tiny-instructions.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
 }
 
 test('finetune sft: --preview, a short packed run with held-out scores, errors', () => {
-  const records = (JSON.parse(readFileSync(DATA, 'utf8')) as { instruction: string; input: string; output: string }[]).slice(0, 40);
+  const records = instructionOnly(syntheticInstructions(40, 4));
   const dir = tempDir('sft-cli');
   const data = join(dir, 'data.jsonl');
   writeFileSync(data, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
@@ -38,8 +37,8 @@ test('finetune sft: --preview, a short packed run with held-out scores, errors',
 
   const p = cli('finetune', 'sft', '--model', base, '--data', data, '--template', 'alpaca', '--preview');
   assert.equal(p.status, 0, p.stderr);
-  assert.match(p.stdout, /### Instruction:\nEvaluate the following phrase/);
-  assert.match(p.stdout, /friend\\"\."<eos>|friend"\.<eos>/);
+  assert.match(p.stdout, /### Instruction:\nGive the opposite of the word\.\n\n### Input:\nhot\n/);
+  assert.match(p.stdout, /cold\\"\."<eos>|cold"\.<eos>/);
   const learn = p.stdout.split('\n').filter((l) => / LEARN /.test(l));
   const masked = p.stdout.split('\n').filter((l) => / masked /.test(l));
   assert.ok(learn.length > 5 && masked.length > 20, `${learn.length} learned, ${masked.length} masked`);

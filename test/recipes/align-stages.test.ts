@@ -1,6 +1,6 @@
 /**
- * The `reward`, `dpo`, `ppo` and `eval-mc` recipe stages at a tiny size through one recipe (24 LLMs-from-scratch
- * preference pairs, a one-layer random GPT-2 base with a BPE tokenizer trained in the test): each stage writes its
+ * The `reward`, `dpo`, `ppo` and `eval-mc` recipe stages at a tiny size through one recipe (24 synthetic preference
+ * pairs from test/helpers/tiny-instructions.ts, a one-layer random GPT-2 base with a BPE tokenizer trained in the test): each stage writes its
  * artifacts, eval-mc's report agrees with scoring the PPO model directly, and a rerun skips every stage. A run
  * interrupted once inside each training stage (the log callback throws after a checkpoint) resumes each from its
  * checkpoint and ends with the same weights and reports as a run straight through. Parameter mistakes are one line
@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { scoreMultipleChoice } from '../../src/eval/multiple-choice.ts';
 import { loadModelDir } from '../../src/generate/model-dir.ts';
 import { createModel } from '../../src/models/create.ts';
@@ -24,10 +23,10 @@ import { Rng } from '../../src/tensor/random.ts';
 import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { syntheticInstructions } from '../helpers/tiny-instructions.ts';
 
 registerBuiltinStages();
 
-const DATA = fileURLToPath(new URL('../../../shared/data/llms-from-scratch/instruction-data-with-preference.json', import.meta.url));
 const ITEMS = [
   { context: 'The capital of France is', choices: [' Paris', ' Rome', ' Oslo'], answer: 0, category: 'capital' },
   { context: 'The cow says', choices: [' moo', ' quack'], answer: 0, category: 'sound' },
@@ -36,7 +35,7 @@ const ITEMS = [
 
 /** 24 preference pairs, three multiple-choice items and a random one-layer base whose tokenizer has an EOS. */
 function setup(dir: string): { data: string; base: string; items: string } {
-  const records = (JSON.parse(readFileSync(DATA, 'utf8')) as Record<string, string>[]).slice(0, 24);
+  const records = syntheticInstructions(24, 3);
   const data = join(dir, 'prefs.json');
   writeFileSync(data, JSON.stringify(records));
   const items = join(dir, 'items.jsonl');
