@@ -5,7 +5,7 @@
  * ROUGE-L F1. A prompt already rendered by the reward model's own template (as SFT writes it) is unwrapped back to
  * the user turn before the reward model renders it again.
  */
-import { exactMatch, rougeL } from '../finetune/rouge.ts';
+import { exactMatch, rougeL } from './rouge.ts';
 import { loadJsonRecords } from '../data/json-records.ts';
 import type { SftRecord } from '../chat/records.ts';
 import type { PromptTemplate } from '../chat/templates.ts';

@@ -17,7 +17,7 @@ export { tokenizeRecord, formatPreview, type SftExample, type TokenizeOptions } 
 export { padSftBatch, packRows, stackRows, type SftBatch } from './sft-batch.ts';
 export { trainSft, tokenizeSftRecords, DEFAULT_SFT_CONFIG, type SftConfig, type SftRun, type SftStepInfo } from './sft-train.ts';
 export { sftValidationLoss, respondAndScore, type ResponseRow, type ResponseScores } from './sft-eval.ts';
-export { rougeL, rougeTokens, lcsLength, exactMatch, type RougeL } from './rouge.ts';
+export { rougeL, rougeTokens, lcsLength, exactMatch, type RougeL } from '../eval/rouge.ts';
 export { ChatSession, type ChatOptions } from '../chat/session.ts';
 export { adaptDomain, splitDomainText, DomainError, DOMAIN_REPORT_FILE, type DomainOptions, type DomainResult } from './domain.ts';
 export { formatDomainReport, type DomainReport, type BeforeAfter, type PplStats } from './domain-report.ts';

@@ -11,7 +11,7 @@ import { padSftBatch } from './sft-batch.ts';
 import { splitReference, type SftRecord } from '../chat/records.ts';
 import { encodePrompt } from '../chat/encode.ts';
 import type { SftExample } from './sft-tokenize.ts';
-import { exactMatch, rougeL } from './rouge.ts';
+import { exactMatch, rougeL } from '../eval/rouge.ts';
 import type { PromptTemplate } from '../chat/templates.ts';
 
 /** Mean cross-entropy per learned target over all examples (batches of B, padded). */

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { ChatSession } from '../../chat/session.ts';
-import { exactMatch } from '../../finetune/rouge.ts';
+import { exactMatch } from '../../eval/rouge.ts';
 import { resolveTemplate, TEMPLATE_NAMES } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { readModelConfig } from '../../models/model-io.ts';

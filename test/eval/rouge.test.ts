@@ -1,7 +1,7 @@
 /** ROUGE-L and exact match against hand-computed values. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exactMatch, lcsLength, rougeL } from '../../src/finetune/rouge.ts';
+import { exactMatch, lcsLength, rougeL } from '../../src/eval/rouge.ts';
 
 test('lcsLength: table', () => {
   const cases: [string, string, number][] = [['abcbdab', 'bdcaba', 4], ['', 'abc', 0], ['abc', 'abc', 3], ['abc', 'def', 0]];
