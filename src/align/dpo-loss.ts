@@ -12,6 +12,7 @@
 import { record } from '../tensor/autograd.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { empty } from '../ops/util.ts';
+import { UserError } from '../util/user-error.ts';
 
 export type DpoLossType = 'sigmoid' | 'ipo';
 
@@ -44,7 +45,7 @@ function sigmoid(x: number): number {
 /** Checks beta, the loss type and the label smoothing; `where` names the caller in the error. */
 export function checkDpoOptions(o: DpoLossOptions, where: string): void {
   const fail = (m: string): never => {
-    throw Object.assign(new Error(`${where}: ${m}`), { userError: true });
+    throw new UserError(`${where}: ${m}`);
   };
   if (!(Number.isFinite(o.beta) && o.beta > 0)) fail(`--beta must be a positive number, received ${o.beta}`);
   if (o.loss !== 'sigmoid' && o.loss !== 'ipo') fail(`--loss must be sigmoid or ipo, received "${String(o.loss)}"`);

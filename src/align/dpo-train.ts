@@ -35,6 +35,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { dpoPairBatch, tokenizeDpoPair, type DpoExample } from './dpo-batch.ts';
 import { dpoLoss, rewardStats, type DpoLossOptions, type RewardStats } from './dpo-loss.ts';
 import { referenceLogprobs, sequenceLogprobs } from './sequence-logprobs.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface DpoConfig extends DpoLossOptions {
   /** Optimizer updates. */
@@ -131,10 +132,6 @@ interface DpoState {
   initial: DpoResult['initial'];
 }
 
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { userError: true });
-}
-
 /** A frozen copy of a model's current weights (the reference of a full-weight run). */
 export function frozenCopy(model: LanguageModel): LanguageModel {
   const copy = createModel(model.config, { init: false });
@@ -175,7 +172,7 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
     pairs.map((p) => tokenizeDpoPair(run.tokenizer, run.template, p, run.eosId, maxTokens)).filter((e): e is DpoExample => e !== null);
   const trainEx = tokenize(run.train);
   const validEx = tokenize(run.valid);
-  if (trainEx.length === 0) throw userError(`dpo: none of the ${run.train.length} training pairs has a prompt and a response token`);
+  if (trainEx.length === 0) throw new UserError(`dpo: none of the ${run.train.length} training pairs has a prompt and a response token`);
   const truncated = [...trainEx, ...validEx].filter((e) => e.chosen.truncated).length;
   if (truncated > 0) onNote?.(`${truncated} of ${trainEx.length + validEx.length} pairs cut to ${maxTokens} tokens (prompt first)`);
   const padId = run.eosId;

@@ -35,6 +35,7 @@ import { AdaptiveKlController, gae, klPenalizedRewards, whiten } from './ppo-mat
 import { ppoLoss } from './ppo-loss.ts';
 import { PolicyWithValue, policyForward, rolloutBatch, scoreRollouts, ValueHead } from './ppo-policy.ts';
 import { promptIds, sampleRollouts, type RewardScorer, type Rollout } from './ppo-rollout.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface PpoConfig {
   /** Rollout batches (each: sample, score, PPO epochs). */
@@ -195,7 +196,7 @@ export function trainPpo(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIter
 function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIterationInfo) => void, onNote?: (message: string) => void): PpoResult {
   const { model, tokenizer } = run;
   if (!run.lora && !run.reference) throw new Error('trainPpo: a full-weight run needs a reference model (frozenCopy of the start)');
-  if (run.prompts.length === 0) throw Object.assign(new Error('ppo: no prompts'), { userError: true });
+  if (run.prompts.length === 0) throw new UserError('ppo: no prompts');
   const { blockSize } = model.config;
   let cutPrompts = 0;
   const prompts = run.prompts.map((record) => {

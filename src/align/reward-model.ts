@@ -26,6 +26,7 @@ import type { Rng } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/user-error.ts';
 
 export const REWARD_HEAD_FILE = 'reward-head.safetensors';
 
@@ -40,9 +41,7 @@ export interface RewardInfo {
   eosId: number | null;
 }
 
-export class RewardModelError extends Error {
-  readonly userError = true;
-}
+export class RewardModelError extends UserError {}
 
 export class RewardModel extends Module {
   score: Linear;

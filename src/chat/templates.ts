@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { toMessages, type ChatMessage, type SftRecord } from './records.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface Segment {
   text: string;
@@ -28,10 +29,6 @@ export interface PromptTemplate {
 
 export type TemplateName = 'alpaca' | 'chatml' | 'model';
 export const TEMPLATE_NAMES: readonly TemplateName[] = ['alpaca', 'chatml', 'model'];
-
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { userError: true });
-}
 
 const ALPACA_HEADER = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
 
@@ -87,13 +84,13 @@ export function jinjaTemplate(source: string, specials: { bos_token?: string | u
   try {
     tpl = new Template(source);
   } catch (e) {
-    throw userError(`${origin}: cannot parse the Jinja chat template (${(e as Error).message})`);
+    throw new UserError(`${origin}: cannot parse the Jinja chat template (${(e as Error).message})`);
   }
   const render = (messages: ChatMessage[], addGenerationPrompt: boolean): string => {
     try {
       return tpl.render({ messages, add_generation_prompt: addGenerationPrompt, bos_token: specials.bos_token ?? '', eos_token: specials.eos_token ?? '' });
     } catch (e) {
-      throw userError(`${origin}: rendering the chat template failed (${(e as Error).message})`);
+      throw new UserError(`${origin}: rendering the chat template failed (${(e as Error).message})`);
     }
   };
   const self: PromptTemplate = {
@@ -108,7 +105,7 @@ export function jinjaTemplate(source: string, specials: { bos_token?: string | u
         const cue = render(msgs.slice(0, i), true);
         const full = render(msgs.slice(0, i + 1), false);
         if (!cue.startsWith(done) || !full.startsWith(cue)) {
-          throw userError(`${origin}: the template's rendering of turn ${i} does not extend the rendering of the turns before it, so the response cannot be located`);
+          throw new UserError(`${origin}: the template's rendering of turn ${i} does not extend the rendering of the turns before it, so the response cannot be located`);
         }
         out.push({ text: cue.slice(done.length), train: false }, { text: full.slice(cue.length), train: true });
         done = full;
@@ -135,16 +132,16 @@ function tokenText(v: unknown): string | undefined {
 /** The chat template in `dir`/tokenizer_config.json (a string, or the entry named "default" of a list). */
 export function loadModelTemplate(dir: string): PromptTemplate {
   const path = existsSync(dir) && statSync(dir).isDirectory() ? join(dir, 'tokenizer_config.json') : dir;
-  if (!existsSync(path)) throw userError(`${path}: no such file (the "model" template reads chat_template from the model's tokenizer_config.json)`);
+  if (!existsSync(path)) throw new UserError(`${path}: no such file (the "model" template reads chat_template from the model's tokenizer_config.json)`);
   let cfg: Record<string, unknown>;
   try {
     cfg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw userError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   let src = cfg.chat_template;
   if (Array.isArray(src)) src = (src as { name?: unknown; template?: unknown }[]).find((t) => t.name === 'default')?.template;
-  if (typeof src !== 'string') throw userError(`${path}: field "chat_template" is missing or not a string; use --template alpaca or chatml`);
+  if (typeof src !== 'string') throw new UserError(`${path}: field "chat_template" is missing or not a string; use --template alpaca or chatml`);
   return jinjaTemplate(src, { bos_token: tokenText(cfg.bos_token), eos_token: tokenText(cfg.eos_token) }, `${path} chat_template`);
 }
 
@@ -153,8 +150,8 @@ export function resolveTemplate(name: string, modelDir?: string): PromptTemplate
   if (name === 'alpaca') return alpacaTemplate;
   if (name === 'chatml') return chatmlTemplate;
   if (name === 'model') {
-    if (modelDir === undefined) throw userError('--template model: needs a model directory holding tokenizer_config.json');
+    if (modelDir === undefined) throw new UserError('--template model: needs a model directory holding tokenizer_config.json');
     return loadModelTemplate(modelDir);
   }
-  throw userError(`--template: expected one of ${TEMPLATE_NAMES.join(', ')}, received "${name}"`);
+  throw new UserError(`--template: expected one of ${TEMPLATE_NAMES.join(', ')}, received "${name}"`);
 }

@@ -5,6 +5,7 @@
  * (read them with `optionValues`); any other option given twice is a usage error naming it, never a silent
  * last-one-wins.
  */
+import { UserError } from '../util/user-error.ts';
 
 export interface OptionSpec {
   type: 'string' | 'number' | 'boolean';
@@ -25,7 +26,7 @@ export interface CommandSpec {
   details?: string;
 }
 
-export class UsageError extends Error {
+export class UsageError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';

@@ -1,9 +1,10 @@
 /**
  * The `llmforge` command line: dispatches to one file per command under ./commands, prints --help for each, and
- * turns user mistakes (UsageError, bad input files) into one clear line instead of a stack trace.
+ * turns user mistakes (any UserError: a UsageError, a bad input file, ...) into one clear line instead of a stack trace.
  */
-import { parseArgs, renderHelp, UsageError } from './args.ts';
+import { parseArgs, renderHelp } from './args.ts';
 import type { Command } from './command.ts';
+import { reportCliError } from './report-error.ts';
 import { benchCommand } from './commands/bench.ts';
 import { chatCommand } from './commands/chat.ts';
 import { classifyCommand } from './commands/classify.ts';
@@ -74,11 +75,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || (err instanceof Error && (err as { userError?: boolean }).userError)) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = (err as { exitCode?: number }).exitCode ?? 2;
-      return;
-    }
-    throw err;
+    process.exitCode = reportCliError(err);
   },
 );

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_FILTERS, qualityReason, type FilterOptions, type FilterReason } from './filters.ts';
 import { DEFAULT_MINHASH, minhashSignature, NearDupIndex, type MinHashOptions } from './minhash.ts';
-import { userError } from './errors.ts';
+import { DataError } from './errors.ts';
 import { emptyPiiCounts, scrubPii, type PiiKind } from './pii.ts';
 
 export interface CleanOptions {
@@ -40,12 +40,12 @@ export type CleanConfig = Partial<Omit<CleanOptions, 'filters' | 'minhash'>> & {
 };
 
 function merge<T extends object>(defaults: T, given: unknown, where: string): T {
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw userError(`${where}: expected an object, received ${JSON.stringify(given)}`);
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new DataError(`${where}: expected an object, received ${JSON.stringify(given)}`);
   for (const [k, v] of Object.entries(given)) {
-    if (!(k in defaults)) throw userError(`${where}: unknown key "${k}" (expected one of: ${Object.keys(defaults).join(', ')})`);
+    if (!(k in defaults)) throw new DataError(`${where}: unknown key "${k}" (expected one of: ${Object.keys(defaults).join(', ')})`);
     const d = (defaults as Record<string, unknown>)[k];
-    if (typeof d === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) throw userError(`${where}.${k}: expected a number, received ${JSON.stringify(v)}`);
-    if (typeof d === 'boolean' && typeof v !== 'boolean') throw userError(`${where}.${k}: expected true or false, received ${JSON.stringify(v)}`);
+    if (typeof d === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) throw new DataError(`${where}.${k}: expected a number, received ${JSON.stringify(v)}`);
+    if (typeof d === 'boolean' && typeof v !== 'boolean') throw new DataError(`${where}.${k}: expected true or false, received ${JSON.stringify(v)}`);
   }
   return { ...defaults, ...(given as Partial<T>) };
 }

@@ -8,7 +8,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from '../tensor/random.ts';
-import { userError } from './errors.ts';
+import { DataError } from './errors.ts';
 import { readMeta, type Split } from './meta.ts';
 import { HEADER_BYTES, readShardHeader } from './shards.ts';
 
@@ -58,12 +58,12 @@ export class TokenDataset {
         try {
           fd = openSync(file, 'r');
         } catch (e) {
-          throw userError(`${file}: cannot open shard (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the dataset is incomplete, prepare it again`);
+          throw new DataError(`${file}: cannot open shard (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the dataset is incomplete, prepare it again`);
         }
         const sf: ShardFile = { file, fd, start, tokens: 0, width: 2 };
         shards.push(sf);
         const h = readShardHeader(fd, file);
-        if (h.vocabSize !== meta.vocabSize) throw userError(`${file}: vocabulary ${h.vocabSize} does not match meta.json (${meta.vocabSize})`);
+        if (h.vocabSize !== meta.vocabSize) throw new DataError(`${file}: vocabulary ${h.vocabSize} does not match meta.json (${meta.vocabSize})`);
         sf.tokens = h.tokens;
         sf.width = h.dtype === 'uint16' ? 2 : 4;
         start += h.tokens;
@@ -74,7 +74,7 @@ export class TokenDataset {
     }
     if (start !== s.tokens) {
       for (const sf of shards) closeSync(sf.fd);
-      throw userError(`${join(dir, 'meta.json')}: ${split} shards hold ${start} tokens but meta.json records ${s.tokens}`);
+      throw new DataError(`${join(dir, 'meta.json')}: ${split} shards hold ${start} tokens but meta.json records ${s.tokens}`);
     }
     const bpt = s.tokens > 0 ? s.bytes / s.tokens : 0;
     return new TokenDataset(start, meta.vocabSize, bpt, null, shards, `${dir} (${split})`);
@@ -117,7 +117,7 @@ export class TokenDataset {
       let got = 0;
       while (got < bytes) {
         const r = readSync(sf.fd, this.scratch, got, bytes - got, HEADER_BYTES + offset * sf.width + got);
-        if (r === 0) throw userError(`${sf.file}: unexpected end of file at token ${offset + got / sf.width}; the shard was truncated after opening`);
+        if (r === 0) throw new DataError(`${sf.file}: unexpected end of file at token ${offset + got / sf.width}; the shard was truncated after opening`);
         got += r;
       }
       // Shards are little-endian, as every platform Node runs on; Buffer.alloc memory is not pooled, so aligned.
@@ -130,7 +130,7 @@ export class TokenDataset {
 
   private checkWindow(B: number, T: number, op: string): void {
     if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new RangeError(`TokenDataset.${op}: B and T must be positive integers, received B=${B} T=${T}`);
-    if (this.numTokens < T + 1) throw userError(`${this.source}: ${this.numTokens} tokens are too few for a window of T + 1 = ${T + 1}; use a shorter context or more data`);
+    if (this.numTokens < T + 1) throw new DataError(`${this.source}: ${this.numTokens} tokens are too few for a window of T + 1 = ${T + 1}; use a shorter context or more data`);
   }
 
   private fill(b: number, T: number, start: number, window: Int32Array, batch: Batch): void {

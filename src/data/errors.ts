@@ -1,15 +1,12 @@
 /**
- * User-facing errors of the data pipeline: an Error flagged `userError`, which the CLI prints as one line
+ * User-facing errors of the data pipeline: a DataError is a UserError, which the CLI prints as one line
  * (`error: ...`) without a stack trace.
  */
-export class DataError extends Error {
-  readonly userError = true;
+import { UserError } from '../util/user-error.ts';
+
+export class DataError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'DataError';
   }
-}
-
-export function userError(message: string): DataError {
-  return new DataError(message);
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { userError } from './errors.ts';
+import { DataError } from './errors.ts';
 
 const DATA_FILE = /\.(txt|md|jsonl)(\.gz)?$/i;
 
@@ -54,19 +54,19 @@ function walk(dir: string, out: string[]): void {
 export function expandPath(path: string): string[] {
   const norm = path.split(sep).join('/');
   if (!isGlob(norm)) {
-    if (!existsSync(path)) throw userError(`${path}: no such file or directory`);
+    if (!existsSync(path)) throw new DataError(`${path}: no such file or directory`);
     if (!statSync(path).isDirectory()) return [path];
     const all: string[] = [];
     walk(path, all);
     const files = all.filter((f) => DATA_FILE.test(f));
-    if (files.length === 0) throw userError(`${path}: the directory holds no .txt, .md or .jsonl files (optionally .gz)`);
+    if (files.length === 0) throw new DataError(`${path}: the directory holds no .txt, .md or .jsonl files (optionally .gz)`);
     return files;
   }
   // Walk from the longest directory prefix without glob syntax.
   const parts = norm.split('/');
   const firstGlob = parts.findIndex((p) => isGlob(p));
   const base = parts.slice(0, firstGlob).join('/') || (norm.startsWith('/') ? '/' : '.');
-  if (!existsSync(base) || !statSync(base).isDirectory()) throw userError(`${path}: the directory ${base} does not exist`);
+  if (!existsSync(base) || !statSync(base).isDirectory()) throw new DataError(`${path}: the directory ${base} does not exist`);
   const re = globToRegex(norm.startsWith('./') ? norm.slice(2) : norm);
   const all: string[] = [];
   walk(base, all);
@@ -74,6 +74,6 @@ export function expandPath(path: string): string[] {
     const rel = f.split(sep).join('/');
     return re.test(rel.startsWith('./') ? rel.slice(2) : rel);
   });
-  if (files.length === 0) throw userError(`${path}: the pattern matches no files`);
+  if (files.length === 0) throw new DataError(`${path}: the pattern matches no files`);
   return files;
 }

@@ -4,10 +4,7 @@
  * responses to judge, multiple-choice items. An unreadable file, invalid JSON or an empty file is one user error.
  */
 import { readFileSync } from 'node:fs';
-
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { userError: true });
-}
+import { DataError } from './errors.ts';
 
 /**
  * Reads the records of a JSON array file or a JSONL file (one object per line), each checked by `parse`; `what`
@@ -18,7 +15,7 @@ export function loadJsonRecords<T>(path: string, parse: (value: unknown, where: 
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw userError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const out: T[] = [];
   if (text.trimStart().startsWith('[')) {
@@ -26,7 +23,7 @@ export function loadJsonRecords<T>(path: string, parse: (value: unknown, where: 
     try {
       doc = JSON.parse(text);
     } catch (e) {
-      throw userError(`${path}: not valid JSON (${(e as Error).message})`);
+      throw new DataError(`${path}: not valid JSON (${(e as Error).message})`);
     }
     (doc as unknown[]).forEach((r, i) => out.push(parse(r, `${path} record ${i}`)));
   } else {
@@ -36,11 +33,11 @@ export function loadJsonRecords<T>(path: string, parse: (value: unknown, where: 
       try {
         v = JSON.parse(line);
       } catch (e) {
-        throw userError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
+        throw new DataError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
       }
       out.push(parse(v, `${path}:${i + 1}`));
     });
   }
-  if (out.length === 0) throw userError(`${path}: no records (expected a JSON array or JSONL of ${what})`);
+  if (out.length === 0) throw new DataError(`${path}: no records (expected a JSON array or JSONL of ${what})`);
   return out;
 }

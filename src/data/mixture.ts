@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Rng } from '../tensor/random.ts';
-import { userError } from './errors.ts';
+import { DataError } from './errors.ts';
 import type { SourceSpec } from './sources.ts';
 
 export interface MixtureConfig {
@@ -25,13 +25,13 @@ const SOURCE_KEYS = ['name', 'path', 'field', 'weight', 'paragraphs'];
 
 function checkKeys(obj: Record<string, unknown>, allowed: string[], where: string): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw userError(`${where}: unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
+    if (!allowed.includes(k)) throw new DataError(`${where}: unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
   }
 }
 
 function num(v: unknown, where: string, lo: number, hi: number, integer = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw userError(`${where}: expected ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], received ${JSON.stringify(v)}`);
+    throw new DataError(`${where}: expected ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], received ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -42,25 +42,25 @@ export function parseMixture(text: string, file: string): MixtureConfig {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw userError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new DataError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw userError(`${file}: expected a JSON object {"sources": [...]}`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new DataError(`${file}: expected a JSON object {"sources": [...]}`);
   const o = doc as Record<string, unknown>;
   checkKeys(o, TOP_KEYS, file);
-  if (!Array.isArray(o.sources) || o.sources.length === 0) throw userError(`${file}: "sources" must be a non-empty array`);
+  if (!Array.isArray(o.sources) || o.sources.length === 0) throw new DataError(`${file}: "sources" must be a non-empty array`);
   const names = new Set<string>();
   const sources = o.sources.map((s: unknown, i): SourceSpec => {
     const where = `${file}: sources[${i}]`;
-    if (s === null || typeof s !== 'object' || Array.isArray(s)) throw userError(`${where}: expected an object {"path": ..., "weight": ...}`);
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new DataError(`${where}: expected an object {"path": ..., "weight": ...}`);
     const e = s as Record<string, unknown>;
     checkKeys(e, SOURCE_KEYS, where);
-    if (typeof e.path !== 'string' || e.path === '') throw userError(`${where}.path: expected a file, directory or glob string`);
+    if (typeof e.path !== 'string' || e.path === '') throw new DataError(`${where}.path: expected a file, directory or glob string`);
     const name = e.name === undefined ? e.path : e.name;
-    if (typeof name !== 'string' || name === '') throw userError(`${where}.name: expected a non-empty string`);
-    if (names.has(name)) throw userError(`${where}.name: "${name}" is used by another source`);
+    if (typeof name !== 'string' || name === '') throw new DataError(`${where}.name: expected a non-empty string`);
+    if (names.has(name)) throw new DataError(`${where}.name: "${name}" is used by another source`);
     names.add(name);
-    if (e.field !== undefined && typeof e.field !== 'string') throw userError(`${where}.field: expected a string`);
-    if (e.paragraphs !== undefined && typeof e.paragraphs !== 'boolean') throw userError(`${where}.paragraphs: expected true or false`);
+    if (e.field !== undefined && typeof e.field !== 'string') throw new DataError(`${where}.field: expected a string`);
+    if (e.paragraphs !== undefined && typeof e.paragraphs !== 'boolean') throw new DataError(`${where}.paragraphs: expected true or false`);
     const spec: SourceSpec = { name, path: e.path };
     if (e.field !== undefined) spec.field = e.field as string;
     if (e.paragraphs !== undefined) spec.paragraphs = e.paragraphs as boolean;
@@ -68,12 +68,12 @@ export function parseMixture(text: string, file: string): MixtureConfig {
     return spec;
   });
   const weighted = sources.filter((s) => s.weight !== undefined).length;
-  if (weighted !== 0 && weighted !== sources.length) throw userError(`${file}: give every source a "weight" or none (${weighted} of ${sources.length} have one)`);
-  if (weighted > 0 && sources.every((s) => s.weight === 0)) throw userError(`${file}: the weights sum to 0`);
+  if (weighted !== 0 && weighted !== sources.length) throw new DataError(`${file}: give every source a "weight" or none (${weighted} of ${sources.length} have one)`);
+  if (weighted > 0 && sources.every((s) => s.weight === 0)) throw new DataError(`${file}: the weights sum to 0`);
   const cfg: MixtureConfig = { sources };
   if (o.val_fraction !== undefined) cfg.valFraction = num(o.val_fraction, `${file}: val_fraction`, 0, 0.5);
   if (o.val_split !== undefined) {
-    if (o.val_split !== 'document' && o.val_split !== 'tail') throw userError(`${file}: val_split: expected "document" or "tail", received ${JSON.stringify(o.val_split)}`);
+    if (o.val_split !== 'document' && o.val_split !== 'tail') throw new DataError(`${file}: val_split: expected "document" or "tail", received ${JSON.stringify(o.val_split)}`);
     cfg.valSplit = o.val_split;
   }
   if (o.seed !== undefined) cfg.seed = num(o.seed, `${file}: seed`, 0, 2 ** 31 - 1, true);
@@ -86,7 +86,7 @@ export function loadMixture(path: string): MixtureConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw userError(`${path}: cannot read mixture file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(`${path}: cannot read mixture file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseMixture(text, path);
 }
@@ -110,7 +110,7 @@ export function planMixture(sources: readonly { name: string; weight?: number; a
     const weight = weighted ? (s.weight ?? 0) / wsum : null;
     const share = weight ?? (available > 0 ? s.availableTokens / available : 0);
     const targetTokens = Math.round(share * total);
-    if (targetTokens > 0 && s.availableTokens === 0) throw userError(`source "${s.name}": no training tokens are left after cleaning, but its weight asks for ${targetTokens}`);
+    if (targetTokens > 0 && s.availableTokens === 0) throw new DataError(`source "${s.name}": no training tokens are left after cleaning, but its weight asks for ${targetTokens}`);
     return { name: s.name, weight, availableTokens: s.availableTokens, targetTokens, epochs: s.availableTokens > 0 ? targetTokens / s.availableTokens : 0 };
   });
 }

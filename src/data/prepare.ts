@@ -17,7 +17,7 @@ import { WordCounter, trainBpe } from '../tokenizer/train-bpe.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
 import { Cleaner, resolveCleanOptions, type CleanConfig, type CleanOptions } from './clean.ts';
-import { userError } from './errors.ts';
+import { DataError } from './errors.ts';
 import { META_FILE, META_FORMAT, type DatasetMeta, type SourceReport, type SplitMeta } from './meta.ts';
 import { planMixture, sampleDocuments, shuffle } from './mixture.ts';
 import { dtypeFor, ShardWriter } from './shards.ts';
@@ -33,7 +33,7 @@ export function gpt2TokenizerPath(): string {
   if (env !== undefined && env !== '') return env;
   const candidates = ['../shared/data/gpt2-tokenizer', fileURLToPath(new URL('../../../shared/data/gpt2-tokenizer', import.meta.url))];
   const found = candidates.find((c) => existsSync(c));
-  if (found === undefined) throw userError(`--tokenizer gpt2: the GPT-2 tokenizer files are not in ${candidates.join(' or ')}; set LLMFORGE_GPT2_TOKENIZER to a directory holding encoder.json + vocab.bpe or tokenizer.json`);
+  if (found === undefined) throw new DataError(`--tokenizer gpt2: the GPT-2 tokenizer files are not in ${candidates.join(' or ')}; set LLMFORGE_GPT2_TOKENIZER to a directory holding encoder.json + vocab.bpe or tokenizer.json`);
   return found;
 }
 
@@ -94,7 +94,7 @@ export function splitTail(text: string, fraction: number): [string, string] {
 }
 
 function resolveTokenizer(spec: string | TextTokenizer | undefined, chars: Set<string>): TextTokenizer {
-  if (spec === undefined) throw userError('data prepare: choose a tokenizer (--tokenizer <dir>|gpt2|char or --train-tokenizer N)');
+  if (spec === undefined) throw new DataError('data prepare: choose a tokenizer (--tokenizer <dir>|gpt2|char or --train-tokenizer N)');
   if (typeof spec !== 'string') return spec;
   if (spec === 'char') return new CharTokenizer([...chars].sort());
   return loadTextTokenizer(spec === 'gpt2' ? gpt2TokenizerPath() : spec);
@@ -129,13 +129,13 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   const valFraction = opts.valFraction ?? 0.05;
   const seed = opts.seed ?? 1;
   const valSplit = opts.valSplit ?? 'document';
-  if (valSplit !== 'document' && valSplit !== 'tail') throw userError(`data prepare: the validation split must be document or tail, received ${JSON.stringify(valSplit)}`);
+  if (valSplit !== 'document' && valSplit !== 'tail') throw new DataError(`data prepare: the validation split must be document or tail, received ${JSON.stringify(valSplit)}`);
   const shardTokens = opts.shardTokens ?? 100_000_000;
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  if (!(valFraction >= 0 && valFraction < 1)) throw userError(`data prepare: the validation fraction must be in [0, 1), received ${valFraction}`);
-  if (opts.sources.length === 0) throw userError('data prepare: no input sources');
+  if (!(valFraction >= 0 && valFraction < 1)) throw new DataError(`data prepare: the validation fraction must be in [0, 1), received ${valFraction}`);
+  if (opts.sources.length === 0) throw new DataError('data prepare: no input sources');
   if (opts.trainTokenizer !== undefined && !(Number.isInteger(opts.trainTokenizer) && opts.trainTokenizer >= 257)) {
-    throw userError(`data prepare: --train-tokenizer expects a vocabulary size of at least 257, received ${opts.trainTokenizer}`);
+    throw new DataError(`data prepare: --train-tokenizer expects a vocabulary size of at least 257, received ${opts.trainTokenizer}`);
   }
   const cleanOpts: CleanOptions = resolveCleanOptions(opts.clean);
   if (opts.trainTokenizer === undefined && opts.tokenizer === undefined) resolveTokenizer(undefined, new Set());
@@ -197,7 +197,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     progress.finish(totalKb);
     const cleaning = cleaner.report();
     if (states.every((s) => s.trainDocs === 0)) {
-      throw userError(`data prepare: no training documents are left (${cleaning.documents} read, ${cleaning.kept} kept after cleaning${cleaning.kept > 0 ? `, all in validation at --val-fraction ${valFraction}` : ''})`);
+      throw new DataError(`data prepare: no training documents are left (${cleaning.documents} read, ${cleaning.kept} kept after cleaning${cleaning.kept > 0 ? `, all in validation at --val-fraction ${valFraction}` : ''})`);
     }
 
     // The tokenizer: trained on the cleaned training text, built from its characters, or loaded.
@@ -227,7 +227,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
         for (const s of separator) ids.push(s);
         return ids;
       } catch (e) {
-        throw userError(`data prepare: cannot tokenize a document of ${where} (${(e as Error).message})`);
+        throw new DataError(`data prepare: cannot tokenize a document of ${where} (${(e as Error).message})`);
       }
     };
 

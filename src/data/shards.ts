@@ -11,7 +11,7 @@
  */
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { userError } from './errors.ts';
+import { DataError } from './errors.ts';
 
 export const SHARD_MAGIC = 'LLMFTOKS';
 export const SHARD_VERSION = 1;
@@ -49,16 +49,16 @@ export function readShardHeader(fd: number, file: string): ShardHeader {
   const size = fstatSync(fd).size;
   const h = Buffer.alloc(HEADER_BYTES);
   const got = size >= HEADER_BYTES ? readSync(fd, h, 0, HEADER_BYTES, 0) : 0;
-  if (got < HEADER_BYTES) throw userError(`${file}: not a token shard (${size} bytes, shorter than the ${HEADER_BYTES}-byte header)`);
+  if (got < HEADER_BYTES) throw new DataError(`${file}: not a token shard (${size} bytes, shorter than the ${HEADER_BYTES}-byte header)`);
   const magic = h.toString('latin1', 0, 8);
-  if (magic !== SHARD_MAGIC) throw userError(`${file}: not a token shard (magic ${JSON.stringify(magic)}, expected "${SHARD_MAGIC}")`);
+  if (magic !== SHARD_MAGIC) throw new DataError(`${file}: not a token shard (magic ${JSON.stringify(magic)}, expected "${SHARD_MAGIC}")`);
   const version = h.readUInt32LE(8);
-  if (version !== SHARD_VERSION) throw userError(`${file}: shard format version ${version} is not supported (expected ${SHARD_VERSION})`);
+  if (version !== SHARD_VERSION) throw new DataError(`${file}: shard format version ${version} is not supported (expected ${SHARD_VERSION})`);
   const width = h.readUInt32LE(12);
-  if (width !== 2 && width !== 4) throw userError(`${file}: bad token width ${width} bytes (expected 2 or 4)`);
+  if (width !== 2 && width !== 4) throw new DataError(`${file}: bad token width ${width} bytes (expected 2 or 4)`);
   const tokens = Number(h.readBigUInt64LE(16));
   const expected = HEADER_BYTES + tokens * width;
-  if (size !== expected) throw userError(`${file}: size ${size} bytes does not match its header (${tokens} tokens x ${width} bytes + ${HEADER_BYTES} = ${expected}); the shard is truncated or corrupt, prepare the data again`);
+  if (size !== expected) throw new DataError(`${file}: size ${size} bytes does not match its header (${tokens} tokens x ${width} bytes + ${HEADER_BYTES} = ${expected}); the shard is truncated or corrupt, prepare the data again`);
   return { dtype: width === 2 ? 'uint16' : 'uint32', tokens, vocabSize: h.readUInt32LE(24) };
 }
 

@@ -7,8 +7,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { userError } from './errors.ts';
+import { DataError } from './errors.ts';
 import { expandPath } from './glob.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface SourceSpec {
   /** Name in reports (default: the path). */
@@ -38,9 +39,9 @@ function openText(file: string): NodeJS.ReadableStream {
 }
 
 function wrapError(file: string, e: unknown): Error {
-  if ((e as { userError?: boolean }).userError) return e as Error;
+  if (e instanceof UserError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  return userError(`${file}: cannot read (${code ?? (e as Error).message})`);
+  return new DataError(`${file}: cannot read (${code ?? (e as Error).message})`);
 }
 
 function kindOf(file: string): 'jsonl' | 'text' {
@@ -61,17 +62,17 @@ async function* jsonlDocuments(file: string, field: string): AsyncGenerator<RawD
     try {
       value = JSON.parse(line);
     } catch (e) {
-      throw userError(`${file}:${n}: not valid JSON (${(e as Error).message})`);
+      throw new DataError(`${file}:${n}: not valid JSON (${(e as Error).message})`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw userError(`${file}:${n}: expected a JSON object with a "${field}" field, received ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+      throw new DataError(`${file}:${n}: expected a JSON object with a "${field}" field, received ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
     }
     const text = (value as Record<string, unknown>)[field];
     if (text === undefined) {
       const keys = Object.keys(value).slice(0, 8).join(', ');
-      throw userError(`${file}:${n}: no field "${field}" (the object has: ${keys || 'no fields'}); choose one with --input-field`);
+      throw new DataError(`${file}:${n}: no field "${field}" (the object has: ${keys || 'no fields'}); choose one with --input-field`);
     }
-    if (typeof text !== 'string') throw userError(`${file}:${n}: field "${field}" must be a string, received ${typeof text}`);
+    if (typeof text !== 'string') throw new DataError(`${file}:${n}: field "${field}" must be a string, received ${typeof text}`);
     yield { text, where: `${file}:${n}` };
   }
 }
@@ -102,7 +103,7 @@ async function* wholeFile(file: string): AsyncGenerator<RawDocument> {
   for await (const chunk of openText(file) as AsyncIterable<Buffer>) {
     text += decoder.decode(chunk, { stream: true });
     if (text.length > MAX_DOCUMENT_CHARS) {
-      throw userError(`${file}: more than ${MAX_DOCUMENT_CHARS / 1024 / 1024}M characters as one document; split it into documents with --paragraphs (blank lines) or use .jsonl`);
+      throw new DataError(`${file}: more than ${MAX_DOCUMENT_CHARS / 1024 / 1024}M characters as one document; split it into documents with --paragraphs (blank lines) or use .jsonl`);
     }
   }
   text += decoder.decode();

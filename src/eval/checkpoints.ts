@@ -9,10 +9,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_FILE } from '../models/model-io.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class CheckpointListError extends Error {
-  readonly userError = true;
-}
+export class CheckpointListError extends UserError {}
 
 export interface RunCheckpoint {
   /** Directory name under checkpoints/ ("best", "latest", ...). */

@@ -10,10 +10,9 @@ import { loadJsonRecords } from '../data/json-records.ts';
 import type { SftRecord } from '../chat/records.ts';
 import type { PromptTemplate } from '../chat/templates.ts';
 import { wilsonInterval, type Interval } from './wilson.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class JudgeInputError extends Error {
-  readonly userError = true;
-}
+export class JudgeInputError extends UserError {}
 
 export interface JudgedResponse {
   prompt: string;

@@ -5,10 +5,9 @@
  * what was expected and what was received. An optional `category` string groups items for per-category accuracy.
  */
 import { loadJsonRecords } from '../data/json-records.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class McItemError extends Error {
-  readonly userError = true;
-}
+export class McItemError extends UserError {}
 
 export interface McItem {
   /** The text the choices continue (the item's `context`, else its `question`). */

@@ -11,10 +11,9 @@ import { noGrad } from '../tensor/autograd.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { McItem } from './mc-items.ts';
 import { wilsonInterval, type Interval } from './wilson.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class McScoreError extends Error {
-  readonly userError = true;
-}
+export class McScoreError extends UserError {}
 
 export interface McPrediction {
   /** 0-based item index in the input. */

@@ -10,10 +10,9 @@ import type { LanguageModel } from '../models/model.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { Tokenizer } from '../tokenizer/tokenizer.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class PerplexityError extends Error {
-  readonly userError = true;
-}
+export class PerplexityError extends UserError {}
 
 export interface PerplexityOptions {
   /** Tokens per window (default and maximum: the model's blockSize). */

@@ -7,10 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { generateToyWorld } from '../data/toy-world.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class TextInputError extends Error {
-  readonly userError = true;
-}
+export class TextInputError extends UserError {}
 
 export interface EvalText {
   /** Short name for tables (the file's base name, or "toy-world"). */

@@ -19,6 +19,7 @@ import type { Rng } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/user-error.ts';
 
 export type Pooling = 'last' | 'mean';
 export const HEAD_FILE = 'classifier-head.safetensors';
@@ -30,9 +31,7 @@ export interface ClassifierInfo {
   padId: number;
 }
 
-export class ClassifierError extends Error {
-  readonly userError = true;
-}
+export class ClassifierError extends UserError {}
 
 export class SequenceClassifier extends Module {
   score: Linear;

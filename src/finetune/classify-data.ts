@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Rng } from '../tensor/random.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface LabeledText {
   text: string;
@@ -15,9 +16,7 @@ export interface LabeledText {
 
 export type Balance = 'none' | 'undersample' | 'oversample' | 'weights';
 
-export class ClassifyDataError extends Error {
-  readonly userError = true;
-}
+export class ClassifyDataError extends UserError {}
 
 function parseCsvLine(line: string): string[] {
   const out: string[] = [];

@@ -20,10 +20,9 @@ import { train } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
 import { beforeAfter, pplStats, type DomainReport, type PplStats } from './domain-report.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class DomainError extends Error {
-  readonly userError = true;
-}
+export class DomainError extends UserError {}
 
 export interface DomainOptions {
   /** The base: a model directory, a training run directory or hf://owner/name. */

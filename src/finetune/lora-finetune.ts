@@ -15,6 +15,7 @@ import { applyLora, loraLayers, type LoraSummary } from '../nn/lora.ts';
 import { Rng } from '../tensor/random.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
 import { ADAPTER_CONFIG, readLoraConfig, readLoraWeights, saveLoraAdapter } from './lora-io.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface LoraSettings {
   /** Rank of the update. */
@@ -39,26 +40,22 @@ export function defaultLoraTargets(arch: Arch): string[] {
   return arch === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 }
 
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { userError: true });
-}
-
 /**
  * Checks raw option values (numbers, and a comma-separated target list; undefined takes the default) and returns
  * the settings. `where` names the command in error messages (`finetune classify`).
  */
 export function parseLoraSettings(raw: { r?: unknown; alpha?: unknown; dropout?: unknown; targets?: unknown }, where: string): LoraSettings {
   const r = raw.r ?? DEFAULT_LORA.r;
-  if (!(typeof r === 'number' && Number.isInteger(r) && r > 0)) throw userError(`${where}: --lora-r must be a positive integer, received ${String(r)}`);
+  if (!(typeof r === 'number' && Number.isInteger(r) && r > 0)) throw new UserError(`${where}: --lora-r must be a positive integer, received ${String(r)}`);
   const alpha = raw.alpha ?? DEFAULT_LORA.alpha;
-  if (!(typeof alpha === 'number' && Number.isFinite(alpha) && alpha > 0)) throw userError(`${where}: --lora-alpha must be a positive number, received ${String(alpha)}`);
+  if (!(typeof alpha === 'number' && Number.isFinite(alpha) && alpha > 0)) throw new UserError(`${where}: --lora-alpha must be a positive number, received ${String(alpha)}`);
   const dropout = raw.dropout ?? DEFAULT_LORA.dropout;
-  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw userError(`${where}: --lora-dropout must be in [0, 1), received ${String(dropout)}`);
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new UserError(`${where}: --lora-dropout must be in [0, 1), received ${String(dropout)}`);
   let targets: string[] | null = null;
   if (raw.targets !== undefined) {
     const list = typeof raw.targets === 'string' ? raw.targets.split(',').map((t) => t.trim()) : [];
     if (list.length === 0 || list.some((t) => !/^[A-Za-z_][\w.]*$/.test(t))) {
-      throw userError(`${where}: --lora-targets must be comma-separated module names such as c_attn,c_fc or q_proj,v_proj, received ${JSON.stringify(raw.targets)}`);
+      throw new UserError(`${where}: --lora-targets must be comma-separated module names such as c_attn,c_fc or q_proj,v_proj, received ${JSON.stringify(raw.targets)}`);
     }
     targets = list;
   }
@@ -123,7 +120,7 @@ export function restoreLoraAdapter(dir: string, model: LanguageModel, s: LoraSet
   const describe = (r: number, alpha: number, dropout: number, t: readonly string[]): string => `r ${r}, alpha ${alpha}, dropout ${dropout}, targets ${t.join(',')}`;
   const was = describe(saved.r, saved.lora_alpha, saved.lora_dropout, saved.target_modules);
   const now = describe(s.r, s.alpha, s.dropout, targets);
-  if (was !== now) throw userError(`${join(dir, ADAPTER_CONFIG)}: the checkpoint's adapter has ${was}, this run asks for ${now}; resume with the same --lora-* options`);
+  if (was !== now) throw new UserError(`${join(dir, ADAPTER_CONFIG)}: the checkpoint's adapter has ${was}, this run asks for ${now}; resume with the same --lora-* options`);
   readLoraWeights(dir, model);
 }
 

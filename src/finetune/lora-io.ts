@@ -12,6 +12,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { exportPrefix, hfName } from '../models/hf/tensor-names.ts';
 import { applyLora, loraLayers, type LoraSummary } from '../nn/lora.ts';
+import { UserError } from '../util/user-error.ts';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -31,10 +32,6 @@ export interface PeftLoraConfig {
   modules_to_save: null;
 }
 
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { userError: true });
-}
-
 /** PEFT's tensor-name stem for the LoRA layer at llmforge module path `path` (`base_model.model.transformer.h.0.attn.c_attn`). */
 export function peftModuleName(model: LanguageModel, path: string): string {
   const arch = model.config.arch;
@@ -48,9 +45,9 @@ export function peftModuleName(model: LanguageModel, path: string): string {
  */
 export function saveLoraAdapter(dir: string, model: LanguageModel, info: { targets: readonly string[]; baseModel?: string }): PeftLoraConfig {
   const layers = loraLayers(model);
-  if (layers.length === 0) throw userError('saveLoraAdapter: the model has no LoRA layers; call applyLora first');
+  if (layers.length === 0) throw new UserError('saveLoraAdapter: the model has no LoRA layers; call applyLora first');
   const first = layers[0]![1];
-  if (layers.some(([, l]) => l.merged)) throw userError('saveLoraAdapter: LoRA layers are merged into the base; unmerge before saving the adapter');
+  if (layers.some(([, l]) => l.merged)) throw new UserError('saveLoraAdapter: LoRA layers are merged into the base; unmerge before saving the adapter');
   const config: PeftLoraConfig = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
@@ -80,15 +77,15 @@ export function saveLoraAdapter(dir: string, model: LanguageModel, info: { targe
 /** Reads and checks `adapter_config.json` in `dir`. */
 export function readLoraConfig(dir: string): PeftLoraConfig {
   const file = join(dir, ADAPTER_CONFIG);
-  if (!existsSync(file)) throw userError(`${file}: not found; expected a PEFT adapter directory with ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}`);
+  if (!existsSync(file)) throw new UserError(`${file}: not found; expected a PEFT adapter directory with ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}`);
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw userError(`${file}: invalid JSON (${(e as Error).message})`);
+    throw new UserError(`${file}: invalid JSON (${(e as Error).message})`);
   }
   const need = (key: string, ok: boolean, expected: string): void => {
-    if (!ok) throw userError(`${file}: field '${key}' must be ${expected}, received ${JSON.stringify(raw[key])}`);
+    if (!ok) throw new UserError(`${file}: field '${key}' must be ${expected}, received ${JSON.stringify(raw[key])}`);
   };
   need('peft_type', raw['peft_type'] === 'LORA', "'LORA'");
   need('r', Number.isInteger(raw['r']) && (raw['r'] as number) > 0, 'a positive integer');
@@ -122,7 +119,7 @@ export function readLoraConfig(dir: string): PeftLoraConfig {
 export function loadLoraAdapter(dir: string, model: LanguageModel): LoraSummary & { config: PeftLoraConfig } {
   const config = readLoraConfig(dir);
   const file = join(dir, ADAPTER_WEIGHTS);
-  if (!existsSync(file)) throw userError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
+  if (!existsSync(file)) throw new UserError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
   const summary = applyLora(model, { r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout, targets: config.target_modules });
   readLoraWeights(dir, model);
   return { ...summary, config };
@@ -134,7 +131,7 @@ export function loadLoraAdapter(dir: string, model: LanguageModel): LoraSummary 
  */
 export function readLoraWeights(dir: string, model: LanguageModel): void {
   const file = join(dir, ADAPTER_WEIGHTS);
-  if (!existsSync(file)) throw userError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
+  if (!existsSync(file)) throw new UserError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
   const { tensors } = readSafetensors(file);
   const used = new Set<string>();
   for (const [path, layer] of loraLayers(model)) {
@@ -142,14 +139,14 @@ export function readLoraWeights(dir: string, model: LanguageModel): void {
     for (const [suffix, dst] of [['lora_A', layer.lora_A], ['lora_B', layer.lora_B]] as const) {
       const name = `${stem}.${suffix}.weight`;
       const entry = tensors.get(name) ?? tensors.get(`${stem}.${suffix}.default.weight`);
-      if (!entry) throw userError(`${file}: tensor '${name}' is missing (target '${path}')`);
+      if (!entry) throw new UserError(`${file}: tensor '${name}' is missing (target '${path}')`);
       if (entry.shape.length !== 2 || entry.shape[0] !== dst.shape[0] || entry.shape[1] !== dst.shape[1]) {
-        throw userError(`${file}: tensor '${name}' has shape [${entry.shape.join(', ')}], expected [${dst.shape.join(', ')}]`);
+        throw new UserError(`${file}: tensor '${name}' has shape [${entry.shape.join(', ')}], expected [${dst.shape.join(', ')}]`);
       }
       dst.data.set(entry.data);
       used.add(tensors.has(name) ? name : `${stem}.${suffix}.default.weight`);
     }
   }
   const extra = [...tensors.keys()].filter((n) => !used.has(n));
-  if (extra.length > 0) throw userError(`${file}: tensor '${extra[0]}' matches no LoRA layer of this model (${extra.length} unexpected tensors)`);
+  if (extra.length > 0) throw new UserError(`${file}: tensor '${extra[0]}' matches no LoRA layer of this model (${extra.length} unexpected tensors)`);
 }

@@ -30,6 +30,7 @@ import { sftValidationLoss } from './sft-eval.ts';
 import type { SftRecord } from '../chat/records.ts';
 import { tokenizeRecord, type SftExample } from './sft-tokenize.ts';
 import type { PromptTemplate } from '../chat/templates.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface SftConfig {
   /** Optimizer updates. */
@@ -138,7 +139,7 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
   const { model } = run;
   const trainEx = tokenizeSftRecords(run, run.train, c.maskPrompt);
   if (trainEx.length === 0) {
-    throw Object.assign(new Error(`finetune sft: none of the ${run.train.length} training records has a response token within the context length ${model.config.blockSize} (see --preview)`), { userError: true });
+    throw new UserError(`finetune sft: none of the ${run.train.length} training records has a response token within the context length ${model.config.blockSize} (see --preview)`);
   }
   if (trainEx.length < run.train.length) onNote?.(`${run.train.length - trainEx.length} of ${run.train.length} records dropped: their response starts past the context length ${model.config.blockSize}`);
   const validEx = tokenizeSftRecords(run, run.valid, true);

@@ -23,6 +23,7 @@ import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { resolveSampling, sampleNext, type SamplingOptions } from './sampling.ts';
 import { StopMatcher } from './stop-strings.ts';
 import { TextStream } from './text-stream.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface GenerateOptions extends SamplingOptions {
   /** Most tokens to generate. Default 128. */
@@ -62,10 +63,6 @@ export interface GenerateSummary {
   decodePath: DecodePrecision | 'forward';
 }
 
-function userError(message: string): Error {
-  return Object.assign(new RangeError(message), { userError: true });
-}
-
 /** Logits of the last position after running `ids` through the model, extending `cache`. */
 function step(model: LanguageModel, ids: Int32Array, cache: KVCache): ArrayLike<number> {
   return noGrad(() => model.forward(ids, 1, ids.length, null, { cache, lastOnly: true }).logits.data);
@@ -78,14 +75,14 @@ function step(model: LanguageModel, ids: Int32Array, cache: KVCache): ArrayLike<
 export function* generateTokens(model: LanguageModel, promptIds: readonly number[], opts: GenerateOptions = {}): Generator<number, GenerateSummary, undefined> {
   const sampling = resolveSampling(opts);
   const maxNew = opts.maxNewTokens ?? 128;
-  if (!Number.isInteger(maxNew) || maxNew < 0) throw userError(`generate: maxNewTokens must be an integer >= 0, received ${maxNew}`);
+  if (!Number.isInteger(maxNew) || maxNew < 0) throw new UserError(`generate: maxNewTokens must be an integer >= 0, received ${maxNew}`);
   const { vocabSize: V, blockSize } = model.config;
-  if (promptIds.length === 0) throw userError('generate: the prompt is empty; give at least one token (for example the EOS id)');
+  if (promptIds.length === 0) throw new UserError('generate: the prompt is empty; give at least one token (for example the EOS id)');
   for (const [i, id] of promptIds.entries()) {
-    if (!Number.isInteger(id) || id < 0 || id >= V) throw userError(`generate: prompt token ${i} is ${id}, expected an id in [0, ${V})`);
+    if (!Number.isInteger(id) || id < 0 || id >= V) throw new UserError(`generate: prompt token ${i} is ${id}, expected an id in [0, ${V})`);
   }
   const stops = opts.stop ?? [];
-  if (stops.length > 0 && !opts.tokenizer) throw userError('generate: stop strings need a tokenizer to decode the generated text');
+  if (stops.length > 0 && !opts.tokenizer) throw new UserError('generate: stop strings need a tokenizer to decode the generated text');
   const matcher = stops.length > 0 ? new StopMatcher(stops) : null;
   const stream = opts.tokenizer ? new TextStream(opts.tokenizer) : null;
   const note = opts.onNote ?? (() => {});

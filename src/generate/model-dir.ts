@@ -13,10 +13,9 @@ import { resolveHubModelSync } from '../hub/resolve.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { CONFIG_FILE, loadModel } from '../models/model-io.ts';
 import { loadTextTokenizer, type TextTokenizer, CHAR_TOKENIZER_FILE } from '../tokenizer/text-tokenizer.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class ModelDirError extends Error {
-  readonly userError = true;
-}
+export class ModelDirError extends UserError {}
 
 export interface LoadedModel {
   model: LanguageModel;

@@ -8,6 +8,7 @@ import type { LanguageModel } from '../models/model.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { eosId, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { softmaxRow, topIndices } from './logits-processors.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface Prediction {
   id: number;
@@ -17,32 +18,28 @@ export interface Prediction {
   prob: number;
 }
 
-function userError(message: string): Error {
-  return Object.assign(new RangeError(message), { userError: true });
-}
-
 /** The prompt ids a text stands for: its encoding, or [EOS] for an empty text when the tokenizer has an EOS id. */
 export function promptIds(tokenizer: TextTokenizer, text: string): number[] {
   let ids: number[];
   try {
     ids = tokenizer.encode(text);
   } catch (e) {
-    if ((e as { userError?: boolean }).userError) throw e;
-    throw userError(`cannot encode the prompt: ${(e as Error).message}`);
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot encode the prompt: ${(e as Error).message}`);
   }
   if (ids.length > 0) return ids;
   const eos = eosId(tokenizer);
   if (eos !== undefined) return [eos];
-  throw userError('the prompt is empty and the tokenizer has no end-of-text token to start from; give some text');
+  throw new UserError('the prompt is empty and the tokenizer has no end-of-text token to start from; give some text');
 }
 
 /** The full next-token distribution (float32, length V) after `ids`, cropped from the left to the context. */
 export function nextTokenProbs(model: LanguageModel, ids: readonly number[]): Float32Array {
   const { blockSize, vocabSize } = model.config;
   for (const [i, id] of ids.entries()) {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw userError(`predict: token ${i} is ${id}, expected an id in [0, ${vocabSize})`);
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new UserError(`predict: token ${i} is ${id}, expected an id in [0, ${vocabSize})`);
   }
-  if (ids.length === 0) throw userError('predict: no tokens to predict from');
+  if (ids.length === 0) throw new UserError('predict: no tokens to predict from');
   const window = Int32Array.from(ids.length > blockSize ? ids.slice(ids.length - blockSize) : ids);
   const wasTraining = model.training;
   model.eval();
@@ -56,7 +53,7 @@ export function nextTokenProbs(model: LanguageModel, ids: readonly number[]): Fl
 
 /** The `topN` most probable next tokens after `text`, most probable first (ties by lower id). */
 export function predictNext(model: LanguageModel, tokenizer: TextTokenizer, text: string, topN = 10): Prediction[] {
-  if (!Number.isInteger(topN) || topN < 1) throw userError(`predict: top must be a positive integer, received ${topN}`);
+  if (!Number.isInteger(topN) || topN < 1) throw new UserError(`predict: top must be a positive integer, received ${topN}`);
   const probs = nextTokenProbs(model, promptIds(tokenizer, text));
   return Array.from(topIndices(probs, topN), (id) => ({ id, token: tokenText(tokenizer, id), prob: probs[id]! }));
 }

@@ -5,6 +5,7 @@
  */
 import type { Rng } from '../tensor/random.ts';
 import { applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, softmaxRow } from './logits-processors.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface SamplingOptions {
   /** Softmax temperature; 0 means greedy (argmax). Default 1. */
@@ -20,7 +21,7 @@ export interface SamplingOptions {
 export type ResolvedSampling = Required<SamplingOptions>;
 
 function fail(message: string): never {
-  throw Object.assign(new RangeError(message), { userError: true });
+  throw new UserError(message);
 }
 
 /** Defaults filled in and every value checked (a RangeError marked as a user error names the bad option). */

@@ -3,6 +3,7 @@
  * no longer be the start of a stop string, so a stop string split across tokens is still caught and never shown.
  * When one appears, the text before it is released and the stream is over; the stop string itself is dropped.
  */
+import { UserError } from '../util/user-error.ts';
 
 export interface StopPush {
   /** Text safe to show now (possibly ''). */
@@ -19,7 +20,7 @@ export class StopMatcher {
   constructor(stops: readonly string[]) {
     for (const [i, s] of stops.entries()) {
       if (typeof s !== 'string' || s.length === 0) {
-        throw Object.assign(new RangeError(`stop strings: entry ${i} is empty; a stop string needs at least one character`), { userError: true });
+        throw new UserError(`stop strings: entry ${i} is empty; a stop string needs at least one character`);
       }
     }
     this.stops = stops;

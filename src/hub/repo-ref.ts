@@ -2,10 +2,9 @@
  * Naming a model on the Hugging Face hub: `owner/name`, optionally `hf://owner/name` and `@revision`
  * (`hf://Qwen/Qwen2-0.5B@main`). `hf://` marks a hub model wherever llmforge takes a model path.
  */
+import { UserError } from '../util/user-error.ts';
 
-export class HubError extends Error {
-  readonly userError = true;
-}
+export class HubError extends UserError {}
 
 export const HUB_SCHEME = 'hf://';
 

@@ -5,10 +5,9 @@
  * the tensor and the problem) and builds the header bytes for a list of tensors, data section aligned to 8 bytes.
  */
 import { DTYPE_BYTES, isWeightDtype, type WeightDtype } from './dtypes.ts';
+import { UserError } from '../util/user-error.ts';
 
-export class SafetensorsError extends Error {
-  readonly userError = true;
-}
+export class SafetensorsError extends UserError {}
 
 export function fail(source: string, message: string): never {
   throw new SafetensorsError(`${source}: ${message}`);

@@ -6,11 +6,10 @@
  */
 import type { Arch, ModelConfig } from './model.ts';
 import { checkRopeScaling } from './rope-scaling.ts';
+import { UserError } from '../util/user-error.ts';
 
 /** A user mistake in a model config: the CLI prints its message as one `error:` line. */
-export class ModelConfigError extends Error {
-  readonly userError = true;
-}
+export class ModelConfigError extends UserError {}
 
 type FieldKind = 'int' | 'number' | 'boolean' | 'arch' | 'ropeScaling';
 

@@ -7,6 +7,7 @@
  * half the bytes per token, and greedy choices may differ from fp32 where two logits nearly tie.
  */
 import type { KVCache } from './model.ts';
+import { UserError } from '../util/user-error.ts';
 
 export type DecodePrecision = 'fp32' | 'bf16';
 export const DECODE_PRECISIONS: readonly DecodePrecision[] = ['fp32', 'bf16'];
@@ -25,8 +26,7 @@ export interface TokenDecoder {
 /** Checks a precision name (from an option, the CLI or LLMFORGE_DECODE); `source` names where it came from. */
 export function parseDecodePrecision(value: string, source: string): DecodePrecision {
   if ((DECODE_PRECISIONS as readonly string[]).includes(value)) return value as DecodePrecision;
-  const err = new RangeError(`${source}: expected one of ${DECODE_PRECISIONS.join(', ')}, received '${value}'`);
-  throw Object.assign(err, { userError: true });
+  throw new UserError(`${source}: expected one of ${DECODE_PRECISIONS.join(', ')}, received '${value}'`);
 }
 
 /** The default decode precision: LLMFORGE_DECODE when set, else 'fp32'. */

@@ -13,6 +13,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import * as F from '../ops/index.ts';
 import { Linear } from './layers.ts';
 import { Module, parameter } from './module.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface LoraOptions {
   /** Rank r of the update (a positive integer). */
@@ -144,27 +145,23 @@ function linearSlots(root: Module): { path: string; parent: Record<string, unkno
   return out;
 }
 
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { userError: true });
-}
-
 /**
  * Freezes every parameter of `model` and wraps each targeted Linear in a LoraLinear (only A and B train).
  * Throws a user error for a bad rank, alpha or dropout, for a target that matches no Linear, or for a model that
  * already carries LoRA layers.
  */
 export function applyLora(model: Module, opts: LoraOptions): LoraSummary {
-  if (!Number.isInteger(opts.r) || opts.r < 1) throw userError(`applyLora: r must be a positive integer, received ${opts.r}`);
-  if (!Number.isFinite(opts.alpha) || opts.alpha <= 0) throw userError(`applyLora: alpha must be a positive number, received ${opts.alpha}`);
+  if (!Number.isInteger(opts.r) || opts.r < 1) throw new UserError(`applyLora: r must be a positive integer, received ${opts.r}`);
+  if (!Number.isFinite(opts.alpha) || opts.alpha <= 0) throw new UserError(`applyLora: alpha must be a positive number, received ${opts.alpha}`);
   const p = opts.dropout ?? 0;
-  if (!(p >= 0 && p < 1)) throw userError(`applyLora: dropout must be in [0, 1), received ${p}`);
-  if (opts.targets.length === 0) throw userError('applyLora: targets is empty; expected module names such as c_attn or q_proj');
+  if (!(p >= 0 && p < 1)) throw new UserError(`applyLora: dropout must be in [0, 1), received ${p}`);
+  if (opts.targets.length === 0) throw new UserError('applyLora: targets is empty; expected module names such as c_attn or q_proj');
   const slots = linearSlots(model);
-  if (slots.some((s) => s.layer instanceof LoraLinear)) throw userError('applyLora: the model already has LoRA layers; merge or load onto a fresh base');
+  if (slots.some((s) => s.layer instanceof LoraLinear)) throw new UserError('applyLora: the model already has LoRA layers; merge or load onto a fresh base');
   for (const t of opts.targets) {
     if (!slots.some((s) => matchesTarget(s.path, t))) {
       const names = [...new Set(slots.map((s) => s.path.split('.').filter((part) => !/^\d+$/.test(part)).slice(-2).join('.')))];
-      throw userError(`applyLora: target '${t}' matches no Linear layer; expected one of: ${names.join(', ')}`);
+      throw new UserError(`applyLora: target '${t}' matches no Linear layer; expected one of: ${names.join(', ')}`);
     }
   }
   model.requiresGrad(false);

@@ -8,6 +8,7 @@
  * duration from their `precision` setting (src/train/precision.ts: auto|fp32|bf16). Float64 mode (gradient
  * checks) always runs fp32.
  */
+import { UserError } from '../util/user-error.ts';
 
 export type MatmulPrecision = 'fp32' | 'bf16';
 const PRECISIONS: readonly MatmulPrecision[] = ['fp32', 'bf16'];
@@ -16,9 +17,7 @@ function fromEnv(): MatmulPrecision {
   const v = process.env.LLMFORGE_MATMUL;
   if (v === undefined || v === '') return 'fp32';
   if ((PRECISIONS as readonly string[]).includes(v)) return v as MatmulPrecision;
-  const err = new Error(`LLMFORGE_MATMUL: expected one of ${PRECISIONS.join(', ')}, received '${v}'`);
-  (err as Error & { userError: boolean }).userError = true;
-  throw err;
+  throw new UserError(`LLMFORGE_MATMUL: expected one of ${PRECISIONS.join(', ')}, received '${v}'`);
 }
 
 let current: MatmulPrecision | null = null;

@@ -11,6 +11,7 @@ import { basename, extname } from 'node:path';
 import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { getStageType, stageTypeNames } from './registry.ts';
 import { describeValue, RecipeError, validateParams, type ParamSchema, type ParamsOf, type ParamType } from './schema.ts';
+import { UserError } from '../util/user-error.ts';
 
 export type Scalar = string | number | boolean;
 
@@ -154,7 +155,7 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
     try {
       type.check?.(valid as ParamsOf<ParamSchema>);
     } catch (e) {
-      if (!(e as { userError?: boolean }).userError) throw e;
+      if (!(e instanceof UserError)) throw e;
       fail(['stages', i], `${s.type} stage "${s.name}": ${(e as Error).message}`);
     }
     for (const [param] of Object.entries(type.refs ?? {})) {

@@ -45,7 +45,7 @@ export interface StageType<S extends ParamSchema = ParamSchema> {
   nestedRefs?(params: ParamsOf<S>): [(string | number)[], string][];
   /**
    * Checks that need more than each parameter's type (e.g. the trainer's own validation), run when the recipe is
-   * loaded so a mistake stops the run before any stage starts. Throws an error marked `userError`.
+   * loaded so a mistake stops the run before any stage starts. Throws a UserError.
    */
   check?(params: ParamsOf<S>): void;
   /** The artifacts a completed run leaves, by kind (e.g. `{ corpus: '<dir>/corpus.jsonl' }`). */

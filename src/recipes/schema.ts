@@ -3,6 +3,7 @@
  * a stage's YAML mapping against that declaration and fills in defaults, and `ParamsOf` gives the stage's `run`
  * the checked values with their TypeScript types. Errors name the field and say what was expected and received.
  */
+import { UserError } from '../util/user-error.ts';
 
 interface TypeMap {
   string: string;
@@ -27,8 +28,7 @@ export type ParamSchema = Record<string, ParamSpec>;
 export type ParamsOf<S extends ParamSchema> = { [K in keyof S]: TypeMap[S[K]['type']] };
 
 /** A user mistake in a recipe or a --set override: the CLI prints it as one `error: ...` line. */
-export class RecipeError extends Error {
-  readonly userError = true;
+export class RecipeError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'RecipeError';

@@ -19,6 +19,7 @@ import { runGeneration, type GenerationQueue } from './generation-queue.ts';
 import { chunk, errorBody, finishReason, fullResponse, newHead, usage, type Kind } from './openai-shapes.ts';
 import { RequestError, type ApiRequest } from './request.ts';
 import { endEvents, sendEvent, startEvents } from './sse.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface ServeContext {
   model: LanguageModel;
@@ -48,7 +49,7 @@ function encodeInput(ctx: ServeContext, req: ApiRequest): number[] {
     }
     return encodePrompt(ctx.tokenizer, ctx.template, { kind: 'chat', messages: req.input.messages }, ctx.eosId);
   } catch (e) {
-    if (e instanceof RequestError || !(e as { userError?: boolean }).userError) throw e;
+    if (e instanceof RequestError || !(e instanceof UserError)) throw e;
     throw new RequestError(`${field}: ${(e as Error).message}`);
   }
 }

@@ -13,6 +13,7 @@ import { complete, type CompletionStats, type ServeContext } from './complete.ts
 import { GenerationQueue } from './generation-queue.ts';
 import { errorBody, modelList, type Kind } from './openai-shapes.ts';
 import { parseApiRequest, RequestError } from './request.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface ServeOptions {
   model: LanguageModel;
@@ -99,7 +100,7 @@ export function createApiServer(opts: ServeOptions): ApiServer {
       (e: unknown) => {
         if (e instanceof RequestError) {
           sendJson(res, e.status, errorBody(e.message, 'invalid_request_error'), (e as { allow?: string }).allow ? { allow: (e as { allow?: string }).allow! } : {});
-        } else if ((e as { userError?: boolean }).userError) {
+        } else if (e instanceof UserError) {
           sendJson(res, 400, errorBody((e as Error).message, 'invalid_request_error'));
         } else {
           sendJson(res, 500, errorBody(`server: ${(e as Error).message ?? String(e)}`, 'server_error'));

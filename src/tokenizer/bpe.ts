@@ -5,12 +5,11 @@
  * looked up by numeric keys over token ids, not strings.
  */
 import { BYTE_TO_CHAR } from './byte-unicode.ts';
+import { UserError } from '../util/user-error.ts';
 
 const KEY = 2 ** 21; // ids are below 2^21, so a * KEY + b is an exact, unique double
 
-export class TokenizerFormatError extends Error {
-  readonly userError = true;
-}
+export class TokenizerFormatError extends UserError {}
 
 export class ByteLevelBpe {
   readonly tokenToId: ReadonlyMap<string, number>;

@@ -8,6 +8,7 @@ import { ByteLevelBpe, TokenizerFormatError } from './bpe.ts';
 import { CHAR_TO_BYTE } from './byte-unicode.ts';
 import { LruCache } from './lru.ts';
 import { pretokenizerRegex, type PretokenizerName } from './pretokenize.ts';
+import { UserError } from '../util/user-error.ts';
 
 /**
  * What to do with special-token text (e.g. "<|endoftext|>") found in the input:
@@ -20,9 +21,7 @@ export interface EncodeOptions {
   special?: SpecialMode;
 }
 
-export class SpecialTokenError extends Error {
-  readonly userError = true;
-}
+export class SpecialTokenError extends UserError {}
 
 const encoder = new TextEncoder();
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -18,6 +18,7 @@ import { formatShape } from '../tensor/shape.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import type { TrainConfig } from './config.ts';
+import { UserError } from '../util/user-error.ts';
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const STATE_FILE = 'state.json';
@@ -46,9 +47,7 @@ export interface RunState {
   savedAt: string;
 }
 
-export class CheckpointError extends Error {
-  readonly userError = true;
-}
+export class CheckpointError extends UserError {}
 
 let counter = 0;
 

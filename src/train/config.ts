@@ -4,6 +4,7 @@
  * what was expected and what was received. The resolved config is printed at the start of a run and saved in
  * every checkpoint's state.json.
  */
+import { UserError } from '../util/user-error.ts';
 
 export interface TrainConfig {
   /** Optimizer updates in the run. */
@@ -102,9 +103,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   precision: 'fp32',
 });
 
-export class TrainConfigError extends Error {
-  readonly userError = true;
-}
+export class TrainConfigError extends UserError {}
 
 function closest(name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;

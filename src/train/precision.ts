@@ -8,6 +8,7 @@
  */
 import { backend, cpuInfo } from '../backend/index.ts';
 import { matmulPrecision, setMatmulPrecision, type MatmulPrecision } from '../ops/matmul-precision.ts';
+import { UserError } from '../util/user-error.ts';
 
 export type PrecisionSetting = 'auto' | MatmulPrecision;
 export const PRECISION_SETTINGS: readonly PrecisionSetting[] = ['auto', 'fp32', 'bf16'];
@@ -29,9 +30,7 @@ export interface ResolvedPrecision {
   why: string;
 }
 
-class PrecisionError extends Error {
-  readonly userError = true;
-}
+class PrecisionError extends UserError {}
 
 /** The bf16 capability of the active backend on this CPU (the native kernels' dispatch, as `llmforge doctor` shows). */
 export function detectBf16(): Bf16Capability {

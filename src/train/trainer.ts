@@ -30,6 +30,7 @@ import { describePrecision, resolvePrecision, withTrainPrecision, type ResolvedP
 import { lrAt, type LrSchedule } from './schedule.ts';
 import { keepSnapshot, pruneSnapshots } from './snapshots.ts';
 import { libraryVersion } from './version.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface TrainOptions {
   /** The resolved training hyperparameters (see DEFAULT_TRAIN_CONFIG). */
@@ -99,9 +100,7 @@ export interface TrainResult {
   checkpointDir: string;
 }
 
-class TrainError extends Error {
-  readonly userError = true;
-}
+class TrainError extends UserError {}
 
 /** The dropout seed of micro-batch `micro` of update `step`: a hash, so masks differ per step and resume exactly. */
 export function dropoutSeedFor(seed: number, step: number, micro: number): number {

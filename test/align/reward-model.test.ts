@@ -18,6 +18,7 @@ import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const INFO: RewardInfo = { template: 'chatml', maxLength: 16, padId: 0, eosId: null };
 
@@ -66,5 +67,5 @@ test('a model directory without a reward block is refused in one line', () => {
   const dir = tempDir('reward-model');
   saveModel(dir, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: 30, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8, dropout: 0 }), new Rng(1)));
   saveTextTokenizer(dir, new CharTokenizer([...'abcdefghijklmnopqrstuvwxyz']));
-  assert.throws(() => loadRewardModel(dir, new Rng(0)), (e: Error & { userError?: boolean }) => e.userError === true && /not a reward model \(config\.json has no "reward" block/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(() => loadRewardModel(dir, new Rng(0)), (e: Error) => e instanceof UserError && /not a reward model \(config\.json has no "reward" block/.test(e.message) && !e.message.includes('\n'));
 });

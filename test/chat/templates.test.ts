@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { SftRecord } from '../../src/chat/records.ts';
 import { alpacaTemplate, chatmlTemplate, jinjaTemplate, resolveTemplate, type PromptTemplate } from '../../src/chat/templates.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const HEADER = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
 const withInput: SftRecord = { kind: 'alpaca', instruction: 'Add the numbers.', input: '2 and 3', output: '5' };
@@ -42,7 +43,7 @@ test('templates: the model template comes from tokenizer_config.json; bad names 
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: '{{ bos_token }}{% for m in messages %}{{ m.content }}{% if m.role == "assistant" %}{{ eos_token }}{% else %}|{% endif %}{% endfor %}', bos_token: '<s>', eos_token: { content: '</s>' } }));
   const tpl = resolveTemplate('model', dir);
   assert.deepEqual(tpl.segments(noInput).map((s) => [s.text, s.train]), [['<s>Say hi.|', false], ['hi</s>', true]]);
-  assert.throws(() => resolveTemplate('vicuna'), (e: Error & { userError?: boolean }) => e.userError === true && /expected one of alpaca, chatml, model/.test(e.message));
+  assert.throws(() => resolveTemplate('vicuna'), (e: Error) => e instanceof UserError && /expected one of alpaca, chatml, model/.test(e.message));
   writeFileSync(join(dir, 'tokenizer_config.json'), '{}');
   assert.throws(() => resolveTemplate('model', dir), /chat_template" is missing/);
 });

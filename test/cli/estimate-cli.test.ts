@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { parseArgs, UsageError } from '../../src/cli/args.ts';
+import { parseArgs } from '../../src/cli/args.ts';
 import { estimateCommand } from '../../src/cli/commands/estimate.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', 'estimate', ...args], { encoding: 'utf8' });
@@ -47,9 +48,9 @@ test('estimate mistakes are clear errors; the CLI prints one error line', () => 
     [['--params', '1e9', '--tokens', '1e9', '--precision', 'fp8'], /^error: estimate: --precision must be bf16 or fp32/],
   ];
   for (const [args, re] of cases) {
-    assert.throws(() => estimateCommand.run(parseArgs(estimateCommand.spec, args)), (e: Error & { userError?: boolean }) => {
+    assert.throws(() => estimateCommand.run(parseArgs(estimateCommand.spec, args)), (e: Error) => {
       assert.match(`error: ${e.message}`, re);
-      assert.ok(e instanceof UsageError || e.userError === true, `${args.join(' ')}: not a user error`);
+      assert.ok(e instanceof UserError, `${args.join(' ')}: not a user error`);
       return true;
     });
   }

@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { parseArgs, renderHelp, UsageError } from '../../src/cli/args.ts';
+import { parseArgs, renderHelp } from '../../src/cli/args.ts';
 import { infoCommand } from '../../src/cli/commands/info.ts';
 import { createModel } from '../../src/models/create.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', 'info', ...args], { encoding: 'utf8' });
@@ -62,9 +63,9 @@ test('info mistakes are clear errors; the CLI prints one error line', () => {
     [['--model', 'toy', 'extra'], /^error: info: unexpected argument "extra"/],
   ];
   for (const [args, re] of cases) {
-    assert.throws(() => infoCommand.run(parseArgs(infoCommand.spec, args)), (e: Error & { userError?: boolean }) => {
+    assert.throws(() => infoCommand.run(parseArgs(infoCommand.spec, args)), (e: Error) => {
       assert.match(`error: ${e.message}`, re);
-      assert.ok(e instanceof UsageError || e.userError === true, `${args.join(' ')}: not a user error`);
+      assert.ok(e instanceof UserError, `${args.join(' ')}: not a user error`);
       return true;
     });
   }

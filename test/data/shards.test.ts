@@ -13,6 +13,7 @@ import { dtypeFor, HEADER_BYTES, ShardWriter } from '../../src/data/shards.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { writeJsonAtomic } from '../../src/util/atomic.ts';
 import { tempDir } from './helpers.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 /** Writes `tokens` as a train split of `shardTokens`-token shards plus a minimal meta.json. */
 function writeDataset(tokens: number[], vocabSize: number, shardTokens: number): string {
@@ -113,9 +114,9 @@ test('a corrupt shard is an error naming the file: magic, version, size', () => 
     const dir = writeDataset(tokens, 100, 1000);
     const file = join(dir, 'train-00000.bin');
     writeFileSync(file, corrupt(readFileSync(file)));
-    assert.throws(() => TokenDataset.open(dir, 'train'), (e: Error & { userError?: boolean }) => {
+    assert.throws(() => TokenDataset.open(dir, 'train'), (e: Error) => {
       assert.match(e.message, message, what);
-      assert.equal(e.userError, true);
+      assert.ok(e instanceof UserError);
       return true;
     });
   }

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { expandPath, globToRegex } from '../../src/data/glob.ts';
 import { readSource, type RawDocument } from '../../src/data/sources.ts';
 import { tempDir } from './helpers.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 async function collect(gen: AsyncGenerator<RawDocument>): Promise<string[]> {
   const out: string[] = [];
@@ -30,9 +31,9 @@ test('jsonl: the chosen field, blank lines skipped; errors name file:line', asyn
   const f = join(dir, 'd.jsonl');
   writeFileSync(f, '{"text":"one","id":1}\n\n{"text":"two","content":"c2"}\n');
   assert.deepEqual(await collect(readSource({ name: 'd', path: f })), ['one', 'two']);
-  await assert.rejects(collect(readSource({ name: 'd', path: f, field: 'content' })), (e: Error & { userError?: boolean }) => {
+  await assert.rejects(collect(readSource({ name: 'd', path: f, field: 'content' })), (e: Error) => {
     assert.equal(e.message, `${f}:1: no field "content" (the object has: text, id); choose one with --input-field`);
-    assert.equal(e.userError, true);
+    assert.ok(e instanceof UserError);
     return true;
   });
   const bad = join(dir, 'bad.jsonl');

@@ -17,6 +17,7 @@ import { loadModelDir } from '../../src/generate/model-dir.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyPreferenceSetup } from '../helpers/tiny-preferences.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const row = (prompt: string, response: string, reference?: string): JudgedResponse => ({ prompt, response, ...(reference !== undefined ? { reference } : {}), where: 'x' });
 
@@ -61,7 +62,7 @@ test('responses file errors name the file, line and field', () => {
   ];
   for (const [bad, re] of cases) {
     writeFileSync(path, `${JSON.stringify({ prompt: 'p', response: 'r' })}\n${JSON.stringify(bad)}\n`);
-    assert.throws(() => loadResponses(path), (e: Error & { userError?: boolean }) => re.test(e.message) && e.userError === true);
+    assert.throws(() => loadResponses(path), (e: Error) => re.test(e.message) && e instanceof UserError);
   }
 });
 

@@ -18,6 +18,7 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const tok = CharTokenizer.fromText('the cat sat on the mat. the dog sat on the log.');
 const V = tok.vocabSize;
@@ -101,7 +102,7 @@ test('item errors name the file, line and field', () => {
   ];
   for (const [bad, re] of cases) {
     writeFileSync(path, `${JSON.stringify({ question: 'ok', choices: ['x', 'y'], answer: 0 })}\n${JSON.stringify(bad)}\n`);
-    assert.throws(() => loadMcItems(path), (e: Error & { userError?: boolean }) => re.test(e.message) && e.userError === true);
+    assert.throws(() => loadMcItems(path), (e: Error) => re.test(e.message) && e instanceof UserError);
   }
   writeFileSync(path, `${JSON.stringify({ question: 'ok', choices: ['x', 'y'], answer: 'y', category: 'k' })}\n`);
   assert.deepEqual(loadMcItems(path), [{ context: 'ok', choices: ['x', 'y'], answer: 1, category: 'k' }]);

@@ -14,6 +14,7 @@ import { resolveModelConfig } from '../../src/models/presets.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const V = 23;
 const model = createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }), new Rng(5));
@@ -94,7 +95,7 @@ test('text perplexity: bits per byte over the bytes after the first token; clear
   close(r.bitsPerByte, r.nll / Math.LN2 / r.bytes, 'bits per byte');
   assert.throws(() => textPerplexity(m, tok, '  \n', {}), /perplexity: text is empty/);
   assert.throws(() => textPerplexity(m, tok, 't', { label: 'one.txt' }), /one\.txt has 1 token\(s\); at least 2/);
-  assert.throws(() => perplexity(m, [1, 2, 3], { context: 17 }), (e: Error & { userError?: boolean }) => e.userError === true && /context 17 exceeds the model's blockSize 16/.test(e.message));
+  assert.throws(() => perplexity(m, [1, 2, 3], { context: 17 }), (e: Error) => e instanceof UserError && /context 17 exceeds the model's blockSize 16/.test(e.message));
   assert.throws(() => perplexity(m, [1, 2, 3], { context: 8, stride: 9 }), /stride must be an integer in \[1, context = 8\], received 9/);
   assert.throws(() => perplexity(m, [1, 99], {}), /token 99 at position 1 of text is outside the model's vocabulary/);
 });

@@ -21,6 +21,7 @@ import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const DOMAIN = 'the cat sat on the mat. the dog sat on the log. a cat and a dog sat on a mat. '.repeat(30);
 const GENERAL = 'one two three four five six seven eight nine ten. '.repeat(8);
@@ -113,7 +114,7 @@ test('split and one-line user errors', async () => {
   const s = setup();
   const out = join(s.dir, 'bad');
   const fails = async (extra: Partial<DomainOptions>, re: RegExp): Promise<void> => {
-    await assert.rejects(adaptDomain({ ...options(s, out, 2), ...extra }), (e: Error & { userError?: boolean }) => e.userError === true && re.test(e.message));
+    await assert.rejects(adaptDomain({ ...options(s, out, 2), ...extra }), (e: Error) => e instanceof UserError && re.test(e.message));
   };
   await fails({ data: [join(s.dir, 'missing.txt')] }, /--data .*missing\.txt: cannot read the file \(no such file\)/);
   const empty = join(s.dir, 'empty.txt');

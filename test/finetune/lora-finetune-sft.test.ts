@@ -22,6 +22,7 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const CHARS = [...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()'])];
 const tok = new CharTokenizer(CHARS);
@@ -94,5 +95,5 @@ test('sft --train lora: interrupted after a checkpoint and resumed equals one ru
   assert.throws(() => readFileSync(join(dirA, 'checkpoints', 'latest', 'model.safetensors')), /ENOENT/);
   const full = { ...loraRun(dirA, 11, true), model: createModel(cfg, new Rng(5)) };
   delete full.lora;
-  assert.throws(() => trainSft(full, c), (e: Error & { userError?: boolean }) => e.userError === true && /trained with --train lora, this one asks for all/.test(e.message));
+  assert.throws(() => trainSft(full, c), (e: Error) => e instanceof UserError && /trained with --train lora, this one asks for all/.test(e.message));
 });

@@ -25,6 +25,7 @@ import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { syntheticSms } from '../helpers/tiny-sms.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 /** 300 messages (80 spam among 1,200 synthetic lines, ham to fill), cut to 100 characters, and a random 2-layer base. */
 function setup(): { dir: string; data: string; base: string } {
@@ -124,7 +125,7 @@ test('classify --train lora: stopped mid-epoch and resumed equals one run straig
   assert.equal(again.steps, second.steps);
   assert.deepEqual(records(b.out), records(o.out));
   // Resuming with other adapter options is a clear error.
-  await assert.rejects(trainClassifier({ ...b, resume: true, lora: { ...b.lora!, r: 2 } }), (e: Error & { userError?: boolean }) => e.userError === true && /adapter_config\.json: the checkpoint's adapter has r 4, .* this run asks for r 2/.test(e.message));
+  await assert.rejects(trainClassifier({ ...b, resume: true, lora: { ...b.lora!, r: 2 } }), (e: Error) => e instanceof UserError && /adapter_config\.json: the checkpoint's adapter has r 4, .* this run asks for r 2/.test(e.message));
 });
 
 test('mergedCopy folds the adapters into a plain model and leaves the training model bit-identical', () => {
@@ -146,7 +147,7 @@ test('mergedCopy folds the adapters into a plain model and leaves the training m
 test('LoRA options: defaults, a target list, and one-line errors naming the option', () => {
   assert.deepEqual(parseLoraSettings({}, 'finetune sft'), { r: 8, alpha: 16, dropout: 0.05, targets: null });
   assert.deepEqual(parseLoraSettings({ r: 2, targets: 'q_proj, v_proj' }, 'x').targets, ['q_proj', 'v_proj']);
-  const bad = (raw: Record<string, unknown>, re: RegExp) => assert.throws(() => parseLoraSettings(raw, 'finetune classify'), (e: Error & { userError?: boolean }) => e.userError === true && re.test(e.message));
+  const bad = (raw: Record<string, unknown>, re: RegExp) => assert.throws(() => parseLoraSettings(raw, 'finetune classify'), (e: Error) => e instanceof UserError && re.test(e.message));
   bad({ r: 0 }, /^finetune classify: --lora-r must be a positive integer, received 0$/);
   bad({ r: 2.5 }, /--lora-r must be a positive integer, received 2\.5/);
   bad({ alpha: -1 }, /--lora-alpha must be a positive number, received -1/);

@@ -16,6 +16,7 @@ import { resolveModelConfig } from '../../src/models/presets.ts';
 import type { ModelConfig } from '../../src/models/model.ts';
 import { applyLora, loraLayers } from '../../src/nn/lora.ts';
 import { loadLoraAdapter, saveLoraAdapter } from '../../src/finetune/lora-io.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const gptCfg = resolveModelConfig({ arch: 'gpt2', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
 const llamaCfg = resolveModelConfig({ arch: 'llama', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, mlpHidden: 24 });
@@ -107,7 +108,7 @@ test('malformed adapters are user errors naming the file and field', () => {
     const cfgPath = join(dir, 'adapter_config.json');
     const good = JSON.parse(readFileSync(cfgPath, 'utf8'));
     writeFileSync(cfgPath, JSON.stringify({ ...good, r: 0 }));
-    assert.throws(() => loadLoraAdapter(dir, createModel(gptCfg, new Rng(1))), (e: Error & { userError?: boolean }) => e.userError === true && e.message.includes(cfgPath) && /field 'r' must be a positive integer, received 0/.test(e.message));
+    assert.throws(() => loadLoraAdapter(dir, createModel(gptCfg, new Rng(1))), (e: Error) => e instanceof UserError && e.message.includes(cfgPath) && /field 'r' must be a positive integer, received 0/.test(e.message));
     writeFileSync(cfgPath, JSON.stringify({ ...good, r: 3 }));
     assert.throws(() => loadLoraAdapter(dir, createModel(gptCfg, new Rng(1))), /lora_A\.weight' has shape \[2, 16\], expected \[3, 16\]/);
     writeFileSync(cfgPath, JSON.stringify({ ...good, target_modules: ['c_attn', 'c_fc'] }));

@@ -20,6 +20,7 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const CHARS = [...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()'])];
 const tok = new CharTokenizer(CHARS);
@@ -83,7 +84,7 @@ test('records: JSONL and JSON arrays load; a bad field names the file, record an
   assert.deepEqual(loadSftRecords(good).map((r) => r.kind), ['alpaca', 'chat']);
   const bad = join(dir, 'b.json');
   writeFileSync(bad, '[{"instruction":"x","output":"y"},{"instruction":"x","output":3}]');
-  assert.throws(() => loadSftRecords(bad), (e: Error & { userError?: boolean }) => e.userError === true && e.message.includes(`${bad} record 1: field "output" must be a string`));
+  assert.throws(() => loadSftRecords(bad), (e: Error) => e instanceof UserError && e.message.includes(`${bad} record 1: field "output" must be a string`));
 });
 
 test('EOS learned: after a tiny SFT run, greedy generation stops by itself with the trained answers', () => {

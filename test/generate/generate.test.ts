@@ -14,6 +14,7 @@ import type { Arch, LanguageModel } from '../../src/models/model.ts';
 import { isGradEnabled, noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const CHARS = 'abcdefghijklmnopqrstuvwxyz .,!?ABCDEFGHIJ'.split(''); // 41 characters = the model vocabulary
 
@@ -134,7 +135,7 @@ test('the training flag and grad mode are restored, also when the iterator is ab
 
 test('user mistakes are clear errors', () => {
   const model = tinyModel('gpt2');
-  const isUser = (re: RegExp) => (e: Error & { userError?: boolean }) => re.test(e.message) && e.userError === true;
+  const isUser = (re: RegExp) => (e: Error) => re.test(e.message) && e instanceof UserError;
   assert.throws(() => generate(model, [], {}), isUser(/the prompt is empty/));
   assert.throws(() => generate(model, [1, 99], {}), isUser(/prompt token 1 is 99, expected an id in \[0, 41\)/));
   assert.throws(() => generate(model, [1], { stop: ['x'] }), isUser(/stop strings need a tokenizer/));

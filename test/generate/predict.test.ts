@@ -13,6 +13,7 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const tok = CharTokenizer.fromText('the quick brown fox jumps over the lazy dog. THE END!\n');
 const cfg = completeModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 });
@@ -57,7 +58,7 @@ test('empty text: <|endoftext|> starts a BPE prompt; a tokenizer without one is 
   const fromEmpty = predictNext(m, bpe, '', 4);
   const probs = nextTokenProbs(m, [eos]);
   assert.deepEqual(fromEmpty.map((p) => p.prob), fromEmpty.map((p) => probs[p.id]));
-  assert.throws(() => predictNext(model, tok, '', 3), (e: Error & { userError?: boolean }) => /prompt is empty/.test(e.message) && e.userError === true);
+  assert.throws(() => predictNext(model, tok, '', 3), (e: Error) => /prompt is empty/.test(e.message) && e instanceof UserError);
   assert.throws(() => predictNext(model, tok, 'the', 0), /top must be a positive integer/);
-  assert.throws(() => predictNext(model, tok, 'the café', 3), (e: Error & { userError?: boolean }) => /cannot encode the prompt: .*"é" at offset 7/.test(e.message) && e.userError === true);
+  assert.throws(() => predictNext(model, tok, 'the café', 3), (e: Error) => /cannot encode the prompt: .*"é" at offset 7/.test(e.message) && e instanceof UserError);
 });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { argmaxRow, drawFrom, resolveSampling, sampleNext } from '../../src/generate/sampling.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const logits = Float32Array.from([0.1, 2.5, -1, 2.4, 0.3, 1.9]);
 
@@ -71,7 +72,7 @@ test('bad sampling options are user errors naming the option', () => {
     [{ repetitionPenalty: 0 }, /repetitionPenalty must be a number > 0/],
   ];
   for (const [opts, re] of cases) {
-    assert.throws(() => resolveSampling(opts), (e: Error & { userError?: boolean }) => re.test(e.message) && e.userError === true);
+    assert.throws(() => resolveSampling(opts), (e: Error) => re.test(e.message) && e instanceof UserError);
   }
   assert.deepEqual(resolveSampling(), { temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 });
 });

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StopMatcher } from '../../src/generate/stop-strings.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const cases: { stops: string[]; pieces: string[]; released: string[]; stopped: boolean; flushed: string }[] = [
   { stops: ['\n\n'], pieces: ['Hello', '\n', 'world'], released: ['Hello', '', '\nworld'], stopped: false, flushed: '' },
@@ -40,5 +41,5 @@ test('after a stop nothing more is released; an empty stop string is a user erro
   const m = new StopMatcher(['.']);
   assert.deepEqual(m.push('end. after'), { text: 'end', stopped: true });
   assert.deepEqual(m.push('more'), { text: '', stopped: true });
-  assert.throws(() => new StopMatcher(['ok', '']), (e: Error & { userError?: boolean }) => /entry 1 is empty/.test(e.message) && e.userError === true);
+  assert.throws(() => new StopMatcher(['ok', '']), (e: Error) => /entry 1 is empty/.test(e.message) && e instanceof UserError);
 });

@@ -21,6 +21,7 @@ import { ropeInverseFrequencies } from '../../src/models/rope-scaling.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const dir = tempDir('gguf-rope');
 const LLAMA3 = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 } as const;
@@ -75,7 +76,7 @@ test('what llama.cpp metadata cannot express for llmforge is one error naming th
     [writeEdited('freqs-missing.gguf', (kvs) => kvs, true, true), /tensor "rope_freqs\.weight" is missing, expected the 6 llama3 RoPE factors llmforge\.config implies/],
   ];
   for (const [path, re] of fails) {
-    assert.throws(() => importGguf(path), (e: Error & { userError?: boolean }) => e.userError === true && e.message.startsWith(path) && re.test(e.message), path);
+    assert.throws(() => importGguf(path), (e: Error) => e instanceof UserError && e.message.startsWith(path) && re.test(e.message), path);
   }
   // Without the rope_freqs tensor the rest of llama.cpp's metadata rebuilds head size 12 (the scaling is lost).
   const plain = importGguf(writeEdited('plain.gguf', (kvs) => kvs, false, true)).model.config;

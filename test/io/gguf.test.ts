@@ -24,6 +24,7 @@ import { Rng } from '../../src/tensor/random.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { CORPUS, trainTokenizer } from './gguf-fixture.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const dir = tempDir('gguf');
 const tok = trainTokenizer();
@@ -190,7 +191,7 @@ test('broken files: bad magic, unsupported version, truncation, unknown tensor t
     return p;
   };
   const magic = write('magic.gguf', Buffer.concat([Buffer.from('GGML'), bytes.subarray(4)]));
-  assert.throws(() => GgufReader.open(magic), (e: Error & { userError?: boolean }) => e.userError === true && e.message.includes(magic) && /not a GGUF file \(magic/.test(e.message));
+  assert.throws(() => GgufReader.open(magic), (e: Error) => e instanceof UserError && e.message.includes(magic) && /not a GGUF file \(magic/.test(e.message));
   const v = Buffer.from(bytes);
   v.writeUInt32LE(9, 4);
   assert.throws(() => GgufReader.open(write('version.gguf', v)), /GGUF version 9 is not supported \(expected 2 or 3\)/);

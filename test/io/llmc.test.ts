@@ -24,6 +24,7 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CORPUS, trainTokenizer } from './gguf-fixture.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const dir = tempDir('llmc');
 
@@ -121,7 +122,7 @@ test('checkpoint: models llm.c cannot hold are refused with the reason', () => {
     [{ normEps: 1e-6 }, /LayerNorm epsilon is 1e-5/],
   ];
   for (const [partial, re] of cases) {
-    assert.throws(() => writeLlmcCheckpoint(gpt(partial), join(dir, 'x.bin')), (e: Error & { userError?: boolean }) => e.userError === true && re.test(e.message));
+    assert.throws(() => writeLlmcCheckpoint(gpt(partial), join(dir, 'x.bin')), (e: Error) => e instanceof UserError && re.test(e.message));
   }
   const llama = createModel(completeModelConfig({ arch: 'llama', vocabSize: 64, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 }), new Rng(1));
   assert.throws(() => writeLlmcCheckpoint(llama, join(dir, 'x.bin')), /llm\.c checkpoints hold GPT-2 models; this model is arch llama/);
@@ -138,7 +139,7 @@ test('checkpoint: header errors name the file and say what was expected', () => 
   };
   const shard = join(dir, 'shard.bin');
   writeLlmcShard(shard, [1, 2, 3]);
-  assert.throws(() => readLlmcCheckpoint(shard), (e: Error & { userError?: boolean }) => e.userError === true && e.message.startsWith(`${shard}: not an llm.c GPT-2 checkpoint (magic 20240520, expected 20240326)`));
+  assert.throws(() => readLlmcCheckpoint(shard), (e: Error) => e instanceof UserError && e.message.startsWith(`${shard}: not an llm.c GPT-2 checkpoint (magic 20240520, expected 20240326)`));
   const v = Buffer.from(bytes);
   v.writeInt32LE(4, 4);
   assert.throws(() => readLlmcCheckpoint(put('v4.bin', v)), /an llm\.c GPT-2 checkpoint version 4 is not supported \(expected 3 or 5\)/);

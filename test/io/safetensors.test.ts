@@ -12,6 +12,7 @@ import { decodeInto, floatToBf16, floatToHalf } from '../../src/io/dtypes.ts';
 import { parseSafetensors, READ_CHUNK_BYTES, readSafetensors, SafetensorsReader, serializeSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const dir = tempDir('st');
 
@@ -101,6 +102,6 @@ test('truncated and malformed files are errors naming the file and the tensor', 
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   writeFileSync(bad, Buffer.concat([len, json, Buffer.alloc(8)]));
-  assert.throws(() => readSafetensors(bad), (e: Error & { userError?: boolean }) => e.userError === true && /int\.safetensors: tensor "ids": dtype I64 is not supported \(expected F32, F16 or BF16\)/.test(e.message));
+  assert.throws(() => readSafetensors(bad), (e: Error) => e instanceof UserError && /int\.safetensors: tensor "ids": dtype I64 is not supported \(expected F32, F16 or BF16\)/.test(e.message));
   assert.throws(() => readSafetensors(join(dir, 'absent.safetensors')), /absent\.safetensors: cannot read file \(ENOENT\)/);
 });

@@ -18,6 +18,7 @@ import { loadModel, saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const dir = tempDir('model-fill');
 const gpt = resolveModelConfig('char-tiny', { nLayer: 2, nEmbd: 32, vocabSize: 20, blockSize: 16 });
@@ -68,9 +69,9 @@ test('GGUF: imported without init equals the exported model; a missing tensor na
   assertSameWeights(model, importGguf(path).model);
   const broken = join(dir, 'broken.gguf');
   writeGguf(broken, ggufModelMetadata(model, 'f32'), ggufTensors(model, 'f32').filter((t) => t.name !== 'blk.1.ffn_up.weight'));
-  assert.throws(() => importGguf(broken), (e: Error & { userError?: boolean }) => {
+  assert.throws(() => importGguf(broken), (e: Error) => {
     assert.match(e.message, /broken\.gguf: tensor "blk\.1\.ffn_up\.weight" \(parameter model\.layers\.1\.mlp\.up_proj\.weight\) is missing$/);
-    assert.equal(e.userError, true);
+    assert.ok(e instanceof UserError);
     return true;
   });
 });

@@ -13,6 +13,7 @@ import { loadModel, readModelConfig, saveModel } from '../../src/models/model-io
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const tmp = (): string => tempDir('model');
 const ids = Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6]);
@@ -63,9 +64,9 @@ test('load errors name the file and the tensor or field', () => {
   const doc = JSON.parse(readFileSync(cfgPath, 'utf8')) as { config: Record<string, unknown> };
   doc.config.nHead = 3;
   writeFileSync(cfgPath, JSON.stringify(doc));
-  assert.throws(() => loadModel(dir), (e: Error & { userError?: boolean }) => {
+  assert.throws(() => loadModel(dir), (e: Error) => {
     assert.match(e.message, /config\.json "config": nEmbd 16 must be a multiple of nHead 3/);
-    assert.equal(e.userError, true);
+    assert.ok(e instanceof UserError);
     return true;
   });
   writeFileSync(cfgPath, '{"format": "other"}');

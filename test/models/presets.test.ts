@@ -11,6 +11,7 @@ import { GPT } from '../../src/models/gpt.ts';
 import { Llama } from '../../src/models/llama.ts';
 import { PRESETS, resolveModelConfig } from '../../src/models/presets.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 test('presets resolve to complete configs with the documented shapes', () => {
   for (const name of Object.keys(PRESETS)) assert.doesNotThrow(() => resolveModelConfig(name), name);
@@ -69,10 +70,10 @@ test('invalid configs are rejected with the field and the values', () => {
     [{ layerNormEps: 1e-5 }, /unknown field "layerNormEps"/],
   ];
   for (const [patch, re] of cases) {
-    assert.throws(() => checkModelConfig({ ...base, ...patch }, 'test.json'), (e: Error & { userError?: boolean }) => {
+    assert.throws(() => checkModelConfig({ ...base, ...patch }, 'test.json'), (e: Error) => {
       assert.match(e.message, /^test\.json: /);
       assert.match(e.message, re);
-      assert.equal(e.userError, true);
+      assert.ok(e instanceof UserError);
       return true;
     });
   }

@@ -13,6 +13,7 @@ import { countParameters } from '../../src/models/flops.ts';
 import { hfToModelConfig, modelConfigToHf } from '../../src/models/hf/hf-config.ts';
 import { ropeInverseFrequencies } from '../../src/models/rope-scaling.ts';
 import { Rng } from '../../src/tensor/random.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 function close(got: ArrayLike<number>, want: readonly number[], rel = 1e-12): void {
   assert.equal(got.length, want.length);
@@ -48,7 +49,7 @@ test('ModelConfig: headDim and ropeScaling are checked, one clear error each', (
     [{ ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8.5 } }, /originalMaxPositions must be a positive integer, received 8.5/],
     [{ ropeScaling: 'linear' }, /field "ropeScaling" must be an object/],
   ];
-  for (const [extra, re] of bad) assert.throws(() => completeModelConfig({ ...LLAMA, ...extra } as never, 'cfg.json'), (e: Error & { userError?: boolean }) => re.test(e.message) && e.message.startsWith('cfg.json: ') && e.userError === true, JSON.stringify(extra));
+  for (const [extra, re] of bad) assert.throws(() => completeModelConfig({ ...LLAMA, ...extra } as never, 'cfg.json'), (e: Error) => re.test(e.message) && e.message.startsWith('cfg.json: ') && e instanceof UserError, JSON.stringify(extra));
   const gpt = { arch: 'gpt2', vocabSize: 32, blockSize: 16, nLayer: 1, nHead: 4, nEmbd: 24 } as const;
   assert.throws(() => completeModelConfig({ ...gpt, headDim: 8 }), /field "headDim" applies to arch llama only/);
   assert.throws(() => completeModelConfig({ ...gpt, ropeScaling: { type: 'linear', factor: 2 } }), /field "ropeScaling" applies to arch llama only/);
@@ -111,6 +112,6 @@ test('Hugging Face rope settings llmforge does not implement are one error namin
     [{ head_dim: 7 }, /head size headDim = 7 must be even for RoPE/],
   ];
   for (const [extra, re] of bad) {
-    assert.throws(() => hfToModelConfig({ ...HF, ...extra }, 'dir/config.json'), (e: Error & { userError?: boolean }) => re.test(e.message) && e.message.startsWith('dir/config.json: ') && e.userError === true, JSON.stringify(extra));
+    assert.throws(() => hfToModelConfig({ ...HF, ...extra }, 'dir/config.json'), (e: Error) => re.test(e.message) && e.message.startsWith('dir/config.json: ') && e instanceof UserError, JSON.stringify(extra));
   }
 });

@@ -12,6 +12,7 @@ import { resolveModelConfig } from '../../src/models/presets.ts';
 import type { LanguageModel } from '../../src/models/model.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { applyLora, trainableParameters, loraLayers, mergeLora, unmergeLora } from '../../src/nn/lora.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const gptCfg = resolveModelConfig({ arch: 'gpt2', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
 const llamaCfg = resolveModelConfig({ arch: 'llama', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16 });
@@ -123,7 +124,7 @@ test('AdamW over the requiresGrad parameters fits a batch while every base weigh
 
 test('bad options and unknown targets are user errors', () => {
   const model = createModel(gptCfg, new Rng(10));
-  assert.throws(() => applyLora(model, { r: 0, alpha: 8, targets: ['c_attn'] }), (e: Error & { userError?: boolean }) => e.userError === true && /r must be a positive integer, received 0/.test(e.message));
+  assert.throws(() => applyLora(model, { r: 0, alpha: 8, targets: ['c_attn'] }), (e: Error) => e instanceof UserError && /r must be a positive integer, received 0/.test(e.message));
   assert.throws(() => applyLora(model, { r: 2, alpha: 8, targets: ['q_proj'] }), /target 'q_proj' matches no Linear layer; expected one of: .*attn\.c_attn/);
   applyLora(model, { r: 2, alpha: 8, targets: ['c_attn'] });
   assert.throws(() => applyLora(model, { r: 2, alpha: 8, targets: ['c_fc'] }), /already has LoRA layers/);

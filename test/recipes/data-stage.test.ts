@@ -15,6 +15,7 @@ import { parseRecipe } from '../../src/recipes/recipe.ts';
 import { runRecipe } from '../../src/recipes/runner.ts';
 import { registerBuiltinStages } from '../../src/recipes/stages/index.ts';
 import { loadTextTokenizer } from '../../src/tokenizer/text-tokenizer.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 registerBuiltinStages();
 const dir = mkdtempSync(join(tmpdir(), 'llmforge-data-stage-'));
@@ -70,5 +71,5 @@ test('data stage: mixture mistakes are one error naming the field', async () => 
   assert.throws(bad(MIX.replace('trainTokenizer: 300', 'trainTokenizer: 100')), /trainTokenizer: expected a vocabulary size of at least 257, received 100/);
   assert.throws(bad(MIX.replace('corpus: corpus,', 'corpus: model,')), /sources\.toy\.corpus.*stage "model" must come before stage "data"/);
   const missing = parseRecipe(recipe(MIX.replace(poem, join(dir, 'nope.txt')), join(dir, 'missing')), 'missing.yaml');
-  await assert.rejects(runRecipe(missing, { log: () => {}, quiet: true }), (e: Error & { userError?: boolean }) => e.userError === true && e.message.includes('nope.txt'));
+  await assert.rejects(runRecipe(missing, { log: () => {}, quiet: true }), (e: Error) => e instanceof UserError && e.message.includes('nope.txt'));
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { loadRecipe, parseRecipe } from '../../src/recipes/recipe.ts';
 import { registerBuiltinStages } from '../../src/recipes/stages/index.ts';
 import { registerFakeStages } from './fake-stages.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 registerFakeStages();
 
@@ -31,7 +32,7 @@ function errorOf(fn: () => unknown): string {
   try {
     fn();
   } catch (e) {
-    assert.equal((e as { userError?: boolean }).userError, true, `not a user error: ${(e as Error).stack}`);
+    assert.ok(e instanceof UserError, `not a user error: ${(e as Error).stack}`);
     return (e as Error).message;
   }
   assert.fail('expected an error');

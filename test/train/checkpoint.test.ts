@@ -11,6 +11,7 @@ import { AdamW } from '../../src/optim/adamw.ts';
 import { restoreOptimizer, replaceDirAtomic, serializeOptimizer } from '../../src/train/checkpoint.ts';
 import { train, type TrainOptions } from '../../src/train/trainer.ts';
 import { corpus, fastConfig, runDir, tinyModel } from './helpers.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 async function finishedRun(): Promise<{ out: string; opts: TrainOptions }> {
   const { tok, train: tr, val } = corpus();
@@ -61,9 +62,9 @@ test('corrupt, incomplete or mismatched checkpoints are errors naming the file',
     cpSync(backup, latest, { recursive: true });
   };
   const expectError = async (re: RegExp, o: TrainOptions = opts): Promise<void> => {
-    await assert.rejects(train(o), (e: Error & { userError?: boolean }) => {
+    await assert.rejects(train(o), (e: Error) => {
       assert.match(e.message, re);
-      assert.equal(e.userError, true, e.message);
+      assert.ok(e instanceof UserError, e.message);
       return true;
     });
     restore();

@@ -16,6 +16,7 @@ import { evaluate } from '../../src/train/evaluate.ts';
 import { detectBf16, parsePrecisionSetting, resolvePrecision } from '../../src/train/precision.ts';
 import { train } from '../../src/train/trainer.ts';
 import { corpus, fastConfig, runDir, tinyModel } from './helpers.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const FAST = { fast: true, via: 'AMX-BF16' };
 const SLOW = { fast: false, via: 'no AMX-BF16 or AVX512_BF16 on this CPU' };
@@ -37,8 +38,8 @@ test('auto resolves per detected capability; LLMFORGE_MATMUL decides auto first;
 
 test('precision values are checked with one clear line (flags, --set, the config)', () => {
   assert.equal(parsePrecisionSetting('bf16', 'x'), 'bf16');
-  assert.throws(() => parsePrecisionSetting('fp16', 'train: --precision'), (e: Error & { userError?: boolean }) =>
-    e.userError === true && e.message === 'train: --precision: expected one of auto, fp32, bf16, received "fp16"');
+  assert.throws(() => parsePrecisionSetting('fp16', 'train: --precision'), (e: Error) =>
+    e instanceof UserError && e.message === 'train: --precision: expected one of auto, fp32, bf16, received "fp16"');
   assert.throws(() => applyTrainOverrides(DEFAULT_TRAIN_CONFIG, { precision: 'half' }, '--set'), /train config: precision must be "auto", "fp32" or "bf16", received "half"/);
   assert.equal(applyTrainOverrides(DEFAULT_TRAIN_CONFIG, { precision: 'auto' }, '--set').precision, 'auto');
   assert.equal(DEFAULT_TRAIN_CONFIG.precision, 'fp32'); // library calls that do not set it train in fp32

@@ -12,6 +12,7 @@ import { listCheckpoints } from '../../src/eval/checkpoints.ts';
 import { loadModel } from '../../src/models/model-io.ts';
 import { train } from '../../src/train/trainer.ts';
 import { corpus, fastConfig, runDir, tinyModel } from './helpers.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const { tok, train: tr, val } = corpus();
 const model = tinyModel(tok.vocabSize);
@@ -97,7 +98,7 @@ test('resume across snapshots: earlier ones stay untouched, an interrupted write
 test('keepEvery and keepLast must be non-negative integers', async () => {
   await assert.rejects(
     train({ config: { ...base, keepEvery: 2.5 }, model, train: tr, val, out: runDir(), ...silent }),
-    (e: Error & { userError?: boolean }) => e.userError === true && /keepEvery must be a non-negative integer, received 2\.5/.test(e.message),
+    (e: Error) => e instanceof UserError && /keepEvery must be a non-negative integer, received 2\.5/.test(e.message),
   );
   await assert.rejects(
     train({ config: { ...base, keepLast: -1 }, model, train: tr, val, out: runDir(), ...silent }),

@@ -11,6 +11,7 @@ import { isHubRef } from '../../hub/repo-ref.ts';
 import { createApiServer } from '../../serve/server.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
+import { UserError } from '../../util/user-error.ts';
 
 export const serveCommand: Command = {
   spec: {
@@ -45,7 +46,7 @@ export const serveCommand: Command = {
     const log = o.quiet === true ? undefined : (line: string) => process.stderr.write(`${line}\n`);
     const api = createApiServer({ model, tokenizer, template, modelId, maxNewTokens: maxNew, ...(log ? { log } : {}) });
     await new Promise<void>((ok, fail) => {
-      api.server.once('error', (e: NodeJS.ErrnoException) => fail(Object.assign(new Error(`serve: cannot listen on ${o.host}:${port} (${e.code ?? e.message})`), { userError: true })));
+      api.server.once('error', (e: NodeJS.ErrnoException) => fail(new UserError(`serve: cannot listen on ${o.host}:${port} (${e.code ?? e.message})`)));
       api.server.listen(port, o.host as string, () => ok());
     });
     const addr = api.server.address();

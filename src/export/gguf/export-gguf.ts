@@ -20,12 +20,11 @@ import { Progress } from '../../util/progress.ts';
 import { FILE_TYPE, GgmlType, GgufValueType, Q8_0_BLOCK, type GgmlTypeName, type GgufKv } from './gguf-format.ts';
 import { ggufName, permuteRotary, rotaryHeads } from './gguf-names.ts';
 import { writeGguf, type GgufTensorToWrite } from './gguf-writer.ts';
+import { UserError } from '../../util/user-error.ts';
 
 export type GgufExportType = 'f32' | 'f16' | 'q8_0';
 
-export class GgufExportError extends Error {
-  readonly userError = true;
-}
+export class GgufExportError extends UserError {}
 
 export interface GgufExportOptions {
   /** Weight type of 2-D tensors (default f32). */

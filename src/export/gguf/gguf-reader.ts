@@ -8,10 +8,9 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { decodeInto } from '../../io/dtypes.ts';
 import { alignUp, GGML_TYPE_NAMES, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, GgmlType, ggmlBytes, GgufValueType } from './gguf-format.ts';
 import { dequantizeQ8_0 } from './q8-0.ts';
+import { UserError } from '../../util/user-error.ts';
 
-export class GgufFormatError extends Error {
-  readonly userError = true;
-}
+export class GgufFormatError extends UserError {}
 
 export type GgufScalar = number | boolean | string;
 export type GgufMetaValue = GgufScalar | GgufScalar[];

@@ -16,6 +16,7 @@ import { completeModelConfig, ModelConfigError } from '../../models/config.ts';
 import type { LanguageModel, ModelConfig } from '../../models/model.ts';
 import { ModelFill } from '../../models/model-fill.ts';
 import { writeAll } from '../../util/atomic.ts';
+import { UserError } from '../../util/user-error.ts';
 
 export type LlmcDtype = 'f32' | 'bf16';
 
@@ -64,9 +65,7 @@ export function llmcIncompatibility(cfg: ModelConfig): string | null {
   return null;
 }
 
-export class LlmcExportError extends Error {
-  readonly userError = true;
-}
+export class LlmcExportError extends UserError {}
 
 /** Writes `model` as an llm.c checkpoint at `path` (fp32 version 3, or bf16 version 5). */
 export function writeLlmcCheckpoint(model: LanguageModel, path: string, dtype: LlmcDtype = 'f32'): void {

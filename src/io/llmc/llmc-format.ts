@@ -7,6 +7,7 @@
  * Only the byte layouts live in io/llmc; what turns them into models, tokenizers and datasets is in export/llmc.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { UserError } from '../../util/user-error.ts';
 
 export const LLMC_HEADER_INTS = 256;
 export const LLMC_HEADER_BYTES = LLMC_HEADER_INTS * 4;
@@ -18,9 +19,7 @@ export const LLMC_SHARD_VERSION = 1;
 export const LLMC_TOKENIZER_MAGIC = 20240328;
 export const LLMC_TOKENIZER_VERSION = 2;
 
-export class LlmcFormatError extends Error {
-  readonly userError = true;
-}
+export class LlmcFormatError extends UserError {}
 
 /** A fresh header with magic and version set (the rest zero). */
 export function newHeader(magic: number, version: number): Int32Array {

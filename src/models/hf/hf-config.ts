@@ -10,11 +10,10 @@
 import { checkModelConfig, headSize } from '../config.ts';
 import type { ModelConfig } from '../model.ts';
 import { hfRopeFields, readHfRope } from './hf-rope.ts';
+import { UserError } from '../../util/user-error.ts';
 
 /** A Hugging Face checkpoint llmforge cannot open (or a malformed one): one line naming the file and field. */
-export class HfModelError extends Error {
-  readonly userError = true;
-}
+export class HfModelError extends UserError {}
 
 type Json = Record<string, unknown>;
 

@@ -7,6 +7,7 @@ import { generate } from '../../generate/generate.ts';
 import type { LanguageModel } from '../../models/model.ts';
 import type { FactProbe } from '../../data/toy-world.ts';
 import type { TextTokenizer } from '../../tokenizer/text-tokenizer.ts';
+import { UserError } from '../../util/user-error.ts';
 
 export interface FactScore {
   kind: string;
@@ -28,7 +29,7 @@ function encodeProbe(tokenizer: TextTokenizer, text: string, what: string): numb
   try {
     return tokenizer.encode(text);
   } catch (e) {
-    throw Object.assign(new Error(`facts: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message}); pass probes it can encode with --facts`), { userError: true });
+    throw new UserError(`facts: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message}); pass probes it can encode with --facts`);
   }
 }
 
