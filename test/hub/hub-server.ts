@@ -1,6 +1,7 @@
 /**
  * A local stand-in for the Hugging Face hub for tests: node:http on 127.0.0.1 (random port) serving the hub's URL
- * layout from ../shared/data/checkpoints/ (repository owner/name is the directory owner-name): the file listing at
+ * layout from the checkpoints that test/helpers/hf-checkpoints.ts writes (repository owner/name is the directory
+ * owner-name, e.g. llmforge-test/tiny_gpt2): the file listing at
  * /api/models/{repo}/revision/{rev} generated from the directory (rfilename, size, lfs.sha256 for weights), and
  * files at /{repo}/resolve/{rev}/{file} with Range support and the sha256 in X-Linked-Etag. Switches make it drop
  * the connection mid-file on a file's first request, serve corrupted bytes, or demand a token. Every request is
@@ -11,9 +12,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { hfCheckpoints } from '../helpers/hf-checkpoints.ts';
 
-export const CHECKPOINTS = fileURLToPath(new URL('../../../shared/data/checkpoints/', import.meta.url));
+/** The directory the server serves (written when this module loads, removed when the test file is done). */
+export const CHECKPOINTS = hfCheckpoints();
 
 export interface HubServerOptions {
   /** Files whose first GET sends half the bytes and then drops the connection. */

@@ -3,14 +3,17 @@
  * gen_hf_export_reference.py read the directories that scripts/fixtures/export-tiny-models.ts exported (GPT-2
  * tied, Llama GQA untied, Qwen2 with q/k/v biases), computed logits in plain PyTorch from Hugging Face's tensor
  * names and layouts, and stored them in fixtures/hf-export-reference.json. Here the same seeded models are exported
- * again, loaded back through loadModel, and their logits must match the fixture (max abs diff <= 1e-4); the shared
- * lm-buddy tiny_gpt2 checkpoint (GPT2Model, no prefix, no head) is checked the same way.
+ * again, loaded back through loadModel, and their logits must match the fixture (max abs diff <= 1e-4). The GPT-2
+ * export rewritten as a bare GPT2Model (no "transformer." prefix, no head) must give the same reference logits. The
+ * real lm-buddy tiny_gpt2 checkpoint (a GPT2Model written by transformers) is checked against its fixture entry in
+ * test-data/.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withSafetensors, writeSafetensors } from '../../../src/io/safetensors.ts';
 import { exportHfModel } from '../../../src/models/hf/export-hf.ts';
 import type { LanguageModel } from '../../../src/models/model.ts';
 import { loadModel } from '../../../src/models/model-io.ts';
@@ -20,7 +23,6 @@ import { tempDir } from '../../helpers/temp-dir.ts';
 
 interface Entry { architecture: string; ids: number[]; shape: [number, number]; logits: number[] }
 const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../../../fixtures/hf-export-reference.json', import.meta.url)), 'utf8')) as { models: Record<string, Entry> };
-const shared = fileURLToPath(new URL('../../../../shared/data/checkpoints/lm-buddy-tiny_gpt2', import.meta.url));
 
 function logits(model: LanguageModel, ids: number[]): Float32Array {
   return noGrad(() => model.forward(Int32Array.from(ids), 1, ids.length).logits.data) as Float32Array;
@@ -54,9 +56,17 @@ for (const name of Object.keys(TINY_MODELS)) {
   });
 }
 
-test('lm-buddy tiny_gpt2 (GPT2Model, no prefix, no head) matches the PyTorch reference logits', () => {
-  const ref = fixture.models['lm-buddy-tiny_gpt2']!;
-  const diff = maxAbsDiff(logits(loadModel(shared), ref.ids), ref.logits);
-  console.log(`lm-buddy-tiny_gpt2: max |ours - torch| ${diff.toExponential(2)}`);
+test('the GPT-2 export as a bare GPT2Model (no prefix, no head) loads and matches the PyTorch reference logits', () => {
+  const ref = fixture.models.gpt2!;
+  const dir = join(root, 'gpt2-bare');
+  exportHfModel(buildTinyModel('gpt2'), dir);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, architectures: ['GPT2Model'] }));
+  const file = join(dir, 'model.safetensors');
+  const tensors = withSafetensors(file, (r) => [...r.tensors.values()].map((t) => ({ name: t.name, shape: t.shape, data: r.read(t.name) })));
+  assert.ok(tensors.every((t) => t.name.startsWith('transformer.')) && !tensors.some((t) => t.name === 'lm_head.weight'), 'a tied GPT2LMHeadModel export');
+  writeSafetensors(file, tensors.map((t) => ({ ...t, name: t.name.slice('transformer.'.length) })), { format: 'pt' });
+  const diff = maxAbsDiff(logits(loadModel(dir), ref.ids), ref.logits);
+  console.log(`gpt2 as GPT2Model: max |ours - torch| ${diff.toExponential(2)}`);
   assert.ok(diff <= 1e-4, `max abs diff ${diff}`);
 });

@@ -1,6 +1,7 @@
 /**
- * Loading Hugging Face directories: the shared lm-buddy checkpoints (GPT2LMHeadModel with `transformer.` prefix and
- * tied head; GPT2Model without prefix or head) load with their tokenizers through loadModelDir; HF -> llmforge ->
+ * Loading Hugging Face directories: two small GPT-2 checkpoints written by test/helpers/hf-checkpoints.ts
+ * (GPT2LMHeadModel with `transformer.` prefix and tied head and GPT-2's own tokenizer; GPT2Model without prefix or
+ * head and a 21-token toy vocabulary) load with their tokenizers through loadModelDir; HF -> llmforge ->
  * HF gives byte-identical tensors; F16/BF16 and sharded checkpoints load to the same model; unsupported configs and
  * missing or unexpected tensors are one clear error naming the field or tensor and the file; `llmforge generate`
  * and `llmforge export` work on these directories.
@@ -10,7 +11,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadModelDir } from '../../../src/generate/model-dir.ts';
 import { withSafetensors, writeSafetensors, type TensorToWrite } from '../../../src/io/safetensors.ts';
 import { exportHfModel, hfTensors } from '../../../src/models/hf/export-hf.ts';
@@ -19,19 +19,19 @@ import { isHfModelDir } from '../../../src/models/hf/detect.ts';
 import { loadHfModel } from '../../../src/models/hf/load-hf.ts';
 import { loadModel, readModelConfig } from '../../../src/models/model-io.ts';
 import { buildTinyModel } from '../../../scripts/fixtures/export-tiny-models.ts';
+import { hfCheckpoints, TINY_VOCAB } from '../../helpers/hf-checkpoints.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
-import { UserError } from '../../../src/util/user-error.ts';
 
-const CK = fileURLToPath(new URL('../../../../shared/data/checkpoints/', import.meta.url));
-const FAKE = join(CK, 'lm-buddy-fake_gpt2');
-const TINY = join(CK, 'lm-buddy-tiny_gpt2');
+const CK = hfCheckpoints();
+const FAKE = join(CK, 'llmforge-test-fake_gpt2');
+const TINY = join(CK, 'llmforge-test-tiny_gpt2');
 const root = tempDir('hf-load');
 
 function rawTensors(path: string): Map<string, Buffer> {
   return withSafetensors(path, (r) => new Map([...r.tensors.keys()].map((n) => [n, Buffer.from(r.readRaw(n))])));
 }
 
-test('both lm-buddy checkpoints load with their tokenizers', () => {
+test('both checkpoints load with their tokenizers', () => {
   assert.ok(isHfModelDir(FAKE) && isHfModelDir(TINY));
   const fake = loadModelDir(FAKE);
   assert.deepEqual([fake.model.config.arch, fake.model.config.vocabSize, fake.model.config.nEmbd, fake.model.config.tieEmbeddings], ['gpt2', 50257, 2, true]);
@@ -40,8 +40,10 @@ test('both lm-buddy checkpoints load with their tokenizers', () => {
   const tiny = loadModelDir(TINY);
   assert.deepEqual([tiny.model.config.vocabSize, tiny.model.config.blockSize, tiny.model.config.tieEmbeddings], [21, 1024, true]);
   assert.equal(tiny.tokenizer.vocabSize, 21);
-  assert.deepEqual(tiny.tokenizer.encode(' lower'), [14, 15], 'Ġlow + er from merges.txt');
-  assert.deepEqual(tiny.tokenizer.encode('hello'), [19, 3, 0, 0, 1], 'bytes outside the toy vocabulary become <unk> (19)');
+  const id = (t: string) => TINY_VOCAB.indexOf(t);
+  assert.deepEqual(tiny.tokenizer.encode(' cater'), [id('Ġcat'), id('er')], 'Ġcat + er from merges.txt');
+  assert.deepEqual(tiny.tokenizer.encode(' mat'), [id('Ġmat')], '"a t" (rank 3) merges before "Ġ m" (rank 4), then "Ġm at"');
+  assert.deepEqual(tiny.tokenizer.encode('hello'), [id('h'), id('e'), 19, 19, id('o')], 'bytes outside the toy vocabulary become <unk> (19)');
   const { extra } = readModelConfig(FAKE);
   assert.equal((extra.huggingface as { architecture: string }).architecture, 'GPT2LMHeadModel');
 });
@@ -109,8 +111,8 @@ test('unsupported configs are one error naming the field and the file', () => {
     [{ num_attention_heads: 5, head_dim: undefined }, /nEmbd 16 must be a multiple of nHead 5/],
   ];
   for (const [patch, re] of cases) {
-    assert.throws(() => hfToModelConfig({ ...base, ...patch }, 'x/config.json'), (e: Error) => {
-      assert.ok(e instanceof UserError);
+    assert.throws(() => hfToModelConfig({ ...base, ...patch }, 'x/config.json'), (e: Error & { userError?: boolean }) => {
+      assert.equal(e.userError, true);
       assert.match(e.message, /^x\/config\.json: /);
       assert.match(e.message, re);
       return true;
