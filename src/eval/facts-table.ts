@@ -4,7 +4,7 @@
  * probes answered, so a skill's emergence across training reads down a column.
  */
 
-/** A tally of one fact kind in one kind of phrasing (what the fact-check stage's scoreFacts returns). */
+/** A tally of one fact kind in one kind of phrasing (what scoreFacts in fact-check.ts returns). */
 export interface FactTally {
   kind: string;
   heldOut: boolean;

@@ -17,7 +17,7 @@ import { createModel } from '../../src/models/create.ts';
 import { LanguageModel, type ForwardResult, type KVCache, type ModelConfig, type ForwardOptions } from '../../src/models/model.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
-import { scoreFacts } from '../../src/recipes/stages/fact-check.ts';
+import { scoreFacts } from '../../src/eval/fact-check.ts';
 import { fromData } from '../../src/tensor/creation.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadPreferencePairs, parsePreferenceRecord } from '../../src/finetune/preference-data.ts';
-import { toMessages } from '../../src/finetune/sft-records.ts';
+import { toMessages } from '../../src/chat/records.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { syntheticInstructions } from '../helpers/tiny-instructions.ts';
 

@@ -1,6 +1,6 @@
 /**
  * `llmforge eval facts`: how many toy-world facts a model answers with its greedy next words, per fact kind and
- * phrasing (trained vs held-out), scored by the recipes' fact-check code (src/recipes/stages/fact-check.ts). Several
+ * phrasing (trained vs held-out), scored by src/eval/fact-check.ts (as the recipes' predict stage scores them). Several
  * models may be given, and `--checkpoints` scores every checkpoint saved in a training run, printing a table of
  * step x category in which skills can be watched emerging.
  */
@@ -10,7 +10,7 @@ import { toyWorldProbes, type FactProbe } from '../../data/toy-world.ts';
 import { checkpointStep, listCheckpoints } from '../../eval/checkpoints.ts';
 import { formatFactsTable, type FactsRow } from '../../eval/facts-table.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
-import { scoreFacts } from '../../recipes/stages/fact-check.ts';
+import { scoreFacts } from '../../eval/fact-check.ts';
 import { UsageError, type Parsed } from '../args.ts';
 
 function readProbes(path: string): FactProbe[] {

@@ -10,7 +10,7 @@ import { loadModelDir } from '../../generate/model-dir.ts';
 import { predictNext } from '../../generate/predict.ts';
 import { writeJsonAtomic } from '../../util/atomic.ts';
 import { defineStage } from '../registry.ts';
-import { formatFactScores, scoreFacts } from './fact-check.ts';
+import { formatFactScores, scoreFacts } from '../../eval/fact-check.ts';
 import { predictionBars } from './show.ts';
 
 export const predictStage = defineStage({

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answers, formatFactScores } from '../../src/recipes/stages/fact-check.ts';
+import { answers, formatFactScores } from '../../src/eval/fact-check.ts';
 
 test('answers: the whole word, after optional whitespace', () => {
   assert.equal(answers(' Paris.', 'Paris'), true);

@@ -3,11 +3,11 @@
  * and held-out phrasings) the model continues the prompt greedily for a few tokens, and the probe counts as known
  * when the continuation starts with the answer as a whole word. Results are tallied per fact kind and phrasing.
  */
-import { generate } from '../../generate/generate.ts';
-import type { LanguageModel } from '../../models/model.ts';
-import type { FactProbe } from '../../data/toy-world.ts';
-import type { TextTokenizer } from '../../tokenizer/text-tokenizer.ts';
-import { UserError } from '../../util/user-error.ts';
+import { generate } from '../generate/generate.ts';
+import type { LanguageModel } from '../models/model.ts';
+import type { FactProbe } from '../data/toy-world.ts';
+import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { UserError } from '../util/user-error.ts';
 
 export interface FactScore {
   kind: string;
