@@ -20,7 +20,7 @@ import { seedLoraDropout, withLoraDisabled } from '../nn/lora.ts';
 import * as F from '../ops/index.ts';
 import { withMatmulPrecision } from '../ops/matmul-precision.ts';
 import { AdamW } from '../optim/adamw.ts';
-import { clipGradNorm, type ParamGroup } from '../optim/param-groups.ts';
+import { clipGradNorm, decayGroups } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { Rng } from '../tensor/random.ts';
@@ -206,10 +206,7 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
   const trainEvalEx = trainEx.slice(0, c.trainEvalPairs);
 
   const params = model.parameters().filter((p) => p.requiresGrad);
-  const groups: ParamGroup<{ weightDecay: number }>[] = [
-    { params: params.filter((p) => p.ndim >= 2) },
-    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
-  ].filter((g) => g.params.length > 0);
+  const groups = decayGroups(params);
   const opt = new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay, beta2: 0.95 });
   const schedule = { kind: 'cosine' as const, lr: c.lr, minLr: c.minLr, warmup: c.warmup, decaySteps: c.steps };
   const metrics = run.out ? new MetricsLog(join(run.out, 'metrics.jsonl')) : null;

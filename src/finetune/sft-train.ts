@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { LanguageModel } from '../models/model.ts';
 import { saveModel } from '../models/model-io.ts';
 import { AdamW } from '../optim/adamw.ts';
-import { clipGradNorm, type ParamGroup } from '../optim/param-groups.ts';
+import { clipGradNorm, decayGroups } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
@@ -145,10 +145,7 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
   const validEx = tokenizeSftRecords(run, run.valid, true);
   const padId = run.eosId;
   const params = model.parameters().filter((p) => p.requiresGrad);
-  const groups: ParamGroup<{ weightDecay: number }>[] = [
-    { params: params.filter((p) => p.ndim >= 2) },
-    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
-  ].filter((g) => g.params.length > 0);
+  const groups = decayGroups(params);
   const opt = new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay, beta2: 0.95 });
   const schedule = { kind: 'cosine' as const, lr: c.lr, minLr: c.minLr, warmup: c.warmup, decaySteps: c.steps };
   const metrics = run.out ? new MetricsLog(join(run.out, 'metrics.jsonl')) : null;

@@ -1,6 +1,6 @@
 /**
  * Parameter groups for optimizers: each group is a list of tensors with its own options (typically a group with
- * weight decay for matrices and one without for biases, norms and embeddings' gains), plus the global
+ * weight decay for matrices and one without for biases and norm gains, see decayGroups), plus the global
  * gradient-norm helpers used for clipping.
  */
 import { backend } from '../backend/index.ts';
@@ -23,6 +23,18 @@ export function normalizeGroups<O>(op: string, params: Tensor[] | ParamGroup<O>[
     }
   }
   return groups;
+}
+
+/**
+ * The usual weight-decay split for AdamW: matrices (ndim >= 2: linear weights and embedding tables) in a group that
+ * decays at the optimizer's weightDecay, vectors (biases, LayerNorm/RMSNorm gains) in one with weightDecay 0. An
+ * empty group is left out; order within each group follows `params`.
+ */
+export function decayGroups(params: readonly Tensor[]): ParamGroup<{ weightDecay: number }>[] {
+  return [
+    { params: params.filter((p) => p.ndim >= 2) },
+    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
+  ].filter((g) => g.params.length > 0);
 }
 
 /** The global L2 norm of all gradients (parameters without a gradient count as zero). */

@@ -16,7 +16,7 @@ import { LanguageModel, type ModelConfig } from '../models/model.ts';
 import { createModel } from '../models/create.ts';
 import { CONFIG_FILE, loadModel } from '../models/model-io.ts';
 import { AdamW } from '../optim/adamw.ts';
-import { gradNorm, type ParamGroup } from '../optim/param-groups.ts';
+import { decayGroups, gradNorm } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
@@ -124,10 +124,7 @@ function copyWeights(from: LanguageModel, to: LanguageModel): void {
 
 function optimizerFor(model: LanguageModel, c: TrainConfig): AdamW {
   const params = model.parameters().filter((p) => p.requiresGrad);
-  const groups: ParamGroup<{ weightDecay: number }>[] = [
-    { params: params.filter((p) => p.ndim >= 2) },
-    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
-  ].filter((g) => g.params.length > 0);
+  const groups = decayGroups(params);
   return new AdamW(groups, { lr: c.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay });
 }
 

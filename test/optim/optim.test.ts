@@ -1,7 +1,7 @@
 /**
  * Optimizers at the tensor level: AdamW with a no-decay parameter group against the closed-form update, frozen
- * parameters skipped, SGD momentum, gradient clipping (in place and folded into the step), and the same
- * results on both backends.
+ * parameters skipped, the decay/no-decay split (decayGroups), SGD momentum, gradient clipping (in place and folded
+ * into the step), and the same results on both backends.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,10 @@ import { nativeAvailable, withBackend } from '../../src/backend/index.ts';
 import { tensor } from '../../src/tensor/creation.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { SGD } from '../../src/optim/sgd.ts';
-import { clipGradNorm, clipScale, gradNorm } from '../../src/optim/param-groups.ts';
+import { clipGradNorm, clipScale, decayGroups, gradNorm } from '../../src/optim/param-groups.ts';
+import { GPT } from '../../src/models/gpt.ts';
+import { completeModelConfig } from '../../src/models/config.ts';
+import { Rng } from '../../src/tensor/random.ts';
 import * as F from '../../src/ops/index.ts';
 
 const backends = nativeAvailable() ? (['reference', 'native'] as const) : (['reference'] as const);
@@ -93,4 +96,18 @@ test('optimizer options are validated', () => {
   assert.throws(() => new AdamW([]), /no parameters to optimize/);
   assert.throws(() => new AdamW([{ params: [p] }, { params: [p] }]), /appears in more than one group/);
   assert.throws(() => new SGD([p], { nesterov: true }), /nesterov needs momentum/);
+});
+
+test('decayGroups: matrices and embedding tables decay, biases and norm gains do not, empty groups left out', () => {
+  const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }), new Rng(1));
+  const params = model.parameters();
+  const [decay, noDecay] = decayGroups(params);
+  assert.ok(decay!.params.length > 0 && noDecay!.params.length > 0);
+  assert.ok(decay!.params.every((p) => p.ndim >= 2) && decay!.options === undefined);
+  assert.ok(noDecay!.params.every((p) => p.ndim === 1));
+  assert.deepEqual(noDecay!.options, { weightDecay: 0 });
+  assert.equal(decay!.params.length + noDecay!.params.length, params.length);
+  assert.ok(decay!.params.includes(model.wte.weight), 'the token embedding decays');
+  const vectors = params.filter((p) => p.ndim < 2);
+  assert.deepEqual(decayGroups(vectors), [{ params: vectors, options: { weightDecay: 0 } }]);
 });
