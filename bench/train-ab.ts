@@ -8,7 +8,7 @@
  */
 import { clipScale } from '../src/optim/param-groups.ts';
 import { StorageArena } from '../src/tensor/arena.ts';
-import { buildTrainBench, TRAIN_CONFIGS, type TrainConfigName } from './train.ts';
+import { buildTrainBench, TRAIN_CONFIGS, type TrainConfigName } from '../src/bench/train.ts';
 
 /** A variant wraps the forward+backward of one step. */
 const VARIANTS: Record<string, () => (fn: () => void) => void> = {

@@ -15,7 +15,7 @@ import { backend } from '../src/backend/index.ts';
 import { clipScale } from '../src/optim/param-groups.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { StorageArena } from '../src/tensor/arena.ts';
-import { buildTrainBench, TRAIN_CONFIGS, type TrainConfigName } from './train.ts';
+import { buildTrainBench, TRAIN_CONFIGS, type TrainConfigName } from '../src/bench/train.ts';
 
 type Phase = 'forward' | 'backward' | 'clip' | 'optimizer';
 interface Stat { ms: number; calls: number; bytes: number }

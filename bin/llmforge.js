@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The `llmforge` command: loads the TypeScript sources through tsx (no build step) and runs the CLI.
+// Runs the `llmforge` CLI straight from the TypeScript sources through tsx (a devDependency), for a source
+// checkout and the tests that spawn the CLI. The published package's `llmforge` command is the compiled
+// dist/cli/main.js (package.json "bin"), which plain node runs; this file is not in the package.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `llmforge` command line: dispatches to one file per command under ./commands, prints --help for each, and
  * turns user mistakes (any UserError: a UsageError, a bad input file, ...) into one clear line instead of a stack trace.

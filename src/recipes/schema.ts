@@ -5,7 +5,8 @@
  */
 import { UserError } from '../util/user-error.ts';
 
-interface TypeMap {
+/** The TypeScript type of each parameter type (exported so that the package's declaration files can name it). */
+export interface TypeMap {
   string: string;
   number: number;
   integer: number;

@@ -1,12 +1,12 @@
-/** `llmforge bench <gemm|ops|attention>`: kernel benchmarks printing one JSON object per line (see bench/). */
-import { benchAttention } from '../../../bench/attention.ts';
-import { benchCharlm } from '../../../bench/charlm.ts';
-import { benchGemm } from '../../../bench/gemm.ts';
-import { benchLora } from '../../../bench/lora.ts';
-import { benchGenerate, DEFAULT_GENERATE_CONFIGS, GENERATE_CONFIGS, type GenerateConfigName } from '../../../bench/generate.ts';
-import { benchOps } from '../../../bench/ops.ts';
-import { benchTokenizer } from '../../../bench/tokenizer.ts';
-import { benchTrain, TRAIN_CONFIGS, type TrainConfigName } from '../../../bench/train.ts';
+/** `llmforge bench <gemm|ops|attention>`: kernel benchmarks printing one JSON object per line (see src/bench/). */
+import { benchAttention } from '../../bench/attention.ts';
+import { benchCharlm } from '../../bench/charlm.ts';
+import { benchGemm } from '../../bench/gemm.ts';
+import { benchLora } from '../../bench/lora.ts';
+import { benchGenerate, DEFAULT_GENERATE_CONFIGS, GENERATE_CONFIGS, type GenerateConfigName } from '../../bench/generate.ts';
+import { benchOps } from '../../bench/ops.ts';
+import { benchTokenizer } from '../../bench/tokenizer.ts';
+import { benchTrain, TRAIN_CONFIGS, type TrainConfigName } from '../../bench/train.ts';
 import { backend } from '../../backend/index.ts';
 import { defaultDecodePrecision, parseDecodePrecision } from '../../models/decoder.ts';
 import { parsePrecisionSetting, resolvePrecision } from '../../train/precision.ts';

@@ -14,14 +14,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TokenDataset } from '../src/data/dataset.ts';
-import { resolveModelConfig } from '../src/models/presets.ts';
-import { matmulPrecision } from '../src/ops/matmul-precision.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/config.ts';
-import { train } from '../src/train/trainer.ts';
-import { Progress } from '../src/util/progress.ts';
+import { TokenDataset } from '../data/dataset.ts';
+import { resolveModelConfig } from '../models/presets.ts';
+import { matmulPrecision } from '../ops/matmul-precision.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/config.ts';
+import { train } from '../train/trainer.ts';
+import { Progress } from '../util/progress.ts';
+import { UserError } from '../util/user-error.ts';
 
-const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
+const TORCH_SCRIPT = fileURLToPath(new URL('../../../shared/bench/torch_gpt_bench.py', import.meta.url));
 
 export interface CharlmOptions {
   data: string;
@@ -30,24 +31,20 @@ export interface CharlmOptions {
   torch?: boolean;
 }
 
-function userError(message: string): Error {
-  return Object.assign(new Error(message), { userError: true });
-}
-
 /** Character-level splits of `path` as the PyTorch reference builds them (code points, sorted). */
 function charSplits(path: string): { vocab: number; train: TokenDataset; val: TokenDataset } {
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
   } catch (e) {
-    throw userError(`bench charlm: cannot read --data ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UserError(`bench charlm: cannot read --data ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const chars = Array.from(raw);
   const vocab = [...new Set(chars)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
   const index = new Map(vocab.map((c, i) => [c, i]));
   const ids = chars.map((c) => index.get(c)!);
   const n = Math.floor(0.9 * ids.length);
-  if (ids.length - n < 66) throw userError(`bench charlm: ${path} has ${ids.length} characters; the validation tenth needs at least 66`);
+  if (ids.length - n < 66) throw new UserError(`bench charlm: ${path} has ${ids.length} characters; the validation tenth needs at least 66`);
   const bytes = (part: string[]): number => Buffer.byteLength(part.join(''), 'utf8') / part.length;
   return {
     vocab: vocab.length,
@@ -82,7 +79,7 @@ async function runOurs(path: string, iters: number): Promise<Record<string, unkn
       },
       onEval: (e) => void curve.push([e.step, e.loss]),
     });
-    if (result.stopped) throw Object.assign(userError(`bench charlm: interrupted at step ${result.step}/${iters}; no result`), { exitCode: 130 });
+    if (result.stopped) throw new UserError(`bench charlm: interrupted at step ${result.step}/${iters}; no result`, { exitCode: 130 });
   } finally {
     process.off('SIGINT', onSigint);
     if (out !== null) rmSync(out, { recursive: true, force: true });
@@ -109,7 +106,7 @@ function print(json: boolean, obj: Record<string, unknown>): void {
 
 export async function benchCharlm(opts: CharlmOptions): Promise<void> {
   const iters = opts.iters ?? 2000;
-  if (!(Number.isInteger(iters) && iters > 0)) throw userError(`bench charlm: --iters must be a positive integer, received ${iters}`);
+  if (!(Number.isInteger(iters) && iters > 0)) throw new UserError(`bench charlm: --iters must be a positive integer, received ${iters}`);
   const ours = await runOurs(opts.data, iters);
   print(opts.json, ours);
   if (opts.torch) {

@@ -4,12 +4,12 @@
  * row-broadcast add and the embedding gather. Each op runs a few warm-up calls, then `reps` timed calls; one
  * line per op reports median/min/max milliseconds and the effective memory bandwidth (bytes each call must
  * move at least once, over the median time). `--json` prints one JSON object per line for the bench harness.
- * Run alone with `node --import tsx bench/ops.ts [--json] [--reps=N]`.
+ * Run alone with `node --import tsx src/bench/ops.ts [--json] [--reps=N]`.
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { Binary, Unary, type Backend } from '../src/backend/backend.ts';
-import { loadNativeAddon, type NativeAddon } from '../src/backend/native.ts';
+import { Binary, Unary, type Backend } from '../backend/backend.ts';
+import { loadNativeAddon, type NativeAddon } from '../backend/native.ts';
 
 type Kernels = NativeAddon & Omit<Backend, 'name'>;
 

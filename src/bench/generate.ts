@@ -10,13 +10,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generate } from '../src/generate/generate.ts';
-import { createModel } from '../src/models/create.ts';
-import { completeModelConfig } from '../src/models/config.ts';
-import { defaultDecodePrecision, type DecodePrecision } from '../src/models/decoder.ts';
-import type { ModelConfig } from '../src/models/model.ts';
-import { resolveModelConfig } from '../src/models/presets.ts';
-import { Rng } from '../src/tensor/random.ts';
+import { generate } from '../generate/generate.ts';
+import { createModel } from '../models/create.ts';
+import { completeModelConfig } from '../models/config.ts';
+import { defaultDecodePrecision, type DecodePrecision } from '../models/decoder.ts';
+import type { ModelConfig } from '../models/model.ts';
+import { resolveModelConfig } from '../models/presets.ts';
+import { Rng } from '../tensor/random.ts';
 import { TRAIN_CONFIGS } from './train.ts';
 
 export const GENERATE_CONFIGS = ['T2', 'T3', 'llama-mini'] as const;
@@ -30,7 +30,7 @@ function modelConfig(name: GenerateConfigName): ModelConfig {
   return completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d });
 }
 
-const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
+const TORCH_SCRIPT = fileURLToPath(new URL('../../../shared/bench/torch_gpt_bench.py', import.meta.url));
 const PROMPT = 16;
 const NEW = 128;
 

@@ -6,11 +6,11 @@
  * and dP in a second pass, which is not counted). Optionally (`--torch`) times the same shapes with PyTorch
  * (eager softmax(QK^T)V, /usr/bin/python3) for comparison; tests never use PyTorch.
  *
- * Run: node --import tsx bench/attention.ts [--json] [--reps=N] [--torch]
+ * Run: node --import tsx src/bench/attention.ts [--json] [--reps=N] [--torch]
  */
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { loadNativeAddon } from '../src/backend/native.ts';
+import { loadNativeAddon } from '../backend/native.ts';
 
 interface Shape { B: number; Tq: number; Tk: number; Hq: number; Hkv: number; D: number; causal: boolean; qOffset: number }
 

@@ -9,13 +9,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createModel } from '../src/models/create.ts';
-import { resolveModelConfig } from '../src/models/presets.ts';
-import { applyLora, trainableParameters } from '../src/nn/lora.ts';
-import { AdamW } from '../src/optim/adamw.ts';
-import { clipScale } from '../src/optim/param-groups.ts';
-import { StorageArena } from '../src/tensor/arena.ts';
-import { Rng } from '../src/tensor/random.ts';
+import { childLoader } from './child.ts';
+import { createModel } from '../models/create.ts';
+import { resolveModelConfig } from '../models/presets.ts';
+import { applyLora, trainableParameters } from '../nn/lora.ts';
+import { AdamW } from '../optim/adamw.ts';
+import { clipScale } from '../optim/param-groups.ts';
+import { StorageArena } from '../tensor/arena.ts';
+import { Rng } from '../tensor/random.ts';
 
 export interface LoraBenchOptions {
   json: boolean;
@@ -99,7 +100,7 @@ export async function benchLora(opts: LoraBenchOptions): Promise<void> {
     const o: ModeOptions = { preset, steps: opts.steps ?? 5, batch: opts.batch ?? 4, ctx: opts.ctx ?? 128, r: opts.r ?? 8, targets: opts.targets ?? null };
     const results: Record<string, number>[] = [];
     for (const mode of ['full', 'lora'] as const) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', mode, JSON.stringify(o)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const r = spawnSync(process.execPath, [...childLoader(SELF), SELF, '--child', mode, JSON.stringify(o)], { encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`bench lora ${preset} ${mode} failed:\n${r.stderr}`);
       const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
       results.push(res);

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadNativeAddon, type NativeAddon } from '../src/backend/native.ts';
+import { loadNativeAddon, type NativeAddon } from '../backend/native.ts';
 
 export interface GemmShape {
   m: number; k: number; n: number;
@@ -42,8 +42,8 @@ export const DEFAULT_GEMM_SHAPES: GemmShape[] = [
   { m: 3072, k: 4096, n: 768, transA: true, transB: false },    // dW2 = H^T @ dY2
 ];
 
-// ../shared/bench beside the repository root (this file lives in <root>/bench).
-const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
+// ../shared/bench beside the repository root (this file lives in <root>/src/bench or <root>/dist/bench).
+const TORCH_SCRIPT = fileURLToPath(new URL('../../../shared/bench/torch_gpt_bench.py', import.meta.url));
 
 function stats(times: number[]): { median: number; min: number; max: number } {
   const s = [...times].sort((a, b) => a - b);
@@ -172,7 +172,7 @@ export async function benchGemm(opts: BenchGemmOptions): Promise<void> {
   }
 }
 
-// `npx tsx bench/gemm.ts [--torch] [--bf16] [--text]` runs it directly.
+// `npx tsx src/bench/gemm.ts [--torch] [--bf16] [--text]` runs it directly.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   await benchGemm({ json: !args.includes('--text'), torch: args.includes('--torch'), bf16: args.includes('--bf16') });

@@ -5,9 +5,9 @@
  * shared text. Medians over repetitions, with min and max.
  */
 import { readFileSync } from 'node:fs';
-import { loadGpt2Files } from '../src/tokenizer/gpt2-files.ts';
-import { trainBpe, WordCounter } from '../src/tokenizer/train-bpe.ts';
-import { Rng } from '../src/tensor/random.ts';
+import { loadGpt2Files } from '../tokenizer/gpt2-files.ts';
+import { trainBpe, WordCounter } from '../tokenizer/train-bpe.ts';
+import { Rng } from '../tensor/random.ts';
 
 const DATA = '../shared/data';
 

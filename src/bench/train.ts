@@ -8,14 +8,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { completeModelConfig } from '../src/models/config.ts';
-import { matmulPrecision, type MatmulPrecision } from '../src/ops/matmul-precision.ts';
-import { GPT } from '../src/models/gpt.ts';
-import { AdamW } from '../src/optim/adamw.ts';
-import { clipScale } from '../src/optim/param-groups.ts';
-import { StorageArena } from '../src/tensor/arena.ts';
-import { Rng } from '../src/tensor/random.ts';
-import type { Tensor } from '../src/tensor/tensor.ts';
+import { childLoader } from './child.ts';
+import { completeModelConfig } from '../models/config.ts';
+import { matmulPrecision, type MatmulPrecision } from '../ops/matmul-precision.ts';
+import { GPT } from '../models/gpt.ts';
+import { AdamW } from '../optim/adamw.ts';
+import { clipScale } from '../optim/param-groups.ts';
+import { StorageArena } from '../tensor/arena.ts';
+import { Rng } from '../tensor/random.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 
 export const TRAIN_CONFIGS = {
   T1: { vocab: 65, ctx: 64, nLayer: 4, nHead: 4, d: 128, batch: 12 },
@@ -36,7 +37,7 @@ export function buildTrainBench(c: (typeof TRAIN_CONFIGS)[TrainConfigName]): { r
   return { rng, model, params, opt };
 }
 
-const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_gpt_bench.py', import.meta.url));
+const TORCH_SCRIPT = fileURLToPath(new URL('../../../shared/bench/torch_gpt_bench.py', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
 /** Runs one config in this process and returns its result. */
@@ -81,7 +82,7 @@ export async function benchTrain(opts: { json: boolean; configs?: TrainConfigNam
   const precision = opts.bf16 ? 'bf16' : opts.precision;
   const childEnv = precision !== undefined ? { ...process.env, LLMFORGE_MATMUL: precision } : process.env;
   for (const name of configs) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', name, String(steps)], { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv });
+    const r = spawnSync(process.execPath, [...childLoader(SELF), SELF, '--child', name, String(steps)], { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv });
     if (r.status !== 0) throw new Error(`bench train ${name} failed:\n${r.stderr}`);
     const ours = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
     print(opts.json, ours);
