@@ -80,15 +80,29 @@ export class Rng {
   }
 }
 
-/** The indices 0..n-1 in an order fixed by `seed` (Fisher-Yates with a fresh Rng): per-epoch batch orders. */
-export function permutation(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
+/**
+ * Shuffles `a` in place and returns it: Fisher-Yates from the end, swapping a[i] with a[rng.int(i + 1)] for i = n - 1
+ * down to 1 (n - 1 draws). Every seeded shuffle in llmforge (data splits, epoch orders, decks) is this one order, so
+ * a seed gives the same split and batch order it always has.
+ */
+export function shuffleInPlace<A extends { length: number; [i: number]: unknown }>(a: A, rng: Rng): A {
+  for (let i = a.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
   }
   return a;
+}
+
+/** A shuffled copy of `items` (shuffleInPlace on a copy); `items` is left as it was. */
+export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
+  return shuffleInPlace([...items], rng);
+}
+
+/** The indices 0..n-1 in an order fixed by `seed` (shuffleInPlace with a fresh Rng): per-epoch batch orders. */
+export function permutation(n: number, seed: number): number[] {
+  return shuffleInPlace(Array.from({ length: n }, (_, i) => i), new Rng(seed));
 }
 
 function rotl(x: number, k: number): number {
