@@ -23,10 +23,12 @@ export interface ParamSpec<T extends ParamType = ParamType> {
   default?: TypeMap[T];
   /** Smallest allowed value (number and integer). */
   min?: number;
+  /** Without a default: true leaves the parameter undefined when the recipe omits it (the stage's run fills it). */
+  optional?: boolean;
 }
 
 export type ParamSchema = Record<string, ParamSpec>;
-export type ParamsOf<S extends ParamSchema> = { [K in keyof S]: TypeMap[S[K]['type']] };
+export type ParamsOf<S extends ParamSchema> = { [K in keyof S]: S[K] extends { optional: true } ? TypeMap[S[K]['type']] | undefined : TypeMap[S[K]['type']] };
 
 /** A user mistake in a recipe or a --set override: the CLI prints it as one `error: ...` line. */
 export class RecipeError extends UserError {
@@ -88,6 +90,7 @@ export function validateParams(schema: ParamSchema, raw: Record<string, unknown>
   }
   for (const [k, spec] of Object.entries(schema)) {
     if (k in out) continue;
+    if (spec.default === undefined && spec.optional === true) continue;
     if (spec.default === undefined) fail(k, `missing required parameter (${spec.help})`);
     out[k] = structuredClone(spec.default);
   }

@@ -6,32 +6,29 @@
  * --resume continues from <out>/checkpoints/latest. `--train lora` trains LoRA adapters only (--lora-* options)
  * and adds <out>/adapter (PEFT layout); <out>/model is then the merged model.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { respondAndScore } from '../../finetune/sft-eval.ts';
-import { loadSftRecords, type SftRecord } from '../../chat/records.ts';
-import { formatPreview } from '../../finetune/sft-tokenize.ts';
-import { attachLora, DEFAULT_LORA, formatTrainable, parseLoraSettings } from '../../finetune/lora-finetune.ts';
-import { DEFAULT_SFT_CONFIG, trainSft, type SftConfig, type SftRun } from '../../finetune/sft-train.ts';
-import { describePrecision, parsePrecisionSetting, resolvePrecision } from '../../train/precision.ts';
+import { loadSftRecords } from '../../chat/records.ts';
 import { resolveTemplate } from '../../chat/templates.ts';
+import { formatPreview } from '../../finetune/sft-tokenize.ts';
+import { DEFAULT_LORA } from '../../finetune/lora-finetune.ts';
+import type { LoraOptions } from '../../finetune/lora-options.ts';
+import { DEFAULT_SFT_OPTIONS, runSft as runSftJob, type SftOptions } from '../../finetune/sft-run.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
-import { mergeLora, trainableParameters } from '../../nn/lora.ts';
-import { Rng } from '../../tensor/random.ts';
+import { flagName, OptionCheck } from '../../train/option-check.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
-import { Progress } from '../../util/progress.ts';
 import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
 
 /** Options only `sft` reads; it also reads model, data, out, train, lora-*, lr, batch-size, seed, val-frac, resume and quiet. */
 export const sftOptions: Record<string, OptionSpec> = {
-  template: { type: 'string', help: 'sft: prompt template: alpaca, chatml (default) or model (the chat_template in tokenizer_config.json)', default: 'chatml', arg: 'NAME' },
+  template: { type: 'string', help: `sft: prompt template: alpaca, chatml or model (the chat_template in tokenizer_config.json) (default: ${DEFAULT_SFT_OPTIONS.template})`, arg: 'NAME' },
   preview: { type: 'boolean', help: 'sft: print the first record rendered and tokenized, masked positions marked, then stop' },
-  steps: { type: 'number', help: 'sft: optimizer updates', default: DEFAULT_SFT_CONFIG.steps, arg: 'N' },
+  steps: { type: 'number', help: `sft and domain: optimizer updates (default: sft ${DEFAULT_SFT_OPTIONS.steps}, domain 300)`, arg: 'N' },
   'train-on-prompt': { type: 'boolean', help: 'sft: learn every token (masking off); default: response tokens only' },
   pack: { type: 'boolean', help: 'sft: pack several examples per row (segment-masked attention) instead of padding' },
-  'eval-every': { type: 'number', help: 'sft: validation loss every N updates (0: at the end only)', default: DEFAULT_SFT_CONFIG.evalEvery, arg: 'N' },
-  'eval-responses': { type: 'number', help: 'sft: held-out records answered and scored after training', default: 20, arg: 'N' },
-  'max-new-tokens': { type: 'number', help: 'sft: longest generated response', default: 128, arg: 'N' },
+  'eval-every': { type: 'number', help: `sft and domain: validation loss every N updates (0: at the end only) (default: sft ${DEFAULT_SFT_OPTIONS.evalEvery}, domain 100)`, arg: 'N' },
+  'eval-responses': { type: 'number', help: `sft: held-out records answered and scored after training (default: ${DEFAULT_SFT_OPTIONS.evalResponses})`, arg: 'N' },
+  'max-new-tokens': { type: 'number', help: `sft: longest generated response (default: ${DEFAULT_SFT_OPTIONS.maxNewTokens})`, arg: 'N' },
+  'min-lr': { type: 'number', help: 'sft and domain: floor of the cosine decay (default: lr / 10)', arg: 'LR' },
 };
 
 /** LoRA options that classify and sft both read with --train lora (here, as finetune.ts imports this file). */
@@ -42,91 +39,52 @@ export const loraOptions: Record<string, OptionSpec> = {
   'lora-targets': { type: 'string', help: 'lora: comma-separated linears to adapt (default: every attention and MLP linear, c_attn,c_proj,c_fc or q_proj,...,down_proj)', arg: 'LIST' },
 };
 
-/** The LoRA settings from --lora-* (errors name `where`). */
-export function loraFromArgs(o: Parsed['options'], where: string) {
-  return parseLoraSettings({ r: o['lora-r'], alpha: o['lora-alpha'], dropout: o['lora-dropout'], targets: o['lora-targets'] }, where);
+/** The --lora-* flags as the LoRA fields of the run options (the list split on commas). */
+export function loraFlags(o: Parsed['options']): LoraOptions {
+  const t = o['lora-targets'];
+  return given({ loraR: o['lora-r'], loraAlpha: o['lora-alpha'], loraDropout: o['lora-dropout'], loraTargets: typeof t === 'string' ? t.split(',').map((x) => x.trim()) : undefined }) as LoraOptions;
 }
 
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  const rng = new Rng(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+/** The entries whose value was given (flags left out stay out, so the run's defaults apply). */
+export function given(values: Record<string, unknown>): Record<string, never> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, never>;
 }
 
+/** How option errors of `finetune sft` name its flags. */
+const CHECK = new OptionCheck('finetune sft', (f) => ({ mode: '--train', trainOnPrompt: '--train-on-prompt', evalEvery: '--eval-every' })[f] ?? flagName(f));
+
+/** `--preview`: the first record rendered and tokenized, each position marked learned or masked; nothing trains. */
+function preview(o: Parsed['options']): void {
+  const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(o.model as string);
+  const name = (o.template as string | undefined) ?? DEFAULT_SFT_OPTIONS.template;
+  const template = resolveTemplate(name, name === 'model' ? tokenizerDir : modelDir);
+  const eos = eosId(tokenizer);
+  if (eos === undefined) throw new UsageError(`finetune sft: the tokenizer in ${tokenizerDir} has no end-of-sequence token (<|endoftext|> or tokenizer_config.json eos_token), which SFT appends to every response`);
+  const record = loadSftRecords(o.data as string)[0]!;
+  process.stdout.write(`${formatPreview(tokenizer, template, record, { eosId: eos, maskPrompt: o['train-on-prompt'] !== true, maxLen: model.config.blockSize })}\n`);
+}
+
+/** Flags as runSft's options; every default is DEFAULT_SFT_OPTIONS'. */
 export async function runSft(args: Parsed): Promise<void> {
   const o = args.options;
   if (typeof o.data !== 'string') throw new UsageError('finetune sft: --data <json|jsonl of Alpaca or chat records> is required');
   if (typeof o.model !== 'string') throw new UsageError('finetune sft: --model <pretrained model or run dir> is required');
-  const records = loadSftRecords(o.data);
-  const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(o.model);
-  const template = resolveTemplate(o.template as string, o.template === 'model' ? tokenizerDir : modelDir);
-  const eos = eosId(tokenizer);
-  if (eos === undefined) throw new UsageError(`finetune sft: the tokenizer in ${tokenizerDir} has no end-of-sequence token (<|endoftext|> or tokenizer_config.json eos_token), which SFT appends to every response`);
-  const maskPrompt = o['train-on-prompt'] !== true;
-  const maxLen = model.config.blockSize;
-  if (o.preview === true) {
-    process.stdout.write(`${formatPreview(tokenizer, template, records[0]!, { eosId: eos, maskPrompt, maxLen })}\n`);
-    return;
-  }
+  if (o.preview === true) return preview(o);
   if (typeof o.out !== 'string') throw new UsageError('finetune sft: --out <dir> is required (or pass --preview)');
-  if (o.train !== 'all' && o.train !== 'lora') throw new UsageError(`finetune sft: --train must be all or lora, received "${String(o.train)}"`);
-  const loraSettings = o.train === 'lora' ? loraFromArgs(o, 'finetune sft') : null;
-  const precision = parsePrecisionSetting(o.precision, 'finetune sft: --precision');
-  const valFrac = o['val-frac'] as number;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new UsageError(`finetune sft: --val-frac must be in [0, 1), received ${valFrac}`);
-  const all = shuffled(records, o.seed as number);
-  const nVal = Math.round(all.length * valFrac);
-  const valid: SftRecord[] = all.slice(all.length - nVal);
-  const train = all.slice(0, all.length - nVal);
-  const config: SftConfig = {
-    ...DEFAULT_SFT_CONFIG,
-    steps: o.steps as number,
-    batchSize: o['batch-size'] as number,
-    lr: o.lr as number,
-    minLr: (o.lr as number) / 10,
-    warmup: Math.min(DEFAULT_SFT_CONFIG.warmup, Math.floor((o.steps as number) / 10)),
-    maskPrompt,
-    pack: o.pack === true,
-    evalEvery: o['eval-every'] as number,
-    seed: o.seed as number,
-  };
-  for (const k of ['steps', 'batchSize', 'lr'] as const) {
-    if (!(Number.isFinite(config[k]) && config[k] > 0)) throw new UsageError(`finetune sft: --${k === 'batchSize' ? 'batch-size' : k} must be positive, received ${config[k]}`);
-  }
-  mkdirSync(o.out, { recursive: true });
   const quiet = o.quiet === true;
-  const log = (s: string): void => {
-    if (!quiet) process.stderr.write(`${s}\n`);
+  const opts: SftOptions = {
+    base: o.model, data: o.data, out: o.out, resume: o.resume === true, quiet, pack: o.pack === true, trainOnPrompt: o['train-on-prompt'] === true,
+    log: (line) => void (quiet ? undefined : process.stderr.write(`${line}\n`)),
+    ...given({
+      template: o.template, mode: o.train, steps: o.steps, batchSize: o['batch-size'], lr: o.lr, minLr: o['min-lr'], warmup: o.warmup,
+      evalEvery: o['eval-every'], valFrac: o['val-frac'], evalResponses: o['eval-responses'], maxNewTokens: o['max-new-tokens'], seed: o.seed,
+      precision: o.precision, ...loraFlags(o),
+    }),
   };
-  let lora: SftRun['lora'];
-  if (loraSettings) {
-    const { targets, summary } = attachLora(model, loraSettings, config.seed + 101);
-    lora = { settings: loraSettings, targets, baseModel: o.model };
-    log(`lora: r ${loraSettings.r}, alpha ${loraSettings.alpha}, dropout ${loraSettings.dropout} on ${summary.modules.length} linears (${targets.join(', ')})`);
-  }
-  const { trainable, total } = trainableParameters(model);
-  log(`finetune sft: ${train.length} train / ${valid.length} held-out records, template ${template.name}, loss on ${maskPrompt ? 'responses only' : 'every token'}, ${config.pack ? 'packed' : 'padded'} batches of ${config.batchSize}, ${config.steps} steps, lr ${config.lr}`);
-  log(`training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(precision))}`);
-  const progress = new Progress({ label: 'sft', total: config.steps, unit: 'steps', silent: quiet });
-  const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: o.out, resume: o.resume === true, precision, ...(lora ? { lora } : {}) }, config, (info) => {
-    progress.update(info.step);
-    if (info.valLoss !== undefined) log(`step ${info.step}: loss ${info.loss.toFixed(4)}, val loss ${info.valLoss.toFixed(4)}`);
-  }, (note) => log(`warning: ${note}`));
-  progress.finish(config.steps);
-  if (lora) mergeLora(model); // training is over: answer at base speed with the adapters folded in (as <out>/model holds them)
-  const heldOut = valid.slice(0, o['eval-responses'] as number);
-  const respProgress = new Progress({ label: 'responses', total: heldOut.length, unit: 'responses', silent: quiet });
-  const scores = respondAndScore(model, tokenizer, template, heldOut, { eosId: eos, maxNewTokens: o['max-new-tokens'] as number, onRow: (i) => respProgress.update(i + 1) });
-  respProgress.finish(heldOut.length);
-  writeFileSync(join(o.out, 'responses.jsonl'), scores.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-  const summary = { steps: config.steps, trainLoss: result.finalLoss, valLoss: result.valLoss, responses: heldOut.length, exactMatch: scores.exactMatch, rougeL: scores.rougeL };
-  writeFileSync(join(o.out, 'eval.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const r = runSftJob(opts, CHECK);
+  const lora = r.resolved.lora !== null;
   process.stdout.write(
-    `train loss ${result.finalLoss.toFixed(4)}, val loss ${result.valLoss.toFixed(4)}; ${heldOut.length} held-out responses: exact match ${(100 * scores.exactMatch).toFixed(1)}%, ROUGE-L ${scores.rougeL.toFixed(3)}\n` +
+    `train loss ${r.finalLoss.toFixed(4)}, val loss ${r.valLoss.toFixed(4)}; ${r.heldOut.length} held-out responses: exact match ${(100 * r.scores.exactMatch).toFixed(1)}%, ROUGE-L ${r.scores.rougeL.toFixed(3)}\n` +
       `wrote ${join(o.out, 'model')}${lora ? `, ${join(o.out, 'adapter')}` : ''}, metrics.jsonl, responses.jsonl, eval.json\n`,
   );
 }

@@ -4,55 +4,37 @@
  * to --out; `sft` (finetune-sft.ts) tunes an instruction follower. Both train all weights or LoRA adapters
  * (`--train lora`, with the shared --lora-* options); other kinds join as further subcommands of the switch.
  */
-import { trainClassifier, type TrainMode } from '../../finetune/classify-train.ts';
-import type { Balance } from '../../finetune/classify-data.ts';
-import type { Pooling } from '../../finetune/classifier.ts';
-import { parsePrecisionSetting } from '../../train/precision.ts';
+import { DEFAULT_CLASSIFY_OPTIONS as C, runClassification } from '../../finetune/classify-run.ts';
+import { DEFAULT_DOMAIN_OPTIONS as D } from '../../finetune/domain-run.ts';
+import { DEFAULT_SFT_OPTIONS as S } from '../../finetune/sft-run.ts';
+import { flagName, OptionCheck } from '../../train/option-check.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 import { domainOptions, runDomain } from './finetune-domain.ts';
-import { loraFromArgs, loraOptions, runSft, sftOptions } from './finetune-sft.ts';
+import { given, loraFlags, loraOptions, runSft, sftOptions } from './finetune-sft.ts';
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
-  if (!allowed.includes(value as T)) throw new UsageError(`finetune classify: --${name} must be one of ${allowed.join(', ')}, received "${String(value)}"`);
-  return value as T;
-}
+/** How option errors of `finetune classify` name its flags. */
+const CHECK = new OptionCheck('finetune classify', (f) => (f === 'mode' ? '--train' : flagName(f)));
 
-function positive(name: string, value: unknown, integer = true): number {
-  const n = value as number;
-  if (!(Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n)))) throw new UsageError(`finetune classify: --${name} must be a positive ${integer ? 'integer' : 'number'}, received ${String(value)}`);
-  return n;
-}
-
+/** Flags as runClassification's options; every default is DEFAULT_CLASSIFY_OPTIONS'. */
 async function classify(args: Parsed): Promise<void> {
   const o = args.options;
   if (typeof o.data !== 'string') throw new UsageError('finetune classify: --data <tsv|csv|jsonl> is required');
   if (typeof o.model !== 'string') throw new UsageError('finetune classify: --model <pretrained model or run dir> is required');
   if (typeof o.out !== 'string') throw new UsageError('finetune classify: --out <dir> is required');
-  const fracs = [o['val-frac'], o['test-frac']] as number[];
-  if (!fracs.every((f) => f >= 0 && f < 1) || fracs[0]! + fracs[1]! >= 1) throw new UsageError(`finetune classify: --val-frac and --test-frac must be in [0, 1) and sum below 1, received ${fracs.join(' and ')}`);
-  const mode = oneOf('train', o.train, ['all', 'last-k', 'head', 'lora'] as const satisfies readonly TrainMode[]);
-  await trainClassifier({
-    data: o.data,
-    base: o.model,
-    out: o.out,
-    mode,
-    ...(mode === 'lora' ? { lora: loraFromArgs(o, 'finetune classify') } : {}),
-    lastK: positive('last-k', o['last-k']),
-    pooling: oneOf('pooling', o.pooling, ['last', 'mean'] as const satisfies readonly Pooling[]),
-    maxLength: positive('max-length', o['max-length']),
-    balance: oneOf('balance', o.balance, ['none', 'undersample', 'oversample', 'weights'] as const satisfies readonly Balance[]),
-    valFrac: fracs[0]!,
-    testFrac: fracs[1]!,
-    epochs: positive('epochs', o.epochs),
-    batchSize: positive('batch-size', o['batch-size']),
-    lr: positive('lr', o.lr, false),
-    weightDecay: o['weight-decay'] as number,
-    seed: o.seed as number,
-    resume: o.resume === true,
-    quiet: o.quiet === true,
-    precision: parsePrecisionSetting(o.precision, 'finetune classify: --precision'),
-  });
+  await runClassification({
+    data: o.data, base: o.model, out: o.out, resume: o.resume === true, quiet: o.quiet === true,
+    ...given({
+      mode: o.train, lastK: o['last-k'], pooling: o.pooling, maxLength: o['max-length'], balance: o.balance, valFrac: o['val-frac'],
+      testFrac: o['test-frac'], epochs: o.epochs, batchSize: o['batch-size'], lr: o.lr, weightDecay: o['weight-decay'], seed: o.seed,
+      precision: o.precision, ...loraFlags(o),
+    }),
+  }, CHECK);
+}
+
+/** Defaults of the three jobs for a shared flag's help: "(classify 5e-4, sft 1e-4, domain 5e-4)". */
+function defaults(c: unknown, s: unknown, d: unknown): string {
+  return `(default: classify ${String(c)}, sft ${String(s)}, domain ${String(d)})`;
 }
 
 export const finetuneCommand: Command = {
@@ -75,21 +57,21 @@ export const finetuneCommand: Command = {
       model: { type: 'string', help: 'Pretrained base: model directory or training run directory', arg: 'DIR' },
       data: { type: 'string', help: 'Labelled texts (.tsv/.txt TSV, .csv, .jsonl)', arg: 'FILE' },
       out: { type: 'string', help: 'Output directory (checkpoints, metrics.jsonl)', arg: 'DIR' },
-      train: { type: 'string', help: 'What trains. classify: all, last-k (last k blocks + final norm + head), head, lora (adapters + head); sft: all or lora', default: 'all', arg: 'MODE' },
-      'last-k': { type: 'number', help: 'Blocks trained with --train last-k', default: 1, arg: 'K' },
-      pooling: { type: 'string', help: 'Head input: last (last real token) or mean (mean of real tokens)', default: 'last', arg: 'NAME' },
-      'max-length': { type: 'number', help: 'Truncate texts to this many tokens (at most the context length)', default: 64, arg: 'N' },
-      balance: { type: 'string', help: 'Class balancing: none, undersample, oversample, weights', default: 'none', arg: 'MODE' },
-      'val-frac': { type: 'number', help: 'Validation share of each class', default: 0.1, arg: 'F' },
-      'test-frac': { type: 'number', help: 'Test share of each class', default: 0.2, arg: 'F' },
-      epochs: { type: 'number', help: 'Passes over the training split', default: 3, arg: 'N' },
-      'batch-size': { type: 'number', help: 'Examples per step', default: 16, arg: 'N' },
-      lr: { type: 'number', help: 'AdamW learning rate', default: 5e-4, arg: 'LR' },
-      'weight-decay': { type: 'number', help: 'AdamW weight decay', default: 0.01, arg: 'W' },
-      seed: { type: 'number', help: 'Seed of the split, balancing, batch order and head init', default: 1337, arg: 'N' },
+      train: { type: 'string', help: `What trains. classify: all, last-k (last k blocks + final norm + head), head, lora (adapters + head); sft: all or lora (default: ${C.mode})`, arg: 'MODE' },
+      'last-k': { type: 'number', help: `Blocks trained with --train last-k (default: ${C.lastK})`, arg: 'K' },
+      pooling: { type: 'string', help: `Head input: last (last real token) or mean (mean of real tokens) (default: ${C.pooling})`, arg: 'NAME' },
+      'max-length': { type: 'number', help: `Truncate texts to this many tokens (at most the context length) (default: ${C.maxLength})`, arg: 'N' },
+      balance: { type: 'string', help: `Class balancing: none, undersample, oversample, weights (default: ${C.balance})`, arg: 'MODE' },
+      'val-frac': { type: 'number', help: `Validation share (classify: of each class) ${defaults(C.valFrac, S.valFrac, D.valFrac)}`, arg: 'F' },
+      'test-frac': { type: 'number', help: `Test share of each class (default: ${C.testFrac})`, arg: 'F' },
+      epochs: { type: 'number', help: `Passes over the training split (default: ${C.epochs})`, arg: 'N' },
+      'batch-size': { type: 'number', help: `Examples per step ${defaults(C.batchSize, S.batchSize, D.batchSize)}`, arg: 'N' },
+      lr: { type: 'number', help: `AdamW (peak) learning rate ${defaults(C.lr, S.lr, D.lr)}`, arg: 'LR' },
+      'weight-decay': { type: 'number', help: `AdamW weight decay (default: ${C.weightDecay})`, arg: 'W' },
+      seed: { type: 'number', help: `Seed of the split, balancing, batch order, init and dropout ${defaults(C.seed, S.seed, D.seed)}`, arg: 'N' },
       resume: { type: 'boolean', help: 'Continue from <out>/checkpoints/latest when present' },
       quiet: { type: 'boolean', help: 'No progress line' },
-      precision: { type: 'string', help: 'GEMM precision: auto (bf16 on CPUs with AMX-BF16/AVX512_BF16, else fp32; LLMFORGE_MATMUL decides first when set), fp32, or bf16 (bf16 operands, fp32 accumulation, fp32 weights/grads/optimizer)', default: 'auto', arg: 'P' },
+      precision: { type: 'string', help: `GEMM precision: auto (bf16 on CPUs with AMX-BF16/AVX512_BF16, else fp32; LLMFORGE_MATMUL decides first when set), fp32, or bf16 (bf16 operands, fp32 accumulation, fp32 weights/grads/optimizer) (default: ${C.precision})`, arg: 'P' },
       ...loraOptions,
       ...sftOptions,
       ...domainOptions,

@@ -6,16 +6,12 @@
  * the current update, saves, says how to resume and exits with status 130. `--precision auto|fp32|bf16` (default
  * auto; a resume keeps the checkpoint's precision unless given) chooses the GEMM precision.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { CONFIG_FIELDS, parseConfigOverrides } from '../../models/config.ts';
 import type { ModelConfig } from '../../models/model.ts';
-import { resolveModelConfig, PRESETS } from '../../models/presets.ts';
-import { readRunState } from '../../train/checkpoint.ts';
-import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG, isTrainKey, type TrainConfig } from '../../train/config.ts';
-import { openTrainingData } from '../../train/open-data.ts';
+import { PRESETS } from '../../models/presets.ts';
+import { DEFAULT_TRAIN_CONFIG, isTrainKey, type TrainConfig } from '../../train/config.ts';
 import { parsePrecisionSetting } from '../../train/precision.ts';
-import { train } from '../../train/trainer.ts';
+import { DEFAULT_PRETRAIN_OPTIONS, runPretraining, type PretrainNames, type PretrainOptions } from '../../train/pretrain-run.ts';
 import { optionValues, UsageError, type OptionSpec, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -49,8 +45,9 @@ const options: Record<string, OptionSpec> = {
   set: { type: 'string', help: 'Override a model field or training key: key=value; more key=value arguments may follow', arg: 'KEY=VALUE', repeatable: true },
   out: { type: 'string', help: 'Run directory (metrics.jsonl, checkpoints/latest and best)', arg: 'DIR' },
   ...Object.fromEntries(Object.entries(FLAGS).map(([flag, f]) => {
-    const def = DEFAULT_TRAIN_CONFIG[f.key];
-    return [flag, { type: typeof def === 'number' ? 'number' : 'string', help: `${f.help} (default: ${JSON.stringify(def)})`, arg: f.arg } as OptionSpec];
+    const def = DEFAULT_PRETRAIN_OPTIONS.train[f.key];
+    const shown = f.key === 'minLr' ? 'lr / 10' : JSON.stringify(def);
+    return [flag, { type: typeof def === 'number' ? 'number' : 'string', help: `${f.help} (default: ${shown})`, arg: f.arg } as OptionSpec];
   })),
   precision: {
     type: 'string', arg: 'P',
@@ -60,6 +57,9 @@ const options: Record<string, OptionSpec> = {
   'init-from': { type: 'string', help: 'Start a new run from the weights of a model, checkpoint or run directory', arg: 'DIR' },
   quiet: { type: 'boolean', help: 'No progress lines (the final line and metrics.jsonl remain)' },
 };
+
+/** How runPretraining's errors name this command's flags. */
+const NAMES: PretrainNames = { where: 'train', preset: '--model', model: '--set', data: '--data', resume: '--resume', initFrom: '--init-from', trainSource: '--set' };
 
 /** `--set a=1` and the plain `key=value` arguments after it, split into model fields and training keys. */
 function overrides(args: Parsed): { model: Partial<ModelConfig>; train: Record<string, string> } {
@@ -115,37 +115,18 @@ export const trainCommand: Command = {
     const flagValues: Record<string, unknown> = {};
     for (const [flag, f] of Object.entries(FLAGS)) if (args.options[flag] !== undefined) flagValues[f.key] = args.options[flag];
     if (args.options.precision !== undefined) flagValues.precision = parsePrecisionSetting(args.options.precision, 'train: --precision');
-
-    let base: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, precision: 'auto' };
-    let dataDir = str(args, 'data');
     const preset = str(args, 'model');
-    let saved: ModelConfig | undefined;
-    if (resume) {
-      const latest = join(out, 'checkpoints', 'latest');
-      const dir = !existsSync(latest) && existsSync(`${latest}.prev`) ? `${latest}.prev` : latest;
-      if (!existsSync(dir)) throw new UsageError(`train: ${latest}: no checkpoint to resume from (run without --resume to start)`);
-      const state = readRunState(dir);
-      // The checkpoint's precision (as it resolved then; fp32 before the setting existed) unless --precision is given.
-      base = { ...DEFAULT_TRAIN_CONFIG, ...state.config, precision: state.precision ?? 'fp32' };
-      saved = state.model;
-      const savedData = typeof state.run.data === 'string' ? state.run.data : undefined;
-      if (dataDir === undefined) dataDir = savedData;
-      else if (savedData !== undefined && resolve(dataDir) !== resolve(savedData)) {
-        throw new UsageError(`train: --data ${dataDir} differs from the data of the run being resumed (${savedData}, in ${join(dir, 'state.json')})`);
-      }
-    }
-    if (dataDir === undefined) throw new UsageError('train: --data <prepared dataset dir> is required');
-    const config = applyTrainOverrides(applyTrainOverrides(base, flagValues, 'train'), sets.train, '--set');
-
-    const data = openTrainingData(dataDir);
-    let model: ModelConfig | undefined;
+    const data = str(args, 'data');
     const hasModelOverrides = Object.keys(sets.model).length > 0;
-    if (preset !== undefined) model = resolveModelConfig(preset, { vocabSize: data.train.vocabSize, ...sets.model });
-    else if (hasModelOverrides && saved) model = resolveModelConfig(saved, sets.model);
-    else if (hasModelOverrides && !resume && initFrom === undefined) throw new UsageError('train: --set model fields need --model <preset>');
-    else if (!resume && initFrom === undefined) throw new UsageError(`train: --model <preset> is required (${Object.keys(PRESETS).join(', ')}), or --init-from <dir>`);
-
-    process.stdout.write(`data ${dataDir}: ${data.train.numTokens.toLocaleString('en-US')} training tokens, ${data.val.numTokens.toLocaleString('en-US')} validation tokens, vocabulary ${data.train.vocabSize}\n`);
+    // --set training keys apply after the flags, and name themselves '--set' in errors.
+    const opts: PretrainOptions = {
+      out, resume, quiet: args.options.quiet === true, log: (line) => void process.stdout.write(`${line}\n`),
+      ...(data !== undefined ? { data } : {}),
+      ...(preset !== undefined ? { preset } : {}), ...(hasModelOverrides ? { model: sets.model } : {}),
+      ...(initFrom !== undefined ? { initFrom } : {}),
+      train: { ...flagValues, ...sets.train },
+      run: { ...(preset !== undefined ? { model: preset } : {}), ...(hasModelOverrides ? { modelOverrides: sets.model } : {}) },
+    };
     const controller = new AbortController();
     let interrupts = 0;
     const onSigint = (): void => {
@@ -160,22 +141,16 @@ export const trainCommand: Command = {
     };
     process.on('SIGINT', onSigint);
     try {
-      const result = await train({
-        config, ...(model ? { model } : {}), train: data.train, val: data.val, out, tokenizer: data.tokenizer, resume,
-        ...(initFrom !== undefined ? { initFrom } : {}), quiet: args.options.quiet === true, signal: controller.signal,
-        run: { data: dataDir, ...(preset !== undefined ? { model: preset } : {}), ...(hasModelOverrides ? { modelOverrides: sets.model } : {}) },
-      });
+      const result = await runPretraining({ ...opts, signal: controller.signal }, NAMES);
       if (result.stopped) {
-        if (args.options.quiet === true) process.stdout.write(`stopped at step ${result.step}/${config.steps}; checkpoint saved to ${result.checkpointDir}\n`);
+        if (args.options.quiet === true) process.stdout.write(`stopped at step ${result.step}/${result.config.steps}; checkpoint saved to ${result.checkpointDir}\n`);
         process.stdout.write(`resume with: llmforge train --out ${out} --resume\n`);
-        data.close();
         process.exit(130);
       }
       const ev = result.lastEval;
       process.stdout.write(`trained to step ${result.step}${ev ? `: val loss ${ev.loss.toFixed(4)}, ppl ${ev.ppl.toFixed(2)}, ${ev.bpb.toFixed(3)} bits/byte` : ''}; model in ${result.checkpointDir}\n`);
     } finally {
       process.off('SIGINT', onSigint);
-      data.close();
     }
   },
 };

@@ -5,25 +5,21 @@
  * each evaluation it shows the model's top guesses for the `watch` prompts, so the facts can be seen being
  * learned. Interrupted (Ctrl-C), it saves a checkpoint, and the next run of the recipe resumes from it.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { predictNext } from '../../generate/predict.ts';
-import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG } from '../../train/config.ts';
-import { openTrainingData } from '../../train/open-data.ts';
-import { train, type TrainOptions } from '../../train/trainer.ts';
+import { DEFAULT_PRETRAIN_OPTIONS, resolvePretrainOptions, runPretraining, type PretrainOptions } from '../../train/pretrain-run.ts';
 import { defineStage } from '../registry.ts';
 import { RecipeError, type ParamSpec } from '../schema.ts';
 import { modelConfigFor } from './model.ts';
 import { predictionLine } from './show.ts';
 
-/** Every trainer setting as a stage parameter, with the trainer's default. */
+/** Every trainer setting as an optional stage parameter; left out, runPretraining's default applies. */
 const TRAIN_PARAMS: Record<string, ParamSpec> = Object.fromEntries(
-  Object.entries(DEFAULT_TRAIN_CONFIG).map(([k, v]): [string, ParamSpec] =>
-    typeof v === 'number' ? [k, { type: 'number', help: 'trainer setting (TrainConfig)', default: v }] : [k, { type: 'string', help: 'trainer setting (TrainConfig)', default: String(v) }],
-  ),
+  Object.entries(DEFAULT_PRETRAIN_OPTIONS.train).map(([k, v]): [string, ParamSpec] => {
+    const help = `trainer setting (TrainConfig; default ${k === 'minLr' ? 'lr / 10' : JSON.stringify(v)})`;
+    return [k, { type: typeof v === 'number' ? 'number' : 'string', help, optional: true }];
+  }),
 );
-// Recipes default to 'auto' (bf16 matmuls on CPUs with AMX-BF16/AVX512_BF16), library calls to fp32.
-TRAIN_PARAMS.precision = { type: 'string', help: 'GEMM precision: auto (bf16 on CPUs with fast bf16 dot products, else fp32), fp32 or bf16', default: 'auto' };
 
 const OWN_PARAMS = {
   data: { type: 'string', help: 'an earlier data stage, or a prepared dataset directory' },
@@ -34,51 +30,49 @@ const OWN_PARAMS = {
   watchTop: { type: 'integer', help: 'tokens shown per watched prompt', default: 3, min: 1 },
 } satisfies Record<string, ParamSpec>;
 
+type Params = { [K in keyof typeof OWN_PARAMS]: unknown } & Record<string, unknown>;
+
+/** The stage's parameters as runPretraining's options (paths are the stage's inputs, resolved by `input`). */
+function pretrainOptions(p: Params, out: string, input: (ref: string, kind: string) => string): PretrainOptions {
+  const { data, init, preset, config, watch: _w, watchTop: _t, ...rest } = p;
+  const train = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  return {
+    out, data: input(data as string, 'data'), train, showConfig: false,
+    ...(init !== '' ? { initFrom: input(init as string, 'model') } : { preset: preset as string, model: config as Record<string, never> }),
+  };
+}
+
 export const pretrainStage = defineStage({
   type: 'pretrain',
   summary: 'Pretrain a model on a prepared dataset (resumes its own checkpoint when interrupted)',
   params: { ...TRAIN_PARAMS, ...OWN_PARAMS } as typeof OWN_PARAMS & Record<string, ParamSpec>,
   refs: { data: 'data', init: 'model' },
   check(p) {
-    const { data: _d, init: _i, preset, config, watch: _w, watchTop: _t, ...rest } = p;
-    applyTrainOverrides(DEFAULT_TRAIN_CONFIG, rest, 'trainer settings');
-    if (p.init === '') modelConfigFor(preset as string, config as Record<string, unknown>, 256);
+    resolvePretrainOptions({ ...pretrainOptions(p, '', (ref) => ref), resume: false, initFrom: '' }, { trainSource: 'trainer settings' });
+    if (p.init === '') modelConfigFor(p.preset, p.config, 256);
   },
   outputs: (ctx) => ({ model: join(ctx.dir, 'checkpoints', 'best'), latest: join(ctx.dir, 'checkpoints', 'latest'), metrics: join(ctx.dir, 'metrics.jsonl') }),
   async run(ctx, p) {
-    const { data, init, preset, config, watch, watchTop, ...rest } = p;
-    const settings = applyTrainOverrides(DEFAULT_TRAIN_CONFIG, rest, `stage ${ctx.name}`);
-    const dataDir = ctx.input(data as string, 'data');
-    const { train: trainSet, val: valSet, tokenizer, close } = openTrainingData(dataDir);
-    const latest = join(ctx.dir, 'checkpoints', 'latest');
-    const opts: TrainOptions = {
-      config: settings, train: trainSet, val: valSet, out: ctx.dir, tokenizer, quiet: ctx.quiet, showConfig: false,
-      run: { recipeStage: ctx.name, data: dataDir },
-    };
-    if (ctx.resuming && existsSync(latest)) opts.resume = true;
-    else if (init !== '') opts.initFrom = ctx.input(init as string, 'model');
-    else opts.model = modelConfigFor(preset as string, config as Record<string, unknown>, trainSet.vocabSize);
-
     const abort = new AbortController();
     const onSigint = (): void => {
       process.stdout.write('\nstopping after this update and saving a checkpoint (Ctrl-C again quits at once)\n');
       abort.abort();
     };
-    opts.signal = abort.signal;
     process.once('SIGINT', onSigint);
     let result;
     try {
-      result = await train(opts, {
-        onEval(info) {
-          for (const prompt of watch as string[]) ctx.log(`  ${predictionLine(prompt, predictNext(info.model, tokenizer, prompt, watchTop as number))}`);
+      result = await runPretraining({
+        ...pretrainOptions(p, ctx.dir, (ref, kind) => ctx.input(ref, kind as 'data')), resume: ctx.resuming ? 'auto' : false, quiet: ctx.quiet,
+        signal: abort.signal, run: { recipeStage: ctx.name },
+        onEval(info, tokenizer) {
+          for (const prompt of p.watch) ctx.log(`  ${predictionLine(prompt, predictNext(info.model, tokenizer, prompt, p.watchTop))}`);
         },
-      });
+      }, { where: `stage ${ctx.name}`, trainSource: `stage ${ctx.name}` });
     } finally {
       process.off('SIGINT', onSigint);
-      close();
     }
     if (result.stopped) {
-      const err = new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${settings.steps}; run the recipe again to resume from ${result.checkpointDir}`);
+      const err = new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${result.config.steps}; run the recipe again to resume from ${result.checkpointDir}`);
       (err as { exitCode?: number }).exitCode = 130; // interrupted by Ctrl-C, as shells report SIGINT
       throw err;
     }

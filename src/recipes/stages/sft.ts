@@ -6,85 +6,65 @@
  * few answers. The stage directory is the SFT run: `<dir>/model` is the tuned model (with LoRA the merged one;
  * the adapter alone is in `<dir>/adapter`), and `llmforge chat|generate --model <out>/<stage>` opens it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSTRUCTION_FORMATS, toyInstructions, writeInstructions, type InstructionFormat } from '../../data/toy-instructions.ts';
-import { attachLora, formatTrainable } from '../../finetune/lora-finetune.ts';
-import { respondAndScore } from '../../finetune/sft-eval.ts';
-import { loadSftRecords, type SftRecord } from '../../chat/records.ts';
-import { DEFAULT_SFT_CONFIG, trainSft, type SftConfig, type SftRun } from '../../finetune/sft-train.ts';
-import { resolveTemplate, TEMPLATE_NAMES } from '../../chat/templates.ts';
-import { loadModelDir } from '../../generate/model-dir.ts';
-import { mergeLora, trainableParameters } from '../../nn/lora.ts';
-import { Rng } from '../../tensor/random.ts';
-import { describePrecision, PRECISION_SETTINGS, resolvePrecision, type PrecisionSetting } from '../../train/precision.ts';
-import { eosId } from '../../tokenizer/text-tokenizer.ts';
-import { writeJsonAtomic } from '../../util/atomic.ts';
-import { Progress } from '../../util/progress.ts';
+import { DEFAULT_SFT_OPTIONS as D, resolveSftOptions, runSft, type SftOptions } from '../../finetune/sft-run.ts';
 import { defineStage } from '../registry.ts';
 import { RecipeError, type ParamsOf } from '../schema.ts';
-import { classifyStage, loraSettings } from './classify.ts';
+import { LORA_PARAMS, STAGE_CHECK } from './classify.ts';
 
 /** `data` value that generates the toy world's instruction records. */
 export const TOY_WORLD_DATA = 'toy-world';
 
-const { loraR, loraAlpha, loraDropout, loraTargets, precision } = classifyStage.params;
-
+/** Training settings are optional: left out, runSft's default (DEFAULT_SFT_OPTIONS) applies. */
 const PARAMS = {
   model: { type: 'string', help: 'the base: an earlier model or pretrain stage, or a model or run directory' },
   data: { type: 'string', help: 'toy-world (questions about the toy world) or a JSON/JSONL file of Alpaca or chat records', default: TOY_WORLD_DATA },
   eval: { type: 'string', help: 'held-out records file ("": the toy world\'s held-out phrasings, or the last valFrac of a data file)', default: '' },
-  valFrac: { type: 'number', help: 'share of a data file held out when eval is ""', default: 0.1 },
+  valFrac: { type: 'number', help: `share of a data file held out when eval is "" (default ${D.valFrac})`, optional: true },
   format: { type: 'string', help: 'record format written for toy-world data: chat or alpaca', default: 'chat' },
-  template: { type: 'string', help: 'prompt template: chatml, alpaca or model (the chat_template in tokenizer_config.json)', default: 'chatml' },
-  train: { type: 'string', help: 'what trains: all or lora', default: 'all' },
-  loraR, loraAlpha, loraDropout, loraTargets,
-  steps: { type: 'integer', help: 'optimizer updates', default: DEFAULT_SFT_CONFIG.steps, min: 1 },
-  batchSize: { type: 'integer', help: 'examples (or packed rows) per update', default: DEFAULT_SFT_CONFIG.batchSize, min: 1 },
-  lr: { type: 'number', help: 'peak learning rate (cosine decay to lr / 10)', default: DEFAULT_SFT_CONFIG.lr },
-  warmup: { type: 'integer', help: 'linear warmup updates', default: DEFAULT_SFT_CONFIG.warmup, min: 0 },
-  evalEvery: { type: 'integer', help: 'validation loss every N updates (0: at the end only)', default: DEFAULT_SFT_CONFIG.evalEvery, min: 0 },
-  pack: { type: 'boolean', help: 'pack several examples per row instead of padding each', default: false },
-  trainOnPrompt: { type: 'boolean', help: 'learn every token (default: response tokens only)', default: false },
-  evalResponses: { type: 'integer', help: 'held-out records answered and scored after training', default: 40, min: 0 },
-  maxNewTokens: { type: 'integer', help: 'longest generated response', default: 48, min: 1 },
+  template: { type: 'string', help: `prompt template: chatml, alpaca or model (the chat_template in tokenizer_config.json) (default ${D.template})`, optional: true },
+  train: { type: 'string', help: `what trains: all or lora (default ${D.mode})`, optional: true },
+  ...LORA_PARAMS,
+  steps: { type: 'integer', help: `optimizer updates (default ${D.steps})`, optional: true, min: 1 },
+  batchSize: { type: 'integer', help: `examples (or packed rows) per update (default ${D.batchSize})`, optional: true, min: 1 },
+  lr: { type: 'number', help: `peak learning rate (default ${D.lr})`, optional: true },
+  minLr: { type: 'number', help: 'floor of the cosine decay (default lr / 10)', optional: true },
+  warmup: { type: 'integer', help: 'linear warmup updates (default steps / 10, at most 10)', optional: true, min: 0 },
+  evalEvery: { type: 'integer', help: `validation loss every N updates (0: at the end only) (default ${D.evalEvery})`, optional: true, min: 0 },
+  pack: { type: 'boolean', help: 'pack several examples per row instead of padding each', optional: true },
+  trainOnPrompt: { type: 'boolean', help: 'learn every token (default: response tokens only)', optional: true },
+  evalResponses: { type: 'integer', help: `held-out records answered and scored after training (default ${D.evalResponses})`, optional: true, min: 0 },
+  maxNewTokens: { type: 'integer', help: `longest generated response (default ${D.maxNewTokens})`, optional: true, min: 1 },
   show: { type: 'integer', help: 'held-out answers printed in the log', default: 5, min: 0 },
-  seed: { type: 'integer', help: 'seed of the toy-world records, the split, the batch order and the adapters', default: 1337 },
-  precision,
+  seed: { type: 'integer', help: `seed of the toy-world records, the split, the batch order and the adapters (default ${D.seed})`, optional: true },
+  precision: { type: 'string', help: `GEMM precision: auto (bf16 on CPUs with fast bf16 dot products, else fp32), fp32 or bf16 (default ${D.precision})`, optional: true },
 } as const;
 
 type Params = ParamsOf<typeof PARAMS>;
 
-function check(p: Params): void {
-  if (p.train !== 'all' && p.train !== 'lora') throw new RecipeError(`train must be all or lora, received "${p.train}"`);
-  if (!INSTRUCTION_FORMATS.includes(p.format as InstructionFormat)) throw new RecipeError(`format must be one of ${INSTRUCTION_FORMATS.join(', ')}, received "${p.format}"`);
-  if (!(TEMPLATE_NAMES as readonly string[]).includes(p.template)) throw new RecipeError(`template must be one of ${TEMPLATE_NAMES.join(', ')}, received "${p.template}"`);
-  if (!(p.valFrac >= 0 && p.valFrac < 1)) throw new RecipeError(`valFrac must be in [0, 1), received ${p.valFrac}`);
-  if (!(PRECISION_SETTINGS as readonly string[]).includes(p.precision)) throw new RecipeError(`precision must be one of ${PRECISION_SETTINGS.join(', ')}, received "${p.precision}"`);
-  if (!(p.lr > 0)) throw new RecipeError(`lr must be a positive number, received ${p.lr}`);
-  loraSettings(p);
+/** The stage's parameters as runSft's options; `data`/`eval` are the record files (toy-world's written first). */
+function sftOptions(p: Params, base: string, out: string, data: string, evalFile: string | undefined): SftOptions {
+  const { model: _m, data: _d, eval: _e, format: _f, show: _s, train, ...rest } = p;
+  const set = Object.fromEntries(Object.entries({ ...rest, mode: train }).filter(([, v]) => v !== undefined));
+  return { ...(set as Partial<SftOptions>), base, out, data, ...(evalFile !== undefined ? { eval: evalFile } : {}) };
 }
 
-/** Training and held-out records: the toy world's (also written to the stage directory) or the user's files. */
-function records(dir: string, p: Params): { train: SftRecord[]; valid: SftRecord[]; origin: string } {
-  if (p.data === TOY_WORLD_DATA) {
-    const { train, heldOut } = toyInstructions(p.seed);
-    const format = p.format as InstructionFormat;
-    writeInstructions(join(dir, 'train.jsonl'), train, format);
-    writeInstructions(join(dir, 'heldout.jsonl'), heldOut, format);
-    const valid = p.eval === '' ? loadSftRecords(join(dir, 'heldout.jsonl')) : loadSftRecords(p.eval);
-    return { train: loadSftRecords(join(dir, 'train.jsonl')), valid, origin: `toy-world questions (${train.length} in trained phrasings; held out: ${p.eval === '' ? `${heldOut.length} in other phrasings` : p.eval})` };
-  }
-  const all = loadSftRecords(p.data);
-  if (p.eval !== '') return { train: all, valid: loadSftRecords(p.eval), origin: `${p.data} (held out: ${p.eval})` };
-  const order = [...all];
-  const rng = new Rng(p.seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const nVal = Math.round(order.length * p.valFrac);
-  return { train: order.slice(0, order.length - nVal), valid: order.slice(order.length - nVal), origin: `${p.data} (held out: ${nVal} of ${order.length})` };
+function check(p: Params): void {
+  if (!INSTRUCTION_FORMATS.includes(p.format as InstructionFormat)) throw new RecipeError(`format must be one of ${INSTRUCTION_FORMATS.join(', ')}, received "${p.format}"`);
+  resolveSftOptions(sftOptions(p, '', '', '', undefined), STAGE_CHECK);
+}
+
+/** The record files: toy-world's written to the stage directory (train.jsonl, heldout.jsonl), or the user's. */
+function recordFiles(dir: string, p: Params): { data: string; evalFile: string | undefined; origin: string } {
+  if (p.data !== TOY_WORLD_DATA) return { data: p.data, evalFile: p.eval !== '' ? p.eval : undefined, origin: p.data };
+  const { train, heldOut } = toyInstructions(p.seed ?? D.seed);
+  const format = p.format as InstructionFormat;
+  writeInstructions(join(dir, 'train.jsonl'), train, format);
+  writeInstructions(join(dir, 'heldout.jsonl'), heldOut, format);
+  const evalFile = p.eval === '' ? join(dir, 'heldout.jsonl') : p.eval;
+  return { data: join(dir, 'train.jsonl'), evalFile, origin: `toy-world questions (${train.length} in trained phrasings; held out: ${p.eval === '' ? `${heldOut.length} in other phrasings` : p.eval})` };
 }
 
 export const sftStage = defineStage({
@@ -96,46 +76,16 @@ export const sftStage = defineStage({
   outputs: (ctx) => ({ model: join(ctx.dir, 'model'), eval: join(ctx.dir, 'eval.json'), responses: join(ctx.dir, 'responses.jsonl') }),
   run(ctx, p) {
     mkdirSync(ctx.dir, { recursive: true });
-    const basePath = ctx.input(p.model, 'model');
-    const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(basePath);
-    const template = resolveTemplate(p.template, p.template === 'model' ? tokenizerDir : modelDir);
-    const eos = eosId(tokenizer);
-    if (eos === undefined) throw new RecipeError(`stage ${ctx.name}: the tokenizer in ${tokenizerDir} has no end-of-sequence token (<|endoftext|> or tokenizer_config.json eos_token), which SFT appends to every response`);
-    const { train, valid, origin } = records(ctx.dir, p);
-    const config: SftConfig = {
-      ...DEFAULT_SFT_CONFIG, steps: p.steps, batchSize: p.batchSize, lr: p.lr, minLr: p.lr / 10, warmup: Math.min(p.warmup, p.steps),
-      maskPrompt: !p.trainOnPrompt, pack: p.pack, evalEvery: p.evalEvery, seed: p.seed,
-    };
-    let lora: SftRun['lora'];
-    if (p.train === 'lora') {
-      const settings = loraSettings(p);
-      const { targets, summary } = attachLora(model, settings, config.seed + 101);
-      lora = { settings, targets, baseModel: basePath };
-      ctx.log(`lora: r ${settings.r}, alpha ${settings.alpha}, dropout ${settings.dropout} on ${summary.modules.length} linears (${targets.join(', ')})`);
-    }
-    const { trainable, total } = trainableParameters(model);
-    ctx.log(`data: ${origin}; template ${template.name}, ${config.pack ? 'packed' : 'padded'} batches of ${config.batchSize}, ${config.steps} steps, lr ${config.lr}`);
-    ctx.log(`training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(p.precision as PrecisionSetting))}`);
-    const progress = new Progress({ label: 'sft', total: config.steps, unit: 'steps', silent: ctx.quiet });
-    const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: ctx.dir, resume: ctx.resuming, precision: p.precision as PrecisionSetting, ...(lora ? { lora } : {}) }, config, (info) => {
-      progress.update(info.step);
-      if (info.valLoss !== undefined) ctx.log(`step ${info.step}/${config.steps}: loss ${info.loss.toFixed(4)}, held-out loss ${info.valLoss.toFixed(4)}`);
-    }, (note) => ctx.log(note));
-    progress.finish(config.steps);
-    if (lora) mergeLora(model); // answer at base speed with the adapters folded in, as <dir>/model holds them
-    const heldOut = valid.slice(0, p.evalResponses);
-    const answering = new Progress({ label: 'answers', total: heldOut.length, unit: 'answers', silent: ctx.quiet });
-    const scores = respondAndScore(model, tokenizer, template, heldOut, { eosId: eos, maxNewTokens: p.maxNewTokens, onRow: (i) => answering.update(i + 1) });
-    answering.finish(heldOut.length);
-    writeFileSync(join(ctx.dir, 'responses.jsonl'), scores.rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    const summary = { steps: config.steps, trainLoss: result.finalLoss, valLoss: result.valLoss, responses: heldOut.length, exactMatch: scores.exactMatch, rougeL: scores.rougeL, template: template.name, train: p.train };
-    writeJsonAtomic(join(ctx.dir, 'eval.json'), summary);
-    ctx.log(`train loss ${result.finalLoss.toFixed(4)}, held-out loss ${result.valLoss.toFixed(4)}; ${heldOut.length} held-out answers: exact match ${(100 * scores.exactMatch).toFixed(1)}%, ROUGE-L ${scores.rougeL.toFixed(3)}`);
-    heldOut.slice(0, p.show).forEach((r, i) => {
-      const row = scores.rows[i]!;
-      const question = r.kind === 'alpaca' ? r.instruction : r.messages[r.messages.length - 2]?.content ?? '';
+    const { data, evalFile, origin } = recordFiles(ctx.dir, p);
+    if (p.data === TOY_WORLD_DATA) ctx.log(`data: ${origin}`);
+    const r = runSft({ ...sftOptions(p, ctx.input(p.model, 'model'), ctx.dir, data, evalFile), resume: ctx.resuming, quiet: ctx.quiet, log: (line) => ctx.log(line) }, STAGE_CHECK);
+    ctx.log(`train loss ${r.finalLoss.toFixed(4)}, held-out loss ${r.valLoss.toFixed(4)}; ${r.heldOut.length} held-out answers: exact match ${(100 * r.scores.exactMatch).toFixed(1)}%, ROUGE-L ${r.scores.rougeL.toFixed(3)}`);
+    r.heldOut.slice(0, p.show).forEach((rec, i) => {
+      const row = r.scores.rows[i]!;
+      const question = rec.kind === 'alpaca' ? rec.instruction : rec.messages[rec.messages.length - 2]?.content ?? '';
       ctx.log(`  ${row.exactMatch ? 'ok  ' : 'miss'} ${JSON.stringify(question)} -> ${JSON.stringify(row.response)}${row.exactMatch ? '' : ` (expected ${JSON.stringify(row.reference)})`}`);
     });
+    const lora = r.resolved.lora !== null;
     ctx.log(`wrote ${join(ctx.dir, 'model')}${lora ? `, ${join(ctx.dir, 'adapter')}` : ''}, eval.json, responses.jsonl; chat with: llmforge chat --model ${ctx.dir}`);
   },
 });
