@@ -4,7 +4,7 @@
  * falls, only adapters and head change (every base weight bit-identical), the merged best checkpoint loads with the
  * normal classifier loader and gives the logits of base + adapter, the adapter directory round-trips through
  * lora-io, a run stopped mid-epoch and resumed ends with the same metrics and files as one run straight, and the
- * option checks are one-line user errors. Also mergedCopy never perturbs the training model.
+ * option checks are one-line user errors. Also mergedLoraCopy never perturbs the training model.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { trainClassifier, type ClassifyTrainOptions } from '../../src/finetune/classify-train.ts';
 import { HEAD_FILE, loadClassifier, loadHeadInto, SequenceClassifier } from '../../src/finetune/classifier.ts';
 import { padBatch } from '../../src/finetune/classify-data.ts';
-import { DEFAULT_LORA, mergedCopy, parseLoraSettings, attachLora } from '../../src/finetune/lora-finetune.ts';
+import { DEFAULT_LORA, mergedLoraCopy, parseLoraSettings, attachLora } from '../../src/finetune/lora-finetune.ts';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadLoraAdapter, readLoraConfig } from '../../src/finetune/lora-io.ts';
 import { createModel } from '../../src/models/create.ts';
 import { loadModel, saveModel } from '../../src/models/model-io.ts';
@@ -128,14 +128,14 @@ test('classify --train lora: stopped mid-epoch and resumed equals one run straig
   await assert.rejects(trainClassifier({ ...b, resume: true, lora: { ...b.lora!, r: 2 } }), (e: Error) => e instanceof UserError && /adapter_config\.json: the checkpoint's adapter has r 4, .* this run asks for r 2/.test(e.message));
 });
 
-test('mergedCopy folds the adapters into a plain model and leaves the training model bit-identical', () => {
+test('mergedLoraCopy folds the adapters into a plain model and leaves the training model bit-identical', () => {
   const model = createModel(resolveModelConfig({ arch: 'llama', vocabSize: 30, blockSize: 16, nLayer: 1, nHead: 2, nKvHead: 1, nEmbd: 16 }), new Rng(2));
   attachLora(model, { ...DEFAULT_LORA, targets: null }, 3);
   const rng = new Rng(4);
   for (const [, l] of loraLayers(model)) for (let i = 0; i < l.lora_B.data.length; i++) l.lora_B.data[i] = 0.1 * rng.normal();
   const before = model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const);
-  mergedCopy(model);
-  const copy = mergedCopy(model); // twice: a second merge must start from the untouched weights
+  mergedLoraCopy(model);
+  const copy = mergedLoraCopy(model); // twice: a second merge must start from the untouched weights
   for (const [n, data] of before) assert.deepEqual(model.namedParameters().find(([m]) => m === n)![1].data, data, n);
   assert.equal(loraLayers(copy).length, 0);
   const ids = Int32Array.from([1, 2, 3, 4, 5, 6]);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pullModel } from '../../src/hub/pull.ts';
 import { CHECKPOINTS, startHubServer } from './hub-server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 const tmp = (): string => tempDir('hub');
 const quiet = { silent: true, log: () => {} };
@@ -63,9 +64,9 @@ test('a download whose sha256 does not match is rejected and leaves no file', as
   const server = await startHubServer({ corrupt: ['model.safetensors'] });
   try {
     const cacheDir = tmp();
-    await assert.rejects(pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, ...quiet }), (e: Error & { userError?: boolean }) => {
+    await assert.rejects(pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, ...quiet }), (e: Error) => {
       assert.match(e.message, /model\.safetensors: sha256 mismatch \(expected [0-9a-f]{64}, received [0-9a-f]{64}\)/);
-      assert.equal(e.userError, true);
+      assert.ok(e instanceof UserError);
       return true;
     });
     const snap = join(cacheDir, 'models--llmforge-test--tiny_gpt2', 'snapshots', 'a'.repeat(40));

@@ -24,6 +24,7 @@ import { saveTokenizer } from '../../src/tokenizer/hf-json.ts';
 import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { syntheticInstructions } from '../helpers/tiny-instructions.ts';
+import { UserError } from '../../src/util/user-error.ts';
 
 registerBuiltinStages();
 
@@ -149,8 +150,8 @@ test('parameter mistakes are one line naming the stage and field; align.yaml --d
     [', klCoef: -1', /^r\.yaml: stages\[2\]\.klCoef: .*-1.* \(line \d+\)$/],
   ];
   for (const [extra, re] of bad) {
-    assert.throws(() => parseRecipe(recipe(join(dir, 'x'), s, extra), 'r.yaml'), (e: Error & { userError?: boolean }) => {
-      assert.equal(e.userError, true);
+    assert.throws(() => parseRecipe(recipe(join(dir, 'x'), s, extra), 'r.yaml'), (e: Error) => {
+      assert.ok(e instanceof UserError);
       assert.match(e.message, re);
       assert.ok(!e.message.includes('\n'), e.message);
       return true;

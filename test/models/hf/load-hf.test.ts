@@ -21,6 +21,7 @@ import { loadModel, readModelConfig } from '../../../src/models/model-io.ts';
 import { buildTinyModel } from '../../../scripts/fixtures/export-tiny-models.ts';
 import { hfCheckpoints, TINY_VOCAB } from '../../helpers/hf-checkpoints.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
+import { UserError } from '../../../src/util/user-error.ts';
 
 const CK = hfCheckpoints();
 const FAKE = join(CK, 'llmforge-test-fake_gpt2');
@@ -111,8 +112,8 @@ test('unsupported configs are one error naming the field and the file', () => {
     [{ num_attention_heads: 5, head_dim: undefined }, /nEmbd 16 must be a multiple of nHead 5/],
   ];
   for (const [patch, re] of cases) {
-    assert.throws(() => hfToModelConfig({ ...base, ...patch }, 'x/config.json'), (e: Error & { userError?: boolean }) => {
-      assert.equal(e.userError, true);
+    assert.throws(() => hfToModelConfig({ ...base, ...patch }, 'x/config.json'), (e: Error) => {
+      assert.ok(e instanceof UserError);
       assert.match(e.message, /^x\/config\.json: /);
       assert.match(e.message, re);
       return true;
