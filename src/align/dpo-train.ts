@@ -23,7 +23,7 @@ import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm, decayGroups } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
 import { noGrad } from '../tensor/autograd.ts';
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, serializeOptimizer } from '../train/checkpoint.ts';
@@ -142,11 +142,7 @@ export function frozenCopy(model: LanguageModel): LanguageModel {
 }
 
 function epochOrder(n: number, B: number, rng: Rng): number[][] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(Array.from({ length: n }, (_, i) => i), rng);
   const out: number[][] = [];
   for (let i = 0; i < n; i += B) out.push(order.slice(i, i + B));
   return out;

@@ -5,7 +5,7 @@
  * than its share repeats, a larger one is subsampled); `sampleDocuments` picks the documents that meet a target.
  */
 import { readFileSync } from 'node:fs';
-import type { Rng } from '../tensor/random.ts';
+import { type Rng, shuffleInPlace } from '../tensor/random.ts';
 import { DataError } from './errors.ts';
 import type { SourceSpec } from './sources.ts';
 
@@ -115,16 +115,6 @@ export function planMixture(sources: readonly { name: string; weight?: number; a
   });
 }
 
-/** Fisher-Yates shuffle in place with `rng.int`. */
-export function shuffle(a: Uint32Array, rng: Rng): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-}
-
 /**
  * Document indices (with repeats) whose token counts sum to about `target`: whole passes over all documents while a
  * full epoch fits, then a random subset for the remainder (a document is taken while the running total stays
@@ -143,7 +133,7 @@ export function sampleDocuments(docTokens: ArrayLike<number>, target: number, rn
   }
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  shuffle(order, rng);
+  shuffleInPlace(order, rng);
   for (const i of order) {
     if (remaining <= 0) break;
     const t = docTokens[i]!;

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
 import { encodeDocument, eosId, loadTextTokenizer, saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { WordCounter, trainBpe } from '../tokenizer/train-bpe.ts';
@@ -19,7 +19,7 @@ import { Progress } from '../util/progress.ts';
 import { Cleaner, resolveCleanOptions, type CleanConfig, type CleanOptions } from './clean.ts';
 import { DataError } from './errors.ts';
 import { META_FILE, META_FORMAT, type DatasetMeta, type SourceReport, type SplitMeta } from './meta.ts';
-import { planMixture, sampleDocuments, shuffle } from './mixture.ts';
+import { planMixture, sampleDocuments } from './mixture.ts';
 import { dtypeFor, ShardWriter } from './shards.ts';
 import { readFileDocuments, sourceFiles, type SourceSpec } from './sources.ts';
 import { Spool } from './spool.ts';
@@ -276,7 +276,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     const count = picks.reduce((a, p) => a + p.length, 0);
     const order = new Uint32Array(count);
     for (let k = 0; k < count; k++) order[k] = k;
-    shuffle(order, rng);
+    shuffleInPlace(order, rng);
     const starts: number[] = [];
     let acc = 0;
     for (const p of picks) {

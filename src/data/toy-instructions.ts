@@ -6,7 +6,7 @@
  * the answers restate facts the pretraining corpus already teaches. Records come as Alpaca objects
  * (`instruction`, `output`) or chat objects (`messages`), in an order shuffled by the seed (deterministic).
  */
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { ANIMAL_SOUNDS, CAPITALS, SUN_FACTS, THING_COLOURS, type AnimalFact, type CapitalFact, type ColourFact, type ProbeKind, type SunFact } from './toy-world.ts';
 
@@ -63,14 +63,6 @@ function expand<F>(kind: ProbeKind, facts: readonly F[], p: Phrasings<F>, heldOu
   return facts.flatMap((f) => asks.map((ask) => ({ kind, instruction: ask(f), output: p.answer(f), heldOut })));
 }
 
-function shuffle<T>(items: T[], rng: Rng): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
-
 /**
  * Every toy-world fact in every training phrasing (`train`, 216 records) and in every held-out phrasing (`heldOut`,
  * 92 records), each list shuffled by `seed`.
@@ -83,7 +75,7 @@ export function toyInstructions(seed = 0): { train: ToyInstruction[]; heldOut: T
     ...expand('sun', SUN_FACTS, SUN, heldOut),
   ];
   const rng = new Rng(seed);
-  return { train: shuffle(all(false), rng), heldOut: shuffle(all(true), rng) };
+  return { train: shuffleInPlace(all(false), rng), heldOut: shuffleInPlace(all(true), rng) };
 }
 
 /** One record as a file holds it: Alpaca (`instruction`, `input`, `output`) or chat (`messages`). */

@@ -5,7 +5,7 @@
  * direction), in a seeded random order. Each item names its category (fact kind, and "held-out" for unseen
  * phrasings) so accuracy can be reported per category.
  */
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import { CAPITALS, toyWorldProbes, type FactProbe } from './toy-world.ts';
 
 export interface ToyMcItem {
@@ -35,10 +35,7 @@ export function toyWorldMcItems(opts: { choices?: number; seed?: number } = {}):
   const probes = toyWorldProbes();
   return probes.map((p) => {
     const wrong = pool(p, probes).filter((a) => a !== p.answer);
-    for (let i = wrong.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [wrong[i], wrong[j]] = [wrong[j]!, wrong[i]!];
-    }
+    shuffleInPlace(wrong, rng);
     const choices = wrong.slice(0, k - 1);
     const answer = rng.int(choices.length + 1);
     choices.splice(answer, 0, p.answer);

@@ -7,7 +7,7 @@
  * their expected next word for checking what a model learned, in the trained phrasings and in held-out phrasings
  * that never occur in the corpus.
  */
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffled } from '../tensor/random.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
 export interface CapitalFact {
@@ -135,11 +135,7 @@ class Deck<T> {
   constructor(private readonly items: readonly T[], private readonly rng: Rng) {}
   draw(): T {
     if (this.order.length === 0) {
-      this.order = [...this.items];
-      for (let i = this.order.length - 1; i > 0; i--) {
-        const j = this.rng.int(i + 1);
-        [this.order[i], this.order[j]] = [this.order[j]!, this.order[i]!];
-      }
+      this.order = shuffled(this.items, this.rng);
     }
     return this.order.pop()!;
   }

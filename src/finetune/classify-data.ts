@@ -6,7 +6,7 @@
  * with truncation to a maximum length. Mistakes in a file give one error naming the file and line.
  */
 import { readFileSync } from 'node:fs';
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffled, shuffleInPlace } from '../tensor/random.ts';
 import { UserError } from '../util/user-error.ts';
 
 export interface LabeledText {
@@ -93,14 +93,6 @@ export function labelSet(data: readonly LabeledText[]): string[] {
   return [...new Set(data.map((d) => d.label))].sort();
 }
 
-function shuffle<T>(a: T[], rng: Rng): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-
 export interface Split<T> {
   train: T[];
   val: T[];
@@ -115,14 +107,14 @@ export function stratifiedSplit<T extends { label: string }>(data: readonly T[],
   for (const d of data) byLabel.set(d.label, [...(byLabel.get(d.label) ?? []), d]);
   const out: Split<T> = { train: [], val: [], test: [] };
   for (const label of [...byLabel.keys()].sort()) {
-    const items = shuffle([...byLabel.get(label)!], rng);
+    const items = shuffled(byLabel.get(label)!, rng);
     const nTest = Math.round(items.length * testFrac);
     const nVal = Math.round(items.length * valFrac);
     out.test.push(...items.slice(0, nTest));
     out.val.push(...items.slice(nTest, nTest + nVal));
     out.train.push(...items.slice(nTest + nVal));
   }
-  shuffle(out.train, rng);
+  shuffleInPlace(out.train, rng);
   return out;
 }
 
@@ -136,10 +128,10 @@ export function balance<T extends { label: string }>(data: readonly T[], mode: B
   const target = mode === 'undersample' ? Math.min(...counts) : Math.max(...counts);
   const out: T[] = [];
   for (const label of [...byLabel.keys()].sort()) {
-    const items = shuffle([...byLabel.get(label)!], rng);
+    const items = shuffled(byLabel.get(label)!, rng);
     for (let i = 0; i < target; i++) out.push(items[i % items.length]!);
   }
-  return shuffle(out, rng);
+  return shuffleInPlace(out, rng);
 }
 
 /** Inverse-frequency weights per label index (n / (K * count)), 1 for a class absent from `data`. */

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { mergeLora, trainableParameters } from '../nn/lora.ts';
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffled } from '../tensor/random.ts';
 import { eosId } from '../tokenizer/text-tokenizer.ts';
 import { OptionCheck, OptionError } from '../train/option-check.ts';
 import { describePrecision, parsePrecisionSetting, resolvePrecision, type PrecisionSetting } from '../train/precision.ts';
@@ -138,12 +138,7 @@ export function resolveSftOptions(o: SftOptions, check = new OptionCheck()): Res
 
 /** Training and held-out records: a given held-out file, or the last valFrac of the records shuffled by the seed. */
 export function splitSftRecords(all: readonly SftRecord[], valFrac: number, seed: number): { train: SftRecord[]; valid: SftRecord[] } {
-  const order = [...all];
-  const rng = new Rng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffled(all, new Rng(seed));
   const nVal = Math.round(order.length * valFrac);
   return { train: order.slice(0, order.length - nVal), valid: order.slice(order.length - nVal) };
 }

@@ -14,7 +14,7 @@ import { saveModel } from '../models/model-io.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm, decayGroups } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
-import { Rng } from '../tensor/random.ts';
+import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import { lrAt } from '../train/schedule.ts';
@@ -117,11 +117,7 @@ export function tokenizeSftRecords(run: Pick<SftRun, 'model' | 'tokenizer' | 'te
 
 /** Batches of one epoch in a seeded shuffled order. */
 function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, padId: number, rng: Rng): SftBatch[] {
-  const order = examples.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(examples.map((_, i) => i), rng);
   const shuffled = order.map((i) => examples[i]!);
   if (c.pack) return stackRows(packRows(shuffled, T, padId), c.batchSize);
   const out: SftBatch[] = [];
