@@ -14,7 +14,7 @@ import { createModel } from '../models/create.ts';
 import { resolveModelConfig } from '../models/presets.ts';
 import { applyLora, trainableParameters } from '../nn/lora.ts';
 import { AdamW } from '../optim/adamw.ts';
-import { clipScale } from '../optim/param-groups.ts';
+import { clipScale, decayGroups } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 
@@ -54,10 +54,7 @@ function runMode(mode: 'full' | 'lora', o: ModeOptions, warmup: number): Record<
   const targets = o.targets ?? DEFAULT_TARGETS[cfg.arch] ?? [];
   if (mode === 'lora') applyLora(model, { r: o.r, alpha: 2 * o.r, targets, rng: new Rng(7) });
   const params = model.parameters().filter((p) => p.requiresGrad);
-  const opt = new AdamW([
-    { params: params.filter((p) => p.ndim >= 2) },
-    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
-  ].filter((g) => g.params.length > 0), { lr: 1e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
+  const opt = new AdamW(decayGroups(params), { lr: 1e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
   const T = Math.min(o.ctx, cfg.blockSize);
   const n = o.batch * T;
   const ids = new Int32Array(n);

@@ -13,7 +13,7 @@ import { completeModelConfig } from '../models/config.ts';
 import { matmulPrecision, type MatmulPrecision } from '../ops/matmul-precision.ts';
 import { GPT } from '../models/gpt.ts';
 import { AdamW } from '../optim/adamw.ts';
-import { clipScale } from '../optim/param-groups.ts';
+import { clipScale, decayGroups } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -30,10 +30,7 @@ export function buildTrainBench(c: (typeof TRAIN_CONFIGS)[TrainConfigName]): { r
   const rng = new Rng(1337);
   const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d }), rng);
   const params = model.parameters();
-  const opt = new AdamW([
-    { params: params.filter((p) => p.ndim >= 2) },
-    { params: params.filter((p) => p.ndim < 2), options: { weightDecay: 0 } },
-  ], { lr: 6e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
+  const opt = new AdamW(decayGroups(params), { lr: 6e-4, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
   return { rng, model, params, opt };
 }
 
