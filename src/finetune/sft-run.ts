@@ -109,7 +109,7 @@ export interface ResolvedSft {
 /** Checks every field and fills the defaults; `check` names the fields in errors (default: as they are). */
 export function resolveSftOptions(o: SftOptions, check = new OptionCheck()): ResolvedSft {
   const d = DEFAULT_SFT_OPTIONS;
-  const mode = check.oneOf('mode', o.mode ?? d.mode, ['all', 'lora'] as const);
+  const mode = check.oneOf('mode', o.mode ?? d.mode, ['all', 'lora'] as const, 'all or lora');
   const lora = resolveLoraOptions(o, check);
   const steps = check.int('steps', o.steps ?? d.steps, 1);
   const lr = check.positive('lr', o.lr ?? d.lr);

@@ -25,8 +25,9 @@ export class OptionCheck {
     throw new OptionError(`${this.named(field)} must be ${expected}, received ${typeof received === 'string' ? JSON.stringify(received) : String(received)}`);
   }
 
-  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-    if (!allowed.includes(value as T)) this.fail(field, allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`, value);
+  /** One of `allowed`; `expected` words the message (default: 'one of a, b, c'). */
+  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], expected = `one of ${allowed.join(', ')}`): T {
+    if (!allowed.includes(value as T)) this.fail(field, expected, value);
     return value as T;
   }
 
