@@ -1,10 +1,11 @@
 /**
  * The `reward`, `dpo`, `ppo` and `eval-mc` recipe stages at a tiny size through one recipe (24 synthetic preference
  * pairs from test/helpers/tiny-instructions.ts, a one-layer random GPT-2 base with a BPE tokenizer trained in the
- * test): each stage writes its artifacts, eval-mc's report agrees with scoring the PPO model directly, and a rerun skips every stage. A run
- * interrupted once inside each training stage (the log callback throws after a checkpoint) resumes each from its
- * checkpoint and ends with the same weights and reports as a run straight through. Parameter mistakes are one line
- * naming the stage and field, and `llmforge run recipes/align.yaml --dry-run` lists the stages.
+ * test): each stage writes its artifacts, eval-mc's report agrees with scoring the PPO model directly, and a rerun
+ * skips every stage. A run interrupted once inside each training stage (the log callback throws after a
+ * checkpoint) resumes each from its checkpoint and ends with the same weights and reports as a run straight
+ * through. Parameter mistakes are one line naming the stage and field, and `llmforge run recipes/align.yaml
+ * --dry-run` lists the stages.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
