@@ -3,12 +3,10 @@
  * (float32, or F16/BF16 rounded to nearest even), so exporting a large model needs no copy of the whole file in
  * memory. The file is written under a temporary name, flushed, and renamed into place (never a torn file).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { DTYPE_BYTES, encodeInto, type WeightDtype } from './dtypes.ts';
 import { buildHeader } from './safetensors-header.ts';
-import { writeAll } from '../util/atomic.ts';
+import { writeAll, writeFileAtomicWith } from '../util/atomic.ts';
 
 export interface TensorToWrite {
   name: string;
@@ -29,10 +27,7 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
     if (n !== t.data.length) throw new RangeError(`writeSafetensors: tensor "${t.name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} values`);
   }
   const { bytes } = buildHeader(tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype ?? 'F32' })), metadata);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w');
-  try {
+  writeFileAtomicWith(path, (fd) => {
     writeAll(fd, bytes);
     const chunk = Buffer.alloc(CHUNK_ELEMENTS * 4);
     for (const t of tensors) {
@@ -49,12 +44,5 @@ export function writeSafetensors(path: string, tensors: readonly TensorToWrite[]
         writeAll(fd, view);
       }
     }
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  renameSync(tmp, path);
+  });
 }

@@ -4,11 +4,12 @@
  * pre-tokenizer; writes the same layout so our tokenizers open in the Python ecosystem. Errors name the file and
  * the JSON path. `tokenizer_config.json` (chat template, special token names) is read into `extras`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ByteLevelBpe, TokenizerFormatError } from './bpe.ts';
 import { PATTERNS, type PretokenizerName } from './pretokenize.ts';
 import { Tokenizer } from './tokenizer.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 
 type Json = Record<string, unknown>;
 
@@ -156,8 +157,6 @@ export function saveTokenizer(dir: string, tok: Tokenizer): void {
     ...(typeof tok.extras.chatTemplate === 'string' ? { chat_template: tok.extras.chatTemplate } : {}),
   };
   for (const [name, doc] of [['tokenizer.json', toTokenizerJson(tok)], ['tokenizer_config.json', config]] as const) {
-    const path = join(dir, name);
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(doc, null, name === 'tokenizer.json' ? undefined : 2)}\n`);
-    renameSync(`${path}.tmp`, path);
+    writeFileAtomic(join(dir, name), `${JSON.stringify(doc, null, name === 'tokenizer.json' ? undefined : 2)}\n`);
   }
 }

@@ -14,14 +14,18 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
-/** Writes `data` to `path` atomically (creating parent directories). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/**
+ * Streams a file to `path` atomically (creating parent directories): `write(fd)` writes the contents (with writeAll)
+ * to a temporary file beside `path`, which is then flushed and renamed over `path`. If `write` throws, the temporary
+ * file is removed, `path` is left as it was, and the error propagates. For files too large to build in memory
+ * (weights, shards); the whole-buffer case is writeFileAtomic.
+ */
+export function writeFileAtomicWith(path: string, write: (fd: number) => void): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
   const fd = openSync(tmp, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    writeAll(fd, bytes);
+    write(fd);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -30,6 +34,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/** Writes `data` to `path` atomically (creating parent directories). */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeFileAtomicWith(path, (fd) => writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data));
 }
 
 /** Writes a JSON document atomically, pretty-printed. */

@@ -5,12 +5,10 @@
  * first, as ggml counts them (a PyTorch (out, in) weight is [in, out]); the element order is row-major, unchanged.
  * The file is written under a temporary name, flushed and renamed into place.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { encodeInto } from '../../io/dtypes.ts';
 import { alignUp, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, GgmlType, ggmlBytes, GgufValueType, Q8_0_BLOCK, type GgufKv, type GgufScalarType } from './gguf-format.ts';
 import { quantizeQ8_0 } from './q8-0.ts';
-import { writeAll } from '../../util/atomic.ts';
+import { writeAll, writeFileAtomicWith } from '../../util/atomic.ts';
 
 export interface GgufTensorToWrite {
   name: string;
@@ -132,10 +130,7 @@ export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: re
   const head = w.bytes();
   const dataStart = alignUp(head.length, alignment);
 
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w');
-  try {
+  writeFileAtomicWith(path, (fd) => {
     writeAll(fd, head);
     writeAll(fd, new Uint8Array(dataStart - head.length));
     let pos = 0;
@@ -157,12 +152,5 @@ export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: re
       pos = padded;
       onTensor?.(++written);
     }
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  renameSync(tmp, path);
+  });
 }

@@ -8,14 +8,13 @@
  * models (or bias-free ones, written with zero biases) are exported; reading gives an llmforge GPT model, built
  * without random init and filled slot by slot. The header and byte layout live in io/llmc/llmc-format.ts.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync } from 'node:fs';
 import { decodeInto, encodeInto } from '../../io/dtypes.ts';
 import { headerBytes, LLMC_HEADER_BYTES, LLMC_MODEL_MAGIC, LLMC_MODEL_VERSION_BF16, LLMC_MODEL_VERSION_FP32, LlmcFormatError, newHeader, openWithHeader, readExact } from '../../io/llmc/llmc-format.ts';
 import { completeModelConfig, ModelConfigError } from '../../models/config.ts';
 import type { LanguageModel, ModelConfig } from '../../models/model.ts';
 import { ModelFill } from '../../models/model-fill.ts';
-import { writeAll } from '../../util/atomic.ts';
+import { writeAll, writeFileAtomicWith } from '../../util/atomic.ts';
 import { UserError } from '../../util/user-error.ts';
 
 export type LlmcDtype = 'f32' | 'bf16';
@@ -77,15 +76,12 @@ export function writeLlmcCheckpoint(model: LanguageModel, path: string, dtype: L
   h.set([c.blockSize, c.vocabSize, c.nLayer, c.nHead, c.nEmbd, Vp], 2);
   const params = new Map(model.namedParameters());
   const width = dtype === 'f32' ? 4 : 2;
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w');
-  const put = (data: ArrayLike<number>): void => {
-    const bytes = Buffer.alloc(data.length * width);
-    encodeInto(dtype === 'f32' ? 'F32' : 'BF16', data, 0, data.length, bytes);
-    writeAll(fd, bytes);
-  };
-  try {
+  writeFileAtomicWith(path, (fd) => {
+    const put = (data: ArrayLike<number>): void => {
+      const bytes = Buffer.alloc(data.length * width);
+      encodeInto(dtype === 'f32' ? 'F32' : 'BF16', data, 0, data.length, bytes);
+      writeAll(fd, bytes);
+    };
     writeAll(fd, headerBytes(h));
     for (const slot of SLOTS) {
       const layers = slot.perLayer ? c.nLayer : 1;
@@ -99,14 +95,7 @@ export function writeLlmcCheckpoint(model: LanguageModel, path: string, dtype: L
       }
       if (slot.param === 'wte.weight') put(new Float32Array((Vp - c.vocabSize) * c.nEmbd)); // padding rows
     }
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  renameSync(tmp, path);
+  });
 }
 
 /** The model config of an llm.c checkpoint header. */

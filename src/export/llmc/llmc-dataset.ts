@@ -3,14 +3,14 @@
  * token shards (io/llmc/llmc-shards.ts): shard by shard, streaming in chunks, into `<prefix>_train_000000.bin`,
  * `<prefix>_val_000000.bin`, ...; what `llmforge data export-llmc` runs.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMeta, type Split } from '../../data/meta.ts';
 import { HEADER_BYTES, readShardHeader } from '../../data/shards.ts';
 import { headerBytes, LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION, LlmcFormatError, newHeader, readExact } from '../../io/llmc/llmc-format.ts';
 import { MAX_SHARD_TOKENS } from '../../io/llmc/llmc-shards.ts';
 import { Progress } from '../../util/progress.ts';
-import { writeAll } from '../../util/atomic.ts';
+import { writeAll, writeFileAtomicWith } from '../../util/atomic.ts';
 
 const CHUNK_TOKENS = 1 << 20;
 
@@ -43,36 +43,26 @@ export function exportLlmcShards(dataDir: string, outDir: string, opts: { prefix
         throw new LlmcFormatError(`${src}: cannot open shard (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the dataset is incomplete`);
       }
       const outName = `${prefix}_${split}_${String(index).padStart(6, '0')}.bin`;
-      const dst = join(outDir, outName);
-      const tmp = join(outDir, `.${outName}.tmp-${process.pid}`);
-      let out: number | null = null;
       try {
         const h = readShardHeader(fd, src);
         if (h.tokens > MAX_SHARD_TOKENS) throw new LlmcFormatError(`${src}: ${h.tokens} tokens exceed llm.c's ${MAX_SHARD_TOKENS} per shard; prepare the data with smaller shards`);
         const width = h.dtype === 'uint16' ? 2 : 4;
-        out = openSync(tmp, 'w');
-        const header = newHeader(LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION);
-        header[2] = h.tokens;
-        writeAll(out, headerBytes(header));
-        for (let at = 0; at < h.tokens; at += CHUNK_TOKENS) {
-          const n = Math.min(CHUNK_TOKENS, h.tokens - at);
-          const raw = readExact(fd, n * width, HEADER_BYTES + at * width, src);
-          const body = Buffer.alloc(2 * n);
-          for (let i = 0; i < n; i++) body.writeUInt16LE(width === 2 ? raw.readUInt16LE(2 * i) : raw.readUInt32LE(4 * i), 2 * i);
-          writeAll(out, body);
-          done += n;
-          progress.update(done);
-        }
-        fsyncSync(out);
-        closeSync(out);
-        out = null;
-        renameSync(tmp, dst);
+        writeFileAtomicWith(join(outDir, outName), (out) => {
+          const header = newHeader(LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION);
+          header[2] = h.tokens;
+          writeAll(out, headerBytes(header));
+          for (let at = 0; at < h.tokens; at += CHUNK_TOKENS) {
+            const n = Math.min(CHUNK_TOKENS, h.tokens - at);
+            const raw = readExact(fd, n * width, HEADER_BYTES + at * width, src);
+            const body = Buffer.alloc(2 * n);
+            for (let i = 0; i < n; i++) body.writeUInt16LE(width === 2 ? raw.readUInt16LE(2 * i) : raw.readUInt32LE(4 * i), 2 * i);
+            writeAll(out, body);
+            done += n;
+            progress.update(done);
+          }
+        });
         files.push(outName);
         tokens[split] += h.tokens;
-      } catch (e) {
-        if (out !== null) closeSync(out);
-        rmSync(tmp, { force: true });
-        throw e;
       } finally {
         closeSync(fd);
       }

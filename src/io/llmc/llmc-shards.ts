@@ -4,10 +4,9 @@
  * `readLlmcShard` reads one back with its header checked against the file size. Converting a whole prepared
  * dataset is export/llmc/llmc-dataset.ts.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync } from 'node:fs';
 import { headerBytes, LLMC_HEADER_BYTES, LLMC_SHARD_MAGIC, LLMC_SHARD_VERSION, LlmcFormatError, newHeader, openWithHeader, readExact } from './llmc-format.ts';
-import { writeAll } from '../../util/atomic.ts';
+import { writeAll, writeFileAtomicWith } from '../../util/atomic.ts';
 
 /** llm.c's DataLoader counts tokens in an int32. */
 export const MAX_SHARD_TOKENS = 2 ** 31 - 1;
@@ -23,17 +22,10 @@ export function writeLlmcShard(path: string, tokens: ArrayLike<number>): void {
     if (!(Number.isInteger(id) && id >= 0 && id < 65536)) throw new RangeError(`writeLlmcShard: token ${i} is ${id}; llm.c shards hold uint16 ids (0..65535)`);
     body[i] = id;
   }
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w');
-  try {
+  writeFileAtomicWith(path, (fd) => {
     writeAll(fd, headerBytes(h));
     writeAll(fd, new Uint8Array(body.buffer, 0, body.byteLength));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  });
 }
 
 /** The tokens of an llm.c shard. */
