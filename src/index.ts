@@ -15,3 +15,4 @@ export { trainRewardModel, trainDpo, trainPpo, DEFAULT_DPO_CONFIG, DEFAULT_PPO_C
 export { perplexity, textPerplexity, scoreMultipleChoice, type PerplexityResult, type McResult } from './eval/index.ts';
 export { loadRecipe, runRecipe, defineStage, registerStageType, type Recipe } from './recipes/index.ts';
 export { createApiServer, type ServeOptions } from './serve/index.ts';
+export { UserError, isUserError } from './util/user-error.ts';

@@ -9,4 +9,4 @@ export { LoraLinear, applyLora, loraLayers, mergeLora, unmergeLora, withLoraDisa
 export { AdamW, type AdamWOptions } from '../optim/adamw.ts';
 export { SGD, type SGDOptions } from '../optim/sgd.ts';
 export { Optimizer } from '../optim/optimizer.ts';
-export { clipGradNorm, clipScale, gradNorm, type ParamGroup } from '../optim/param-groups.ts';
+export { clipGradNorm, clipScale, decayGroups, gradNorm, type ParamGroup } from '../optim/param-groups.ts';

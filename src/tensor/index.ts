@@ -6,6 +6,6 @@
 export { Tensor, type GradNode } from './tensor.ts';
 export { noGrad, isGradEnabled } from './autograd.ts';
 export * from './creation.ts';
-export { Rng } from './random.ts';
+export { Rng, shuffled, shuffleInPlace } from './random.ts';
 export * as F from '../ops/index.ts';
 export { backend, setBackend, withBackend, withFloat64, nativeAvailable, cpuInfo } from '../backend/index.ts';
