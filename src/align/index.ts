@@ -15,3 +15,10 @@ export { ppoLoss, type PpoLossOptions, type PpoLossTargets, type PpoLossResult }
 export { ValueHead, PolicyWithValue, policyForward, rolloutBatch, scoreRollouts, type RolloutBatch } from './ppo-policy.ts';
 export { sampleRollouts, rewardModelScorer, loadPrompts, evaluatePrompts, type Rollout, type RewardScorer } from './ppo-rollout.ts';
 export { trainPpo, DEFAULT_PPO_CONFIG, type PpoConfig, type PpoRun, type PpoIterationInfo, type PpoResult } from './ppo-train.ts';
+export { runRewardTraining } from './reward-run.ts';
+export { resolveRewardOptions, DEFAULT_REWARD_OPTIONS, type RewardOptions, type RewardOptionsInput } from './reward-options.ts';
+export { runDpo } from './dpo-run.ts';
+export { resolveDpoOptions, DEFAULT_DPO_OPTIONS, type DpoOptions, type DpoOptionsInput } from './dpo-options.ts';
+export { runPpo, type PpoHeldOut } from './ppo-run.ts';
+export { resolvePpoOptions, DEFAULT_PPO_OPTIONS, type PpoOptions, type PpoOptionsInput } from './ppo-options.ts';
+export type { RunOutput } from './run-output.ts';

@@ -160,8 +160,8 @@ test('parameter mistakes are one line naming the stage and field; align.yaml --d
   }
   const dpo = recipe(join(dir, 'x'), s).replace('steps: 6,', 'steps: 6, loss: hinge,');
   assert.throws(() => parseRecipe(dpo, 'r.yaml'), /^RecipeError: r\.yaml: stages\[1\]: dpo stage "pref": loss must be sigmoid or ipo, received "hinge" \(line \d+\)$/);
-  const rm = recipe(join(dir, 'x'), s).replace('epochs: 1,', 'epochs: 1, train: lora,');
-  assert.throws(() => parseRecipe(rm, 'r.yaml'), /reward stage "rm": train must be one of all, last-k, head, received "lora"/);
+  const rm = recipe(join(dir, 'x'), s).replace('epochs: 1,', 'epochs: 1, train: some,');
+  assert.throws(() => parseRecipe(rm, 'r.yaml'), /reward stage "rm": train must be one of all, last-k, head, lora, received "some"/);
   const r = spawnSync(process.execPath, ['bin/llmforge.js', 'run', 'recipes/align.yaml', '--dry-run', '--set', `out=${join(dir, 'dry')}`], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /stages corpus -> tokenizer -> data -> model -> pretrain -> sft -> reward -> dpo -> ppo -> sft-mc -> dpo-mc -> ppo-mc -> dpo-answers -> ppo-answers/);

@@ -1,60 +1,38 @@
 /**
  * `llmforge reward <train|score>`: reward models for alignment. `train` fits a scalar head (and the base, its last
  * blocks or LoRA adapters) on preference pairs with the Bradley-Terry loss and writes checkpoints, metrics.jsonl
- * and held-out pairwise accuracy to --out (src/align/reward-train.ts). `score` prints the reward of one prompt and
- * response, or scores a file in order into JSONL: a preference file gives both sides' rewards and whether the
+ * and held-out pairwise accuracy to --out: it only turns its flags into options for runRewardTraining
+ * (src/align/reward-run.ts), the run the recipe stage `reward` makes too. `score` prints the reward of one prompt
+ * and response, or scores a file in order into JSONL: a preference file gives both sides' rewards and whether the
  * chosen one wins, an instruction file (Alpaca or chat records) one reward per record.
  */
 import { writeFileSync } from 'node:fs';
 import { encodeForReward, loadRewardModel, rewardsOf } from '../../align/reward-model.ts';
-import { trainRewardModel } from '../../align/reward-train.ts';
+import { flagCheck } from '../../align/option-checks.ts';
+import { DEFAULT_REWARD_OPTIONS as D } from '../../align/reward-options.ts';
+import { runRewardTraining } from '../../align/reward-run.ts';
 import type { TrainMode } from '../../finetune/classify-train.ts';
 import { parsePreferenceRecord, type PreferencePair } from '../../finetune/preference-data.ts';
 import { loadJsonRecords } from '../../data/json-records.ts';
 import { parseSftRecord, type SftRecord } from '../../chat/records.ts';
 import { Rng } from '../../tensor/random.ts';
-import { parsePrecisionSetting } from '../../train/precision.ts';
+import type { TemplateName } from '../../chat/templates.ts';
+import type { PrecisionSetting } from '../../train/precision.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
-import { loraFromArgs, loraOptions } from './finetune-sft.ts';
-
-const MODES = ['all', 'last-k', 'head', 'lora'] as const satisfies readonly TrainMode[];
-
-function number(name: string, value: unknown, check: (n: number) => boolean, expected: string): number {
-  const n = value as number;
-  if (!(typeof n === 'number' && Number.isFinite(n) && check(n))) throw new UsageError(`reward train: --${name} must be ${expected}, received ${String(value)}`);
-  return n;
-}
+import { loraFlags, loraOptions } from './finetune-sft.ts';
 
 async function train(args: Parsed): Promise<void> {
   const o = args.options;
   if (typeof o.model !== 'string') throw new UsageError('reward train: --model <pretrained or SFT model dir> is required');
   if (typeof o.data !== 'string') throw new UsageError('reward train: --data <preference pairs json|jsonl> is required');
   if (typeof o.out !== 'string') throw new UsageError('reward train: --out <dir> is required');
-  const mode = o.train as TrainMode;
-  if (!MODES.includes(mode)) throw new UsageError(`reward train: --train must be one of ${MODES.join(', ')}, received "${String(o.train)}"`);
-  const posInt = (n: number): boolean => Number.isInteger(n) && n > 0;
-  await trainRewardModel({
-    data: o.data,
-    base: o.model,
-    out: o.out,
-    mode,
-    ...(mode === 'lora' ? { lora: loraFromArgs(o, 'reward train') } : {}),
-    lastK: number('last-k', o['last-k'], posInt, 'a positive integer'),
-    template: o.template as string,
-    maxLength: number('max-length', o['max-length'], posInt, 'a positive integer'),
-    valFrac: number('val-frac', o['val-frac'], (f) => f >= 0 && f < 1, 'in [0, 1)'),
-    epochs: number('epochs', o.epochs, posInt, 'a positive integer'),
-    batchSize: number('batch-size', o['batch-size'], posInt, 'a positive integer'),
-    lr: number('lr', o.lr, (x) => x > 0, 'a positive number'),
-    weightDecay: number('weight-decay', o['weight-decay'], (x) => x >= 0, 'a number >= 0'),
-    margin: number('margin', o.margin, (x) => x >= 0, 'a number >= 0'),
-    evalEvery: number('eval-every', o['eval-every'], (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0'),
-    seed: o.seed as number,
-    resume: o.resume === true,
-    quiet: o.quiet === true,
-    precision: parsePrecisionSetting(o.precision, 'reward train: --precision'),
-  });
+  await runRewardTraining({
+    model: o.model, data: o.data, out: o.out, train: o.train as TrainMode, lastK: o['last-k'] as number, ...loraFlags(o),
+    template: o.template as TemplateName, maxLength: o['max-length'] as number, valFrac: o['val-frac'] as number, epochs: o.epochs as number,
+    batchSize: o['batch-size'] as number, lr: o.lr as number, weightDecay: o['weight-decay'] as number, margin: o.margin as number,
+    evalEvery: o['eval-every'] as number, seed: o.seed as number, precision: o.precision as PrecisionSetting, resume: o.resume === true,
+  }, { log: (line) => process.stdout.write(`${line}\n`), quiet: o.quiet === true, check: flagCheck('reward train') });
 }
 
 type ScoreItem = { pair: PreferencePair } | { record: SftRecord };
@@ -110,30 +88,31 @@ export const rewardCommand: Command = {
       'conversations; pairs with identical responses are left out. The reward is read at the last token of the prompt',
       'and response rendered by --template (an EOS token closes the response when the tokenizer has one); longer rows',
       'keep their last --max-length tokens. Checkpoints go to <out>/checkpoints/{latest,best} (best by held-out pairwise',
-      'accuracy), metrics to <out>/metrics.jsonl. score --input takes preference pairs (both rewards and whether the chosen',
-      'one wins) or instruction records (one reward each), one JSON line per record in order.',
+      'accuracy), metrics to <out>/metrics.jsonl, the last and best held-out scores to <out>/eval.json. score --input',
+      'takes preference pairs (both rewards and whether the chosen one wins) or instruction records (one reward each),',
+      'one JSON line per record in order.',
       'Example: llmforge reward train --model runs/assistant/sft --data ../shared/data/llms-from-scratch/instruction-data-with-preference.json --out runs/reward',
       'Example: llmforge reward score --model runs/reward --prompt "What is the capital of Peru?" --response "The capital of Peru is Lima."',
     ].join('\n'),
     options: {
       model: { type: 'string', help: 'train: pretrained or SFT base (model or run dir); score: a reward model (dir or the --out of train)', arg: 'DIR' },
       data: { type: 'string', help: 'train: preference pairs (JSON array or JSONL)', arg: 'FILE' },
-      out: { type: 'string', help: 'train: output directory (checkpoints, metrics.jsonl)', arg: 'DIR' },
-      train: { type: 'string', help: 'train: what trains: all, last-k (last k blocks + final norm + head), head, lora (adapters + head)', default: 'all', arg: 'MODE' },
-      'last-k': { type: 'number', help: 'train: blocks trained with --train last-k', default: 1, arg: 'K' },
-      template: { type: 'string', help: 'train: prompt template: alpaca, chatml or model (the chat_template in tokenizer_config.json)', default: 'chatml', arg: 'NAME' },
-      'max-length': { type: 'number', help: 'train: longest token row (capped at the context length; longer rows keep their last tokens)', default: 1024, arg: 'N' },
-      'val-frac': { type: 'number', help: 'train: held-out share of the pairs', default: 0.1, arg: 'F' },
-      epochs: { type: 'number', help: 'train: passes over the training pairs', default: 1, arg: 'N' },
-      'batch-size': { type: 'number', help: 'train: pairs per step (two rows each); score: rows per forward pass', default: 8, arg: 'N' },
-      lr: { type: 'number', help: 'train: AdamW learning rate', default: 1e-4, arg: 'LR' },
-      'weight-decay': { type: 'number', help: 'train: AdamW weight decay', default: 0.01, arg: 'W' },
-      margin: { type: 'number', help: 'train: Bradley-Terry margin (loss -log sigmoid(r_chosen - r_rejected - margin))', default: 0, arg: 'M' },
-      'eval-every': { type: 'number', help: 'train: held-out evaluation every N steps besides each epoch end (0: epoch ends only)', default: 0, arg: 'N' },
-      seed: { type: 'number', help: 'train: seed of the split, batch order and head init', default: 1337, arg: 'N' },
+      out: { type: 'string', help: 'train: output directory (checkpoints, metrics.jsonl, eval.json)', arg: 'DIR' },
+      train: { type: 'string', help: 'train: what trains: all, last-k (last k blocks + final norm + head), head, lora (adapters + head)', default: D.train, arg: 'MODE' },
+      'last-k': { type: 'number', help: 'train: blocks trained with --train last-k', default: D.lastK, arg: 'K' },
+      template: { type: 'string', help: 'train: prompt template: alpaca, chatml or model (the chat_template in tokenizer_config.json)', default: D.template, arg: 'NAME' },
+      'max-length': { type: 'number', help: 'train: longest token row (capped at the context length; longer rows keep their last tokens)', default: D.maxLength, arg: 'N' },
+      'val-frac': { type: 'number', help: 'train: held-out share of the pairs', default: D.valFrac, arg: 'F' },
+      epochs: { type: 'number', help: 'train: passes over the training pairs', default: D.epochs, arg: 'N' },
+      'batch-size': { type: 'number', help: 'train: pairs per step (two rows each); score: rows per forward pass', default: D.batchSize, arg: 'N' },
+      lr: { type: 'number', help: 'train: AdamW learning rate', default: D.lr, arg: 'LR' },
+      'weight-decay': { type: 'number', help: 'train: AdamW weight decay', default: D.weightDecay, arg: 'W' },
+      margin: { type: 'number', help: 'train: Bradley-Terry margin (loss -log sigmoid(r_chosen - r_rejected - margin))', default: D.margin, arg: 'M' },
+      'eval-every': { type: 'number', help: 'train: held-out evaluation every N steps besides each epoch end (0: epoch ends only)', default: D.evalEvery, arg: 'N' },
+      seed: { type: 'number', help: 'train: seed of the split, batch order and head init', default: D.seed, arg: 'N' },
       resume: { type: 'boolean', help: 'train: continue from <out>/checkpoints/latest when present' },
       quiet: { type: 'boolean', help: 'train: no progress line' },
-      precision: { type: 'string', help: 'train: GEMM precision: auto, fp32 or bf16 (see finetune --help)', default: 'auto', arg: 'P' },
+      precision: { type: 'string', help: 'train: GEMM precision: auto, fp32 or bf16 (see finetune --help)', default: D.precision, arg: 'P' },
       prompt: { type: 'string', help: 'score: the prompt (a user turn)', arg: 'TEXT' },
       response: { type: 'string', help: 'score: the response to score', arg: 'TEXT' },
       input: { type: 'string', help: 'score: preference pairs or instruction records (JSON array or JSONL)', arg: 'FILE' },
