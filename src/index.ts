@@ -4,7 +4,7 @@
  * the subpath entries, one per area: llmforge/tensor, /nn, /tokenizer, /models, /io, /data, /train, /finetune,
  * /align, /eval, /recipes and /serve (package.json `exports`).
  */
-export { Tensor, noGrad, F, Rng, backend, setBackend, nativeAvailable, cpuInfo } from './tensor/index.ts';
+export { Tensor, tensor, zeros, ones, randn, noGrad, F, Rng, backend, setBackend, nativeAvailable, cpuInfo } from './tensor/index.ts';
 export { Module, AdamW } from './nn/index.ts';
 export { Tokenizer, CharTokenizer, loadTokenizer, saveTokenizer, trainBpe, loadTextTokenizer, type TextTokenizer, type TrainBpeOptions } from './tokenizer/index.ts';
 export { LanguageModel, createModel, PRESETS, saveModel, loadModel, loadModelDir, generate, generateTokens, predictNext, loadHfModel, exportHfModel, pullModel, exportGguf, importGguf, estimateTraining, type ModelConfig, type Preset, type LoadedModel, type GenerateOptions, type Prediction } from './models/index.ts';

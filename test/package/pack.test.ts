@@ -4,8 +4,9 @@
  * lacks the registry metadata of the dependencies, so they are packed from this checkout's node_modules and
  * installed next to the tarball, which satisfies llmforge's ranges without asking the registry. The install runs
  * the package's scripts, so node-gyp builds the native addon from the tarball's sources (or the install prints the
- * loud fallback warning). Then plain node, with no tsx and no loader, runs a tensor op with its backward, a
- * tokenizer encode through the subpath entries, and `llmforge --help` through node_modules/.bin.
+ * loud fallback warning). Then plain node, with no tsx and no loader, imports every entry, runs a tensor op with its
+ * backward and a tokenizer encode through the subpath entries, the engine example of docs/engine.md through the main
+ * entry, and `llmforge --help` through node_modules/.bin.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,8 +38,9 @@ const CHECK = `
 import { tensor, F, nativeAvailable } from 'llmforge/tensor';
 import { trainBpe, CharTokenizer } from 'llmforge/tokenizer';
 import * as main from 'llmforge';
-const entries = ['llmforge', 'llmforge/tensor', 'llmforge/nn', 'llmforge/tokenizer', 'llmforge/models', 'llmforge/io',
-  'llmforge/data', 'llmforge/train', 'llmforge/finetune', 'llmforge/align', 'llmforge/eval', 'llmforge/recipes', 'llmforge/serve'];
+import { readFileSync } from 'node:fs';
+const pkg = JSON.parse(readFileSync(new URL(import.meta.resolve('llmforge/package.json')), 'utf8'));
+const entries = Object.keys(pkg.exports).filter((k) => k !== './package.json').map((k) => 'llmforge' + k.slice(1));
 const names = {};
 for (const e of entries) names[e] = Object.keys(await import(e)).length;
 const x = tensor([[1, 2], [3, 4]], undefined, { requiresGrad: true });
@@ -46,6 +48,10 @@ const loss = F.sum(F.mul(x, x));
 loss.backward();
 const bpe = trainBpe(new Map([['hello', 50], [' world', 30], [' hello', 20]]), { vocabSize: 264 });
 const ids = bpe.encode('hello world hello');
+const w = main.randn([4, 3], { seed: 0, std: 0.1, requiresGrad: true });
+const ce = main.F.crossEntropy(main.F.linear(main.tensor([[1, 2, 3]]), w), [2]);
+ce.backward();
+new main.AdamW([w], { lr: 1e-2 }).step();
 console.log(JSON.stringify({
   resolved: import.meta.resolve('llmforge/tensor'),
   names,
@@ -56,6 +62,7 @@ console.log(JSON.stringify({
   decoded: bpe.decode(ids),
   chars: CharTokenizer.fromText('abc').encode('cab'),
   mainHasTrain: typeof main.train,
+  mainLoss: ce.item(),
 }));
 `;
 
@@ -92,7 +99,9 @@ test('npm pack, an offline install outside the repository, then plain node runs 
   writeFileSync(join(app, 'check.mjs'), CHECK);
   const out = JSON.parse(ok(run(process.execPath, ['check.mjs'], app), 'node check.mjs')) as Record<string, unknown>;
   assert.ok(String(out.resolved).startsWith(`file://${pkgDir}/dist/`), `llmforge/tensor resolved to ${String(out.resolved)}`);
-  for (const [entry, n] of Object.entries(out.names as Record<string, number>)) assert.ok(n > 0, `${entry} exports nothing`);
+  const names = out.names as Record<string, number>;
+  assert.ok(Object.keys(names).length >= 10 && 'llmforge/tensor' in names, `entries checked: ${Object.keys(names).join(', ')}`);
+  for (const [entry, n] of Object.entries(names)) assert.ok(n > 0, `${entry} exports nothing`);
   assert.equal(out.loss, 30);
   assert.deepEqual(out.grad, [2, 4, 6, 8]);
   assert.equal(out.native, built);
@@ -100,6 +109,19 @@ test('npm pack, an offline install outside the repository, then plain node runs 
   assert.ok((out.ids as number[]).length < 'hello world hello'.length, 'the BPE merges were not applied');
   assert.deepEqual(out.chars, [2, 0, 1]);
   assert.equal(out.mainHasTrain, 'function');
+  assert.ok(typeof out.mainLoss === 'number' && out.mainLoss > 0 && Number.isFinite(out.mainLoss), `main entry loss ${String(out.mainLoss)}`);
+
+  // The declaration files resolve through the `types` conditions, for a strict TypeScript consumer.
+  writeFileSync(join(app, 'typed.ts'), [
+    "import { F, tensor, type Tensor } from 'llmforge/tensor';",
+    "import { loadModelDir, type ModelConfig } from 'llmforge/models';",
+    "import { train, type TrainConfig } from 'llmforge';",
+    'const t: Tensor = F.sum(tensor([1, 2]));',
+    'export const used: [number, ModelConfig | null, TrainConfig | null, unknown, unknown] = [t.size, null, null, loadModelDir, train];',
+    '',
+  ].join('\n'));
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  ok(run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'typed.ts'], app), 'tsc over a consumer of the package');
 
   const help = ok(run(join(app, 'node_modules', '.bin', 'llmforge'), ['--help'], app), 'llmforge --help');
   assert.match(help, /Usage: llmforge <command>/);
