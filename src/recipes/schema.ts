@@ -3,7 +3,7 @@
  * a stage's YAML mapping against that declaration and fills in defaults, and `ParamsOf` gives the stage's `run`
  * the checked values with their TypeScript types. Errors name the field and say what was expected and received.
  */
-import { UserError } from '../util/user-error.ts';
+import { UserError, type UserErrorOptions } from '../util/user-error.ts';
 
 /** The TypeScript type of each parameter type (exported so that the package's declaration files can name it). */
 export interface TypeMap {
@@ -32,8 +32,8 @@ export type ParamsOf<S extends ParamSchema> = { [K in keyof S]: S[K] extends { o
 
 /** A user mistake in a recipe or a --set override: the CLI prints it as one `error: ...` line. */
 export class RecipeError extends UserError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options: UserErrorOptions = {}) {
+    super(message, options);
     this.name = 'RecipeError';
   }
 }

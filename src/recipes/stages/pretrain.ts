@@ -72,9 +72,8 @@ export const pretrainStage = defineStage({
       process.off('SIGINT', onSigint);
     }
     if (result.stopped) {
-      const err = new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${result.config.steps}; run the recipe again to resume from ${result.checkpointDir}`);
-      (err as { exitCode?: number }).exitCode = 130; // interrupted by Ctrl-C, as shells report SIGINT
-      throw err;
+      // Exit status 130: interrupted by Ctrl-C, as shells report SIGINT.
+      throw new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${result.config.steps}; run the recipe again to resume from ${result.checkpointDir}`, { exitCode: 130 });
     }
   },
 });
