@@ -10,7 +10,16 @@ import { createRequire } from 'node:module';
 import { loadNativeAddon, type NativeAddon } from '../src/backend/native.ts';
 
 type Gemm = NonNullable<NativeAddon['gemm']>;
-interface Shape { config: string; layer: string; op: string; m: number; n: number; k: number; ta: boolean; tb: boolean }
+interface Shape {
+  config: string;
+  layer: string;
+  op: string;
+  m: number;
+  n: number;
+  k: number;
+  ta: boolean;
+  tb: boolean;
+}
 
 // rows = batch * ctx tokens; linear layers (in -> out) with W stored (out, in), as src/ops/matmul.ts calls them.
 const CONFIGS: Record<string, { rows: number; d: number }> = {
@@ -21,7 +30,12 @@ const CONFIGS: Record<string, { rows: number; d: number }> = {
 
 function shapesOf(config: string): Shape[] {
   const { rows, d } = CONFIGS[config]!;
-  const layers: [string, number, number][] = [['qkv', d, 3 * d], ['proj', d, d], ['fc', d, 4 * d], ['fc2', 4 * d, d]];
+  const layers: [string, number, number][] = [
+    ['qkv', d, 3 * d],
+    ['proj', d, d],
+    ['fc', d, 4 * d],
+    ['fc2', 4 * d, d],
+  ];
   const out: Shape[] = [];
   for (const [layer, fin, fout] of layers) {
     out.push({ config, layer, op: 'Y', m: rows, n: fout, k: fin, ta: false, tb: true });
@@ -61,28 +75,43 @@ function main(): void {
         const times: number[][] = addons.map(() => []);
         const cpu: number[] = addons.map(() => 0);
         for (const a of addons) a.addon.setNumThreads(threads);
-        const inner = Math.max(1, Math.round(2e8 / (2 * s.m * s.n * s.k)));  // >= ~0.2 GFLOP per timing
+        const inner = Math.max(1, Math.round(2e8 / (2 * s.m * s.n * s.k))); // >= ~0.2 GFLOP per timing
         for (let r = -2; r < reps; r++) {
           addons.forEach((a, ai) => {
             const gemm = a.addon.gemm as Gemm;
-            Atomics.wait(pause, 0, 0, 1);  // 1 ms: lets the other build's idle workers stop spinning
+            Atomics.wait(pause, 0, 0, 1); // 1 ms: lets the other build's idle workers stop spinning
             const c0 = process.cpuUsage();
             const t0 = performance.now();
             for (let i = 0; i < inner; i++) gemm(A, B, C, 1, s.m, s.n, s.k, s.ta, s.tb, 0, 0, 0, 0);
             const dt = (performance.now() - t0) / inner;
             const dc = process.cpuUsage(c0);
-            if (r >= 0) { times[ai]!.push(dt); cpu[ai]! += (dc.user + dc.system) / 1000 / inner; }
+            if (r >= 0) {
+              times[ai]!.push(dt);
+              cpu[ai]! += (dc.user + dc.system) / 1000 / inner;
+            }
           });
         }
         const flops = 2 * s.m * s.n * s.k;
         const row: Record<string, unknown> = {
-          bench: 'gemm_train', config, layer: s.layer, op: s.op, trans: `${s.ta ? 'T' : 'N'}${s.tb ? 'T' : 'N'}`,
-          m: s.m, n: s.n, k: s.k, threads, reps,
+          bench: 'gemm_train',
+          config,
+          layer: s.layer,
+          op: s.op,
+          trans: `${s.ta ? 'T' : 'N'}${s.tb ? 'T' : 'N'}`,
+          m: s.m,
+          n: s.n,
+          k: s.k,
+          threads,
+          reps,
         };
         addons.forEach((a, ai) => {
           const t = times[ai]!;
           row[`${a.name}_gflops`] = +(flops / (median(t) * 1e6)).toFixed(1);
-          row[`${a.name}_us`] = [+(median(t) * 1e3).toFixed(1), +(Math.min(...t) * 1e3).toFixed(1), +(Math.max(...t) * 1e3).toFixed(1)];
+          row[`${a.name}_us`] = [
+            +(median(t) * 1e3).toFixed(1),
+            +(Math.min(...t) * 1e3).toFixed(1),
+            +(Math.max(...t) * 1e3).toFixed(1),
+          ];
           row[`${a.name}_cpu_us`] = +((cpu[ai]! / reps) * 1e3).toFixed(1);
         });
         console.log(JSON.stringify(row));

@@ -35,7 +35,9 @@ function main(argv: string[]): void {
   const model = loadModel(dir);
   const ms = performance.now() - t0;
   const peak = (process.resourceUsage().maxRSS * 1024) / MB; // maxRSS is in KiB
-  console.log(`loaded ${model.numParameters().toLocaleString('en-US')} parameters from ${dir} in ${(ms / 1000).toFixed(2)} s; RSS before ${(rssBefore / MB).toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`);
+  console.log(
+    `loaded ${model.numParameters().toLocaleString('en-US')} parameters from ${dir} in ${(ms / 1000).toFixed(2)} s; RSS before ${(rssBefore / MB).toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main(process.argv.slice(2));

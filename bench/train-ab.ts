@@ -63,5 +63,7 @@ for (let s = 0; s < steps + 3; s++) {
 }
 names.forEach((v, k) => {
   const t = [...times[k]!].sort((a, b) => a - b);
-  process.stdout.write(`${name} ${v.padEnd(8)} step median ${t[Math.floor(t.length / 2)]!.toFixed(2)} ms [${t[0]!.toFixed(2)}-${t[t.length - 1]!.toFixed(2)}], CPU ${(cpu[k]! / steps).toFixed(2)} ms/step, ${steps} steps\n`);
+  process.stdout.write(
+    `${name} ${v.padEnd(8)} step median ${t[Math.floor(t.length / 2)]!.toFixed(2)} ms [${t[0]!.toFixed(2)}-${t[t.length - 1]!.toFixed(2)}], CPU ${(cpu[k]! / steps).toFixed(2)} ms/step, ${steps} steps\n`,
+  );
 });

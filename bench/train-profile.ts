@@ -18,7 +18,11 @@ import { StorageArena } from '../src/tensor/arena.ts';
 import { buildTrainBench, TRAIN_CONFIGS, type TrainConfigName } from '../src/bench/train.ts';
 
 type Phase = 'forward' | 'backward' | 'clip' | 'optimizer';
-interface Stat { ms: number; calls: number; bytes: number }
+interface Stat {
+  ms: number;
+  calls: number;
+  bytes: number;
+}
 
 const stats = new Map<string, Stat>();
 let phase: Phase = 'forward';
@@ -169,20 +173,33 @@ async function main(): Promise<void> {
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const out = (s: string): boolean => process.stdout.write(`${s}\n`);
-  out(`config ${name}, ${steps} profiled steps, ${backend().numThreads()} threads; step median ${med(stepMs).toFixed(2)} ms, mean ${mean(stepMs).toFixed(2)} ms`);
+  out(
+    `config ${name}, ${steps} profiled steps, ${backend().numThreads()} threads; step median ${med(stepMs).toFixed(2)} ms, mean ${mean(stepMs).toFixed(2)} ms`,
+  );
   out(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-  out(`process CPU per step: user ${(cpu.user / 1000 / steps).toFixed(2)} ms, system ${(cpu.system / 1000 / steps).toFixed(2)} ms; GC ${(gcMs / steps).toFixed(2)} ms in ${(gcCount / steps).toFixed(1)} pauses per step`);
-  if (arena) out(`arena: ${arena.size} buffers, fresh allocations during the profiled steps ${((arena.stats.freshBytes - freshBytes0) / 2 ** 20 / steps).toFixed(2)} MiB per step`);
+  out(
+    `process CPU per step: user ${(cpu.user / 1000 / steps).toFixed(2)} ms, system ${(cpu.system / 1000 / steps).toFixed(2)} ms; GC ${(gcMs / steps).toFixed(2)} ms in ${(gcCount / steps).toFixed(1)} pauses per step`,
+  );
+  if (arena)
+    out(
+      `arena: ${arena.size} buffers, fresh allocations during the profiled steps ${((arena.stats.freshBytes - freshBytes0) / 2 ** 20 / steps).toFixed(2)} MiB per step`,
+    );
   else out('arena: off (--no-arena): every activation and gradient is a fresh allocation');
-  out(`graph: ${graph.nodes} tensors, ${(graph.bytes / 2 ** 20).toFixed(1)} MiB of outputs; nodes by op: ${[...graph.byOp].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out(
+    `graph: ${graph.nodes} tensors, ${(graph.bytes / 2 ** 20).toFixed(1)} MiB of outputs; nodes by op: ${[...graph.byOp].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  );
   for (const p of ['forward', 'backward', 'clip', 'optimizer'] as Phase[]) {
     const phaseMean = mean(phaseMs[p]);
     const rows = [...stats].filter(([k]) => k.startsWith(`${p}/`)).sort((a, b) => b[1].ms - a[1].ms);
     const kernelMs = rows.filter(([k]) => k.includes('/kernel/')).reduce((a, [, s]) => a + s.ms, 0) / steps;
-    out(`\n${p}: mean ${phaseMean.toFixed(2)} ms (median ${med(phaseMs[p]).toFixed(2)}), in kernels ${kernelMs.toFixed(2)} ms, outside ${(phaseMean - kernelMs).toFixed(2)} ms`);
+    out(
+      `\n${p}: mean ${phaseMean.toFixed(2)} ms (median ${med(phaseMs[p]).toFixed(2)}), in kernels ${kernelMs.toFixed(2)} ms, outside ${(phaseMean - kernelMs).toFixed(2)} ms`,
+    );
     for (const [k, s] of rows) {
       const extra = s.bytes > 0 ? `  ${(s.bytes / steps / 2 ** 20).toFixed(1)} MiB out` : '';
-      out(`  ${k.slice(p.length + 1).padEnd(34)} ${(s.ms / steps).toFixed(3).padStart(8)} ms ${String(s.calls / steps).padStart(6)} calls${extra}`);
+      out(
+        `  ${k.slice(p.length + 1).padEnd(34)} ${(s.ms / steps).toFixed(3).padStart(8)} ms ${String(s.calls / steps).padStart(6)} calls${extra}`,
+      );
     }
   }
 }

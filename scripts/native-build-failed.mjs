@@ -5,7 +5,7 @@
 const required = process.env.LLMFORGE_REQUIRE_NATIVE === '1';
 process.stderr.write(`
 ${required ? 'ERROR' : 'WARNING'}: llmforge's native addon (native/, built with node-gyp) failed to build.
-${required ? 'LLMFORGE_REQUIRE_NATIVE=1 is set, so the install fails.' : "llmforge will run on its pure TypeScript reference backend, which is 10-100x slower."}
+${required ? 'LLMFORGE_REQUIRE_NATIVE=1 is set, so the install fails.' : 'llmforge will run on its pure TypeScript reference backend, which is 10-100x slower.'}
 Fix: install a C++ toolchain (g++ or clang, make, python3), then run \`npm run build:native\`.
 `);
 process.exit(required ? 1 : 0);

@@ -27,12 +27,16 @@ const NEEDED = [
 ];
 
 if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
-  console.error(`error: test:data: data directory ${dataDir} not found (set LLMFORGE_DATA to the folder holding tinyshakespeare/, sms-spam/, llms-from-scratch/, gpt2-tokenizer/ and checkpoints/)`);
+  console.error(
+    `error: test:data: data directory ${dataDir} not found (set LLMFORGE_DATA to the folder holding tinyshakespeare/, sms-spam/, llms-from-scratch/, gpt2-tokenizer/ and checkpoints/)`,
+  );
   process.exit(1);
 }
 const missing = NEEDED.filter((f) => !existsSync(join(dataDir, f)));
 if (missing.length > 0) {
-  console.error(`error: test:data: ${join(dataDir, missing[0])} not found${missing.length > 1 ? ` (and ${missing.length - 1} more of the suite's files)` : ''} (LLMFORGE_DATA=${dataDir})`);
+  console.error(
+    `error: test:data: ${join(dataDir, missing[0])} not found${missing.length > 1 ? ` (and ${missing.length - 1} more of the suite's files)` : ''} (LLMFORGE_DATA=${dataDir})`,
+  );
   process.exit(1);
 }
 
@@ -48,5 +52,9 @@ function collect(dir) {
 
 const files = collect(join(root, 'test-data'));
 const args = ['--import', 'tsx', '--test', '--test-concurrency=1', ...process.argv.slice(2), ...files];
-const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root, env: { ...process.env, LLMFORGE_DATA: dataDir } });
+const result = spawnSync(process.execPath, args, {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, LLMFORGE_DATA: dataDir },
+});
 process.exit(result.status ?? 1);

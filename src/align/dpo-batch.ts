@@ -20,7 +20,12 @@ export interface DpoExample {
 }
 
 /** Prompt tokens and response tokens (the trailing learned run) of one record. */
-export function splitResponse(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, eosId: number): { prompt: number[]; response: number[] } {
+export function splitResponse(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  r: SftRecord,
+  eosId: number,
+): { prompt: number[]; response: number[] } {
   const { tokens, learned } = encodeRecord(tok, template, r, eosId);
   let end = learned.length;
   while (end > 0 && !learned[end - 1]) end--; // drop trailing prompt text (chatml's newline after a reply)
@@ -42,7 +47,13 @@ function toExample(prompt: readonly number[], response: readonly number[]): SftE
  * Tokenizes one pair within maxTokens tokens per side (at most the model's context + 1); both sides keep the same
  * prompt tokens. Null when a side has no response token (an empty reply with no EOS) or the prompt is empty.
  */
-export function tokenizeDpoPair(tok: TextTokenizer, template: PromptTemplate, pair: PreferencePair, eosId: number, maxTokens: number): DpoExample | null {
+export function tokenizeDpoPair(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  pair: PreferencePair,
+  eosId: number,
+  maxTokens: number,
+): DpoExample | null {
   const c = splitResponse(tok, template, pair.chosen, eosId);
   const r = splitResponse(tok, template, pair.rejected, eosId);
   if (c.response.length === 0 || r.response.length === 0 || c.prompt.length === 0) return null;

@@ -49,18 +49,28 @@ export function checkDpoOptions(o: DpoLossOptions, where: string): void {
   };
   if (!(Number.isFinite(o.beta) && o.beta > 0)) fail(`--beta must be a positive number, received ${o.beta}`);
   if (o.loss !== 'sigmoid' && o.loss !== 'ipo') fail(`--loss must be sigmoid or ipo, received "${String(o.loss)}"`);
-  if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5)) fail(`--label-smoothing must be in [0, 0.5), received ${o.labelSmoothing}`);
-  if (o.loss === 'ipo' && o.labelSmoothing !== 0) fail('--label-smoothing applies to the sigmoid loss only (received it with --loss ipo)');
+  if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 0.5))
+    fail(`--label-smoothing must be in [0, 0.5), received ${o.labelSmoothing}`);
+  if (o.loss === 'ipo' && o.labelSmoothing !== 0)
+    fail('--label-smoothing applies to the sigmoid loss only (received it with --loss ipo)');
 }
 
 /**
  * The loss of B pairs: policyChosen and policyRejected are (B) tensors (sequenceLogprobs), refChosen and
  * refRejected the reference's log-probabilities of the same rows.
  */
-export function dpoLoss(policyChosen: Tensor, policyRejected: Tensor, refChosen: ArrayLike<number>, refRejected: ArrayLike<number>, o: DpoLossOptions): DpoLossResult {
+export function dpoLoss(
+  policyChosen: Tensor,
+  policyRejected: Tensor,
+  refChosen: ArrayLike<number>,
+  refRejected: ArrayLike<number>,
+  o: DpoLossOptions,
+): DpoLossResult {
   const B = policyChosen.size;
   if (policyRejected.size !== B || refChosen.length !== B || refRejected.length !== B) {
-    throw new RangeError(`dpoLoss: expected ${B} log-probabilities of each kind, received ${policyRejected.size} rejected, ${refChosen.length} and ${refRejected.length} reference`);
+    throw new RangeError(
+      `dpoLoss: expected ${B} log-probabilities of each kind, received ${policyRejected.size} rejected, ${refChosen.length} and ${refRejected.length} reference`,
+    );
   }
   const { beta, labelSmoothing: eps } = o;
   const chosenRewards = new Float64Array(B);

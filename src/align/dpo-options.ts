@@ -56,7 +56,9 @@ type Needed = 'model' | 'data' | 'out';
 /** What a front end hands resolveDpoOptions: the paths, any other field, and the LoRA fields (loraR, ...). */
 export type DpoOptionsInput = OptionsInput<Omit<DpoOptions, 'lora'>, Needed> & LoraOptions;
 
-export const DEFAULT_DPO_OPTIONS: Readonly<Omit<DpoOptions, Needed | 'lora' | 'minLr' | 'warmup'> & { minLr: number | null; warmup: number | null }> = Object.freeze({
+export const DEFAULT_DPO_OPTIONS: Readonly<
+  Omit<DpoOptions, Needed | 'lora' | 'minLr' | 'warmup'> & { minLr: number | null; warmup: number | null }
+> = Object.freeze({
   train: 'all' as const, // our models are small enough to train every weight
   beta: C.beta, // 0.1, the DPO paper's
   loss: C.loss, // sigmoid: the DPO loss itself
@@ -82,7 +84,10 @@ export function resolveDpoOptions(input: DpoOptionsInput, c: AlignOptionCheck = 
   const beta = c.positive('beta', o.beta);
   const loss = c.oneOf('loss', o.loss, ['sigmoid', 'ipo'] as const, 'sigmoid or ipo');
   const labelSmoothing = c.range('labelSmoothing', o.labelSmoothing, 0, 0.5);
-  if (loss === 'ipo' && labelSmoothing !== 0) c.problem(`${c.label('labelSmoothing')} applies to the sigmoid loss only (received it with ${c.label('loss')} ipo)`);
+  if (loss === 'ipo' && labelSmoothing !== 0)
+    c.problem(
+      `${c.label('labelSmoothing')} applies to the sigmoid loss only (received it with ${c.label('loss')} ipo)`,
+    );
   const steps = c.int('steps', o.steps, 1);
   const lr = c.positive('lr', o.lr);
   return {
@@ -100,7 +105,15 @@ export function resolveDpoOptions(input: DpoOptionsInput, c: AlignOptionCheck = 
     minLr: o.minLr === null ? defaultMinLr(lr) : c.nonNegative('minLr', o.minLr),
     warmup: o.warmup === null ? Math.min(C.warmup, Math.floor(steps / 10)) : c.int('warmup', o.warmup, 0),
     template: c.oneOf('template', o.template, TEMPLATE_NAMES),
-    maxLength: o.maxLength === null ? null : c.number('maxLength', o.maxLength, (n) => Number.isInteger(n) && n >= 2, 'at least 2 (one prompt and one response token)'),
+    maxLength:
+      o.maxLength === null
+        ? null
+        : c.number(
+            'maxLength',
+            o.maxLength,
+            (n) => Number.isInteger(n) && n >= 2,
+            'at least 2 (one prompt and one response token)',
+          ),
     valFrac: c.fraction('valFrac', o.valFrac),
     evalEvery: c.int('evalEvery', o.evalEvery, 0),
     seed: c.integer('seed', o.seed),

@@ -17,7 +17,15 @@ import { eosId } from '../tokenizer/text-tokenizer.ts';
 import { describePrecision, resolvePrecision } from '../train/precision.ts';
 import { Progress } from '../util/progress.ts';
 import { resolveDpoOptions, type DpoOptionsInput } from './dpo-options.ts';
-import { DEFAULT_DPO_CONFIG, frozenCopy, trainDpo, type DpoConfig, type DpoEval, type DpoResult, type DpoRun } from './dpo-train.ts';
+import {
+  DEFAULT_DPO_CONFIG,
+  frozenCopy,
+  trainDpo,
+  type DpoConfig,
+  type DpoEval,
+  type DpoResult,
+  type DpoRun,
+} from './dpo-train.ts';
 import { paramCheck, type AlignOptionCheck } from './option-checks.ts';
 import { splitPairs } from './reward-train.ts';
 import type { RunOutput } from './run-output.ts';
@@ -32,43 +40,79 @@ export function runDpo(input: DpoOptionsInput, out: RunOutput): DpoResult {
   const { log } = out;
   const report = out.report ?? log;
   const config: DpoConfig = {
-    ...DEFAULT_DPO_CONFIG, beta: o.beta, loss: o.loss, labelSmoothing: o.labelSmoothing, steps: o.steps, batchSize: o.batchSize, lr: o.lr,
-    minLr: o.minLr, warmup: o.warmup, evalEvery: o.evalEvery, seed: o.seed,
+    ...DEFAULT_DPO_CONFIG,
+    beta: o.beta,
+    loss: o.loss,
+    labelSmoothing: o.labelSmoothing,
+    steps: o.steps,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    minLr: o.minLr,
+    warmup: o.warmup,
+    evalEvery: o.evalEvery,
+    seed: o.seed,
   };
   const data = loadPreferencePairs(o.data);
   const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(o.model);
   const template = resolveTemplate(o.template, o.template === 'model' ? tokenizerDir : modelDir);
   const eos = eosId(tokenizer);
-  if (eos === undefined) check.problem(`the tokenizer in ${tokenizerDir} has no end-of-sequence token (<|endoftext|> or tokenizer_config.json eos_token), which ends every response`);
+  if (eos === undefined)
+    check.problem(
+      `the tokenizer in ${tokenizerDir} has no end-of-sequence token (<|endoftext|> or tokenizer_config.json eos_token), which ends every response`,
+    );
   const { train, val } = splitPairs(data.pairs, o.valFrac, o.seed);
-  if (train.length === 0) check.problem(`${o.data}: no training pairs left after holding out ${val.length} (lower ${check.label('valFrac')})`);
+  if (train.length === 0)
+    check.problem(
+      `${o.data}: no training pairs left after holding out ${val.length} (lower ${check.label('valFrac')})`,
+    );
   mkdirSync(o.out, { recursive: true });
   let lora: DpoRun['lora'];
   let reference: DpoRun['reference'];
   if (o.train === 'lora') {
     const { targets, summary } = attachLora(model, o.lora, o.seed + 101);
     lora = { settings: o.lora, targets, baseModel: o.model };
-    log(`lora: r ${o.lora.r}, alpha ${o.lora.alpha}, dropout ${o.lora.dropout} on ${summary.modules.length} linears; reference: the same model with adapters off`);
+    log(
+      `lora: r ${o.lora.r}, alpha ${o.lora.alpha}, dropout ${o.lora.dropout} on ${summary.modules.length} linears; reference: the same model with adapters off`,
+    );
   } else reference = frozenCopy(model);
   const { trainable, total } = trainableParameters(model);
-  log(`dpo: ${train.length} train / ${val.length} held-out pairs${data.identical > 0 ? ` (${data.identical} with identical responses left out)` : ''}, template ${template.name}, loss ${o.loss}${o.labelSmoothing > 0 ? ` (label smoothing ${o.labelSmoothing})` : ''}, beta ${o.beta}, ${o.batchSize} pairs per step, ${o.steps} steps, lr ${o.lr}`);
+  log(
+    `dpo: ${train.length} train / ${val.length} held-out pairs${data.identical > 0 ? ` (${data.identical} with identical responses left out)` : ''}, template ${template.name}, loss ${o.loss}${o.labelSmoothing > 0 ? ` (label smoothing ${o.labelSmoothing})` : ''}, beta ${o.beta}, ${o.batchSize} pairs per step, ${o.steps} steps, lr ${o.lr}`,
+  );
   log(`training ${o.train}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(o.precision))}`);
   const progress = new Progress({ label: 'dpo', total: o.steps, unit: 'steps', silent: out.quiet ?? false });
   const run: DpoRun = {
-    model, tokenizer, template, eosId: eos, train, valid: val, out: o.out, resume: o.resume, precision: o.precision,
-    ...(o.maxLength !== null ? { maxTokens: o.maxLength } : {}), ...(lora ? { lora } : { reference: reference! }),
+    model,
+    tokenizer,
+    template,
+    eosId: eos,
+    train,
+    valid: val,
+    out: o.out,
+    resume: o.resume,
+    precision: o.precision,
+    ...(o.maxLength !== null ? { maxTokens: o.maxLength } : {}),
+    ...(lora ? { lora } : { reference: reference! }),
   };
-  const result = trainDpo(run, config, (info) => {
-    progress.update(info.step);
-    if (!info.train) return;
-    log(`step ${info.step}: train ${describe(info.train)}`);
-    if (info.valid) log(`${' '.repeat(`step ${info.step}: `.length)}held-out ${describe(info.valid)}`);
-  }, (note) => log(`note: ${note}`));
+  const result = trainDpo(
+    run,
+    config,
+    (info) => {
+      progress.update(info.step);
+      if (!info.train) return;
+      log(`step ${info.step}: train ${describe(info.train)}`);
+      if (info.valid) log(`${' '.repeat(`step ${info.step}: `.length)}held-out ${describe(info.valid)}`);
+    },
+    (note) => log(`note: ${note}`),
+  );
   progress.finish(o.steps);
   const start = result.initial.valid ?? result.initial.train;
   const end = result.final?.valid ?? result.final?.train;
   // At the start policy = reference: every reward is 0, so accuracy and margin start at 0 and only the loss is shown.
-  if (end) report(`${result.initial.valid ? 'held-out' : 'train'} pairs after ${o.steps} steps: loss ${end.loss.toFixed(4)} (${start.loss.toFixed(4)} at the start), reward accuracy ${(100 * end.accuracy).toFixed(1)}%, margin ${end.margin.toFixed(3)}`);
+  if (end)
+    report(
+      `${result.initial.valid ? 'held-out' : 'train'} pairs after ${o.steps} steps: loss ${end.loss.toFixed(4)} (${start.loss.toFixed(4)} at the start), reward accuracy ${(100 * end.accuracy).toFixed(1)}%, margin ${end.margin.toFixed(3)}`,
+    );
   report(`wrote ${join(o.out, 'model')}${lora ? `, ${join(o.out, 'adapter')}` : ''}, metrics.jsonl, eval.json`);
   return result;
 }

@@ -26,9 +26,20 @@ import { noGrad } from '../tensor/autograd.ts';
 import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, serializeOptimizer } from '../train/checkpoint.ts';
+import {
+  CheckpointError,
+  OPTIMIZER_FILE,
+  replaceDirAtomic,
+  restoreOptimizer,
+  serializeOptimizer,
+} from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
-import { describePrecision, resolvePrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
+import {
+  describePrecision,
+  resolvePrecision,
+  type PrecisionSetting,
+  type ResolvedPrecision,
+} from '../train/precision.ts';
 import { lrAt } from '../train/schedule.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -142,7 +153,10 @@ export function frozenCopy(model: LanguageModel): LanguageModel {
 }
 
 function epochOrder(n: number, B: number, rng: Rng): number[][] {
-  const order = shuffleInPlace(Array.from({ length: n }, (_, i) => i), rng);
+  const order = shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rng,
+  );
   const out: number[][] = [];
   for (let i = 0; i < n; i += B) out.push(order.slice(i, i + B));
   return out;
@@ -155,25 +169,43 @@ function halves(logps: Tensor): [Tensor, Tensor] {
 }
 
 /** Trains run.model with DPO; GEMMs run in run.precision, the previous precision is restored afterwards. */
-export function trainDpo(run: DpoRun, c: DpoConfig, onStep?: (info: DpoStepInfo) => void, onNote?: (message: string) => void): DpoResult {
+export function trainDpo(
+  run: DpoRun,
+  c: DpoConfig,
+  onStep?: (info: DpoStepInfo) => void,
+  onNote?: (message: string) => void,
+): DpoResult {
   const precision = resolvePrecision(run.precision ?? 'fp32');
   return withMatmulPrecision(precision.precision, () => trainDpoIn(run, c, precision, onStep, onNote));
 }
 
-function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onStep?: (info: DpoStepInfo) => void, onNote?: (message: string) => void): DpoResult {
+function trainDpoIn(
+  run: DpoRun,
+  c: DpoConfig,
+  precision: ResolvedPrecision,
+  onStep?: (info: DpoStepInfo) => void,
+  onNote?: (message: string) => void,
+): DpoResult {
   const { model } = run;
-  if (!run.lora && !run.reference) throw new Error('trainDpo: a full-weight run needs a reference model (frozenCopy of the start)');
+  if (!run.lora && !run.reference)
+    throw new Error('trainDpo: a full-weight run needs a reference model (frozenCopy of the start)');
   const maxTokens = Math.min(run.maxTokens ?? model.config.blockSize + 1, model.config.blockSize + 1);
   const tokenize = (pairs: readonly PreferencePair[]): DpoExample[] =>
-    pairs.map((p) => tokenizeDpoPair(run.tokenizer, run.template, p, run.eosId, maxTokens)).filter((e): e is DpoExample => e !== null);
+    pairs
+      .map((p) => tokenizeDpoPair(run.tokenizer, run.template, p, run.eosId, maxTokens))
+      .filter((e): e is DpoExample => e !== null);
   const trainEx = tokenize(run.train);
   const validEx = tokenize(run.valid);
-  if (trainEx.length === 0) throw new UserError(`dpo: none of the ${run.train.length} training pairs has a prompt and a response token`);
+  if (trainEx.length === 0)
+    throw new UserError(`dpo: none of the ${run.train.length} training pairs has a prompt and a response token`);
   const truncated = [...trainEx, ...validEx].filter((e) => e.chosen.truncated).length;
-  if (truncated > 0) onNote?.(`${truncated} of ${trainEx.length + validEx.length} pairs cut to ${maxTokens} tokens (prompt first)`);
+  if (truncated > 0)
+    onNote?.(`${truncated} of ${trainEx.length + validEx.length} pairs cut to ${maxTokens} tokens (prompt first)`);
   const padId = run.eosId;
   const refLogps = (batch: ReturnType<typeof dpoPairBatch>): Float64Array =>
-    run.lora ? withLoraDisabled(model, () => referenceLogprobs(model, batch)) : referenceLogprobs(run.reference!, batch);
+    run.lora
+      ? withLoraDisabled(model, () => referenceLogprobs(model, batch))
+      : referenceLogprobs(run.reference!, batch);
 
   const evaluate = (examples: readonly DpoExample[]): DpoEval => {
     const wasTraining = model.training;
@@ -215,19 +247,31 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
   let last: DpoStepInfo | null = null;
   const mode = run.lora ? 'lora' : 'all';
   const resuming = run.resume === true && ckptDir !== null && existsSync(join(ckptDir, DPO_STATE_FILE));
-  const evaluateStart = (): DpoResult['initial'] => ({ train: evaluate(trainEvalEx), valid: validEx.length > 0 ? evaluate(validEx) : null });
+  const evaluateStart = (): DpoResult['initial'] => ({
+    train: evaluate(trainEvalEx),
+    valid: validEx.length > 0 ? evaluate(validEx) : null,
+  });
   let initial = resuming ? null : evaluateStart();
   if (resuming && ckptDir) {
     const statePath = join(ckptDir, DPO_STATE_FILE);
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as DpoState;
-    if (state.format !== 'llmforge-dpo-state') throw new CheckpointError(`${statePath}: not a DPO run state (format "${String(state.format)}")`);
-    if (state.mode !== mode) throw new CheckpointError(`${statePath}: the run was trained with --train ${state.mode}, this one asks for ${mode}; resume with the same mode or use a new --out`);
+    if (state.format !== 'llmforge-dpo-state')
+      throw new CheckpointError(`${statePath}: not a DPO run state (format "${String(state.format)}")`);
+    if (state.mode !== mode)
+      throw new CheckpointError(
+        `${statePath}: the run was trained with --train ${state.mode}, this one asks for ${mode}; resume with the same mode or use a new --out`,
+      );
     if (state.loss !== c.loss || state.beta !== c.beta || state.labelSmoothing !== c.labelSmoothing) {
-      throw new CheckpointError(`${statePath}: the run used --loss ${state.loss} --beta ${state.beta} --label-smoothing ${state.labelSmoothing}, this one asks for --loss ${c.loss} --beta ${c.beta} --label-smoothing ${c.labelSmoothing}; resume with the same settings`);
+      throw new CheckpointError(
+        `${statePath}: the run used --loss ${state.loss} --beta ${state.beta} --label-smoothing ${state.labelSmoothing}, this one asks for --loss ${c.loss} --beta ${c.beta} --label-smoothing ${c.labelSmoothing}; resume with the same settings`,
+      );
     }
     restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
-    if (state.precision !== precision.precision) onNote?.(`the checkpoint was trained with ${state.precision} matmuls; resuming with ${describePrecision(precision)}`);
+    if (state.precision !== precision.precision)
+      onNote?.(
+        `the checkpoint was trained with ${state.precision} matmuls; resuming with ${describePrecision(precision)}`,
+      );
     start = state.step;
     rng.setState(state.epochRng);
     epochRng = state.epochRng;
@@ -241,7 +285,19 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
   const start0 = initial ?? evaluateStart(); // a state without it: the start is not known, the resumed weights stand in
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
-    const state: DpoState = { format: 'llmforge-dpo-state', step, epochRng, consumed, mode, loss: c.loss, beta: c.beta, labelSmoothing: c.labelSmoothing, precision: precision.precision, last, initial: start0 };
+    const state: DpoState = {
+      format: 'llmforge-dpo-state',
+      step,
+      epochRng,
+      consumed,
+      mode,
+      loss: c.loss,
+      beta: c.beta,
+      labelSmoothing: c.labelSmoothing,
+      precision: precision.precision,
+      last,
+      initial: start0,
+    };
     replaceDirAtomic(ckptDir, (tmp) => {
       if (run.lora) saveAdapter(join(tmp, ADAPTER_DIR), model, run.lora.targets, run.lora.baseModel);
       else saveModel(tmp, model, { step });
@@ -283,22 +339,52 @@ function trainDpoIn(run: DpoRun, c: DpoConfig, precision: ResolvedPrecision, onS
       last = info;
       saveLatest(step + 1);
     }
-    metrics?.append({ step: info.step, lr, loss: info.loss, 'rewards/chosen': info.chosen, 'rewards/rejected': info.rejected, 'rewards/accuracy': info.accuracy, 'rewards/margin': info.margin, ...evalFields('train', info.train), ...evalFields('val', info.valid) });
+    metrics?.append({
+      step: info.step,
+      lr,
+      loss: info.loss,
+      'rewards/chosen': info.chosen,
+      'rewards/rejected': info.rejected,
+      'rewards/accuracy': info.accuracy,
+      'rewards/margin': info.margin,
+      ...evalFields('train', info.train),
+      ...evalFields('val', info.valid),
+    });
     onStep?.(info);
   }
   if (run.out) {
     const { lora } = run;
     replaceDirAtomic(join(run.out, 'model'), (tmp) => {
-      saveModel(tmp, lora ? mergedLoraCopy(model) : model, { finetune: lora ? 'dpo-lora' : 'dpo', template: run.template.name, steps: c.steps, beta: c.beta, loss: c.loss });
+      saveModel(tmp, lora ? mergedLoraCopy(model) : model, {
+        finetune: lora ? 'dpo-lora' : 'dpo',
+        template: run.template.name,
+        steps: c.steps,
+        beta: c.beta,
+        loss: c.loss,
+      });
       saveTextTokenizer(tmp, run.tokenizer);
     });
-    if (lora) replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
-    writeJsonAtomic(join(run.out, 'eval.json'), { steps: c.steps, beta: c.beta, loss: c.loss, labelSmoothing: c.labelSmoothing, initial: start0, final: last });
+    if (lora)
+      replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
+    writeJsonAtomic(join(run.out, 'eval.json'), {
+      steps: c.steps,
+      beta: c.beta,
+      loss: c.loss,
+      labelSmoothing: c.labelSmoothing,
+      initial: start0,
+      final: last,
+    });
   }
   return { final: last, trainPairs: trainEx.length, validPairs: validEx.length, truncated, initial: start0 };
 }
 
 function evalFields(prefix: string, e: DpoEval | undefined): Record<string, number> {
   if (!e) return {};
-  return { [`${prefix}/loss`]: e.loss, [`${prefix}/rewards/chosen`]: e.chosen, [`${prefix}/rewards/rejected`]: e.rejected, [`${prefix}/rewards/accuracy`]: e.accuracy, [`${prefix}/rewards/margin`]: e.margin };
+  return {
+    [`${prefix}/loss`]: e.loss,
+    [`${prefix}/rewards/chosen`]: e.chosen,
+    [`${prefix}/rewards/rejected`]: e.rejected,
+    [`${prefix}/rewards/accuracy`]: e.accuracy,
+    [`${prefix}/rewards/margin`]: e.margin,
+  };
 }

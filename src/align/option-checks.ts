@@ -8,7 +8,9 @@
 import { flagName, OptionCheck, OptionError } from '../train/option-check.ts';
 
 /** What a front end hands a resolver: the `needed` fields, and any others (left out or undefined: the default). */
-export type OptionsInput<O, Needed extends keyof O> = Pick<O, Needed> & { [K in Exclude<keyof O, Needed>]?: O[K] | undefined };
+export type OptionsInput<O, Needed extends keyof O> = Pick<O, Needed> & {
+  [K in Exclude<keyof O, Needed>]?: O[K] | undefined;
+};
 
 /** `defaults` with every field of `input` that is not undefined put over it. */
 export function withDefaults(defaults: object, input: object): Record<string, unknown> {
@@ -36,7 +38,12 @@ export class AlignOptionCheck extends OptionCheck {
 
   /** A number in [lo, hi) or, with `closed`, [lo, hi]. */
   range(field: string, value: unknown, lo: number, hi: number, closed = false): number {
-    return this.number(field, value, (n) => n >= lo && (closed ? n <= hi : n < hi), `in [${lo}, ${hi}${closed ? ']' : ')'}`);
+    return this.number(
+      field,
+      value,
+      (n) => n >= lo && (closed ? n <= hi : n < hi),
+      `in [${lo}, ${hi}${closed ? ']' : ')'}`,
+    );
   }
 
   /** A non-empty string naming a file or directory. */

@@ -45,8 +45,16 @@ const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.m
 /** The loss over N tokens: logprobs and values are (N) tensors of the current policy and value head. */
 export function ppoLoss(logprobs: Tensor, values: Tensor, t: PpoLossTargets, o: PpoLossOptions): PpoLossResult {
   const N = logprobs.size;
-  if (values.size !== N || t.oldLogprobs.length !== N || t.oldValues.length !== N || t.advantages.length !== N || t.returns.length !== N) {
-    throw new RangeError(`ppoLoss: expected ${N} values, old log-probabilities, old values, advantages and returns, received ${values.size}, ${t.oldLogprobs.length}, ${t.oldValues.length}, ${t.advantages.length}, ${t.returns.length}`);
+  if (
+    values.size !== N ||
+    t.oldLogprobs.length !== N ||
+    t.oldValues.length !== N ||
+    t.advantages.length !== N ||
+    t.returns.length !== N
+  ) {
+    throw new RangeError(
+      `ppoLoss: expected ${N} values, old log-probabilities, old values, advantages and returns, received ${values.size}, ${t.oldLogprobs.length}, ${t.oldValues.length}, ${t.advantages.length}, ${t.returns.length}`,
+    );
   }
   if (N === 0) throw new RangeError('ppoLoss: no response tokens');
   const dlp = new Float64Array(N); // d loss / d logp, before the 1/N of the mean

@@ -7,9 +7,15 @@
  */
 
 /** Per-token rewards of one response of n tokens: -klCoef * (logp - refLogp), plus `score` on the last token. */
-export function klPenalizedRewards(score: number, logps: ArrayLike<number>, refLogps: ArrayLike<number>, klCoef: number): Float64Array {
+export function klPenalizedRewards(
+  score: number,
+  logps: ArrayLike<number>,
+  refLogps: ArrayLike<number>,
+  klCoef: number,
+): Float64Array {
   const n = logps.length;
-  if (refLogps.length !== n) throw new RangeError(`klPenalizedRewards: ${n} policy and ${refLogps.length} reference log-probabilities`);
+  if (refLogps.length !== n)
+    throw new RangeError(`klPenalizedRewards: ${n} policy and ${refLogps.length} reference log-probabilities`);
   const r = new Float64Array(n);
   for (let t = 0; t < n; t++) r[t] = -klCoef * (logps[t]! - refLogps[t]!);
   if (n > 0) r[n - 1]! += score;
@@ -20,7 +26,12 @@ export function klPenalizedRewards(score: number, logps: ArrayLike<number>, refL
  * GAE of one response: delta_t = r_t + gamma v_{t+1} - v_t (v_n = 0: the episode ends with the response),
  * A_t = delta_t + gamma lambda A_{t+1}; returns_t = A_t + v_t.
  */
-export function gae(rewards: ArrayLike<number>, values: ArrayLike<number>, gamma: number, lambda: number): { advantages: Float64Array; returns: Float64Array } {
+export function gae(
+  rewards: ArrayLike<number>,
+  values: ArrayLike<number>,
+  gamma: number,
+  lambda: number,
+): { advantages: Float64Array; returns: Float64Array } {
   const n = rewards.length;
   if (values.length !== n) throw new RangeError(`gae: ${n} rewards and ${values.length} values`);
   const advantages = new Float64Array(n);
@@ -40,7 +51,11 @@ export function gae(rewards: ArrayLike<number>, values: ArrayLike<number>, gamma
 export function whiten(rows: readonly Float64Array[]): Float64Array[] {
   let n = 0;
   let sum = 0;
-  for (const r of rows) for (const v of r) { n++; sum += v; }
+  for (const r of rows)
+    for (const v of r) {
+      n++;
+      sum += v;
+    }
   if (n === 0) return rows.map((r) => Float64Array.from(r));
   const mean = sum / n;
   let ss = 0;
@@ -52,7 +67,11 @@ export function whiten(rows: readonly Float64Array[]): Float64Array[] {
 
 /** Adaptive KL coefficient (Ziegler et al. 2019): error = clip(kl / target - 1, -0.2, 0.2); coef *= 1 + error * n / horizon. */
 export class AdaptiveKlController {
-  constructor(public value: number, readonly target: number, readonly horizon: number) {}
+  constructor(
+    public value: number,
+    readonly target: number,
+    readonly horizon: number,
+  ) {}
 
   /** Updates the coefficient after a batch of `nSteps` rollouts whose mean KL was `currentKl`. */
   update(currentKl: number, nSteps: number): void {

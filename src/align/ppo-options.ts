@@ -107,7 +107,10 @@ export function resolvePpoOptions(input: PpoOptionsInput, c: AlignOptionCheck = 
   const train = c.oneOf('train', o.train, ['all', 'lora'] as const, 'all or lora');
   const klCoef = c.nonNegative('klCoef', o.klCoef);
   const targetKl = o.targetKl === null ? null : c.positive('targetKl', o.targetKl);
-  if (targetKl !== null && klCoef === 0) c.problem(`${c.label('targetKl')} adapts ${c.label('klCoef')} multiplicatively, so ${c.label('klCoef')} must be > 0 with it`);
+  if (targetKl !== null && klCoef === 0)
+    c.problem(
+      `${c.label('targetKl')} adapts ${c.label('klCoef')} multiplicatively, so ${c.label('klCoef')} must be > 0 with it`,
+    );
   return {
     model: c.path('model', o.model),
     rewardModel: c.path('rewardModel', o.rewardModel),

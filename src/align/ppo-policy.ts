@@ -30,7 +30,10 @@ export class ValueHead extends Module {
 
 /** Policy and value head as one module (one optimizer, one set of parameter names: `policy.*`, `value.*`). */
 export class PolicyWithValue extends Module {
-  constructor(readonly policy: LanguageModel, readonly value: ValueHead) {
+  constructor(
+    readonly policy: LanguageModel,
+    readonly value: ValueHead,
+  ) {
     super();
   }
 }
@@ -62,7 +65,11 @@ export interface RolloutBatch {
 }
 
 /** Pads rows of prompt + response tokens; `promptLengths[b]` tokens of row b are prompt (at least 1). */
-export function rolloutBatch(rows: readonly (readonly number[])[], promptLengths: readonly number[], padId: number): RolloutBatch {
+export function rolloutBatch(
+  rows: readonly (readonly number[])[],
+  promptLengths: readonly number[],
+  padId: number,
+): RolloutBatch {
   const B = rows.length;
   const T = Math.max(1, ...rows.map((r) => r.length - 1));
   const ids = new Int32Array(B * T).fill(padId);
@@ -71,7 +78,8 @@ export function rolloutBatch(rows: readonly (readonly number[])[], promptLengths
   const lengths: number[] = [];
   rows.forEach((row, b) => {
     const P = promptLengths[b]!;
-    if (P < 1 || P > row.length) throw new RangeError(`rolloutBatch: row ${b} has ${row.length} tokens and a prompt of ${P}`);
+    if (P < 1 || P > row.length)
+      throw new RangeError(`rolloutBatch: row ${b} has ${row.length} tokens and a prompt of ${P}`);
     ids.set(row.slice(0, row.length - 1), b * T);
     for (let t = P; t < row.length; t++) {
       positions.push(b * T + t - 1);
@@ -92,7 +100,12 @@ export interface PolicyOutput {
 }
 
 /** Log-probabilities, values and entropies of the response tokens of `batch`. */
-export function policyForward(model: LanguageModel, valueHead: ValueHead | null, batch: RolloutBatch, dropoutSeed?: number): PolicyOutput {
+export function policyForward(
+  model: LanguageModel,
+  valueHead: ValueHead | null,
+  batch: RolloutBatch,
+  dropoutSeed?: number,
+): PolicyOutput {
   const { B, T } = batch;
   const C = model.config.nEmbd;
   const N = batch.positions.length;
@@ -128,13 +141,21 @@ function entropies(logits: Tensor): Float64Array {
 }
 
 /** The same quantities without a graph, the model in eval mode (rollout scoring, reference log-probabilities). */
-export function scoreRollouts(model: LanguageModel, valueHead: ValueHead | null, batch: RolloutBatch): { logprobs: Float64Array; values: Float64Array | null; entropy: Float64Array } {
+export function scoreRollouts(
+  model: LanguageModel,
+  valueHead: ValueHead | null,
+  batch: RolloutBatch,
+): { logprobs: Float64Array; values: Float64Array | null; entropy: Float64Array } {
   const wasTraining = model.training;
   model.eval();
   try {
     return noGrad(() => {
       const r = policyForward(model, valueHead, batch);
-      return { logprobs: Float64Array.from(r.logprobs.data), values: r.values ? Float64Array.from(r.values.data) : null, entropy: r.entropy };
+      return {
+        logprobs: Float64Array.from(r.logprobs.data),
+        values: r.values ? Float64Array.from(r.values.data) : null,
+        entropy: r.entropy,
+      };
     });
   } finally {
     model.train(wasTraining);

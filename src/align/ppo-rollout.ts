@@ -36,14 +36,18 @@ export interface RewardScorer {
 
 /** The prompt record with `response` as its answer. */
 export function withResponse(prompt: SftRecord, response: string): SftRecord {
-  return prompt.kind === 'alpaca' ? { ...prompt, output: response } : { kind: 'chat', messages: [...prompt.messages, { role: 'assistant', content: response }] };
+  return prompt.kind === 'alpaca'
+    ? { ...prompt, output: response }
+    : { kind: 'chat', messages: [...prompt.messages, { role: 'assistant', content: response }] };
 }
 
 /** Scores rollouts with a trained reward model (texts re-rendered with its template and tokenizer). */
 export function rewardModelScorer(rm: LoadedRewardModel, batchSize = 16): RewardScorer {
   return {
     score(rollouts) {
-      const rows = rollouts.map((r) => encodeForReward(rm.tokenizer, rm.template, withResponse(r.prompt, r.text), rm.model.info).ids);
+      const rows = rollouts.map(
+        (r) => encodeForReward(rm.tokenizer, rm.template, withResponse(r.prompt, r.text), rm.model.info).ids,
+      );
       return rewardsOf(rm.model, rows, batchSize);
     },
   };
@@ -65,24 +69,63 @@ export interface RolloutOptions {
 }
 
 /** Prompt ids of one record, cut from the left so that maxNewTokens still fit in the model's context. */
-export function promptIds(tok: TextTokenizer, template: PromptTemplate, prompt: SftRecord, eosId: number, blockSize: number, maxNewTokens: number): { ids: number[]; cut: boolean } {
+export function promptIds(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  prompt: SftRecord,
+  eosId: number,
+  blockSize: number,
+  maxNewTokens: number,
+): { ids: number[]; cut: boolean } {
   const ids = encodePrompt(tok, template, prompt, eosId);
   const keep = Math.max(1, Math.min(blockSize, blockSize + 1 - maxNewTokens));
   return ids.length > keep ? { ids: ids.slice(ids.length - keep), cut: true } : { ids, cut: false };
 }
 
 /** Samples one response per prompt; `seeds[i]` seeds prompt i's draw. */
-export function sampleRollouts(model: LanguageModel, tok: TextTokenizer, prompts: readonly { record: SftRecord; ids: number[] }[], seeds: readonly number[], o: RolloutOptions): Rollout[] {
+export function sampleRollouts(
+  model: LanguageModel,
+  tok: TextTokenizer,
+  prompts: readonly { record: SftRecord; ids: number[] }[],
+  seeds: readonly number[],
+  o: RolloutOptions,
+): Rollout[] {
   return prompts.map((p, i) => {
-    const g = generate(model, p.ids, { ...o.sampling, maxNewTokens: o.maxNewTokens, eosId: o.eosId, seed: seeds[i]!, onContextFull: 'stop', tokenizer: tok });
+    const g = generate(model, p.ids, {
+      ...o.sampling,
+      maxNewTokens: o.maxNewTokens,
+      eosId: o.eosId,
+      seed: seeds[i]!,
+      onContextFull: 'stop',
+      tokenizer: tok,
+    });
     const ended = g.stopReason === 'eos';
-    return { prompt: p.record, promptIds: p.ids, responseIds: ended ? [...g.ids, o.eosId] : g.ids, text: g.text, ended };
+    return {
+      prompt: p.record,
+      promptIds: p.ids,
+      responseIds: ended ? [...g.ids, o.eosId] : g.ids,
+      text: g.text,
+      ended,
+    };
   });
 }
 
 /** Mean score and response length of one sampled response per prompt (seeded by `seed` and the prompt's index). */
-export function evaluatePrompts(model: LanguageModel, tok: TextTokenizer, prompts: readonly { record: SftRecord; ids: number[] }[], scorer: RewardScorer, o: RolloutOptions, seed: number): { reward: number; length: number; rollouts: Rollout[]; scores: number[] } {
-  const rollouts = sampleRollouts(model, tok, prompts, prompts.map((_, i) => (seed + i) | 0), o);
+export function evaluatePrompts(
+  model: LanguageModel,
+  tok: TextTokenizer,
+  prompts: readonly { record: SftRecord; ids: number[] }[],
+  scorer: RewardScorer,
+  o: RolloutOptions,
+  seed: number,
+): { reward: number; length: number; rollouts: Rollout[]; scores: number[] } {
+  const rollouts = sampleRollouts(
+    model,
+    tok,
+    prompts,
+    prompts.map((_, i) => (seed + i) | 0),
+    o,
+  );
   const scores = scorer.score(rollouts);
   const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
   return { reward: mean(scores), length: mean(rollouts.map((r) => r.responseIds.length)), rollouts, scores };

@@ -26,7 +26,13 @@ import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/param-groups.ts';
 import { Rng, permutation } from '../tensor/random.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, serializeOptimizer } from '../train/checkpoint.ts';
+import {
+  CheckpointError,
+  OPTIMIZER_FILE,
+  replaceDirAtomic,
+  restoreOptimizer,
+  serializeOptimizer,
+} from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import { resolvePrecision, type PrecisionSetting } from '../train/precision.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
@@ -162,17 +168,27 @@ export function promptOrder(n: number, batchSize: number, seed: number, iteratio
   return out;
 }
 
-
 /** Saves / loads the value head's parameters alone. */
 export function saveValueHead(path: string, head: ValueHead): void {
-  writeFileAtomic(path, serializeSafetensors(head.namedParameters('v_head').map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]), { format: 'llmforge-value-head' }));
+  writeFileAtomic(
+    path,
+    serializeSafetensors(
+      head
+        .namedParameters('v_head')
+        .map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]),
+      { format: 'llmforge-value-head' },
+    ),
+  );
 }
 
 export function loadValueHeadInto(path: string, head: ValueHead): void {
   const file = readSafetensors(path);
   for (const [name, p] of head.namedParameters('v_head')) {
     const t = file.tensors.get(name);
-    if (!t || t.data.length !== p.size) throw new CheckpointError(`${path}: tensor "${name}" is missing or has ${t?.data.length ?? 0} values, expected ${p.size}`);
+    if (!t || t.data.length !== p.size)
+      throw new CheckpointError(
+        `${path}: tensor "${name}" is missing or has ${t?.data.length ?? 0} values, expected ${p.size}`,
+      );
     p.data.set(t.data);
   }
 }
@@ -188,14 +204,25 @@ function mean(xs: readonly number[]): number {
 }
 
 /** Trains run.model with PPO against run.scorer; GEMMs run in run.precision. */
-export function trainPpo(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIterationInfo) => void, onNote?: (message: string) => void): PpoResult {
+export function trainPpo(
+  run: PpoRun,
+  c: PpoConfig,
+  onIteration?: (info: PpoIterationInfo) => void,
+  onNote?: (message: string) => void,
+): PpoResult {
   const precision = resolvePrecision(run.precision ?? 'fp32');
   return withMatmulPrecision(precision.precision, () => trainPpoIn(run, c, onIteration, onNote));
 }
 
-function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIterationInfo) => void, onNote?: (message: string) => void): PpoResult {
+function trainPpoIn(
+  run: PpoRun,
+  c: PpoConfig,
+  onIteration?: (info: PpoIterationInfo) => void,
+  onNote?: (message: string) => void,
+): PpoResult {
   const { model, tokenizer } = run;
-  if (!run.lora && !run.reference) throw new Error('trainPpo: a full-weight run needs a reference model (frozenCopy of the start)');
+  if (!run.lora && !run.reference)
+    throw new Error('trainPpo: a full-weight run needs a reference model (frozenCopy of the start)');
   if (run.prompts.length === 0) throw new UserError('ppo: no prompts');
   const { blockSize } = model.config;
   let cutPrompts = 0;
@@ -204,7 +231,10 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
     if (p.cut) cutPrompts++;
     return { record, ids: p.ids };
   });
-  if (cutPrompts > 0) onNote?.(`${cutPrompts} of ${prompts.length} prompts cut from the left to ${blockSize + 1 - c.maxNewTokens} tokens, leaving room for ${c.maxNewTokens} new tokens in the context of ${blockSize}`);
+  if (cutPrompts > 0)
+    onNote?.(
+      `${cutPrompts} of ${prompts.length} prompts cut from the left to ${blockSize + 1 - c.maxNewTokens} tokens, leaving room for ${c.maxNewTokens} new tokens in the context of ${blockSize}`,
+    );
 
   const valueHead = new ValueHead(model.config.nEmbd, new Rng(c.seed + 202));
   const both = new PolicyWithValue(model, valueHead);
@@ -220,9 +250,16 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
   if (run.resume === true && ckptDir && existsSync(join(ckptDir, PPO_STATE_FILE))) {
     const statePath = join(ckptDir, PPO_STATE_FILE);
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as PpoState;
-    if (state.format !== 'llmforge-ppo-state') throw new CheckpointError(`${statePath}: not a PPO run state (format "${String(state.format)}")`);
-    if (state.mode !== mode) throw new CheckpointError(`${statePath}: the run was trained with --train ${state.mode}, this one asks for ${mode}; resume with the same mode or use a new --out`);
-    if (state.seed !== c.seed || state.batchSize !== c.batchSize) throw new CheckpointError(`${statePath}: the run used --seed ${state.seed} --batch-size ${state.batchSize}, this one asks for --seed ${c.seed} --batch-size ${c.batchSize}; resume with the same settings`);
+    if (state.format !== 'llmforge-ppo-state')
+      throw new CheckpointError(`${statePath}: not a PPO run state (format "${String(state.format)}")`);
+    if (state.mode !== mode)
+      throw new CheckpointError(
+        `${statePath}: the run was trained with --train ${state.mode}, this one asks for ${mode}; resume with the same mode or use a new --out`,
+      );
+    if (state.seed !== c.seed || state.batchSize !== c.batchSize)
+      throw new CheckpointError(
+        `${statePath}: the run used --seed ${state.seed} --batch-size ${state.batchSize}, this one asks for --seed ${c.seed} --batch-size ${c.batchSize}; resume with the same settings`,
+      );
     restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
     loadValueHeadInto(join(ckptDir, VALUE_HEAD_FILE), valueHead);
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), both, opt);
@@ -232,15 +269,27 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
     last = state.last;
     metrics?.truncateAfter(start);
     const samplesPath = join(run.out!, 'samples.jsonl');
-    if (existsSync(samplesPath)) { // keep the samples up to the checkpoint; the iterations after it run again
-      const kept = readFileSync(samplesPath, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as { iteration: number }).iteration <= start);
+    if (existsSync(samplesPath)) {
+      // keep the samples up to the checkpoint; the iterations after it run again
+      const kept = readFileSync(samplesPath, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && (JSON.parse(l) as { iteration: number }).iteration <= start);
       writeFileAtomic(samplesPath, kept.map((l) => `${l}\n`).join(''));
     }
     onNote?.(`resumed from ${ckptDir} at iteration ${start}`);
   }
   const saveLatest = (iteration: number): void => {
     if (!ckptDir) return;
-    const state: PpoState = { format: 'llmforge-ppo-state', iteration, klCoef: kl.value, seed: c.seed, batchSize: c.batchSize, mode, first, last };
+    const state: PpoState = {
+      format: 'llmforge-ppo-state',
+      iteration,
+      klCoef: kl.value,
+      seed: c.seed,
+      batchSize: c.batchSize,
+      mode,
+      first,
+      last,
+    };
     replaceDirAtomic(ckptDir, (tmp) => {
       if (run.lora) saveAdapter(join(tmp, ADAPTER_DIR), model, run.lora.targets, run.lora.baseModel);
       else saveModel(tmp, model, { step: iteration });
@@ -254,12 +303,22 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
   for (let it = start; it < c.iterations; it++) {
     const chosen = promptOrder(prompts.length, c.batchSize, c.seed, it).map((i) => prompts[i]!);
     const seeds = chosen.map((_, i) => dropoutSeedFor(c.seed, it, 0x1000 + i));
-    const rollouts = sampleRollouts(model, tokenizer, chosen, seeds, { sampling: c.sampling, maxNewTokens: c.maxNewTokens, eosId: run.eosId });
+    const rollouts = sampleRollouts(model, tokenizer, chosen, seeds, {
+      sampling: c.sampling,
+      maxNewTokens: c.maxNewTokens,
+      eosId: run.eosId,
+    });
     const { info, scores } = ppoIteration(run, c, it, rollouts, both, opt, params, kl.value);
     if (c.targetKl !== null) kl.update(info.kl, c.batchSize);
     if (c.sampleEvery > 0 && ((it + 1) % c.sampleEvery === 0 || it === 0)) {
-      info.samples = rollouts.slice(0, 3).map((r, i) => ({ prompt: promptText(r.prompt), response: r.text, reward: scores[i]! }));
-      if (run.out) appendFileSync(join(run.out, 'samples.jsonl'), `${JSON.stringify({ iteration: info.iteration, samples: info.samples })}\n`);
+      info.samples = rollouts
+        .slice(0, 3)
+        .map((r, i) => ({ prompt: promptText(r.prompt), response: r.text, reward: scores[i]! }));
+      if (run.out)
+        appendFileSync(
+          join(run.out, 'samples.jsonl'),
+          `${JSON.stringify({ iteration: info.iteration, samples: info.samples })}\n`,
+        );
     }
     first ??= info;
     last = info;
@@ -273,17 +332,32 @@ function trainPpoIn(run: PpoRun, c: PpoConfig, onIteration?: (info: PpoIteration
     const { lora } = run;
     mkdirSync(run.out, { recursive: true });
     replaceDirAtomic(join(run.out, 'model'), (tmp) => {
-      saveModel(tmp, lora ? mergedLoraCopy(model) : model, { finetune: lora ? 'ppo-lora' : 'ppo', template: run.template.name, iterations: c.iterations, klCoef: c.klCoef });
+      saveModel(tmp, lora ? mergedLoraCopy(model) : model, {
+        finetune: lora ? 'ppo-lora' : 'ppo',
+        template: run.template.name,
+        iterations: c.iterations,
+        klCoef: c.klCoef,
+      });
       saveTextTokenizer(tmp, tokenizer);
       saveValueHead(join(tmp, VALUE_HEAD_FILE), valueHead);
     });
-    if (lora) replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
+    if (lora)
+      replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
   }
   return { first, last, cutPrompts };
 }
 
 /** Scores one batch of rollouts and runs the PPO epochs on it; returns the iteration's statistics and the scores. */
-function ppoIteration(run: PpoRun, c: PpoConfig, it: number, rollouts: readonly Rollout[], both: PolicyWithValue, opt: AdamW, params: ReturnType<PolicyWithValue['parameters']>, klCoef: number): { info: PpoIterationInfo; scores: number[] } {
+function ppoIteration(
+  run: PpoRun,
+  c: PpoConfig,
+  it: number,
+  rollouts: readonly Rollout[],
+  both: PolicyWithValue,
+  opt: AdamW,
+  params: ReturnType<PolicyWithValue['parameters']>,
+  klCoef: number,
+): { info: PpoIterationInfo; scores: number[] } {
   const { model } = run;
   const valueHead = both.value;
   const scores = run.scorer.score(rollouts);
@@ -291,7 +365,9 @@ function ppoIteration(run: PpoRun, c: PpoConfig, it: number, rollouts: readonly 
   const promptLens = rollouts.map((r) => r.promptIds.length);
   const batch = rolloutBatch(rows, promptLens, run.eosId);
   const old = scoreRollouts(model, valueHead, batch);
-  const ref = run.lora ? withLoraDisabled(model, () => scoreRollouts(model, null, batch)) : scoreRollouts(run.reference!, null, batch);
+  const ref = run.lora
+    ? withLoraDisabled(model, () => scoreRollouts(model, null, batch))
+    : scoreRollouts(run.reference!, null, batch);
   const B = rollouts.length;
   const offsets: number[] = [];
   let o = 0;
@@ -318,21 +394,37 @@ function ppoIteration(run: PpoRun, c: PpoConfig, it: number, rollouts: readonly 
   }
   const advantages = whiten(rawAdv);
 
-  const stats = { policyLoss: [] as number[], valueLoss: [] as number[], clipFrac: [] as number[], valueClipFrac: [] as number[], approxKl: [] as number[] };
+  const stats = {
+    policyLoss: [] as number[],
+    valueLoss: [] as number[],
+    clipFrac: [] as number[],
+    valueClipFrac: [] as number[],
+    approxKl: [] as number[],
+  };
   for (let epoch = 0; epoch < c.ppoEpochs; epoch++) {
     const order = permutation(B, dropoutSeedFor(c.seed, it, 0x2000 + epoch));
     for (let m = 0; m < B; m += c.miniBatchSize) {
       const idx = order.slice(m, m + c.miniBatchSize);
-      const mb = rolloutBatch(idx.map((b) => rows[b]!), idx.map((b) => promptLens[b]!), run.eosId);
-      const gather = (per: (b: number) => ArrayLike<number>): Float64Array => Float64Array.from(idx.flatMap((b) => Array.from(per(b))));
+      const mb = rolloutBatch(
+        idx.map((b) => rows[b]!),
+        idx.map((b) => promptLens[b]!),
+        run.eosId,
+      );
+      const gather = (per: (b: number) => ArrayLike<number>): Float64Array =>
+        Float64Array.from(idx.flatMap((b) => Array.from(per(b))));
       opt.zeroGrad();
       const out = policyForward(model, valueHead, mb);
-      const r = ppoLoss(out.logprobs, out.values!, {
-        oldLogprobs: gather((b) => slice(old.logprobs, b)),
-        oldValues: gather((b) => slice(old.values!, b)),
-        advantages: gather((b) => advantages[b]!),
-        returns: gather((b) => returns[b]!),
-      }, c);
+      const r = ppoLoss(
+        out.logprobs,
+        out.values!,
+        {
+          oldLogprobs: gather((b) => slice(old.logprobs, b)),
+          oldValues: gather((b) => slice(old.values!, b)),
+          advantages: gather((b) => advantages[b]!),
+          returns: gather((b) => returns[b]!),
+        },
+        c,
+      );
       r.loss.backward();
       if (c.gradClip > 0) clipGradNorm(params, c.gradClip);
       opt.step();

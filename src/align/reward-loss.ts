@@ -12,7 +12,9 @@ import type { Tensor } from '../tensor/tensor.ts';
 export function bradleyTerryLoss(rChosen: Tensor, rRejected: Tensor, margin = 0): Tensor {
   const n = rChosen.shape[0]!;
   if (rChosen.ndim !== 1 || rRejected.ndim !== 1 || rRejected.shape[0] !== n) {
-    throw new RangeError(`bradleyTerryLoss: rChosen [${rChosen.shape.join(',')}] and rRejected [${rRejected.shape.join(',')}] must both be (n)`);
+    throw new RangeError(
+      `bradleyTerryLoss: rChosen [${rChosen.shape.join(',')}] and rRejected [${rRejected.shape.join(',')}] must both be (n)`,
+    );
   }
   const d = F.affine(F.sub(rChosen, rRejected), 1, -margin); // (n)
   const logits = F.concat([zeros([n, 1]), F.reshape(d, [n, 1])], 1); // (n, 2): class 1 is "chosen wins"

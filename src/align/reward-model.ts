@@ -45,7 +45,11 @@ export class RewardModelError extends UserError {}
 
 export class RewardModel extends Module {
   score: Linear;
-  constructor(readonly base: LanguageModel, readonly info: RewardInfo, rng: Rng) {
+  constructor(
+    readonly base: LanguageModel,
+    readonly info: RewardInfo,
+    rng: Rng,
+  ) {
     super();
     this.score = new Linear(base.config.nEmbd, 1, { bias: false, rng });
   }
@@ -58,7 +62,12 @@ export class RewardModel extends Module {
 }
 
 /** Token row of one record (prompt and response through the template), cut to its last `info.maxLength` tokens. */
-export function encodeForReward(tok: TextTokenizer, template: PromptTemplate, record: SftRecord, info: RewardInfo): { ids: number[]; truncated: boolean } {
+export function encodeForReward(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  record: SftRecord,
+  info: RewardInfo,
+): { ids: number[]; truncated: boolean } {
   // Without an EOS token encodeRecord's marker id -1 follows each response; it is removed again.
   const tokens = encodeRecord(tok, template, record, info.eosId ?? -1).tokens.filter((t) => t >= 0);
   const truncated = tokens.length > info.maxLength;
@@ -84,7 +93,9 @@ export function rewardsOf(rm: RewardModel, rows: readonly number[][], batchSize:
 
 /** Writes the head's weight alone (what loadRewardHeadInto reads). */
 export function saveRewardHead(path: string, rm: RewardModel): void {
-  const head = rm.score.namedParameters('score').map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
+  const head = rm.score
+    .namedParameters('score')
+    .map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
   writeFileAtomic(path, serializeSafetensors(head, { format: 'llmforge-reward-head' }));
 }
 
@@ -94,7 +105,8 @@ export function loadRewardHeadInto(path: string, rm: RewardModel): void {
   for (const [name, p] of rm.score.namedParameters('score')) {
     const t = file.tensors.get(name);
     if (!t) throw new RewardModelError(`${path}: tensor "${name}" is missing`);
-    if (t.data.length !== p.size) throw new RewardModelError(`${path}: tensor "${name}" has ${t.data.length} values, expected ${p.size}`);
+    if (t.data.length !== p.size)
+      throw new RewardModelError(`${path}: tensor "${name}" has ${t.data.length} values, expected ${p.size}`);
     p.data.set(t.data);
   }
 }
@@ -103,7 +115,12 @@ export function loadRewardHeadInto(path: string, rm: RewardModel): void {
  * Writes the reward model (base, head, tokenizer) into `dir`; `base` replaces the model's own base in the file (a
  * LoRA run passes its merged copy, so the directory loads as a plain reward model).
  */
-export function saveRewardModel(dir: string, rm: RewardModel, tokenizer: TextTokenizer | null, base: LanguageModel = rm.base): void {
+export function saveRewardModel(
+  dir: string,
+  rm: RewardModel,
+  tokenizer: TextTokenizer | null,
+  base: LanguageModel = rm.base,
+): void {
   mkdirSync(dir, { recursive: true });
   saveModel(dir, base, { reward: rm.info });
   saveRewardHead(join(dir, REWARD_HEAD_FILE), rm);
@@ -123,7 +140,9 @@ export function loadRewardModel(path: string, rng: Rng): LoadedRewardModel {
   const info = readModelConfig(modelDir).extra.reward as RewardInfo | undefined;
   const headPath = join(modelDir, REWARD_HEAD_FILE);
   if (!info || typeof info.template !== 'string' || !existsSync(headPath)) {
-    throw new RewardModelError(`${modelDir}: not a reward model (config.json has no "reward" block or ${REWARD_HEAD_FILE} is missing); train one with \`llmforge reward train\``);
+    throw new RewardModelError(
+      `${modelDir}: not a reward model (config.json has no "reward" block or ${REWARD_HEAD_FILE} is missing); train one with \`llmforge reward train\``,
+    );
   }
   const rm = new RewardModel(model, info, rng);
   loadRewardHeadInto(headPath, rm);

@@ -14,11 +14,34 @@ import type { RunOutput } from './run-output.ts';
 export async function runRewardTraining(input: RewardOptionsInput, out: RunOutput): Promise<RewardTrainResult> {
   const o = resolveRewardOptions(input, out.check ?? paramCheck());
   const result = await trainRewardModel({
-    data: o.data, base: o.model, out: o.out, mode: o.train, lastK: o.lastK, ...(o.train === 'lora' ? { lora: o.lora } : {}), template: o.template,
-    maxLength: o.maxLength, valFrac: o.valFrac, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, margin: o.margin,
-    evalEvery: o.evalEvery, seed: o.seed, resume: o.resume, precision: o.precision, ...(o.maxSteps !== null ? { maxSteps: o.maxSteps } : {}),
-    quiet: out.quiet ?? false, log: (line) => out.log(line),
+    data: o.data,
+    base: o.model,
+    out: o.out,
+    mode: o.train,
+    lastK: o.lastK,
+    ...(o.train === 'lora' ? { lora: o.lora } : {}),
+    template: o.template,
+    maxLength: o.maxLength,
+    valFrac: o.valFrac,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    margin: o.margin,
+    evalEvery: o.evalEvery,
+    seed: o.seed,
+    resume: o.resume,
+    precision: o.precision,
+    ...(o.maxSteps !== null ? { maxSteps: o.maxSteps } : {}),
+    quiet: out.quiet ?? false,
+    log: (line) => out.log(line),
   });
-  writeJsonAtomic(join(o.out, 'eval.json'), { steps: result.steps, val: result.val, bestValAccuracy: result.bestValAccuracy, trainable: result.trainable, total: result.total });
+  writeJsonAtomic(join(o.out, 'eval.json'), {
+    steps: result.steps,
+    val: result.val,
+    bestValAccuracy: result.bestValAccuracy,
+    trainable: result.trainable,
+    total: result.total,
+  });
   return result;
 }

@@ -21,18 +21,42 @@ import { loadModelDir } from '../generate/model-dir.ts';
 import { eosId, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { replaceDirAtomic, serializeOptimizer } from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
-import { describePrecision, resolvePrecision, withTrainPrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
+import {
+  describePrecision,
+  resolvePrecision,
+  withTrainPrecision,
+  type PrecisionSetting,
+  type ResolvedPrecision,
+} from '../train/precision.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
 import { Progress } from '../util/progress.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { padBatch } from '../finetune/classify-data.ts';
 import { restoreOptimizer, setTrainable, type TrainMode } from '../finetune/classify-train.ts';
-import { attachLora, DEFAULT_LORA, formatTrainable, mergedLoraCopy, restoreLoraAdapter, saveAdapter, type LoraSettings } from '../finetune/lora-finetune.ts';
+import {
+  attachLora,
+  DEFAULT_LORA,
+  formatTrainable,
+  mergedLoraCopy,
+  restoreLoraAdapter,
+  saveAdapter,
+  type LoraSettings,
+} from '../finetune/lora-finetune.ts';
 import { loadPreferencePairs, type PreferencePair } from '../finetune/preference-data.ts';
 import { resolveTemplate, type PromptTemplate } from '../chat/templates.ts';
 import { bradleyTerryLoss } from './reward-loss.ts';
-import { encodeForReward, loadRewardHeadInto, REWARD_HEAD_FILE, RewardModel, RewardModelError, rewardsOf, saveRewardHead, saveRewardModel, type RewardInfo } from './reward-model.ts';
+import {
+  encodeForReward,
+  loadRewardHeadInto,
+  REWARD_HEAD_FILE,
+  RewardModel,
+  RewardModelError,
+  rewardsOf,
+  saveRewardHead,
+  saveRewardModel,
+  type RewardInfo,
+} from './reward-model.ts';
 
 export interface RewardTrainOptions {
   /** Preference pairs (JSON array or JSONL; src/finetune/preference-data.ts). */
@@ -114,7 +138,6 @@ interface SavedState {
   options: Record<string, unknown>;
 }
 
-
 /** -log sigmoid(d - margin) for one pair, stable for any d. */
 function pairLoss(d: number, margin: number): number {
   const x = d - margin;
@@ -122,18 +145,44 @@ function pairLoss(d: number, margin: number): number {
 }
 
 /** Loss, pairwise accuracy and mean rewards of `rm` on token-row pairs (no autograd). */
-export function scorePairs(rm: RewardModel, pairs: readonly EncodedPair[], margin: number, batchSize = 32): PairMetrics {
-  const rc = rewardsOf(rm, pairs.map((p) => p.chosen), batchSize);
-  const rr = rewardsOf(rm, pairs.map((p) => p.rejected), batchSize);
+export function scorePairs(
+  rm: RewardModel,
+  pairs: readonly EncodedPair[],
+  margin: number,
+  batchSize = 32,
+): PairMetrics {
+  const rc = rewardsOf(
+    rm,
+    pairs.map((p) => p.chosen),
+    batchSize,
+  );
+  const rr = rewardsOf(
+    rm,
+    pairs.map((p) => p.rejected),
+    batchSize,
+  );
   const n = pairs.length;
   const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(n, 1);
   const d = rc.map((c, i) => c - rr[i]!);
-  return { pairs: n, loss: mean(d.map((x) => pairLoss(x, margin))), accuracy: d.filter((x) => x > 0).length / Math.max(n, 1), meanChosen: mean(rc), meanRejected: mean(rr), margin: mean(d) };
+  return {
+    pairs: n,
+    loss: mean(d.map((x) => pairLoss(x, margin))),
+    accuracy: d.filter((x) => x > 0).length / Math.max(n, 1),
+    meanChosen: mean(rc),
+    meanRejected: mean(rr),
+    margin: mean(d),
+  };
 }
 
 /** The metrics fields of one evaluation, prefixed (val_loss, val_accuracy, ...). */
 function metricFields(m: PairMetrics, prefix: string): Record<string, number> {
-  return { [`${prefix}_loss`]: m.loss, [`${prefix}_accuracy`]: m.accuracy, [`${prefix}_reward_chosen`]: m.meanChosen, [`${prefix}_reward_rejected`]: m.meanRejected, [`${prefix}_margin`]: m.margin };
+  return {
+    [`${prefix}_loss`]: m.loss,
+    [`${prefix}_accuracy`]: m.accuracy,
+    [`${prefix}_reward_chosen`]: m.meanChosen,
+    [`${prefix}_reward_rejected`]: m.meanRejected,
+    [`${prefix}_margin`]: m.margin,
+  };
 }
 
 export function formatPairMetrics(m: PairMetrics): string {
@@ -148,7 +197,12 @@ export function splitPairs<T>(pairs: readonly T[], valFrac: number, seed: number
   return { train: order.slice(0, cut).map((i) => pairs[i]!), val: order.slice(cut).map((i) => pairs[i]!) };
 }
 
-function encodePairs(tok: TextTokenizer, template: PromptTemplate, pairs: readonly PreferencePair[], info: RewardInfo): { encoded: EncodedPair[]; truncated: number } {
+function encodePairs(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  pairs: readonly PreferencePair[],
+  info: RewardInfo,
+): { encoded: EncodedPair[]; truncated: number } {
   let truncated = 0;
   const encoded = pairs.map((p) => {
     const c = encodeForReward(tok, template, p.chosen, info);
@@ -175,13 +229,23 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
   const template = resolveTemplate(o.template, o.template === 'model' ? tokenizerDir : modelDir);
   const { pairs, identical } = loadPreferencePairs(o.data);
   const split = splitPairs(pairs, o.valFrac, o.seed);
-  if (split.train.length === 0) throw new RewardModelError(`reward train: ${o.data}: no training pairs left after holding out ${split.val.length} (lower --val-frac)`);
+  if (split.train.length === 0)
+    throw new RewardModelError(
+      `reward train: ${o.data}: no training pairs left after holding out ${split.val.length} (lower --val-frac)`,
+    );
   const eos = eosId(tokenizer);
-  const info: RewardInfo = { template: template.name === 'alpaca' || template.name === 'chatml' ? template.name : 'model', maxLength: Math.min(o.maxLength, base.config.blockSize), padId: eos ?? 0, eosId: eos ?? null };
+  const info: RewardInfo = {
+    template: template.name === 'alpaca' || template.name === 'chatml' ? template.name : 'model',
+    maxLength: Math.min(o.maxLength, base.config.blockSize),
+    padId: eos ?? 0,
+    eosId: eos ?? null,
+  };
   const train = encodePairs(tokenizer, template, split.train, info);
   const val = encodePairs(tokenizer, template, split.val, info);
   const cut = train.truncated + val.truncated;
-  log(`data ${pairs.length} pairs${identical > 0 ? ` (${identical} with identical responses left out)` : ''}: train ${split.train.length}, held out ${split.val.length}; template ${info.template}, max length ${info.maxLength} tokens${cut > 0 ? ` (${cut} pairs longer, cut from the left)` : ''}`);
+  log(
+    `data ${pairs.length} pairs${identical > 0 ? ` (${identical} with identical responses left out)` : ''}: train ${split.train.length}, held out ${split.val.length}; template ${info.template}, max length ${info.maxLength} tokens${cut > 0 ? ` (${cut} pairs longer, cut from the left)` : ''}`,
+  );
 
   const rm = new RewardModel(base, info, new Rng(o.seed));
   const attached = lora ? attachLora(base, lora, o.seed + 101) : null;
@@ -191,11 +255,20 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
   let lossN = 0;
   if (resuming) {
     const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
-    if (st.format !== 'llmforge-reward-state') throw new RewardModelError(`${join(latest, STATE)}: not a reward-model run state (format "${String(st.format)}")`);
-    if (st.options.mode !== o.mode) throw new RewardModelError(`${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`);
+    if (st.format !== 'llmforge-reward-state')
+      throw new RewardModelError(
+        `${join(latest, STATE)}: not a reward-model run state (format "${String(st.format)}")`,
+      );
+    if (st.options.mode !== o.mode)
+      throw new RewardModelError(
+        `${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`,
+      );
     if (lora && attached) restoreLoraAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
     loadRewardHeadInto(join(latest, REWARD_HEAD_FILE), rm);
-    if (st.precision !== precision.precision) log(`note: the checkpoint was trained with ${st.precision} matmuls; resuming with ${describePrecision(precision)}`);
+    if (st.precision !== precision.precision)
+      log(
+        `note: the checkpoint was trained with ${st.precision} matmuls; resuming with ${describePrecision(precision)}`,
+      );
     step = st.step;
     bestValAccuracy = st.bestValAccuracy;
     lossSum = st.lossSum;
@@ -205,8 +278,15 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
   const params = rm.parameters().filter((p) => p.requiresGrad);
   const trainable = params.reduce((s, p) => s + p.size, 0);
   const total = rm.numParameters();
-  const how = o.mode === 'last-k' ? ` (k=${o.lastK})` : lora && attached ? ` (r ${lora.r}, alpha ${lora.alpha}, dropout ${lora.dropout} on ${attached.summary.modules.length} linears: ${attached.targets.join(', ')}; + head)` : '';
-  log(`training ${o.mode}${how}: ${formatTrainable(trainable, total)}, Bradley-Terry loss${o.margin !== 0 ? ` with margin ${o.margin}` : ''}, ${describePrecision(precision)}`);
+  const how =
+    o.mode === 'last-k'
+      ? ` (k=${o.lastK})`
+      : lora && attached
+        ? ` (r ${lora.r}, alpha ${lora.alpha}, dropout ${lora.dropout} on ${attached.summary.modules.length} linears: ${attached.targets.join(', ')}; + head)`
+        : '';
+  log(
+    `training ${o.mode}${how}: ${formatTrainable(trainable, total)}, Bradley-Terry loss${o.margin !== 0 ? ` with margin ${o.margin}` : ''}, ${describePrecision(precision)}`,
+  );
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
   if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), rm, opt);
   mkdirSync(o.out, { recursive: true });
@@ -226,7 +306,15 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
         saveAdapter(join(dir, ADAPTER_DIR), base, attached.targets, o.base);
         saveRewardHead(join(dir, REWARD_HEAD_FILE), rm);
       } else saveRewardModel(dir, rm, tokenizer);
-      writeJsonAtomic(join(dir, STATE), { format: 'llmforge-reward-state', step, bestValAccuracy, lossSum, lossN, precision: precision.precision, options: { ...o, log: undefined } } satisfies SavedState);
+      writeJsonAtomic(join(dir, STATE), {
+        format: 'llmforge-reward-state',
+        step,
+        bestValAccuracy,
+        lossSum,
+        lossN,
+        precision: precision.precision,
+        options: { ...o, log: undefined },
+      } satisfies SavedState);
       writeFileAtomic(join(dir, OPT), serializeOptimizer(rm, opt));
     });
   };
@@ -269,8 +357,15 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
     const evalNow = step % perEpoch === 0 || step === totalSteps || (o.evalEvery > 0 && step % o.evalEvery === 0);
     if (evalNow) {
       valMetrics = val.encoded.length > 0 ? scorePairs(rm, val.encoded, o.margin) : null;
-      metrics.append({ step, epoch: step / perEpoch, train_loss: lossSum / lossN, ...(valMetrics ? metricFields(valMetrics, 'val') : {}) });
-      log(`step ${step}/${totalSteps}: train loss ${(lossSum / lossN).toFixed(4)}${valMetrics ? ` | held out: ${formatPairMetrics(valMetrics)}` : ''}`);
+      metrics.append({
+        step,
+        epoch: step / perEpoch,
+        train_loss: lossSum / lossN,
+        ...(valMetrics ? metricFields(valMetrics, 'val') : {}),
+      });
+      log(
+        `step ${step}/${totalSteps}: train loss ${(lossSum / lossN).toFixed(4)}${valMetrics ? ` | held out: ${formatPairMetrics(valMetrics)}` : ''}`,
+      );
       lossSum = 0;
       lossN = 0;
       const acc = valMetrics?.accuracy ?? null;
@@ -285,6 +380,9 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
     }
   }
   progress.finish(step);
-  if (step >= totalSteps) log(`done: ${step} steps; best held-out pairwise accuracy ${bestValAccuracy === null ? 'n/a' : `${(bestValAccuracy * 100).toFixed(2)}%`} in ${best}`);
+  if (step >= totalSteps)
+    log(
+      `done: ${step} steps; best held-out pairwise accuracy ${bestValAccuracy === null ? 'n/a' : `${(bestValAccuracy * 100).toFixed(2)}%`} in ${best}`,
+    );
   return { steps: step, val: valMetrics, bestValAccuracy, trainable, total, model: rm };
 }

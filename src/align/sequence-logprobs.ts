@@ -13,7 +13,10 @@ import type { Tensor } from '../tensor/tensor.ts';
 
 /** Log-probabilities (B) of each row's learned tokens, differentiable w.r.t. the model's trainable parameters. */
 export function sequenceLogprobs(model: LanguageModel, batch: SftBatch, dropoutSeed?: number): Tensor {
-  const opts = { ...(batch.segments ? { segments: batch.segments } : {}), ...(dropoutSeed !== undefined ? { dropoutSeed } : {}) };
+  const opts = {
+    ...(batch.segments ? { segments: batch.segments } : {}),
+    ...(dropoutSeed !== undefined ? { dropoutSeed } : {}),
+  };
   const { logits } = model.forward(batch.ids, batch.B, batch.T, null, opts); // (B, T, V)
   const nll = F.crossEntropy(logits, batch.targets, { reduction: 'none' }); // (B, T), 0 where the target is -100
   return F.neg(F.sum(nll, 1)); // (B)

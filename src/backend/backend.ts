@@ -61,10 +61,18 @@ export interface Backend {
    * likewise B and C. beta is 0 (overwrite) or 1 (accumulate).
    */
   gemm(
-    A: FloatArray, B: FloatArray, C: FloatArray,
-    batch: number, M: number, N: number, K: number,
-    transA: boolean, transB: boolean,
-    strideA: number, strideB: number, strideC: number,
+    A: FloatArray,
+    B: FloatArray,
+    C: FloatArray,
+    batch: number,
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+    strideC: number,
     beta: number,
   ): void;
   /**
@@ -75,10 +83,18 @@ export interface Backend {
    * on CPUs without them); the reference rounds and then runs its float64-accumulating gemm.
    */
   gemmBf16(
-    A: FloatArray, B: FloatArray, C: FloatArray,
-    batch: number, M: number, N: number, K: number,
-    transA: boolean, transB: boolean,
-    strideA: number, strideB: number, strideC: number,
+    A: FloatArray,
+    B: FloatArray,
+    C: FloatArray,
+    batch: number,
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+    strideC: number,
     beta: number,
   ): void;
 
@@ -99,16 +115,26 @@ export interface Backend {
    * strides of a and b over that output shape (0 on broadcast dims). out is contiguous.
    */
   binary(
-    op: BinaryOp, a: FloatArray, aStrides: Int32Array, b: FloatArray, bStrides: Int32Array,
-    out: FloatArray, shape: Int32Array,
+    op: BinaryOp,
+    a: FloatArray,
+    aStrides: Int32Array,
+    b: FloatArray,
+    bStrides: Int32Array,
+    out: FloatArray,
+    shape: Int32Array,
   ): void;
   /**
    * General strided copy: dst[dstOffset + sum(i_d * dstStrides[d])] = src[srcOffset + sum(i_d * srcStrides[d])]
    * over the index space `shape`. Implements permute, slice, concat, split, expand.
    */
   copyStrided(
-    src: FloatArray, srcOffset: number, srcStrides: Int32Array,
-    dst: FloatArray, dstOffset: number, dstStrides: Int32Array, shape: Int32Array,
+    src: FloatArray,
+    srcOffset: number,
+    srcStrides: Int32Array,
+    dst: FloatArray,
+    dstOffset: number,
+    dstStrides: Int32Array,
+    shape: Int32Array,
   ): void;
   /** out[i] = cond[i] ? a[i] : b[i] for i < n. */
   where(cond: Uint8Array, a: FloatArray, b: FloatArray, out: FloatArray, n: number): void;
@@ -137,15 +163,28 @@ export interface Backend {
    * Rows with the ignore index get losses[r] = 0. lse[r] receives logsumexp of the row (saved for backward).
    */
   crossEntropy(
-    logits: FloatArray, targets: Int32Array, losses: FloatArray, lse: FloatArray,
-    N: number, V: number, ignoreIndex: number, labelSmoothing: number,
+    logits: FloatArray,
+    targets: Int32Array,
+    losses: FloatArray,
+    lse: FloatArray,
+    N: number,
+    V: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
   ): void;
   /**
    * dlogits[r, v] = dlosses[r] * (softmax[r, v] - (1 - s) * [v == t] - s / V); rows with the ignore index get 0.
    */
   crossEntropyBackward(
-    logits: FloatArray, lse: FloatArray, targets: Int32Array, dlosses: FloatArray, dlogits: FloatArray,
-    N: number, V: number, ignoreIndex: number, labelSmoothing: number,
+    logits: FloatArray,
+    lse: FloatArray,
+    targets: Int32Array,
+    dlosses: FloatArray,
+    dlogits: FloatArray,
+    N: number,
+    V: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
   ): void;
 
   // ---- embedding and gathers --------------------------------------------------------------------------------
@@ -161,20 +200,49 @@ export interface Backend {
   // ---- normalization ----------------------------------------------------------------------------------------
   /** LayerNorm over rows of (N, C); saves mean and rstd (N) for the backward. bias may be null. */
   layerNorm(
-    x: FloatArray, weight: FloatArray, bias: FloatArray | null, out: FloatArray,
-    mean: FloatArray, rstd: FloatArray, N: number, C: number, eps: number,
+    x: FloatArray,
+    weight: FloatArray,
+    bias: FloatArray | null,
+    out: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
+    N: number,
+    C: number,
+    eps: number,
   ): void;
   /** Writes dx; accumulates dweight and dbias (+=). dbias may be null. */
   layerNormBackward(
-    dout: FloatArray, x: FloatArray, weight: FloatArray, mean: FloatArray, rstd: FloatArray,
-    dx: FloatArray, dweight: FloatArray, dbias: FloatArray | null, N: number, C: number,
+    dout: FloatArray,
+    x: FloatArray,
+    weight: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
+    dx: FloatArray,
+    dweight: FloatArray,
+    dbias: FloatArray | null,
+    N: number,
+    C: number,
   ): void;
   /** RMSNorm over rows of (N, C): out = x * rstd * weight, rstd = 1 / sqrt(mean(x^2) + eps). */
-  rmsNorm(x: FloatArray, weight: FloatArray, out: FloatArray, rstd: FloatArray, N: number, C: number, eps: number): void;
+  rmsNorm(
+    x: FloatArray,
+    weight: FloatArray,
+    out: FloatArray,
+    rstd: FloatArray,
+    N: number,
+    C: number,
+    eps: number,
+  ): void;
   /** Writes dx; accumulates dweight (+=). */
   rmsNormBackward(
-    dout: FloatArray, x: FloatArray, weight: FloatArray, rstd: FloatArray,
-    dx: FloatArray, dweight: FloatArray, N: number, C: number,
+    dout: FloatArray,
+    x: FloatArray,
+    weight: FloatArray,
+    rstd: FloatArray,
+    dx: FloatArray,
+    dweight: FloatArray,
+    N: number,
+    C: number,
   ): void;
 
   // ---- rotary position embedding ----------------------------------------------------------------------------
@@ -182,8 +250,17 @@ export interface Backend {
    * Rotary embedding on x (B, T, H, D), "rotate half" pairing (i, i + D/2) as in Hugging Face Llama.
    * cos and sin are (T, D/2) for the positions of these T rows. With inverse, rotates by -angle (the backward).
    */
-  rope(x: FloatArray, out: FloatArray, cos: FloatArray, sin: FloatArray,
-    B: number, T: number, H: number, D: number, inverse: boolean): void;
+  rope(
+    x: FloatArray,
+    out: FloatArray,
+    cos: FloatArray,
+    sin: FloatArray,
+    B: number,
+    T: number,
+    H: number,
+    D: number,
+    inverse: boolean,
+  ): void;
 
   // ---- fused causal attention -------------------------------------------------------------------------------
   /**
@@ -195,27 +272,75 @@ export interface Backend {
    * logsumexp of the scaled scores (-Infinity for a row that sees no key, whose output is 0).
    */
   attention(
-    q: FloatArray, k: FloatArray, v: FloatArray, out: FloatArray, lse: FloatArray,
-    B: number, Tq: number, Tk: number, Hq: number, Hkv: number, D: number,
-    scale: number, causal: boolean, qOffset: number, segQ: Int32Array | null, segK: Int32Array | null,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    out: FloatArray,
+    lse: FloatArray,
+    B: number,
+    Tq: number,
+    Tk: number,
+    Hq: number,
+    Hkv: number,
+    D: number,
+    scale: number,
+    causal: boolean,
+    qOffset: number,
+    segQ: Int32Array | null,
+    segK: Int32Array | null,
   ): void;
   /** Writes dq, dk, dv (same shapes as q, k, v). */
   attentionBackward(
-    q: FloatArray, k: FloatArray, v: FloatArray, out: FloatArray, lse: FloatArray, dout: FloatArray,
-    dq: FloatArray, dk: FloatArray, dv: FloatArray,
-    B: number, Tq: number, Tk: number, Hq: number, Hkv: number, D: number,
-    scale: number, causal: boolean, qOffset: number, segQ: Int32Array | null, segK: Int32Array | null,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    out: FloatArray,
+    lse: FloatArray,
+    dout: FloatArray,
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    B: number,
+    Tq: number,
+    Tk: number,
+    Hq: number,
+    Hkv: number,
+    D: number,
+    scale: number,
+    causal: boolean,
+    qOffset: number,
+    segQ: Int32Array | null,
+    segK: Int32Array | null,
   ): void;
   /**
    * Self-attention (Tq = Tk = T, Hq = Hkv = H, no cache, no segments) over a packed projection qkv (B, T, 3C),
    * C = H * D, holding q, k, v one after the other along the last dim: the same out (B, T, C) and lse as
    * `attention` on the three parts, without copying them out.
    */
-  attentionQKV(qkv: FloatArray, out: FloatArray, lse: FloatArray, B: number, T: number, H: number, D: number, scale: number, causal: boolean): void;
+  attentionQKV(
+    qkv: FloatArray,
+    out: FloatArray,
+    lse: FloatArray,
+    B: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+    causal: boolean,
+  ): void;
   /** Writes dqkv (B, T, 3C): dq, dk, dv packed like qkv. */
   attentionQKVBackward(
-    qkv: FloatArray, out: FloatArray, lse: FloatArray, dout: FloatArray, dqkv: FloatArray,
-    B: number, T: number, H: number, D: number, scale: number, causal: boolean,
+    qkv: FloatArray,
+    out: FloatArray,
+    lse: FloatArray,
+    dout: FloatArray,
+    dqkv: FloatArray,
+    B: number,
+    T: number,
+    H: number,
+    D: number,
+    scale: number,
+    causal: boolean,
   ): void;
 
   // ---- dropout ----------------------------------------------------------------------------------------------
@@ -233,12 +358,34 @@ export interface Backend {
    *   p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p)
    * g is read as grad[i] * gradScale (gradScale folds global-norm clipping into the step).
    */
-  adamw(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, gradScale: number): void;
+  adamw(
+    param: FloatArray,
+    grad: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+    gradScale: number,
+  ): void;
   /**
    * SGD with momentum (PyTorch semantics, dampening 0): g = grad * gradScale + wd * p;
    * buf = momentum * buf + g (buf = g on the first step, signalled by firstStep); p -= lr * (nesterov ? g + momentum * buf : buf).
    */
-  sgd(param: FloatArray, grad: FloatArray, buf: FloatArray, n: number,
-    lr: number, momentum: number, weightDecay: number, nesterov: boolean, firstStep: boolean, gradScale: number): void;
+  sgd(
+    param: FloatArray,
+    grad: FloatArray,
+    buf: FloatArray,
+    n: number,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+    firstStep: boolean,
+    gradScale: number,
+  ): void;
 }

@@ -47,7 +47,9 @@ function initialBackend(): Backend {
   const native = nativeOrError();
   if ('backend' in native) return native.backend;
   if (forced === 'native') {
-    throw new Error(`LLMFORGE_BACKEND=native but the native addon could not be loaded (${native.error}). Run \`npm run build:native\`.`);
+    throw new Error(
+      `LLMFORGE_BACKEND=native but the native addon could not be loaded (${native.error}). Run \`npm run build:native\`.`,
+    );
   }
   warnOnce(
     `llmforge: the native addon could not be loaded (${native.error}); using the pure TypeScript reference backend, ` +
@@ -73,7 +75,10 @@ export function setBackend(name: 'native' | 'reference'): void {
     return;
   }
   const native = nativeOrError();
-  if ('error' in native) throw new Error(`setBackend('native'): the native addon could not be loaded (${native.error}). Run \`npm run build:native\`.`);
+  if ('error' in native)
+    throw new Error(
+      `setBackend('native'): the native addon could not be loaded (${native.error}). Run \`npm run build:native\`.`,
+    );
   current = native.backend;
 }
 
@@ -113,7 +118,9 @@ export function decodeKernels(): DecodeKernels | null {
   const native = nativeOrError();
   if (!('addon' in native) || backend() !== native.backend) return null;
   const a = native.addon;
-  return a.gptDecodeBlock && a.gptDecodeHead && a.llamaDecodeBlock && a.llamaDecodeHead && a.decodeGemv && a.toBf16 ? (a as DecodeKernels) : null;
+  return a.gptDecodeBlock && a.gptDecodeHead && a.llamaDecodeBlock && a.llamaDecodeHead && a.decodeGemv && a.toBf16
+    ? (a as DecodeKernels)
+    : null;
 }
 
 export { referenceBackend };

@@ -28,28 +28,91 @@ export type DecodeWeightArray = Float32Array | Uint16Array;
 export interface DecodeKernels {
   /** One GPT-2 block for the token at `pos`: x (C) updated in place, its key/value written to the caches. */
   gptDecodeBlock(
-    x: Float32Array, ln1W: Float32Array, ln1B: Float32Array | null, attnW: DecodeWeightArray, attnB: Float32Array | null,
-    attnProjW: DecodeWeightArray, attnProjB: Float32Array | null, ln2W: Float32Array, ln2B: Float32Array | null,
-    fcW: DecodeWeightArray, fcB: Float32Array | null, mlpProjW: DecodeWeightArray, mlpProjB: Float32Array | null,
-    kCache: Float32Array, vCache: Float32Array, pos: number, C: number, H: number, F: number, eps: number,
+    x: Float32Array,
+    ln1W: Float32Array,
+    ln1B: Float32Array | null,
+    attnW: DecodeWeightArray,
+    attnB: Float32Array | null,
+    attnProjW: DecodeWeightArray,
+    attnProjB: Float32Array | null,
+    ln2W: Float32Array,
+    ln2B: Float32Array | null,
+    fcW: DecodeWeightArray,
+    fcB: Float32Array | null,
+    mlpProjW: DecodeWeightArray,
+    mlpProjB: Float32Array | null,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    pos: number,
+    C: number,
+    H: number,
+    F: number,
+    eps: number,
   ): void;
   /**
    * One Llama block for the token at `pos`: x (C) updated in place, its rotated key and its value written to the
    * caches (capacity, Hkv, D). cos/sin (D/2) are the RoPE tables' row for `pos`; D is the head size (q is H*D).
    */
   llamaDecodeBlock(
-    x: Float32Array, ln1W: Float32Array, qW: DecodeWeightArray, qB: Float32Array | null, kW: DecodeWeightArray, kB: Float32Array | null,
-    vW: DecodeWeightArray, vB: Float32Array | null, oW: DecodeWeightArray, oB: Float32Array | null, ln2W: Float32Array,
-    gateW: DecodeWeightArray, gateB: Float32Array | null, upW: DecodeWeightArray, upB: Float32Array | null, downW: DecodeWeightArray,
-    downB: Float32Array | null, kCache: Float32Array, vCache: Float32Array, cos: Float32Array, sin: Float32Array, pos: number,
-    C: number, H: number, Hkv: number, D: number, F: number, eps: number,
+    x: Float32Array,
+    ln1W: Float32Array,
+    qW: DecodeWeightArray,
+    qB: Float32Array | null,
+    kW: DecodeWeightArray,
+    kB: Float32Array | null,
+    vW: DecodeWeightArray,
+    vB: Float32Array | null,
+    oW: DecodeWeightArray,
+    oB: Float32Array | null,
+    ln2W: Float32Array,
+    gateW: DecodeWeightArray,
+    gateB: Float32Array | null,
+    upW: DecodeWeightArray,
+    upB: Float32Array | null,
+    downW: DecodeWeightArray,
+    downB: Float32Array | null,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    pos: number,
+    C: number,
+    H: number,
+    Hkv: number,
+    D: number,
+    F: number,
+    eps: number,
   ): void;
   /** logits (V) = W rmsNorm(x). */
-  llamaDecodeHead(x: Float32Array, normW: Float32Array, eps: number, W: DecodeWeightArray, logits: Float32Array, V: number, C: number): void;
+  llamaDecodeHead(
+    x: Float32Array,
+    normW: Float32Array,
+    eps: number,
+    W: DecodeWeightArray,
+    logits: Float32Array,
+    V: number,
+    C: number,
+  ): void;
   /** logits (V) = W layerNorm(x). */
-  gptDecodeHead(x: Float32Array, lnW: Float32Array, lnB: Float32Array | null, eps: number, W: DecodeWeightArray, logits: Float32Array, V: number, C: number): void;
+  gptDecodeHead(
+    x: Float32Array,
+    lnW: Float32Array,
+    lnB: Float32Array | null,
+    eps: number,
+    W: DecodeWeightArray,
+    logits: Float32Array,
+    V: number,
+    C: number,
+  ): void;
   /** y (N) = bias + W x. */
-  decodeGemv(W: DecodeWeightArray, bias: Float32Array | null, x: Float32Array, y: Float32Array, N: number, K: number): void;
+  decodeGemv(
+    W: DecodeWeightArray,
+    bias: Float32Array | null,
+    x: Float32Array,
+    y: Float32Array,
+    N: number,
+    K: number,
+  ): void;
   /** dst = bfloat16(src), round to nearest even. */
   toBf16(src: Float32Array, dst: Uint16Array): void;
 }
@@ -82,7 +145,9 @@ export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
   }
   const error = errors.join('; ');
   if (process.env.LLMFORGE_REQUIRE_NATIVE === '1') {
-    throw new Error(`LLMFORGE_REQUIRE_NATIVE=1 but the native addon could not be loaded (${error}). Run \`npm run build:native\`.`);
+    throw new Error(
+      `LLMFORGE_REQUIRE_NATIVE=1 but the native addon could not be loaded (${error}). Run \`npm run build:native\`.`,
+    );
   }
   return { error };
 }

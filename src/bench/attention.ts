@@ -12,7 +12,16 @@ import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { loadNativeAddon } from '../backend/native.ts';
 
-interface Shape { B: number; Tq: number; Tk: number; Hq: number; Hkv: number; D: number; causal: boolean; qOffset: number }
+interface Shape {
+  B: number;
+  Tq: number;
+  Tk: number;
+  Hq: number;
+  Hkv: number;
+  D: number;
+  causal: boolean;
+  qOffset: number;
+}
 
 const TRAIN: Shape[] = [
   { B: 8, Tq: 256, Tk: 256, Hq: 6, Hkv: 6, D: 64, causal: true, qOffset: 0 },
@@ -60,21 +69,43 @@ function fill(n: number, seed: number): Float32Array {
   return a;
 }
 
-interface Row { impl: string; op: string; s: Shape; flops: number; t: { median: number; min: number; max: number } }
+interface Row {
+  impl: string;
+  op: string;
+  s: Shape;
+  flops: number;
+  t: { median: number; min: number; max: number };
+}
 
 function report(row: Row, json: boolean): void {
   const { s, t } = row;
   const gflops = row.flops / (t.median * 1e6);
   if (json) {
-    process.stdout.write(JSON.stringify({
-      bench: 'ops', op: row.op, impl: row.impl, B: s.B, T: s.Tk, Tq: s.Tq, Tk: s.Tk, H: s.Hq, Hkv: s.Hkv, D: s.D,
-      causal: s.causal, gflops: +gflops.toFixed(2), ms_median: +t.median.toFixed(3), ms_min: +t.min.toFixed(3),
-      ms_max: +t.max.toFixed(3),
-    }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        bench: 'ops',
+        op: row.op,
+        impl: row.impl,
+        B: s.B,
+        T: s.Tk,
+        Tq: s.Tq,
+        Tk: s.Tk,
+        H: s.Hq,
+        Hkv: s.Hkv,
+        D: s.D,
+        causal: s.causal,
+        gflops: +gflops.toFixed(2),
+        ms_median: +t.median.toFixed(3),
+        ms_min: +t.min.toFixed(3),
+        ms_max: +t.max.toFixed(3),
+      }) + '\n',
+    );
   } else {
     const shape = `B=${s.B} Tq=${s.Tq} Tk=${s.Tk} H=${s.Hq}/${s.Hkv} D=${s.D}${s.causal ? ' causal' : ''}`;
-    process.stdout.write(`${row.impl.padEnd(6)} ${row.op.padEnd(17)} ${shape.padEnd(42)} ` +
-      `${gflops.toFixed(1).padStart(7)} GFLOP/s  median ${t.median.toFixed(3)} ms  [${t.min.toFixed(3)}, ${t.max.toFixed(3)}]\n`);
+    process.stdout.write(
+      `${row.impl.padEnd(6)} ${row.op.padEnd(17)} ${shape.padEnd(42)} ` +
+        `${gflops.toFixed(1).padStart(7)} GFLOP/s  median ${t.median.toFixed(3)} ms  [${t.min.toFixed(3)}, ${t.max.toFixed(3)}]\n`,
+    );
   }
 }
 
@@ -112,7 +143,9 @@ for s in json.loads(sys.argv[1]):
 export async function benchAttention(opts: { json: boolean; reps?: number; torch?: boolean }): Promise<void> {
   const loaded = loadNativeAddon();
   if ('error' in loaded) {
-    throw new Error(`benchAttention: the native addon could not be loaded (${loaded.error}). Run \`npm run build:native\`.`);
+    throw new Error(
+      `benchAttention: the native addon could not be loaded (${loaded.error}). Run \`npm run build:native\`.`,
+    );
   }
   const addon = loaded.addon;
   const reps = opts.reps ?? 10;
@@ -121,10 +154,17 @@ export async function benchAttention(opts: { json: boolean; reps?: number; torch
   }
   const plan = [...TRAIN.map((s) => ({ s, bwd: true })), ...DECODE.map((s) => ({ s, bwd: false }))];
   for (const { s, bwd } of plan) {
-    const nq = s.B * s.Tq * s.Hq * s.D, nkv = s.B * s.Tk * s.Hkv * s.D;
-    const q = fill(nq, 1), k = fill(nkv, 2), v = fill(nkv, 3), dout = fill(nq, 4);
-    const out = new Float32Array(nq), lse = new Float32Array(s.B * s.Hq * s.Tq);
-    const dq = new Float32Array(nq), dk = new Float32Array(nkv), dv = new Float32Array(nkv);
+    const nq = s.B * s.Tq * s.Hq * s.D,
+      nkv = s.B * s.Tk * s.Hkv * s.D;
+    const q = fill(nq, 1),
+      k = fill(nkv, 2),
+      v = fill(nkv, 3),
+      dout = fill(nq, 4);
+    const out = new Float32Array(nq),
+      lse = new Float32Array(s.B * s.Hq * s.Tq);
+    const dq = new Float32Array(nq),
+      dk = new Float32Array(nkv),
+      dv = new Float32Array(nkv);
     const scale = 1 / Math.sqrt(s.D);
     const fwdFlops = 4 * s.D * visiblePairs(s) * s.B * s.Hq;
     const r = s.Tq * s.Tk >= 2048 * 2048 ? Math.max(3, Math.ceil(reps / 3)) : reps;
@@ -134,8 +174,29 @@ export async function benchAttention(opts: { json: boolean; reps?: number; torch
     report({ impl: 'native', op, s, flops: fwdFlops, t: time(forward, bwd ? r : reps * 10) }, opts.json);
     if (bwd) {
       forward();
-      const backward = () => addon.attentionBackward!(q, k, v, out, lse, dout, dq, dk, dv,
-        s.B, s.Tq, s.Tk, s.Hq, s.Hkv, s.D, scale, s.causal, s.qOffset, null, null);
+      const backward = () =>
+        addon.attentionBackward!(
+          q,
+          k,
+          v,
+          out,
+          lse,
+          dout,
+          dq,
+          dk,
+          dv,
+          s.B,
+          s.Tq,
+          s.Tk,
+          s.Hq,
+          s.Hkv,
+          s.D,
+          scale,
+          s.causal,
+          s.qOffset,
+          null,
+          null,
+        );
       report({ impl: 'native', op: 'attention_bwd', s, flops: 2.5 * fwdFlops, t: time(backward, r) }, opts.json);
     }
   }
@@ -147,23 +208,28 @@ function benchTorch(plan: { s: Shape; bwd: boolean }[], reps: number, threads: n
   const spec = plan.map(({ s, bwd }) => ({ ...s, bwd, reps: s.Tq * s.Tk >= 2048 * 2048 ? 3 : bwd ? reps : reps * 10 }));
   let stdout: string;
   try {
-    stdout = execFileSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, JSON.stringify(spec), String(threads)], { encoding: 'utf8' });
+    stdout = execFileSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, JSON.stringify(spec), String(threads)], {
+      encoding: 'utf8',
+    });
   } catch (e) {
     process.stderr.write(`WARNING: PyTorch comparison skipped: ${(e as Error).message.split('\n')[0]}\n`);
     return;
   }
-  stdout.trim().split('\n').forEach((line, idx) => {
-    const { s, bwd } = plan[idx]!;
-    const res = JSON.parse(line) as { fwd: number[]; fwd_bwd?: number[] };
-    const fwdFlops = 4 * s.D * visiblePairs(s) * s.B * s.Hq;
-    const f = stats(res.fwd);
-    report({ impl: 'torch', op: bwd ? 'attention_fwd' : 'attention_decode', s, flops: fwdFlops, t: f }, json);
-    if (res.fwd_bwd !== undefined) {
-      // Each fwd+bwd sample minus the forward median, so median/min/max stay ordered.
-      const t = stats(res.fwd_bwd.map((x) => x - f.median));
-      report({ impl: 'torch', op: 'attention_bwd', s, flops: 2.5 * fwdFlops, t }, json);
-    }
-  });
+  stdout
+    .trim()
+    .split('\n')
+    .forEach((line, idx) => {
+      const { s, bwd } = plan[idx]!;
+      const res = JSON.parse(line) as { fwd: number[]; fwd_bwd?: number[] };
+      const fwdFlops = 4 * s.D * visiblePairs(s) * s.B * s.Hq;
+      const f = stats(res.fwd);
+      report({ impl: 'torch', op: bwd ? 'attention_fwd' : 'attention_decode', s, flops: fwdFlops, t: f }, json);
+      if (res.fwd_bwd !== undefined) {
+        // Each fwd+bwd sample minus the forward median, so median/min/max stay ordered.
+        const t = stats(res.fwd_bwd.map((x) => x - f.median));
+        report({ impl: 'torch', op: 'attention_bwd', s, flops: 2.5 * fwdFlops, t }, json);
+      }
+    });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

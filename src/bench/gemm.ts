@@ -11,8 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { loadNativeAddon, type NativeAddon } from '../backend/native.ts';
 
 export interface GemmShape {
-  m: number; k: number; n: number;
-  transA: boolean; transB: boolean;
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
 }
 
 export interface BenchGemmOptions {
@@ -34,12 +37,12 @@ export interface BenchGemmOptions {
 /** Forward 1024^3 and the GPT-2 small MLP products (X 4096x768, W 768x3072) forward and backward. */
 export const DEFAULT_GEMM_SHAPES: GemmShape[] = [
   { m: 1024, k: 1024, n: 1024, transA: false, transB: false },
-  { m: 4096, k: 768, n: 3072, transA: false, transB: false },   // Y = X @ W
-  { m: 4096, k: 3072, n: 768, transA: false, transB: false },   // Y = H @ W2
-  { m: 4096, k: 3072, n: 768, transA: false, transB: true },    // dX = dY @ W^T
-  { m: 768, k: 4096, n: 3072, transA: true, transB: false },    // dW = X^T @ dY
-  { m: 4096, k: 768, n: 3072, transA: false, transB: true },    // dH = dY2 @ W2^T
-  { m: 3072, k: 4096, n: 768, transA: true, transB: false },    // dW2 = H^T @ dY2
+  { m: 4096, k: 768, n: 3072, transA: false, transB: false }, // Y = X @ W
+  { m: 4096, k: 3072, n: 768, transA: false, transB: false }, // Y = H @ W2
+  { m: 4096, k: 3072, n: 768, transA: false, transB: true }, // dX = dY @ W^T
+  { m: 768, k: 4096, n: 3072, transA: true, transB: false }, // dW = X^T @ dY
+  { m: 4096, k: 768, n: 3072, transA: false, transB: true }, // dH = dY2 @ W2^T
+  { m: 3072, k: 4096, n: 768, transA: true, transB: false }, // dW2 = H^T @ dY2
 ];
 
 // ../shared/bench beside the repository root (this file lives in <root>/src/bench or <root>/dist/bench).
@@ -62,10 +65,16 @@ function transName(s: GemmShape): string {
   return `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
 }
 
-interface GemmResult { shape: GemmShape; gflops: number; ms: { median: number; min: number; max: number } }
+interface GemmResult {
+  shape: GemmShape;
+  gflops: number;
+  ms: { median: number; min: number; max: number };
+}
 
 function timeGemm(gemm: NonNullable<NativeAddon['gemm']>, s: GemmShape, reps: number): GemmResult {
-  const A = randomArray(s.m * s.k), B = randomArray(s.k * s.n), C = new Float32Array(s.m * s.n);
+  const A = randomArray(s.m * s.k),
+    B = randomArray(s.k * s.n),
+    C = new Float32Array(s.m * s.n);
   const run = () => gemm(A, B, C, 1, s.m, s.n, s.k, s.transA, s.transB, 0, 0, 0, 0);
   for (let i = 0; i < 3; i++) run();
   const times: number[] = [];
@@ -82,7 +91,9 @@ function timeGemm(gemm: NonNullable<NativeAddon['gemm']>, s: GemmShape, reps: nu
 /** Median microseconds of a 1x1x1 gemm call: the fixed cost of crossing into the addon and back. */
 function callOverhead(addon: NativeAddon): number {
   const gemm = addon.gemm!;
-  const A = new Float32Array(1), B = new Float32Array(1), C = new Float32Array(1);
+  const A = new Float32Array(1),
+    B = new Float32Array(1),
+    C = new Float32Array(1);
   const batches: number[] = [];
   for (let r = 0; r < 21; r++) {
     const n = 2000;
@@ -93,8 +104,17 @@ function callOverhead(addon: NativeAddon): number {
   return stats(batches.slice(1)).median;
 }
 
-interface TorchResult { m: number; k: number; n: number; trans: string; threads: number; gflops: number;
-  ms_median: number; ms_min: number; ms_max: number }
+interface TorchResult {
+  m: number;
+  k: number;
+  n: number;
+  trans: string;
+  threads: number;
+  gflops: number;
+  ms_median: number;
+  ms_min: number;
+  ms_max: number;
+}
 
 /**
  * Runs the PyTorch reference once per transpose kind with the environment its header asks for (AVX-512
@@ -102,8 +122,12 @@ interface TorchResult { m: number; k: number; n: number; trans: string; threads:
  */
 function runTorch(shapes: GemmShape[], threads: number, python: string): TorchResult[] {
   if (!existsSync(TORCH_SCRIPT)) throw new Error(`benchGemm: PyTorch reference ${TORCH_SCRIPT} not found`);
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_NUM_THREADS: String(threads),
-    GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OMP_WAIT_POLICY: 'passive',
+    OMP_NUM_THREADS: String(threads),
+    GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736',
+  };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const out: TorchResult[] = [];
@@ -111,10 +135,15 @@ function runTorch(shapes: GemmShape[], threads: number, python: string): TorchRe
     const group = shapes.filter((s) => transName(s) === trans);
     if (group.length === 0) continue;
     const arg = group.map((s) => `${s.m}x${s.k}x${s.n}`).join(',');
-    const r = spawnSync(python, [TORCH_SCRIPT, '--mode', 'mm', '--shape', arg, '--trans', trans],
-      { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(python, [TORCH_SCRIPT, '--mode', 'mm', '--shape', arg, '--trans', trans], {
+      env,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (r.status !== 0) {
-      throw new Error(`benchGemm: PyTorch reference failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().slice(-500)}`);
+      throw new Error(
+        `benchGemm: PyTorch reference failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().slice(-500)}`,
+      );
     }
     for (const line of r.stdout.split('\n')) {
       if (line.startsWith('RESULT ')) out.push(JSON.parse(line.slice(7)) as TorchResult);
@@ -140,20 +169,48 @@ export async function benchGemm(opts: BenchGemmOptions): Promise<void> {
   for (const s of shapes) {
     const r = timeGemm(addon.gemm, s, reps);
     ours.set(`${s.m}x${s.k}x${s.n}${transName(s)}`, r.gflops);
-    emit({ bench: 'gemm', m: s.m, k: s.k, n: s.n, transA: s.transA, transB: s.transB, threads, isa: addon.cpuInfo().isa,
-      gflops: r.gflops, ms_median: r.ms.median, ms_min: r.ms.min, ms_max: r.ms.max },
-    `gemm ${s.m}x${s.k}x${s.n} ${transName(s)}  ${r.gflops.toFixed(1)} GFLOP/s  median ${r.ms.median.toFixed(2)} ms ` +
-      `[${r.ms.min.toFixed(2)}, ${r.ms.max.toFixed(2)}]`);
+    emit(
+      {
+        bench: 'gemm',
+        m: s.m,
+        k: s.k,
+        n: s.n,
+        transA: s.transA,
+        transB: s.transB,
+        threads,
+        isa: addon.cpuInfo().isa,
+        gflops: r.gflops,
+        ms_median: r.ms.median,
+        ms_min: r.ms.min,
+        ms_max: r.ms.max,
+      },
+      `gemm ${s.m}x${s.k}x${s.n} ${transName(s)}  ${r.gflops.toFixed(1)} GFLOP/s  median ${r.ms.median.toFixed(2)} ms ` +
+        `[${r.ms.min.toFixed(2)}, ${r.ms.max.toFixed(2)}]`,
+    );
   }
   if (opts.bf16) {
     const bf16 = addon.gemmBf16;
     if (typeof bf16 !== 'function') throw new Error('benchGemm: the native addon has no gemmBf16 kernel');
     for (const s of shapes) {
       const r = timeGemm(bf16, s, reps);
-      emit({ bench: 'gemm_bf16', m: s.m, k: s.k, n: s.n, transA: s.transA, transB: s.transB, threads,
-        avx512bf16: addon.cpuInfo().avx512bf16, gflops: r.gflops, ms_median: r.ms.median, ms_min: r.ms.min, ms_max: r.ms.max },
-      `gemmBf16 ${s.m}x${s.k}x${s.n} ${transName(s)}  ${r.gflops.toFixed(1)} GFLOP/s  median ${r.ms.median.toFixed(2)} ms ` +
-        `[${r.ms.min.toFixed(2)}, ${r.ms.max.toFixed(2)}]`);
+      emit(
+        {
+          bench: 'gemm_bf16',
+          m: s.m,
+          k: s.k,
+          n: s.n,
+          transA: s.transA,
+          transB: s.transB,
+          threads,
+          avx512bf16: addon.cpuInfo().avx512bf16,
+          gflops: r.gflops,
+          ms_median: r.ms.median,
+          ms_min: r.ms.min,
+          ms_max: r.ms.max,
+        },
+        `gemmBf16 ${s.m}x${s.k}x${s.n} ${transName(s)}  ${r.gflops.toFixed(1)} GFLOP/s  median ${r.ms.median.toFixed(2)} ms ` +
+          `[${r.ms.min.toFixed(2)}, ${r.ms.max.toFixed(2)}]`,
+      );
     }
   }
   const us = callOverhead(addon);
@@ -164,10 +221,24 @@ export async function benchGemm(opts: BenchGemmOptions): Promise<void> {
       const key = `${t.m}x${t.k}x${t.n}${t.trans}`;
       const mine = ours.get(key);
       const ratio = mine === undefined ? null : mine / t.gflops;
-      emit({ bench: 'gemm_torch', m: t.m, k: t.k, n: t.n, transA: t.trans[0] === 'T', transB: t.trans[1] === 'T',
-        threads: t.threads, gflops: t.gflops, ms_median: t.ms_median, ms_min: t.ms_min, ms_max: t.ms_max, ratio },
-      `torch ${t.m}x${t.k}x${t.n} ${t.trans}  ${t.gflops.toFixed(1)} GFLOP/s  median ${t.ms_median.toFixed(2)} ms ` +
-        `[${t.ms_min.toFixed(2)}, ${t.ms_max.toFixed(2)}]  ours/torch ${ratio === null ? '-' : ratio.toFixed(3)}`);
+      emit(
+        {
+          bench: 'gemm_torch',
+          m: t.m,
+          k: t.k,
+          n: t.n,
+          transA: t.trans[0] === 'T',
+          transB: t.trans[1] === 'T',
+          threads: t.threads,
+          gflops: t.gflops,
+          ms_median: t.ms_median,
+          ms_min: t.ms_min,
+          ms_max: t.ms_max,
+          ratio,
+        },
+        `torch ${t.m}x${t.k}x${t.n} ${t.trans}  ${t.gflops.toFixed(1)} GFLOP/s  median ${t.ms_median.toFixed(2)} ms ` +
+          `[${t.ms_min.toFixed(2)}, ${t.ms_max.toFixed(2)}]  ours/torch ${ratio === null ? '-' : ratio.toFixed(3)}`,
+      );
     }
   }
 }

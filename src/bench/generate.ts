@@ -27,7 +27,14 @@ export const DEFAULT_GENERATE_CONFIGS: readonly GenerateConfigName[] = ['T2', 'T
 function modelConfig(name: GenerateConfigName): ModelConfig {
   if (name === 'llama-mini') return resolveModelConfig('llama-mini');
   const c = TRAIN_CONFIGS[name];
-  return completeModelConfig({ arch: 'gpt2', vocabSize: c.vocab, blockSize: c.ctx, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.d });
+  return completeModelConfig({
+    arch: 'gpt2',
+    vocabSize: c.vocab,
+    blockSize: c.ctx,
+    nLayer: c.nLayer,
+    nHead: c.nHead,
+    nEmbd: c.d,
+  });
 }
 
 const TORCH_SCRIPT = fileURLToPath(new URL('../../../shared/bench/torch_gpt_bench.py', import.meta.url));
@@ -50,35 +57,75 @@ function runConfig(name: GenerateConfigName, runs: number, decodePrecision: Deco
     const prompt = Array.from({ length: PROMPT }, () => rng.int(vocab));
     const s = generate(model, prompt, { temperature: 0, maxNewTokens: NEW, decodePrecision });
     path = s.decodePath;
-    if (s.ids.length !== NEW) throw new Error(`bench generate ${name}: expected ${NEW} tokens, got ${s.ids.length} (${s.stopReason})`);
+    if (s.ids.length !== NEW)
+      throw new Error(`bench generate ${name}: expected ${NEW} tokens, got ${s.ids.length} (${s.stopReason})`);
     if (r === 0) continue; // warm-up
     rates.push((NEW - 1) / (s.decodeMs / 1000));
     prefill.push(s.prefillMs);
   }
   return {
-    bench: 'generate', impl: 'llmforge', config: name, params: model.numParameters(), prompt: PROMPT, new_tokens: NEW,
-    decode_precision: decodePrecision, decode_path: path, decode_tokens_per_s: median(rates), decode_min: Math.min(...rates), decode_max: Math.max(...rates),
-    prefill_ms_median: median(prefill), runs,
+    bench: 'generate',
+    impl: 'llmforge',
+    config: name,
+    params: model.numParameters(),
+    prompt: PROMPT,
+    new_tokens: NEW,
+    decode_precision: decodePrecision,
+    decode_path: path,
+    decode_tokens_per_s: median(rates),
+    decode_min: Math.min(...rates),
+    decode_max: Math.max(...rates),
+    prefill_ms_median: median(prefill),
+    runs,
   };
 }
 
-export async function benchGenerate(opts: { json: boolean; configs?: GenerateConfigName[]; runs?: number; torch?: boolean; decodePrecision?: DecodePrecision }): Promise<void> {
+export async function benchGenerate(opts: {
+  json: boolean;
+  configs?: GenerateConfigName[];
+  runs?: number;
+  torch?: boolean;
+  decodePrecision?: DecodePrecision;
+}): Promise<void> {
   const runs = opts.runs ?? 3;
   for (const name of opts.configs ?? DEFAULT_GENERATE_CONFIGS) {
     const ours = runConfig(name, runs, opts.decodePrecision ?? defaultDecodePrecision());
     print(opts.json, ours);
     if (opts.torch && name !== 'llama-mini') {
-      const env: NodeJS.ProcessEnv = { ...process.env, OMP_WAIT_POLICY: 'passive', GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736' };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        OMP_WAIT_POLICY: 'passive',
+        GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736',
+      };
       delete env.OPENBLAS_CORETYPE;
       delete env.OPENBLAS_L2_SIZE;
-      const args = [TORCH_SCRIPT, '--mode', 'gen', '--cfg', name, '--steps', String(runs), '--warmup', '1', '--prompt', String(PROMPT), '--new', String(NEW)];
+      const args = [
+        TORCH_SCRIPT,
+        '--mode',
+        'gen',
+        '--cfg',
+        name,
+        '--steps',
+        String(runs),
+        '--warmup',
+        '1',
+        '--prompt',
+        String(PROMPT),
+        '--new',
+        String(NEW),
+      ];
       const t = spawnSync('/usr/bin/python3', args, { encoding: 'utf8', env });
       const line = t.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (!line) throw new Error(`bench generate: the PyTorch reference printed no RESULT line:\n${t.stderr.slice(-2000)}`);
+      if (!line)
+        throw new Error(`bench generate: the PyTorch reference printed no RESULT line:\n${t.stderr.slice(-2000)}`);
       const res = JSON.parse(line.slice(7)) as Record<string, number>;
       print(opts.json, {
-        bench: 'generate_torch', config: name, decode_tokens_per_s: res.decode_tokens_per_s!, decode_min: res.decode_min!,
-        decode_max: res.decode_max!, ratio: (ours.decode_tokens_per_s as number) / res.decode_tokens_per_s!,
+        bench: 'generate_torch',
+        config: name,
+        decode_tokens_per_s: res.decode_tokens_per_s!,
+        decode_min: res.decode_min!,
+        decode_max: res.decode_max!,
+        ratio: (ours.decode_tokens_per_s as number) / res.decode_tokens_per_s!,
       });
     }
   }
@@ -86,5 +133,10 @@ export async function benchGenerate(opts: { json: boolean; configs?: GenerateCon
 
 function print(json: boolean, obj: Record<string, unknown>): void {
   if (json) process.stdout.write(`${JSON.stringify(obj)}\n`);
-  else process.stdout.write(`${Object.entries(obj).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(2) : v}`).join(' ')}\n`);
+  else
+    process.stdout.write(
+      `${Object.entries(obj)
+        .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(2) : v}`)
+        .join(' ')}\n`,
+    );
 }

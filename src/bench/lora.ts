@@ -84,9 +84,22 @@ function runMode(mode: 'full' | 'lora', o: ModeOptions, warmup: number): Record<
   for (const s of opt.state.values()) stateBytes += s.m.byteLength + s.v.byteLength;
   const { trainable, total } = trainableParameters(model);
   return {
-    bench: 'lora', mode, preset: o.preset, arch: cfg.arch, batch: o.batch, ctx: T, ...(mode === 'lora' ? { r: o.r, targets: targets.join(',') } : {}),
-    trainable, total, trainable_share: trainable / total, optimizer_state_bytes: stateBytes, grad_bytes: gradBytes,
-    step_ms_median: times[Math.floor(times.length / 2)]!, step_ms_min: times[0]!, peak_rss_mb: process.resourceUsage().maxRSS / 1024, steps: o.steps,
+    bench: 'lora',
+    mode,
+    preset: o.preset,
+    arch: cfg.arch,
+    batch: o.batch,
+    ctx: T,
+    ...(mode === 'lora' ? { r: o.r, targets: targets.join(',') } : {}),
+    trainable,
+    total,
+    trainable_share: trainable / total,
+    optimizer_state_bytes: stateBytes,
+    grad_bytes: gradBytes,
+    step_ms_median: times[Math.floor(times.length / 2)]!,
+    step_ms_min: times[0]!,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    steps: o.steps,
   };
 }
 
@@ -94,10 +107,20 @@ export async function benchLora(opts: LoraBenchOptions): Promise<void> {
   const presets = opts.preset !== undefined ? [opts.preset] : DEFAULT_PRESETS;
   for (const preset of presets) {
     resolveModelConfig(preset); // an unknown preset fails here, with the list of presets, not in a child
-    const o: ModeOptions = { preset, steps: opts.steps ?? 5, batch: opts.batch ?? 4, ctx: opts.ctx ?? 128, r: opts.r ?? 8, targets: opts.targets ?? null };
+    const o: ModeOptions = {
+      preset,
+      steps: opts.steps ?? 5,
+      batch: opts.batch ?? 4,
+      ctx: opts.ctx ?? 128,
+      r: opts.r ?? 8,
+      targets: opts.targets ?? null,
+    };
     const results: Record<string, number>[] = [];
     for (const mode of ['full', 'lora'] as const) {
-      const r = spawnSync(process.execPath, [...childLoader(SELF), SELF, '--child', mode, JSON.stringify(o)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const r = spawnSync(process.execPath, [...childLoader(SELF), SELF, '--child', mode, JSON.stringify(o)], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      });
       if (r.status !== 0) throw new Error(`bench lora ${preset} ${mode} failed:\n${r.stderr}`);
       const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
       results.push(res);
@@ -105,15 +128,23 @@ export async function benchLora(opts: LoraBenchOptions): Promise<void> {
     }
     const [full, lora] = results as [Record<string, number>, Record<string, number>];
     print(opts.json, {
-      bench: 'lora_vs_full', preset, optimizer_state_ratio: lora.optimizer_state_bytes! / full.optimizer_state_bytes!,
-      peak_rss_ratio: lora.peak_rss_mb! / full.peak_rss_mb!, step_time_ratio: lora.step_ms_median! / full.step_ms_median!,
+      bench: 'lora_vs_full',
+      preset,
+      optimizer_state_ratio: lora.optimizer_state_bytes! / full.optimizer_state_bytes!,
+      peak_rss_ratio: lora.peak_rss_mb! / full.peak_rss_mb!,
+      step_time_ratio: lora.step_ms_median! / full.step_ms_median!,
     });
   }
 }
 
 function print(json: boolean, obj: Record<string, unknown>): void {
   if (json) process.stdout.write(`${JSON.stringify(obj)}\n`);
-  else process.stdout.write(`${Object.entries(obj).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`).join(' ')}\n`);
+  else
+    process.stdout.write(
+      `${Object.entries(obj)
+        .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`)
+        .join(' ')}\n`,
+    );
 }
 
 if (process.argv[2] === '--child' && process.argv[1] === SELF) {

@@ -45,91 +45,151 @@ function ids(n: number, limit: number, seed: number): Int32Array {
 const F = 4; // bytes per float32
 
 function cases(): Case[] {
-  const N = 4096, C = 768, V = 50257, NCE = 256, NG = 4096 * 3072, NP = 16 * 1024 * 1024;
+  const N = 4096,
+    C = 768,
+    V = 50257,
+    NCE = 256,
+    NG = 4096 * 3072,
+    NP = 16 * 1024 * 1024;
   return [
     {
-      op: 'layerNorm', shape: [N, C], bytes: 2 * N * C * F,
+      op: 'layerNorm',
+      shape: [N, C],
+      bytes: 2 * N * C * F,
       setup: (k) => {
-        const x = filled(N * C, 1), w = filled(C, 2), b = filled(C, 3), out = new Float32Array(N * C);
-        const mean = new Float32Array(N), rstd = new Float32Array(N);
+        const x = filled(N * C, 1),
+          w = filled(C, 2),
+          b = filled(C, 3),
+          out = new Float32Array(N * C);
+        const mean = new Float32Array(N),
+          rstd = new Float32Array(N);
         return () => k.layerNorm(x, w, b, out, mean, rstd, N, C, 1e-5);
       },
     },
     {
-      op: 'layerNormBackward', shape: [N, C], bytes: 3 * N * C * F,
+      op: 'layerNormBackward',
+      shape: [N, C],
+      bytes: 3 * N * C * F,
       setup: (k) => {
-        const x = filled(N * C, 1), w = filled(C, 2), dout = filled(N * C, 4), dx = new Float32Array(N * C);
-        const mean = new Float32Array(N), rstd = new Float32Array(N);
+        const x = filled(N * C, 1),
+          w = filled(C, 2),
+          dout = filled(N * C, 4),
+          dx = new Float32Array(N * C);
+        const mean = new Float32Array(N),
+          rstd = new Float32Array(N);
         k.layerNorm(x, w, null, new Float32Array(N * C), mean, rstd, N, C, 1e-5);
-        const dw = new Float32Array(C), db = new Float32Array(C);
+        const dw = new Float32Array(C),
+          db = new Float32Array(C);
         return () => k.layerNormBackward(dout, x, w, mean, rstd, dx, dw, db, N, C);
       },
     },
     {
-      op: 'rmsNorm', shape: [N, C], bytes: 2 * N * C * F,
+      op: 'rmsNorm',
+      shape: [N, C],
+      bytes: 2 * N * C * F,
       setup: (k) => {
-        const x = filled(N * C, 1), w = filled(C, 2), out = new Float32Array(N * C), rstd = new Float32Array(N);
+        const x = filled(N * C, 1),
+          w = filled(C, 2),
+          out = new Float32Array(N * C),
+          rstd = new Float32Array(N);
         return () => k.rmsNorm(x, w, out, rstd, N, C, 1e-6);
       },
     },
     {
-      op: 'softmax', shape: [N, 1024], bytes: 2 * N * 1024 * F,
+      op: 'softmax',
+      shape: [N, 1024],
+      bytes: 2 * N * 1024 * F,
       setup: (k) => {
-        const x = filled(N * 1024, 5, 8), out = new Float32Array(N * 1024);
+        const x = filled(N * 1024, 5, 8),
+          out = new Float32Array(N * 1024);
         return () => k.softmax(x, out, N, 1024);
       },
     },
     {
-      op: 'crossEntropy', shape: [NCE, V], bytes: NCE * V * F,
+      op: 'crossEntropy',
+      shape: [NCE, V],
+      bytes: NCE * V * F,
       setup: (k) => {
-        const x = filled(NCE * V, 6, 8), t = ids(NCE, V, 7), losses = new Float32Array(NCE), lse = new Float32Array(NCE);
+        const x = filled(NCE * V, 6, 8),
+          t = ids(NCE, V, 7),
+          losses = new Float32Array(NCE),
+          lse = new Float32Array(NCE);
         return () => k.crossEntropy(x, t, losses, lse, NCE, V, -100, 0);
       },
     },
     {
-      op: 'crossEntropyBackward', shape: [NCE, V], bytes: 2 * NCE * V * F,
+      op: 'crossEntropyBackward',
+      shape: [NCE, V],
+      bytes: 2 * NCE * V * F,
       setup: (k) => {
-        const x = filled(NCE * V, 6, 8), t = ids(NCE, V, 7), losses = new Float32Array(NCE), lse = new Float32Array(NCE);
+        const x = filled(NCE * V, 6, 8),
+          t = ids(NCE, V, 7),
+          losses = new Float32Array(NCE),
+          lse = new Float32Array(NCE);
         k.crossEntropy(x, t, losses, lse, NCE, V, -100, 0);
-        const dl = new Float32Array(NCE).fill(1 / NCE), dx = new Float32Array(NCE * V);
+        const dl = new Float32Array(NCE).fill(1 / NCE),
+          dx = new Float32Array(NCE * V);
         return () => k.crossEntropyBackward(x, lse, t, dl, dx, NCE, V, -100, 0);
       },
     },
     {
-      op: 'geluTanh', shape: [NG], bytes: 2 * NG * F,
+      op: 'geluTanh',
+      shape: [NG],
+      bytes: 2 * NG * F,
       setup: (k) => {
-        const x = filled(NG, 8, 4), out = new Float32Array(NG);
+        const x = filled(NG, 8, 4),
+          out = new Float32Array(NG);
         return () => k.unary(Unary.geluTanh, x, out, NG);
       },
     },
     {
-      op: 'geluTanhBackward', shape: [NG], bytes: 3 * NG * F,
+      op: 'geluTanhBackward',
+      shape: [NG],
+      bytes: 3 * NG * F,
       setup: (k) => {
-        const x = filled(NG, 8, 4), y = new Float32Array(NG), dy = filled(NG, 9), dx = new Float32Array(NG);
+        const x = filled(NG, 8, 4),
+          y = new Float32Array(NG),
+          dy = filled(NG, 9),
+          dx = new Float32Array(NG);
         k.unary(Unary.geluTanh, x, y, NG);
         return () => k.unaryBackward(Unary.geluTanh, x, y, dy, dx, NG);
       },
     },
     {
-      op: 'adamw', shape: [NP], bytes: 7 * NP * F,
+      op: 'adamw',
+      shape: [NP],
+      bytes: 7 * NP * F,
       setup: (k) => {
-        const p = filled(NP, 10), g = filled(NP, 11), m = new Float32Array(NP), v = new Float32Array(NP);
+        const p = filled(NP, 10),
+          g = filled(NP, 11),
+          m = new Float32Array(NP),
+          v = new Float32Array(NP);
         let step = 0;
         return () => k.adamw(p, g, m, v, NP, 1e-4, 0.9, 0.95, 1e-8, 0.1, ++step, 1);
       },
     },
     {
-      op: 'addRowBroadcast', shape: [N, C], bytes: 2 * N * C * F,
+      op: 'addRowBroadcast',
+      shape: [N, C],
+      bytes: 2 * N * C * F,
       setup: (k) => {
-        const a = filled(N * C, 12), b = filled(C, 13), out = new Float32Array(N * C);
-        const as = new Int32Array([C, 1]), bs = new Int32Array([0, 1]), shape = new Int32Array([N, C]);
+        const a = filled(N * C, 12),
+          b = filled(C, 13),
+          out = new Float32Array(N * C);
+        const as = new Int32Array([C, 1]),
+          bs = new Int32Array([0, 1]),
+          shape = new Int32Array([N, C]);
         return () => k.binary(Binary.add, a, as, b, bs, out, shape);
       },
     },
     {
-      op: 'embedding', shape: [N, C], bytes: 2 * N * C * F,
+      op: 'embedding',
+      shape: [N, C],
+      bytes: 2 * N * C * F,
       setup: (k) => {
-        const w = filled(V * C, 14), t = ids(N, V, 15), out = new Float32Array(N * C);
+        const w = filled(V * C, 14),
+          t = ids(N, V, 15),
+          out = new Float32Array(N * C);
         return () => k.embedding(w, t, out, N, C);
       },
     },
@@ -159,8 +219,15 @@ export async function benchOps(opts: { json: boolean; reps?: number }): Promise<
     const median = ms[Math.floor(ms.length / 2)]!;
     const gbps = c.bytes / (median * 1e-3) / 1e9;
     const row = {
-      bench: 'ops', op: c.op, shape: c.shape, gbps: round(gbps), ms_median: round(median), ms_min: round(ms[0]!),
-      ms_max: round(ms[ms.length - 1]!), isa, threads,
+      bench: 'ops',
+      op: c.op,
+      shape: c.shape,
+      gbps: round(gbps),
+      ms_median: round(median),
+      ms_min: round(ms[0]!),
+      ms_max: round(ms[ms.length - 1]!),
+      isa,
+      threads,
     };
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(row)}\n`);

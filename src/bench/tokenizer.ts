@@ -30,10 +30,17 @@ function timeIt(fn: () => void, reps: number): { median: number; min: number; ma
 /** About `bytes` of mixed-script text: English, accents, CJK, Cyrillic, Arabic, emoji, code and numbers. */
 export function mixedText(bytes: number, seed = 1): string {
   const pieces = [
-    'The quick brown fox jumps over the lazy dog. ', 'Crème brûlée et café au lait, naïve façade. ',
-    '東京は日本の首都です。中文文本处理很有趣。', 'Привет, как дела? Всё хорошо. ', 'مرحبا بالعالم، كيف حالك؟ ',
-    'Emoji 👍🏽🎉🚀 and 👨‍👩‍👧 families. ', 'def f(x):\n    return x ** 2 + 3.14159\n', 'Numbers 1234567890, 3.5%, $42.00. ',
-    '한국어 텍스트 처리. ', 'Ελληνικά γράμματα. ', '\t\tindented  \n\n',
+    'The quick brown fox jumps over the lazy dog. ',
+    'Crème brûlée et café au lait, naïve façade. ',
+    '東京は日本の首都です。中文文本处理很有趣。',
+    'Привет, как дела? Всё хорошо. ',
+    'مرحبا بالعالم، كيف حالك؟ ',
+    'Emoji 👍🏽🎉🚀 and 👨‍👩‍👧 families. ',
+    'def f(x):\n    return x ** 2 + 3.14159\n',
+    'Numbers 1234567890, 3.5%, $42.00. ',
+    '한국어 텍스트 처리. ',
+    'Ελληνικά γράμματα. ',
+    '\t\tindented  \n\n',
   ];
   const rng = new Rng(seed);
   let s = '';
@@ -59,7 +66,11 @@ export function perturbedCorpus(mb: number, seed = 1): string {
         const i = rng.int(w.length);
         return w.slice(0, i) + letters[rng.int(26)] + w.slice(i + 1);
       }
-      return r === 1 ? w.toUpperCase() : r === 2 ? `${w}${letters[rng.int(26)]}${letters[rng.int(26)]}` : [...w].reverse().join('');
+      return r === 1
+        ? w.toUpperCase()
+        : r === 2
+          ? `${w}${letters[rng.int(26)]}${letters[rng.int(26)]}`
+          : [...w].reverse().join('');
     });
     const chunk = out.join('');
     parts.push(chunk);
@@ -70,19 +81,33 @@ export function perturbedCorpus(mb: number, seed = 1): string {
 
 function emit(json: boolean, obj: Record<string, unknown>): void {
   if (json) process.stdout.write(`${JSON.stringify(obj)}\n`);
-  else process.stdout.write(`${Object.entries(obj).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`).join(' ')}\n`);
+  else
+    process.stdout.write(
+      `${Object.entries(obj)
+        .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`)
+        .join(' ')}\n`,
+    );
 }
 
-export async function benchTokenizer(opts: { json: boolean; reps?: number; trainMb?: number[]; vocabSize?: number; encode?: boolean }): Promise<void> {
+export async function benchTokenizer(opts: {
+  json: boolean;
+  reps?: number;
+  trainMb?: number[];
+  vocabSize?: number;
+  encode?: boolean;
+}): Promise<void> {
   const reps = opts.reps ?? 5;
   const ours = loadGpt2Files(`${DATA}/gpt2-tokenizer/encoder.json`, `${DATA}/gpt2-tokenizer/vocab.bpe`);
   const gptTok = await import('gpt-tokenizer/encoding/gpt2');
   const { get_encoding } = await import('tiktoken');
   const tk = get_encoding('gpt2');
-  const texts: [string, string][] = opts.encode === false ? [] : [
-    ['tinyshakespeare', readFileSync(`${DATA}/tinyshakespeare/input.txt`, 'utf8')],
-    ['mixed', mixedText(1_000_000)],
-  ];
+  const texts: [string, string][] =
+    opts.encode === false
+      ? []
+      : [
+          ['tinyshakespeare', readFileSync(`${DATA}/tinyshakespeare/input.txt`, 'utf8')],
+          ['mixed', mixedText(1_000_000)],
+        ];
   for (const [name, text] of texts) {
     const mb = Buffer.byteLength(text) / 1e6;
     const impls: [string, () => unknown][] = [
@@ -92,7 +117,16 @@ export async function benchTokenizer(opts: { json: boolean; reps?: number; train
     ];
     for (const [impl, fn] of impls) {
       const t = timeIt(fn, reps);
-      emit(opts.json, { bench: 'tokenizer_encode', text: name, impl, mb, mb_per_s: mb / (t.median / 1000), ms_median: t.median, ms_min: t.min, ms_max: t.max });
+      emit(opts.json, {
+        bench: 'tokenizer_encode',
+        text: name,
+        impl,
+        mb,
+        mb_per_s: mb / (t.median / 1000),
+        ms_median: t.median,
+        ms_min: t.min,
+        ms_max: t.max,
+      });
     }
   }
   tk.free();
@@ -107,8 +141,14 @@ export async function benchTokenizer(opts: { json: boolean; reps?: number; train
     const tok = trainBpe(counter.counts, { vocabSize, minFrequency: 2 });
     const t1 = performance.now();
     emit(opts.json, {
-      bench: 'tokenizer_train', mb: corpus.length / 1e6, vocab_size: tok.vocabSize, unique_words: counter.counts.size,
-      count_s: (tCount - t0) / 1000, merge_s: (t1 - tCount) / 1000, total_s: (t1 - t0) / 1000, mb_per_s: corpus.length / 1e6 / ((t1 - t0) / 1000),
+      bench: 'tokenizer_train',
+      mb: corpus.length / 1e6,
+      vocab_size: tok.vocabSize,
+      unique_words: counter.counts.size,
+      count_s: (tCount - t0) / 1000,
+      merge_s: (t1 - tCount) / 1000,
+      total_s: (t1 - t0) / 1000,
+      mb_per_s: corpus.length / 1e6 / ((t1 - t0) / 1000),
     });
   }
 }

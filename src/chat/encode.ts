@@ -15,7 +15,12 @@ function encodeText(tok: TextTokenizer, text: string, specials: boolean): number
 }
 
 /** Token ids of the whole record and, per token, whether it is learned (part of a response or its EOS). */
-export function encodeRecord(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, eosId: number): { tokens: number[]; learned: boolean[] } {
+export function encodeRecord(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  r: SftRecord,
+  eosId: number,
+): { tokens: number[]; learned: boolean[] } {
   const tokens: number[] = [];
   const learned: boolean[] = [];
   for (const seg of template.segments(r)) {

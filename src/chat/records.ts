@@ -11,30 +11,48 @@ export interface ChatMessage {
   content: string;
 }
 
-export type SftRecord = { kind: 'alpaca'; instruction: string; input: string; output: string } | { kind: 'chat'; messages: ChatMessage[] };
+export type SftRecord =
+  | { kind: 'alpaca'; instruction: string; input: string; output: string }
+  | { kind: 'chat'; messages: ChatMessage[] };
 
 /** Checks one parsed record; `where` names it in errors ("data.json record 3"). */
 export function parseSftRecord(value: unknown, where: string): SftRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${where}: expected an object, received ${JSON.stringify(value)?.slice(0, 60)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(`${where}: expected an object, received ${JSON.stringify(value)?.slice(0, 60)}`);
   const o = value as Record<string, unknown>;
   if ('messages' in o) {
     const msgs = o.messages;
-    if (!Array.isArray(msgs) || msgs.length === 0) throw new UserError(`${where}: field "messages" must be a non-empty array of {role, content}`);
+    if (!Array.isArray(msgs) || msgs.length === 0)
+      throw new UserError(`${where}: field "messages" must be a non-empty array of {role, content}`);
     const messages = msgs.map((m, i) => {
       const mm = m as Record<string, unknown> | null;
       if (typeof mm !== 'object' || mm === null || typeof mm.role !== 'string' || typeof mm.content !== 'string') {
-        throw new UserError(`${where}: messages[${i}] must be {"role": string, "content": string}, received ${JSON.stringify(m)?.slice(0, 60)}`);
+        throw new UserError(
+          `${where}: messages[${i}] must be {"role": string, "content": string}, received ${JSON.stringify(m)?.slice(0, 60)}`,
+        );
       }
       return { role: mm.role, content: mm.content };
     });
-    if (messages[messages.length - 1]!.role !== 'assistant') throw new UserError(`${where}: the last message must have role "assistant" (the response to learn), received "${messages[messages.length - 1]!.role}"`);
+    if (messages[messages.length - 1]!.role !== 'assistant')
+      throw new UserError(
+        `${where}: the last message must have role "assistant" (the response to learn), received "${messages[messages.length - 1]!.role}"`,
+      );
     return { kind: 'chat', messages };
   }
   for (const field of ['instruction', 'output'] as const) {
-    if (typeof o[field] !== 'string') throw new UserError(`${where}: field "${field}" must be a string (Alpaca record) or the record must have "messages"; received ${JSON.stringify(o[field])}`);
+    if (typeof o[field] !== 'string')
+      throw new UserError(
+        `${where}: field "${field}" must be a string (Alpaca record) or the record must have "messages"; received ${JSON.stringify(o[field])}`,
+      );
   }
-  if (o.input !== undefined && typeof o.input !== 'string') throw new UserError(`${where}: field "input" must be a string, received ${JSON.stringify(o.input)}`);
-  return { kind: 'alpaca', instruction: o.instruction as string, input: (o.input as string | undefined) ?? '', output: o.output as string };
+  if (o.input !== undefined && typeof o.input !== 'string')
+    throw new UserError(`${where}: field "input" must be a string, received ${JSON.stringify(o.input)}`);
+  return {
+    kind: 'alpaca',
+    instruction: o.instruction as string,
+    input: (o.input as string | undefined) ?? '',
+    output: o.output as string,
+  };
 }
 
 /** Reads instruction records from a JSON array file or a JSONL file (one object per line). */
@@ -46,11 +64,17 @@ export function loadSftRecords(path: string): SftRecord[] {
 export function toMessages(r: SftRecord): ChatMessage[] {
   if (r.kind === 'chat') return r.messages;
   const user = r.input.trim() === '' ? r.instruction : `${r.instruction}\n\n${r.input}`;
-  return [{ role: 'user', content: user }, { role: 'assistant', content: r.output }];
+  return [
+    { role: 'user', content: user },
+    { role: 'assistant', content: r.output },
+  ];
 }
 
 /** The reference answer (the last assistant turn) and the record without it, for evaluation. */
 export function splitReference(r: SftRecord): { prompt: SftRecord; reference: string } {
   if (r.kind === 'alpaca') return { prompt: { ...r, output: '' }, reference: r.output };
-  return { prompt: { kind: 'chat', messages: r.messages.slice(0, -1) }, reference: r.messages[r.messages.length - 1]!.content };
+  return {
+    prompt: { kind: 'chat', messages: r.messages.slice(0, -1) },
+    reference: r.messages[r.messages.length - 1]!.content,
+  };
 }

@@ -23,7 +23,12 @@ export interface ChatOptions {
 export class ChatSession {
   private history: ChatMessage[] = [];
   private turns = 0;
-  constructor(readonly model: LanguageModel, readonly tokenizer: TextTokenizer, readonly template: PromptTemplate, readonly opts: ChatOptions) {
+  constructor(
+    readonly model: LanguageModel,
+    readonly tokenizer: TextTokenizer,
+    readonly template: PromptTemplate,
+    readonly opts: ChatOptions,
+  ) {
     this.reset();
   }
 

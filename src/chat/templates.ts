@@ -30,7 +30,8 @@ export interface PromptTemplate {
 export type TemplateName = 'alpaca' | 'chatml' | 'model';
 export const TEMPLATE_NAMES: readonly TemplateName[] = ['alpaca', 'chatml', 'model'];
 
-const ALPACA_HEADER = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
+const ALPACA_HEADER =
+  'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
 
 function alpacaPrompt(instruction: string, input: string): string {
   const inputPart = input.trim() === '' ? '' : `\n\n### Input:\n${input}`;
@@ -42,16 +43,25 @@ export const alpacaTemplate: PromptTemplate = {
   name: 'alpaca',
   specialsInText: false,
   segments(r) {
-    if (r.kind === 'alpaca') return [{ text: alpacaPrompt(r.instruction, r.input), train: false }, { text: r.output, train: true }];
+    if (r.kind === 'alpaca')
+      return [
+        { text: alpacaPrompt(r.instruction, r.input), train: false },
+        { text: r.output, train: true },
+      ];
     const out: Segment[] = [];
     for (const m of r.messages) {
       if (m.role === 'assistant') out.push({ text: m.content, train: true });
-      else if (m.role === 'user') out.push({ text: (out.length > 0 ? '\n\n' : '') + alpacaPrompt(m.content, ''), train: false });
+      else if (m.role === 'user')
+        out.push({ text: (out.length > 0 ? '\n\n' : '') + alpacaPrompt(m.content, ''), train: false });
     }
     return out;
   },
   prompt(r) {
-    return alpacaTemplate.segments(r).filter((s) => !s.train || s.text !== '').map((s) => s.text).join('');
+    return alpacaTemplate
+      .segments(r)
+      .filter((s) => !s.train || s.text !== '')
+      .map((s) => s.text)
+      .join('');
   },
 };
 
@@ -63,7 +73,11 @@ export const chatmlTemplate: PromptTemplate = {
     const out: Segment[] = [];
     for (const m of toMessages(r)) {
       if (m.role === 'assistant') {
-        out.push({ text: '<|im_start|>assistant\n', train: false }, { text: m.content, train: true }, { text: '\n', train: false });
+        out.push(
+          { text: '<|im_start|>assistant\n', train: false },
+          { text: m.content, train: true },
+          { text: '\n', train: false },
+        );
       } else {
         out.push({ text: `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`, train: false });
       }
@@ -73,13 +87,25 @@ export const chatmlTemplate: PromptTemplate = {
   },
   prompt(r) {
     const msgs = toMessages(r);
-    const history = msgs[msgs.length - 1]?.role === 'assistant' && msgs[msgs.length - 1]!.content === '' ? msgs.slice(0, -1) : msgs;
-    return chatmlTemplate.segments({ kind: 'chat', messages: history }).map((s) => s.text).join('') + (history.length > 0 && history[history.length - 1]!.role === 'assistant' ? '\n' : '') + '<|im_start|>assistant\n';
+    const history =
+      msgs[msgs.length - 1]?.role === 'assistant' && msgs[msgs.length - 1]!.content === '' ? msgs.slice(0, -1) : msgs;
+    return (
+      chatmlTemplate
+        .segments({ kind: 'chat', messages: history })
+        .map((s) => s.text)
+        .join('') +
+      (history.length > 0 && history[history.length - 1]!.role === 'assistant' ? '\n' : '') +
+      '<|im_start|>assistant\n'
+    );
   },
 };
 
 /** A template from Jinja source (a model's `chat_template`); bos/eos token text are passed to it. */
-export function jinjaTemplate(source: string, specials: { bos_token?: string | undefined; eos_token?: string | undefined } = {}, origin = 'chat_template'): PromptTemplate {
+export function jinjaTemplate(
+  source: string,
+  specials: { bos_token?: string | undefined; eos_token?: string | undefined } = {},
+  origin = 'chat_template',
+): PromptTemplate {
   let tpl: Template;
   try {
     tpl = new Template(source);
@@ -88,7 +114,12 @@ export function jinjaTemplate(source: string, specials: { bos_token?: string | u
   }
   const render = (messages: ChatMessage[], addGenerationPrompt: boolean): string => {
     try {
-      return tpl.render({ messages, add_generation_prompt: addGenerationPrompt, bos_token: specials.bos_token ?? '', eos_token: specials.eos_token ?? '' });
+      return tpl.render({
+        messages,
+        add_generation_prompt: addGenerationPrompt,
+        bos_token: specials.bos_token ?? '',
+        eos_token: specials.eos_token ?? '',
+      });
     } catch (e) {
       throw new UserError(`${origin}: rendering the chat template failed (${(e as Error).message})`);
     }
@@ -105,7 +136,9 @@ export function jinjaTemplate(source: string, specials: { bos_token?: string | u
         const cue = render(msgs.slice(0, i), true);
         const full = render(msgs.slice(0, i + 1), false);
         if (!cue.startsWith(done) || !full.startsWith(cue)) {
-          throw new UserError(`${origin}: the template's rendering of turn ${i} does not extend the rendering of the turns before it, so the response cannot be located`);
+          throw new UserError(
+            `${origin}: the template's rendering of turn ${i} does not extend the rendering of the turns before it, so the response cannot be located`,
+          );
         }
         out.push({ text: cue.slice(done.length), train: false }, { text: full.slice(cue.length), train: true });
         done = full;
@@ -116,7 +149,8 @@ export function jinjaTemplate(source: string, specials: { bos_token?: string | u
     },
     prompt(r) {
       const msgs = toMessages(r);
-      const history = msgs[msgs.length - 1]?.role === 'assistant' && msgs[msgs.length - 1]!.content === '' ? msgs.slice(0, -1) : msgs;
+      const history =
+        msgs[msgs.length - 1]?.role === 'assistant' && msgs[msgs.length - 1]!.content === '' ? msgs.slice(0, -1) : msgs;
       return render(history, true);
     },
   };
@@ -132,7 +166,10 @@ function tokenText(v: unknown): string | undefined {
 /** The chat template in `dir`/tokenizer_config.json (a string, or the entry named "default" of a list). */
 export function loadModelTemplate(dir: string): PromptTemplate {
   const path = existsSync(dir) && statSync(dir).isDirectory() ? join(dir, 'tokenizer_config.json') : dir;
-  if (!existsSync(path)) throw new UserError(`${path}: no such file (the "model" template reads chat_template from the model's tokenizer_config.json)`);
+  if (!existsSync(path))
+    throw new UserError(
+      `${path}: no such file (the "model" template reads chat_template from the model's tokenizer_config.json)`,
+    );
   let cfg: Record<string, unknown>;
   try {
     cfg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -140,9 +177,15 @@ export function loadModelTemplate(dir: string): PromptTemplate {
     throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   let src = cfg.chat_template;
-  if (Array.isArray(src)) src = (src as { name?: unknown; template?: unknown }[]).find((t) => t.name === 'default')?.template;
-  if (typeof src !== 'string') throw new UserError(`${path}: field "chat_template" is missing or not a string; use --template alpaca or chatml`);
-  return jinjaTemplate(src, { bos_token: tokenText(cfg.bos_token), eos_token: tokenText(cfg.eos_token) }, `${path} chat_template`);
+  if (Array.isArray(src))
+    src = (src as { name?: unknown; template?: unknown }[]).find((t) => t.name === 'default')?.template;
+  if (typeof src !== 'string')
+    throw new UserError(`${path}: field "chat_template" is missing or not a string; use --template alpaca or chatml`);
+  return jinjaTemplate(
+    src,
+    { bos_token: tokenText(cfg.bos_token), eos_token: tokenText(cfg.eos_token) },
+    `${path} chat_template`,
+  );
 }
 
 /** The template named on the command line; "model" needs the model (or tokenizer) directory. */
@@ -150,7 +193,8 @@ export function resolveTemplate(name: string, modelDir?: string): PromptTemplate
   if (name === 'alpaca') return alpacaTemplate;
   if (name === 'chatml') return chatmlTemplate;
   if (name === 'model') {
-    if (modelDir === undefined) throw new UserError('--template model: needs a model directory holding tokenizer_config.json');
+    if (modelDir === undefined)
+      throw new UserError('--template model: needs a model directory holding tokenizer_config.json');
     return loadModelTemplate(modelDir);
   }
   throw new UserError(`--template: expected one of ${TEMPLATE_NAMES.join(', ')}, received "${name}"`);

@@ -58,7 +58,11 @@ function editDistance(a: string, b: string): number {
   for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      dp[i]![j] = Math.min(
+        dp[i - 1]![j]! + 1,
+        dp[i]![j - 1]! + 1,
+        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
   }
   return dp[a.length]![b.length]!;
@@ -89,7 +93,9 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
     const o = spec.options[name];
     if (!o) {
       const hint = closest(name, Object.keys(spec.options));
-      throw new UsageError(`${spec.name}: unknown option --${name}${hint ? ` (did you mean --${hint}?)` : ''}. See \`llmforge ${spec.name} --help\`.`);
+      throw new UsageError(
+        `${spec.name}: unknown option --${name}${hint ? ` (did you mean --${hint}?)` : ''}. See \`llmforge ${spec.name} --help\`.`,
+      );
     }
     let raw: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
     if (o.type !== 'boolean' && raw === undefined) {
@@ -108,7 +114,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
       else throw new UsageError(`${spec.name}: --${name} expects true or false, received "${raw}"`);
     } else if (o.type === 'number') {
       const v = Number(raw);
-      if (raw!.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${spec.name}: --${name} expects a number, received "${raw}"`);
+      if (raw!.trim() === '' || !Number.isFinite(v))
+        throw new UsageError(`${spec.name}: --${name} expects a number, received "${raw}"`);
       options[name] = v;
     } else if (o.repeatable) {
       options[name] = first === undefined ? [raw!] : [...(options[name] as string[]), raw!];

@@ -29,7 +29,30 @@ import { startCommand } from './commands/start.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
-const commands: Command[] = [startCommand, runCommand, tokenizerCommand, dataCommand, trainCommand, finetuneCommand, rewardCommand, dpoCommand, ppoCommand, classifyCommand, generateCommand, chatCommand, serveCommand, predictCommand, evalCommand, infoCommand, pullCommand, exportCommand, importCommand, estimateCommand, benchCommand, doctorCommand];
+const commands: Command[] = [
+  startCommand,
+  runCommand,
+  tokenizerCommand,
+  dataCommand,
+  trainCommand,
+  finetuneCommand,
+  rewardCommand,
+  dpoCommand,
+  ppoCommand,
+  classifyCommand,
+  generateCommand,
+  chatCommand,
+  serveCommand,
+  predictCommand,
+  evalCommand,
+  infoCommand,
+  pullCommand,
+  exportCommand,
+  importCommand,
+  estimateCommand,
+  benchCommand,
+  doctorCommand,
+];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.spec.name.length)) + 4;
@@ -41,7 +64,7 @@ function topHelp(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
     '',
-    'Run `llmforge <command> --help` for a command\'s options.',
+    "Run `llmforge <command> --help` for a command's options.",
   ].join('\n');
 }
 

@@ -6,7 +6,10 @@
 import { UserError } from '../util/user-error.ts';
 
 /** Writes a user error's one line and returns the exit status; rethrows every other error unchanged. */
-export function reportCliError(err: unknown, write: (text: string) => void = (text) => process.stderr.write(text)): number {
+export function reportCliError(
+  err: unknown,
+  write: (text: string) => void = (text) => process.stderr.write(text),
+): number {
   if (!(err instanceof UserError)) throw err;
   write(`error: ${err.message}\n`);
   return err.exitCode ?? 2;

@@ -40,12 +40,16 @@ export type CleanConfig = Partial<Omit<CleanOptions, 'filters' | 'minhash'>> & {
 };
 
 function merge<T extends object>(defaults: T, given: unknown, where: string): T {
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new DataError(`${where}: expected an object, received ${JSON.stringify(given)}`);
+  if (given === null || typeof given !== 'object' || Array.isArray(given))
+    throw new DataError(`${where}: expected an object, received ${JSON.stringify(given)}`);
   for (const [k, v] of Object.entries(given)) {
-    if (!(k in defaults)) throw new DataError(`${where}: unknown key "${k}" (expected one of: ${Object.keys(defaults).join(', ')})`);
+    if (!(k in defaults))
+      throw new DataError(`${where}: unknown key "${k}" (expected one of: ${Object.keys(defaults).join(', ')})`);
     const d = (defaults as Record<string, unknown>)[k];
-    if (typeof d === 'number' && (typeof v !== 'number' || !Number.isFinite(v))) throw new DataError(`${where}.${k}: expected a number, received ${JSON.stringify(v)}`);
-    if (typeof d === 'boolean' && typeof v !== 'boolean') throw new DataError(`${where}.${k}: expected true or false, received ${JSON.stringify(v)}`);
+    if (typeof d === 'number' && (typeof v !== 'number' || !Number.isFinite(v)))
+      throw new DataError(`${where}.${k}: expected a number, received ${JSON.stringify(v)}`);
+    if (typeof d === 'boolean' && typeof v !== 'boolean')
+      throw new DataError(`${where}.${k}: expected true or false, received ${JSON.stringify(v)}`);
   }
   return { ...defaults, ...(given as Partial<T>) };
 }
@@ -53,7 +57,16 @@ function merge<T extends object>(defaults: T, given: unknown, where: string): T 
 /** Complete cleaning options from a partial config (defaults filled in; unknown keys and wrong types are errors). */
 export function resolveCleanOptions(config: CleanConfig = {}): CleanOptions {
   const { filters, minhash, ...rest } = config;
-  const top = merge({ normalize: DEFAULT_CLEAN.normalize, dedup: DEFAULT_CLEAN.dedup, nearDedup: DEFAULT_CLEAN.nearDedup, pii: DEFAULT_CLEAN.pii }, rest, 'clean');
+  const top = merge(
+    {
+      normalize: DEFAULT_CLEAN.normalize,
+      dedup: DEFAULT_CLEAN.dedup,
+      nearDedup: DEFAULT_CLEAN.nearDedup,
+      pii: DEFAULT_CLEAN.pii,
+    },
+    rest,
+    'clean',
+  );
   return {
     ...top,
     filters: filters === false ? false : merge(DEFAULT_FILTERS, filters ?? {}, 'clean.filters'),
@@ -114,7 +127,8 @@ export class Cleaner {
       if (this.seen.has(key)) return this.drop('duplicate');
       this.seen.add(key);
     }
-    if (this.index && this.index.checkAndAdd(minhashSignature(text, this.opts.minhash))) return this.drop('near_duplicate');
+    if (this.index && this.index.checkAndAdd(minhashSignature(text, this.opts.minhash)))
+      return this.drop('near_duplicate');
     if (this.opts.pii) {
       const r = scrubPii(text);
       text = r.text;
@@ -125,6 +139,11 @@ export class Cleaner {
   }
 
   report(): CleanReport {
-    return { documents: this.rep.documents, kept: this.rep.kept, dropped: { ...this.rep.dropped }, pii: { ...this.rep.pii } };
+    return {
+      documents: this.rep.documents,
+      kept: this.rep.kept,
+      dropped: { ...this.rep.dropped },
+      pii: { ...this.rep.pii },
+    };
   }
 }

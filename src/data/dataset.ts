@@ -58,12 +58,15 @@ export class TokenDataset {
         try {
           fd = openSync(file, 'r');
         } catch (e) {
-          throw new DataError(`${file}: cannot open shard (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the dataset is incomplete, prepare it again`);
+          throw new DataError(
+            `${file}: cannot open shard (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the dataset is incomplete, prepare it again`,
+          );
         }
         const sf: ShardFile = { file, fd, start, tokens: 0, width: 2 };
         shards.push(sf);
         const h = readShardHeader(fd, file);
-        if (h.vocabSize !== meta.vocabSize) throw new DataError(`${file}: vocabulary ${h.vocabSize} does not match meta.json (${meta.vocabSize})`);
+        if (h.vocabSize !== meta.vocabSize)
+          throw new DataError(`${file}: vocabulary ${h.vocabSize} does not match meta.json (${meta.vocabSize})`);
         sf.tokens = h.tokens;
         sf.width = h.dtype === 'uint16' ? 2 : 4;
         start += h.tokens;
@@ -74,7 +77,9 @@ export class TokenDataset {
     }
     if (start !== s.tokens) {
       for (const sf of shards) closeSync(sf.fd);
-      throw new DataError(`${join(dir, 'meta.json')}: ${split} shards hold ${start} tokens but meta.json records ${s.tokens}`);
+      throw new DataError(
+        `${join(dir, 'meta.json')}: ${split} shards hold ${start} tokens but meta.json records ${s.tokens}`,
+      );
     }
     const bpt = s.tokens > 0 ? s.bytes / s.tokens : 0;
     return new TokenDataset(start, meta.vocabSize, bpt, null, shards, `${dir} (${split})`);
@@ -85,14 +90,18 @@ export class TokenDataset {
     const mem = Int32Array.from(tokens as ArrayLike<number>);
     for (let i = 0; i < mem.length; i++) {
       const id = mem[i]!;
-      if (id < 0 || id >= vocabSize || id !== tokens[i]) throw new RangeError(`TokenDataset.fromTokens: token ${tokens[i]} at position ${i} is outside [0, ${vocabSize})`);
+      if (id < 0 || id >= vocabSize || id !== tokens[i])
+        throw new RangeError(
+          `TokenDataset.fromTokens: token ${tokens[i]} at position ${i} is outside [0, ${vocabSize})`,
+        );
     }
     return new TokenDataset(mem.length, vocabSize, bytesPerToken, mem, [], 'memory');
   }
 
   /** Copies tokens [start, start + out.length) of the stream into `out`. */
   read(start: number, out: Int32Array): void {
-    if (start < 0 || start + out.length > this.numTokens) throw new RangeError(`TokenDataset.read: [${start}, ${start + out.length}) is outside [0, ${this.numTokens})`);
+    if (start < 0 || start + out.length > this.numTokens)
+      throw new RangeError(`TokenDataset.read: [${start}, ${start + out.length}) is outside [0, ${this.numTokens})`);
     if (this.memory) {
       out.set(this.memory.subarray(start, start + out.length));
       return;
@@ -117,11 +126,17 @@ export class TokenDataset {
       let got = 0;
       while (got < bytes) {
         const r = readSync(sf.fd, this.scratch, got, bytes - got, HEADER_BYTES + offset * sf.width + got);
-        if (r === 0) throw new DataError(`${sf.file}: unexpected end of file at token ${offset + got / sf.width}; the shard was truncated after opening`);
+        if (r === 0)
+          throw new DataError(
+            `${sf.file}: unexpected end of file at token ${offset + got / sf.width}; the shard was truncated after opening`,
+          );
         got += r;
       }
       // Shards are little-endian, as every platform Node runs on; Buffer.alloc memory is not pooled, so aligned.
-      const view = sf.width === 2 ? new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, n) : new Uint32Array(this.scratch.buffer, this.scratch.byteOffset, n);
+      const view =
+        sf.width === 2
+          ? new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, n)
+          : new Uint32Array(this.scratch.buffer, this.scratch.byteOffset, n);
       out.set(view, filled);
       filled += n;
       pos += n;
@@ -129,8 +144,12 @@ export class TokenDataset {
   }
 
   private checkWindow(B: number, T: number, op: string): void {
-    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new RangeError(`TokenDataset.${op}: B and T must be positive integers, received B=${B} T=${T}`);
-    if (this.numTokens < T + 1) throw new DataError(`${this.source}: ${this.numTokens} tokens are too few for a window of T + 1 = ${T + 1}; use a shorter context or more data`);
+    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1)
+      throw new RangeError(`TokenDataset.${op}: B and T must be positive integers, received B=${B} T=${T}`);
+    if (this.numTokens < T + 1)
+      throw new DataError(
+        `${this.source}: ${this.numTokens} tokens are too few for a window of T + 1 = ${T + 1}; use a shorter context or more data`,
+      );
   }
 
   private fill(b: number, T: number, start: number, window: Int32Array, batch: Batch): void {

@@ -32,7 +32,13 @@ export const DEFAULT_FILTERS: FilterOptions = {
   ngram: 5,
 };
 
-export type FilterReason = 'too_short' | 'too_long' | 'symbol_ratio' | 'digit_ratio' | 'repeated_lines' | 'repeated_ngrams';
+export type FilterReason =
+  | 'too_short'
+  | 'too_long'
+  | 'symbol_ratio'
+  | 'digit_ratio'
+  | 'repeated_lines'
+  | 'repeated_ngrams';
 
 // Letters, marks, digits, whitespace and ordinary prose punctuation are not "symbols".
 const NOT_SYMBOL = /[\p{L}\p{M}\p{N}\s.,;:!?'"()\-\u2018\u2019\u201c\u201d\u00ab\u00bb\u2013\u2014\u2026]/u;

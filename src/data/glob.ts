@@ -59,14 +59,16 @@ export function expandPath(path: string): string[] {
     const all: string[] = [];
     walk(path, all);
     const files = all.filter((f) => DATA_FILE.test(f));
-    if (files.length === 0) throw new DataError(`${path}: the directory holds no .txt, .md or .jsonl files (optionally .gz)`);
+    if (files.length === 0)
+      throw new DataError(`${path}: the directory holds no .txt, .md or .jsonl files (optionally .gz)`);
     return files;
   }
   // Walk from the longest directory prefix without glob syntax.
   const parts = norm.split('/');
   const firstGlob = parts.findIndex((p) => isGlob(p));
   const base = parts.slice(0, firstGlob).join('/') || (norm.startsWith('/') ? '/' : '.');
-  if (!existsSync(base) || !statSync(base).isDirectory()) throw new DataError(`${path}: the directory ${base} does not exist`);
+  if (!existsSync(base) || !statSync(base).isDirectory())
+    throw new DataError(`${path}: the directory ${base} does not exist`);
   const re = globToRegex(norm.startsWith('./') ? norm.slice(2) : norm);
   const all: string[] = [];
   walk(base, all);

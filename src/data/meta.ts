@@ -61,18 +61,23 @@ export interface DatasetMeta {
 /** Reads and checks `<dir>/meta.json`. */
 export function readMeta(dir: string): DatasetMeta {
   const path = join(dir, META_FILE);
-  if (!existsSync(path)) throw new DataError(`${path}: not found; is ${dir} a prepared dataset? (run \`llmforge data prepare --out ${dir} ...\` first)`);
+  if (!existsSync(path))
+    throw new DataError(
+      `${path}: not found; is ${dir} a prepared dataset? (run \`llmforge data prepare --out ${dir} ...\` first)`,
+    );
   let meta: DatasetMeta;
   try {
     meta = JSON.parse(readFileSync(path, 'utf8')) as DatasetMeta;
   } catch (e) {
     throw new DataError(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  if (meta.format !== META_FORMAT) throw new DataError(`${path}: format ${JSON.stringify(meta.format)} is not "${META_FORMAT}"`);
+  if (meta.format !== META_FORMAT)
+    throw new DataError(`${path}: format ${JSON.stringify(meta.format)} is not "${META_FORMAT}"`);
   if (meta.version !== 1) throw new DataError(`${path}: version ${meta.version} is not supported (expected 1)`);
   for (const split of ['train', 'val'] as const) {
     const s = meta.splits?.[split];
-    if (!s || !Array.isArray(s.shards) || typeof s.tokens !== 'number') throw new DataError(`${path}: splits.${split} is missing or malformed`);
+    if (!s || !Array.isArray(s.shards) || typeof s.tokens !== 'number')
+      throw new DataError(`${path}: splits.${split} is missing or malformed`);
   }
   return meta;
 }

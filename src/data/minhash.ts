@@ -60,8 +60,15 @@ export class NearDupIndex {
   private count = 0;
 
   constructor(readonly opts: MinHashOptions = DEFAULT_MINHASH) {
-    if (!Number.isInteger(opts.numPerm) || !Number.isInteger(opts.bands) || opts.bands < 1 || opts.numPerm % opts.bands !== 0) {
-      throw new RangeError(`NearDupIndex: numPerm (${opts.numPerm}) must be a positive multiple of bands (${opts.bands})`);
+    if (
+      !Number.isInteger(opts.numPerm) ||
+      !Number.isInteger(opts.bands) ||
+      opts.bands < 1 ||
+      opts.numPerm % opts.bands !== 0
+    ) {
+      throw new RangeError(
+        `NearDupIndex: numPerm (${opts.numPerm}) must be a positive multiple of bands (${opts.bands})`,
+      );
     }
     this.rows = opts.numPerm / opts.bands;
     this.buckets = Array.from({ length: opts.bands }, () => new Map<number, number[]>());

@@ -25,13 +25,16 @@ const SOURCE_KEYS = ['name', 'path', 'field', 'weight', 'paragraphs'];
 
 function checkKeys(obj: Record<string, unknown>, allowed: string[], where: string): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw new DataError(`${where}: unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw new DataError(`${where}: unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
   }
 }
 
 function num(v: unknown, where: string, lo: number, hi: number, integer = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw new DataError(`${where}: expected ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], received ${JSON.stringify(v)}`);
+    throw new DataError(
+      `${where}: expected ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], received ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -44,23 +47,28 @@ export function parseMixture(text: string, file: string): MixtureConfig {
   } catch (e) {
     throw new DataError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new DataError(`${file}: expected a JSON object {"sources": [...]}`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new DataError(`${file}: expected a JSON object {"sources": [...]}`);
   const o = doc as Record<string, unknown>;
   checkKeys(o, TOP_KEYS, file);
-  if (!Array.isArray(o.sources) || o.sources.length === 0) throw new DataError(`${file}: "sources" must be a non-empty array`);
+  if (!Array.isArray(o.sources) || o.sources.length === 0)
+    throw new DataError(`${file}: "sources" must be a non-empty array`);
   const names = new Set<string>();
   const sources = o.sources.map((s: unknown, i): SourceSpec => {
     const where = `${file}: sources[${i}]`;
-    if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new DataError(`${where}: expected an object {"path": ..., "weight": ...}`);
+    if (s === null || typeof s !== 'object' || Array.isArray(s))
+      throw new DataError(`${where}: expected an object {"path": ..., "weight": ...}`);
     const e = s as Record<string, unknown>;
     checkKeys(e, SOURCE_KEYS, where);
-    if (typeof e.path !== 'string' || e.path === '') throw new DataError(`${where}.path: expected a file, directory or glob string`);
+    if (typeof e.path !== 'string' || e.path === '')
+      throw new DataError(`${where}.path: expected a file, directory or glob string`);
     const name = e.name === undefined ? e.path : e.name;
     if (typeof name !== 'string' || name === '') throw new DataError(`${where}.name: expected a non-empty string`);
     if (names.has(name)) throw new DataError(`${where}.name: "${name}" is used by another source`);
     names.add(name);
     if (e.field !== undefined && typeof e.field !== 'string') throw new DataError(`${where}.field: expected a string`);
-    if (e.paragraphs !== undefined && typeof e.paragraphs !== 'boolean') throw new DataError(`${where}.paragraphs: expected true or false`);
+    if (e.paragraphs !== undefined && typeof e.paragraphs !== 'boolean')
+      throw new DataError(`${where}.paragraphs: expected true or false`);
     const spec: SourceSpec = { name, path: e.path };
     if (e.field !== undefined) spec.field = e.field as string;
     if (e.paragraphs !== undefined) spec.paragraphs = e.paragraphs as boolean;
@@ -68,16 +76,19 @@ export function parseMixture(text: string, file: string): MixtureConfig {
     return spec;
   });
   const weighted = sources.filter((s) => s.weight !== undefined).length;
-  if (weighted !== 0 && weighted !== sources.length) throw new DataError(`${file}: give every source a "weight" or none (${weighted} of ${sources.length} have one)`);
+  if (weighted !== 0 && weighted !== sources.length)
+    throw new DataError(`${file}: give every source a "weight" or none (${weighted} of ${sources.length} have one)`);
   if (weighted > 0 && sources.every((s) => s.weight === 0)) throw new DataError(`${file}: the weights sum to 0`);
   const cfg: MixtureConfig = { sources };
   if (o.val_fraction !== undefined) cfg.valFraction = num(o.val_fraction, `${file}: val_fraction`, 0, 0.5);
   if (o.val_split !== undefined) {
-    if (o.val_split !== 'document' && o.val_split !== 'tail') throw new DataError(`${file}: val_split: expected "document" or "tail", received ${JSON.stringify(o.val_split)}`);
+    if (o.val_split !== 'document' && o.val_split !== 'tail')
+      throw new DataError(`${file}: val_split: expected "document" or "tail", received ${JSON.stringify(o.val_split)}`);
     cfg.valSplit = o.val_split;
   }
   if (o.seed !== undefined) cfg.seed = num(o.seed, `${file}: seed`, 0, 2 ** 31 - 1, true);
-  if (o.train_tokens !== undefined) cfg.trainTokens = num(o.train_tokens, `${file}: train_tokens`, 1, Number.MAX_SAFE_INTEGER, true);
+  if (o.train_tokens !== undefined)
+    cfg.trainTokens = num(o.train_tokens, `${file}: train_tokens`, 1, Number.MAX_SAFE_INTEGER, true);
   return cfg;
 }
 
@@ -86,7 +97,9 @@ export function loadMixture(path: string): MixtureConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new DataError(`${path}: cannot read mixture file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(
+      `${path}: cannot read mixture file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   return parseMixture(text, path);
 }
@@ -101,7 +114,10 @@ export interface MixPlanEntry {
 }
 
 /** Target tokens per source: weight x total (total defaults to all available tokens); natural shares without weights. */
-export function planMixture(sources: readonly { name: string; weight?: number; availableTokens: number }[], trainTokens?: number): MixPlanEntry[] {
+export function planMixture(
+  sources: readonly { name: string; weight?: number; availableTokens: number }[],
+  trainTokens?: number,
+): MixPlanEntry[] {
   const available = sources.reduce((a, s) => a + s.availableTokens, 0);
   const total = trainTokens ?? available;
   const weighted = sources.some((s) => s.weight !== undefined);
@@ -110,8 +126,17 @@ export function planMixture(sources: readonly { name: string; weight?: number; a
     const weight = weighted ? (s.weight ?? 0) / wsum : null;
     const share = weight ?? (available > 0 ? s.availableTokens / available : 0);
     const targetTokens = Math.round(share * total);
-    if (targetTokens > 0 && s.availableTokens === 0) throw new DataError(`source "${s.name}": no training tokens are left after cleaning, but its weight asks for ${targetTokens}`);
-    return { name: s.name, weight, availableTokens: s.availableTokens, targetTokens, epochs: s.availableTokens > 0 ? targetTokens / s.availableTokens : 0 };
+    if (targetTokens > 0 && s.availableTokens === 0)
+      throw new DataError(
+        `source "${s.name}": no training tokens are left after cleaning, but its weight asks for ${targetTokens}`,
+      );
+    return {
+      name: s.name,
+      weight,
+      availableTokens: s.availableTokens,
+      targetTokens,
+      epochs: s.availableTokens > 0 ? targetTokens / s.availableTokens : 0,
+    };
   });
 }
 

@@ -9,9 +9,15 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 export type PiiKind = 'email' | 'phone' | 'ipv4' | 'ipv6';
 
-export const PII_PLACEHOLDER: Record<PiiKind, string> = { email: '<EMAIL>', phone: '<PHONE>', ipv4: '<IP_ADDRESS>', ipv6: '<IP_ADDRESS>' };
+export const PII_PLACEHOLDER: Record<PiiKind, string> = {
+  email: '<EMAIL>',
+  phone: '<PHONE>',
+  ipv4: '<IP_ADDRESS>',
+  ipv6: '<IP_ADDRESS>',
+};
 
-const EMAIL = /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
+const EMAIL =
+  /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g;
 const IPV6 = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g;
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g;
 const PHONE = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,8}){1,4}(?![\w]|[.-]\d)/g;

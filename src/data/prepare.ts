@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
-import { encodeDocument, eosId, loadTextTokenizer, saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import {
+  encodeDocument,
+  eosId,
+  loadTextTokenizer,
+  saveTextTokenizer,
+  type TextTokenizer,
+} from '../tokenizer/text-tokenizer.ts';
 import { WordCounter, trainBpe } from '../tokenizer/train-bpe.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
@@ -31,9 +37,15 @@ import { Spool } from './spool.ts';
 export function gpt2TokenizerPath(): string {
   const env = process.env.LLMFORGE_GPT2_TOKENIZER;
   if (env !== undefined && env !== '') return env;
-  const candidates = ['../shared/data/gpt2-tokenizer', fileURLToPath(new URL('../../../shared/data/gpt2-tokenizer', import.meta.url))];
+  const candidates = [
+    '../shared/data/gpt2-tokenizer',
+    fileURLToPath(new URL('../../../shared/data/gpt2-tokenizer', import.meta.url)),
+  ];
   const found = candidates.find((c) => existsSync(c));
-  if (found === undefined) throw new DataError(`--tokenizer gpt2: the GPT-2 tokenizer files are not in ${candidates.join(' or ')}; set LLMFORGE_GPT2_TOKENIZER to a directory holding encoder.json + vocab.bpe or tokenizer.json`);
+  if (found === undefined)
+    throw new DataError(
+      `--tokenizer gpt2: the GPT-2 tokenizer files are not in ${candidates.join(' or ')}; set LLMFORGE_GPT2_TOKENIZER to a directory holding encoder.json + vocab.bpe or tokenizer.json`,
+    );
   return found;
 }
 
@@ -94,7 +106,8 @@ export function splitTail(text: string, fraction: number): [string, string] {
 }
 
 function resolveTokenizer(spec: string | TextTokenizer | undefined, chars: Set<string>): TextTokenizer {
-  if (spec === undefined) throw new DataError('data prepare: choose a tokenizer (--tokenizer <dir>|gpt2|char or --train-tokenizer N)');
+  if (spec === undefined)
+    throw new DataError('data prepare: choose a tokenizer (--tokenizer <dir>|gpt2|char or --train-tokenizer N)');
   if (typeof spec !== 'string') return spec;
   if (spec === 'char') return new CharTokenizer([...chars].sort());
   return loadTextTokenizer(spec === 'gpt2' ? gpt2TokenizerPath() : spec);
@@ -103,7 +116,8 @@ function resolveTokenizer(spec: string | TextTokenizer | undefined, chars: Set<s
 function removeOldOutput(out: string): void {
   rmSync(join(out, META_FILE), { force: true });
   for (const name of readdirSync(out)) {
-    if (/^(train|val)-\d{5}\.bin$/.test(name) || name.startsWith('.prepare-')) rmSync(join(out, name), { recursive: true, force: true });
+    if (/^(train|val)-\d{5}\.bin$/.test(name) || name.startsWith('.prepare-'))
+      rmSync(join(out, name), { recursive: true, force: true });
   }
 }
 
@@ -129,13 +143,19 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   const valFraction = opts.valFraction ?? 0.05;
   const seed = opts.seed ?? 1;
   const valSplit = opts.valSplit ?? 'document';
-  if (valSplit !== 'document' && valSplit !== 'tail') throw new DataError(`data prepare: the validation split must be document or tail, received ${JSON.stringify(valSplit)}`);
+  if (valSplit !== 'document' && valSplit !== 'tail')
+    throw new DataError(
+      `data prepare: the validation split must be document or tail, received ${JSON.stringify(valSplit)}`,
+    );
   const shardTokens = opts.shardTokens ?? 100_000_000;
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  if (!(valFraction >= 0 && valFraction < 1)) throw new DataError(`data prepare: the validation fraction must be in [0, 1), received ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction < 1))
+    throw new DataError(`data prepare: the validation fraction must be in [0, 1), received ${valFraction}`);
   if (opts.sources.length === 0) throw new DataError('data prepare: no input sources');
   if (opts.trainTokenizer !== undefined && !(Number.isInteger(opts.trainTokenizer) && opts.trainTokenizer >= 257)) {
-    throw new DataError(`data prepare: --train-tokenizer expects a vocabulary size of at least 257, received ${opts.trainTokenizer}`);
+    throw new DataError(
+      `data prepare: --train-tokenizer expects a vocabulary size of at least 257, received ${opts.trainTokenizer}`,
+    );
   }
   const cleanOpts: CleanOptions = resolveCleanOptions(opts.clean);
   if (opts.trainTokenizer === undefined && opts.tokenizer === undefined) resolveTokenizer(undefined, new Set());
@@ -153,13 +173,27 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     const counter = opts.trainTokenizer !== undefined ? new WordCounter('gpt2') : null;
     const chars = new Set<string>();
     const wantChars = opts.tokenizer === 'char' && opts.trainTokenizer === undefined;
-    const totalKb = Math.max(1, Math.round(perSource.reduce((a, s) => a + s.files.reduce((b, f) => b + statSync(f).size, 0), 0) / 1024));
+    const totalKb = Math.max(
+      1,
+      Math.round(perSource.reduce((a, s) => a + s.files.reduce((b, f) => b + statSync(f).size, 0), 0) / 1024),
+    );
     const progress = new Progress({ label: 'cleaning', total: totalKb, unit: 'KB', silent: !opts.progress });
     let readBytes = 0;
     for (const [i, { spec, files }] of perSource.entries()) {
       const st: SourceState = {
-        spec, files, documents: 0, kept: 0, trainDocs: 0, valDocs: 0, docTokens: [], docBytes: [], docOffsets: [], tokens: null, valTokens: 0,
-        trainText: new Spool(join(tmp, `${i}-train.txt`)), valText: new Spool(join(tmp, `${i}-val.txt`)),
+        spec,
+        files,
+        documents: 0,
+        kept: 0,
+        trainDocs: 0,
+        valDocs: 0,
+        docTokens: [],
+        docBytes: [],
+        docOffsets: [],
+        tokens: null,
+        valTokens: 0,
+        trainText: new Spool(join(tmp, `${i}-train.txt`)),
+        valText: new Spool(join(tmp, `${i}-val.txt`)),
       };
       states.push(st);
       for (const file of files) {
@@ -197,13 +231,19 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     progress.finish(totalKb);
     const cleaning = cleaner.report();
     if (states.every((s) => s.trainDocs === 0)) {
-      throw new DataError(`data prepare: no training documents are left (${cleaning.documents} read, ${cleaning.kept} kept after cleaning${cleaning.kept > 0 ? `, all in validation at --val-fraction ${valFraction}` : ''})`);
+      throw new DataError(
+        `data prepare: no training documents are left (${cleaning.documents} read, ${cleaning.kept} kept after cleaning${cleaning.kept > 0 ? `, all in validation at --val-fraction ${valFraction}` : ''})`,
+      );
     }
 
     // The tokenizer: trained on the cleaned training text, built from its characters, or loaded.
     let tok: TextTokenizer;
     if (counter) {
-      tok = trainBpe(counter.counts, { vocabSize: opts.trainTokenizer!, specialTokens: ['<|endoftext|>'], progress: opts.progress ?? false });
+      tok = trainBpe(counter.counts, {
+        vocabSize: opts.trainTokenizer!,
+        specialTokens: ['<|endoftext|>'],
+        progress: opts.progress ?? false,
+      });
     } else {
       if (wantChars) chars.add('\n');
       tok = resolveTokenizer(opts.tokenizer, chars);
@@ -264,11 +304,18 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
     }
     tokProgress.finish(done);
     val.shards = valWriter.finish();
-    if (valFraction > 0 && val.documents === 0) warn(`no document fell into the validation split (${keptDocs} kept documents at --val-fraction ${valFraction}); use more documents (e.g. --paragraphs to split text files on blank lines) or --val-split tail`);
+    if (valFraction > 0 && val.documents === 0)
+      warn(
+        `no document fell into the validation split (${keptDocs} kept documents at --val-fraction ${valFraction}); use more documents (e.g. --paragraphs to split text files on blank lines) or --val-split tail`,
+      );
 
     // Pass 3: the mixture plan, then the training shards in a seeded interleaved order.
     const plan = planMixture(
-      states.map((s) => ({ name: s.spec.name, availableTokens: s.docTokens.reduce((a, b) => a + b, 0), ...(s.spec.weight !== undefined ? { weight: s.spec.weight } : {}) })),
+      states.map((s) => ({
+        name: s.spec.name,
+        availableTokens: s.docTokens.reduce((a, b) => a + b, 0),
+        ...(s.spec.weight !== undefined ? { weight: s.spec.weight } : {}),
+      })),
       opts.trainTokens,
     );
     const rng = new Rng(seed);
@@ -334,8 +381,16 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
       cleaning,
       options: {
         sources: opts.sources,
-        tokenizer: opts.trainTokenizer !== undefined ? `trained BPE ${opts.trainTokenizer}` : typeof opts.tokenizer === 'string' ? opts.tokenizer : 'given',
-        valFraction, valSplit, seed, shardTokens,
+        tokenizer:
+          opts.trainTokenizer !== undefined
+            ? `trained BPE ${opts.trainTokenizer}`
+            : typeof opts.tokenizer === 'string'
+              ? opts.tokenizer
+              : 'given',
+        valFraction,
+        valSplit,
+        seed,
+        shardTokens,
         ...(opts.trainTokens !== undefined ? { trainTokens: opts.trainTokens } : {}),
         separator: eos !== null ? 'eos' : separator.length > 0 ? 'blank line' : 'none',
         clean: cleanOpts,

@@ -19,7 +19,9 @@ export function formatDataReport(meta: DatasetMeta): string {
   if (pii.length > 0) lines.push(`  pii replaced: ${pii.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
   lines.push('sources:');
   const width = Math.max(6, ...meta.sources.map((s) => s.name.length));
-  lines.push(`  ${'name'.padEnd(width)}  ${'docs kept'.padStart(11)}  ${'weight'.padStart(6)}  ${'available'.padStart(11)}  ${'train tok'.padStart(11)}  ${'share'.padStart(6)}  ${'epochs'.padStart(6)}  ${'val tok'.padStart(9)}`);
+  lines.push(
+    `  ${'name'.padEnd(width)}  ${'docs kept'.padStart(11)}  ${'weight'.padStart(6)}  ${'available'.padStart(11)}  ${'train tok'.padStart(11)}  ${'share'.padStart(6)}  ${'epochs'.padStart(6)}  ${'val tok'.padStart(9)}`,
+  );
   for (const s of meta.sources) {
     lines.push(
       `  ${s.name.padEnd(width)}  ${`${n(s.kept)}/${n(s.documents)}`.padStart(11)}  ${(s.weight === null ? '-' : s.weight.toFixed(2)).padStart(6)}  ${n(s.availableTokens).padStart(11)}  ` +
@@ -29,8 +31,12 @@ export function formatDataReport(meta: DatasetMeta): string {
   for (const split of ['train', 'val'] as const) {
     const s = meta.splits[split];
     const bpt = s.tokens > 0 ? (s.bytes / s.tokens).toFixed(2) : '-';
-    lines.push(`${split.padEnd(5)}: ${n(s.tokens)} tokens, ${n(s.bytes)} bytes (${bpt} bytes/token), ${n(s.documents)} documents, ${s.shards.length} shard(s)`);
+    lines.push(
+      `${split.padEnd(5)}: ${n(s.tokens)} tokens, ${n(s.bytes)} bytes (${bpt} bytes/token), ${n(s.documents)} documents, ${s.shards.length} shard(s)`,
+    );
   }
-  lines.push(`vocabulary ${n(meta.vocabSize)} (${meta.dtype}), document separator: ${meta.eosId !== null ? `EOS id ${meta.eosId}` : String(meta.options.separator ?? 'none')}`);
+  lines.push(
+    `vocabulary ${n(meta.vocabSize)} (${meta.dtype}), document separator: ${meta.eosId !== null ? `EOS id ${meta.eosId}` : String(meta.options.separator ?? 'none')}`,
+  );
   return lines.join('\n');
 }

@@ -49,16 +49,22 @@ export function readShardHeader(fd: number, file: string): ShardHeader {
   const size = fstatSync(fd).size;
   const h = Buffer.alloc(HEADER_BYTES);
   const got = size >= HEADER_BYTES ? readSync(fd, h, 0, HEADER_BYTES, 0) : 0;
-  if (got < HEADER_BYTES) throw new DataError(`${file}: not a token shard (${size} bytes, shorter than the ${HEADER_BYTES}-byte header)`);
+  if (got < HEADER_BYTES)
+    throw new DataError(`${file}: not a token shard (${size} bytes, shorter than the ${HEADER_BYTES}-byte header)`);
   const magic = h.toString('latin1', 0, 8);
-  if (magic !== SHARD_MAGIC) throw new DataError(`${file}: not a token shard (magic ${JSON.stringify(magic)}, expected "${SHARD_MAGIC}")`);
+  if (magic !== SHARD_MAGIC)
+    throw new DataError(`${file}: not a token shard (magic ${JSON.stringify(magic)}, expected "${SHARD_MAGIC}")`);
   const version = h.readUInt32LE(8);
-  if (version !== SHARD_VERSION) throw new DataError(`${file}: shard format version ${version} is not supported (expected ${SHARD_VERSION})`);
+  if (version !== SHARD_VERSION)
+    throw new DataError(`${file}: shard format version ${version} is not supported (expected ${SHARD_VERSION})`);
   const width = h.readUInt32LE(12);
   if (width !== 2 && width !== 4) throw new DataError(`${file}: bad token width ${width} bytes (expected 2 or 4)`);
   const tokens = Number(h.readBigUInt64LE(16));
   const expected = HEADER_BYTES + tokens * width;
-  if (size !== expected) throw new DataError(`${file}: size ${size} bytes does not match its header (${tokens} tokens x ${width} bytes + ${HEADER_BYTES} = ${expected}); the shard is truncated or corrupt, prepare the data again`);
+  if (size !== expected)
+    throw new DataError(
+      `${file}: size ${size} bytes does not match its header (${tokens} tokens x ${width} bytes + ${HEADER_BYTES} = ${expected}); the shard is truncated or corrupt, prepare the data again`,
+    );
   return { dtype: width === 2 ? 'uint16' : 'uint32', tokens, vocabSize: h.readUInt32LE(24) };
 }
 
@@ -86,8 +92,10 @@ export class ShardWriter {
     private readonly shardTokens = 100_000_000,
     private readonly dtype: TokenDtype = dtypeFor(vocabSize),
   ) {
-    if (!Number.isInteger(shardTokens) || shardTokens < 1) throw new RangeError(`ShardWriter: shardTokens must be a positive integer, received ${shardTokens}`);
-    if (dtype === 'uint16' && vocabSize > 65536) throw new RangeError(`ShardWriter: vocabulary ${vocabSize} does not fit uint16`);
+    if (!Number.isInteger(shardTokens) || shardTokens < 1)
+      throw new RangeError(`ShardWriter: shardTokens must be a positive integer, received ${shardTokens}`);
+    if (dtype === 'uint16' && vocabSize > 65536)
+      throw new RangeError(`ShardWriter: vocabulary ${vocabSize} does not fit uint16`);
     mkdirSync(dir, { recursive: true });
     this.bytes = dtypeBytes(dtype);
     const n = Math.min(1 << 20, shardTokens);
@@ -128,7 +136,8 @@ export class ShardWriter {
   write(ids: ArrayLike<number>): void {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (!(id >= 0 && id < this.vocabSize)) throw new RangeError(`ShardWriter: token id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
+      if (!(id >= 0 && id < this.vocabSize))
+        throw new RangeError(`ShardWriter: token id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
       if (this.fd === null) this.open();
       this.buf[this.fill++] = id;
       this.inShard++;

@@ -65,14 +65,19 @@ async function* jsonlDocuments(file: string, field: string): AsyncGenerator<RawD
       throw new DataError(`${file}:${n}: not valid JSON (${(e as Error).message})`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new DataError(`${file}:${n}: expected a JSON object with a "${field}" field, received ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+      throw new DataError(
+        `${file}:${n}: expected a JSON object with a "${field}" field, received ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`,
+      );
     }
     const text = (value as Record<string, unknown>)[field];
     if (text === undefined) {
       const keys = Object.keys(value).slice(0, 8).join(', ');
-      throw new DataError(`${file}:${n}: no field "${field}" (the object has: ${keys || 'no fields'}); choose one with --input-field`);
+      throw new DataError(
+        `${file}:${n}: no field "${field}" (the object has: ${keys || 'no fields'}); choose one with --input-field`,
+      );
     }
-    if (typeof text !== 'string') throw new DataError(`${file}:${n}: field "${field}" must be a string, received ${typeof text}`);
+    if (typeof text !== 'string')
+      throw new DataError(`${file}:${n}: field "${field}" must be a string, received ${typeof text}`);
     yield { text, where: `${file}:${n}` };
   }
 }
@@ -103,7 +108,9 @@ async function* wholeFile(file: string): AsyncGenerator<RawDocument> {
   for await (const chunk of openText(file) as AsyncIterable<Buffer>) {
     text += decoder.decode(chunk, { stream: true });
     if (text.length > MAX_DOCUMENT_CHARS) {
-      throw new DataError(`${file}: more than ${MAX_DOCUMENT_CHARS / 1024 / 1024}M characters as one document; split it into documents with --paragraphs (blank lines) or use .jsonl`);
+      throw new DataError(
+        `${file}: more than ${MAX_DOCUMENT_CHARS / 1024 / 1024}M characters as one document; split it into documents with --paragraphs (blank lines) or use .jsonl`,
+      );
     }
   }
   text += decoder.decode();
@@ -111,8 +118,16 @@ async function* wholeFile(file: string): AsyncGenerator<RawDocument> {
 }
 
 /** The documents of one file. */
-export async function* readFileDocuments(file: string, opts: { field?: string; paragraphs?: boolean } = {}): AsyncGenerator<RawDocument> {
-  const gen = kindOf(file) === 'jsonl' ? jsonlDocuments(file, opts.field ?? 'text') : opts.paragraphs ? paragraphDocuments(file) : wholeFile(file);
+export async function* readFileDocuments(
+  file: string,
+  opts: { field?: string; paragraphs?: boolean } = {},
+): AsyncGenerator<RawDocument> {
+  const gen =
+    kindOf(file) === 'jsonl'
+      ? jsonlDocuments(file, opts.field ?? 'text')
+      : opts.paragraphs
+        ? paragraphDocuments(file)
+        : wholeFile(file);
   try {
     yield* gen;
   } catch (e) {
@@ -128,6 +143,9 @@ export function sourceFiles(spec: SourceSpec): string[] {
 /** Every document of a source, file by file in sorted order. */
 export async function* readSource(spec: SourceSpec): AsyncGenerator<RawDocument> {
   for (const file of sourceFiles(spec)) {
-    yield* readFileDocuments(file, { ...(spec.field !== undefined ? { field: spec.field } : {}), ...(spec.paragraphs !== undefined ? { paragraphs: spec.paragraphs } : {}) });
+    yield* readFileDocuments(file, {
+      ...(spec.field !== undefined ? { field: spec.field } : {}),
+      ...(spec.paragraphs !== undefined ? { paragraphs: spec.paragraphs } : {}),
+    });
   }
 }

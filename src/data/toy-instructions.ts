@@ -8,7 +8,17 @@
  */
 import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
-import { ANIMAL_SOUNDS, CAPITALS, SUN_FACTS, THING_COLOURS, type AnimalFact, type CapitalFact, type ColourFact, type ProbeKind, type SunFact } from './toy-world.ts';
+import {
+  ANIMAL_SOUNDS,
+  CAPITALS,
+  SUN_FACTS,
+  THING_COLOURS,
+  type AnimalFact,
+  type CapitalFact,
+  type ColourFact,
+  type ProbeKind,
+  type SunFact,
+} from './toy-world.ts';
 
 export interface ToyInstruction {
   kind: ProbeKind;
@@ -44,17 +54,29 @@ const CAPITAL: Phrasings<CapitalFact> = {
 };
 const SOUND: Phrasings<AnimalFact> = {
   answer: (f) => `The ${f.animal} says ${f.sound}.`,
-  trained: [(f) => `What does the ${f.animal} say?`, (f) => `What sound does a ${f.animal} make?`, (f) => `Tell me the sound of the ${f.animal}.`],
+  trained: [
+    (f) => `What does the ${f.animal} say?`,
+    (f) => `What sound does a ${f.animal} make?`,
+    (f) => `Tell me the sound of the ${f.animal}.`,
+  ],
   heldOut: [(f) => `Do you know what the ${f.animal} says?`],
 };
 const COLOUR: Phrasings<ColourFact> = {
   answer: (f) => `The ${f.thing} is ${f.colour}.`,
-  trained: [(f) => `What colour is the ${f.thing}?`, (f) => `Tell me the colour of the ${f.thing}.`, (f) => `Which colour does the ${f.thing} have?`],
+  trained: [
+    (f) => `What colour is the ${f.thing}?`,
+    (f) => `Tell me the colour of the ${f.thing}.`,
+    (f) => `Which colour does the ${f.thing} have?`,
+  ],
   heldOut: [(f) => `Do you know the colour of the ${f.thing}?`],
 };
 const SUN: Phrasings<SunFact> = {
   answer: (f) => `The sun ${f.verb} in the ${f.direction}.`,
-  trained: [(f) => `Where does the sun ${rise(f)}?`, (f) => `Tell me where the sun ${f.verb}.`, (f) => `In which direction does the sun ${rise(f)}?`],
+  trained: [
+    (f) => `Where does the sun ${rise(f)}?`,
+    (f) => `Tell me where the sun ${f.verb}.`,
+    (f) => `In which direction does the sun ${rise(f)}?`,
+  ],
   heldOut: [(f) => `Do you know where the sun ${f.verb}?`],
 };
 
@@ -81,11 +103,19 @@ export function toyInstructions(seed = 0): { train: ToyInstruction[]; heldOut: T
 /** One record as a file holds it: Alpaca (`instruction`, `input`, `output`) or chat (`messages`). */
 export function instructionRecord(r: ToyInstruction, format: InstructionFormat): Record<string, unknown> {
   if (format === 'alpaca') return { instruction: r.instruction, input: '', output: r.output };
-  return { messages: [{ role: 'user', content: r.instruction }, { role: 'assistant', content: r.output }] };
+  return {
+    messages: [
+      { role: 'user', content: r.instruction },
+      { role: 'assistant', content: r.output },
+    ],
+  };
 }
 
 /** Writes records as JSONL (one object per line) atomically; returns the number written. */
 export function writeInstructions(path: string, records: readonly ToyInstruction[], format: InstructionFormat): number {
-  writeFileAtomic(path, Buffer.from(records.map((r) => `${JSON.stringify(instructionRecord(r, format))}\n`).join(''), 'utf8'));
+  writeFileAtomic(
+    path,
+    Buffer.from(records.map((r) => `${JSON.stringify(instructionRecord(r, format))}\n`).join(''), 'utf8'),
+  );
   return records.length;
 }

@@ -30,7 +30,8 @@ function pool(p: FactProbe, probes: readonly FactProbe[]): string[] {
 /** Items for every probe, `choices` (default 4) options each, deterministic for a seed. */
 export function toyWorldMcItems(opts: { choices?: number; seed?: number } = {}): ToyMcItem[] {
   const k = opts.choices ?? 4;
-  if (!(Number.isInteger(k) && k >= 2)) throw new RangeError(`toyWorldMcItems: choices must be an integer >= 2, received ${k}`);
+  if (!(Number.isInteger(k) && k >= 2))
+    throw new RangeError(`toyWorldMcItems: choices must be an integer >= 2, received ${k}`);
   const rng = new Rng(opts.seed ?? 11);
   const probes = toyWorldProbes();
   return probes.map((p) => {

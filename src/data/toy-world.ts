@@ -29,25 +29,72 @@ export interface SunFact {
 }
 
 export const CAPITALS: readonly CapitalFact[] = [
-  ['France', 'Paris'], ['Italy', 'Rome'], ['Japan', 'Tokyo'], ['Germany', 'Berlin'], ['Spain', 'Madrid'],
-  ['Portugal', 'Lisbon'], ['Egypt', 'Cairo'], ['Greece', 'Athens'], ['Russia', 'Moscow'], ['China', 'Beijing'],
-  ['Canada', 'Ottawa'], ['Peru', 'Lima'], ['Kenya', 'Nairobi'], ['Norway', 'Oslo'], ['Sweden', 'Stockholm'],
-  ['Finland', 'Helsinki'], ['Denmark', 'Copenhagen'], ['Poland', 'Warsaw'], ['Austria', 'Vienna'],
-  ['Hungary', 'Budapest'], ['Ireland', 'Dublin'], ['Belgium', 'Brussels'], ['Turkey', 'Ankara'],
-  ['Thailand', 'Bangkok'], ['Vietnam', 'Hanoi'], ['Cuba', 'Havana'], ['Australia', 'Canberra'],
-  ['Morocco', 'Rabat'], ['Iran', 'Tehran'], ['Chile', 'Santiago'],
+  ['France', 'Paris'],
+  ['Italy', 'Rome'],
+  ['Japan', 'Tokyo'],
+  ['Germany', 'Berlin'],
+  ['Spain', 'Madrid'],
+  ['Portugal', 'Lisbon'],
+  ['Egypt', 'Cairo'],
+  ['Greece', 'Athens'],
+  ['Russia', 'Moscow'],
+  ['China', 'Beijing'],
+  ['Canada', 'Ottawa'],
+  ['Peru', 'Lima'],
+  ['Kenya', 'Nairobi'],
+  ['Norway', 'Oslo'],
+  ['Sweden', 'Stockholm'],
+  ['Finland', 'Helsinki'],
+  ['Denmark', 'Copenhagen'],
+  ['Poland', 'Warsaw'],
+  ['Austria', 'Vienna'],
+  ['Hungary', 'Budapest'],
+  ['Ireland', 'Dublin'],
+  ['Belgium', 'Brussels'],
+  ['Turkey', 'Ankara'],
+  ['Thailand', 'Bangkok'],
+  ['Vietnam', 'Hanoi'],
+  ['Cuba', 'Havana'],
+  ['Australia', 'Canberra'],
+  ['Morocco', 'Rabat'],
+  ['Iran', 'Tehran'],
+  ['Chile', 'Santiago'],
 ].map(([country, capital]) => ({ country: country!, capital: capital! }));
 
 export const ANIMAL_SOUNDS: readonly AnimalFact[] = [
-  ['cat', 'meow'], ['dog', 'woof'], ['cow', 'moo'], ['duck', 'quack'], ['sheep', 'baa'], ['pig', 'oink'],
-  ['horse', 'neigh'], ['lion', 'roar'], ['owl', 'hoot'], ['frog', 'croak'], ['bee', 'buzz'], ['snake', 'hiss'],
-  ['mouse', 'squeak'], ['donkey', 'bray'], ['wolf', 'howl'], ['crow', 'caw'],
+  ['cat', 'meow'],
+  ['dog', 'woof'],
+  ['cow', 'moo'],
+  ['duck', 'quack'],
+  ['sheep', 'baa'],
+  ['pig', 'oink'],
+  ['horse', 'neigh'],
+  ['lion', 'roar'],
+  ['owl', 'hoot'],
+  ['frog', 'croak'],
+  ['bee', 'buzz'],
+  ['snake', 'hiss'],
+  ['mouse', 'squeak'],
+  ['donkey', 'bray'],
+  ['wolf', 'howl'],
+  ['crow', 'caw'],
 ].map(([animal, sound]) => ({ animal: animal!, sound: sound! }));
 
 export const THING_COLOURS: readonly ColourFact[] = [
-  ['sky', 'blue'], ['grass', 'green'], ['snow', 'white'], ['banana', 'yellow'], ['tomato', 'red'],
-  ['coal', 'black'], ['carrot', 'orange'], ['milk', 'white'], ['lemon', 'yellow'], ['leaf', 'green'],
-  ['strawberry', 'red'], ['sea', 'blue'], ['chocolate', 'brown'], ['plum', 'purple'],
+  ['sky', 'blue'],
+  ['grass', 'green'],
+  ['snow', 'white'],
+  ['banana', 'yellow'],
+  ['tomato', 'red'],
+  ['coal', 'black'],
+  ['carrot', 'orange'],
+  ['milk', 'white'],
+  ['lemon', 'yellow'],
+  ['leaf', 'green'],
+  ['strawberry', 'red'],
+  ['sea', 'blue'],
+  ['chocolate', 'brown'],
+  ['plum', 'purple'],
 ].map(([thing, colour]) => ({ thing: thing!, colour: colour! }));
 
 export const SUN_FACTS: readonly SunFact[] = [
@@ -56,7 +103,12 @@ export const SUN_FACTS: readonly SunFact[] = [
 ];
 
 /** Every fact table, for demos and tests. */
-export const TOY_WORLD = { capitals: CAPITALS, animals: ANIMAL_SOUNDS, colours: THING_COLOURS, sun: SUN_FACTS } as const;
+export const TOY_WORLD = {
+  capitals: CAPITALS,
+  animals: ANIMAL_SOUNDS,
+  colours: THING_COLOURS,
+  sun: SUN_FACTS,
+} as const;
 
 export type ProbeKind = 'capital' | 'sound' | 'colour' | 'sun';
 
@@ -103,7 +155,10 @@ const HELD_OUT: {
   colour: readonly ((f: ColourFact) => string)[];
   sun: readonly ((f: SunFact) => string)[];
 } = {
-  capital: [(f) => `Everyone knows that the capital of ${f.country} is`, (f) => `Which city is the capital of ${f.country}? It is`],
+  capital: [
+    (f) => `Everyone knows that the capital of ${f.country} is`,
+    (f) => `Which city is the capital of ${f.country}? It is`,
+  ],
   sound: [(f) => `Everyone knows that the ${f.animal} says`],
   colour: [(f) => `Everyone knows that the ${f.thing} is`],
   sun: [(f) => `Everyone knows that the sun ${f.verb} in the`],
@@ -112,13 +167,19 @@ const HELD_OUT: {
 /** Prompts with expected answers: every fact in every trained phrasing, plus the held-out phrasings. */
 export function toyWorldProbes(opts: { heldOut?: boolean } = {}): FactProbe[] {
   const out: FactProbe[] = [];
-  const add = <F>(kind: ProbeKind, facts: readonly F[], trained: readonly ((f: F) => [string, string])[], held: readonly ((f: F) => string)[]) => {
+  const add = <F>(
+    kind: ProbeKind,
+    facts: readonly F[],
+    trained: readonly ((f: F) => [string, string])[],
+    held: readonly ((f: F) => string)[],
+  ) => {
     for (const f of facts) {
       const answer = trained[0]!(f)[1];
-      if (opts.heldOut !== true) for (const p of trained) {
-        const [prompt, a] = p(f);
-        out.push({ kind, prompt, answer: a, heldOut: false });
-      }
+      if (opts.heldOut !== true)
+        for (const p of trained) {
+          const [prompt, a] = p(f);
+          out.push({ kind, prompt, answer: a, heldOut: false });
+        }
       if (opts.heldOut !== false) for (const h of held) out.push({ kind, prompt: h(f), answer, heldOut: true });
     }
   };
@@ -132,7 +193,10 @@ export function toyWorldProbes(opts: { heldOut?: boolean } = {}): FactProbe[] {
 /** Draws items without replacement, reshuffling when empty: every item comes up equally often. */
 class Deck<T> {
   private order: T[] = [];
-  constructor(private readonly items: readonly T[], private readonly rng: Rng) {}
+  constructor(
+    private readonly items: readonly T[],
+    private readonly rng: Rng,
+  ) {}
   draw(): T {
     if (this.order.length === 0) {
       this.order = shuffled(this.items, this.rng);
@@ -246,7 +310,8 @@ class ToyWorldWriter {
 /** Generates the corpus: one string per document (dialogue turns are separated by "\n"). */
 export function generateToyWorld(opts: ToyWorldOptions = {}): string[] {
   const documents = opts.documents ?? 4000;
-  if (!Number.isInteger(documents) || documents < 1) throw new RangeError(`generateToyWorld: documents must be a positive integer, received ${documents}`);
+  if (!Number.isInteger(documents) || documents < 1)
+    throw new RangeError(`generateToyWorld: documents must be a positive integer, received ${documents}`);
   const w = new ToyWorldWriter(opts.seed ?? 0);
   return Array.from({ length: documents }, () => w.document());
 }

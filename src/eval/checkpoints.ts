@@ -37,7 +37,9 @@ export function checkpointStep(dir: string): number | null {
 export function listCheckpoints(run: string): RunCheckpoint[] {
   const root = join(run, 'checkpoints');
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new CheckpointListError(`${run}: not a training run (no checkpoints/ directory); --checkpoints takes the --out directory of \`llmforge train\` or a recipe's pretrain stage (e.g. runs/demo/pretrain)`);
+    throw new CheckpointListError(
+      `${run}: not a training run (no checkpoints/ directory); --checkpoints takes the --out directory of \`llmforge train\` or a recipe's pretrain stage (e.g. runs/demo/pretrain)`,
+    );
   }
   const out = readdirSync(root)
     .filter((name) => !name.startsWith('.') && !name.endsWith('.prev') && existsSync(join(root, name, CONFIG_FILE)))

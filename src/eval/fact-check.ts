@@ -29,7 +29,9 @@ function encodeProbe(tokenizer: TextTokenizer, text: string, what: string): numb
   try {
     return tokenizer.encode(text);
   } catch (e) {
-    throw new UserError(`facts: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message}); pass probes it can encode with --facts`);
+    throw new UserError(
+      `facts: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message}); pass probes it can encode with --facts`,
+    );
   }
 }
 
@@ -40,7 +42,11 @@ export function scoreFacts(model: LanguageModel, tokenizer: TextTokenizer, probe
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { kind: p.kind, heldOut: p.heldOut, correct: 0, total: 0, misses: [] }));
     const maxNewTokens = encodeProbe(tokenizer, ` ${p.answer}`, `the answer "${p.answer}"`).length + 1;
-    const said = generate(model, encodeProbe(tokenizer, p.prompt, `the probe "${p.prompt}"`), { maxNewTokens, temperature: 0, tokenizer }).text;
+    const said = generate(model, encodeProbe(tokenizer, p.prompt, `the probe "${p.prompt}"`), {
+      maxNewTokens,
+      temperature: 0,
+      tokenizer,
+    }).text;
     g.total++;
     if (answers(said, p.answer)) g.correct++;
     else if (g.misses.length < 3) g.misses.push({ prompt: p.prompt, answer: p.answer, said });
@@ -51,9 +57,13 @@ export function scoreFacts(model: LanguageModel, tokenizer: TextTokenizer, probe
 /** One line per kind: trained and held-out phrasings side by side. */
 export function formatFactScores(scores: readonly FactScore[]): string[] {
   const kinds = [...new Set(scores.map((s) => s.kind))];
-  const cell = (s: FactScore | undefined) => (s ? `${`${s.correct}/${s.total}`.padStart(7)} (${((100 * s.correct) / s.total).toFixed(0).padStart(3)}%)` : '-');
+  const cell = (s: FactScore | undefined) =>
+    s ? `${`${s.correct}/${s.total}`.padStart(7)} (${((100 * s.correct) / s.total).toFixed(0).padStart(3)}%)` : '-';
   return [
     `  ${'facts'.padEnd(8)} ${'trained phrasings'.padEnd(18)} held-out phrasings`,
-    ...kinds.map((k) => `  ${k.padEnd(8)} ${cell(scores.find((s) => s.kind === k && !s.heldOut)).padEnd(18)} ${cell(scores.find((s) => s.kind === k && s.heldOut))}`),
+    ...kinds.map(
+      (k) =>
+        `  ${k.padEnd(8)} ${cell(scores.find((s) => s.kind === k && !s.heldOut)).padEnd(18)} ${cell(scores.find((s) => s.kind === k && s.heldOut))}`,
+    ),
   ];
 }

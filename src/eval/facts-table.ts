@@ -22,9 +22,11 @@ export interface FactsRow {
 /** Category names in column order: each kind (first-seen order) trained, then its held-out phrasings. */
 export function factCategories(rows: readonly FactsRow[]): { kind: string; heldOut: boolean; name: string }[] {
   const kinds = [...new Set(rows.flatMap((r) => r.scores.map((s) => s.kind)))];
-  return kinds.flatMap((kind) => [false, true]
-    .filter((heldOut) => rows.some((r) => r.scores.some((s) => s.kind === kind && s.heldOut === heldOut)))
-    .map((heldOut) => ({ kind, heldOut, name: heldOut ? `${kind}*` : kind })));
+  return kinds.flatMap((kind) =>
+    [false, true]
+      .filter((heldOut) => rows.some((r) => r.scores.some((s) => s.kind === kind && s.heldOut === heldOut)))
+      .map((heldOut) => ({ kind, heldOut, name: heldOut ? `${kind}*` : kind })),
+  );
 }
 
 /** Lines of the table; `*` marks held-out phrasings; a cell is the percentage answered, "-" when not probed. */
@@ -42,7 +44,9 @@ export function formatFactsTable(rows: readonly FactsRow[]): string[] {
     const correct = r.scores.reduce((a, s) => a + s.correct, 0);
     const total = r.scores.reduce((a, s) => a + s.total, 0);
     const all = total > 0 ? `${((100 * correct) / total).toFixed(0)}%` : '-';
-    lines.push(`${(r.step === null ? '?' : String(r.step)).padStart(6)}  ${r.label.padEnd(labelWidth)}  ${cells.join('  ')}  ${all.padStart(width)}`);
+    lines.push(
+      `${(r.step === null ? '?' : String(r.step)).padStart(6)}  ${r.label.padEnd(labelWidth)}  ${cells.join('  ')}  ${all.padStart(width)}`,
+    );
   }
   return lines;
 }

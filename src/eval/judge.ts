@@ -24,13 +24,27 @@ export interface JudgedResponse {
 
 /** Checks one parsed line of a responses file. */
 export function parseResponseRow(value: unknown, where: string): JudgedResponse {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JudgeInputError(`${where}: expected an object {"prompt", "response", "reference"?}, received ${(JSON.stringify(value) ?? String(value)).slice(0, 60)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new JudgeInputError(
+      `${where}: expected an object {"prompt", "response", "reference"?}, received ${(JSON.stringify(value) ?? String(value)).slice(0, 60)}`,
+    );
   const o = value as Record<string, unknown>;
   for (const field of ['prompt', 'response'] as const) {
-    if (typeof o[field] !== 'string') throw new JudgeInputError(`${where}: field "${field}" must be a string, received ${o[field] === undefined ? 'nothing' : (JSON.stringify(o[field]) ?? '').slice(0, 60)}`);
+    if (typeof o[field] !== 'string')
+      throw new JudgeInputError(
+        `${where}: field "${field}" must be a string, received ${o[field] === undefined ? 'nothing' : (JSON.stringify(o[field]) ?? '').slice(0, 60)}`,
+      );
   }
-  if (o.reference !== undefined && o.reference !== null && typeof o.reference !== 'string') throw new JudgeInputError(`${where}: field "reference" must be a string when given, received ${(JSON.stringify(o.reference) ?? '').slice(0, 60)}`);
-  return { prompt: o.prompt as string, response: o.response as string, ...(typeof o.reference === 'string' ? { reference: o.reference } : {}), where };
+  if (o.reference !== undefined && o.reference !== null && typeof o.reference !== 'string')
+    throw new JudgeInputError(
+      `${where}: field "reference" must be a string when given, received ${(JSON.stringify(o.reference) ?? '').slice(0, 60)}`,
+    );
+  return {
+    prompt: o.prompt as string,
+    response: o.response as string,
+    ...(typeof o.reference === 'string' ? { reference: o.reference } : {}),
+    where,
+  };
 }
 
 export function loadResponses(path: string): JudgedResponse[] {
@@ -41,7 +55,9 @@ const SENTINEL = '\u0000judge-user-turn\u0000';
 
 /** The user turn inside `prompt` when `prompt` is the template's rendering of one user turn, else `prompt` itself. */
 export function userTurn(template: PromptTemplate, prompt: string): string {
-  const [prefix, suffix] = template.prompt({ kind: 'chat', messages: [{ role: 'user', content: SENTINEL }] }).split(SENTINEL) as [string, string | undefined];
+  const [prefix, suffix] = template
+    .prompt({ kind: 'chat', messages: [{ role: 'user', content: SENTINEL }] })
+    .split(SENTINEL) as [string, string | undefined];
   if (suffix === undefined) return prompt;
   const fits = prompt.length >= prefix.length + suffix.length && prompt.startsWith(prefix) && prompt.endsWith(suffix);
   return fits ? prompt.slice(prefix.length, prompt.length - suffix.length) : prompt;
@@ -49,7 +65,13 @@ export function userTurn(template: PromptTemplate, prompt: string): string {
 
 /** The chat record a reward model scores for one row. */
 export function rewardRecord(template: PromptTemplate, row: JudgedResponse): SftRecord {
-  return { kind: 'chat', messages: [{ role: 'user', content: userTurn(template, row.prompt) }, { role: 'assistant', content: row.response }] };
+  return {
+    kind: 'chat',
+    messages: [
+      { role: 'user', content: userTurn(template, row.prompt) },
+      { role: 'assistant', content: row.response },
+    ],
+  };
 }
 
 export interface WinRate {
@@ -65,7 +87,10 @@ export interface WinRate {
 
 /** A's win rate over B from paired rewards (a[i] and b[i] answer the same prompt). */
 export function winRate(a: readonly number[], b: readonly number[]): WinRate {
-  if (a.length !== b.length || a.length === 0) throw new RangeError(`winRate: expected two equally long, non-empty reward lists, received ${a.length} and ${b.length}`);
+  if (a.length !== b.length || a.length === 0)
+    throw new RangeError(
+      `winRate: expected two equally long, non-empty reward lists, received ${a.length} and ${b.length}`,
+    );
   let wins = 0;
   let losses = 0;
   for (let i = 0; i < a.length; i++) {
@@ -81,7 +106,12 @@ export function winRate(a: readonly number[], b: readonly number[]): WinRate {
  * Pairs the rows of B with those of A by prompt (the k-th occurrence of a prompt in A with its k-th in B): indices
  * into B, in A's order. Every prompt must be answered equally often in both files.
  */
-export function pairByPrompt(a: readonly JudgedResponse[], b: readonly JudgedResponse[], aName: string, bName: string): number[] {
+export function pairByPrompt(
+  a: readonly JudgedResponse[],
+  b: readonly JudgedResponse[],
+  aName: string,
+  bName: string,
+): number[] {
   const slots = new Map<string, number[]>();
   b.forEach((r, i) => {
     const list = slots.get(r.prompt);
@@ -90,11 +120,17 @@ export function pairByPrompt(a: readonly JudgedResponse[], b: readonly JudgedRes
   });
   const out = a.map((r) => {
     const i = slots.get(r.prompt)?.shift();
-    if (i === undefined) throw new JudgeInputError(`${r.where}: ${bName} has no response to this prompt (${JSON.stringify(r.prompt.slice(-60))}); A and B must answer the same prompts`);
+    if (i === undefined)
+      throw new JudgeInputError(
+        `${r.where}: ${bName} has no response to this prompt (${JSON.stringify(r.prompt.slice(-60))}); A and B must answer the same prompts`,
+      );
     return i;
   });
   const left = [...slots.values()].flat();
-  if (left.length > 0) throw new JudgeInputError(`${b[left[0]!]!.where}: ${aName} has no response to this prompt (${JSON.stringify(b[left[0]!]!.prompt.slice(-60))}); A and B must answer the same prompts`);
+  if (left.length > 0)
+    throw new JudgeInputError(
+      `${b[left[0]!]!.where}: ${aName} has no response to this prompt (${JSON.stringify(b[left[0]!]!.prompt.slice(-60))}); A and B must answer the same prompts`,
+    );
   return out;
 }
 

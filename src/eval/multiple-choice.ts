@@ -70,18 +70,27 @@ function encode(tok: TextTokenizer, text: string, what: string): number[] {
   try {
     return encodeDocument(tok, text);
   } catch (e) {
-    throw new McScoreError(`multiple choice: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message})`);
+    throw new McScoreError(
+      `multiple choice: cannot tokenize ${what} with the model's tokenizer (${(e as Error).message})`,
+    );
   }
 }
 
-function buildRequests(items: readonly McItem[], tok: TextTokenizer, block: number): { requests: McRequest[]; truncated: number } {
+function buildRequests(
+  items: readonly McItem[],
+  tok: TextTokenizer,
+  block: number,
+): { requests: McRequest[]; truncated: number } {
   const requests: McRequest[] = [];
   let truncated = 0;
   items.forEach((it, i) => {
     const ctx = encode(tok, it.context, `item ${i}'s context`);
     it.choices.forEach((c, j) => {
       const cont = encode(tok, continuation(it.context, c), `item ${i} choice ${j}`);
-      if (cont.length > block) throw new McScoreError(`multiple choice: item ${i} choice ${j} is ${cont.length} tokens, more than the model's context ${block} can score`);
+      if (cont.length > block)
+        throw new McScoreError(
+          `multiple choice: item ${i} choice ${j} is ${cont.length} tokens, more than the model's context ${block} can score`,
+        );
       let ids = [...ctx, ...cont];
       if (ids.length > block + 1) {
         ids = ids.slice(ids.length - block - 1);
@@ -94,7 +103,12 @@ function buildRequests(items: readonly McItem[], tok: TextTokenizer, block: numb
 }
 
 /** Scores every item (see the file comment). */
-export function scoreMultipleChoice(model: LanguageModel, tok: TextTokenizer, items: readonly McItem[], opts: McOptions = {}): McResult {
+export function scoreMultipleChoice(
+  model: LanguageModel,
+  tok: TextTokenizer,
+  items: readonly McItem[],
+  opts: McOptions = {},
+): McResult {
   const block = model.config.blockSize;
   const V = model.config.vocabSize;
   const { requests, truncated } = buildRequests(items, tok, block);
@@ -142,7 +156,14 @@ export function scoreMultipleChoice(model: LanguageModel, tok: TextTokenizer, it
   const correct = preds.filter((p) => p.pred === p.answer).length;
   const correctNorm = preds.filter((p) => p.predNorm === p.answer).length;
   return {
-    items: preds, n, correct, correctNorm, accuracy: correct / n, accuracyNorm: correctNorm / n,
-    ci: wilsonInterval(correct, n), ciNorm: wilsonInterval(correctNorm, n), truncated,
+    items: preds,
+    n,
+    correct,
+    correctNorm,
+    accuracy: correct / n,
+    accuracyNorm: correctNorm / n,
+    ci: wilsonInterval(correct, n),
+    ciNorm: wilsonInterval(correctNorm, n),
+    truncated,
   };
 }

@@ -63,8 +63,10 @@ export interface TextPerplexityResult extends PerplexityResult {
  * inputs (never past input n - 2, whose target is the last token) and scores the targets after the previous window's.
  */
 export function pplWindows(n: number, context: number, stride: number): PplWindow[] {
-  if (!(Number.isInteger(context) && context >= 1)) throw new RangeError(`pplWindows: context must be a positive integer, received ${context}`);
-  if (!(Number.isInteger(stride) && stride >= 1 && stride <= context)) throw new RangeError(`pplWindows: stride must be an integer in [1, context = ${context}], received ${stride}`);
+  if (!(Number.isInteger(context) && context >= 1))
+    throw new RangeError(`pplWindows: context must be a positive integer, received ${context}`);
+  if (!(Number.isInteger(stride) && stride >= 1 && stride <= context))
+    throw new RangeError(`pplWindows: stride must be an integer in [1, context = ${context}], received ${stride}`);
   const out: PplWindow[] = [];
   const maxEnd = n - 1; // inputs are ids[0 .. n-2]; input i predicts ids[i + 1]
   let scored = 1; // first target index not yet scored
@@ -80,22 +82,37 @@ function checkOptions(model: LanguageModel, n: number, opts: PerplexityOptions):
   const label = opts.label ?? 'text';
   const block = model.config.blockSize;
   const context = opts.context ?? block;
-  if (!(Number.isInteger(context) && context >= 1)) throw new PerplexityError(`perplexity: context must be a positive integer, received ${context}`);
-  if (context > block) throw new PerplexityError(`perplexity: context ${context} exceeds the model's blockSize ${block}; use a context of at most ${block}`);
+  if (!(Number.isInteger(context) && context >= 1))
+    throw new PerplexityError(`perplexity: context must be a positive integer, received ${context}`);
+  if (context > block)
+    throw new PerplexityError(
+      `perplexity: context ${context} exceeds the model's blockSize ${block}; use a context of at most ${block}`,
+    );
   const stride = opts.stride ?? context;
-  if (!(Number.isInteger(stride) && stride >= 1 && stride <= context)) throw new PerplexityError(`perplexity: stride must be an integer in [1, context = ${context}], received ${stride}`);
-  if (n < 2) throw new PerplexityError(`perplexity: ${label} has ${n} token(s); at least 2 are needed (the first is context only)`);
+  if (!(Number.isInteger(stride) && stride >= 1 && stride <= context))
+    throw new PerplexityError(`perplexity: stride must be an integer in [1, context = ${context}], received ${stride}`);
+  if (n < 2)
+    throw new PerplexityError(
+      `perplexity: ${label} has ${n} token(s); at least 2 are needed (the first is context only)`,
+    );
   return { context, stride };
 }
 
 /** Perplexity of `model` on the token stream `ids` (see the file comment for the windows). */
-export function perplexity(model: LanguageModel, ids: ArrayLike<number>, opts: PerplexityOptions = {}): PerplexityResult {
+export function perplexity(
+  model: LanguageModel,
+  ids: ArrayLike<number>,
+  opts: PerplexityOptions = {},
+): PerplexityResult {
   const n = ids.length;
   const { context, stride } = checkOptions(model, n, opts);
   const V = model.config.vocabSize;
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
-    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new PerplexityError(`perplexity: token ${id} at position ${i} of ${opts.label ?? 'text'} is outside the model's vocabulary [0, ${V})`);
+    if (!(Number.isInteger(id) && id >= 0 && id < V))
+      throw new PerplexityError(
+        `perplexity: token ${id} at position ${i} of ${opts.label ?? 'text'} is outside the model's vocabulary [0, ${V})`,
+      );
   }
   const windows = pplWindows(n, context, stride);
   const maxB = opts.batchSize ?? Math.max(1, Math.min(64, Math.floor(2 ** 25 / (context * V))));
@@ -149,14 +166,21 @@ function tokenBytes(tok: TextTokenizer, id: number): number {
 }
 
 /** Tokenizes `text` with the model's tokenizer (special-token text as plain text) and measures its perplexity. */
-export function textPerplexity(model: LanguageModel, tokenizer: TextTokenizer, text: string, opts: PerplexityOptions = {}): TextPerplexityResult {
+export function textPerplexity(
+  model: LanguageModel,
+  tokenizer: TextTokenizer,
+  text: string,
+  opts: PerplexityOptions = {},
+): TextPerplexityResult {
   const label = opts.label ?? 'text';
   if (text.trim() === '') throw new PerplexityError(`perplexity: ${label} is empty (nothing to score)`);
   let ids: number[];
   try {
     ids = encodeDocument(tokenizer, text);
   } catch (e) {
-    throw new PerplexityError(`perplexity: cannot tokenize ${label} with the model's tokenizer (${(e as Error).message})`);
+    throw new PerplexityError(
+      `perplexity: cannot tokenize ${label} with the model's tokenizer (${(e as Error).message})`,
+    );
   }
   const r = perplexity(model, ids, opts);
   const bytes = Buffer.byteLength(text) - tokenBytes(tokenizer, ids[0]!);

@@ -28,14 +28,20 @@ export function readEvalText(spec: string, what = 'text'): EvalText {
   if (toy) {
     const n = toy[1] === undefined ? 300 : Number(toy[1]);
     if (!(n >= 1)) throw new TextInputError(`${what} ${spec}: the toy-world sample needs at least 1 document`);
-    return { label: 'toy-world', source: `toy-world:${n}`, text: `${generateToyWorld({ documents: n, seed: TOY_WORLD_EVAL_SEED }).join('\n')}\n` };
+    return {
+      label: 'toy-world',
+      source: `toy-world:${n}`,
+      text: `${generateToyWorld({ documents: n, seed: TOY_WORLD_EVAL_SEED }).join('\n')}\n`,
+    };
   }
   let raw: string;
   try {
     raw = readFileSync(spec, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new TextInputError(`${what} ${spec}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, expected a text file' : (code ?? (e as Error).message)})`);
+    throw new TextInputError(
+      `${what} ${spec}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, expected a text file' : (code ?? (e as Error).message)})`,
+    );
   }
   let text = raw;
   if (/\.jsonl$/i.test(spec)) {
@@ -49,7 +55,8 @@ export function readEvalText(spec: string, what = 'text'): EvalText {
         throw new TextInputError(`${what} ${spec}:${i + 1}: not valid JSON (${(e as Error).message})`);
       }
       const t = (doc as { text?: unknown } | null)?.text;
-      if (typeof t !== 'string') throw new TextInputError(`${what} ${spec}:${i + 1}: expected an object with a string "text" field`);
+      if (typeof t !== 'string')
+        throw new TextInputError(`${what} ${spec}:${i + 1}: expected an object with a string "text" field`);
       docs.push(t);
     });
     text = docs.join('\n');

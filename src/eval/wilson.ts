@@ -12,7 +12,8 @@ export interface Interval {
 
 /** Wilson interval of k successes out of n (z = 1.96: 95%); [0, 1] when n is 0. */
 export function wilsonInterval(k: number, n: number, z = 1.96): Interval {
-  if (!(Number.isInteger(n) && n >= 0 && Number.isInteger(k) && k >= 0 && k <= n)) throw new RangeError(`wilsonInterval: expected integers 0 <= k <= n, received k = ${k}, n = ${n}`);
+  if (!(Number.isInteger(n) && n >= 0 && Number.isInteger(k) && k >= 0 && k <= n))
+    throw new RangeError(`wilsonInterval: expected integers 0 <= k <= n, received k = ${k}, n = ${n}`);
   if (n === 0) return { low: 0, high: 1 };
   const p = k / n;
   const z2 = z * z;

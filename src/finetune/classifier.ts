@@ -35,9 +35,14 @@ export class ClassifierError extends UserError {}
 
 export class SequenceClassifier extends Module {
   score: Linear;
-  constructor(readonly base: LanguageModel, readonly info: ClassifierInfo, rng: Rng) {
+  constructor(
+    readonly base: LanguageModel,
+    readonly info: ClassifierInfo,
+    rng: Rng,
+  ) {
     super();
-    if (info.labels.length < 2) throw new ClassifierError(`classifier: need at least 2 labels, received ${JSON.stringify(info.labels)}`);
+    if (info.labels.length < 2)
+      throw new ClassifierError(`classifier: need at least 2 labels, received ${JSON.stringify(info.labels)}`);
     this.score = new Linear(base.config.nEmbd, info.labels.length, { bias: true, rng });
   }
 
@@ -52,7 +57,15 @@ export class SequenceClassifier extends Module {
  * with causal attention that token never sees the pads) or as the mean over its real tokens. Shared by the
  * classifier and the reward model (src/align/reward-model.ts).
  */
-export function pooledHidden(base: LanguageModel, ids: Int32Array, B: number, T: number, lengths: readonly number[], pooling: Pooling, dropoutSeed?: number): Tensor {
+export function pooledHidden(
+  base: LanguageModel,
+  ids: Int32Array,
+  B: number,
+  T: number,
+  lengths: readonly number[],
+  pooling: Pooling,
+  dropoutSeed?: number,
+): Tensor {
   const C = base.config.nEmbd;
   const opts = dropoutSeed === undefined ? { hidden: true } : { hidden: true, dropoutSeed };
   const h = base.forward(ids, B, T, null, opts).logits; // (B, T, C)
@@ -69,7 +82,12 @@ export function pooledHidden(base: LanguageModel, ids: Int32Array, B: number, T:
  * Writes the classifier (base model, head, tokenizer) into `dir`; `base` replaces the classifier's own base in the
  * file (a LoRA run passes its merged copy, so the directory loads as a plain classifier).
  */
-export function saveClassifier(dir: string, clf: SequenceClassifier, tokenizer: TextTokenizer | null, base: LanguageModel = clf.base): void {
+export function saveClassifier(
+  dir: string,
+  clf: SequenceClassifier,
+  tokenizer: TextTokenizer | null,
+  base: LanguageModel = clf.base,
+): void {
   mkdirSync(dir, { recursive: true });
   saveModel(dir, base, { classifier: clf.info });
   saveClassifierHead(join(dir, HEAD_FILE), clf);
@@ -78,7 +96,9 @@ export function saveClassifier(dir: string, clf: SequenceClassifier, tokenizer: 
 
 /** Writes the head's weight and bias alone (what loadHeadInto reads). */
 export function saveClassifierHead(path: string, clf: SequenceClassifier): void {
-  const head = clf.score.namedParameters('score').map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
+  const head = clf.score
+    .namedParameters('score')
+    .map(([n, t]) => [n, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
   writeFileAtomic(path, serializeSafetensors(head, { format: 'llmforge-classifier-head' }));
 }
 
@@ -88,7 +108,8 @@ export function loadHeadInto(path: string, clf: SequenceClassifier): void {
   for (const [name, p] of clf.score.namedParameters('score')) {
     const t = file.tensors.get(name);
     if (!t) throw new ClassifierError(`${path}: tensor "${name}" is missing`);
-    if (t.data.length !== p.size) throw new ClassifierError(`${path}: tensor "${name}" has ${t.data.length} values, expected ${p.size}`);
+    if (t.data.length !== p.size)
+      throw new ClassifierError(`${path}: tensor "${name}" has ${t.data.length} values, expected ${p.size}`);
     p.data.set(t.data);
   }
 }
@@ -105,7 +126,9 @@ export function loadClassifier(path: string, rng: Rng): LoadedClassifier {
   const info = readModelConfig(modelDir).extra.classifier as ClassifierInfo | undefined;
   const headPath = join(modelDir, HEAD_FILE);
   if (!info || !Array.isArray(info.labels) || !existsSync(headPath)) {
-    throw new ClassifierError(`${modelDir}: not a classifier (config.json has no "classifier" block or ${HEAD_FILE} is missing); train one with \`llmforge finetune classify\``);
+    throw new ClassifierError(
+      `${modelDir}: not a classifier (config.json has no "classifier" block or ${HEAD_FILE} is missing); train one with \`llmforge finetune classify\``,
+    );
   }
   const clf = new SequenceClassifier(model, info, rng);
   loadHeadInto(headPath, clf);

@@ -51,26 +51,37 @@ export function parseClassifyData(content: string, path: string): LabeledText[] 
         throw new ClassifyDataError(`${path}:${i + 1}: not valid JSON (expected {"text": ..., "label": ...})`);
       }
       const r = rec as { text?: unknown; label?: unknown };
-      if (typeof r.text !== 'string') throw new ClassifyDataError(`${path}:${i + 1}: field "text" must be a string, received ${JSON.stringify(r.text)}`);
-      if (typeof r.label !== 'string' && typeof r.label !== 'number') throw new ClassifyDataError(`${path}:${i + 1}: field "label" must be a string or number, received ${JSON.stringify(r.label)}`);
+      if (typeof r.text !== 'string')
+        throw new ClassifyDataError(
+          `${path}:${i + 1}: field "text" must be a string, received ${JSON.stringify(r.text)}`,
+        );
+      if (typeof r.label !== 'string' && typeof r.label !== 'number')
+        throw new ClassifyDataError(
+          `${path}:${i + 1}: field "label" must be a string or number, received ${JSON.stringify(r.label)}`,
+        );
       out.push({ text: r.text, label: String(r.label) });
     });
   } else if (ext.endsWith('.csv')) {
     const header = parseCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
     const ti = header.indexOf('text');
     const li = header.indexOf('label');
-    if (ti < 0 || li < 0) throw new ClassifyDataError(`${path}:1: header must name "text" and "label" columns, received ${JSON.stringify(header)}`);
+    if (ti < 0 || li < 0)
+      throw new ClassifyDataError(
+        `${path}:1: header must name "text" and "label" columns, received ${JSON.stringify(header)}`,
+      );
     lines.slice(1).forEach((line, i) => {
       if (line.trim() === '') return;
       const f = parseCsvLine(line);
-      if (f.length <= Math.max(ti, li)) throw new ClassifyDataError(`${path}:${i + 2}: expected ${header.length} fields, received ${f.length}`);
+      if (f.length <= Math.max(ti, li))
+        throw new ClassifyDataError(`${path}:${i + 2}: expected ${header.length} fields, received ${f.length}`);
       out.push({ text: f[ti]!, label: f[li]!.trim() });
     });
   } else {
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
       const tab = line.indexOf('\t');
-      if (tab <= 0) throw new ClassifyDataError(`${path}:${i + 1}: expected "label<TAB>text", received no tab or an empty label`);
+      if (tab <= 0)
+        throw new ClassifyDataError(`${path}:${i + 1}: expected "label<TAB>text", received no tab or an empty label`);
       out.push({ label: line.slice(0, tab).trim(), text: line.slice(tab + 1) });
     });
   }
@@ -100,8 +111,14 @@ export interface Split<T> {
 }
 
 /** Stratified split: each class is shuffled and cut by the fractions, so every part keeps the class shares. */
-export function stratifiedSplit<T extends { label: string }>(data: readonly T[], valFrac: number, testFrac: number, seed: number): Split<T> {
-  if (!(valFrac >= 0 && testFrac >= 0 && valFrac + testFrac < 1)) throw new RangeError(`stratifiedSplit: val ${valFrac} + test ${testFrac} must be non-negative and sum below 1`);
+export function stratifiedSplit<T extends { label: string }>(
+  data: readonly T[],
+  valFrac: number,
+  testFrac: number,
+  seed: number,
+): Split<T> {
+  if (!(valFrac >= 0 && testFrac >= 0 && valFrac + testFrac < 1))
+    throw new RangeError(`stratifiedSplit: val ${valFrac} + test ${testFrac} must be non-negative and sum below 1`);
   const rng = new Rng(seed);
   const byLabel = new Map<string, T[]>();
   for (const d of data) byLabel.set(d.label, [...(byLabel.get(d.label) ?? []), d]);
@@ -146,7 +163,12 @@ export interface EncodedExample {
 }
 
 /** Token ids truncated to `maxLength` (the first tokens kept; at least one token: `padId` for an empty text). */
-export function encodeExample(encode: (text: string) => number[], text: string, maxLength: number, padId: number): number[] {
+export function encodeExample(
+  encode: (text: string) => number[],
+  text: string,
+  maxLength: number,
+  padId: number,
+): number[] {
   const ids = encode(text).slice(0, maxLength);
   return ids.length > 0 ? ids : [padId];
 }

@@ -8,7 +8,12 @@ import { parsePrecisionSetting, type PrecisionSetting } from '../train/precision
 import { OptionCheck } from '../train/option-check.ts';
 import type { Balance } from './classify-data.ts';
 import type { Pooling } from './classifier.ts';
-import { trainClassifier, type ClassifyTrainOptions, type ClassifyTrainResult, type TrainMode } from './classify-train.ts';
+import {
+  trainClassifier,
+  type ClassifyTrainOptions,
+  type ClassifyTrainResult,
+  type TrainMode,
+} from './classify-train.ts';
 import { resolveLoraOptions, type LoraOptions } from './lora-options.ts';
 
 export interface ClassifyOptions extends LoraOptions {
@@ -82,13 +87,17 @@ export function resolveClassifyOptions(o: ClassifyOptions, check = new OptionChe
   const testFrac = check.fraction('testFrac', o.testFrac ?? d.testFrac);
   if (valFrac + testFrac >= 1) check.fail('valFrac', `below 1 - testFrac = ${1 - testFrac}`, valFrac);
   return {
-    data: o.data, base: o.base, out: o.out, mode,
+    data: o.data,
+    base: o.base,
+    out: o.out,
+    mode,
     ...(mode === 'lora' ? { lora } : {}),
     lastK: check.int('lastK', o.lastK ?? d.lastK, 1),
     pooling: check.oneOf('pooling', o.pooling ?? d.pooling, POOLING),
     maxLength: check.int('maxLength', o.maxLength ?? d.maxLength, 1),
     balance: check.oneOf('balance', o.balance ?? d.balance, BALANCE_MODES),
-    valFrac, testFrac,
+    valFrac,
+    testFrac,
     epochs: check.int('epochs', o.epochs ?? d.epochs, 1),
     batchSize: check.int('batchSize', o.batchSize ?? d.batchSize, 1),
     lr: check.positive('lr', o.lr ?? d.lr),

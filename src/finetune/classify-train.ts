@@ -25,15 +25,52 @@ import { loadModelDir } from '../generate/model-dir.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { replaceDirAtomic, serializeOptimizer } from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
-import { describePrecision, resolvePrecision, withTrainPrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
+import {
+  describePrecision,
+  resolvePrecision,
+  withTrainPrecision,
+  type PrecisionSetting,
+  type ResolvedPrecision,
+} from '../train/precision.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { Progress } from '../util/progress.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
-import { balance, classWeights, encodeExample, labelSet, padBatch, readClassifyData, stratifiedSplit, type Balance, type EncodedExample } from './classify-data.ts';
-import { ClassifierError, HEAD_FILE, loadHeadInto, saveClassifier, saveClassifierHead, SequenceClassifier, type Pooling } from './classifier.ts';
-import { attachLora, DEFAULT_LORA, formatTrainable, mergedLoraCopy, restoreLoraAdapter, saveAdapter, type LoraSettings } from './lora-finetune.ts';
-import { classificationReport, formatClassificationReport, reportFields, type ClassificationReport } from './metrics.ts';
+import {
+  balance,
+  classWeights,
+  encodeExample,
+  labelSet,
+  padBatch,
+  readClassifyData,
+  stratifiedSplit,
+  type Balance,
+  type EncodedExample,
+} from './classify-data.ts';
+import {
+  ClassifierError,
+  HEAD_FILE,
+  loadHeadInto,
+  saveClassifier,
+  saveClassifierHead,
+  SequenceClassifier,
+  type Pooling,
+} from './classifier.ts';
+import {
+  attachLora,
+  DEFAULT_LORA,
+  formatTrainable,
+  mergedLoraCopy,
+  restoreLoraAdapter,
+  saveAdapter,
+  type LoraSettings,
+} from './lora-finetune.ts';
+import {
+  classificationReport,
+  formatClassificationReport,
+  reportFields,
+  type ClassificationReport,
+} from './metrics.ts';
 
 export type TrainMode = 'all' | 'last-k' | 'head' | 'lora';
 
@@ -90,7 +127,8 @@ const ADAPTER_DIR = 'adapter';
 export function setTrainable(clf: Pick<SequenceClassifier, 'base' | 'score'>, mode: TrainMode, lastK: number): void {
   const nLayer = clf.base.config.nLayer;
   const names = clf.base.namedParameters();
-  if (mode === 'lora' && !names.some(([name]) => name.endsWith('.lora_A'))) throw new ClassifierError('setTrainable: mode lora needs a base with LoRA layers (attachLora first)');
+  if (mode === 'lora' && !names.some(([name]) => name.endsWith('.lora_A')))
+    throw new ClassifierError('setTrainable: mode lora needs a base with LoRA layers (attachLora first)');
   for (const [name, p] of names) {
     if (mode === 'all') p.requiresGrad = true;
     else if (mode === 'head') p.requiresGrad = false;
@@ -103,9 +141,12 @@ export function setTrainable(clf: Pick<SequenceClassifier, 'base' | 'score'>, mo
   clf.score.requiresGrad(true);
 }
 
-
 /** Predicted label index and probabilities per example, in batches, without autograd. */
-export function predictClasses(clf: SequenceClassifier, rows: readonly number[][], batchSize: number): { pred: number[]; probs: number[][] } {
+export function predictClasses(
+  clf: SequenceClassifier,
+  rows: readonly number[][],
+  batchSize: number,
+): { pred: number[]; probs: number[][] } {
   const pred: number[] = [];
   const probs: number[][] = [];
   const wasTraining = clf.training;
@@ -127,9 +168,21 @@ export function predictClasses(clf: SequenceClassifier, rows: readonly number[][
   return { pred, probs };
 }
 
-function evaluateSplit(clf: SequenceClassifier, data: readonly EncodedExample[], batchSize: number): ClassificationReport {
-  const { pred } = predictClasses(clf, data.map((d) => d.ids), batchSize);
-  return classificationReport(data.map((d) => d.label), pred, clf.info.labels);
+function evaluateSplit(
+  clf: SequenceClassifier,
+  data: readonly EncodedExample[],
+  batchSize: number,
+): ClassificationReport {
+  const { pred } = predictClasses(
+    clf,
+    data.map((d) => d.ids),
+    batchSize,
+  );
+  return classificationReport(
+    data.map((d) => d.label),
+    pred,
+    clf.info.labels,
+  );
 }
 
 /**
@@ -145,7 +198,8 @@ export function restoreOptimizer(path: string, clf: Module, opt: AdamW): void {
     if (step === undefined) continue;
     const m = file.tensors.get(`${name}.exp_avg`);
     const v = file.tensors.get(`${name}.exp_avg_sq`);
-    if (!m || !v || m.data.length !== p.size) throw new ClassifierError(`${path}: optimizer state for "${name}" is missing or has the wrong size`);
+    if (!m || !v || m.data.length !== p.size)
+      throw new ClassifierError(`${path}: optimizer state for "${name}" is missing or has the wrong size`);
     const conv = (a: Float32Array) => (p.data instanceof Float32Array ? Float32Array.from(a) : Float64Array.from(a));
     opt.state.set(p, { m: conv(m.data), v: conv(v.data), step });
   }
@@ -183,12 +237,17 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
   const maxLength = Math.min(o.maxLength, base.config.blockSize);
   const padId = 0;
   const enc = (tok: TextTokenizer, items: { text: string; label: string }[]): EncodedExample[] =>
-    items.map((d) => ({ ids: encodeExample((t) => encodeDocument(tok, t), d.text, maxLength, padId), label: labels.indexOf(d.label) }));
+    items.map((d) => ({
+      ids: encodeExample((t) => encodeDocument(tok, t), d.text, maxLength, padId),
+      label: labels.indexOf(d.label),
+    }));
   const train = enc(tokenizer, trainItems);
   const val = enc(tokenizer, split.val);
   const test = enc(tokenizer, split.test);
   const counts = labels.map((l) => `${l} ${trainItems.filter((d) => d.label === l).length}`).join(', ');
-  log(`data ${all.length} examples, labels [${labels.join(', ')}]: train ${train.length} (${counts}, balance ${o.balance}), val ${val.length}, test ${test.length}; max length ${maxLength} tokens`);
+  log(
+    `data ${all.length} examples, labels [${labels.join(', ')}]: train ${train.length} (${counts}, balance ${o.balance}), val ${val.length}, test ${test.length}; max length ${maxLength} tokens`,
+  );
 
   const clf = new SequenceClassifier(base, { labels, pooling: o.pooling, maxLength, padId }, new Rng(o.seed));
   const attached = lora ? attachLora(base, lora, o.seed + 101) : null;
@@ -198,12 +257,19 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
   let lossN = 0;
   if (resuming) {
     const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
-    if (JSON.stringify(st.labels) !== JSON.stringify(labels)) throw new ClassifierError(`${join(latest, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`);
-    if (st.options.mode !== o.mode) throw new ClassifierError(`${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`);
+    if (JSON.stringify(st.labels) !== JSON.stringify(labels))
+      throw new ClassifierError(
+        `${join(latest, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`,
+      );
+    if (st.options.mode !== o.mode)
+      throw new ClassifierError(
+        `${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`,
+      );
     if (lora && attached) restoreLoraAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
     loadHeadInto(join(latest, HEAD_FILE), clf);
     const was = st.precision ?? 'fp32';
-    if (was !== precision.precision) log(`note: the checkpoint was trained with ${was} matmuls; resuming with ${describePrecision(precision)}`);
+    if (was !== precision.precision)
+      log(`note: the checkpoint was trained with ${was} matmuls; resuming with ${describePrecision(precision)}`);
     step = st.step;
     bestValAccuracy = st.bestValAccuracy;
     lossSum = st.lossSum ?? 0;
@@ -213,8 +279,15 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
   const params = clf.parameters().filter((p) => p.requiresGrad);
   const trainable = params.reduce((s, p) => s + p.size, 0);
   const total = clf.numParameters();
-  const how = o.mode === 'last-k' ? ` (k=${o.lastK})` : lora && attached ? ` (r ${lora.r}, alpha ${lora.alpha}, dropout ${lora.dropout} on ${attached.summary.modules.length} linears: ${attached.targets.join(', ')}; + head)` : '';
-  log(`training ${o.mode}${how}: ${formatTrainable(trainable, total)}, pooling ${o.pooling}, ${describePrecision(precision)}`);
+  const how =
+    o.mode === 'last-k'
+      ? ` (k=${o.lastK})`
+      : lora && attached
+        ? ` (r ${lora.r}, alpha ${lora.alpha}, dropout ${lora.dropout} on ${attached.summary.modules.length} linears: ${attached.targets.join(', ')}; + head)`
+        : '';
+  log(
+    `training ${o.mode}${how}: ${formatTrainable(trainable, total)}, pooling ${o.pooling}, ${describePrecision(precision)}`,
+  );
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
   if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), clf, opt);
   const weights = o.balance === 'weights' ? classWeights(trainItems, labels) : null;
@@ -235,7 +308,15 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
         saveAdapter(join(dir, ADAPTER_DIR), base, attached.targets, o.base);
         saveClassifierHead(join(dir, HEAD_FILE), clf);
       } else saveClassifier(dir, clf, tokenizer);
-      writeJsonAtomic(join(dir, STATE), { step, bestValAccuracy, labels, lossSum, lossN, precision: precision.precision, options: { ...o, log: undefined } } satisfies SavedState);
+      writeJsonAtomic(join(dir, STATE), {
+        step,
+        bestValAccuracy,
+        labels,
+        lossSum,
+        lossN,
+        precision: precision.precision,
+        options: { ...o, log: undefined },
+      } satisfies SavedState);
       writeFileAtomic(join(dir, OPT), serializeOptimizer(clf, opt));
     });
   };
@@ -258,7 +339,10 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     const order = permutation(train.length, o.seed * 7919 + epoch);
     const at = (step % perEpoch) * o.batchSize;
     const batch = order.slice(at, at + o.batchSize).map((i) => train[i]!);
-    const { ids, lengths, T } = padBatch(batch.map((b) => b.ids), padId);
+    const { ids, lengths, T } = padBatch(
+      batch.map((b) => b.ids),
+      padId,
+    );
     seedLoraDropout(base, dropoutSeedFor(o.seed, step, 1));
     const targets = batch.map((b) => b.label);
     const lossValue = arena.run(() => {
@@ -267,7 +351,15 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
       if (weights) {
         const w = Float32Array.from(targets.map((t) => weights[t]!));
         const wsum = w.reduce((a, b) => a + b, 0);
-        loss = F.sum(F.mul(F.crossEntropy(logits, targets, { reduction: 'none' }), fromData(w.map((x) => x / wsum), [batch.length])));
+        loss = F.sum(
+          F.mul(
+            F.crossEntropy(logits, targets, { reduction: 'none' }),
+            fromData(
+              w.map((x) => x / wsum),
+              [batch.length],
+            ),
+          ),
+        );
       } else loss = F.crossEntropy(logits, targets);
       loss.backward();
       return loss.item();
@@ -281,10 +373,17 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     progress.update(step);
     if (step % perEpoch === 0 || step === totalSteps) {
       valReport = val.length > 0 ? evaluateSplit(clf, val, 64) : null;
-      const rec = { step, epoch: step / perEpoch, train_loss: lossSum / lossN, ...(valReport ? reportFields(valReport, 'val') : {}) };
+      const rec = {
+        step,
+        epoch: step / perEpoch,
+        train_loss: lossSum / lossN,
+        ...(valReport ? reportFields(valReport, 'val') : {}),
+      };
       metrics.append(rec);
       const spam = valReport?.perClass.map((c) => `F1 ${c.label} ${c.f1.toFixed(3)}`).join(', ') ?? '';
-      log(`step ${step}/${totalSteps}: train loss ${(lossSum / lossN).toFixed(4)}${valReport ? ` | val accuracy ${(valReport.accuracy * 100).toFixed(2)}% | ${spam}` : ''}`);
+      log(
+        `step ${step}/${totalSteps}: train loss ${(lossSum / lossN).toFixed(4)}${valReport ? ` | val accuracy ${(valReport.accuracy * 100).toFixed(2)}% | ${spam}` : ''}`,
+      );
       lossSum = 0;
       lossN = 0;
       const acc = valReport?.accuracy ?? null;
@@ -306,7 +405,11 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     loadHeadInto(join(best, 'classifier-head.safetensors'), bestClf);
     testReport = evaluateSplit(bestClf, test, 64);
     // A resumed run that was already complete scores again but does not log the test record twice.
-    const logged = existsSync(metrics.path) && readFileSync(metrics.path, 'utf8').split('\n').some((l) => l.includes('"test_accuracy"') && (JSON.parse(l) as { step?: number }).step === step);
+    const logged =
+      existsSync(metrics.path) &&
+      readFileSync(metrics.path, 'utf8')
+        .split('\n')
+        .some((l) => l.includes('"test_accuracy"') && (JSON.parse(l) as { step?: number }).step === step);
     if (!logged) metrics.append({ step, ...reportFields(testReport, 'test') });
     log(`test (best validation checkpoint):\n${formatClassificationReport(testReport)}`);
   }

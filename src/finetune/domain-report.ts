@@ -32,7 +32,15 @@ export interface DomainReport {
   model: string;
   /** Perplexity windows. */
   eval: { context: number; stride: number };
-  training: { steps: number; lr: number; batchSize: number; context: number; trainTokens: number; seconds: number; finalValLoss: number | null };
+  training: {
+    steps: number;
+    lr: number;
+    batchSize: number;
+    context: number;
+    trainTokens: number;
+    seconds: number;
+    finalValLoss: number | null;
+  };
   domain: BeforeAfter;
   /** Null when no general text was given. */
   general: BeforeAfter | null;
@@ -56,14 +64,31 @@ const num = (x: number): string => (x >= 1e5 ? x.toExponential(2) : x.toFixed(2)
 export function formatDomainReport(r: DomainReport): string {
   const rows: string[][] = [['', 'text', 'tokens', 'ppl before', '', 'after', 'change', 'bits/byte before -> after']];
   const add = (kind: string, b: BeforeAfter, note: string): void => {
-    rows.push([kind, b.text, b.before.tokens.toLocaleString('en-US'), num(b.before.ppl), '->', num(b.after.ppl), `${pct(b.pplChange)} (${factor(b.pplChange)})${note}`, `${b.before.bitsPerByte.toFixed(3)} -> ${b.after.bitsPerByte.toFixed(3)}`]);
+    rows.push([
+      kind,
+      b.text,
+      b.before.tokens.toLocaleString('en-US'),
+      num(b.before.ppl),
+      '->',
+      num(b.after.ppl),
+      `${pct(b.pplChange)} (${factor(b.pplChange)})${note}`,
+      `${b.before.bitsPerByte.toFixed(3)} -> ${b.after.bitsPerByte.toFixed(3)}`,
+    ]);
   };
   add('domain', r.domain, '');
   if (r.general) add('general', r.general, r.general.pplChange > 0 ? ' (forgetting)' : '');
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const right = new Set([2, 3, 5]);
-  const lines = rows.map((row) => row.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
-  lines.unshift(`perplexity of ${r.base} (before) and ${r.model} (after); windows of ${r.eval.context} tokens, stride ${r.eval.stride}`);
-  if (!r.general) lines.push('general: no general text given (--general <file> or toy-world), so forgetting is not measured');
+  const lines = rows.map((row) =>
+    row
+      .map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.unshift(
+    `perplexity of ${r.base} (before) and ${r.model} (after); windows of ${r.eval.context} tokens, stride ${r.eval.stride}`,
+  );
+  if (!r.general)
+    lines.push('general: no general text given (--general <file> or toy-world), so forgetting is not measured');
   return lines.join('\n');
 }

@@ -85,7 +85,10 @@ export function resolveDomainOptions(o: DomainRunOptions, check = new OptionChec
   const context = check.int('context', o.context ?? d.context, 0);
   const stride = check.int('stride', o.stride ?? d.stride, 0);
   const config: TrainConfig = {
-    ...DEFAULT_TRAIN_CONFIG, steps, lr, context,
+    ...DEFAULT_TRAIN_CONFIG,
+    steps,
+    lr,
+    context,
     minLr: o.minLr ?? d.minLr(lr),
     batchSize: check.int('batchSize', o.batchSize ?? d.batchSize, 1),
     warmup: check.int('warmup', o.warmup ?? d.warmup(steps), 0),
@@ -98,7 +101,10 @@ export function resolveDomainOptions(o: DomainRunOptions, check = new OptionChec
   };
   validateTrainConfig(config);
   return {
-    base: o.base, data: [...o.data], out: o.out, config,
+    base: o.base,
+    data: [...o.data],
+    out: o.out,
+    config,
     ...(o.val !== undefined ? { val: o.val } : {}),
     valFraction: o.valFrac ?? d.valFrac,
     ...(o.general !== undefined ? { general: o.general } : {}),

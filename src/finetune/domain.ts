@@ -71,19 +71,38 @@ interface BeforeRecord {
 export const DOMAIN_REPORT_FILE = 'domain-report.json';
 
 /** The domain text split into training text and held-out text (the tail of the concatenated files, or `val`). */
-export function splitDomainText(data: readonly EvalText[], val: EvalText | null, valFraction: number): { train: string; val: string; valSource: string } {
+export function splitDomainText(
+  data: readonly EvalText[],
+  val: EvalText | null,
+  valFraction: number,
+): { train: string; val: string; valSource: string } {
   const all = data.map((d) => d.text).join('\n');
   if (val) return { train: all, val: val.text, valSource: val.source };
-  if (!(valFraction > 0 && valFraction < 1)) throw new DomainError(`finetune domain: the validation fraction must be in (0, 1) when no --val file is given, received ${valFraction}`);
+  if (!(valFraction > 0 && valFraction < 1))
+    throw new DomainError(
+      `finetune domain: the validation fraction must be in (0, 1) when no --val file is given, received ${valFraction}`,
+    );
   const [head, tail] = splitTail(all, valFraction);
-  return { train: head, val: tail, valSource: `tail ${(100 * valFraction).toFixed(0)}% of ${data.map((d) => d.source).join(', ')}` };
+  return {
+    train: head,
+    val: tail,
+    valSource: `tail ${(100 * valFraction).toFixed(0)}% of ${data.map((d) => d.source).join(', ')}`,
+  };
 }
 
-function measure(model: LanguageModel, tok: TextTokenizer, t: { label: string; text: string }, opts: PerplexityOptions, quiet: boolean): PplStats {
+function measure(
+  model: LanguageModel,
+  tok: TextTokenizer,
+  t: { label: string; text: string },
+  opts: PerplexityOptions,
+  quiet: boolean,
+): PplStats {
   let progress: Progress | null = null;
   const r = textPerplexity(model, tok, t.text, {
-    ...opts, label: t.label,
-    onProgress: (done, total) => (progress ??= new Progress({ label: `ppl ${t.label}`, total, unit: 'windows', silent: quiet })).update(done),
+    ...opts,
+    label: t.label,
+    onProgress: (done, total) =>
+      (progress ??= new Progress({ label: `ppl ${t.label}`, total, unit: 'windows', silent: quiet })).update(done),
   });
   (progress as Progress | null)?.finish(r.windows);
   return pplStats(r);
@@ -95,7 +114,8 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
   const say = (line: string): void => {
     if (!opts.quiet) write(`${line}\n`);
   };
-  if (opts.data.length === 0) throw new DomainError('finetune domain: no domain text files given (--data <file>[,<file>...])');
+  if (opts.data.length === 0)
+    throw new DomainError('finetune domain: no domain text files given (--data <file>[,<file>...])');
   // Every input is read (and checked) before anything is written.
   const data = opts.data.map((f) => readEvalText(f, '--data'));
   const valText = opts.val !== undefined ? readEvalText(opts.val, '--val') : null;
@@ -104,22 +124,35 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
   const { tokenizer } = base;
   const block = base.model.config.blockSize;
   const T = opts.config.context === 0 ? block : opts.config.context;
-  if (T > block) throw new DomainError(`finetune domain: --context ${T} exceeds the base's context length ${block} (blockSize in ${base.modelDir})`);
+  if (T > block)
+    throw new DomainError(
+      `finetune domain: --context ${T} exceeds the base's context length ${block} (blockSize in ${base.modelDir})`,
+    );
   const evalContext = opts.evalContext ?? T;
-  if (evalContext > block) throw new DomainError(`finetune domain: --eval-context ${evalContext} exceeds the base's context length ${block} (blockSize in ${base.modelDir})`);
-  const pplOpts: PerplexityOptions = { context: evalContext, ...(opts.evalStride !== undefined ? { stride: opts.evalStride } : {}) };
+  if (evalContext > block)
+    throw new DomainError(
+      `finetune domain: --eval-context ${evalContext} exceeds the base's context length ${block} (blockSize in ${base.modelDir})`,
+    );
+  const pplOpts: PerplexityOptions = {
+    context: evalContext,
+    ...(opts.evalStride !== undefined ? { stride: opts.evalStride } : {}),
+  };
 
   const split = splitDomainText(data, valText, opts.valFraction ?? 0.1);
   const valIds = encodeDocument(tokenizer, split.val);
   if (valIds.length < T + 1) {
-    throw new DomainError(`finetune domain: the held-out domain text (${split.valSource}) has ${valIds.length} tokens, fewer than context + 1 = ${T + 1}; raise --val-frac, pass a longer --val file or lower --context`);
+    throw new DomainError(
+      `finetune domain: the held-out domain text (${split.valSource}) has ${valIds.length} tokens, fewer than context + 1 = ${T + 1}; raise --val-frac, pass a longer --val file or lower --context`,
+    );
   }
   const dataDir = join(opts.out, 'data');
   const latest = join(opts.out, 'checkpoints', 'latest');
   const resuming = opts.resume === true && (existsSync(latest) || existsSync(`${latest}.prev`));
   if (opts.resume === true && !resuming) say(`resume: no checkpoint in ${latest} yet; starting from the base`);
   if (!resuming && (existsSync(latest) || existsSync(`${latest}.prev`))) {
-    throw new DomainError(`finetune domain: ${latest}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`);
+    throw new DomainError(
+      `finetune domain: ${latest}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`,
+    );
   }
 
   // Training shards with the base's tokenizer; user text kept whole (normalized, no quality filters).
@@ -127,19 +160,33 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
   const trainFile = join(dataDir, 'domain-train.txt');
   const valFile = join(dataDir, 'domain-val.txt');
   const splitFile = join(dataDir, 'domain-split.json');
-  const splitRecord = { data: opts.data, val: opts.val ?? null, valFraction: opts.val === undefined ? (opts.valFraction ?? 0.1) : null };
+  const splitRecord = {
+    data: opts.data,
+    val: opts.val ?? null,
+    valFraction: opts.val === undefined ? (opts.valFraction ?? 0.1) : null,
+  };
   if (resuming && existsSync(splitFile)) {
     const was = readFileSync(splitFile, 'utf8').trim();
-    if (was !== JSON.stringify(splitRecord)) throw new DomainError(`finetune domain: the domain split differs from the run being resumed (${was} in ${splitFile}, now ${JSON.stringify(splitRecord)}); resume with the same --data, --val and --val-frac`);
+    if (was !== JSON.stringify(splitRecord))
+      throw new DomainError(
+        `finetune domain: the domain split differs from the run being resumed (${was} in ${splitFile}, now ${JSON.stringify(splitRecord)}); resume with the same --data, --val and --val-frac`,
+      );
   }
   if (!(resuming && existsSync(join(dataDir, 'meta.json')))) {
     writeFileAtomic(valFile, split.val);
     writeFileAtomic(trainFile, split.train);
     writeFileAtomic(splitFile, `${JSON.stringify(splitRecord)}\n`);
     const prep = await prepareData({
-      sources: [{ name: 'domain', path: trainFile }], out: dataDir, tokenizer, valFraction: 0, clean: { filters: false, nearDedup: false }, progress: !opts.quiet,
+      sources: [{ name: 'domain', path: trainFile }],
+      out: dataDir,
+      tokenizer,
+      valFraction: 0,
+      clean: { filters: false, nearDedup: false },
+      progress: !opts.quiet,
     });
-    say(`domain data: ${prep.meta.splits.train.tokens.toLocaleString('en-US')} training tokens in ${dataDir}; held out ${valIds.length.toLocaleString('en-US')} tokens (${split.valSource})`);
+    say(
+      `domain data: ${prep.meta.splits.train.tokens.toLocaleString('en-US')} training tokens in ${dataDir}; held out ${valIds.length.toLocaleString('en-US')} tokens (${split.valSource})`,
+    );
   }
   const trainData = TokenDataset.open(dataDir, 'train');
   const val = TokenDataset.fromTokens(valIds, tokenizer.vocabSize, Buffer.byteLength(split.val) / valIds.length);
@@ -151,27 +198,44 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
   let before: BeforeRecord | null = null;
   if (resuming && existsSync(beforePath)) {
     const saved = JSON.parse(readFileSync(beforePath, 'utf8')) as BeforeRecord;
-    if (saved.context === evalContext && saved.stride === (opts.evalStride ?? null) && saved.generalText === (general?.source ?? null)) before = saved;
+    if (
+      saved.context === evalContext &&
+      saved.stride === (opts.evalStride ?? null) &&
+      saved.generalText === (general?.source ?? null)
+    )
+      before = saved;
   }
   if (before === null) {
     say(`measuring the base ${base.modelDir}`);
     before = {
       domain: measure(base.model, tokenizer, domainText, pplOpts, opts.quiet === true),
       general: generalText ? measure(base.model, tokenizer, generalText, pplOpts, opts.quiet === true) : null,
-      context: evalContext, stride: opts.evalStride ?? null, generalText: general?.source ?? null,
+      context: evalContext,
+      stride: opts.evalStride ?? null,
+      generalText: general?.source ?? null,
     };
     writeJsonAtomic(beforePath, before);
   }
-  if (!general) say('no --general text: reporting domain perplexity only (pass --general <file>, or --general toy-world for a base pretrained on the toy world)');
+  if (!general)
+    say(
+      'no --general text: reporting domain perplexity only (pass --general <file>, or --general toy-world for a base pretrained on the toy world)',
+    );
 
   let result;
   const t0 = performance.now();
   try {
     result = await train({
-      config: opts.config, train: trainData, val, out: opts.out, tokenizer, resume: resuming,
+      config: opts.config,
+      train: trainData,
+      val,
+      out: opts.out,
+      tokenizer,
+      resume: resuming,
       ...(resuming ? {} : { initFrom: base.modelDir }),
       run: { kind: 'domain', base: base.modelDir, data: dataDir, domain: opts.data, val: split.valSource },
-      ...(opts.quiet !== undefined ? { quiet: opts.quiet } : {}), showConfig: false, write,
+      ...(opts.quiet !== undefined ? { quiet: opts.quiet } : {}),
+      showConfig: false,
+      write,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } finally {
@@ -190,9 +254,18 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
     base: base.modelDir,
     model: after.modelDir,
     eval: { context: evalContext, stride: opts.evalStride ?? evalContext },
-    training: { steps: result.step, lr: c.lr, batchSize: c.batchSize, context: T, trainTokens: trainData.numTokens, seconds, finalValLoss: result.lastEval?.loss ?? null },
+    training: {
+      steps: result.step,
+      lr: c.lr,
+      batchSize: c.batchSize,
+      context: T,
+      trainTokens: trainData.numTokens,
+      seconds,
+      finalValLoss: result.lastEval?.loss ?? null,
+    },
     domain: beforeAfter(split.valSource, before.domain, afterDomain),
-    general: general && before.general && afterGeneral ? beforeAfter(general.source, before.general, afterGeneral) : null,
+    general:
+      general && before.general && afterGeneral ? beforeAfter(general.source, before.general, afterGeneral) : null,
   };
   writeJsonAtomic(join(opts.out, DOMAIN_REPORT_FILE), report);
   return { report, stopped: false, step: result.step };

@@ -37,25 +37,35 @@ export const DEFAULT_LORA: Readonly<LoraSettings> = Object.freeze({
 
 /** Attention and MLP linears of each architecture (GPT-2's `c_proj` names both attn.c_proj and mlp.c_proj). */
 export function defaultLoraTargets(arch: Arch): string[] {
-  return arch === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+  return arch === 'gpt2'
+    ? ['c_attn', 'c_proj', 'c_fc']
+    : ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 }
 
 /**
  * Checks raw option values (numbers, and a comma-separated target list; undefined takes the default) and returns
  * the settings. `where` names the command in error messages (`finetune classify`).
  */
-export function parseLoraSettings(raw: { r?: unknown; alpha?: unknown; dropout?: unknown; targets?: unknown }, where: string): LoraSettings {
+export function parseLoraSettings(
+  raw: { r?: unknown; alpha?: unknown; dropout?: unknown; targets?: unknown },
+  where: string,
+): LoraSettings {
   const r = raw.r ?? DEFAULT_LORA.r;
-  if (!(typeof r === 'number' && Number.isInteger(r) && r > 0)) throw new UserError(`${where}: --lora-r must be a positive integer, received ${String(r)}`);
+  if (!(typeof r === 'number' && Number.isInteger(r) && r > 0))
+    throw new UserError(`${where}: --lora-r must be a positive integer, received ${String(r)}`);
   const alpha = raw.alpha ?? DEFAULT_LORA.alpha;
-  if (!(typeof alpha === 'number' && Number.isFinite(alpha) && alpha > 0)) throw new UserError(`${where}: --lora-alpha must be a positive number, received ${String(alpha)}`);
+  if (!(typeof alpha === 'number' && Number.isFinite(alpha) && alpha > 0))
+    throw new UserError(`${where}: --lora-alpha must be a positive number, received ${String(alpha)}`);
   const dropout = raw.dropout ?? DEFAULT_LORA.dropout;
-  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new UserError(`${where}: --lora-dropout must be in [0, 1), received ${String(dropout)}`);
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1))
+    throw new UserError(`${where}: --lora-dropout must be in [0, 1), received ${String(dropout)}`);
   let targets: string[] | null = null;
   if (raw.targets !== undefined) {
     const list = typeof raw.targets === 'string' ? raw.targets.split(',').map((t) => t.trim()) : [];
     if (list.length === 0 || list.some((t) => !/^[A-Za-z_][\w.]*$/.test(t))) {
-      throw new UserError(`${where}: --lora-targets must be comma-separated module names such as c_attn,c_fc or q_proj,v_proj, received ${JSON.stringify(raw.targets)}`);
+      throw new UserError(
+        `${where}: --lora-targets must be comma-separated module names such as c_attn,c_fc or q_proj,v_proj, received ${JSON.stringify(raw.targets)}`,
+      );
     }
     targets = list;
   }
@@ -94,7 +104,8 @@ export function mergedLoraCopy(model: LanguageModel): LanguageModel {
     for (const [, l] of layers) l.merge();
     for (const [name, p] of copy.namedParameters()) {
       const q = source.get(name);
-      if (!q || q.size !== p.size) throw new Error(`mergedLoraCopy: parameter "${name}" is missing or has another shape in the trained model`);
+      if (!q || q.size !== p.size)
+        throw new Error(`mergedLoraCopy: parameter "${name}" is missing or has another shape in the trained model`);
       p.data.set(q.data);
     }
   } finally {
@@ -115,12 +126,21 @@ export function saveAdapter(dir: string, model: LanguageModel, targets: readonly
  * Fills the model's LoRA layers (attached with `s` and `targets`) from the adapter saved in `dir`, after checking
  * that the saved rank, alpha, dropout and targets are the ones of this run.
  */
-export function restoreLoraAdapter(dir: string, model: LanguageModel, s: LoraSettings, targets: readonly string[]): void {
+export function restoreLoraAdapter(
+  dir: string,
+  model: LanguageModel,
+  s: LoraSettings,
+  targets: readonly string[],
+): void {
   const saved = readLoraConfig(dir);
-  const describe = (r: number, alpha: number, dropout: number, t: readonly string[]): string => `r ${r}, alpha ${alpha}, dropout ${dropout}, targets ${t.join(',')}`;
+  const describe = (r: number, alpha: number, dropout: number, t: readonly string[]): string =>
+    `r ${r}, alpha ${alpha}, dropout ${dropout}, targets ${t.join(',')}`;
   const was = describe(saved.r, saved.lora_alpha, saved.lora_dropout, saved.target_modules);
   const now = describe(s.r, s.alpha, s.dropout, targets);
-  if (was !== now) throw new UserError(`${join(dir, ADAPTER_CONFIG)}: the checkpoint's adapter has ${was}, this run asks for ${now}; resume with the same --lora-* options`);
+  if (was !== now)
+    throw new UserError(
+      `${join(dir, ADAPTER_CONFIG)}: the checkpoint's adapter has ${was}, this run asks for ${now}; resume with the same --lora-* options`,
+    );
   readLoraWeights(dir, model);
 }
 
@@ -135,7 +155,12 @@ export interface LoraRun {
  * Puts a checkpoint's trained weights back into `model` on resume: with LoRA the adapter in `<dir>/<adapterDir>`,
  * otherwise every parameter of the model saved in `dir` (a missing or reshaped one is an error naming it).
  */
-export function restoreTrainedWeights(dir: string, model: LanguageModel, lora: LoraRun | undefined, adapterDir = 'adapter'): void {
+export function restoreTrainedWeights(
+  dir: string,
+  model: LanguageModel,
+  lora: LoraRun | undefined,
+  adapterDir = 'adapter',
+): void {
   if (lora) {
     restoreLoraAdapter(join(dir, adapterDir), model, lora.settings, lora.targets);
     return;
@@ -143,7 +168,10 @@ export function restoreTrainedWeights(dir: string, model: LanguageModel, lora: L
   const saved = new Map(loadModel(dir).namedParameters());
   for (const [name, p] of model.namedParameters()) {
     const q = saved.get(name);
-    if (!q || q.size !== p.size) throw new CheckpointError(`${dir}: parameter "${name}" is missing or has another shape; resume with the same base model`);
+    if (!q || q.size !== p.size)
+      throw new CheckpointError(
+        `${dir}: parameter "${name}" is missing or has another shape; resume with the same base model`,
+      );
     p.data.set(q.data);
   }
 }

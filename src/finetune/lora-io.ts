@@ -43,11 +43,16 @@ export function peftModuleName(model: LanguageModel, path: string): string {
  * Writes the model's LoRA layers (only the adapter, not the base) to `dir` in PEFT's layout. `targets` are the
  * target_modules recorded in the config (those given to applyLora); `baseModel` names the base checkpoint.
  */
-export function saveLoraAdapter(dir: string, model: LanguageModel, info: { targets: readonly string[]; baseModel?: string }): PeftLoraConfig {
+export function saveLoraAdapter(
+  dir: string,
+  model: LanguageModel,
+  info: { targets: readonly string[]; baseModel?: string },
+): PeftLoraConfig {
   const layers = loraLayers(model);
   if (layers.length === 0) throw new UserError('saveLoraAdapter: the model has no LoRA layers; call applyLora first');
   const first = layers[0]![1];
-  if (layers.some(([, l]) => l.merged)) throw new UserError('saveLoraAdapter: LoRA layers are merged into the base; unmerge before saving the adapter');
+  if (layers.some(([, l]) => l.merged))
+    throw new UserError('saveLoraAdapter: LoRA layers are merged into the base; unmerge before saving the adapter');
   const config: PeftLoraConfig = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
@@ -77,7 +82,10 @@ export function saveLoraAdapter(dir: string, model: LanguageModel, info: { targe
 /** Reads and checks `adapter_config.json` in `dir`. */
 export function readLoraConfig(dir: string): PeftLoraConfig {
   const file = join(dir, ADAPTER_CONFIG);
-  if (!existsSync(file)) throw new UserError(`${file}: not found; expected a PEFT adapter directory with ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}`);
+  if (!existsSync(file))
+    throw new UserError(
+      `${file}: not found; expected a PEFT adapter directory with ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}`,
+    );
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -91,7 +99,11 @@ export function readLoraConfig(dir: string): PeftLoraConfig {
   need('r', Number.isInteger(raw['r']) && (raw['r'] as number) > 0, 'a positive integer');
   need('lora_alpha', typeof raw['lora_alpha'] === 'number' && raw['lora_alpha'] > 0, 'a positive number');
   const targets = raw['target_modules'];
-  need('target_modules', Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string'), 'a non-empty list of module names');
+  need(
+    'target_modules',
+    Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string'),
+    'a non-empty list of module names',
+  );
   need('bias', raw['bias'] === undefined || raw['bias'] === 'none', "'none' (bias training is not supported)");
   need('use_rslora', raw['use_rslora'] === undefined || raw['use_rslora'] === false, 'false (rsLoRA is not supported)');
   need('use_dora', raw['use_dora'] === undefined || raw['use_dora'] === false, 'false (DoRA is not supported)');
@@ -119,8 +131,14 @@ export function readLoraConfig(dir: string): PeftLoraConfig {
 export function loadLoraAdapter(dir: string, model: LanguageModel): LoraSummary & { config: PeftLoraConfig } {
   const config = readLoraConfig(dir);
   const file = join(dir, ADAPTER_WEIGHTS);
-  if (!existsSync(file)) throw new UserError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
-  const summary = applyLora(model, { r: config.r, alpha: config.lora_alpha, dropout: config.lora_dropout, targets: config.target_modules });
+  if (!existsSync(file))
+    throw new UserError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
+  const summary = applyLora(model, {
+    r: config.r,
+    alpha: config.lora_alpha,
+    dropout: config.lora_dropout,
+    targets: config.target_modules,
+  });
   readLoraWeights(dir, model);
   return { ...summary, config };
 }
@@ -131,22 +149,31 @@ export function loadLoraAdapter(dir: string, model: LanguageModel): LoraSummary 
  */
 export function readLoraWeights(dir: string, model: LanguageModel): void {
   const file = join(dir, ADAPTER_WEIGHTS);
-  if (!existsSync(file)) throw new UserError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
+  if (!existsSync(file))
+    throw new UserError(`${file}: not found; expected the adapter weights next to ${ADAPTER_CONFIG}`);
   const { tensors } = readSafetensors(file);
   const used = new Set<string>();
   for (const [path, layer] of loraLayers(model)) {
     const stem = peftModuleName(model, path);
-    for (const [suffix, dst] of [['lora_A', layer.lora_A], ['lora_B', layer.lora_B]] as const) {
+    for (const [suffix, dst] of [
+      ['lora_A', layer.lora_A],
+      ['lora_B', layer.lora_B],
+    ] as const) {
       const name = `${stem}.${suffix}.weight`;
       const entry = tensors.get(name) ?? tensors.get(`${stem}.${suffix}.default.weight`);
       if (!entry) throw new UserError(`${file}: tensor '${name}' is missing (target '${path}')`);
       if (entry.shape.length !== 2 || entry.shape[0] !== dst.shape[0] || entry.shape[1] !== dst.shape[1]) {
-        throw new UserError(`${file}: tensor '${name}' has shape [${entry.shape.join(', ')}], expected [${dst.shape.join(', ')}]`);
+        throw new UserError(
+          `${file}: tensor '${name}' has shape [${entry.shape.join(', ')}], expected [${dst.shape.join(', ')}]`,
+        );
       }
       dst.data.set(entry.data);
       used.add(tensors.has(name) ? name : `${stem}.${suffix}.default.weight`);
     }
   }
   const extra = [...tensors.keys()].filter((n) => !used.has(n));
-  if (extra.length > 0) throw new UserError(`${file}: tensor '${extra[0]}' matches no LoRA layer of this model (${extra.length} unexpected tensors)`);
+  if (extra.length > 0)
+    throw new UserError(
+      `${file}: tensor '${extra[0]}' matches no LoRA layer of this model (${extra.length} unexpected tensors)`,
+    );
 }

@@ -20,8 +20,13 @@ export interface ClassificationReport {
   n: number;
 }
 
-export function classificationReport(truth: readonly number[], pred: readonly number[], labels: readonly string[]): ClassificationReport {
-  if (truth.length !== pred.length) throw new RangeError(`classificationReport: ${truth.length} true labels but ${pred.length} predictions`);
+export function classificationReport(
+  truth: readonly number[],
+  pred: readonly number[],
+  labels: readonly string[],
+): ClassificationReport {
+  if (truth.length !== pred.length)
+    throw new RangeError(`classificationReport: ${truth.length} true labels but ${pred.length} predictions`);
   const K = labels.length;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   let correct = 0;
@@ -56,11 +61,17 @@ export function reportFields(r: ClassificationReport, prefix: string): Record<st
 
 export function formatClassificationReport(r: ClassificationReport): string {
   const w = Math.max(8, ...r.perClass.map((c) => c.label.length));
-  const lines = [`accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.n} examples`, `${'class'.padEnd(w)}  precision  recall  f1      support`];
+  const lines = [
+    `accuracy ${(r.accuracy * 100).toFixed(2)}% on ${r.n} examples`,
+    `${'class'.padEnd(w)}  precision  recall  f1      support`,
+  ];
   for (const c of r.perClass) {
-    lines.push(`${c.label.padEnd(w)}  ${c.precision.toFixed(4).padStart(9)}  ${c.recall.toFixed(4).padStart(6)}  ${c.f1.toFixed(4)}  ${String(c.support).padStart(7)}`);
+    lines.push(
+      `${c.label.padEnd(w)}  ${c.precision.toFixed(4).padStart(9)}  ${c.recall.toFixed(4).padStart(6)}  ${c.f1.toFixed(4)}  ${String(c.support).padStart(7)}`,
+    );
   }
   lines.push(`confusion (rows true, columns predicted: ${r.perClass.map((c) => c.label).join(', ')})`);
-  for (const [i, row] of r.confusion.entries()) lines.push(`${r.perClass[i]!.label.padEnd(w)}  ${row.map((v) => String(v).padStart(6)).join(' ')}`);
+  for (const [i, row] of r.confusion.entries())
+    lines.push(`${r.perClass[i]!.label.padEnd(w)}  ${row.map((v) => String(v).padStart(6)).join(' ')}`);
   return lines.join('\n');
 }

@@ -22,7 +22,10 @@ function responseText(r: SftRecord): string {
 
 /** A field holding a list of chat messages, checked through the SFT parser (which wants the last one from the assistant). */
 function messageList(value: unknown, where: string, field: string, needAssistantLast: boolean): ChatMessage[] {
-  if (!Array.isArray(value) || value.length === 0) throw new UserError(`${where}: field "${field}" must be a string or a non-empty list of {role, content}, received ${JSON.stringify(value)?.slice(0, 60)}`);
+  if (!Array.isArray(value) || value.length === 0)
+    throw new UserError(
+      `${where}: field "${field}" must be a string or a non-empty list of {role, content}, received ${JSON.stringify(value)?.slice(0, 60)}`,
+    );
   const probe = needAssistantLast ? value : [...value, { role: 'assistant', content: '' }];
   const parsed = parseSftRecord({ messages: probe }, `${where} field "${field}"`);
   const messages = (parsed as { messages: ChatMessage[] }).messages;
@@ -35,20 +38,33 @@ function sameMessages(a: readonly ChatMessage[], b: readonly ChatMessage[]): boo
 
 /** Checks one parsed preference record; `where` names it in errors ("prefs.json record 3"). */
 export function parsePreferenceRecord(value: unknown, where: string): PreferencePair {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${where}: expected an object, received ${JSON.stringify(value)?.slice(0, 60)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(`${where}: expected an object, received ${JSON.stringify(value)?.slice(0, 60)}`);
   const o = value as Record<string, unknown>;
   for (const field of ['chosen', 'rejected'] as const) {
-    if (!(field in o)) throw new UserError(`${where}: field "${field}" is missing (a preference record has a prompt, "chosen" and "rejected")`);
+    if (!(field in o))
+      throw new UserError(
+        `${where}: field "${field}" is missing (a preference record has a prompt, "chosen" and "rejected")`,
+      );
   }
   if (typeof o.instruction === 'string') {
     for (const field of ['chosen', 'rejected'] as const) {
-      if (typeof o[field] !== 'string') throw new UserError(`${where}: field "${field}" must be a string in an Alpaca-style record, received ${JSON.stringify(o[field])?.slice(0, 60)}`);
+      if (typeof o[field] !== 'string')
+        throw new UserError(
+          `${where}: field "${field}" must be a string in an Alpaca-style record, received ${JSON.stringify(o[field])?.slice(0, 60)}`,
+        );
     }
     const base = { instruction: o.instruction, input: o.input };
-    return { chosen: parseSftRecord({ ...base, output: o.chosen }, where), rejected: parseSftRecord({ ...base, output: o.rejected }, where) };
+    return {
+      chosen: parseSftRecord({ ...base, output: o.chosen }, where),
+      rejected: parseSftRecord({ ...base, output: o.rejected }, where),
+    };
   }
   if ('prompt' in o) {
-    const prompt: ChatMessage[] = typeof o.prompt === 'string' ? [{ role: 'user', content: o.prompt }] : messageList(o.prompt, where, 'prompt', false);
+    const prompt: ChatMessage[] =
+      typeof o.prompt === 'string'
+        ? [{ role: 'user', content: o.prompt }]
+        : messageList(o.prompt, where, 'prompt', false);
     const side = (field: 'chosen' | 'rejected'): SftRecord => {
       const v = o[field];
       const reply = typeof v === 'string' ? [{ role: 'assistant', content: v }] : messageList(v, where, field, true);
@@ -60,11 +76,15 @@ export function parsePreferenceRecord(value: unknown, where: string): Preference
     const chosen = messageList(o.chosen, where, 'chosen', true);
     const rejected = messageList(o.rejected, where, 'rejected', true);
     if (!sameMessages(chosen.slice(0, -1), rejected.slice(0, -1))) {
-      throw new UserError(`${where}: "chosen" and "rejected" conversations must share every turn but the last (the prompt); they differ before it`);
+      throw new UserError(
+        `${where}: "chosen" and "rejected" conversations must share every turn but the last (the prompt); they differ before it`,
+      );
     }
     return { chosen: { kind: 'chat', messages: chosen }, rejected: { kind: 'chat', messages: rejected } };
   }
-  throw new UserError(`${where}: no prompt: expected "instruction" (Alpaca style), "prompt" (text or messages), or "chosen" and "rejected" as whole conversations`);
+  throw new UserError(
+    `${where}: no prompt: expected "instruction" (Alpaca style), "prompt" (text or messages), or "chosen" and "rejected" as whole conversations`,
+  );
 }
 
 export interface PreferenceData {
@@ -77,6 +97,9 @@ export interface PreferenceData {
 export function loadPreferencePairs(path: string): PreferenceData {
   const all = loadJsonRecords(path, parsePreferenceRecord, 'preference records (a prompt, "chosen" and "rejected")');
   const pairs = all.filter((p) => responseText(p.chosen) !== responseText(p.rejected));
-  if (pairs.length === 0) throw new UserError(`${path}: every record's chosen and rejected responses are identical; there is no preference to learn`);
+  if (pairs.length === 0)
+    throw new UserError(
+      `${path}: every record's chosen and rejected responses are identical; there is no preference to learn`,
+    );
   return { pairs, identical: all.length - pairs.length };
 }

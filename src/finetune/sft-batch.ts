@@ -38,7 +38,13 @@ export function packRows(examples: readonly SftExample[], T: number, padId: numb
     if (n === 0) return;
     let row = rows.find((r) => r.used + n <= T);
     if (!row) {
-      row = { ids: new Int32Array(T).fill(padId), targets: new Int32Array(T).fill(-100), segments: new Int32Array(T), used: 0, count: 0 };
+      row = {
+        ids: new Int32Array(T).fill(padId),
+        targets: new Int32Array(T).fill(-100),
+        segments: new Int32Array(T),
+        used: 0,
+        count: 0,
+      };
       rows.push(row);
     }
     row.ids.set(e.ids, row.used);

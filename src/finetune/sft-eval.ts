@@ -15,7 +15,12 @@ import { exactMatch, rougeL } from '../eval/rouge.ts';
 import type { PromptTemplate } from '../chat/templates.ts';
 
 /** Mean cross-entropy per learned target over all examples (batches of B, padded). */
-export function sftValidationLoss(model: LanguageModel, examples: readonly SftExample[], B: number, padId: number): number {
+export function sftValidationLoss(
+  model: LanguageModel,
+  examples: readonly SftExample[],
+  B: number,
+  padId: number,
+): number {
   let sum = 0;
   let count = 0;
   noGrad(() => {
@@ -47,17 +52,37 @@ export interface ResponseScores {
 }
 
 /** Greedy responses to each record's prompt (its last answer removed), scored against that answer. */
-export function respondAndScore(model: LanguageModel, tok: TextTokenizer, template: PromptTemplate, records: readonly SftRecord[], opts: { eosId: number; maxNewTokens: number; onRow?: (i: number) => void }): ResponseScores {
+export function respondAndScore(
+  model: LanguageModel,
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  records: readonly SftRecord[],
+  opts: { eosId: number; maxNewTokens: number; onRow?: (i: number) => void },
+): ResponseScores {
   const rows: ResponseRow[] = [];
   records.forEach((r, i) => {
     const { prompt, reference } = splitReference(r);
     const text = template.prompt(prompt);
     const ids = encodePrompt(tok, template, prompt, opts.eosId);
-    const out = generate(model, ids, { temperature: 0, maxNewTokens: opts.maxNewTokens, eosId: opts.eosId, tokenizer: tok, onContextFull: 'stop' });
+    const out = generate(model, ids, {
+      temperature: 0,
+      maxNewTokens: opts.maxNewTokens,
+      eosId: opts.eosId,
+      tokenizer: tok,
+      onContextFull: 'stop',
+    });
     const response = out.text;
-    rows.push({ prompt: text, reference, response, exactMatch: exactMatch(response, reference), rougeL: rougeL(response, reference).f1, stopReason: out.stopReason });
+    rows.push({
+      prompt: text,
+      reference,
+      response,
+      exactMatch: exactMatch(response, reference),
+      rougeL: rougeL(response, reference).f1,
+      stopReason: out.stopReason,
+    });
     opts.onRow?.(i);
   });
-  const mean = (f: (r: ResponseRow) => number): number => (rows.length === 0 ? 0 : rows.reduce((s, r) => s + f(r), 0) / rows.length);
+  const mean = (f: (r: ResponseRow) => number): number =>
+    rows.length === 0 ? 0 : rows.reduce((s, r) => s + f(r), 0) / rows.length;
   return { rows, exactMatch: mean((r) => (r.exactMatch ? 1 : 0)), rougeL: mean((r) => r.rougeL) };
 }

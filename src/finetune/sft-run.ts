@@ -13,7 +13,12 @@ import { mergeLora, trainableParameters } from '../nn/lora.ts';
 import { Rng, shuffled } from '../tensor/random.ts';
 import { eosId } from '../tokenizer/text-tokenizer.ts';
 import { OptionCheck, OptionError } from '../train/option-check.ts';
-import { describePrecision, parsePrecisionSetting, resolvePrecision, type PrecisionSetting } from '../train/precision.ts';
+import {
+  describePrecision,
+  parsePrecisionSetting,
+  resolvePrecision,
+  type PrecisionSetting,
+} from '../train/precision.ts';
 import { defaultMinLr } from '../train/schedule.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
@@ -116,7 +121,10 @@ export function resolveSftOptions(o: SftOptions, check = new OptionCheck()): Res
   const minLr = o.minLr ?? d.minLr(lr);
   if (!(minLr >= 0 && minLr <= lr)) check.fail('minLr', `a number in [0, lr = ${lr}]`, minLr);
   const config: SftConfig = {
-    ...DEFAULT_SFT_CONFIG, steps, lr, minLr,
+    ...DEFAULT_SFT_CONFIG,
+    steps,
+    lr,
+    minLr,
     batchSize: check.int('batchSize', o.batchSize ?? d.batchSize, 1),
     warmup: check.int('warmup', o.warmup ?? d.warmup(steps), 0),
     evalEvery: check.int('evalEvery', o.evalEvery ?? d.evalEvery, 0),
@@ -125,9 +133,13 @@ export function resolveSftOptions(o: SftOptions, check = new OptionCheck()): Res
     seed: check.int('seed', o.seed ?? d.seed, 0),
   };
   return {
-    base: o.base, data: o.data, eval: o.eval ?? null, out: o.out,
+    base: o.base,
+    data: o.data,
+    eval: o.eval ?? null,
+    out: o.out,
     template: check.oneOf('template', o.template ?? d.template, TEMPLATE_NAMES),
-    lora: mode === 'lora' ? lora : null, config,
+    lora: mode === 'lora' ? lora : null,
+    config,
     valFrac: check.fraction('valFrac', o.valFrac ?? d.valFrac),
     evalResponses: check.int('evalResponses', o.evalResponses ?? d.evalResponses, 0),
     maxNewTokens: check.int('maxNewTokens', o.maxNewTokens ?? d.maxNewTokens, 1),
@@ -137,7 +149,11 @@ export function resolveSftOptions(o: SftOptions, check = new OptionCheck()): Res
 }
 
 /** Training and held-out records: a given held-out file, or the last valFrac of the records shuffled by the seed. */
-export function splitSftRecords(all: readonly SftRecord[], valFrac: number, seed: number): { train: SftRecord[]; valid: SftRecord[] } {
+export function splitSftRecords(
+  all: readonly SftRecord[],
+  valFrac: number,
+  seed: number,
+): { train: SftRecord[]; valid: SftRecord[] } {
   const order = shuffled(all, new Rng(seed));
   const nVal = Math.round(order.length * valFrac);
   return { train: order.slice(0, order.length - nVal), valid: order.slice(order.length - nVal) };
@@ -162,35 +178,82 @@ export function runSft(o: SftOptions, check = new OptionCheck()): SftRunResult {
   const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(r.base);
   const template = resolveTemplate(r.template, r.template === 'model' ? tokenizerDir : modelDir);
   const eos = eosId(tokenizer);
-  if (eos === undefined) throw new OptionError(`${where}the tokenizer in ${tokenizerDir} has no end-of-sequence token (<|endoftext|> or tokenizer_config.json eos_token), which SFT appends to every response`);
+  if (eos === undefined)
+    throw new OptionError(
+      `${where}the tokenizer in ${tokenizerDir} has no end-of-sequence token (<|endoftext|> or tokenizer_config.json eos_token), which SFT appends to every response`,
+    );
   const records = loadSftRecords(r.data);
-  const { train, valid } = r.eval !== null ? { train: records, valid: loadSftRecords(r.eval) } : splitSftRecords(records, r.valFrac, r.config.seed);
+  const { train, valid } =
+    r.eval !== null
+      ? { train: records, valid: loadSftRecords(r.eval) }
+      : splitSftRecords(records, r.valFrac, r.config.seed);
   mkdirSync(r.out, { recursive: true });
   const c = r.config;
   let lora: SftRun['lora'];
   if (r.lora) {
     const { targets, summary } = attachLora(model, r.lora, c.seed + 101);
     lora = { settings: r.lora, targets, baseModel: r.base };
-    log(`lora: r ${r.lora.r}, alpha ${r.lora.alpha}, dropout ${r.lora.dropout} on ${summary.modules.length} linears (${targets.join(', ')})`);
+    log(
+      `lora: r ${r.lora.r}, alpha ${r.lora.alpha}, dropout ${r.lora.dropout} on ${summary.modules.length} linears (${targets.join(', ')})`,
+    );
   }
   const { trainable, total } = trainableParameters(model);
   const held = r.eval !== null ? r.eval : `the last ${valid.length} of ${records.length}`;
-  log(`data: ${train.length} training records from ${r.data}, ${valid.length} held out (${held}); template ${template.name}, loss on ${c.maskPrompt ? 'responses only' : 'every token'}, ${c.pack ? 'packed' : 'padded'} batches of ${c.batchSize}, ${c.steps} steps, lr ${c.lr}`);
-  log(`training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(r.precision))}`);
+  log(
+    `data: ${train.length} training records from ${r.data}, ${valid.length} held out (${held}); template ${template.name}, loss on ${c.maskPrompt ? 'responses only' : 'every token'}, ${c.pack ? 'packed' : 'padded'} batches of ${c.batchSize}, ${c.steps} steps, lr ${c.lr}`,
+  );
+  log(
+    `training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(r.precision))}`,
+  );
   const progress = new Progress({ label: 'sft', total: c.steps, unit: 'steps', silent: o.quiet === true });
-  const result = trainSft({ model, tokenizer, template, eosId: eos, train, valid, out: r.out, resume: r.resume, precision: r.precision, ...(lora ? { lora } : {}) }, c, (info) => {
-    progress.update(info.step);
-    if (info.valLoss !== undefined) log(`step ${info.step}/${c.steps}: loss ${info.loss.toFixed(4)}, held-out loss ${info.valLoss.toFixed(4)}`);
-    o.onStep?.(info);
-  }, (note) => log(`note: ${note}`));
+  const result = trainSft(
+    {
+      model,
+      tokenizer,
+      template,
+      eosId: eos,
+      train,
+      valid,
+      out: r.out,
+      resume: r.resume,
+      precision: r.precision,
+      ...(lora ? { lora } : {}),
+    },
+    c,
+    (info) => {
+      progress.update(info.step);
+      if (info.valLoss !== undefined)
+        log(`step ${info.step}/${c.steps}: loss ${info.loss.toFixed(4)}, held-out loss ${info.valLoss.toFixed(4)}`);
+      o.onStep?.(info);
+    },
+    (note) => log(`note: ${note}`),
+  );
   progress.finish(c.steps);
   if (lora) mergeLora(model); // training is over: answer at base speed with the adapters folded in, as <out>/model holds them
   const heldOut = valid.slice(0, r.evalResponses);
-  const answering = new Progress({ label: 'answers', total: heldOut.length, unit: 'answers', silent: o.quiet === true });
-  const scores = respondAndScore(model, tokenizer, template, heldOut, { eosId: eos, maxNewTokens: r.maxNewTokens, onRow: (i) => answering.update(i + 1) });
+  const answering = new Progress({
+    label: 'answers',
+    total: heldOut.length,
+    unit: 'answers',
+    silent: o.quiet === true,
+  });
+  const scores = respondAndScore(model, tokenizer, template, heldOut, {
+    eosId: eos,
+    maxNewTokens: r.maxNewTokens,
+    onRow: (i) => answering.update(i + 1),
+  });
   answering.finish(heldOut.length);
   writeFileSync(join(r.out, 'responses.jsonl'), scores.rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
-  const summary = { steps: c.steps, trainLoss: result.finalLoss, valLoss: result.valLoss, responses: heldOut.length, exactMatch: scores.exactMatch, rougeL: scores.rougeL, template: template.name, train: lora ? 'lora' : 'all' };
+  const summary = {
+    steps: c.steps,
+    trainLoss: result.finalLoss,
+    valLoss: result.valLoss,
+    responses: heldOut.length,
+    exactMatch: scores.exactMatch,
+    rougeL: scores.rougeL,
+    template: template.name,
+    train: lora ? 'lora' : 'all',
+  };
   writeJsonAtomic(join(r.out, 'eval.json'), summary);
   return { ...result, heldOut, scores, summary, resolved: r };
 }

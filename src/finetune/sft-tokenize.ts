@@ -26,7 +26,12 @@ export interface TokenizeOptions {
   maxLen: number;
 }
 
-export function tokenizeRecord(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, opts: TokenizeOptions): SftExample {
+export function tokenizeRecord(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  r: SftRecord,
+  opts: TokenizeOptions,
+): SftExample {
   const mask = opts.maskPrompt ?? true;
   let { tokens, learned } = encodeRecord(tok, template, r, opts.eosId);
   const truncated = tokens.length > opts.maxLen + 1;
@@ -42,15 +47,30 @@ export function tokenizeRecord(tok: TextTokenizer, template: PromptTemplate, r: 
 }
 
 /** A readable view of one record: the rendered text, then each token marked LEARN (a loss target) or masked. */
-export function formatPreview(tok: TextTokenizer, template: PromptTemplate, r: SftRecord, opts: TokenizeOptions): string {
+export function formatPreview(
+  tok: TextTokenizer,
+  template: PromptTemplate,
+  r: SftRecord,
+  opts: TokenizeOptions,
+): string {
   const ex = tokenizeRecord(tok, template, r, opts);
   const tokens = [...ex.ids];
   const { tokens: full } = encodeRecord(tok, template, r, opts.eosId);
   if (full.length > tokens.length) tokens.push(full[tokens.length]!);
   const learnedCount = ex.targets.filter((t) => t !== -100).length;
-  const rendered = template.segments(r).map((s) => (s.train ? `${s.text}<eos>` : s.text)).join('');
-  const lines = [`template: ${template.name}, loss on ${opts.maskPrompt ?? true ? 'response tokens only' : 'every token'}`, '--- rendered ---', rendered, '--- tokens ---'];
-  lines.push(`${tokens.length} tokens: ${learnedCount} learned (LEARN: a loss target), ${tokens.length - learnedCount} masked${ex.truncated ? `; cut to ${opts.maxLen + 1} tokens (the context length)` : ''}`);
+  const rendered = template
+    .segments(r)
+    .map((s) => (s.train ? `${s.text}<eos>` : s.text))
+    .join('');
+  const lines = [
+    `template: ${template.name}, loss on ${(opts.maskPrompt ?? true) ? 'response tokens only' : 'every token'}`,
+    '--- rendered ---',
+    rendered,
+    '--- tokens ---',
+  ];
+  lines.push(
+    `${tokens.length} tokens: ${learnedCount} learned (LEARN: a loss target), ${tokens.length - learnedCount} masked${ex.truncated ? `; cut to ${opts.maxLen + 1} tokens (the context length)` : ''}`,
+  );
   tokens.forEach((id, j) => {
     const learn = j > 0 && ex.targets[j - 1] !== -100;
     const text = id === opts.eosId ? '<eos>' : JSON.stringify(tok.decode([id]));

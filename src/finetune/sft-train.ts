@@ -18,12 +18,23 @@ import { Rng, shuffleInPlace } from '../tensor/random.ts';
 import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import { lrAt } from '../train/schedule.ts';
-import { CheckpointError, OPTIMIZER_FILE, replaceDirAtomic, restoreOptimizer, serializeOptimizer } from '../train/checkpoint.ts';
+import {
+  CheckpointError,
+  OPTIMIZER_FILE,
+  replaceDirAtomic,
+  restoreOptimizer,
+  serializeOptimizer,
+} from '../train/checkpoint.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
 import { withMatmulPrecision } from '../ops/matmul-precision.ts';
-import { describePrecision, resolvePrecision, type PrecisionSetting, type ResolvedPrecision } from '../train/precision.ts';
+import {
+  describePrecision,
+  resolvePrecision,
+  type PrecisionSetting,
+  type ResolvedPrecision,
+} from '../train/precision.ts';
 import { mergedLoraCopy, restoreTrainedWeights, saveAdapter, type LoraRun } from './lora-finetune.ts';
 import { packRows, padSftBatch, stackRows, type SftBatch } from './sft-batch.ts';
 import { sftValidationLoss } from './sft-eval.ts';
@@ -109,35 +120,61 @@ export interface SftStepInfo {
   valLoss?: number;
 }
 
-export function tokenizeSftRecords(run: Pick<SftRun, 'model' | 'tokenizer' | 'template' | 'eosId'>, records: readonly SftRecord[], maskPrompt: boolean): SftExample[] {
+export function tokenizeSftRecords(
+  run: Pick<SftRun, 'model' | 'tokenizer' | 'template' | 'eosId'>,
+  records: readonly SftRecord[],
+  maskPrompt: boolean,
+): SftExample[] {
   const maxLen = run.model.config.blockSize;
   // An example cut before its response has nothing to learn (every target -100): it is dropped.
-  return records.map((r) => tokenizeRecord(run.tokenizer, run.template, r, { eosId: run.eosId, maskPrompt, maxLen })).filter((e) => e.targets.some((t) => t !== -100));
+  return records
+    .map((r) => tokenizeRecord(run.tokenizer, run.template, r, { eosId: run.eosId, maskPrompt, maxLen }))
+    .filter((e) => e.targets.some((t) => t !== -100));
 }
 
 /** Batches of one epoch in a seeded shuffled order. */
 function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, padId: number, rng: Rng): SftBatch[] {
-  const order = shuffleInPlace(examples.map((_, i) => i), rng);
+  const order = shuffleInPlace(
+    examples.map((_, i) => i),
+    rng,
+  );
   const shuffled = order.map((i) => examples[i]!);
   if (c.pack) return stackRows(packRows(shuffled, T, padId), c.batchSize);
   const out: SftBatch[] = [];
-  for (let i = 0; i < shuffled.length; i += c.batchSize) out.push(padSftBatch(shuffled.slice(i, i + c.batchSize), padId));
+  for (let i = 0; i < shuffled.length; i += c.batchSize)
+    out.push(padSftBatch(shuffled.slice(i, i + c.batchSize), padId));
   return out;
 }
 
 /** Fine-tunes run.model on the records; GEMMs run in run.precision, the previous precision is restored afterwards. */
-export function trainSft(run: SftRun, c: SftConfig, onStep?: (info: SftStepInfo) => void, onNote?: (message: string) => void): { finalLoss: number; valLoss: number } {
+export function trainSft(
+  run: SftRun,
+  c: SftConfig,
+  onStep?: (info: SftStepInfo) => void,
+  onNote?: (message: string) => void,
+): { finalLoss: number; valLoss: number } {
   const precision = resolvePrecision(run.precision ?? 'fp32');
   return withMatmulPrecision(precision.precision, () => trainSftIn(run, c, precision, onStep, onNote));
 }
 
-function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onStep?: (info: SftStepInfo) => void, onNote?: (message: string) => void): { finalLoss: number; valLoss: number } {
+function trainSftIn(
+  run: SftRun,
+  c: SftConfig,
+  precision: ResolvedPrecision,
+  onStep?: (info: SftStepInfo) => void,
+  onNote?: (message: string) => void,
+): { finalLoss: number; valLoss: number } {
   const { model } = run;
   const trainEx = tokenizeSftRecords(run, run.train, c.maskPrompt);
   if (trainEx.length === 0) {
-    throw new UserError(`finetune sft: none of the ${run.train.length} training records has a response token within the context length ${model.config.blockSize} (see --preview)`);
+    throw new UserError(
+      `finetune sft: none of the ${run.train.length} training records has a response token within the context length ${model.config.blockSize} (see --preview)`,
+    );
   }
-  if (trainEx.length < run.train.length) onNote?.(`${run.train.length - trainEx.length} of ${run.train.length} records dropped: their response starts past the context length ${model.config.blockSize}`);
+  if (trainEx.length < run.train.length)
+    onNote?.(
+      `${run.train.length - trainEx.length} of ${run.train.length} records dropped: their response starts past the context length ${model.config.blockSize}`,
+    );
   const validEx = tokenizeSftRecords(run, run.valid, true);
   const padId = run.eosId;
   const params = model.parameters().filter((p) => p.requiresGrad);
@@ -155,12 +192,21 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
   const ckptDir = run.out ? join(run.out, 'checkpoints', 'latest') : null;
   if (run.resume && ckptDir && existsSync(join(ckptDir, SFT_STATE_FILE))) {
     const state = JSON.parse(readFileSync(join(ckptDir, SFT_STATE_FILE), 'utf8')) as SftState;
-    if (state.format !== 'llmforge-sft-state') throw new CheckpointError(`${join(ckptDir, SFT_STATE_FILE)}: not an SFT run state (format "${String(state.format)}")`);
+    if (state.format !== 'llmforge-sft-state')
+      throw new CheckpointError(
+        `${join(ckptDir, SFT_STATE_FILE)}: not an SFT run state (format "${String(state.format)}")`,
+      );
     const mode = state.mode ?? 'all';
-    if (mode !== (run.lora ? 'lora' : 'all')) throw new CheckpointError(`${join(ckptDir, SFT_STATE_FILE)}: the run was trained with --train ${mode}, this one asks for ${run.lora ? 'lora' : 'all'}; resume with the same mode or use a new --out`);
+    if (mode !== (run.lora ? 'lora' : 'all'))
+      throw new CheckpointError(
+        `${join(ckptDir, SFT_STATE_FILE)}: the run was trained with --train ${mode}, this one asks for ${run.lora ? 'lora' : 'all'}; resume with the same mode or use a new --out`,
+      );
     restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
     restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
-    if ((state.precision ?? 'fp32') !== precision.precision) onNote?.(`the checkpoint was trained with ${state.precision ?? 'fp32'} matmuls; resuming with ${describePrecision(precision)}`);
+    if ((state.precision ?? 'fp32') !== precision.precision)
+      onNote?.(
+        `the checkpoint was trained with ${state.precision ?? 'fp32'} matmuls; resuming with ${describePrecision(precision)}`,
+      );
     start = state.step;
     rng.setState(state.epochRng);
     epochRng = state.epochRng;
@@ -173,7 +219,16 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
   }
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
-    const state: SftState = { format: 'llmforge-sft-state', step, epochRng, consumed, valLoss: Number.isNaN(valLoss) ? null : valLoss, loss: Number.isNaN(lastLoss) ? null : lastLoss, mode: run.lora ? 'lora' : 'all', precision: precision.precision };
+    const state: SftState = {
+      format: 'llmforge-sft-state',
+      step,
+      epochRng,
+      consumed,
+      valLoss: Number.isNaN(valLoss) ? null : valLoss,
+      loss: Number.isNaN(lastLoss) ? null : lastLoss,
+      mode: run.lora ? 'lora' : 'all',
+      precision: precision.precision,
+    };
     replaceDirAtomic(ckptDir, (tmp) => {
       if (run.lora) saveAdapter(join(tmp, ADAPTER_DIR), model, run.lora.targets, run.lora.baseModel);
       else saveModel(tmp, model, { step });
@@ -196,7 +251,13 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
     const dropoutSeed = dropoutSeedFor(c.seed, step, 0);
     seedLoraDropout(model, dropoutSeedFor(c.seed, step, 1));
     lastLoss = arena.run(() => {
-      const { loss } = model.forward(batch.ids, batch.B, batch.T, batch.targets, batch.segments ? { segments: batch.segments, dropoutSeed } : { dropoutSeed });
+      const { loss } = model.forward(
+        batch.ids,
+        batch.B,
+        batch.T,
+        batch.targets,
+        batch.segments ? { segments: batch.segments, dropoutSeed } : { dropoutSeed },
+      );
       loss!.backward();
       return loss!.item();
     });
@@ -211,16 +272,26 @@ function trainSftIn(run: SftRun, c: SftConfig, precision: ResolvedPrecision, onS
       }
       saveLatest(step + 1);
     }
-    metrics?.append({ step: info.step, loss: info.loss, lr, ...(info.valLoss !== undefined ? { val_loss: info.valLoss } : {}) });
+    metrics?.append({
+      step: info.step,
+      loss: info.loss,
+      lr,
+      ...(info.valLoss !== undefined ? { val_loss: info.valLoss } : {}),
+    });
     onStep?.(info);
   }
   if (run.out) {
     const { lora } = run;
     replaceDirAtomic(join(run.out, 'model'), (tmp) => {
-      saveModel(tmp, lora ? mergedLoraCopy(model) : model, { finetune: lora ? 'sft-lora' : 'sft', template: run.template.name, steps: c.steps });
+      saveModel(tmp, lora ? mergedLoraCopy(model) : model, {
+        finetune: lora ? 'sft-lora' : 'sft',
+        template: run.template.name,
+        steps: c.steps,
+      });
       saveTextTokenizer(tmp, run.tokenizer);
     });
-    if (lora) replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
+    if (lora)
+      replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
   }
   return { finalLoss: lastLoss, valLoss };
 }

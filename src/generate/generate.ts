@@ -15,7 +15,12 @@
  * copies of the weight matrices (made once per call, counted in prefillMs). Without a decoder the ordinary forward
  * runs, in fp32 (a note says so when bf16 was asked for).
  */
-import { defaultDecodePrecision, parseDecodePrecision, type DecodePrecision, type TokenDecoder } from '../models/decoder.ts';
+import {
+  defaultDecodePrecision,
+  parseDecodePrecision,
+  type DecodePrecision,
+  type TokenDecoder,
+} from '../models/decoder.ts';
 import type { LanguageModel, KVCache } from '../models/model.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { Rng } from '../tensor/random.ts';
@@ -72,22 +77,33 @@ function step(model: LanguageModel, ids: Int32Array, cache: KVCache): ArrayLike<
  * Yields generated token ids one at a time; the iterator's return value is the summary. Text, when a tokenizer
  * is given, goes to `onText` as it completes (partial UTF-8 held back, stop-string prefixes held back).
  */
-export function* generateTokens(model: LanguageModel, promptIds: readonly number[], opts: GenerateOptions = {}): Generator<number, GenerateSummary, undefined> {
+export function* generateTokens(
+  model: LanguageModel,
+  promptIds: readonly number[],
+  opts: GenerateOptions = {},
+): Generator<number, GenerateSummary, undefined> {
   const sampling = resolveSampling(opts);
   const maxNew = opts.maxNewTokens ?? 128;
-  if (!Number.isInteger(maxNew) || maxNew < 0) throw new UserError(`generate: maxNewTokens must be an integer >= 0, received ${maxNew}`);
+  if (!Number.isInteger(maxNew) || maxNew < 0)
+    throw new UserError(`generate: maxNewTokens must be an integer >= 0, received ${maxNew}`);
   const { vocabSize: V, blockSize } = model.config;
-  if (promptIds.length === 0) throw new UserError('generate: the prompt is empty; give at least one token (for example the EOS id)');
+  if (promptIds.length === 0)
+    throw new UserError('generate: the prompt is empty; give at least one token (for example the EOS id)');
   for (const [i, id] of promptIds.entries()) {
-    if (!Number.isInteger(id) || id < 0 || id >= V) throw new UserError(`generate: prompt token ${i} is ${id}, expected an id in [0, ${V})`);
+    if (!Number.isInteger(id) || id < 0 || id >= V)
+      throw new UserError(`generate: prompt token ${i} is ${id}, expected an id in [0, ${V})`);
   }
   const stops = opts.stop ?? [];
-  if (stops.length > 0 && !opts.tokenizer) throw new UserError('generate: stop strings need a tokenizer to decode the generated text');
+  if (stops.length > 0 && !opts.tokenizer)
+    throw new UserError('generate: stop strings need a tokenizer to decode the generated text');
   const matcher = stops.length > 0 ? new StopMatcher(stops) : null;
   const stream = opts.tokenizer ? new TextStream(opts.tokenizer) : null;
   const note = opts.onNote ?? (() => {});
   const rng = new Rng(opts.seed ?? 0);
-  const precision = opts.decodePrecision === undefined ? defaultDecodePrecision() : parseDecodePrecision(opts.decodePrecision, 'generate: decodePrecision');
+  const precision =
+    opts.decodePrecision === undefined
+      ? defaultDecodePrecision()
+      : parseDecodePrecision(opts.decodePrecision, 'generate: decodePrecision');
 
   let text = '';
   const emit = (piece: string): boolean => {
@@ -112,7 +128,8 @@ export function* generateTokens(model: LanguageModel, promptIds: readonly number
   try {
     const t0 = performance.now();
     const decoder: TokenDecoder | null = maxNew > 1 ? model.decoder(precision) : null;
-    if (!decoder && precision === 'bf16' && maxNew > 1) note('bf16 decoding is not available for this model or backend; decoding in fp32');
+    if (!decoder && precision === 'bf16' && maxNew > 1)
+      note('bf16 decoding is not available for this model or backend; decoding in fp32');
     let cache = model.createCache(1, blockSize);
     let logits = maxNew > 0 ? step(model, Int32Array.from(window), cache) : null;
     const t1 = performance.now();
@@ -155,14 +172,26 @@ export function* generateTokens(model: LanguageModel, promptIds: readonly number
       }
     }
     const decodePath = decoder ? decoder.precision : 'forward';
-    return { ids, text, stopReason, promptTokens: window.length, prefillMs: t1 - t0, decodeMs: performance.now() - t1, decodePath };
+    return {
+      ids,
+      text,
+      stopReason,
+      promptTokens: window.length,
+      prefillMs: t1 - t0,
+      decodeMs: performance.now() - t1,
+      decodePath,
+    };
   } finally {
     model.train(wasTraining);
   }
 }
 
 /** Runs `generateTokens` to the end and returns its summary. */
-export function generate(model: LanguageModel, promptIds: readonly number[], opts: GenerateOptions = {}): GenerateSummary {
+export function generate(
+  model: LanguageModel,
+  promptIds: readonly number[],
+  opts: GenerateOptions = {},
+): GenerateSummary {
   const it = generateTokens(model, promptIds, opts);
   for (;;) {
     const r = it.next();

@@ -67,7 +67,8 @@ export function applyTopK(logits: Float32Array, k: number): void {
 export function softmaxRow(logits: Float32Array): Float32Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-  if (max === -Infinity || Number.isNaN(max)) throw new RangeError('softmax: every logit is -Infinity or NaN; no token can be chosen');
+  if (max === -Infinity || Number.isNaN(max))
+    throw new RangeError('softmax: every logit is -Infinity or NaN; no token can be chosen');
   const out = new Float32Array(logits.length);
   if (max === Infinity) {
     // Limit of the softmax: the +Infinity entries share all the mass.

@@ -29,8 +29,13 @@ export interface LoadedModel {
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 
 function hasTokenizer(dir: string): boolean {
-  return isDir(dir) && (existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, CHAR_TOKENIZER_FILE)) ||
-    (existsSync(join(dir, 'encoder.json')) && existsSync(join(dir, 'vocab.bpe'))) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))));
+  return (
+    isDir(dir) &&
+    (existsSync(join(dir, 'tokenizer.json')) ||
+      existsSync(join(dir, CHAR_TOKENIZER_FILE)) ||
+      (existsSync(join(dir, 'encoder.json')) && existsSync(join(dir, 'vocab.bpe'))) ||
+      (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))))
+  );
 }
 
 /**
@@ -38,14 +43,19 @@ function hasTokenizer(dir: string): boolean {
  * told apart from any directory that merely has a `model/` subdirectory by the run's eval.json or SFT checkpoint state.
  */
 function isSftRun(path: string): boolean {
-  return existsSync(join(path, 'model', CONFIG_FILE)) && (existsSync(join(path, 'eval.json')) || existsSync(join(path, 'checkpoints', 'latest', 'sft-state.json')));
+  return (
+    existsSync(join(path, 'model', CONFIG_FILE)) &&
+    (existsSync(join(path, 'eval.json')) || existsSync(join(path, 'checkpoints', 'latest', 'sft-state.json')))
+  );
 }
 
 /** The directory holding the model's config.json: `path` itself, an SFT run's model/, or a run's checkpoints/best, else checkpoints/latest. */
 export function resolveModelDir(path: string): string {
   if (isHubRef(path)) return resolveHubModelSync(path); // hf://owner/name: the cached snapshot, pulled if needed
-  if (!existsSync(path)) throw new ModelDirError(`${path}: no such directory (expected a saved model or a training run's output directory)`);
-  if (!isDir(path)) throw new ModelDirError(`${path}: not a directory (expected a saved model or a training run's output directory)`);
+  if (!existsSync(path))
+    throw new ModelDirError(`${path}: no such directory (expected a saved model or a training run's output directory)`);
+  if (!isDir(path))
+    throw new ModelDirError(`${path}: not a directory (expected a saved model or a training run's output directory)`);
   if (existsSync(join(path, CONFIG_FILE))) return path;
   if (isSftRun(path)) return join(path, 'model');
   for (const name of ['best', 'latest']) {
@@ -64,12 +74,16 @@ export function loadModelDir(path: string): LoadedModel {
   const candidates = [modelDir, join(modelDir, 'tokenizer'), path, join(path, 'tokenizer')];
   const tokenizerDir = candidates.find(hasTokenizer);
   if (tokenizerDir === undefined) {
-    throw new ModelDirError(`${modelDir}: no tokenizer beside the model (looked for tokenizer.json, ${CHAR_TOKENIZER_FILE} or encoder.json + vocab.bpe in ${[...new Set(candidates)].join(', ')})`);
+    throw new ModelDirError(
+      `${modelDir}: no tokenizer beside the model (looked for tokenizer.json, ${CHAR_TOKENIZER_FILE} or encoder.json + vocab.bpe in ${[...new Set(candidates)].join(', ')})`,
+    );
   }
   const tokenizer = loadTextTokenizer(tokenizerDir);
   const model = loadModel(modelDir);
   if (tokenizer.vocabSize > model.config.vocabSize) {
-    throw new ModelDirError(`${tokenizerDir}: the tokenizer has ${tokenizer.vocabSize} ids but the model in ${modelDir} only ${model.config.vocabSize} (vocabSize); they do not belong together`);
+    throw new ModelDirError(
+      `${tokenizerDir}: the tokenizer has ${tokenizer.vocabSize} ids but the model in ${modelDir} only ${model.config.vocabSize} (vocabSize); they do not belong together`,
+    );
   }
   return { model, tokenizer, modelDir, tokenizerDir };
 }

@@ -37,7 +37,8 @@ export function promptIds(tokenizer: TextTokenizer, text: string): number[] {
 export function nextTokenProbs(model: LanguageModel, ids: readonly number[]): Float32Array {
   const { blockSize, vocabSize } = model.config;
   for (const [i, id] of ids.entries()) {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new UserError(`predict: token ${i} is ${id}, expected an id in [0, ${vocabSize})`);
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+      throw new UserError(`predict: token ${i} is ${id}, expected an id in [0, ${vocabSize})`);
   }
   if (ids.length === 0) throw new UserError('predict: no tokens to predict from');
   const window = Int32Array.from(ids.length > blockSize ? ids.slice(ids.length - blockSize) : ids);
@@ -53,7 +54,8 @@ export function nextTokenProbs(model: LanguageModel, ids: readonly number[]): Fl
 
 /** The `topN` most probable next tokens after `text`, most probable first (ties by lower id). */
 export function predictNext(model: LanguageModel, tokenizer: TextTokenizer, text: string, topN = 10): Prediction[] {
-  if (!Number.isInteger(topN) || topN < 1) throw new UserError(`predict: top must be a positive integer, received ${topN}`);
+  if (!Number.isInteger(topN) || topN < 1)
+    throw new UserError(`predict: top must be a positive integer, received ${topN}`);
   const probs = nextTokenProbs(model, promptIds(tokenizer, text));
   return Array.from(topIndices(probs, topN), (id) => ({ id, token: tokenText(tokenizer, id), prob: probs[id]! }));
 }

@@ -32,9 +32,12 @@ export function resolveSampling(opts: SamplingOptions = {}): ResolvedSampling {
     topP: opts.topP ?? 1,
     repetitionPenalty: opts.repetitionPenalty ?? 1,
   };
-  if (!Number.isFinite(r.temperature) || r.temperature < 0) fail(`sampling: temperature must be a number >= 0 (0 = greedy), received ${r.temperature}`);
-  if (!Number.isInteger(r.topK) || r.topK < 0) fail(`sampling: topK must be an integer >= 0 (0 = off), received ${r.topK}`);
-  if (!Number.isFinite(r.topP) || r.topP <= 0 || r.topP > 1) fail(`sampling: topP must be in (0, 1] (1 = off), received ${r.topP}`);
+  if (!Number.isFinite(r.temperature) || r.temperature < 0)
+    fail(`sampling: temperature must be a number >= 0 (0 = greedy), received ${r.temperature}`);
+  if (!Number.isInteger(r.topK) || r.topK < 0)
+    fail(`sampling: topK must be an integer >= 0 (0 = off), received ${r.topK}`);
+  if (!Number.isFinite(r.topP) || r.topP <= 0 || r.topP > 1)
+    fail(`sampling: topP must be in (0, 1] (1 = off), received ${r.topP}`);
   if (!Number.isFinite(r.repetitionPenalty) || r.repetitionPenalty <= 0) {
     fail(`sampling: repetitionPenalty must be a number > 0 (1 = off), received ${r.repetitionPenalty}`);
   }
@@ -78,7 +81,12 @@ export function drawFrom(probs: Float32Array, rng: Rng): number {
  * The next token for one row of logits (not modified; a copy is processed). `context` holds the token ids seen so
  * far, for the repetition penalty. Greedy when temperature is 0 (top-k and top-p then change nothing).
  */
-export function sampleNext(logits: ArrayLike<number>, context: ArrayLike<number>, opts: ResolvedSampling, rng: Rng): number {
+export function sampleNext(
+  logits: ArrayLike<number>,
+  context: ArrayLike<number>,
+  opts: ResolvedSampling,
+  rng: Rng,
+): number {
   if (opts.temperature === 0 && opts.repetitionPenalty === 1) return argmaxRow(logits); // plain greedy: nothing to copy
   const row = Float32Array.from(logits as ArrayLike<number>);
   applyRepetitionPenalty(row, context, opts.repetitionPenalty);

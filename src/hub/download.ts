@@ -51,7 +51,11 @@ async function sha256File(path: string): Promise<string> {
 const sizeOf = (p: string): number => (existsSync(p) ? statSync(p).size : 0);
 
 /** Downloads `url` to `dest` (see the file comment); returns the verified size and sha256. */
-export async function downloadFile(url: string, dest: string, opts: DownloadOptions): Promise<{ size: number; sha256: string }> {
+export async function downloadFile(
+  url: string,
+  dest: string,
+  opts: DownloadOptions,
+): Promise<{ size: number; sha256: string }> {
   mkdirSync(dirname(dest), { recursive: true });
   const part = `${dest}.incomplete`;
   let expectedSize = opts.size;
@@ -98,7 +102,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     try {
       await pipeline(r.res, counter, out);
       if (!r.res.complete) throw new Error('the connection closed before the whole file arrived');
-      if (expectedSize !== undefined && sizeOf(part) < expectedSize) throw new Error(`received ${sizeOf(part)} of ${expectedSize} bytes`);
+      if (expectedSize !== undefined && sizeOf(part) < expectedSize)
+        throw new Error(`received ${sizeOf(part)} of ${expectedSize} bytes`);
       lastError = null;
       break;
     } catch (e) {
@@ -111,17 +116,23 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     }
   }
   if (lastError !== null) {
-    throw new HubError(`${opts.what}: the download broke off ${attempts} times (${(lastError as Error).message}); run the command again to resume from ${part}`);
+    throw new HubError(
+      `${opts.what}: the download broke off ${attempts} times (${(lastError as Error).message}); run the command again to resume from ${part}`,
+    );
   }
   const size = sizeOf(part);
   if (expectedSize !== undefined && size !== expectedSize) {
     rmSync(part, { force: true });
-    throw new HubError(`${opts.what}: received ${size} bytes, expected ${expectedSize}; the partial file was deleted, run the command again`);
+    throw new HubError(
+      `${opts.what}: received ${size} bytes, expected ${expectedSize}; the partial file was deleted, run the command again`,
+    );
   }
   const sha = await sha256File(part);
   if (expectedSha !== undefined && sha !== expectedSha) {
     rmSync(part, { force: true });
-    throw new HubError(`${opts.what}: sha256 mismatch (expected ${expectedSha}, received ${sha}); the corrupt download was deleted`);
+    throw new HubError(
+      `${opts.what}: sha256 mismatch (expected ${expectedSha}, received ${sha}); the corrupt download was deleted`,
+    );
   }
   renameSync(part, dest);
   return { size, sha256: sha };

@@ -31,7 +31,11 @@ export async function hubGet(url: string, headers: Record<string, string>, auth?
   let current = origin;
   let first: IncomingMessage['headers'] | null = null;
   for (let hop = 0; hop <= 5; hop++) {
-    const h = { 'user-agent': 'llmforge', ...headers, ...(auth && current.host === origin.host ? { authorization: auth } : {}) };
+    const h = {
+      'user-agent': 'llmforge',
+      ...headers,
+      ...(auth && current.host === origin.host ? { authorization: auth } : {}),
+    };
     const res = await once(current, h);
     first ??= res.headers;
     const status = res.statusCode ?? 0;

@@ -47,7 +47,16 @@ interface Sibling {
 }
 
 /** Files llmforge reads from a model repository (weights are added from the listing). */
-const WANTED = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'added_tokens.json'];
+const WANTED = [
+  'config.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+];
 
 export function hubOffline(opt?: boolean): boolean {
   return opt ?? ['1', 'true', 'yes', 'on'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase());
@@ -55,7 +64,10 @@ export function hubOffline(opt?: boolean): boolean {
 
 export function hubEndpoint(opt?: string): string {
   const endpoint = (opt ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
-  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(endpoint)) throw new HubError(`hub endpoint ${JSON.stringify(endpoint.slice(0, 80))} (HF_ENDPOINT) is not an http(s) URL such as https://huggingface.co`);
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(endpoint))
+    throw new HubError(
+      `hub endpoint ${JSON.stringify(endpoint.slice(0, 80))} (HF_ENDPOINT) is not an http(s) URL such as https://huggingface.co`,
+    );
   return endpoint;
 }
 
@@ -71,13 +83,18 @@ export async function pullModel(model: string, opts: PullOptions = {}): Promise<
   const cached = (): PullResult | undefined => {
     const dir = completeSnapshot(root, repo, revision);
     if (dir === undefined) return undefined;
-    const doc = JSON.parse(readFileSync(join(dir, '.llmforge-complete.json'), 'utf8')) as { commit: string; files: CachedFile[] };
+    const doc = JSON.parse(readFileSync(join(dir, '.llmforge-complete.json'), 'utf8')) as {
+      commit: string;
+      files: CachedFile[];
+    };
     return { dir, commit: doc.commit, files: doc.files, downloaded: 0 };
   };
   if (hubOffline(opts.offline)) {
     const hit = cached();
     if (hit) return hit;
-    throw new HubError(`${repo}@${revision}: not in the cache ${root} and offline mode is on (HF_HUB_OFFLINE=1 or --offline); pull it once while online: llmforge pull ${repo}`);
+    throw new HubError(
+      `${repo}@${revision}: not in the cache ${root} and offline mode is on (HF_HUB_OFFLINE=1 or --offline); pull it once while online: llmforge pull ${repo}`,
+    );
   }
   const endpoint = hubEndpoint(opts.endpoint);
   const token = opts.token ?? process.env.HF_TOKEN;
@@ -93,23 +110,35 @@ export async function pullModel(model: string, opts: PullOptions = {}): Promise<
     listing = JSON.parse(await readBody(r.res)) as typeof listing;
   } catch (e) {
     if (e instanceof HubError) throw e;
-    throw new HubError(`${repo}: cannot reach ${endpoint} (${(e as Error).message}); to use only the cache, set HF_HUB_OFFLINE=1 or pass --offline`);
+    throw new HubError(
+      `${repo}: cannot reach ${endpoint} (${(e as Error).message}); to use only the cache, set HF_HUB_OFFLINE=1 or pass --offline`,
+    );
   }
   if (!Array.isArray(listing.siblings)) throw new HubError(`${apiUrl}: the listing has no "siblings" array`);
   const siblings = new Map<string, Sibling>();
   for (const s of listing.siblings as Sibling[]) if (typeof s?.rfilename === 'string') siblings.set(s.rfilename, s);
-  const commit = typeof listing.sha === 'string' && /^[0-9a-f]{7,64}$/.test(listing.sha) ? listing.sha : revision.replace(/\//g, '--');
+  const commit =
+    typeof listing.sha === 'string' && /^[0-9a-f]{7,64}$/.test(listing.sha)
+      ? listing.sha
+      : revision.replace(/\//g, '--');
   const dir = snapshotDir(root, repo, commit);
   writeRef(root, repo, revision, commit);
   const hit = cached();
   if (hit) return hit;
 
-  if (!siblings.has('config.json')) throw new HubError(`${repo}@${revision}: the repository has no config.json (is it a model repository?)`);
+  if (!siblings.has('config.json'))
+    throw new HubError(`${repo}@${revision}: the repository has no config.json (is it a model repository?)`);
   const names = WANTED.filter((f) => siblings.has(f));
-  const weights = siblings.has('model.safetensors.index.json') ? 'model.safetensors.index.json' : siblings.has('model.safetensors') ? 'model.safetensors' : undefined;
+  const weights = siblings.has('model.safetensors.index.json')
+    ? 'model.safetensors.index.json'
+    : siblings.has('model.safetensors')
+      ? 'model.safetensors'
+      : undefined;
   if (weights === undefined) {
     const other = [...siblings.keys()].filter((f) => /\.(bin|pt|pth|gguf|h5|msgpack)$/.test(f));
-    throw new HubError(`${repo}@${revision}: no model.safetensors or model.safetensors.index.json${other.length ? ` (the repository has ${other.slice(0, 3).join(', ')}: only safetensors weights are read)` : ''}`);
+    throw new HubError(
+      `${repo}@${revision}: no model.safetensors or model.safetensors.index.json${other.length ? ` (the repository has ${other.slice(0, 3).join(', ')}: only safetensors weights are read)` : ''}`,
+    );
   }
   const files: CachedFile[] = [];
   let downloaded = 0;
@@ -120,7 +149,10 @@ export async function pullModel(model: string, opts: PullOptions = {}): Promise<
     const progress = new Progress({ label: name, total: size ?? 0, silent: opts.silent ?? false, format: formatBytes });
     const url = `${endpoint}/${encodePath(repo)}/resolve/${encodeURIComponent(revision)}/${encodePath(name)}`;
     const got = await downloadFile(url, join(dir, name), {
-      size, sha256: s.lfs?.sha256, auth, what: `${repo}@${revision}: ${name}`,
+      size,
+      sha256: s.lfs?.sha256,
+      auth,
+      what: `${repo}@${revision}: ${name}`,
       onProgress: (done) => progress.update(done),
       onRetry: (have, e) => {
         if (!opts.silent) log(`${name}: the transfer broke off at ${formatBytes(have)} (${e.message}); resuming`);

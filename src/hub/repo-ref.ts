@@ -30,8 +30,11 @@ export function parseRepoRef(text: string, revision = 'main'): RepoRef {
   }
   const parts = rest.split('/');
   if (parts.length !== 2 || !parts.every((p) => PART.test(p) && !p.includes('..'))) {
-    throw new HubError(`"${text}": expected a hub model as owner/name (e.g. openai-community/gpt2), optionally hf:// before it and @revision after it`);
+    throw new HubError(
+      `"${text}": expected a hub model as owner/name (e.g. openai-community/gpt2), optionally hf:// before it and @revision after it`,
+    );
   }
-  if (revision === '' || revision.includes('..') || !/^[A-Za-z0-9._/-]+$/.test(revision)) throw new HubError(`"${text}": invalid revision "${revision}"`);
+  if (revision === '' || revision.includes('..') || !/^[A-Za-z0-9._/-]+$/.test(revision))
+    throw new HubError(`"${text}": invalid revision "${revision}"`);
   return { repo: rest, revision };
 }

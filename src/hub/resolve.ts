@@ -16,13 +16,19 @@ export function resolveHubModelSync(ref: string): string {
   const hit = completeSnapshot(root, repo, revision);
   if (hit) return hit;
   if (hubOffline()) {
-    throw new HubError(`${ref}: not in the cache ${root} and offline mode is on (HF_HUB_OFFLINE=1); pull it once while online: llmforge pull ${repo}`);
+    throw new HubError(
+      `${ref}: not in the cache ${root} and offline mode is on (HF_HUB_OFFLINE=1); pull it once while online: llmforge pull ${repo}`,
+    );
   }
   // The CLI beside this module: compiled (dist/) plain node runs it; from the sources bin/llmforge.js loads tsx first.
-  const bin = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/llmforge.js' : '../cli/main.js', import.meta.url));
+  const bin = fileURLToPath(
+    new URL(import.meta.url.endsWith('.ts') ? '../../bin/llmforge.js' : '../cli/main.js', import.meta.url),
+  );
   const r = spawnSync(process.execPath, [bin, 'pull', repo, '--revision', revision], { stdio: ['ignore', 2, 2] });
-  if (r.status !== 0) throw new HubError(`${ref}: the download did not complete (${r.error?.message ?? 'see the error above'})`);
+  if (r.status !== 0)
+    throw new HubError(`${ref}: the download did not complete (${r.error?.message ?? 'see the error above'})`);
   const dir = completeSnapshot(root, repo, revision);
-  if (dir === undefined) throw new HubError(`${ref}: llmforge pull finished but ${root} holds no complete snapshot of ${repo}@${revision}`);
+  if (dir === undefined)
+    throw new HubError(`${ref}: llmforge pull finished but ${root} holds no complete snapshot of ${repo}@${revision}`);
   return dir;
 }

@@ -9,6 +9,9 @@ export function statusError(status: number, what: string, url: string): HubError
         (process.env.HF_TOKEN ? '; the HF_TOKEN that was sent is not allowed to read it' : ''),
     );
   }
-  if (status === 404) return new HubError(`${what}: not found (HTTP 404) at ${url}; check the owner/name and the revision (a private model also needs HF_TOKEN)`);
+  if (status === 404)
+    return new HubError(
+      `${what}: not found (HTTP 404) at ${url}; check the owner/name and the revision (a private model also needs HF_TOKEN)`,
+    );
   return new HubError(`${what}: HTTP ${status} at ${url}`);
 }

@@ -77,11 +77,11 @@ export function floatToHalf(x: number): number {
     const half = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (half + (rem > mid || (rem === mid && (half & 1)) ? 1 : 0));
+    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
   }
   let half = mant >>> 13;
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) {
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) {
     half++;
     if (half === 0x400) {
       half = 0;
@@ -93,7 +93,13 @@ export function floatToHalf(x: number): number {
 }
 
 /** Encodes `n` float32 values from `src[srcOffset..]` as little-endian `dtype` bytes into `dst[0..]`. */
-export function encodeInto(dtype: WeightDtype, src: ArrayLike<number>, srcOffset: number, n: number, dst: Uint8Array): void {
+export function encodeInto(
+  dtype: WeightDtype,
+  src: ArrayLike<number>,
+  srcOffset: number,
+  n: number,
+  dst: Uint8Array,
+): void {
   const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   if (dtype === 'F32') {
     for (let i = 0; i < n; i++) view.setFloat32(4 * i, src[srcOffset + i]!, true);

@@ -50,7 +50,8 @@ export function parseHeader(json: Uint8Array, fileSize: number, source: string):
   } catch (e) {
     fail(source, `header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    fail(source, 'header is not a JSON object');
   const dataStart = 8 + json.length;
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
@@ -60,19 +61,44 @@ export function parseHeader(json: Uint8Array, fileSize: number, source: string):
       continue;
     }
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof info !== 'object' || info === null || typeof info.dtype !== 'string' || !Array.isArray(info.shape) || !Array.isArray(info.data_offsets) || info.data_offsets.length !== 2) {
+    if (
+      typeof info !== 'object' ||
+      info === null ||
+      typeof info.dtype !== 'string' ||
+      !Array.isArray(info.shape) ||
+      !Array.isArray(info.data_offsets) ||
+      info.data_offsets.length !== 2
+    ) {
       fail(source, `tensor "${name}": expected {dtype, shape, data_offsets: [begin, end]}`);
     }
-    if (!isWeightDtype(info.dtype)) fail(source, `tensor "${name}": dtype ${info.dtype} is not supported (expected F32, F16 or BF16)`);
+    if (!isWeightDtype(info.dtype))
+      fail(source, `tensor "${name}": dtype ${info.dtype} is not supported (expected F32, F16 or BF16)`);
     const shape = info.shape as unknown[];
-    if (!shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) fail(source, `tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    if (!shape.every((d) => Number.isInteger(d) && (d as number) >= 0))
+      fail(source, `tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     const [begin, end] = info.data_offsets as [number, number];
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
     const width = DTYPE_BYTES[info.dtype];
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end - begin !== size * width || dataStart + end > fileSize) {
-      fail(source, `tensor "${name}": data_offsets [${begin}, ${end}] do not hold ${size} ${info.dtype} values within the file (${fileSize} bytes)`);
+    if (
+      !Number.isInteger(begin) ||
+      !Number.isInteger(end) ||
+      begin < 0 ||
+      end - begin !== size * width ||
+      dataStart + end > fileSize
+    ) {
+      fail(
+        source,
+        `tensor "${name}": data_offsets [${begin}, ${end}] do not hold ${size} ${info.dtype} values within the file (${fileSize} bytes)`,
+      );
     }
-    tensors.set(name, { name, dtype: info.dtype, shape: shape as number[], size, start: dataStart + begin, byteLength: end - begin });
+    tensors.set(name, {
+      name,
+      dtype: info.dtype,
+      shape: shape as number[],
+      size,
+      start: dataStart + begin,
+      byteLength: end - begin,
+    });
   }
   return { tensors, metadata, dataStart };
 }
@@ -88,7 +114,10 @@ export interface TensorLayout {
  * The header bytes (length prefix included) for tensors stored back to back in the given order, and each one's
  * byte offset relative to the data section. The JSON is padded with spaces so the data starts 8-byte aligned.
  */
-export function buildHeader(layouts: readonly TensorLayout[], metadata?: Record<string, string>): { bytes: Uint8Array; offsets: number[]; dataLength: number } {
+export function buildHeader(
+  layouts: readonly TensorLayout[],
+  metadata?: Record<string, string>,
+): { bytes: Uint8Array; offsets: number[]; dataLength: number } {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   const offsets: number[] = [];

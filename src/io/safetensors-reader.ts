@@ -70,7 +70,8 @@ export class SafetensorsReader {
   /** Reads tensor `name` as float32 into `dest` (length = its element count), converting F16/BF16 chunk by chunk. */
   readInto(name: string, dest: Float32Array): void {
     const t = this.info(name);
-    if (dest.length !== t.size) throw new RangeError(`${this.path}: tensor "${name}" has ${t.size} elements, the destination ${dest.length}`);
+    if (dest.length !== t.size)
+      throw new RangeError(`${this.path}: tensor "${name}" has ${t.size} elements, the destination ${dest.length}`);
     const fd = this.openFd();
     if (t.dtype === 'F32' && littleEndian) {
       readFully(fd, new Uint8Array(dest.buffer, dest.byteOffset, t.byteLength), 0, t.byteLength, t.start, this.path);

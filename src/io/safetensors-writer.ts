@@ -19,14 +19,23 @@ export interface TensorToWrite {
 const CHUNK_ELEMENTS = 1 << 18;
 const littleEndian = endianness() === 'LE';
 
-
 /** Writes `tensors` in order to `path` (parent directories created) with optional string metadata. */
-export function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  path: string,
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): void {
   for (const t of tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new RangeError(`writeSafetensors: tensor "${t.name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} values`);
+    if (n !== t.data.length)
+      throw new RangeError(
+        `writeSafetensors: tensor "${t.name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} values`,
+      );
   }
-  const { bytes } = buildHeader(tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype ?? 'F32' })), metadata);
+  const { bytes } = buildHeader(
+    tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype ?? 'F32' })),
+    metadata,
+  );
   writeFileAtomicWith(path, (fd) => {
     writeAll(fd, bytes);
     const chunk = Buffer.alloc(CHUNK_ELEMENTS * 4);

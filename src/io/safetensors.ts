@@ -44,7 +44,8 @@ export function readSafetensors(path: string): SafetensorsFile {
   const reader = SafetensorsReader.open(path);
   try {
     const tensors = new Map<string, SafetensorsEntry>();
-    for (const t of reader.tensors.values()) tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: reader.read(t.name) });
+    for (const t of reader.tensors.values())
+      tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: reader.read(t.name) });
     return { tensors, metadata: reader.metadata };
   } finally {
     reader.close();
@@ -52,14 +53,27 @@ export function readSafetensors(path: string): SafetensorsFile {
 }
 
 /** Serializes float32 tensors (in the given order) with optional string metadata, in memory. */
-export function serializeSafetensors(tensors: [string, { shape: readonly number[]; data: ArrayLike<number> }][], metadata?: Record<string, string>): Uint8Array {
-  const { bytes: head, offsets, dataLength } = buildHeader(tensors.map(([name, t]) => ({ name, shape: t.shape, dtype: 'F32' as const })), metadata);
+export function serializeSafetensors(
+  tensors: [string, { shape: readonly number[]; data: ArrayLike<number> }][],
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const {
+    bytes: head,
+    offsets,
+    dataLength,
+  } = buildHeader(
+    tensors.map(([name, t]) => ({ name, shape: t.shape, dtype: 'F32' as const })),
+    metadata,
+  );
   const out = new Uint8Array(head.length + dataLength);
   out.set(head, 0);
   const view = new DataView(out.buffer);
   tensors.forEach(([name, t], k) => {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new RangeError(`serializeSafetensors: tensor "${name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} values`);
+    if (n !== t.data.length)
+      throw new RangeError(
+        `serializeSafetensors: tensor "${name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} values`,
+      );
     let at = head.length + offsets[k]!;
     for (let i = 0; i < t.data.length; i++, at += 4) view.setFloat32(at, t.data[i]!, true);
   });

@@ -57,32 +57,36 @@ export function swigluHidden(C: number): number {
 export function completeModelConfig(partial: Partial<ModelConfig>, source = 'model config'): ModelConfig {
   const arch = partial.arch ?? 'gpt2';
   for (const key of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
-    if (partial[key] === undefined) throw new ModelConfigError(`${source}: field "${key}" is missing (expected a positive integer)`);
+    if (partial[key] === undefined)
+      throw new ModelConfigError(`${source}: field "${key}" is missing (expected a positive integer)`);
   }
   const C = partial.nEmbd!;
   const llama = arch === 'llama';
-  return checkModelConfig({
-    arch,
-    vocabSize: partial.vocabSize,
-    blockSize: partial.blockSize,
-    nLayer: partial.nLayer,
-    nHead: partial.nHead,
-    nKvHead: partial.nKvHead ?? partial.nHead,
-    nEmbd: C,
-    mlpHidden: partial.mlpHidden ?? (llama ? swigluHidden(C) : 4 * C),
-    dropout: partial.dropout ?? 0,
-    bias: partial.bias ?? !llama,
-    normEps: partial.normEps ?? 1e-5,
-    ropeTheta: partial.ropeTheta ?? 10000,
-    tieEmbeddings: partial.tieEmbeddings ?? !llama,
-    ...(partial.qkvBias !== undefined ? { qkvBias: partial.qkvBias } : {}),
-    ...(partial.headDim !== undefined ? { headDim: partial.headDim } : {}),
-    ...(partial.ropeScaling !== undefined ? { ropeScaling: partial.ropeScaling } : {}),
-  }, source);
+  return checkModelConfig(
+    {
+      arch,
+      vocabSize: partial.vocabSize,
+      blockSize: partial.blockSize,
+      nLayer: partial.nLayer,
+      nHead: partial.nHead,
+      nKvHead: partial.nKvHead ?? partial.nHead,
+      nEmbd: C,
+      mlpHidden: partial.mlpHidden ?? (llama ? swigluHidden(C) : 4 * C),
+      dropout: partial.dropout ?? 0,
+      bias: partial.bias ?? !llama,
+      normEps: partial.normEps ?? 1e-5,
+      ropeTheta: partial.ropeTheta ?? 10000,
+      tieEmbeddings: partial.tieEmbeddings ?? !llama,
+      ...(partial.qkvBias !== undefined ? { qkvBias: partial.qkvBias } : {}),
+      ...(partial.headDim !== undefined ? { headDim: partial.headDim } : {}),
+      ...(partial.ropeScaling !== undefined ? { ropeScaling: partial.ropeScaling } : {}),
+    },
+    source,
+  );
 }
 
 function describe(v: unknown): string {
-  return typeof v === 'string' ? `"${v}"` : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? `"${v}"` : (JSON.stringify(v) ?? String(v));
 }
 
 /**
@@ -95,7 +99,8 @@ export function checkModelConfig(raw: unknown, source = 'model config'): ModelCo
   const fail = (msg: string): never => {
     throw new ModelConfigError(`${source}: ${msg}`);
   };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(`expected an object of model settings, received ${describe(raw)}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return fail(`expected an object of model settings, received ${describe(raw)}`);
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
     if (!(key in CONFIG_FIELDS)) fail(`unknown field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`);
@@ -104,20 +109,33 @@ export function checkModelConfig(raw: unknown, source = 'model config'): ModelCo
     const v = obj[key];
     if (v === undefined && OPTIONAL_FIELDS.has(key)) continue;
     if (v === undefined) fail(`field "${key}" is missing`);
-    if (kind === 'arch' && !ARCHS.includes(v as Arch)) fail(`field "arch" must be ${ARCHS.join(' or ')}, received ${describe(v)}`);
-    if (kind === 'int' && !(Number.isInteger(v) && (v as number) > 0)) fail(`field "${key}" must be a positive integer, received ${describe(v)}`);
-    if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v))) fail(`field "${key}" must be a number, received ${describe(v)}`);
-    if (kind === 'boolean' && typeof v !== 'boolean') fail(`field "${key}" must be true or false, received ${describe(v)}`);
+    if (kind === 'arch' && !ARCHS.includes(v as Arch))
+      fail(`field "arch" must be ${ARCHS.join(' or ')}, received ${describe(v)}`);
+    if (kind === 'int' && !(Number.isInteger(v) && (v as number) > 0))
+      fail(`field "${key}" must be a positive integer, received ${describe(v)}`);
+    if (kind === 'number' && !(typeof v === 'number' && Number.isFinite(v)))
+      fail(`field "${key}" must be a number, received ${describe(v)}`);
+    if (kind === 'boolean' && typeof v !== 'boolean')
+      fail(`field "${key}" must be true or false, received ${describe(v)}`);
     if (kind === 'ropeScaling') checkRopeScaling(v, fail);
   }
   const c = obj as unknown as ModelConfig;
-  if (c.headDim === undefined && c.nEmbd % c.nHead !== 0) fail(`nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead} (head size nEmbd / nHead; or give headDim)`);
-  if (c.nHead % c.nKvHead !== 0) fail(`nHead ${c.nHead} must be a multiple of nKvHead ${c.nKvHead} (each key/value head serves nHead / nKvHead query heads)`);
-  if (c.arch === 'llama' && headSize(c) % 2 !== 0) fail(`head size ${c.headDim !== undefined ? 'headDim' : 'nEmbd / nHead'} = ${headSize(c)} must be even for RoPE`);
-  if (c.headDim !== undefined && c.arch !== 'llama') fail('field "headDim" applies to arch llama only (GPT-2 heads are nEmbd / nHead wide)');
-  if (c.ropeScaling !== undefined && c.arch !== 'llama') fail('field "ropeScaling" applies to arch llama only (GPT-2 has learned positions)');
-  if (c.arch === 'gpt2' && c.nKvHead !== c.nHead) fail(`arch gpt2 uses multi-head attention: nKvHead must equal nHead ${c.nHead}, received ${c.nKvHead}`);
-  if (c.qkvBias === true && c.arch !== 'llama') fail('field "qkvBias" applies to arch llama only (GPT-2 attention has biases through "bias")');
+  if (c.headDim === undefined && c.nEmbd % c.nHead !== 0)
+    fail(`nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead} (head size nEmbd / nHead; or give headDim)`);
+  if (c.nHead % c.nKvHead !== 0)
+    fail(
+      `nHead ${c.nHead} must be a multiple of nKvHead ${c.nKvHead} (each key/value head serves nHead / nKvHead query heads)`,
+    );
+  if (c.arch === 'llama' && headSize(c) % 2 !== 0)
+    fail(`head size ${c.headDim !== undefined ? 'headDim' : 'nEmbd / nHead'} = ${headSize(c)} must be even for RoPE`);
+  if (c.headDim !== undefined && c.arch !== 'llama')
+    fail('field "headDim" applies to arch llama only (GPT-2 heads are nEmbd / nHead wide)');
+  if (c.ropeScaling !== undefined && c.arch !== 'llama')
+    fail('field "ropeScaling" applies to arch llama only (GPT-2 has learned positions)');
+  if (c.arch === 'gpt2' && c.nKvHead !== c.nHead)
+    fail(`arch gpt2 uses multi-head attention: nKvHead must equal nHead ${c.nHead}, received ${c.nKvHead}`);
+  if (c.qkvBias === true && c.arch !== 'llama')
+    fail('field "qkvBias" applies to arch llama only (GPT-2 attention has biases through "bias")');
   if (!(c.dropout >= 0 && c.dropout < 1)) fail(`field "dropout" must be in [0, 1), received ${c.dropout}`);
   if (!(c.normEps > 0)) fail(`field "normEps" must be positive, received ${c.normEps}`);
   if (!(c.ropeTheta > 0)) fail(`field "ropeTheta" must be positive, received ${c.ropeTheta}`);
@@ -136,9 +154,13 @@ export function parseConfigOverrides(pairs: readonly string[]): Partial<ModelCon
     const key = pair.slice(0, eq).trim();
     const raw = pair.slice(eq + 1).trim();
     const kind = CONFIG_FIELDS[key as keyof ModelConfig];
-    if (kind === undefined) throw new ModelConfigError(`--set ${pair}: unknown model field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`);
+    if (kind === undefined)
+      throw new ModelConfigError(
+        `--set ${pair}: unknown model field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`,
+      );
     if (kind === 'boolean') {
-      if (raw !== 'true' && raw !== 'false') throw new ModelConfigError(`--set ${pair}: ${key} expects true or false, received "${raw}"`);
+      if (raw !== 'true' && raw !== 'false')
+        throw new ModelConfigError(`--set ${pair}: ${key} expects true or false, received "${raw}"`);
       out[key] = raw === 'true';
     } else if (kind === 'arch') {
       out[key] = raw;
@@ -146,11 +168,14 @@ export function parseConfigOverrides(pairs: readonly string[]): Partial<ModelCon
       try {
         out[key] = JSON.parse(raw);
       } catch {
-        throw new ModelConfigError(`--set ${pair}: ${key} expects a JSON object such as {"type":"linear","factor":2}, received "${raw}"`);
+        throw new ModelConfigError(
+          `--set ${pair}: ${key} expects a JSON object such as {"type":"linear","factor":2}, received "${raw}"`,
+        );
       }
     } else {
       const v = Number(raw);
-      if (raw === '' || !Number.isFinite(v)) throw new ModelConfigError(`--set ${pair}: ${key} expects a number, received "${raw}"`);
+      if (raw === '' || !Number.isFinite(v))
+        throw new ModelConfigError(`--set ${pair}: ${key} expects a number, received "${raw}"`);
       out[key] = v;
     }
   }

@@ -29,10 +29,46 @@ export interface HardwareSpec {
 const GiB = 1024 ** 3;
 
 export const HARDWARE: Readonly<Record<string, HardwareSpec>> = {
-  v100: { name: 'NVIDIA V100 SXM2 32GB', peak16: 125e12, format16: 'fp16', peak32: 15.7e12, memoryBytes: 32 * GiB, pricePerHour: 1.5, defaultPrecision: 'bf16', note: 'fp16 tensor cores (no bf16)' },
-  a100: { name: 'NVIDIA A100 SXM 80GB', peak16: 312e12, format16: 'bf16', peak32: 19.5e12, memoryBytes: 80 * GiB, pricePerHour: 2.0, defaultPrecision: 'bf16', note: '' },
-  h100: { name: 'NVIDIA H100 SXM 80GB', peak16: 989e12, format16: 'bf16', peak32: 67e12, memoryBytes: 80 * GiB, pricePerHour: 3.0, defaultPrecision: 'bf16', note: '' },
-  cpu: { name: 'this machine (2 cores, AVX-512)', peak16: 0.92e12, format16: 'bf16', peak32: 0.46e12, memoryBytes: 24 * GiB, pricePerHour: 0.1, defaultPrecision: 'fp32', note: 'fp32 peak measured by bench gemm; bf16 = 2x (AVX512_BF16)' },
+  v100: {
+    name: 'NVIDIA V100 SXM2 32GB',
+    peak16: 125e12,
+    format16: 'fp16',
+    peak32: 15.7e12,
+    memoryBytes: 32 * GiB,
+    pricePerHour: 1.5,
+    defaultPrecision: 'bf16',
+    note: 'fp16 tensor cores (no bf16)',
+  },
+  a100: {
+    name: 'NVIDIA A100 SXM 80GB',
+    peak16: 312e12,
+    format16: 'bf16',
+    peak32: 19.5e12,
+    memoryBytes: 80 * GiB,
+    pricePerHour: 2.0,
+    defaultPrecision: 'bf16',
+    note: '',
+  },
+  h100: {
+    name: 'NVIDIA H100 SXM 80GB',
+    peak16: 989e12,
+    format16: 'bf16',
+    peak32: 67e12,
+    memoryBytes: 80 * GiB,
+    pricePerHour: 3.0,
+    defaultPrecision: 'bf16',
+    note: '',
+  },
+  cpu: {
+    name: 'this machine (2 cores, AVX-512)',
+    peak16: 0.92e12,
+    format16: 'bf16',
+    peak32: 0.46e12,
+    memoryBytes: 24 * GiB,
+    pricePerHour: 0.1,
+    defaultPrecision: 'fp32',
+    note: 'fp32 peak measured by bench gemm; bf16 = 2x (AVX512_BF16)',
+  },
 };
 
 /** Bytes of training state per parameter: 16-bit weights and gradients, fp32 master weights and two Adam moments. */
@@ -85,13 +121,18 @@ function fail(msg: string): never {
 }
 
 export function estimateTraining(input: EstimateInput): Estimate {
-  const hw = HARDWARE[input.hardware] ?? fail(`unknown hardware "${input.hardware}" (expected ${Object.keys(HARDWARE).join(', ')})`);
-  if (!(input.params > 0 && Number.isFinite(input.params))) fail(`parameters must be a positive number, received ${input.params}`);
-  if (!(input.tokens > 0 && Number.isFinite(input.tokens))) fail(`tokens must be a positive number, received ${input.tokens}`);
+  const hw =
+    HARDWARE[input.hardware] ??
+    fail(`unknown hardware "${input.hardware}" (expected ${Object.keys(HARDWARE).join(', ')})`);
+  if (!(input.params > 0 && Number.isFinite(input.params)))
+    fail(`parameters must be a positive number, received ${input.params}`);
+  if (!(input.tokens > 0 && Number.isFinite(input.tokens)))
+    fail(`tokens must be a positive number, received ${input.tokens}`);
   const mfu = input.mfu ?? 0.4;
   if (!(mfu > 0 && mfu <= 1)) fail(`MFU must be in (0, 1], received ${mfu}`);
   const pricePerHour = input.pricePerHour ?? hw.pricePerHour;
-  if (!(pricePerHour >= 0 && Number.isFinite(pricePerHour))) fail(`price per hour must be a number >= 0, received ${pricePerHour}`);
+  if (!(pricePerHour >= 0 && Number.isFinite(pricePerHour)))
+    fail(`price per hour must be a number >= 0, received ${pricePerHour}`);
   const precision = input.precision ?? hw.defaultPrecision;
   const perToken = input.flopsPerToken ?? 6 * input.params;
   const flops = perToken * input.tokens;

@@ -17,6 +17,8 @@ export function createModel(cfg: ModelConfig, init: Rng | { init: false }): Lang
     case 'llama':
       return new Llama(cfg, rng);
     default:
-      throw new RangeError(`createModel: unknown arch "${String((cfg as { arch: unknown }).arch)}" (expected gpt2 or llama)`);
+      throw new RangeError(
+        `createModel: unknown arch "${String((cfg as { arch: unknown }).arch)}" (expected gpt2 or llama)`,
+      );
   }
 }

@@ -26,7 +26,11 @@ export interface DecodeWeights {
  * `linears` are the modules that must be plain `Linear`s, `norms` those that must be instances of `Norm`.
  */
 export function prepareDecode(
-  model: LanguageModel, precision: DecodePrecision, linears: readonly unknown[], norms: readonly unknown[], Norm: abstract new (...args: never[]) => unknown,
+  model: LanguageModel,
+  precision: DecodePrecision,
+  linears: readonly unknown[],
+  norms: readonly unknown[],
+  Norm: abstract new (...args: never[]) => unknown,
 ): DecodeWeights | null {
   const kernels = decodeKernels();
   if (!kernels || (model.training && model.config.dropout > 0)) return null;

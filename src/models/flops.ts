@@ -114,5 +114,14 @@ export function trainingMemory(cfg: ModelConfig, batch: number, seq = cfg.blockS
   const weights = 4 * n;
   const gradients = 4 * n;
   const optimizer = 8 * n;
-  return { batch, seq, weights, gradients, optimizer, activations, activationFloatsPerTokenLayer: perLayer, total: weights + gradients + optimizer + activations };
+  return {
+    batch,
+    seq,
+    weights,
+    gradients,
+    optimizer,
+    activations,
+    activationFloatsPerTokenLayer: perLayer,
+    total: weights + gradients + optimizer + activations,
+  };
 }

@@ -39,19 +39,33 @@ export function runPlanned(plan: ForwardPlan, T: number, run: () => ForwardResul
   return out;
 }
 
-export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: number, T: number, targets: Int32Array | null, opts: ForwardOptions): ForwardPlan {
-  if (!(Number.isInteger(B) && B > 0 && Number.isInteger(T) && T > 0)) throw new RangeError(`${name}: B and T must be positive integers, received B=${B}, T=${T}`);
+export function planForward(
+  name: string,
+  cfg: ModelConfig,
+  ids: Int32Array,
+  B: number,
+  T: number,
+  targets: Int32Array | null,
+  opts: ForwardOptions,
+): ForwardPlan {
+  if (!(Number.isInteger(B) && B > 0 && Number.isInteger(T) && T > 0))
+    throw new RangeError(`${name}: B and T must be positive integers, received B=${B}, T=${T}`);
   if (ids.length !== B * T) throw new RangeError(`${name}: expected B*T = ${B * T} token ids, received ${ids.length}`);
-  if (targets && targets.length !== B * T) throw new RangeError(`${name}: expected B*T = ${B * T} targets, received ${targets.length}`);
+  if (targets && targets.length !== B * T)
+    throw new RangeError(`${name}: expected B*T = ${B * T} targets, received ${targets.length}`);
   const lastOnly = opts.lastOnly ?? false;
-  if (lastOnly && targets) throw new RangeError(`${name}: lastOnly computes one position per row, so it cannot take targets for the loss`);
+  if (lastOnly && targets)
+    throw new RangeError(`${name}: lastOnly computes one position per row, so it cannot take targets for the loss`);
   const cache = opts.cache ? KVBuffers.check(opts.cache, cfg, B, T) : null;
   const start = cache ? cache.length : 0;
   if (start + T > cfg.blockSize) {
-    throw new RangeError(`${name}: positions ${start}..${start + T - 1} exceed the context length blockSize ${cfg.blockSize}`);
+    throw new RangeError(
+      `${name}: positions ${start}..${start + T - 1} exceed the context length blockSize ${cfg.blockSize}`,
+    );
   }
   const segments = opts.segments ?? null;
-  if (segments && segments.length !== B * T) throw new RangeError(`${name}: expected B*T = ${B * T} segment ids, received ${segments.length}`);
+  if (segments && segments.length !== B * T)
+    throw new RangeError(`${name}: expected B*T = ${B * T} segment ids, received ${segments.length}`);
   if (segments && cache) throw new RangeError(`${name}: segments (packed rows) cannot be combined with a KV cache`);
   return { start, cache, lastOnly, dropoutSeed: opts.dropoutSeed ?? null, segments };
 }
@@ -61,14 +75,26 @@ export function planForward(name: string, cfg: ModelConfig, ids: Int32Array, B: 
  * are given and `headWeight` is the (V, C) matrix `head` multiplies by (no bias, no adapter), the loss runs fused
  * (F.linearCrossEntropy: never more than one chunk of logits in memory) and `logits` is computed only if read.
  */
-export function lmOutput(x: Tensor, norm: (x: Tensor) => Tensor, head: (x: Tensor) => Tensor, targets: Int32Array | null, lastOnly: boolean, headWeight: Tensor | null = null): ForwardResult {
+export function lmOutput(
+  x: Tensor,
+  norm: (x: Tensor) => Tensor,
+  head: (x: Tensor) => Tensor,
+  targets: Int32Array | null,
+  lastOnly: boolean,
+  headWeight: Tensor | null = null,
+): ForwardResult {
   const T = x.shape[1]!;
   if (lastOnly && T > 1) x = F.slice(x, 1, T - 1, T); // (B, 1, C)
   const h = norm(x);
   if (targets && headWeight) {
     const loss = F.linearCrossEntropy(h, headWeight, targets);
     let logits: Tensor | null = null;
-    return { get logits() { return (logits ??= head(h)); }, loss };
+    return {
+      get logits() {
+        return (logits ??= head(h));
+      },
+      loss,
+    };
   }
   const logits = head(h);
   const loss = targets ? F.crossEntropy(logits, targets) : null;

@@ -28,7 +28,10 @@ class CausalSelfAttention extends Module {
   c_attn: Linear;
   c_proj: Linear;
   resid_dropout: Dropout;
-  constructor(readonly cfg: ModelConfig, rng: Rng | null) {
+  constructor(
+    readonly cfg: ModelConfig,
+    rng: Rng | null,
+  ) {
     super();
     const C = cfg.nEmbd;
     this.c_attn = new Linear(C, 3 * C, { bias: cfg.bias, ...initWith(rng) });
@@ -43,9 +46,15 @@ class CausalSelfAttention extends Module {
       const y = F.attentionFromQKV(qkv, H); // (B, T, C)
       return this.resid_dropout.forward(this.c_proj.forward(y), seed);
     }
-    const [q, k, v] = B * T === 1 ? qkvViews(qkv, C, H) : F.split(qkv, C, 2).map((t) => F.reshape(t, [B, T, H, C / H])) as [Tensor, Tensor, Tensor];
+    const [q, k, v] =
+      B * T === 1
+        ? qkvViews(qkv, C, H)
+        : (F.split(qkv, C, 2).map((t) => F.reshape(t, [B, T, H, C / H])) as [Tensor, Tensor, Tensor]);
     const [kAll, vAll] = plan.cache ? plan.cache.append(layer, k, v) : [k, v]; // (B, start + T, H, D)
-    const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start, segQ: plan.segments, segK: plan.segments }), [B, T, C]);
+    const y = F.reshape(
+      F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start, segQ: plan.segments, segK: plan.segments }),
+      [B, T, C],
+    );
     return this.resid_dropout.forward(this.c_proj.forward(y), seed);
   }
 }
@@ -58,7 +67,11 @@ class MLP extends Module {
     super();
     const C = cfg.nEmbd;
     this.c_fc = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, ...initWith(rng) });
-    this.c_proj = new Linear(cfg.mlpHidden, C, { bias: cfg.bias, ...initWith(rng), std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.c_proj = new Linear(cfg.mlpHidden, C, {
+      bias: cfg.bias,
+      ...initWith(rng),
+      std: 0.02 / Math.sqrt(2 * cfg.nLayer),
+    });
     this.dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, seed: number): Tensor {
@@ -122,12 +135,25 @@ export class GPT extends LanguageModel {
    * Logits (B, T, V) for token ids (B*T, row-major), and the mean cross-entropy when targets are given
    * (targets equal to -100 are ignored). With opts.cache the call runs without autograd (inference).
    */
-  forward(ids: Int32Array, B: number, T: number, targets: Int32Array | null = null, opts: ForwardOptions = {}): ForwardResult {
+  forward(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    targets: Int32Array | null = null,
+    opts: ForwardOptions = {},
+  ): ForwardResult {
     const plan = planForward('GPT', this.config, ids, B, T, targets, opts);
     return runPlanned(plan, T, () => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
   }
 
-  private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan, hidden: boolean): ForwardResult {
+  private run(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    targets: Int32Array | null,
+    plan: ForwardPlan,
+    hidden: boolean,
+  ): ForwardResult {
     const pos = tokenPositions(plan, B, T);
     const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
     let x = F.add(this.wte.forward(ids, [B, T]), this.wpe.forward(pos, [B, T])); // (B, T, C)
@@ -136,8 +162,22 @@ export class GPT extends LanguageModel {
       x = block.forward(x, i, plan, seed + 2 * (i + 1));
     });
     const head = this.lm_head;
-    if (hidden) return lmOutput(x, (t) => this.ln_f.forward(t), (t) => t, null, plan.lastOnly);
+    if (hidden)
+      return lmOutput(
+        x,
+        (t) => this.ln_f.forward(t),
+        (t) => t,
+        null,
+        plan.lastOnly,
+      );
     const headWeight = !head ? this.wte.weight : head instanceof Linear && !head.bias ? head.weight : null; // null: LoRA-wrapped
-    return lmOutput(x, (t) => this.ln_f.forward(t), head ? (t) => head.forward(t) : (t) => F.linear(t, this.wte.weight), targets, plan.lastOnly, headWeight);
+    return lmOutput(
+      x,
+      (t) => this.ln_f.forward(t),
+      head ? (t) => head.forward(t) : (t) => F.linear(t, this.wte.weight),
+      targets,
+      plan.lastOnly,
+      headWeight,
+    );
   }
 }

@@ -17,9 +17,19 @@ export class KVBuffers implements KVCache {
   /** Elements per position: Hkv * D. */
   private readonly row: number;
 
-  constructor(readonly batch: number, readonly capacity: number, readonly nLayer: number, readonly nKvHead: number, readonly headDim: number) {
-    for (const [name, n] of [['batch', batch], ['capacity', capacity]] as const) {
-      if (!(Number.isInteger(n) && n > 0)) throw new RangeError(`createCache: ${name} must be a positive integer, received ${n}`);
+  constructor(
+    readonly batch: number,
+    readonly capacity: number,
+    readonly nLayer: number,
+    readonly nKvHead: number,
+    readonly headDim: number,
+  ) {
+    for (const [name, n] of [
+      ['batch', batch],
+      ['capacity', capacity],
+    ] as const) {
+      if (!(Number.isInteger(n) && n > 0))
+        throw new RangeError(`createCache: ${name} must be a positive integer, received ${n}`);
     }
     this.row = nKvHead * headDim;
     const n = batch * capacity * this.row;
@@ -29,19 +39,27 @@ export class KVBuffers implements KVCache {
 
   /** A cache for `model`'s shape; capacity may not exceed the context length. */
   static forConfig(cfg: ModelConfig, batch: number, capacity: number): KVBuffers {
-    if (capacity > cfg.blockSize) throw new RangeError(`createCache: capacity ${capacity} exceeds the model's context length blockSize ${cfg.blockSize}`);
+    if (capacity > cfg.blockSize)
+      throw new RangeError(
+        `createCache: capacity ${capacity} exceeds the model's context length blockSize ${cfg.blockSize}`,
+      );
     return new KVBuffers(batch, capacity, cfg.nLayer, cfg.nKvHead, headSize(cfg));
   }
 
   /** Checks that `cache` was made by `forConfig(cfg, ...)` and that B rows of T more positions fit. */
   static check(cache: KVCache, cfg: ModelConfig, B: number, T: number): KVBuffers {
-    if (!(cache instanceof KVBuffers)) throw new TypeError('forward: opts.cache must come from model.createCache(batch, capacity)');
+    if (!(cache instanceof KVBuffers))
+      throw new TypeError('forward: opts.cache must come from model.createCache(batch, capacity)');
     if (cache.nLayer !== cfg.nLayer || cache.nKvHead !== cfg.nKvHead || cache.headDim !== headSize(cfg)) {
-      throw new RangeError(`forward: the cache was made for ${cache.nLayer} layers x ${cache.nKvHead} kv heads x D ${cache.headDim}, not for this model`);
+      throw new RangeError(
+        `forward: the cache was made for ${cache.nLayer} layers x ${cache.nKvHead} kv heads x D ${cache.headDim}, not for this model`,
+      );
     }
     if (B !== cache.batch) throw new RangeError(`forward: batch ${B} differs from the cache's batch ${cache.batch}`);
     if (cache.length + T > cache.capacity) {
-      throw new RangeError(`forward: ${cache.length} cached + ${T} new positions exceed the cache capacity ${cache.capacity}`);
+      throw new RangeError(
+        `forward: ${cache.length} cached + ${T} new positions exceed the cache capacity ${cache.capacity}`,
+      );
     }
     return cache;
   }
@@ -53,20 +71,27 @@ export class KVBuffers implements KVCache {
   append(layer: number, k: Tensor, v: Tensor): [Tensor, Tensor] {
     const [B, T, H, D] = k.shape as [number, number, number, number];
     if (k.ndim !== 4 || B !== this.batch || H * D !== this.row) {
-      throw new RangeError(`KV cache: keys ${formatShape(k.shape)} do not fit a cache of batch ${this.batch}, ${this.nKvHead} heads x ${this.headDim}`);
+      throw new RangeError(
+        `KV cache: keys ${formatShape(k.shape)} do not fit a cache of batch ${this.batch}, ${this.nKvHead} heads x ${this.headDim}`,
+      );
     }
     const start = this.length;
     const total = start + T;
     const row = this.row;
     const out: Tensor[] = [];
-    for (const [buf, src] of [[this.k[layer]!, k.data], [this.v[layer]!, v.data]] as const) {
-      for (let b = 0; b < B; b++) buf.set(src.subarray(b * T * row, (b + 1) * T * row), (b * this.capacity + start) * row);
+    for (const [buf, src] of [
+      [this.k[layer]!, k.data],
+      [this.v[layer]!, v.data],
+    ] as const) {
+      for (let b = 0; b < B; b++)
+        buf.set(src.subarray(b * T * row, (b + 1) * T * row), (b * this.capacity + start) * row);
       let data: FloatArray;
       if (B === 1) {
         data = buf.subarray(0, total * row);
       } else {
         data = allocStorage(B * total * row);
-        for (let b = 0; b < B; b++) data.set(buf.subarray(b * this.capacity * row, (b * this.capacity + total) * row), b * total * row);
+        for (let b = 0; b < B; b++)
+          data.set(buf.subarray(b * this.capacity * row, (b * this.capacity + total) * row), b * total * row);
       }
       out.push(new Tensor(data, [B, total, this.nKvHead, this.headDim]));
     }

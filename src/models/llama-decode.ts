@@ -19,14 +19,21 @@ import type { KVCache } from './model.ts';
 
 interface LayerArrays {
   ln1W: Float32Array;
-  qW: DecodeWeightArray; qB: Float32Array | null;
-  kW: DecodeWeightArray; kB: Float32Array | null;
-  vW: DecodeWeightArray; vB: Float32Array | null;
-  oW: DecodeWeightArray; oB: Float32Array | null;
+  qW: DecodeWeightArray;
+  qB: Float32Array | null;
+  kW: DecodeWeightArray;
+  kB: Float32Array | null;
+  vW: DecodeWeightArray;
+  vB: Float32Array | null;
+  oW: DecodeWeightArray;
+  oB: Float32Array | null;
   ln2W: Float32Array;
-  gateW: DecodeWeightArray; gateB: Float32Array | null;
-  upW: DecodeWeightArray; upB: Float32Array | null;
-  downW: DecodeWeightArray; downB: Float32Array | null;
+  gateW: DecodeWeightArray;
+  gateB: Float32Array | null;
+  upW: DecodeWeightArray;
+  upB: Float32Array | null;
+  downW: DecodeWeightArray;
+  downB: Float32Array | null;
 }
 
 export class LlamaDecoder implements TokenDecoder {
@@ -56,34 +63,67 @@ export class LlamaDecoder implements TokenDecoder {
     const norms = [norm, ...blocks.flatMap((b) => [b.input_layernorm, b.post_attention_layernorm])];
     const linears: unknown[] = [
       ...(model.lm_head ? [model.lm_head] : []),
-      ...blocks.flatMap((b) => [b.self_attn.q_proj, b.self_attn.k_proj, b.self_attn.v_proj, b.self_attn.o_proj, b.mlp.gate_proj, b.mlp.up_proj, b.mlp.down_proj]),
+      ...blocks.flatMap((b) => [
+        b.self_attn.q_proj,
+        b.self_attn.k_proj,
+        b.self_attn.v_proj,
+        b.self_attn.o_proj,
+        b.mlp.gate_proj,
+        b.mlp.up_proj,
+        b.mlp.down_proj,
+      ]),
     ];
     const prep = prepareDecode(model, precision, linears, norms, RMSNorm);
     if (!prep || !norms.every((n) => n.eps === norm.eps)) return null;
     const { kernels, matrix, vector: vec } = prep;
-    const layers = blocks.map(({ self_attn: a, mlp, input_layernorm, post_attention_layernorm }): LayerArrays => ({
-      ln1W: vec(input_layernorm.weight),
-      qW: matrix(a.q_proj.weight), qB: vec(a.q_proj.bias),
-      kW: matrix(a.k_proj.weight), kB: vec(a.k_proj.bias),
-      vW: matrix(a.v_proj.weight), vB: vec(a.v_proj.bias),
-      oW: matrix(a.o_proj.weight), oB: vec(a.o_proj.bias),
-      ln2W: vec(post_attention_layernorm.weight),
-      gateW: matrix(mlp.gate_proj.weight), gateB: vec(mlp.gate_proj.bias),
-      upW: matrix(mlp.up_proj.weight), upB: vec(mlp.up_proj.bias),
-      downW: matrix(mlp.down_proj.weight), downB: vec(mlp.down_proj.bias),
-    }));
+    const layers = blocks.map(
+      ({ self_attn: a, mlp, input_layernorm, post_attention_layernorm }): LayerArrays => ({
+        ln1W: vec(input_layernorm.weight),
+        qW: matrix(a.q_proj.weight),
+        qB: vec(a.q_proj.bias),
+        kW: matrix(a.k_proj.weight),
+        kB: vec(a.k_proj.bias),
+        vW: matrix(a.v_proj.weight),
+        vB: vec(a.v_proj.bias),
+        oW: matrix(a.o_proj.weight),
+        oB: vec(a.o_proj.bias),
+        ln2W: vec(post_attention_layernorm.weight),
+        gateW: matrix(mlp.gate_proj.weight),
+        gateB: vec(mlp.gate_proj.bias),
+        upW: matrix(mlp.up_proj.weight),
+        upB: vec(mlp.up_proj.bias),
+        downW: matrix(mlp.down_proj.weight),
+        downB: vec(mlp.down_proj.bias),
+      }),
+    );
     const embed = vec(model.model.embed_tokens.weight);
-    const head = model.lm_head ? matrix(model.lm_head.weight) : precision === 'fp32' ? embed : matrix(model.model.embed_tokens.weight);
-    return new LlamaDecoder(precision, model, kernels, layers, head, embed, vec(norm.weight), headSize(model.config), norm.eps);
+    const head = model.lm_head
+      ? matrix(model.lm_head.weight)
+      : precision === 'fp32'
+        ? embed
+        : matrix(model.model.embed_tokens.weight);
+    return new LlamaDecoder(
+      precision,
+      model,
+      kernels,
+      layers,
+      head,
+      embed,
+      vec(norm.weight),
+      headSize(model.config),
+      norm.eps,
+    );
   }
 
   step(id: number, cache: KVCache): Float32Array {
     const cfg = this.model.config;
     const { nEmbd: C, nHead: H, nKvHead: Hkv, mlpHidden: F, vocabSize: V } = cfg;
     const kv = KVBuffers.check(cache, cfg, 1, 1);
-    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new RangeError(`LlamaDecoder.step: token ${id} is not an id in [0, ${V})`);
+    if (!(Number.isInteger(id) && id >= 0 && id < V))
+      throw new RangeError(`LlamaDecoder.step: token ${id} is not an id in [0, ${V})`);
     const pos = kv.length;
-    if (pos >= cfg.blockSize) throw new RangeError(`LlamaDecoder.step: position ${pos} exceeds the context length blockSize ${cfg.blockSize}`);
+    if (pos >= cfg.blockSize)
+      throw new RangeError(`LlamaDecoder.step: position ${pos} exceeds the context length blockSize ${cfg.blockSize}`);
     const x = this.x; // (C): the token's embedding row
     x.set(this.embed.subarray(id * C, (id + 1) * C));
     const rope = this.model.ropeFor(pos, 1); // cos, sin (1, D/2): float32 on the native backend
@@ -92,8 +132,36 @@ export class LlamaDecoder implements TokenDecoder {
     const k = this.kernels;
     this.layers.forEach((l, layer) => {
       const [kc, vc] = kv.layerStorage(layer) as [Float32Array, Float32Array];
-      k.llamaDecodeBlock(x, l.ln1W, l.qW, l.qB, l.kW, l.kB, l.vW, l.vB, l.oW, l.oB, l.ln2W, l.gateW, l.gateB, l.upW, l.upB,
-        l.downW, l.downB, kc, vc, cos, sin, pos, C, H, Hkv, this.D, F, this.eps);
+      k.llamaDecodeBlock(
+        x,
+        l.ln1W,
+        l.qW,
+        l.qB,
+        l.kW,
+        l.kB,
+        l.vW,
+        l.vB,
+        l.oW,
+        l.oB,
+        l.ln2W,
+        l.gateW,
+        l.gateB,
+        l.upW,
+        l.upB,
+        l.downW,
+        l.downB,
+        kc,
+        vc,
+        cos,
+        sin,
+        pos,
+        C,
+        H,
+        Hkv,
+        this.D,
+        F,
+        this.eps,
+      );
     });
     k.llamaDecodeHead(x, this.normW, this.eps, this.head, this.logits, V, C);
     kv.advance(1);

@@ -30,7 +30,10 @@ class LlamaAttention extends Module {
   v_proj: Linear;
   o_proj: Linear;
   resid_dropout: Dropout;
-  constructor(readonly cfg: ModelConfig, rng: Rng | null) {
+  constructor(
+    readonly cfg: ModelConfig,
+    rng: Rng | null,
+  ) {
     super();
     const C = cfg.nEmbd;
     const D = headSize(cfg);
@@ -38,7 +41,11 @@ class LlamaAttention extends Module {
     this.q_proj = new Linear(C, cfg.nHead * D, { bias: qkvBias, ...initWith(rng) });
     this.k_proj = new Linear(C, cfg.nKvHead * D, { bias: qkvBias, ...initWith(rng) });
     this.v_proj = new Linear(C, cfg.nKvHead * D, { bias: qkvBias, ...initWith(rng) });
-    this.o_proj = new Linear(cfg.nHead * D, C, { bias: cfg.bias, ...initWith(rng), std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.o_proj = new Linear(cfg.nHead * D, C, {
+      bias: cfg.bias,
+      ...initWith(rng),
+      std: 0.02 / Math.sqrt(2 * cfg.nLayer),
+    });
     this.resid_dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, layer: number, plan: ForwardPlan, rope: F.RopeTables, seed: number): Tensor {
@@ -46,12 +53,16 @@ class LlamaAttention extends Module {
     const { nHead: H, nKvHead: Hkv } = this.cfg;
     const D = headSize(this.cfg);
     // Per-token tables (packed rows) are (B*T, D/2): rotate the activations viewed as one row of B*T positions.
-    const rot = (t: Tensor, h: number): Tensor => (rope.T === T ? F.rope(t, rope) : F.reshape(F.rope(F.reshape(t, [1, B * T, h, D]), rope), [B, T, h, D]));
+    const rot = (t: Tensor, h: number): Tensor =>
+      rope.T === T ? F.rope(t, rope) : F.reshape(F.rope(F.reshape(t, [1, B * T, h, D]), rope), [B, T, h, D]);
     const q = rot(F.reshape(this.q_proj.forward(x), [B, T, H, D]), H); // (B, T, H, D)
     const k = rot(F.reshape(this.k_proj.forward(x), [B, T, Hkv, D]), Hkv); // (B, T, Hkv, D)
     const v = F.reshape(this.v_proj.forward(x), [B, T, Hkv, D]);
     const [kAll, vAll] = plan.cache ? plan.cache.append(layer, k, v) : [k, v]; // (B, start + T, Hkv, D)
-    const y = F.reshape(F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start, segQ: plan.segments, segK: plan.segments }), [B, T, H * D]);
+    const y = F.reshape(
+      F.attention(q, kAll, vAll, { causal: true, qOffset: plan.start, segQ: plan.segments, segK: plan.segments }),
+      [B, T, H * D],
+    );
     return this.resid_dropout.forward(this.o_proj.forward(y), seed);
   }
 }
@@ -66,7 +77,11 @@ class LlamaMLP extends Module {
     const C = cfg.nEmbd;
     this.gate_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, ...initWith(rng) });
     this.up_proj = new Linear(C, cfg.mlpHidden, { bias: cfg.bias, ...initWith(rng) });
-    this.down_proj = new Linear(cfg.mlpHidden, C, { bias: cfg.bias, ...initWith(rng), std: 0.02 / Math.sqrt(2 * cfg.nLayer) });
+    this.down_proj = new Linear(cfg.mlpHidden, C, {
+      bias: cfg.bias,
+      ...initWith(rng),
+      std: 0.02 / Math.sqrt(2 * cfg.nLayer),
+    });
     this.dropout = new Dropout(cfg.dropout);
   }
   forward(x: Tensor, seed: number): Tensor {
@@ -139,12 +154,17 @@ export class Llama extends LanguageModel {
   ropeFor(start: number, T: number): F.RopeTables {
     const cfg = this.config;
     const D = headSize(cfg);
-    if (!this.ropeAll || (this.ropeAll.cos instanceof Float64Array) !== isFloat64()) {
+    if (!this.ropeAll || this.ropeAll.cos instanceof Float64Array !== isFloat64()) {
       this.ropeAll = F.ropeTablesFor(cfg.blockSize, ropeInverseFrequencies(D, cfg.ropeTheta, cfg.ropeScaling));
     }
     const half = D / 2;
     const { cos, sin } = this.ropeAll;
-    return { cos: cos.subarray(start * half, (start + T) * half), sin: sin.subarray(start * half, (start + T) * half), T, D };
+    return {
+      cos: cos.subarray(start * half, (start + T) * half),
+      sin: sin.subarray(start * half, (start + T) * half),
+      T,
+      D,
+    };
   }
 
   /** Rotation tables for arbitrary positions (B*T entries, packed rows): rows of the whole-context tables. */
@@ -164,12 +184,25 @@ export class Llama extends LanguageModel {
    * Logits (B, T, V) for token ids (B*T, row-major), and the mean cross-entropy when targets are given
    * (targets equal to -100 are ignored). With opts.cache the call runs without autograd (inference).
    */
-  forward(ids: Int32Array, B: number, T: number, targets: Int32Array | null = null, opts: ForwardOptions = {}): ForwardResult {
+  forward(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    targets: Int32Array | null = null,
+    opts: ForwardOptions = {},
+  ): ForwardResult {
     const plan = planForward('Llama', this.config, ids, B, T, targets, opts);
     return runPlanned(plan, T, () => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
   }
 
-  private run(ids: Int32Array, B: number, T: number, targets: Int32Array | null, plan: ForwardPlan, hidden: boolean): ForwardResult {
+  private run(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    targets: Int32Array | null,
+    plan: ForwardPlan,
+    hidden: boolean,
+  ): ForwardResult {
     const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
     const rope = plan.segments ? this.ropeAt(tokenPositions(plan, B, T)) : this.ropeFor(plan.start, T);
     let x = this.drop.forward(this.model.embed_tokens.forward(ids, [B, T]), seed); // (B, T, C)
@@ -179,7 +212,18 @@ export class Llama extends LanguageModel {
     const head = this.lm_head;
     const norm = (t: Tensor): Tensor => this.model.norm.forward(t);
     if (hidden) return lmOutput(x, norm, (t) => t, null, plan.lastOnly);
-    const headWeight = !head ? this.model.embed_tokens.weight : head instanceof Linear && !head.bias ? head.weight : null; // null: LoRA-wrapped
-    return lmOutput(x, norm, head ? (t) => head.forward(t) : (t) => F.linear(t, this.model.embed_tokens.weight), targets, plan.lastOnly, headWeight);
+    const headWeight = !head
+      ? this.model.embed_tokens.weight
+      : head instanceof Linear && !head.bias
+        ? head.weight
+        : null; // null: LoRA-wrapped
+    return lmOutput(
+      x,
+      norm,
+      head ? (t) => head.forward(t) : (t) => F.linear(t, this.model.embed_tokens.weight),
+      targets,
+      plan.lastOnly,
+      headWeight,
+    );
   }
 }

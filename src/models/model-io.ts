@@ -22,9 +22,15 @@ export const WEIGHTS_FILE = 'model.safetensors';
 
 /** Writes `dir/config.json` (with `extra` fields beside the config) and `dir/model.safetensors`. */
 export function saveModel(dir: string, model: LanguageModel, extra: Record<string, unknown> = {}): void {
-  for (const key of ['format', 'config']) if (key in extra) throw new RangeError(`saveModel: extra field "${key}" is reserved`);
-  const tensors = model.namedParameters().map(([name, t]) => [name, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
-  writeFileAtomic(join(dir, WEIGHTS_FILE), serializeSafetensors(tensors, { format: 'llmforge', arch: model.config.arch }));
+  for (const key of ['format', 'config'])
+    if (key in extra) throw new RangeError(`saveModel: extra field "${key}" is reserved`);
+  const tensors = model
+    .namedParameters()
+    .map(([name, t]) => [name, t] as [string, { shape: readonly number[]; data: ArrayLike<number> }]);
+  writeFileAtomic(
+    join(dir, WEIGHTS_FILE),
+    serializeSafetensors(tensors, { format: 'llmforge', arch: model.config.arch }),
+  );
   writeJsonAtomic(join(dir, CONFIG_FILE), { format: 'llmforge', config: model.config, ...extra });
 }
 
@@ -39,7 +45,9 @@ export function readModelConfig(dir: string): { config: ModelConfig; extra: Reco
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ModelConfigError(`${path}: cannot read the model config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); is ${dir} a saved llmforge model directory?`);
+    throw new ModelConfigError(
+      `${path}: cannot read the model config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); is ${dir} a saved llmforge model directory?`,
+    );
   }
   let doc: unknown;
   try {
@@ -48,7 +56,9 @@ export function readModelConfig(dir: string): { config: ModelConfig; extra: Reco
     throw new ModelConfigError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   if (typeof doc !== 'object' || doc === null || (doc as { format?: unknown }).format !== 'llmforge') {
-    throw new ModelConfigError(`${path}: expected {"format": "llmforge", "config": {...}}, received format ${JSON.stringify((doc as { format?: unknown } | null)?.format)}`);
+    throw new ModelConfigError(
+      `${path}: expected {"format": "llmforge", "config": {...}}, received format ${JSON.stringify((doc as { format?: unknown } | null)?.format)}`,
+    );
   }
   const { format: _format, config, ...extra } = doc as Record<string, unknown>;
   return { config: checkModelConfig(config, `${path} "config"`), extra };
@@ -63,19 +73,26 @@ export function loadModel(dir: string): LanguageModel {
   try {
     const fill = new ModelFill(config); // no random init: every parameter is read from the file
     const missing = (name: string, p: { shape: readonly number[] }): ModelConfigError =>
-      new ModelConfigError(`${path}: tensor "${name}" is missing (the config in ${CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
+      new ModelConfigError(
+        `${path}: tensor "${name}" is missing (the config in ${CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`,
+      );
     for (const [name, p] of fill.parameters) {
       const t = file.tensors.get(name);
       if (!t) throw missing(name, p);
       if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-        throw new ModelConfigError(`${path}: tensor "${name}" has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)} from ${CONFIG_FILE}`);
+        throw new ModelConfigError(
+          `${path}: tensor "${name}" has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)} from ${CONFIG_FILE}`,
+        );
       }
       fill.take(name);
       if (p.data instanceof Float32Array) file.readInto(name, p.data);
       else p.data.set(file.read(name));
     }
     for (const name of file.tensors.keys()) {
-      if (!fill.parameters.has(name)) throw new ModelConfigError(`${path}: unexpected tensor "${name}" (not a parameter of the ${config.arch} model that ${CONFIG_FILE} describes)`);
+      if (!fill.parameters.has(name))
+        throw new ModelConfigError(
+          `${path}: unexpected tensor "${name}" (not a parameter of the ${config.arch} model that ${CONFIG_FILE} describes)`,
+        );
     }
     return fill.finish(missing);
   } finally {

@@ -90,7 +90,13 @@ export interface ForwardResult {
 export abstract class LanguageModel extends Module {
   abstract readonly config: ModelConfig;
   /** ids and targets are B*T row-major token ids. */
-  abstract forward(ids: Int32Array, B: number, T: number, targets?: Int32Array | null, opts?: ForwardOptions): ForwardResult;
+  abstract forward(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    targets?: Int32Array | null,
+    opts?: ForwardOptions,
+  ): ForwardResult;
   abstract createCache(batch: number, capacity: number): KVCache;
   /** A fast batch-1 decoder in `precision` (see decoder.ts), or null where this model has none. */
   decoder(_precision: DecodePrecision): TokenDecoder | null {

@@ -40,12 +40,18 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
  * A complete config from a preset name (or a partial config) with `overrides` applied on top, validated.
  * Unknown preset names are an error listing the presets.
  */
-export function resolveModelConfig(nameOrPartial: string | Partial<ModelConfig>, overrides: Partial<ModelConfig> = {}): ModelConfig {
+export function resolveModelConfig(
+  nameOrPartial: string | Partial<ModelConfig>,
+  overrides: Partial<ModelConfig> = {},
+): ModelConfig {
   let base: Partial<ModelConfig>;
   let source: string;
   if (typeof nameOrPartial === 'string') {
     const preset = PRESETS[nameOrPartial];
-    if (!preset) throw new ModelConfigError(`unknown model preset "${nameOrPartial}" (presets: ${Object.keys(PRESETS).join(', ')})`);
+    if (!preset)
+      throw new ModelConfigError(
+        `unknown model preset "${nameOrPartial}" (presets: ${Object.keys(PRESETS).join(', ')})`,
+      );
     base = preset.config;
     source = `preset ${nameOrPartial}`;
   } else {

@@ -29,10 +29,11 @@ export const ROPE_SCALING_TYPES: readonly RopeScaling['type'][] = ['linear', 'll
 
 /** The D/2 inverse frequencies of RoPE for head size D, base theta and an optional scaling (float64). */
 export function ropeInverseFrequencies(D: number, theta: number, scaling?: RopeScaling): Float64Array {
-  if (!(Number.isInteger(D) && D > 0 && D % 2 === 0)) throw new RangeError(`ropeInverseFrequencies: head size D=${D} must be a positive even integer`);
+  if (!(Number.isInteger(D) && D > 0 && D % 2 === 0))
+    throw new RangeError(`ropeInverseFrequencies: head size D=${D} must be a positive even integer`);
   const half = D / 2;
   const out = new Float64Array(half);
-  for (let i = 0; i < half; i++) out[i] = Math.pow(theta, (-2 * i) / D);
+  for (let i = 0; i < half; i++) out[i] = theta ** ((-2 * i) / D);
   if (!scaling) return out;
   if (scaling.type === 'linear') return out.map((f) => f / scaling.factor);
   const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions: n0 } = scaling;
@@ -56,23 +57,39 @@ function describe(v: unknown): string {
  * originalMaxPositions}) and returns it typed; `fail` throws the caller's error with the message.
  */
 export function checkRopeScaling(raw: unknown, fail: (msg: string) => never): RopeScaling {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(`field "ropeScaling" must be an object {type, factor, ...}, received ${describe(raw)}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return fail(`field "ropeScaling" must be an object {type, factor, ...}, received ${describe(raw)}`);
   const o = raw as Record<string, unknown>;
   const type = o.type;
   if (!ROPE_SCALING_TYPES.includes(type as RopeScaling['type'])) {
-    return fail(`ropeScaling.type ${describe(type)} is not supported (expected ${ROPE_SCALING_TYPES.map((t) => `"${t}"`).join(' or ')})`);
+    return fail(
+      `ropeScaling.type ${describe(type)} is not supported (expected ${ROPE_SCALING_TYPES.map((t) => `"${t}"`).join(' or ')})`,
+    );
   }
-  const keys = type === 'linear' ? ['type', 'factor'] : ['type', 'factor', 'lowFreqFactor', 'highFreqFactor', 'originalMaxPositions'];
-  for (const key of Object.keys(o)) if (!keys.includes(key)) fail(`ropeScaling: unknown field "${key}" for type "${String(type)}" (known: ${keys.join(', ')})`);
+  const keys =
+    type === 'linear'
+      ? ['type', 'factor']
+      : ['type', 'factor', 'lowFreqFactor', 'highFreqFactor', 'originalMaxPositions'];
+  for (const key of Object.keys(o))
+    if (!keys.includes(key))
+      fail(`ropeScaling: unknown field "${key}" for type "${String(type)}" (known: ${keys.join(', ')})`);
   const positive = (key: string, int = false): number => {
     const v = o[key];
-    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0 && (!int || Number.isInteger(v)))) fail(`ropeScaling.${key} must be a positive ${int ? 'integer' : 'number'}, received ${describe(v)}`);
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0 && (!int || Number.isInteger(v))))
+      fail(`ropeScaling.${key} must be a positive ${int ? 'integer' : 'number'}, received ${describe(v)}`);
     return v as number;
   };
   const factor = positive('factor');
   if (type === 'linear') return { type, factor };
   const lowFreqFactor = positive('lowFreqFactor');
   const highFreqFactor = positive('highFreqFactor');
-  if (!(highFreqFactor > lowFreqFactor)) fail(`ropeScaling.highFreqFactor ${highFreqFactor} must be greater than lowFreqFactor ${lowFreqFactor}`);
-  return { type: 'llama3', factor, lowFreqFactor, highFreqFactor, originalMaxPositions: positive('originalMaxPositions', true) };
+  if (!(highFreqFactor > lowFreqFactor))
+    fail(`ropeScaling.highFreqFactor ${highFreqFactor} must be greater than lowFreqFactor ${lowFreqFactor}`);
+  return {
+    type: 'llama3',
+    factor,
+    lowFreqFactor,
+    highFreqFactor,
+    originalMaxPositions: positive('originalMaxPositions', true),
+  };
 }

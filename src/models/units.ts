@@ -33,7 +33,13 @@ export function formatBytes(bytes: number): string {
 
 /** FLOPs with an SI prefix ("858.9 MFLOP"), or in scientific notation past peta ("3.15e+23 FLOP"). */
 export function formatFlops(flops: number, unit = 'FLOP'): string {
-  const prefixes: [number, string][] = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
+  const prefixes: [number, string][] = [
+    [1e15, 'P'],
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
   if (flops >= 1e18) return `${flops.toExponential(2)} ${unit}`;
   for (const [scale, p] of prefixes) if (flops >= scale) return `${(flops / scale).toFixed(1)} ${p}${unit}`;
   return `${flops.toFixed(0)} ${unit}`;

@@ -5,7 +5,19 @@
  */
 export { Module } from './module.ts';
 export { Linear, Embedding, LayerNorm, RMSNorm, Dropout } from './layers.ts';
-export { LoraLinear, applyLora, loraLayers, mergeLora, unmergeLora, withLoraDisabled, seedLoraDropout, trainableParameters, matchesTarget, type LoraOptions, type LoraSummary } from './lora.ts';
+export {
+  LoraLinear,
+  applyLora,
+  loraLayers,
+  mergeLora,
+  unmergeLora,
+  withLoraDisabled,
+  seedLoraDropout,
+  trainableParameters,
+  matchesTarget,
+  type LoraOptions,
+  type LoraSummary,
+} from './lora.ts';
 export { AdamW, type AdamWOptions } from '../optim/adamw.ts';
 export { SGD, type SGDOptions } from '../optim/sgd.ts';
 export { Optimizer } from '../optim/optimizer.ts';

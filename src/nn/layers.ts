@@ -33,7 +33,7 @@ export class Linear extends Module {
   constructor(inFeatures: number, outFeatures: number, opts: { bias?: boolean; std?: number } & InitOptions = {}) {
     super();
     this.weight = parameter(randomWeight([outFeatures, inFeatures], opts.std ?? 0.02, opts));
-    this.bias = opts.bias ?? true ? parameter(zeros([outFeatures])) : null;
+    this.bias = (opts.bias ?? true) ? parameter(zeros([outFeatures])) : null;
   }
   forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, this.bias);
@@ -54,7 +54,12 @@ export class Embedding extends Module {
 export class LayerNorm extends Module {
   weight: Tensor;
   bias: Tensor | null;
-  constructor(dim: number, readonly eps = 1e-5, bias = true, init = true) {
+  constructor(
+    dim: number,
+    readonly eps = 1e-5,
+    bias = true,
+    init = true,
+  ) {
     super();
     this.weight = parameter(init ? ones([dim]) : zeros([dim]));
     this.bias = bias ? parameter(zeros([dim])) : null;
@@ -66,7 +71,11 @@ export class LayerNorm extends Module {
 
 export class RMSNorm extends Module {
   weight: Tensor;
-  constructor(dim: number, readonly eps = 1e-6, init = true) {
+  constructor(
+    dim: number,
+    readonly eps = 1e-6,
+    init = true,
+  ) {
     super();
     this.weight = parameter(init ? ones([dim]) : zeros([dim]));
   }

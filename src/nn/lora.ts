@@ -127,12 +127,20 @@ export function matchesTarget(path: string, target: string): boolean {
 }
 
 /** Every Linear (or LoraLinear) field of the module tree with its dotted path, and the parent slot holding it. */
-function linearSlots(root: Module): { path: string; parent: Record<string, unknown> | unknown[]; key: string | number; layer: Linear | LoraLinear }[] {
-  const out: { path: string; parent: Record<string, unknown> | unknown[]; key: string | number; layer: Linear | LoraLinear }[] = [];
+function linearSlots(
+  root: Module,
+): { path: string; parent: Record<string, unknown> | unknown[]; key: string | number; layer: Linear | LoraLinear }[] {
+  const out: {
+    path: string;
+    parent: Record<string, unknown> | unknown[];
+    key: string | number;
+    layer: Linear | LoraLinear;
+  }[] = [];
   const visit = (mod: Module, prefix: string): void => {
     for (const [k, v] of Object.entries(mod)) {
       const path = prefix ? `${prefix}.${k}` : k;
-      if (v instanceof Linear || v instanceof LoraLinear) out.push({ path, parent: mod as unknown as Record<string, unknown>, key: k, layer: v });
+      if (v instanceof Linear || v instanceof LoraLinear)
+        out.push({ path, parent: mod as unknown as Record<string, unknown>, key: k, layer: v });
       else if (v instanceof Module) visit(v, path);
       else if (Array.isArray(v)) {
         v.forEach((item, i) => {
@@ -151,16 +159,30 @@ function linearSlots(root: Module): { path: string; parent: Record<string, unkno
  * already carries LoRA layers.
  */
 export function applyLora(model: Module, opts: LoraOptions): LoraSummary {
-  if (!Number.isInteger(opts.r) || opts.r < 1) throw new UserError(`applyLora: r must be a positive integer, received ${opts.r}`);
-  if (!Number.isFinite(opts.alpha) || opts.alpha <= 0) throw new UserError(`applyLora: alpha must be a positive number, received ${opts.alpha}`);
+  if (!Number.isInteger(opts.r) || opts.r < 1)
+    throw new UserError(`applyLora: r must be a positive integer, received ${opts.r}`);
+  if (!Number.isFinite(opts.alpha) || opts.alpha <= 0)
+    throw new UserError(`applyLora: alpha must be a positive number, received ${opts.alpha}`);
   const p = opts.dropout ?? 0;
   if (!(p >= 0 && p < 1)) throw new UserError(`applyLora: dropout must be in [0, 1), received ${p}`);
-  if (opts.targets.length === 0) throw new UserError('applyLora: targets is empty; expected module names such as c_attn or q_proj');
+  if (opts.targets.length === 0)
+    throw new UserError('applyLora: targets is empty; expected module names such as c_attn or q_proj');
   const slots = linearSlots(model);
-  if (slots.some((s) => s.layer instanceof LoraLinear)) throw new UserError('applyLora: the model already has LoRA layers; merge or load onto a fresh base');
+  if (slots.some((s) => s.layer instanceof LoraLinear))
+    throw new UserError('applyLora: the model already has LoRA layers; merge or load onto a fresh base');
   for (const t of opts.targets) {
     if (!slots.some((s) => matchesTarget(s.path, t))) {
-      const names = [...new Set(slots.map((s) => s.path.split('.').filter((part) => !/^\d+$/.test(part)).slice(-2).join('.')))];
+      const names = [
+        ...new Set(
+          slots.map((s) =>
+            s.path
+              .split('.')
+              .filter((part) => !/^\d+$/.test(part))
+              .slice(-2)
+              .join('.'),
+          ),
+        ),
+      ];
       throw new UserError(`applyLora: target '${t}' matches no Linear layer; expected one of: ${names.join(', ')}`);
     }
   }
@@ -178,7 +200,9 @@ export function applyLora(model: Module, opts: LoraOptions): LoraSummary {
 
 /** The LoRA layers of a model with their module paths, in model order. */
 export function loraLayers(model: Module): [string, LoraLinear][] {
-  return linearSlots(model).flatMap((s) => (s.layer instanceof LoraLinear ? [[s.path, s.layer] as [string, LoraLinear]] : []));
+  return linearSlots(model).flatMap((s) =>
+    s.layer instanceof LoraLinear ? [[s.path, s.layer] as [string, LoraLinear]] : [],
+  );
 }
 
 /** Trainable (requiresGrad) and total parameter elements; `trainable / total` is the trainable share. */
@@ -213,7 +237,8 @@ export function mergeLora(model: Module): void {
  */
 export function withLoraDisabled<T>(model: Module, fn: () => T): T {
   const layers = loraLayers(model).map(([, l]) => l);
-  if (layers.some((l) => l.merged)) throw new Error('withLoraDisabled: the model has merged adapters; unmerge them first');
+  if (layers.some((l) => l.merged))
+    throw new Error('withLoraDisabled: the model has merged adapters; unmerge them first');
   for (const l of layers) l.disabled = true;
   try {
     return fn();

@@ -9,7 +9,7 @@
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape } from '../tensor/shape.ts';
-import { allocUninit, Tensor } from '../tensor/tensor.ts';
+import { allocUninit, type Tensor } from '../tensor/tensor.ts';
 import { empty, emptyUninit } from './util.ts';
 
 export interface AttentionOptions {
@@ -28,31 +28,75 @@ export interface AttentionOptions {
 /** q (B, Tq, Hq, D), k and v (B, Tk, Hkv, D) -> (B, Tq, Hq, D). */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) {
-    throw new RangeError(`attention: q, k, v must be (B, T, H, D); received ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
+    throw new RangeError(
+      `attention: q, k, v must be (B, T, H, D); received ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`,
+    );
   }
   const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
   const [Bk, Tk, Hkv, Dk] = k.shape as [number, number, number, number];
   if (Bk !== B || Dk !== D || k.shape.some((d, i) => d !== v.shape[i])) {
-    throw new RangeError(`attention: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} must be [${B}, Tk, Hkv, ${D}] to match q ${formatShape(q.shape)}`);
+    throw new RangeError(
+      `attention: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} must be [${B}, Tk, Hkv, ${D}] to match q ${formatShape(q.shape)}`,
+    );
   }
-  if (Hkv === 0 || Hq % Hkv !== 0) throw new RangeError(`attention: query heads ${Hq} must be a multiple of key/value heads ${Hkv}`);
+  if (Hkv === 0 || Hq % Hkv !== 0)
+    throw new RangeError(`attention: query heads ${Hq} must be a multiple of key/value heads ${Hkv}`);
   const causal = opts.causal ?? true;
   const qOffset = opts.qOffset ?? Tk - Tq;
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const segQ = opts.segQ ?? null;
   const segK = opts.segK ?? null;
-  if (segQ && segQ.length !== B * Tq) throw new RangeError(`attention: segQ has ${segQ.length} ids, expected B*Tq = ${B * Tq}`);
-  if (segK && segK.length !== B * Tk) throw new RangeError(`attention: segK has ${segK.length} ids, expected B*Tk = ${B * Tk}`);
+  if (segQ && segQ.length !== B * Tq)
+    throw new RangeError(`attention: segQ has ${segQ.length} ids, expected B*Tq = ${B * Tq}`);
+  if (segK && segK.length !== B * Tk)
+    throw new RangeError(`attention: segK has ${segK.length} ids, expected B*Tk = ${B * Tk}`);
   if ((segQ === null) !== (segK === null)) throw new RangeError('attention: segQ and segK must be given together');
   const out = empty(q.shape);
   const lse = empty([B, Hq, Tq]);
-  backend().attention(q.data, k.data, v.data, out.data, lse.data, B, Tq, Tk, Hq, Hkv, D, scale, causal, qOffset, segQ, segK);
+  backend().attention(
+    q.data,
+    k.data,
+    v.data,
+    out.data,
+    lse.data,
+    B,
+    Tq,
+    Tk,
+    Hq,
+    Hkv,
+    D,
+    scale,
+    causal,
+    qOffset,
+    segQ,
+    segK,
+  );
   return record(out, 'attention', [q, k, v], (g) => {
     const dq = empty(q.shape);
     const dk = empty(k.shape);
     const dv = empty(v.shape);
-    backend().attentionBackward(q.data, k.data, v.data, out.data, lse.data, g.data, dq.data, dk.data, dv.data,
-      B, Tq, Tk, Hq, Hkv, D, scale, causal, qOffset, segQ, segK);
+    backend().attentionBackward(
+      q.data,
+      k.data,
+      v.data,
+      out.data,
+      lse.data,
+      g.data,
+      dq.data,
+      dk.data,
+      dv.data,
+      B,
+      Tq,
+      Tk,
+      Hq,
+      Hkv,
+      D,
+      scale,
+      causal,
+      qOffset,
+      segQ,
+      segK,
+    );
     return [dq, dk, dv];
   });
 }
@@ -65,7 +109,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
 export function attentionFromQKV(qkv: Tensor, nHead: number, opts: { causal?: boolean; scale?: number } = {}): Tensor {
   const [B, T, C3] = qkv.shape as [number, number, number];
   if (qkv.ndim !== 3 || C3 % 3 !== 0 || !(Number.isInteger(nHead) && nHead > 0) || (C3 / 3) % nHead !== 0) {
-    throw new RangeError(`attentionFromQKV: qkv must be (B, T, 3C) with C a multiple of nHead ${nHead}; received ${formatShape(qkv.shape)}`);
+    throw new RangeError(
+      `attentionFromQKV: qkv must be (B, T, 3C) with C a multiple of nHead ${nHead}; received ${formatShape(qkv.shape)}`,
+    );
   }
   const C = C3 / 3;
   const D = C / nHead;

@@ -5,7 +5,7 @@
  */
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { emptyUninit } from './util.ts';
 
 /** Zeroes each element with probability p and scales the rest by 1/(1-p). p = 0 returns x unchanged. */

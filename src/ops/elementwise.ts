@@ -7,7 +7,7 @@ import { backend, Binary, Unary } from '../backend/index.ts';
 import type { BinaryOp, UnaryOp } from '../backend/backend.ts';
 import { record } from '../tensor/autograd.ts';
 import { broadcastShapes, broadcastStrides } from '../tensor/shape.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { empty, emptyUninit, sumTo } from './util.ts';
 
 function binaryRaw(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
@@ -19,9 +19,12 @@ function binaryRaw(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
   }
   backend().binary(
     op,
-    a.data, Int32Array.from(broadcastStrides(a.shape, shape)),
-    b.data, Int32Array.from(broadcastStrides(b.shape, shape)),
-    out.data, Int32Array.from(shape),
+    a.data,
+    Int32Array.from(broadcastStrides(a.shape, shape)),
+    b.data,
+    Int32Array.from(broadcastStrides(b.shape, shape)),
+    out.data,
+    Int32Array.from(shape),
   );
   return out;
 }
@@ -41,13 +44,19 @@ export function affine(x: Tensor, mul: number, add: number): Tensor {
 export function add(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return affine(a, 1, b);
   const out = binaryRaw(Binary.add, 'add', a, b);
-  return record(out, 'add', [a, b], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? sumTo(g, b.shape) : null]);
+  return record(out, 'add', [a, b], (g) => [
+    a.requiresGrad ? sumTo(g, a.shape) : null,
+    b.requiresGrad ? sumTo(g, b.shape) : null,
+  ]);
 }
 
 export function sub(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return affine(a, 1, -b);
   const out = binaryRaw(Binary.sub, 'sub', a, b);
-  return record(out, 'sub', [a, b], (g) => [a.requiresGrad ? sumTo(g, a.shape) : null, b.requiresGrad ? sumTo(affineRaw(g, -1, 0), b.shape) : null]);
+  return record(out, 'sub', [a, b], (g) => [
+    a.requiresGrad ? sumTo(g, a.shape) : null,
+    b.requiresGrad ? sumTo(affineRaw(g, -1, 0), b.shape) : null,
+  ]);
 }
 
 export function mul(a: Tensor, b: Tensor | number): Tensor {

@@ -5,12 +5,13 @@
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape, type Shape } from '../tensor/shape.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { checkIds, empty, emptyUninit } from './util.ts';
 
 /** weight (V, C) gathered at ids -> (...idsShape, C). idsShape defaults to [ids.length]. */
 export function embedding(weight: Tensor, ids: Int32Array | readonly number[], idsShape?: Shape): Tensor {
-  if (weight.ndim !== 2) throw new RangeError(`embedding: weight must be (V, C), received ${formatShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new RangeError(`embedding: weight must be (V, C), received ${formatShape(weight.shape)}`);
   const [V, C] = weight.shape as [number, number];
   const idx = checkIds('embedding', ids, V);
   const shape = idsShape ?? [idx.length];
@@ -30,7 +31,8 @@ export function embedding(weight: Tensor, ids: Int32Array | readonly number[], i
 export function gatherLast(x: Tensor, idx: Int32Array | readonly number[]): Tensor {
   const V = x.shape[x.ndim - 1]!;
   const N = x.size / Math.max(V, 1);
-  if (idx.length !== N) throw new RangeError(`gatherLast: x ${formatShape(x.shape)} has ${N} rows but ${idx.length} indices were given`);
+  if (idx.length !== N)
+    throw new RangeError(`gatherLast: x ${formatShape(x.shape)} has ${N} rows but ${idx.length} indices were given`);
   const ids = checkIds('gatherLast', idx, V);
   const out = empty(x.shape.slice(0, -1));
   backend().gatherLast(x.data, ids, out.data, N, V);

@@ -15,7 +15,7 @@ import { backend, isFloat64, type FloatArray } from '../backend/index.ts';
 import { activeArena } from '../tensor/arena.ts';
 import { needsGrad, record } from '../tensor/autograd.ts';
 import { formatShape } from '../tensor/shape.ts';
-import { allocStorage, allocUninit, Tensor } from '../tensor/tensor.ts';
+import { allocStorage, allocUninit, type Tensor } from '../tensor/tensor.ts';
 import { matmulPrecision } from './matmul-precision.ts';
 import { checkIds, empty } from './util.ts';
 
@@ -62,15 +62,24 @@ export interface LinearCrossEntropyOptions {
 }
 
 /** Mean cross-entropy of the logits x @ weight^T against targets (one per row of x's leading dims). */
-export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Array | readonly number[], opts: LinearCrossEntropyOptions = {}): Tensor {
+export function linearCrossEntropy(
+  x: Tensor,
+  weight: Tensor,
+  targets: Int32Array | readonly number[],
+  opts: LinearCrossEntropyOptions = {},
+): Tensor {
   const ignoreIndex = opts.ignoreIndex ?? -100;
   if (x.ndim < 1 || weight.ndim !== 2 || weight.shape[1] !== x.shape[x.ndim - 1]) {
-    throw new RangeError(`linearCrossEntropy: x ${formatShape(x.shape)} and weight ${formatShape(weight.shape)} must be (..., C) and (V, C)`);
+    throw new RangeError(
+      `linearCrossEntropy: x ${formatShape(x.shape)} and weight ${formatShape(weight.shape)} must be (..., C) and (V, C)`,
+    );
   }
   const [V, C] = weight.shape as [number, number];
   const N = C > 0 ? x.size / C : 0;
   if (targets.length !== N) {
-    throw new RangeError(`linearCrossEntropy: x ${formatShape(x.shape)} has ${N} rows but ${targets.length} targets were given`);
+    throw new RangeError(
+      `linearCrossEntropy: x ${formatShape(x.shape)} has ${N} rows but ${targets.length} targets were given`,
+    );
   }
   const t = checkIds('linearCrossEntropy', targets, V, ignoreIndex);
   let count = 0;
@@ -82,7 +91,8 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, targets: Int32Arra
   const dx = needsGrad(x) ? empty(x.shape) : null;
   const dw = needsGrad(weight) ? empty(weight.shape) : null;
   const rows = opts.chunkRows ?? linearCrossEntropyChunkRows(N, V);
-  if (!(Number.isInteger(rows) && rows > 0)) throw new RangeError(`linearCrossEntropy: chunkRows must be a positive integer, received ${rows}`);
+  if (!(Number.isInteger(rows) && rows > 0))
+    throw new RangeError(`linearCrossEntropy: chunkRows must be a positive integer, received ${rows}`);
   const logits = chunkStorage(rows * V); // (rows, V), then dlogits in place
   const losses = allocStorage(rows);
   const lse = allocStorage(rows);

@@ -30,7 +30,8 @@ export function matmulPrecision(): MatmulPrecision {
 
 /** Sets the precision for subsequent matmuls; a backward pass runs in the precision its forward ran in. */
 export function setMatmulPrecision(p: MatmulPrecision): void {
-  if (!PRECISIONS.includes(p)) throw new RangeError(`setMatmulPrecision: expected one of ${PRECISIONS.join(', ')}, received '${String(p)}'`);
+  if (!PRECISIONS.includes(p))
+    throw new RangeError(`setMatmulPrecision: expected one of ${PRECISIONS.join(', ')}, received '${String(p)}'`);
   current = p;
 }
 

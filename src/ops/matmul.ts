@@ -8,7 +8,7 @@
 import { backend, isFloat64, type FloatArray } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { broadcastShapes, formatShape, numel, sameShape } from '../tensor/shape.ts';
-import { allocUninit, Tensor } from '../tensor/tensor.ts';
+import { allocUninit, type Tensor } from '../tensor/tensor.ts';
 import { add } from './elementwise.ts';
 import { matmulPrecision } from './matmul-precision.ts';
 import { empty, emptyUninit, sumTo } from './util.ts';
@@ -27,8 +27,21 @@ function useBf16(): boolean {
 }
 
 /** C (batch, M, N) = op(A) @ op(B) with strides; beta 0 overwrites, 1 accumulates; bf16 rounds the operands. */
-function gemm(A: Tensor, B: Tensor, C: Tensor, batch: number, M: number, N: number, K: number,
-  transA: boolean, transB: boolean, strideA: number, strideB: number, beta = 0, bf16 = false): void {
+function gemm(
+  A: Tensor,
+  B: Tensor,
+  C: Tensor,
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+  strideA: number,
+  strideB: number,
+  beta = 0,
+  bf16 = false,
+): void {
   const be = backend();
   (bf16 ? be.gemmBf16 : be.gemm)(A.data, B.data, C.data, batch, M, N, K, transA, transB, strideA, strideB, M * N, beta);
 }
@@ -76,7 +89,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       }
       if (b.requiresGrad) {
         gb = gemmOut(b.shape, rows);
-        if (transB) gemm(g, a, gb, 1, N, K, rows, true, false, 0, 0, 0, bf); // (N, K) = g^T @ a
+        if (transB)
+          gemm(g, a, gb, 1, N, K, rows, true, false, 0, 0, 0, bf); // (N, K) = g^T @ a
         else gemm(a, g, gb, 1, K, N, rows, true, false, 0, 0, 0, bf); // (K, N) = a^T @ g
       }
       return [ga, gb];
@@ -97,13 +111,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     let gb: Tensor | null = null;
     if (a.requiresGrad) {
       const full = gemmOut([...batch, ...a.shape.slice(-2)], N);
-      if (transA) gemm(b, g, full, nb, K, M, N, transB, true, strideB, M * N, 0, bf); // (K, M) = op(b) @ g^T
+      if (transA)
+        gemm(b, g, full, nb, K, M, N, transB, true, strideB, M * N, 0, bf); // (K, M) = op(b) @ g^T
       else gemm(g, b, full, nb, M, K, N, false, !transB, M * N, strideB, 0, bf); // (M, K) = g @ op(b)^T
       ga = sumTo(full, a.shape);
     }
     if (b.requiresGrad) {
       const full = gemmOut([...batch, ...b.shape.slice(-2)], M);
-      if (transB) gemm(g, a, full, nb, N, K, M, true, transA, M * N, strideA, 0, bf); // (N, K) = g^T @ op(a)
+      if (transB)
+        gemm(g, a, full, nb, N, K, M, true, transA, M * N, strideA, 0, bf); // (N, K) = g^T @ op(a)
       else gemm(a, g, full, nb, K, N, M, !transA, false, strideA, M * N, 0, bf); // (K, N) = op(a)^T @ g
       gb = sumTo(full, b.shape);
     }
@@ -115,12 +131,14 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 function fillRows(dst: FloatArray, src: FloatArray, rows: number, N: number): void {
   if (rows === 0) return;
   dst.set(src);
-  for (let filled = N, total = rows * N; filled < total; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, total - filled));
+  for (let filled = N, total = rows * N; filled < total; filled *= 2)
+    dst.copyWithin(filled, 0, Math.min(filled, total - filled));
 }
 
 /** y = x @ weight^T (+ bias), with weight (out, in) as in PyTorch's nn.Linear; x is (..., in). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  if (weight.ndim !== 2) throw new RangeError(`linear: weight must be (out, in), received ${formatShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new RangeError(`linear: weight must be (out, in), received ${formatShape(weight.shape)}`);
   const [N, K] = weight.shape as [number, number];
   if (!bias || K === 0 || bias.ndim !== 1 || bias.shape[0] !== N || x.ndim < 2 || x.shape[x.ndim - 1] !== K) {
     const y = matmul(x, weight, { transB: true }); // unusual shapes: matmul and add broadcast (and report errors)
@@ -160,16 +178,34 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * the sum), and the backward computes only the gradients that are needed: with a frozen base, no dW and no db;
  * dx takes the adapter's share by accumulating onto g @ W (one (rows, in) gradient, not two summed by autograd).
  */
-export function loraLinear(x: Tensor, weight: Tensor, bias: Tensor | null, loraA: Tensor, loraB: Tensor, scale: number, h: Tensor = x): Tensor {
+export function loraLinear(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  loraA: Tensor,
+  loraB: Tensor,
+  scale: number,
+  h: Tensor = x,
+): Tensor {
   const [N, K] = weight.shape as [number, number];
   const r = loraA.shape[0] ?? 0;
-  if (weight.ndim !== 2 || loraA.ndim !== 2 || loraB.ndim !== 2 || loraA.shape[1] !== K || loraB.shape[0] !== N || loraB.shape[1] !== r) {
-    throw new RangeError(`loraLinear: weight ${formatShape(weight.shape)}, A ${formatShape(loraA.shape)} and B ${formatShape(loraB.shape)} must be (out, in), (r, in) and (out, r)`);
+  if (
+    weight.ndim !== 2 ||
+    loraA.ndim !== 2 ||
+    loraB.ndim !== 2 ||
+    loraA.shape[1] !== K ||
+    loraB.shape[0] !== N ||
+    loraB.shape[1] !== r
+  ) {
+    throw new RangeError(
+      `loraLinear: weight ${formatShape(weight.shape)}, A ${formatShape(loraA.shape)} and B ${formatShape(loraB.shape)} must be (out, in), (r, in) and (out, r)`,
+    );
   }
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== K || !sameShape(h.shape, x.shape)) {
     throw new RangeError(`loraLinear: x ${formatShape(x.shape)} (and h ${formatShape(h.shape)}) must be (..., ${K})`);
   }
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== N)) throw new RangeError(`loraLinear: bias ${formatShape(bias.shape)} must be [${N}]`);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== N))
+    throw new RangeError(`loraLinear: bias ${formatShape(bias.shape)} must be [${N}]`);
   const rows = K > 0 ? x.size / K : 0;
   const bf = useBf16();
   const be = backend();

@@ -80,4 +80,3 @@ export function argmax(x: Tensor, dim = -1): Int32Array {
   backend().maxAxis(x.data, values.data, arg, outer, n, inner);
   return arg;
 }
-

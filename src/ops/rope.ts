@@ -6,7 +6,7 @@ import type { FloatArray } from '../backend/index.ts';
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape } from '../tensor/shape.ts';
-import { allocStorage, Tensor } from '../tensor/tensor.ts';
+import { allocStorage, type Tensor } from '../tensor/tensor.ts';
 import { empty } from './util.ts';
 
 export interface RopeTables {
@@ -21,7 +21,11 @@ export interface RopeTables {
 /** Angles pos * base^(-2i/D) for positions offset..offset+T-1 and i < D/2. */
 export function ropeTables(T: number, D: number, base = 10000, offset = 0): RopeTables {
   if (D % 2 !== 0) throw new RangeError(`ropeTables: head size D=${D} must be even`);
-  return ropeTablesFor(T, Float64Array.from({ length: D / 2 }, (_, i) => Math.pow(base, (-2 * i) / D)), offset);
+  return ropeTablesFor(
+    T,
+    Float64Array.from({ length: D / 2 }, (_, i) => base ** ((-2 * i) / D)),
+    offset,
+  );
 }
 
 /** Angles pos * invFreq[i] for positions offset..offset+T-1 (head size D = 2 * invFreq.length): scaled RoPE. */

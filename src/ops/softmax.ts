@@ -6,7 +6,7 @@
 import { backend } from '../backend/index.ts';
 import { record } from '../tensor/autograd.ts';
 import { formatShape, normDim } from '../tensor/shape.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { checkIds, empty, emptyUninit } from './util.ts';
 
 function lastDimOnly(op: string, x: Tensor, dim: number): void {
@@ -54,16 +54,23 @@ export interface CrossEntropyOptions {
 /**
  * Cross-entropy between logits (..., V) and integer targets (one per row of the leading dims).
  */
-export function crossEntropy(logits: Tensor, targets: Int32Array | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(
+  logits: Tensor,
+  targets: Int32Array | readonly number[],
+  opts: CrossEntropyOptions = {},
+): Tensor {
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const smoothing = opts.labelSmoothing ?? 0;
   const reduction = opts.reduction ?? 'mean';
   if (logits.ndim < 1) throw new RangeError('crossEntropy: logits need a class dimension');
-  if (!(smoothing >= 0 && smoothing < 1)) throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1), received ${smoothing}`);
+  if (!(smoothing >= 0 && smoothing < 1))
+    throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1), received ${smoothing}`);
   const V = logits.shape[logits.ndim - 1]!;
   const N = logits.size / Math.max(V, 1);
   if (targets.length !== N) {
-    throw new RangeError(`crossEntropy: logits ${formatShape(logits.shape)} have ${N} rows but ${targets.length} targets were given`);
+    throw new RangeError(
+      `crossEntropy: logits ${formatShape(logits.shape)} have ${N} rows but ${targets.length} targets were given`,
+    );
   }
   const t = checkIds('crossEntropy', targets, V, ignoreIndex);
   const losses = empty(logits.shape.slice(0, -1));

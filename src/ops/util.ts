@@ -60,6 +60,8 @@ export function checkIds(op: string, ids: Int32Array | readonly number[], limit:
 export function checkFloat(op: string, name: string, t: Tensor, shape?: Shape): void {
   if (!(t instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor`);
   if (shape && (t.shape.length !== shape.length || t.shape.some((d, i) => shape[i] !== -1 && d !== shape[i]))) {
-    throw new RangeError(`${op}: ${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape.map((d) => (d === -1 ? '*' : d)) as unknown as number[])}`);
+    throw new RangeError(
+      `${op}: ${name} has shape ${formatShape(t.shape)}, expected ${formatShape(shape.map((d) => (d === -1 ? '*' : d)) as unknown as number[])}`,
+    );
   }
 }

@@ -12,31 +12,60 @@ import { empty, sumTo } from './util.ts';
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const resolved = [...shape];
   const infer = resolved.indexOf(-1);
-  if (infer !== resolved.lastIndexOf(-1)) throw new RangeError(`reshape: only one dimension can be -1, got ${formatShape(shape)}`);
+  if (infer !== resolved.lastIndexOf(-1))
+    throw new RangeError(`reshape: only one dimension can be -1, got ${formatShape(shape)}`);
   if (infer >= 0) {
     const known = numel(resolved.filter((_, i) => i !== infer));
     if (known === 0 || x.size % known !== 0) {
-      throw new RangeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
+      throw new RangeError(
+        `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`,
+      );
     }
     resolved[infer] = x.size / known;
   }
   if (numel(resolved) !== x.size) {
-    throw new RangeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)} (${numel(resolved)} elements)`);
+    throw new RangeError(
+      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)} (${numel(resolved)} elements)`,
+    );
   }
   const out = new Tensor(x.data, resolved);
   return record(out, 'reshape', [x], (g) => [new Tensor(g.data, x.shape)]);
 }
 
-function copyStrided(src: Tensor, srcOffset: number, srcStrides: number[], dst: Tensor, dstOffset: number, dstStrides: number[], shape: number[]): void {
+function copyStrided(
+  src: Tensor,
+  srcOffset: number,
+  srcStrides: number[],
+  dst: Tensor,
+  dstOffset: number,
+  dstStrides: number[],
+  shape: number[],
+): void {
   if (numel(shape) === 0) return;
-  backend().copyStrided(src.data, srcOffset, Int32Array.from(srcStrides), dst.data, dstOffset, Int32Array.from(dstStrides), Int32Array.from(shape));
+  backend().copyStrided(
+    src.data,
+    srcOffset,
+    Int32Array.from(srcStrides),
+    dst.data,
+    dstOffset,
+    Int32Array.from(dstStrides),
+    Int32Array.from(shape),
+  );
 }
 
 function permuteRaw(x: Tensor, perm: readonly number[]): Tensor {
   const outShape = perm.map((p) => x.shape[p]!);
   const out = empty(outShape);
   const xs = stridesOf(x.shape);
-  copyStrided(x, 0, perm.map((p) => xs[p]!), out, 0, stridesOf(outShape), outShape);
+  copyStrided(
+    x,
+    0,
+    perm.map((p) => xs[p]!),
+    out,
+    0,
+    stridesOf(outShape),
+    outShape,
+  );
   return out;
 }
 
@@ -45,7 +74,9 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const rank = x.ndim;
   const norm = perm.map((p) => normDim('permute', p, rank));
   if (norm.length !== rank || new Set(norm).size !== rank) {
-    throw new RangeError(`permute: [${perm.join(', ')}] is not a permutation of the ${rank} dims of ${formatShape(x.shape)}`);
+    throw new RangeError(
+      `permute: [${perm.join(', ')}] is not a permutation of the ${rank} dims of ${formatShape(x.shape)}`,
+    );
   }
   const out = permuteRaw(x, norm);
   const inverse = new Array<number>(rank);
@@ -91,7 +122,9 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
   const d = normDim('concat', dim, first.ndim);
   for (const [i, t] of xs.entries()) {
     if (t.ndim !== first.ndim || t.shape.some((n, j) => j !== d && n !== first.shape[j])) {
-      throw new RangeError(`concat: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along dim ${dim}`);
+      throw new RangeError(
+        `concat: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along dim ${dim}`,
+      );
     }
   }
   const outShape = [...first.shape];
@@ -119,7 +152,10 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
 export function split(x: Tensor, sizes: number | readonly number[], dim = 0): Tensor[] {
   const d = normDim('split', dim, x.ndim);
   const total = x.shape[d]!;
-  const list = typeof sizes === 'number' ? Array.from({ length: Math.ceil(total / sizes) }, (_, i) => Math.min(sizes, total - i * sizes)) : [...sizes];
+  const list =
+    typeof sizes === 'number'
+      ? Array.from({ length: Math.ceil(total / sizes) }, (_, i) => Math.min(sizes, total - i * sizes))
+      : [...sizes];
   if (list.reduce((a, b) => a + b, 0) !== total) {
     throw new RangeError(`split: sizes [${list.join(', ')}] do not add up to dim ${dim} of size ${total}`);
   }

@@ -25,18 +25,33 @@ export class AdamW extends Optimizer<AdamWOptions> {
   constructor(params: Tensor[] | ParamGroup<AdamWOptions>[], options: Partial<AdamWOptions> = {}) {
     super('AdamW', params, { ...DEFAULTS, ...options });
     for (const [k, v] of Object.entries(this.defaults)) {
-      if (!Number.isFinite(v) || v < 0) throw new RangeError(`AdamW: option ${k} must be a non-negative number, received ${v}`);
+      if (!Number.isFinite(v) || v < 0)
+        throw new RangeError(`AdamW: option ${k} must be a non-negative number, received ${v}`);
     }
   }
 
   protected override update(p: Tensor, grad: Tensor, o: AdamWOptions, gradScale: number): void {
     let s = this.state.get(p);
     if (!s) {
-      const zeros = (): FloatArray => (p.data instanceof Float32Array ? new Float32Array(p.size) : new Float64Array(p.size));
+      const zeros = (): FloatArray =>
+        p.data instanceof Float32Array ? new Float32Array(p.size) : new Float64Array(p.size);
       s = { m: zeros(), v: zeros(), step: 0 };
       this.state.set(p, s);
     }
     s.step++;
-    backend().adamw(p.data, grad.data, s.m, s.v, p.size, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, s.step, gradScale);
+    backend().adamw(
+      p.data,
+      grad.data,
+      s.m,
+      s.v,
+      p.size,
+      o.lr,
+      o.beta1,
+      o.beta2,
+      o.eps,
+      o.weightDecay,
+      s.step,
+      gradScale,
+    );
   }
 }

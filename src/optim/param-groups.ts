@@ -56,6 +56,7 @@ export function clipScale(params: Iterable<Tensor>, maxNorm: number): { norm: nu
 /** Scales gradients in place so their global norm is at most maxNorm (PyTorch's clip_grad_norm_); returns the norm. */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   const { norm, scale } = clipScale(params, maxNorm);
-  if (scale !== 1) for (const p of params) if (p.grad) backend().affine(p.grad.data, p.grad.data, p.grad.size, scale, 0);
+  if (scale !== 1)
+    for (const p of params) if (p.grad) backend().affine(p.grad.data, p.grad.data, p.grad.size, scale, 0);
   return norm;
 }

@@ -5,6 +5,14 @@
  */
 export { loadRecipe, parseRecipe, type Recipe, type RecipeStage, type LoadRecipeOptions } from './recipe.ts';
 export { runRecipe, type RunRecipeOptions, type StageOutcome } from './runner.ts';
-export { defineStage, registerStageType, unregisterStageType, getStageType, stageTypeNames, type StageType, type StageContext } from './registry.ts';
+export {
+  defineStage,
+  registerStageType,
+  unregisterStageType,
+  getStageType,
+  stageTypeNames,
+  type StageType,
+  type StageContext,
+} from './registry.ts';
 export { RecipeError, type ParamSpec, type ParamSchema, type ParamsOf } from './schema.ts';
 export { registerBuiltinStages } from './stages/index.ts';

@@ -10,7 +10,14 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { getStageType, stageTypeNames } from './registry.ts';
-import { describeValue, RecipeError, validateParams, type ParamSchema, type ParamsOf, type ParamType } from './schema.ts';
+import {
+  describeValue,
+  RecipeError,
+  validateParams,
+  type ParamSchema,
+  type ParamsOf,
+  type ParamType,
+} from './schema.ts';
 import { UserError } from '../util/user-error.ts';
 
 export type Scalar = string | number | boolean;
@@ -46,7 +53,8 @@ const RESERVED = new Set(['out', 'seed', 'description', 'stages']);
 const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is Scalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
 function fieldName(path: Path): string {
@@ -58,7 +66,9 @@ export function loadRecipe(path: string, opts: LoadRecipeOptions = {}): Recipe {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new RecipeError(`${path}: cannot read the recipe (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new RecipeError(
+      `${path}: cannot read the recipe (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   return parseRecipe(text, path, opts);
 }
@@ -76,14 +86,16 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
     const key = fieldName(path);
     // The line of the field, or of its nearest enclosing node when the field is missing.
     let range: [number, number, number] | undefined;
-    for (let n = path.length; n >= 0 && range === undefined; n--) range = (doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined)?.range;
+    for (let n = path.length; n >= 0 && range === undefined; n--)
+      range = (doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined)?.range;
     const by = setBy.get(key);
     const where = by !== undefined ? ` (set by --set ${by})` : range ? ` (line ${lines.linePos(range[0]).line})` : '';
     throw new RecipeError(`${source}: ${key === '' ? '' : `${key}: `}${message}${where}`);
   };
 
   const raw: unknown = doc.toJS();
-  if (!isMapping(raw)) return fail([], `expected a mapping with out, seed, variables and stages, received ${describeValue(raw)}`);
+  if (!isMapping(raw))
+    return fail([], `expected a mapping with out, seed, variables and stages, received ${describeValue(raw)}`);
 
   // Top-level settings and variables.
   const top: Record<string, unknown> = { out: `runs/${basename(source, extname(source))}`, seed: 0, description: '' };
@@ -93,21 +105,30 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
     top[k] = v;
   }
   const stagesRaw = raw.stages;
-  if (!Array.isArray(stagesRaw) || stagesRaw.length === 0) return fail(['stages'], `expected a list of stages, received ${describeValue(stagesRaw)}`);
+  if (!Array.isArray(stagesRaw) || stagesRaw.length === 0)
+    return fail(['stages'], `expected a list of stages, received ${describeValue(stagesRaw)}`);
 
   const stages = stagesRaw.map((s: unknown, i): { name: string; type: string; params: Record<string, unknown> } => {
-    if (!isMapping(s)) return fail(['stages', i], `expected a mapping {name, type, ...parameters}, received ${describeValue(s)}`);
+    if (!isMapping(s))
+      return fail(['stages', i], `expected a mapping {name, type, ...parameters}, received ${describeValue(s)}`);
     const { name, type, ...params } = s;
     if (typeof name !== 'string' || !STAGE_NAME.test(name)) {
-      return fail(['stages', i, 'name'], `expected a stage name (letters, digits, - and _), received ${describeValue(name)}`);
+      return fail(
+        ['stages', i, 'name'],
+        `expected a stage name (letters, digits, - and _), received ${describeValue(name)}`,
+      );
     }
     if (typeof type !== 'string' || !getStageType(type)) {
-      return fail(['stages', i, 'type'], `expected a stage type (${stageTypeNames().join(', ')}), received ${describeValue(type)}`);
+      return fail(
+        ['stages', i, 'type'],
+        `expected a stage type (${stageTypeNames().join(', ')}), received ${describeValue(type)}`,
+      );
     }
     return { name, type, params };
   });
   stages.forEach((s, i) => {
-    if (stages.findIndex((o) => o.name === s.name) !== i) fail(['stages', i, 'name'], `duplicate stage name "${s.name}"`);
+    if (stages.findIndex((o) => o.name === s.name) !== i)
+      fail(['stages', i, 'name'], `duplicate stage name "${s.name}"`);
   });
 
   for (const assignment of opts.set ?? []) applyOverride(assignment, top, stages, setBy, source);
@@ -135,7 +156,8 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
       return v.replace(VAR_REF, (_, name: string) => String(resolveVar(name, path, stack)));
     }
     if (Array.isArray(v)) return v.map((x, i) => substitute(x, [...path, i], stack));
-    if (isMapping(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, [...path, k], stack)]));
+    if (isMapping(v))
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, [...path, k], stack)]));
     return v;
   };
 
@@ -144,7 +166,8 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
   const out = resolveVar('out', ['out'], []);
   const seed = resolveVar('seed', ['seed'], []);
   if (typeof out !== 'string' || out === '') fail(['out'], `expected a directory path, received ${describeValue(out)}`);
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) fail(['seed'], `expected an integer, received ${describeValue(seed)}`);
+  if (typeof seed !== 'number' || !Number.isInteger(seed))
+    fail(['seed'], `expected an integer, received ${describeValue(seed)}`);
   const description = typeof top.description === 'string' ? top.description : String(top.description);
 
   const names = stages.map((s) => s.name);
@@ -173,7 +196,9 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
 
 /** Converts an override's text to the type its target expects. */
 function typedValue(raw: string, type: ParamType | undefined, existing: unknown, assignment: string): unknown {
-  const t: string = type ?? (existing === undefined ? 'yaml' : Array.isArray(existing) || isMapping(existing) ? 'yaml' : typeof existing);
+  const t: string =
+    type ??
+    (existing === undefined ? 'yaml' : Array.isArray(existing) || isMapping(existing) ? 'yaml' : typeof existing);
   const bad = (what: string): never => {
     throw new RecipeError(`--set ${assignment}: expected ${what}, received ${JSON.stringify(raw)}`);
   };
@@ -222,18 +247,23 @@ function applyOverride(
   const [, stageName, param, ...rest] = parts;
   const index = stages.findIndex((s) => s.name === stageName);
   if (index < 0 || param === undefined) {
-    throw new RecipeError(`--set ${assignment}: unknown stage "${stageName ?? ''}" in ${source}; stages: ${stages.map((s) => s.name).join(', ')}`);
+    throw new RecipeError(
+      `--set ${assignment}: unknown stage "${stageName ?? ''}" in ${source}; stages: ${stages.map((s) => s.name).join(', ')}`,
+    );
   }
   const stage = stages[index]!;
   const schema = getStageType(stage.type)!.params;
   const spec = schema[param];
   if (!spec) {
-    throw new RecipeError(`--set ${assignment}: unknown key "${key}"; valid parameters of stage ${stage.name} (${stage.type}): ${Object.keys(schema).join(', ')}`);
+    throw new RecipeError(
+      `--set ${assignment}: unknown key "${key}"; valid parameters of stage ${stage.name} (${stage.type}): ${Object.keys(schema).join(', ')}`,
+    );
   }
   if (rest.length === 0) {
     stage.params[param] = typedValue(raw, spec.type, stage.params[param], assignment);
   } else {
-    if (spec.type !== 'object') throw new RecipeError(`--set ${assignment}: stages.${stage.name}.${param} is ${spec.type}, not a mapping`);
+    if (spec.type !== 'object')
+      throw new RecipeError(`--set ${assignment}: stages.${stage.name}.${param} is ${spec.type}, not a mapping`);
     let obj = (stage.params[param] ??= structuredClone(spec.default ?? {})) as Record<string, unknown>;
     for (const k of rest.slice(0, -1)) {
       if (!isMapping(obj[k])) obj[k] = {};

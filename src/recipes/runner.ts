@@ -45,14 +45,20 @@ interface Marker {
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (typeof v === 'object' && v !== null) {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   }
   return v;
 }
 
 /** The hash that decides whether a stage's artifacts are current. */
 export function stageHash(type: string, params: Record<string, unknown>, seed: number, previous: string): string {
-  return createHash('sha256').update(JSON.stringify(canonical({ type, params, seed, previous }))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical({ type, params, seed, previous })))
+    .digest('hex');
 }
 
 function readMarker(path: string): Marker | null {
@@ -69,7 +75,9 @@ function clearStageDir(dir: string): void {
   if (!existsSync(dir)) return;
   const entries = readdirSync(dir);
   if (entries.length > 0 && !entries.includes('.started') && !entries.includes('.complete')) {
-    throw new RecipeError(`${dir} exists and is not a stage directory of a llmforge run (no .started or .complete marker); remove it or choose another out`);
+    throw new RecipeError(
+      `${dir} exists and is not a stage directory of a llmforge run (no .started or .complete marker); remove it or choose another out`,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
 }
@@ -80,7 +88,10 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
   let forcedFrom = opts.force ? 0 : recipe.stages.length;
   if (opts.fromStage !== undefined) {
     const at = names.indexOf(opts.fromStage);
-    if (at < 0) throw new RecipeError(`--from-stage ${opts.fromStage}: no such stage in ${recipe.source}; stages: ${names.join(', ')}`);
+    if (at < 0)
+      throw new RecipeError(
+        `--from-stage ${opts.fromStage}: no such stage in ${recipe.source}; stages: ${names.join(', ')}`,
+      );
     forcedFrom = Math.min(forcedFrom, at);
   }
   if (!opts.dryRun) {
@@ -94,7 +105,8 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
   let dirty = false;
   for (const stage of recipe.stages) {
     const type = getStageType(stage.type);
-    if (!type) throw new RecipeError(`${recipe.source}: stages[${stage.index}].type: unknown stage type "${stage.type}"`);
+    if (!type)
+      throw new RecipeError(`${recipe.source}: stages[${stage.index}].type: unknown stage type "${stage.type}"`);
     const dir = join(recipe.out, stage.name);
     const hash = stageHash(stage.type, stage.params, recipe.seed, previous);
     previous = hash;
@@ -113,8 +125,14 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
       input(ref, kind) {
         const earlier = contexts.get(ref);
         if (!earlier) return ref;
-        const path = getStageType(recipe.stages[names.indexOf(ref)]!.type)!.outputs(earlier.ctx, earlier.params as AnyParams)[kind];
-        if (path === undefined) throw new RecipeError(`${recipe.source}: stage "${stage.name}" needs a ${kind} from stage "${ref}", which has none`);
+        const path = getStageType(recipe.stages[names.indexOf(ref)]!.type)!.outputs(
+          earlier.ctx,
+          earlier.params as AnyParams,
+        )[kind];
+        if (path === undefined)
+          throw new RecipeError(
+            `${recipe.source}: stage "${stage.name}" needs a ${kind} from stage "${ref}", which has none`,
+          );
         return path;
       },
     };
@@ -128,22 +146,43 @@ export async function runRecipe(recipe: Recipe, opts: RunRecipeOptions = {}): Pr
     }
     dirty = true;
     if (opts.dryRun) {
-      log(`${ctx.resuming ? 'resume' : 'run'} ${stage.name} (${stage.type}): ${Object.entries(stage.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+      log(
+        `${ctx.resuming ? 'resume' : 'run'} ${stage.name} (${stage.type}): ${Object.entries(stage.params)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(' ')}`,
+      );
       outcomes.push({ name: stage.name, type: stage.type, status: 'would-run', seconds: 0, outputs });
       continue;
     }
     if (!ctx.resuming) clearStageDir(dir);
     mkdirSync(dir, { recursive: true });
     rmSync(join(dir, '.complete'), { force: true });
-    writeJsonAtomic(join(dir, '.started'), { hash, stage: stage.name, type: stage.type, startedAt: new Date().toISOString() });
+    writeJsonAtomic(join(dir, '.started'), {
+      hash,
+      stage: stage.name,
+      type: stage.type,
+      startedAt: new Date().toISOString(),
+    });
     log(`\n== ${stage.name} (${stage.type}) ${'='.repeat(Math.max(3, 60 - stage.name.length - stage.type.length))}`);
     if (ctx.resuming) log(`resuming the interrupted run in ${dir}`);
     const t0 = performance.now();
     await type.run(ctx, params);
     const seconds = (performance.now() - t0) / 1000;
     const missing = Object.entries(outputs).filter(([, p]) => !existsSync(p));
-    if (missing.length > 0) throw new Error(`stage ${stage.name} (${stage.type}) finished without writing ${missing.map(([k, p]) => `${k} (${p})`).join(', ')}`);
-    writeJsonAtomic(join(dir, '.complete'), { hash, stage: stage.name, type: stage.type, params: stage.params, seed: recipe.seed, outputs, seconds, finishedAt: new Date().toISOString() });
+    if (missing.length > 0)
+      throw new Error(
+        `stage ${stage.name} (${stage.type}) finished without writing ${missing.map(([k, p]) => `${k} (${p})`).join(', ')}`,
+      );
+    writeJsonAtomic(join(dir, '.complete'), {
+      hash,
+      stage: stage.name,
+      type: stage.type,
+      params: stage.params,
+      seed: recipe.seed,
+      outputs,
+      seconds,
+      finishedAt: new Date().toISOString(),
+    });
     log(`done ${stage.name} in ${seconds < 60 ? `${seconds.toFixed(1)} s` : formatDuration(seconds)}`);
     outcomes.push({ name: stage.name, type: stage.type, status: 'ran', seconds, outputs });
   }

@@ -28,7 +28,9 @@ export interface ParamSpec<T extends ParamType = ParamType> {
 }
 
 export type ParamSchema = Record<string, ParamSpec>;
-export type ParamsOf<S extends ParamSchema> = { [K in keyof S]: S[K] extends { optional: true } ? TypeMap[S[K]['type']] | undefined : TypeMap[S[K]['type']] };
+export type ParamsOf<S extends ParamSchema> = {
+  [K in keyof S]: S[K] extends { optional: true } ? TypeMap[S[K]['type']] | undefined : TypeMap[S[K]['type']];
+};
 
 /** A user mistake in a recipe or a --set override: the CLI prints it as one `error: ...` line. */
 export class RecipeError extends UserError {
@@ -67,7 +69,9 @@ export function checkValue(spec: ParamSpec, v: unknown): string | null {
     case 'number':
     case 'integer':
       if (typeof v !== 'number' || !Number.isFinite(v) || (spec.type === 'integer' && !Number.isInteger(v))) return bad;
-      return spec.min !== undefined && v < spec.min ? `expected ${EXPECTED[spec.type]} >= ${spec.min}, received ${v}` : null;
+      return spec.min !== undefined && v < spec.min
+        ? `expected ${EXPECTED[spec.type]} >= ${spec.min}, received ${v}`
+        : null;
     case 'string[]':
       return Array.isArray(v) && v.every((s) => typeof s === 'string') ? null : bad;
     case 'object':
@@ -79,7 +83,11 @@ export function checkValue(spec: ParamSpec, v: unknown): string | null {
  * Validates a stage's parameters: unknown keys and type mismatches are reported through `fail(key, message)`
  * (which throws, naming the file and field); missing parameters take their defaults.
  */
-export function validateParams(schema: ParamSchema, raw: Record<string, unknown>, fail: (key: string, message: string) => never): Record<string, unknown> {
+export function validateParams(
+  schema: ParamSchema,
+  raw: Record<string, unknown>,
+  fail: (key: string, message: string) => never,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     const spec = schema[k];

@@ -45,7 +45,9 @@ function encodeInput(ctx: ServeContext, req: ApiRequest): number[] {
   try {
     if (req.input.kind === 'text') return promptIds(ctx.tokenizer, req.input.prompt);
     if (ctx.eosId === undefined) {
-      throw new RequestError('messages: this model\'s tokenizer has no end-of-sequence token, so a chat reply could not end by itself; use /v1/completions');
+      throw new RequestError(
+        "messages: this model's tokenizer has no end-of-sequence token, so a chat reply could not end by itself; use /v1/completions",
+      );
     }
     return encodePrompt(ctx.tokenizer, ctx.template, { kind: 'chat', messages: req.input.messages }, ctx.eosId);
   } catch (e) {
@@ -55,7 +57,13 @@ function encodeInput(ctx: ServeContext, req: ApiRequest): number[] {
 }
 
 /** Generates the answer to `req` and writes it to `res` (JSON, or events when req.stream); `signal` aborts it. */
-export async function complete(ctx: ServeContext, kind: Kind, req: ApiRequest, res: ServerResponse, signal: AbortSignal): Promise<CompletionStats> {
+export async function complete(
+  ctx: ServeContext,
+  kind: Kind,
+  req: ApiRequest,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<CompletionStats> {
   const ids = encodeInput(ctx, req);
   const head = newHead(kind, ctx.modelId);
   const notes: string[] = [];
@@ -85,7 +93,9 @@ export async function complete(ctx: ServeContext, kind: Kind, req: ApiRequest, r
     if (res.destroyed) {
       // nobody to answer
     } else if (!res.headersSent) {
-      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody('server: stopping; the request was not completed', 'server_error')));
+      res
+        .writeHead(503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(errorBody('server: stopping; the request was not completed', 'server_error')));
     } else {
       endEvents(res);
     }
@@ -98,7 +108,9 @@ export async function complete(ctx: ServeContext, kind: Kind, req: ApiRequest, r
     if (req.includeUsage) sendEvent(res, chunk(kind, head, '', null, { usage: u }));
     endEvents(res);
   } else {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(fullResponse(kind, head, s.text, finish, u)));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(fullResponse(kind, head, s.text, finish, u)));
   }
   return { promptTokens: ids.length, completionTokens: s.ids.length, outcome: finish, notes };
 }

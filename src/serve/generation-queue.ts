@@ -40,7 +40,12 @@ export interface GenerationResult {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Generates from `promptIds` (see generateTokens), yielding to the event loop after each token; stops when `signal` aborts. */
-export async function runGeneration(model: LanguageModel, promptIds: readonly number[], opts: GenerateOptions, signal: AbortSignal): Promise<GenerationResult> {
+export async function runGeneration(
+  model: LanguageModel,
+  promptIds: readonly number[],
+  opts: GenerateOptions,
+  signal: AbortSignal,
+): Promise<GenerationResult> {
   if (signal.aborted) return { summary: null, tokens: 0 };
   const it = generateTokens(model, promptIds, opts);
   let tokens = 0;

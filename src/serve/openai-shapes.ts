@@ -24,7 +24,11 @@ export interface ResponseHead {
 }
 
 export function newHead(kind: Kind, model: string): ResponseHead {
-  return { id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model };
+  return {
+    id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomBytes(12).toString('hex')}`,
+    created: Math.floor(Date.now() / 1000),
+    model,
+  };
 }
 
 export function finishReason(r: StopReason): FinishReason {
@@ -32,7 +36,11 @@ export function finishReason(r: StopReason): FinishReason {
 }
 
 export function usage(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 /** The fields every response object starts with, in OpenAI's order. */
@@ -42,9 +50,10 @@ function opening(head: ResponseHead, object: string): object {
 
 /** A whole (non-streamed) response. */
 export function fullResponse(kind: Kind, head: ResponseHead, text: string, finish: FinishReason, u: Usage): object {
-  const choice = kind === 'chat'
-    ? { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }
-    : { index: 0, text, logprobs: null, finish_reason: finish };
+  const choice =
+    kind === 'chat'
+      ? { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }
+      : { index: 0, text, logprobs: null, finish_reason: finish };
   return { ...opening(head, kind === 'chat' ? 'chat.completion' : 'text_completion'), choices: [choice], usage: u };
 }
 
@@ -52,11 +61,18 @@ export function fullResponse(kind: Kind, head: ResponseHead, text: string, finis
  * One streamed chunk: a piece of text (finish null), or the closing chunk (text '' and the finish reason). A chat
  * stream's first chunk carries the role (`first`). With `u`, the usage-only chunk of stream_options.include_usage.
  */
-export function chunk(kind: Kind, head: ResponseHead, text: string, finish: FinishReason | null, opts: { first?: boolean; usage?: Usage } = {}): object {
+export function chunk(
+  kind: Kind,
+  head: ResponseHead,
+  text: string,
+  finish: FinishReason | null,
+  opts: { first?: boolean; usage?: Usage } = {},
+): object {
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
   if (opts.usage) return { ...opening(head, object), choices: [], usage: opts.usage };
   if (kind === 'chat') {
-    const delta = finish !== null && text === '' ? {} : opts.first ? { role: 'assistant', content: text } : { content: text };
+    const delta =
+      finish !== null && text === '' ? {} : opts.first ? { role: 'assistant', content: text } : { content: text };
     return { ...opening(head, object), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
   }
   return { ...opening(head, object), choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] };

@@ -35,7 +35,12 @@ export interface ApiServer {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
-const ROUTES: Record<string, string> = { '/health': 'GET', '/v1/models': 'GET', '/v1/completions': 'POST', '/v1/chat/completions': 'POST' };
+const ROUTES: Record<string, string> = {
+  '/health': 'GET',
+  '/v1/models': 'GET',
+  '/v1/completions': 'POST',
+  '/v1/chat/completions': 'POST',
+};
 
 function sendJson(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
   if (res.destroyed || res.headersSent) return;
@@ -54,7 +59,9 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new RequestError(`body: expected JSON, received ${text.trim() === '' ? 'an empty body' : `invalid JSON (${(e as Error).message})`}`);
+    throw new RequestError(
+      `body: expected JSON, received ${text.trim() === '' ? 'an empty body' : `invalid JSON (${(e as Error).message})`}`,
+    );
   }
 }
 
@@ -64,16 +71,31 @@ function tokensNote(s: CompletionStats): string {
 }
 
 export function createApiServer(opts: ServeOptions): ApiServer {
-  const ctx: ServeContext = { model: opts.model, tokenizer: opts.tokenizer, template: opts.template, eosId: eosId(opts.tokenizer), modelId: opts.modelId, queue: new GenerationQueue() };
+  const ctx: ServeContext = {
+    model: opts.model,
+    tokenizer: opts.tokenizer,
+    template: opts.template,
+    eosId: eosId(opts.tokenizer),
+    modelId: opts.modelId,
+    queue: new GenerationQueue(),
+  };
   const started = Math.floor(Date.now() / 1000);
   const stopping = new AbortController();
 
   const route = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<CompletionStats | null> => {
     const method = ROUTES[path];
     if (method === undefined) {
-      throw new RequestError(`path: expected one of ${Object.entries(ROUTES).map(([p, m]) => `${m} ${p}`).join(', ')}, received ${req.method} ${path}`, 404);
+      throw new RequestError(
+        `path: expected one of ${Object.entries(ROUTES)
+          .map(([p, m]) => `${m} ${p}`)
+          .join(', ')}, received ${req.method} ${path}`,
+        404,
+      );
     }
-    if (req.method !== method) throw Object.assign(new RequestError(`method: expected ${method} for ${path}, received ${req.method}`, 405), { allow: method });
+    if (req.method !== method)
+      throw Object.assign(new RequestError(`method: expected ${method} for ${path}, received ${req.method}`, 405), {
+        allow: method,
+      });
     if (path === '/health') {
       sendJson(res, 200, { status: 'ok', model: opts.modelId, queued: ctx.queue.size });
       return null;
@@ -95,24 +117,31 @@ export function createApiServer(opts: ServeOptions): ApiServer {
   const server = createServer((req, res) => {
     const t0 = performance.now();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    void route(req, res, path).then(
-      (stats) => stats,
-      (e: unknown) => {
-        if (e instanceof RequestError) {
-          sendJson(res, e.status, errorBody(e.message, 'invalid_request_error'), (e as { allow?: string }).allow ? { allow: (e as { allow?: string }).allow! } : {});
-        } else if (e instanceof UserError) {
-          sendJson(res, 400, errorBody((e as Error).message, 'invalid_request_error'));
-        } else {
-          sendJson(res, 500, errorBody(`server: ${(e as Error).message ?? String(e)}`, 'server_error'));
-          opts.log?.(`error: ${(e as Error).stack ?? String(e)}`);
-        }
-        if (!res.writableEnded) res.destroy(); // a failure after a stream had begun: end the connection, do not leave it hanging
-        return null;
-      },
-    ).then((stats) => {
-      const ms = (performance.now() - t0).toFixed(0);
-      opts.log?.(`${req.method} ${path} ${res.statusCode}${stats ? tokensNote(stats) : ''} ${ms} ms`);
-    });
+    void route(req, res, path)
+      .then(
+        (stats) => stats,
+        (e: unknown) => {
+          if (e instanceof RequestError) {
+            sendJson(
+              res,
+              e.status,
+              errorBody(e.message, 'invalid_request_error'),
+              (e as { allow?: string }).allow ? { allow: (e as { allow?: string }).allow! } : {},
+            );
+          } else if (e instanceof UserError) {
+            sendJson(res, 400, errorBody((e as Error).message, 'invalid_request_error'));
+          } else {
+            sendJson(res, 500, errorBody(`server: ${(e as Error).message ?? String(e)}`, 'server_error'));
+            opts.log?.(`error: ${(e as Error).stack ?? String(e)}`);
+          }
+          if (!res.writableEnded) res.destroy(); // a failure after a stream had begun: end the connection, do not leave it hanging
+          return null;
+        },
+      )
+      .then((stats) => {
+        const ms = (performance.now() - t0).toFixed(0);
+        opts.log?.(`${req.method} ${path} ${res.statusCode}${stats ? tokensNote(stats) : ''} ${ms} ms`);
+      });
   });
 
   return {

@@ -43,7 +43,8 @@ export class StorageArena {
    * this arena serving allocations. Runs do not nest with other arenas' runs.
    */
   run<T>(fn: () => T): T {
-    if (active !== null) throw new Error('StorageArena.run: another arena run is already active; arena runs cannot nest');
+    if (active !== null)
+      throw new Error('StorageArena.run: another arena run is already active; arena runs cannot nest');
     this.recycle();
     active = this;
     try {

@@ -68,19 +68,25 @@ function addInto(a: Tensor, b: Tensor, out: Tensor): Tensor {
 
 export function runBackward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) {
-    throw new Error('backward: this tensor does not require grad (no parameter with requiresGrad was used to compute it, or it was computed under noGrad)');
+    throw new Error(
+      'backward: this tensor does not require grad (no parameter with requiresGrad was used to compute it, or it was computed under noGrad)',
+    );
   }
   let seed: Tensor;
   if (grad === undefined) {
     if (root.size !== 1) {
-      throw new RangeError(`backward: output of shape ${formatShape(root.shape)} is not a scalar; pass the gradient explicitly`);
+      throw new RangeError(
+        `backward: output of shape ${formatShape(root.shape)} is not a scalar; pass the gradient explicitly`,
+      );
     }
     const ones = root.data.slice();
     ones.fill(1);
     seed = new (root.constructor as typeof Tensor)(ones, root.shape);
   } else {
     if (!sameShape(grad.shape, root.shape)) {
-      throw new RangeError(`backward: gradient shape ${formatShape(grad.shape)} does not match output shape ${formatShape(root.shape)}`);
+      throw new RangeError(
+        `backward: gradient shape ${formatShape(grad.shape)} does not match output shape ${formatShape(root.shape)}`,
+      );
     }
     seed = grad;
   }
@@ -133,7 +139,9 @@ export function runBackward(root: Tensor, grad?: Tensor): void {
         consumed.push(ig);
         if (!input.requiresGrad) return;
         if (!sameShape(ig.shape, input.shape)) {
-          throw new Error(`backward of ${node.op}: gradient for input ${j} has shape ${formatShape(ig.shape)}, expected ${formatShape(input.shape)}`);
+          throw new Error(
+            `backward of ${node.op}: gradient for input ${j} has shape ${formatShape(ig.shape)}, expected ${formatShape(input.shape)}`,
+          );
         }
         if (input.node) {
           // Intermediate gradients may alias each other (an op can pass its output gradient straight through

@@ -19,7 +19,12 @@ function make(data: FloatArray, shape: Shape, opts?: CreateOptions): Tensor {
 export function tensor(values: unknown, shape?: Shape, opts?: CreateOptions): Tensor {
   if (shape !== undefined) {
     checkShape('tensor', shape);
-    const flat = typeof values === 'number' ? [values] : ArrayBuffer.isView(values) ? Array.from(values as unknown as ArrayLike<number>) : ((values as number[]).flat(Infinity) as number[]);
+    const flat =
+      typeof values === 'number'
+        ? [values]
+        : ArrayBuffer.isView(values)
+          ? Array.from(values as unknown as ArrayLike<number>)
+          : ((values as number[]).flat(Infinity) as number[]);
     if (flat.length !== numel(shape)) {
       throw new RangeError(`tensor: shape ${formatShape(shape)} needs ${numel(shape)} values, received ${flat.length}`);
     }

@@ -74,7 +74,8 @@ export class Rng {
   }
 
   setState(state: { s: number[]; spare: number | null }): void {
-    if (!Array.isArray(state.s) || state.s.length !== 4) throw new TypeError('Rng.setState: expected { s: [4 numbers], spare }');
+    if (!Array.isArray(state.s) || state.s.length !== 4)
+      throw new TypeError('Rng.setState: expected { s: [4 numbers], spare }');
     this.s = Uint32Array.from(state.s);
     this.spare = state.spare;
   }
@@ -102,7 +103,10 @@ export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
 
 /** The indices 0..n-1 in an order fixed by `seed` (shuffleInPlace with a fresh Rng): per-epoch batch orders. */
 export function permutation(n: number, seed: number): number[] {
-  return shuffleInPlace(Array.from({ length: n }, (_, i) => i), new Rng(seed));
+  return shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    new Rng(seed),
+  );
 }
 
 function rotl(x: number, k: number): number {

@@ -75,7 +75,8 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new RangeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
+    if (this.size !== 1)
+      throw new RangeError(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, expected 1`);
     return this.data[0]!;
   }
 

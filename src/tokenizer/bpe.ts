@@ -24,12 +24,18 @@ export class ByteLevelBpe {
    * `source` names where the data came from, for error messages. `unkId` lets a vocabulary lack some single-byte
    * tokens (toy vocabularies saved by Hugging Face's slow GPT2Tokenizer): such bytes encode as that id.
    */
-  constructor(vocab: ReadonlyMap<string, number>, merges: readonly (readonly [string, string])[], source = 'tokenizer', opts: { unkId?: number } = {}) {
+  constructor(
+    vocab: ReadonlyMap<string, number>,
+    merges: readonly (readonly [string, string])[],
+    source = 'tokenizer',
+    opts: { unkId?: number } = {},
+  ) {
     this.tokenToId = vocab;
     this.merges = merges;
     let maxId = -1;
     for (const id of vocab.values()) {
-      if (!Number.isInteger(id) || id < 0 || id >= KEY) throw new TokenizerFormatError(`${source}: token id ${id} is not an integer in [0, ${KEY})`);
+      if (!Number.isInteger(id) || id < 0 || id >= KEY)
+        throw new TokenizerFormatError(`${source}: token id ${id} is not an integer in [0, ${KEY})`);
       maxId = Math.max(maxId, id);
     }
     const idToToken = new Array<string>(maxId + 1).fill('');
@@ -38,7 +44,9 @@ export class ByteLevelBpe {
     for (let b = 0; b < 256; b++) {
       const id = vocab.get(BYTE_TO_CHAR[b]!) ?? opts.unkId;
       if (id === undefined) {
-        throw new TokenizerFormatError(`${source}: the vocabulary lacks the single-byte token for byte ${b} ("${BYTE_TO_CHAR[b]}"); byte-level BPE needs all 256`);
+        throw new TokenizerFormatError(
+          `${source}: the vocabulary lacks the single-byte token for byte ${b} ("${BYTE_TO_CHAR[b]}"); byte-level BPE needs all 256`,
+        );
       }
       this.byteIds[b] = id;
     }
@@ -48,7 +56,9 @@ export class ByteLevelBpe {
       const im = vocab.get(a + b);
       if (ia === undefined || ib === undefined || im === undefined) {
         const missing = ia === undefined ? a : ib === undefined ? b : a + b;
-        throw new TokenizerFormatError(`${source}: merge ${rank + 1} ("${a} ${b}") uses token "${missing}", which is not in the vocabulary`);
+        throw new TokenizerFormatError(
+          `${source}: merge ${rank + 1} ("${a} ${b}") uses token "${missing}", which is not in the vocabulary`,
+        );
       }
       const key = ia * KEY + ib;
       if (!this.pairs.has(key)) this.pairs.set(key, rank * KEY + im);

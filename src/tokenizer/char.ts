@@ -26,7 +26,10 @@ export class CharTokenizer {
     let offset = 0;
     for (const c of text) {
       const id = this.index.get(c);
-      if (id === undefined) throw new RangeError(`CharTokenizer.encode: character ${JSON.stringify(c)} at offset ${offset} is not in the vocabulary`);
+      if (id === undefined)
+        throw new RangeError(
+          `CharTokenizer.encode: character ${JSON.stringify(c)} at offset ${offset} is not in the vocabulary`,
+        );
       out.push(id);
       offset += c.length;
     }
@@ -34,10 +37,15 @@ export class CharTokenizer {
   }
 
   decode(ids: readonly number[]): string {
-    return ids.map((id, pos) => {
-      const c = this.chars[id];
-      if (c === undefined) throw new RangeError(`CharTokenizer.decode: id ${id} at position ${pos} is out of range [0, ${this.chars.length})`);
-      return c;
-    }).join('');
+    return ids
+      .map((id, pos) => {
+        const c = this.chars[id];
+        if (c === undefined)
+          throw new RangeError(
+            `CharTokenizer.decode: id ${id} at position ${pos} is out of range [0, ${this.chars.length})`,
+          );
+        return c;
+      })
+      .join('');
   }
 }

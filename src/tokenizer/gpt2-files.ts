@@ -13,7 +13,9 @@ function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new TokenizerFormatError(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TokenizerFormatError(
+      `${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }
 
@@ -25,14 +27,20 @@ export function parseMerges(text: string, source: string): [string, string][] {
     if (line === '' || (i === 0 && line.startsWith('#version'))) return;
     const parts = line.split(' ');
     if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-      throw new TokenizerFormatError(`${source}:${i + 1}: expected a merge "left right" (two tokens separated by one space), received ${JSON.stringify(line)}`);
+      throw new TokenizerFormatError(
+        `${source}:${i + 1}: expected a merge "left right" (two tokens separated by one space), received ${JSON.stringify(line)}`,
+      );
     }
     merges.push([parts[0]!, parts[1]!]);
   });
   return merges;
 }
 
-export function loadGpt2Files(encoderJsonPath: string, vocabBpePath: string, opts: { specials?: ReadonlyMap<string, number>; unkToken?: string } = {}): Tokenizer {
+export function loadGpt2Files(
+  encoderJsonPath: string,
+  vocabBpePath: string,
+  opts: { specials?: ReadonlyMap<string, number>; unkToken?: string } = {},
+): Tokenizer {
   let encoder: unknown;
   try {
     encoder = JSON.parse(readText(encoderJsonPath));
@@ -45,7 +53,10 @@ export function loadGpt2Files(encoderJsonPath: string, vocabBpePath: string, opt
   }
   const vocab = new Map<string, number>();
   for (const [tok, id] of Object.entries(encoder)) {
-    if (typeof id !== 'number') throw new TokenizerFormatError(`${encoderJsonPath}: token ${JSON.stringify(tok)} maps to ${JSON.stringify(id)}, expected an integer id`);
+    if (typeof id !== 'number')
+      throw new TokenizerFormatError(
+        `${encoderJsonPath}: token ${JSON.stringify(tok)} maps to ${JSON.stringify(id)}, expected an integer id`,
+      );
     vocab.set(tok, id);
   }
   const merges = parseMerges(readText(vocabBpePath), vocabBpePath);
@@ -53,8 +64,13 @@ export function loadGpt2Files(encoderJsonPath: string, vocabBpePath: string, opt
   const eot = vocab.get('<|endoftext|>');
   if (eot !== undefined) specials.set('<|endoftext|>', eot);
   for (const [text, id] of specials) if (vocab.get(text) === id) vocab.delete(text);
-  const unkId = opts.unkToken === undefined ? undefined : specials.get(opts.unkToken) ?? vocab.get(opts.unkToken);
-  const bpe = new ByteLevelBpe(vocab, merges, `${encoderJsonPath} + ${vocabBpePath}`, unkId === undefined ? {} : { unkId });
+  const unkId = opts.unkToken === undefined ? undefined : (specials.get(opts.unkToken) ?? vocab.get(opts.unkToken));
+  const bpe = new ByteLevelBpe(
+    vocab,
+    merges,
+    `${encoderJsonPath} + ${vocabBpePath}`,
+    unkId === undefined ? {} : { unkId },
+  );
   return new Tokenizer(bpe, { pretokenizer: 'gpt2', specialTokens: specials });
 }
 
@@ -89,7 +105,10 @@ export function loadHfVocabMerges(dir: string): Tokenizer {
     }
   }
   const unkToken = tokenContent(config.unk_token);
-  const tok = loadGpt2Files(join(dir, 'vocab.json'), join(dir, 'merges.txt'), { specials, ...(unkToken !== undefined ? { unkToken } : {}) });
+  const tok = loadGpt2Files(join(dir, 'vocab.json'), join(dir, 'merges.txt'), {
+    specials,
+    ...(unkToken !== undefined ? { unkToken } : {}),
+  });
   if (existsSync(configPath)) {
     tok.extras.tokenizerConfig = config;
     if (typeof config.chat_template === 'string') tok.extras.chatTemplate = config.chat_template;

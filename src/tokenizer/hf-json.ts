@@ -18,17 +18,25 @@ function fail(source: string, path: string, message: string): never {
 }
 
 function obj(source: string, path: string, v: unknown): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(source, path, `expected an object, received ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    fail(
+      source,
+      path,
+      `expected an object, received ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`,
+    );
   return v as Json;
 }
 
 /** Which of our pre-tokenizers a tokenizer.json pre_tokenizer corresponds to. */
 function pretokenizerOf(source: string, pre: unknown): PretokenizerName {
-  if (pre === null || pre === undefined) fail(source, '$.pre_tokenizer', 'byte-level BPE needs a pre_tokenizer (ByteLevel or Split + ByteLevel)');
+  if (pre === null || pre === undefined)
+    fail(source, '$.pre_tokenizer', 'byte-level BPE needs a pre_tokenizer (ByteLevel or Split + ByteLevel)');
   const p = obj(source, '$.pre_tokenizer', pre);
   if (p.type === 'ByteLevel') {
-    if (p.use_regex === false) fail(source, '$.pre_tokenizer.use_regex', 'ByteLevel without its regex is not supported');
-    if (p.add_prefix_space === true) fail(source, '$.pre_tokenizer.add_prefix_space', 'add_prefix_space=true is not supported');
+    if (p.use_regex === false)
+      fail(source, '$.pre_tokenizer.use_regex', 'ByteLevel without its regex is not supported');
+    if (p.add_prefix_space === true)
+      fail(source, '$.pre_tokenizer.add_prefix_space', 'add_prefix_space=true is not supported');
     return 'gpt2';
   }
   if (p.type === 'Sequence' && Array.isArray(p.pretokenizers)) {
@@ -38,7 +46,11 @@ function pretokenizerOf(source: string, pre: unknown): PretokenizerName {
     if (typeof pattern === 'string' && pattern.includes('\\p{N}{1,3}')) return 'cl100k';
     if ((p.pretokenizers as Json[]).some((x) => x?.type === 'ByteLevel' && x.use_regex !== false)) return 'gpt2';
   }
-  fail(source, '$.pre_tokenizer', `unsupported pre_tokenizer ${JSON.stringify(p).slice(0, 200)} (expected ByteLevel, or a Sequence of a GPT-4 style Split and ByteLevel)`);
+  fail(
+    source,
+    '$.pre_tokenizer',
+    `unsupported pre_tokenizer ${JSON.stringify(p).slice(0, 200)} (expected ByteLevel, or a Sequence of a GPT-4 style Split and ByteLevel)`,
+  );
 }
 
 /** Parses tokenizer.json text. */
@@ -51,18 +63,21 @@ export function parseTokenizerJson(text: string, source = 'tokenizer.json'): Tok
     throw new TokenizerFormatError(`${source}: not valid JSON (${(e as Error).message})`);
   }
   const model = obj(source, '$.model', root.model);
-  if (model.type !== undefined && model.type !== 'BPE') fail(source, '$.model.type', `expected "BPE", received ${JSON.stringify(model.type)}`);
+  if (model.type !== undefined && model.type !== 'BPE')
+    fail(source, '$.model.type', `expected "BPE", received ${JSON.stringify(model.type)}`);
   const rawVocab = obj(source, '$.model.vocab', model.vocab);
   const vocab = new Map<string, number>();
   for (const [tok, id] of Object.entries(rawVocab)) {
-    if (typeof id !== 'number' || !Number.isInteger(id)) fail(source, `$.model.vocab[${JSON.stringify(tok)}]`, `expected an integer id, received ${JSON.stringify(id)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id))
+      fail(source, `$.model.vocab[${JSON.stringify(tok)}]`, `expected an integer id, received ${JSON.stringify(id)}`);
     vocab.set(tok, id);
   }
   if (!Array.isArray(model.merges)) fail(source, '$.model.merges', 'expected an array');
   const merges: [string, string][] = (model.merges as unknown[]).map((m, i) => {
     if (typeof m === 'string') {
       const parts = m.split(' ');
-      if (parts.length !== 2) fail(source, `$.model.merges[${i}]`, `expected "left right", received ${JSON.stringify(m)}`);
+      if (parts.length !== 2)
+        fail(source, `$.model.merges[${i}]`, `expected "left right", received ${JSON.stringify(m)}`);
       return [parts[0]!, parts[1]!];
     }
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
@@ -73,7 +88,8 @@ export function parseTokenizerJson(text: string, source = 'tokenizer.json'): Tok
   if (!Array.isArray(added)) fail(source, '$.added_tokens', 'expected an array');
   (added as unknown[]).forEach((a, i) => {
     const t = obj(source, `$.added_tokens[${i}]`, a);
-    if (typeof t.content !== 'string' || typeof t.id !== 'number') fail(source, `$.added_tokens[${i}]`, 'expected {id: number, content: string}');
+    if (typeof t.content !== 'string' || typeof t.id !== 'number')
+      fail(source, `$.added_tokens[${i}]`, 'expected {id: number, content: string}');
     specials.set(t.content, t.id);
     if (vocab.get(t.content) === t.id) vocab.delete(t.content);
   });
@@ -88,7 +104,9 @@ export function loadTokenizerJson(path: string): Tokenizer {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new TokenizerFormatError(`${file}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TokenizerFormatError(
+      `${file}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const tok = parseTokenizerJson(text, file);
   const configPath = join(file, '..', 'tokenizer_config.json');
@@ -111,18 +129,25 @@ export function toTokenizerJson(tok: Tokenizer): Json {
     if (t !== '') vocab[t] = id;
   });
   const added = [...tok.specialTokens].map(([content, id]) => ({
-    id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
   }));
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const pre = tok.pretokenizer === 'gpt2'
-    ? byteLevel
-    : {
-        type: 'Sequence',
-        pretokenizers: [
-          { type: 'Split', pattern: { Regex: PATTERNS.cl100k }, behavior: 'Isolated', invert: false },
-          { ...byteLevel, use_regex: false },
-        ],
-      };
+  const pre =
+    tok.pretokenizer === 'gpt2'
+      ? byteLevel
+      : {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Split', pattern: { Regex: PATTERNS.cl100k }, behavior: 'Isolated', invert: false },
+            { ...byteLevel, use_regex: false },
+          ],
+        };
   return {
     version: '1.0',
     truncation: null,
@@ -133,8 +158,14 @@ export function toTokenizerJson(tok: Tokenizer): Json {
     post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false,
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
       vocab,
       merges: tok.bpe.merges.map(([a, b]) => [a, b]),
     },
@@ -153,10 +184,15 @@ export function saveTokenizer(dir: string, tok: Tokenizer): void {
     ...previous,
     tokenizer_class: previous.tokenizer_class ?? 'PreTrainedTokenizerFast',
     model_max_length: previous.model_max_length ?? 1_000_000,
-    ...(specials.includes('<|endoftext|>') ? { eos_token: previous.eos_token ?? '<|endoftext|>', bos_token: previous.bos_token ?? '<|endoftext|>' } : {}),
+    ...(specials.includes('<|endoftext|>')
+      ? { eos_token: previous.eos_token ?? '<|endoftext|>', bos_token: previous.bos_token ?? '<|endoftext|>' }
+      : {}),
     ...(typeof tok.extras.chatTemplate === 'string' ? { chat_template: tok.extras.chatTemplate } : {}),
   };
-  for (const [name, doc] of [['tokenizer.json', toTokenizerJson(tok)], ['tokenizer_config.json', config]] as const) {
+  for (const [name, doc] of [
+    ['tokenizer.json', toTokenizerJson(tok)],
+    ['tokenizer_config.json', config],
+  ] as const) {
     writeFileAtomic(join(dir, name), `${JSON.stringify(doc, null, name === 'tokenizer.json' ? undefined : 2)}\n`);
   }
 }

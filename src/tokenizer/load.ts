@@ -10,12 +10,17 @@ import { loadTokenizerJson } from './hf-json.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 export function loadTokenizer(path: string): Tokenizer {
-  if (!existsSync(path)) throw new TokenizerFormatError(`${path}: no such file or directory (expected a tokenizer.json or a directory holding one)`);
+  if (!existsSync(path))
+    throw new TokenizerFormatError(
+      `${path}: no such file or directory (expected a tokenizer.json or a directory holding one)`,
+    );
   if (!statSync(path).isDirectory()) return loadTokenizerJson(path);
   if (existsSync(join(path, 'tokenizer.json'))) return loadTokenizerJson(path);
   if (existsSync(join(path, 'encoder.json')) && existsSync(join(path, 'vocab.bpe'))) {
     return loadGpt2Files(join(path, 'encoder.json'), join(path, 'vocab.bpe'));
   }
   if (existsSync(join(path, 'vocab.json')) && existsSync(join(path, 'merges.txt'))) return loadHfVocabMerges(path);
-  throw new TokenizerFormatError(`${path}: the directory holds neither tokenizer.json, encoder.json + vocab.bpe nor vocab.json + merges.txt`);
+  throw new TokenizerFormatError(
+    `${path}: the directory holds neither tokenizer.json, encoder.json + vocab.bpe nor vocab.json + merges.txt`,
+  );
 }

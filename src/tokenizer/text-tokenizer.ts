@@ -29,7 +29,12 @@ export function eosId(tok: TextTokenizer): number | undefined {
   if (direct !== undefined) return direct;
   const config = tok.extras.tokenizerConfig as Record<string, unknown> | undefined;
   const eos = config?.eos_token;
-  const text = typeof eos === 'string' ? eos : typeof (eos as { content?: unknown } | undefined)?.content === 'string' ? (eos as { content: string }).content : undefined;
+  const text =
+    typeof eos === 'string'
+      ? eos
+      : typeof (eos as { content?: unknown } | undefined)?.content === 'string'
+        ? (eos as { content: string }).content
+        : undefined;
   return text === undefined ? undefined : tok.specialId(text);
 }
 
@@ -63,6 +68,7 @@ export function loadTextTokenizer(dir: string): TextTokenizer {
 /** Saves a tokenizer into `dir` so that `loadTextTokenizer(dir)` opens an identical one. */
 export function saveTextTokenizer(dir: string, tok: TextTokenizer): void {
   if (tok instanceof Tokenizer) saveTokenizer(dir, tok);
-  else if (tok instanceof CharTokenizer) writeJsonAtomic(join(dir, CHAR_TOKENIZER_FILE), { type: 'char', chars: tok.chars });
+  else if (tok instanceof CharTokenizer)
+    writeJsonAtomic(join(dir, CHAR_TOKENIZER_FILE), { type: 'char', chars: tok.chars });
   else throw new TypeError('saveTextTokenizer: only the BPE Tokenizer and CharTokenizer can be saved');
 }

@@ -4,7 +4,7 @@
  * word in an LRU). Decoding maps ids back to bytes and then to text; the round trip is exact for any string
  * (lone UTF-16 surrogates, which have no UTF-8 form, are encoded as U+FFFD as TextEncoder does).
  */
-import { ByteLevelBpe, TokenizerFormatError } from './bpe.ts';
+import { type ByteLevelBpe, TokenizerFormatError } from './bpe.ts';
 import { CHAR_TO_BYTE } from './byte-unicode.ts';
 import { LruCache } from './lru.ts';
 import { pretokenizerRegex, type PretokenizerName } from './pretokenize.ts';
@@ -38,7 +38,10 @@ export class Tokenizer {
   /** Extra settings carried through load/save (e.g. the chat template from tokenizer_config.json). */
   readonly extras: Record<string, unknown> = {};
 
-  constructor(bpe: ByteLevelBpe, opts: { pretokenizer?: PretokenizerName; specialTokens?: ReadonlyMap<string, number> } = {}) {
+  constructor(
+    bpe: ByteLevelBpe,
+    opts: { pretokenizer?: PretokenizerName; specialTokens?: ReadonlyMap<string, number> } = {},
+  ) {
     this.bpe = bpe;
     this.pretokenizer = opts.pretokenizer ?? 'gpt2';
     this.regex = pretokenizerRegex(this.pretokenizer);
@@ -117,7 +120,8 @@ export class Tokenizer {
         continue;
       }
       const tok = this.bpe.idToToken[id];
-      if (tok === undefined || tok === '') throw new RangeError(`decode: id ${id} at position ${pos} is not in the vocabulary (size ${this.vocabSize})`);
+      if (tok === undefined || tok === '')
+        throw new RangeError(`decode: id ${id} at position ${pos} is not in the vocabulary (size ${this.vocabSize})`);
       for (const ch of tok) parts.push(CHAR_TO_BYTE.get(ch)!);
     }
     return Uint8Array.from(parts);

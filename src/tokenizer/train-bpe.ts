@@ -70,7 +70,9 @@ export function trainBpe(counts: ReadonlyMap<string, number>, opts: TrainBpeOpti
   const minFrequency = opts.minFrequency ?? 2;
   const numMerges = opts.vocabSize - 256 - specials.length;
   if (!Number.isInteger(opts.vocabSize) || numMerges < 0) {
-    throw new RangeError(`trainBpe: vocabSize must be an integer >= 256 + ${specials.length} special tokens, received ${opts.vocabSize}`);
+    throw new RangeError(
+      `trainBpe: vocabSize must be an integer >= 256 + ${specials.length} special tokens, received ${opts.vocabSize}`,
+    );
   }
 
   // Words as symbol arrays (ids), with their frequencies.
@@ -164,7 +166,10 @@ export function trainBpe(counts: ReadonlyMap<string, number>, opts: TrainBpeOpti
 
   const vocab = tokenIds;
   const specialMap = new Map(specials.map((s, i) => [s, tokens.length + i]));
-  return new Tokenizer(new ByteLevelBpe(vocab, merges, 'trainBpe'), { pretokenizer: opts.pretokenizer ?? 'gpt2', specialTokens: specialMap });
+  return new Tokenizer(new ByteLevelBpe(vocab, merges, 'trainBpe'), {
+    pretokenizer: opts.pretokenizer ?? 'gpt2',
+    specialTokens: specialMap,
+  });
 }
 
 /** Counts words in files (streamed) and trains. */

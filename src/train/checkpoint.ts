@@ -6,7 +6,17 @@
  * renamed over the old one (kept as `<name>.prev` until the new one is in place), so a crash or Ctrl-C never
  * leaves a torn checkpoint. Loading checks every file and fails with an error naming the file, never silently.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
 import type { ModelConfig, LanguageModel } from '../models/model.ts';
@@ -91,7 +101,15 @@ export function replaceDirAtomic(target: string, fill: (dir: string) => void): v
 }
 
 /** Writes a checkpoint directory: model, optional optimizer state, run state, optional tokenizer. */
-export function saveCheckpoint(dir: string, parts: { model: LanguageModel; optimizer: AdamW | null; state: RunState; tokenizer?: TextTokenizer | null | undefined }): void {
+export function saveCheckpoint(
+  dir: string,
+  parts: {
+    model: LanguageModel;
+    optimizer: AdamW | null;
+    state: RunState;
+    tokenizer?: TextTokenizer | null | undefined;
+  },
+): void {
   replaceDirAtomic(dir, (tmp) => {
     saveModel(tmp, parts.model, { step: parts.state.step });
     if (parts.optimizer) writeFileAtomic(join(tmp, OPTIMIZER_FILE), serializeOptimizer(parts.model, parts.optimizer));
@@ -110,7 +128,10 @@ export function serializeOptimizer(model: Pick<Module, 'namedParameters'>, opt: 
   for (const [name, p] of model.namedParameters()) {
     const s = opt.state.get(p);
     if (!s) continue;
-    tensors.push([`${name}.exp_avg`, { shape: p.shape, data: s.m }], [`${name}.exp_avg_sq`, { shape: p.shape, data: s.v }]);
+    tensors.push(
+      [`${name}.exp_avg`, { shape: p.shape, data: s.m }],
+      [`${name}.exp_avg_sq`, { shape: p.shape, data: s.v }],
+    );
     steps[name] = s.step;
   }
   return serializeSafetensors(tensors, { format: 'llmforge-adamw', steps: JSON.stringify(steps) });
@@ -126,30 +147,37 @@ export function restoreOptimizer(path: string, model: Pick<Module, 'namedParamet
     throw new CheckpointError(`${path}: metadata "steps" is not valid JSON`);
   }
   if (file.metadata.format !== 'llmforge-adamw' || typeof steps !== 'object' || steps === null) {
-    throw new CheckpointError(`${path}: not an llmforge AdamW state (expected metadata format "llmforge-adamw" with per-parameter steps)`);
+    throw new CheckpointError(
+      `${path}: not an llmforge AdamW state (expected metadata format "llmforge-adamw" with per-parameter steps)`,
+    );
   }
   const params = new Map(model.namedParameters());
   for (const name of Object.keys(steps)) {
-    if (!params.has(name)) throw new CheckpointError(`${path}: state for "${name}", which is not a parameter of this model`);
+    if (!params.has(name))
+      throw new CheckpointError(`${path}: state for "${name}", which is not a parameter of this model`);
   }
   opt.state.clear();
   for (const [name, p] of params) {
     const step = steps[name];
     if (step === undefined) {
-      if (p.requiresGrad && Object.keys(steps).length > 0) throw new CheckpointError(`${path}: no optimizer state for parameter "${name}"`);
+      if (p.requiresGrad && Object.keys(steps).length > 0)
+        throw new CheckpointError(`${path}: no optimizer state for parameter "${name}"`);
       continue;
     }
     const take = (key: string): Float32Array => {
       const t = file.tensors.get(key);
       if (!t) throw new CheckpointError(`${path}: tensor "${key}" is missing`);
       if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-        throw new CheckpointError(`${path}: tensor "${key}" has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)}`);
+        throw new CheckpointError(
+          `${path}: tensor "${key}" has shape ${formatShape(t.shape)}, expected ${formatShape(p.shape)}`,
+        );
       }
       return t.data;
     };
     const m = take(`${name}.exp_avg`);
     const v = take(`${name}.exp_avg_sq`);
-    if (!(Number.isInteger(step) && step > 0)) throw new CheckpointError(`${path}: step count of "${name}" must be a positive integer, received ${step}`);
+    if (!(Number.isInteger(step) && step > 0))
+      throw new CheckpointError(`${path}: step count of "${name}" must be a positive integer, received ${step}`);
     const conv = (a: Float32Array) => (p.data instanceof Float32Array ? a : Float64Array.from(a));
     opt.state.set(p, { m: conv(m), v: conv(v), step });
   }
@@ -166,11 +194,16 @@ export function readRunState(dir: string): RunState {
     throw new CheckpointError(`${path}: cannot read the run state (${why})`);
   }
   const s = doc as Partial<RunState>;
-  if (s.format !== FORMAT) throw new CheckpointError(`${path}: expected "format": "${FORMAT}", received ${JSON.stringify(s.format)}`);
-  if (!(Number.isInteger(s.step) && s.step! >= 0)) throw new CheckpointError(`${path}: "step" must be a non-negative integer, received ${JSON.stringify(s.step)}`);
-  if (!s.dataRng || !Array.isArray(s.dataRng.s) || s.dataRng.s.length !== 4) throw new CheckpointError(`${path}: "dataRng" must be {"s": [4 integers], "spare": ...}`);
-  if (typeof s.config !== 'object' || s.config === null) throw new CheckpointError(`${path}: "config" (the training config) is missing`);
-  if (s.bestValLoss !== null && typeof s.bestValLoss !== 'number') throw new CheckpointError(`${path}: "bestValLoss" must be a number or null`);
+  if (s.format !== FORMAT)
+    throw new CheckpointError(`${path}: expected "format": "${FORMAT}", received ${JSON.stringify(s.format)}`);
+  if (!(Number.isInteger(s.step) && s.step! >= 0))
+    throw new CheckpointError(`${path}: "step" must be a non-negative integer, received ${JSON.stringify(s.step)}`);
+  if (!s.dataRng || !Array.isArray(s.dataRng.s) || s.dataRng.s.length !== 4)
+    throw new CheckpointError(`${path}: "dataRng" must be {"s": [4 integers], "spare": ...}`);
+  if (typeof s.config !== 'object' || s.config === null)
+    throw new CheckpointError(`${path}: "config" (the training config) is missing`);
+  if (s.bestValLoss !== null && typeof s.bestValLoss !== 'number')
+    throw new CheckpointError(`${path}: "bestValLoss" must be a number or null`);
   return s as RunState;
 }
 
@@ -194,12 +227,18 @@ export interface LoadedCheckpoint {
 export function loadCheckpoint(dir: string, expected?: ModelConfig): LoadedCheckpoint {
   if (!existsSync(dir)) {
     const prev = `${dir}.prev`;
-    if (existsSync(prev)) dir = prev; // a crash between the two renames of replaceDirAtomic
-    else throw new CheckpointError(`${dir}: no checkpoint to resume from (start without --resume, or point --out at the run's directory)`);
+    if (existsSync(prev))
+      dir = prev; // a crash between the two renames of replaceDirAtomic
+    else
+      throw new CheckpointError(
+        `${dir}: no checkpoint to resume from (start without --resume, or point --out at the run's directory)`,
+      );
   }
   for (const f of [CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE, STATE_FILE]) {
     if (!existsSync(join(dir, f))) {
-      throw new CheckpointError(`${join(dir, f)}: missing; the checkpoint is incomplete (expected ${CONFIG_FILE}, ${WEIGHTS_FILE}, ${OPTIMIZER_FILE} and ${STATE_FILE})`);
+      throw new CheckpointError(
+        `${join(dir, f)}: missing; the checkpoint is incomplete (expected ${CONFIG_FILE}, ${WEIGHTS_FILE}, ${OPTIMIZER_FILE} and ${STATE_FILE})`,
+      );
     }
   }
   const state = readRunState(dir);
@@ -207,7 +246,9 @@ export function loadCheckpoint(dir: string, expected?: ModelConfig): LoadedCheck
   if (expected) {
     const diff = configDiff(config, expected);
     if (diff.length > 0) {
-      throw new CheckpointError(`${join(dir, CONFIG_FILE)}: the checkpoint's model differs from the requested one (checkpoint vs requested: ${diff.join(', ')}); resume with the original model settings or start a new --out`);
+      throw new CheckpointError(
+        `${join(dir, CONFIG_FILE)}: the checkpoint's model differs from the requested one (checkpoint vs requested: ${diff.join(', ')}); resume with the original model settings or start a new --out`,
+      );
     }
   }
   return { dir, model: loadModel(dir), state };

@@ -130,7 +130,11 @@ export function isTrainKey(key: string): key is keyof TrainConfig {
  * Applies `overrides` (values already typed, or strings from `--set key=value`) on top of `base`; unknown keys
  * and values of the wrong type are errors naming the key. `source` prefixes the message (e.g. '--set').
  */
-export function applyTrainOverrides(base: TrainConfig, overrides: Record<string, unknown>, source = 'train config'): TrainConfig {
+export function applyTrainOverrides(
+  base: TrainConfig,
+  overrides: Record<string, unknown>,
+  source = 'train config',
+): TrainConfig {
   const out: TrainConfig = { ...base };
   const rec = out as unknown as Record<string, unknown>;
   for (const [key, raw] of Object.entries(overrides)) {
@@ -146,7 +150,8 @@ export function applyTrainOverrides(base: TrainConfig, overrides: Record<string,
       }
       rec[key] = v;
     } else {
-      if (typeof raw !== 'string') throw new TrainConfigError(`${source}: ${key} expects a string, received ${JSON.stringify(raw)}`);
+      if (typeof raw !== 'string')
+        throw new TrainConfigError(`${source}: ${key} expects a string, received ${JSON.stringify(raw)}`);
       rec[key] = raw;
     }
   }
@@ -161,7 +166,18 @@ export function validateTrainConfig(c: TrainConfig): void {
   };
   const posInt = ['steps', 'batchSize', 'gradAccum', 'evalIters', 'logInterval'] as const;
   for (const k of posInt) if (!(Number.isInteger(c[k]) && c[k] >= 1)) fail(k, 'a positive integer');
-  const natInt = ['context', 'warmup', 'lrDecaySteps', 'evalInterval', 'checkpointInterval', 'keepEvery', 'keepLast', 'sampleTokens', 'seed', 'evalSeed'] as const;
+  const natInt = [
+    'context',
+    'warmup',
+    'lrDecaySteps',
+    'evalInterval',
+    'checkpointInterval',
+    'keepEvery',
+    'keepLast',
+    'sampleTokens',
+    'seed',
+    'evalSeed',
+  ] as const;
   for (const k of natInt) if (!(Number.isInteger(c[k]) && c[k] >= 0)) fail(k, 'a non-negative integer');
   if (c.schedule !== 'cosine' && c.schedule !== 'constant') fail('schedule', '"cosine" or "constant"');
   if (c.warmupDivisor !== 'warmup+1' && c.warmupDivisor !== 'warmup') fail('warmupDivisor', '"warmup+1" or "warmup"');
@@ -174,11 +190,14 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(c.clip >= 0)) fail('clip', 'a non-negative number (0 disables clipping)');
   if (!(c.sampleTemperature >= 0)) fail('sampleTemperature', 'a non-negative number (0: greedy)');
   if (!(c.peakGflops > 0)) fail('peakGflops', 'a positive number');
-  if (c.precision !== 'auto' && c.precision !== 'fp32' && c.precision !== 'bf16') fail('precision', '"auto", "fp32" or "bf16"');
+  if (c.precision !== 'auto' && c.precision !== 'fp32' && c.precision !== 'bf16')
+    fail('precision', '"auto", "fp32" or "bf16"');
 }
 
 /** The resolved config as aligned `key value` lines, for the start of a run. */
 export function formatTrainConfig(c: TrainConfig): string {
   const width = Math.max(...Object.keys(c).map((k) => k.length));
-  return Object.entries(c).map(([k, v]) => `  ${k.padEnd(width)}  ${JSON.stringify(v)}`).join('\n');
+  return Object.entries(c)
+    .map(([k, v]) => `  ${k.padEnd(width)}  ${JSON.stringify(v)}`)
+    .join('\n');
 }

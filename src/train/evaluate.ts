@@ -27,7 +27,14 @@ export interface EvalResult {
 }
 
 /** Mean loss over `iters` batches of B x T from `data`, drawn with a fresh Rng(seed); the model's mode is restored. */
-export function evaluate(model: LanguageModel, data: TokenSource, B: number, T: number, iters: number, seed: number): EvalResult {
+export function evaluate(
+  model: LanguageModel,
+  data: TokenSource,
+  B: number,
+  T: number,
+  iters: number,
+  seed: number,
+): EvalResult {
   const wasTraining = model.training;
   model.eval();
   const rng = new Rng(seed);

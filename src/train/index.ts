@@ -3,9 +3,22 @@
  * evaluation, checkpoints and opening prepared training data. A public entry point of the package only: code
  * inside src imports the module it needs, never this index.
  */
-export { train, type TrainOptions, type TrainHooks, type TrainResult, type StepInfo, type EvalInfo } from './trainer.ts';
+export {
+  train,
+  type TrainOptions,
+  type TrainHooks,
+  type TrainResult,
+  type StepInfo,
+  type EvalInfo,
+} from './trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, applyTrainOverrides, validateTrainConfig, type TrainConfig } from './config.ts';
-export { detectBf16, resolvePrecision, type PrecisionSetting, type ResolvedPrecision, type Bf16Capability } from './precision.ts';
+export {
+  detectBf16,
+  resolvePrecision,
+  type PrecisionSetting,
+  type ResolvedPrecision,
+  type Bf16Capability,
+} from './precision.ts';
 export { lrAt, type LrSchedule } from './schedule.ts';
 export { evaluate, type EvalResult, type TokenSource } from './evaluate.ts';
 export { saveCheckpoint, loadCheckpoint, restoreOptimizer, type RunState } from './checkpoint.ts';

@@ -13,7 +13,10 @@ export class OptionCheck {
    * `where` prefixes every message ('' for none); `label` turns a field of the options object into the name the
    * user knows (default: the field itself).
    */
-  constructor(readonly where = '', readonly label: (field: string) => string = (f) => f) {}
+  constructor(
+    readonly where = '',
+    readonly label: (field: string) => string = (f) => f,
+  ) {}
 
   /** The field as the user knows it, prefixed by `where` (for messages built elsewhere, e.g. precision). */
   named(field: string): string {
@@ -22,11 +25,18 @@ export class OptionCheck {
 
   /** Throws `<where>: <field> must be <expected>, received <value>`. */
   fail(field: string, expected: string, received: unknown): never {
-    throw new OptionError(`${this.named(field)} must be ${expected}, received ${typeof received === 'string' ? JSON.stringify(received) : String(received)}`);
+    throw new OptionError(
+      `${this.named(field)} must be ${expected}, received ${typeof received === 'string' ? JSON.stringify(received) : String(received)}`,
+    );
   }
 
   /** One of `allowed`; `expected` words the message (default: 'one of a, b, c'). */
-  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], expected = `one of ${allowed.join(', ')}`): T {
+  oneOf<T extends string>(
+    field: string,
+    value: unknown,
+    allowed: readonly T[],
+    expected = `one of ${allowed.join(', ')}`,
+  ): T {
     if (!allowed.includes(value as T)) this.fail(field, expected, value);
     return value as T;
   }
@@ -34,7 +44,12 @@ export class OptionCheck {
   /** An integer >= min (1: 'a positive integer', 0: 'a non-negative integer'). */
   int(field: string, value: unknown, min: number): number {
     const n = value as number;
-    if (!(typeof n === 'number' && Number.isInteger(n) && n >= min)) this.fail(field, min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`, value);
+    if (!(typeof n === 'number' && Number.isInteger(n) && n >= min))
+      this.fail(
+        field,
+        min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`,
+        value,
+      );
     return n;
   }
 

@@ -34,7 +34,8 @@ class PrecisionError extends UserError {}
 
 /** The bf16 capability of the active backend on this CPU (the native kernels' dispatch, as `llmforge doctor` shows). */
 export function detectBf16(): Bf16Capability {
-  if (backend().name !== 'native') return { fast: false, via: `the ${backend().name} backend has no native bf16 kernels` };
+  if (backend().name !== 'native')
+    return { fast: false, via: `the ${backend().name} backend has no native bf16 kernels` };
   const cpu = cpuInfo();
   if (cpu === null) return { fast: false, via: 'the native addon reports no CPU features' };
   if (cpu.isa !== 'avx512') return { fast: false, via: `kernels dispatch to ${cpu.isa}, not avx512` };
@@ -45,20 +46,27 @@ export function detectBf16(): Bf16Capability {
 
 /** Checks a precision value from a flag, option or file; `where` names it in the one-line error. */
 export function parsePrecisionSetting(value: unknown, where: string): PrecisionSetting {
-  if (typeof value === 'string' && (PRECISION_SETTINGS as readonly string[]).includes(value)) return value as PrecisionSetting;
-  throw new PrecisionError(`${where}: expected one of ${PRECISION_SETTINGS.join(', ')}, received ${JSON.stringify(value)}`);
+  if (typeof value === 'string' && (PRECISION_SETTINGS as readonly string[]).includes(value))
+    return value as PrecisionSetting;
+  throw new PrecisionError(
+    `${where}: expected one of ${PRECISION_SETTINGS.join(', ')}, received ${JSON.stringify(value)}`,
+  );
 }
 
 /**
  * The precision a run uses for `setting`. `env` defaults to process.env.LLMFORGE_MATMUL and `capability` to
  * detectBf16(); both can be injected (tests).
  */
-export function resolvePrecision(setting: PrecisionSetting, opts: { env?: string | undefined; capability?: Bf16Capability } = {}): ResolvedPrecision {
+export function resolvePrecision(
+  setting: PrecisionSetting,
+  opts: { env?: string | undefined; capability?: Bf16Capability } = {},
+): ResolvedPrecision {
   parsePrecisionSetting(setting, 'precision');
   if (setting !== 'auto') return { precision: setting, setting, source: 'explicit', why: 'explicit' };
   const env = 'env' in opts ? opts.env : process.env.LLMFORGE_MATMUL;
   if (env !== undefined && env !== '') {
-    if (env !== 'fp32' && env !== 'bf16') throw new PrecisionError(`LLMFORGE_MATMUL: expected one of fp32, bf16, received '${env}'`);
+    if (env !== 'fp32' && env !== 'bf16')
+      throw new PrecisionError(`LLMFORGE_MATMUL: expected one of fp32, bf16, received '${env}'`);
     return { precision: env, setting, source: 'LLMFORGE_MATMUL', why: `auto: LLMFORGE_MATMUL=${env}` };
   }
   const cap = opts.capability ?? detectBf16();

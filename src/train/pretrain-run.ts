@@ -98,17 +98,22 @@ export function resolvePretrainOptions(o: PretrainOptions, names: PretrainNames 
   };
   const fields = o.model ?? {};
   for (const key of Object.keys(fields)) {
-    if (!(key in CONFIG_FIELDS)) fail(`${n.model}: unknown model field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`);
+    if (!(key in CONFIG_FIELDS))
+      fail(`${n.model}: unknown model field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`);
   }
   const mode = o.resume ?? DEFAULT_PRETRAIN_OPTIONS.resume;
   const ckpt = latestDir(o.out);
   const resume = mode === 'auto' ? ckpt !== null : mode;
-  if (mode === true && o.initFrom !== undefined) fail(`${n.resume} and ${n.initFrom} cannot be combined (resume continues a run; init-from starts a new one)`);
+  if (mode === true && o.initFrom !== undefined)
+    fail(`${n.resume} and ${n.initFrom} cannot be combined (resume continues a run; init-from starts a new one)`);
   let base: TrainConfig = { ...DEFAULT_PRETRAIN_OPTIONS.train };
   let data = o.data;
   let saved: ModelConfig | undefined;
   if (resume) {
-    if (ckpt === null) return fail(`${join(o.out, 'checkpoints', 'latest')}: no checkpoint to resume from (run without ${n.resume} to start)`);
+    if (ckpt === null)
+      return fail(
+        `${join(o.out, 'checkpoints', 'latest')}: no checkpoint to resume from (run without ${n.resume} to start)`,
+      );
     const state = readRunState(ckpt);
     // The checkpoint's precision (as it resolved then; fp32 before the setting existed) unless one is given.
     base = { ...DEFAULT_TRAIN_CONFIG, ...state.config, precision: state.precision ?? 'fp32' };
@@ -116,7 +121,9 @@ export function resolvePretrainOptions(o: PretrainOptions, names: PretrainNames 
     const savedData = typeof state.run.data === 'string' ? state.run.data : undefined;
     if (data === undefined) data = savedData;
     else if (savedData !== undefined && resolve(data) !== resolve(savedData)) {
-      fail(`${n.data} ${data} differs from the data of the run being resumed (${savedData}, in ${join(ckpt, 'state.json')})`);
+      fail(
+        `${n.data} ${data} differs from the data of the run being resumed (${savedData}, in ${join(ckpt, 'state.json')})`,
+      );
     }
   }
   if (data === undefined) return fail(`${n.data} <prepared dataset dir> is required`);
@@ -124,7 +131,8 @@ export function resolvePretrainOptions(o: PretrainOptions, names: PretrainNames 
   const source = names.trainSource ?? 'train config';
   let config = applyTrainOverrides(base, given, source);
   // A new run's cosine floor follows its lr unless given (a resume keeps the checkpoint's).
-  if (!resume && given.minLr === undefined) config = applyTrainOverrides(config, { minLr: DEFAULT_PRETRAIN_OPTIONS.minLr(config.lr) }, source);
+  if (!resume && given.minLr === undefined)
+    config = applyTrainOverrides(config, { minLr: DEFAULT_PRETRAIN_OPTIONS.minLr(config.lr) }, source);
   const hasFields = Object.keys(fields).length > 0;
   let model: ResolvedPretraining['model'] = null;
   if (o.preset !== undefined) {
@@ -132,23 +140,52 @@ export function resolvePretrainOptions(o: PretrainOptions, names: PretrainNames 
     model = { base: o.preset, fields };
   } else if (hasFields && saved) model = { base: saved, fields };
   else if (hasFields && !resume && o.initFrom === undefined) fail(`${n.model} model fields need ${n.preset} <preset>`);
-  else if (!resume && o.initFrom === undefined) fail(`${n.preset} <preset> is required (${Object.keys(PRESETS).join(', ')}), or ${n.initFrom} <dir>`);
-  return { out: o.out, data, config, resume, model, ...(o.initFrom !== undefined && !resume ? { initFrom: o.initFrom } : {}) };
+  else if (!resume && o.initFrom === undefined)
+    fail(`${n.preset} <preset> is required (${Object.keys(PRESETS).join(', ')}), or ${n.initFrom} <dir>`);
+  return {
+    out: o.out,
+    data,
+    config,
+    resume,
+    model,
+    ...(o.initFrom !== undefined && !resume ? { initFrom: o.initFrom } : {}),
+  };
 }
 
 /** Resolves the options, opens the data and trains (or resumes); see PretrainOptions. */
-export async function runPretraining(o: PretrainOptions, names: PretrainNames = {}): Promise<TrainResult & { config: TrainConfig; data: string }> {
+export async function runPretraining(
+  o: PretrainOptions,
+  names: PretrainNames = {},
+): Promise<TrainResult & { config: TrainConfig; data: string }> {
   const r = resolvePretrainOptions(o, names);
   const data = openTrainingData(r.data);
   try {
-    const model = r.model ? resolveModelConfig(r.model.base, typeof r.model.base === 'string' ? { vocabSize: data.train.vocabSize, ...r.model.fields } : r.model.fields) : undefined;
-    o.log?.(`data ${r.data}: ${data.train.numTokens.toLocaleString('en-US')} training tokens, ${data.val.numTokens.toLocaleString('en-US')} validation tokens, vocabulary ${data.train.vocabSize}`);
-    const result = await train({
-      config: r.config, ...(model ? { model } : {}), train: data.train, val: data.val, out: r.out, tokenizer: data.tokenizer, resume: r.resume,
-      ...(r.initFrom !== undefined ? { initFrom: r.initFrom } : {}), quiet: o.quiet === true, showConfig: o.showConfig ?? true,
-      ...(o.signal ? { signal: o.signal } : {}),
-      run: { data: r.data, ...(o.run ?? {}) },
-    }, o.onEval ? { onEval: (info) => o.onEval!(info, data.tokenizer) } : {});
+    const model = r.model
+      ? resolveModelConfig(
+          r.model.base,
+          typeof r.model.base === 'string' ? { vocabSize: data.train.vocabSize, ...r.model.fields } : r.model.fields,
+        )
+      : undefined;
+    o.log?.(
+      `data ${r.data}: ${data.train.numTokens.toLocaleString('en-US')} training tokens, ${data.val.numTokens.toLocaleString('en-US')} validation tokens, vocabulary ${data.train.vocabSize}`,
+    );
+    const result = await train(
+      {
+        config: r.config,
+        ...(model ? { model } : {}),
+        train: data.train,
+        val: data.val,
+        out: r.out,
+        tokenizer: data.tokenizer,
+        resume: r.resume,
+        ...(r.initFrom !== undefined ? { initFrom: r.initFrom } : {}),
+        quiet: o.quiet === true,
+        showConfig: o.showConfig ?? true,
+        ...(o.signal ? { signal: o.signal } : {}),
+        run: { data: r.data, ...(o.run ?? {}) },
+      },
+      o.onEval ? { onEval: (info) => o.onEval!(info, data.tokenizer) } : {},
+    );
     return { ...result, config: r.config, data: r.data };
   } finally {
     data.close();

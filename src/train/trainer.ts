@@ -21,7 +21,15 @@ import { StorageArena } from '../tensor/arena.ts';
 import { Rng } from '../tensor/random.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { formatDuration } from '../util/progress.ts';
-import { CheckpointError, configDiff, loadCheckpoint, OPTIMIZER_FILE, restoreOptimizer, saveCheckpoint, type RunState } from './checkpoint.ts';
+import {
+  CheckpointError,
+  configDiff,
+  loadCheckpoint,
+  OPTIMIZER_FILE,
+  restoreOptimizer,
+  saveCheckpoint,
+  type RunState,
+} from './checkpoint.ts';
 import { DEFAULT_TRAIN_CONFIG, formatTrainConfig, validateTrainConfig, type TrainConfig } from './config.ts';
 import { evaluate, type EvalResult, type TokenSource } from './evaluate.ts';
 import { flopsPerToken, MetricsLog, mfu } from './metrics.ts';
@@ -111,10 +119,18 @@ export function dropoutSeedFor(seed: number, step: number, micro: number): numbe
 
 /** A model directory from a path that may also be a run directory or a checkpoints directory. */
 export function resolveModelDir(path: string): string {
-  for (const dir of [path, join(path, 'best'), join(path, 'latest'), join(path, 'checkpoints', 'best'), join(path, 'checkpoints', 'latest')]) {
+  for (const dir of [
+    path,
+    join(path, 'best'),
+    join(path, 'latest'),
+    join(path, 'checkpoints', 'best'),
+    join(path, 'checkpoints', 'latest'),
+  ]) {
     if (existsSync(join(dir, CONFIG_FILE))) return dir;
   }
-  throw new TrainError(`--init-from ${path}: no ${CONFIG_FILE} there nor in its best/, latest/ or checkpoints/ subdirectories`);
+  throw new TrainError(
+    `--init-from ${path}: no ${CONFIG_FILE} there nor in its best/, latest/ or checkpoints/ subdirectories`,
+  );
 }
 
 function copyWeights(from: LanguageModel, to: LanguageModel): void {
@@ -147,25 +163,36 @@ function initModel(opts: TrainOptions, resume: boolean, latestDir: string, say: 
     const saved = { ...DEFAULT_TRAIN_CONFIG, ...ck.state.config } as unknown as Record<string, unknown>;
     const now = c as unknown as Record<string, unknown>;
     // precision has its own note (its resolved value is compared in trainRun).
-    const changed = Object.keys(c).filter((k) => k !== 'precision' && JSON.stringify(now[k]) !== JSON.stringify(saved[k]));
-    if (changed.length > 0) say(`resume: training settings changed since the checkpoint: ${changed.map((k) => `${k} ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`).join(', ')}`);
+    const changed = Object.keys(c).filter(
+      (k) => k !== 'precision' && JSON.stringify(now[k]) !== JSON.stringify(saved[k]),
+    );
+    if (changed.length > 0)
+      say(
+        `resume: training settings changed since the checkpoint: ${changed.map((k) => `${k} ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`).join(', ')}`,
+      );
     return { model: given ?? ck.model, state: ck.state, resumedFrom: ck.dir };
   }
   if (existsSync(latestDir) || existsSync(`${latestDir}.prev`)) {
-    throw new CheckpointError(`${latestDir}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`);
+    throw new CheckpointError(
+      `${latestDir}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`,
+    );
   }
   if (opts.initFrom !== undefined) {
     const dir = resolveModelDir(opts.initFrom);
     const loaded = loadModel(dir);
     if (requested) {
       const diff = configDiff(loaded.config, requested);
-      if (diff.length > 0) throw new CheckpointError(`${join(dir, CONFIG_FILE)}: --init-from model differs from the requested one (checkpoint vs requested: ${diff.join(', ')})`);
+      if (diff.length > 0)
+        throw new CheckpointError(
+          `${join(dir, CONFIG_FILE)}: --init-from model differs from the requested one (checkpoint vs requested: ${diff.join(', ')})`,
+        );
     }
     if (given) copyWeights(loaded, given);
     say(`initialized from ${dir} (weights only: fresh optimizer, step 0)`);
     return { model: given ?? loaded, state: null, resumedFrom: null };
   }
-  if (!requested) throw new TrainError('train: a model (config or instance) is required unless resuming or using --init-from');
+  if (!requested)
+    throw new TrainError('train: a model (config or instance) is required unless resuming or using --init-from');
   return { model: given ?? createModel(requested, new Rng(c.seed)), state: null, resumedFrom: null };
 }
 
@@ -193,14 +220,20 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   const checkpointsDir = join(opts.out, 'checkpoints');
   const latestDir = join(checkpointsDir, 'latest');
   const bestDir = join(checkpointsDir, 'best');
-  const resume = opts.resume === 'auto' ? existsSync(latestDir) || existsSync(`${latestDir}.prev`) : opts.resume === true;
-  if (resume && opts.initFrom !== undefined) throw new TrainError('train: --resume and --init-from cannot be combined (resume continues a run; init-from starts a new one)');
+  const resume =
+    opts.resume === 'auto' ? existsSync(latestDir) || existsSync(`${latestDir}.prev`) : opts.resume === true;
+  if (resume && opts.initFrom !== undefined)
+    throw new TrainError(
+      'train: --resume and --init-from cannot be combined (resume continues a run; init-from starts a new one)',
+    );
   const init = initModel(opts, resume, latestDir, say);
   const { model, resumedFrom } = init;
   const startStep = init.state?.step ?? 0;
   const savedPrecision = init.state ? (init.state.precision ?? 'fp32') : null;
   if (savedPrecision !== null && savedPrecision !== precision.precision) {
-    say(`note: the checkpoint was trained with ${savedPrecision} matmuls; resuming with ${describePrecision(precision)} (weights and optimizer state are fp32 either way)`);
+    say(
+      `note: the checkpoint was trained with ${savedPrecision} matmuls; resuming with ${describePrecision(precision)} (weights and optimizer state are fp32 either way)`,
+    );
   }
   let best = init.state?.bestValLoss ?? null;
   const dataRng = new Rng(c.seed + 1);
@@ -209,9 +242,16 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   const mc = model.config;
   const T = c.context === 0 ? mc.blockSize : c.context;
   if (T > mc.blockSize) throw new TrainError(`train: context ${T} exceeds the model's blockSize ${mc.blockSize}`);
-  for (const [name, d] of [['training', opts.train], ['validation', opts.val]] as const) {
-    if (d.vocabSize > mc.vocabSize) throw new TrainError(`train: the ${name} data has vocabulary ${d.vocabSize}, larger than the model's vocabSize ${mc.vocabSize}`);
-    if (d.numTokens < T + 1) throw new TrainError(`train: the ${name} data has ${d.numTokens} tokens, fewer than context + 1 = ${T + 1}`);
+  for (const [name, d] of [
+    ['training', opts.train],
+    ['validation', opts.val],
+  ] as const) {
+    if (d.vocabSize > mc.vocabSize)
+      throw new TrainError(
+        `train: the ${name} data has vocabulary ${d.vocabSize}, larger than the model's vocabSize ${mc.vocabSize}`,
+      );
+    if (d.numTokens < T + 1)
+      throw new TrainError(`train: the ${name} data has ${d.numTokens} tokens, fewer than context + 1 = ${T + 1}`);
   }
 
   mkdirSync(opts.out, { recursive: true });
@@ -221,7 +261,14 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   const opt = optimizerFor(model, c);
   if (resumedFrom) restoreOptimizer(join(resumedFrom, OPTIMIZER_FILE), model, opt);
   const params = model.parameters().filter((p) => p.requiresGrad);
-  const schedule: LrSchedule = { kind: c.schedule, lr: c.lr, minLr: c.minLr, warmup: c.warmup, decaySteps: c.lrDecaySteps || c.steps, warmupDivisor: c.warmupDivisor };
+  const schedule: LrSchedule = {
+    kind: c.schedule,
+    lr: c.lr,
+    minLr: c.minLr,
+    warmup: c.warmup,
+    decaySteps: c.lrDecaySteps || c.steps,
+    warmupDivisor: c.warmupDivisor,
+  };
   const B = c.batchSize;
   const tokensPerStep = B * T * c.gradAccum;
   const fpt = flopsPerToken(model, T);
@@ -232,29 +279,49 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
       prompt = opts.tokenizer.encode(c.samplePrompt);
       if (prompt.length === 0) prompt = null;
     } catch (e) {
-      say(`warning: samples disabled: the sample prompt ${JSON.stringify(c.samplePrompt)} cannot be encoded (${(e as Error).message})`);
+      say(
+        `warning: samples disabled: the sample prompt ${JSON.stringify(c.samplePrompt)} cannot be encoded (${(e as Error).message})`,
+      );
     }
   }
 
-  if (c.warmup >= c.steps) say(`warning: warmup ${c.warmup} >= steps ${c.steps}: the learning rate never reaches its peak ${c.lr}`);
+  if (c.warmup >= c.steps)
+    say(`warning: warmup ${c.warmup} >= steps ${c.steps}: the learning rate never reaches its peak ${c.lr}`);
   if (!opts.quiet) {
-    say(`${resumedFrom ? `resuming from ${resumedFrom} at step ${startStep}` : 'training'}: ${fmtRate(model.numParameters())} parameters (${mc.arch}, ${mc.nLayer} layers, ${mc.nEmbd} dims, vocab ${mc.vocabSize}), ${fmtRate(tokensPerStep)} tokens per update, ${(fpt / 1e6).toFixed(1)} MFLOP per token, ${describePrecision(precision)}`);
+    say(
+      `${resumedFrom ? `resuming from ${resumedFrom} at step ${startStep}` : 'training'}: ${fmtRate(model.numParameters())} parameters (${mc.arch}, ${mc.nLayer} layers, ${mc.nEmbd} dims, vocab ${mc.vocabSize}), ${fmtRate(tokensPerStep)} tokens per update, ${(fpt / 1e6).toFixed(1)} MFLOP per token, ${describePrecision(precision)}`,
+    );
     if (opts.showConfig ?? true) say(`config:\n${formatTrainConfig(c)}`);
   }
 
   const runState = (step: number): RunState => ({
-    format: 'llmforge-train-state', library: libraryVersion(), step, bestValLoss: best, dataRng: dataRng.getState(),
-    config: c, precision: precision.precision, model: mc, run: { ...(opts.run ?? {}), ...(opts.initFrom !== undefined ? { initFrom: opts.initFrom } : {}) }, savedAt: new Date().toISOString(),
+    format: 'llmforge-train-state',
+    library: libraryVersion(),
+    step,
+    bestValLoss: best,
+    dataRng: dataRng.getState(),
+    config: c,
+    precision: precision.precision,
+    model: mc,
+    run: { ...(opts.run ?? {}), ...(opts.initFrom !== undefined ? { initFrom: opts.initFrom } : {}) },
+    savedAt: new Date().toISOString(),
   });
   const save = (kind: 'latest' | 'best', step: number): void => {
     const dir = kind === 'latest' ? latestDir : bestDir;
-    saveCheckpoint(dir, { model, optimizer: kind === 'latest' ? opt : null, state: runState(step), tokenizer: opts.tokenizer ?? null });
+    saveCheckpoint(dir, {
+      model,
+      optimizer: kind === 'latest' ? opt : null,
+      state: runState(step),
+      tokenizer: opts.tokenizer ?? null,
+    });
     hooks.onCheckpoint?.({ kind, dir, step });
   };
   // A snapshot (model, state, tokenizer; no optimizer) is written before latest at the same step: a crash between
   // the two resumes from an earlier latest and passes this step again, finding the snapshot already there.
   const snapshot = (step: number): void => {
-    const dir = keepSnapshot(checkpointsDir, step, (d) => saveCheckpoint(d, { model, optimizer: null, state: runState(step), tokenizer: opts.tokenizer ?? null }));
+    const dir = keepSnapshot(checkpointsDir, step, (d) =>
+      saveCheckpoint(d, { model, optimizer: null, state: runState(step), tokenizer: opts.tokenizer ?? null }),
+    );
     if (dir !== null) hooks.onCheckpoint?.({ kind: 'snapshot', dir, step });
     pruneSnapshots(checkpointsDir, c.keepLast);
   };
@@ -267,10 +334,16 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     if (isBest) best = r.loss;
     let sample: string | null = null;
     if (prompt) {
-      const ids = sampleContinuation(model, prompt, { maxTokens: c.sampleTokens, temperature: c.sampleTemperature, seed: c.seed });
+      const ids = sampleContinuation(model, prompt, {
+        maxTokens: c.sampleTokens,
+        temperature: c.sampleTemperature,
+        seed: c.seed,
+      });
       sample = opts.tokenizer!.decode(ids);
     }
-    say(`eval step ${step}/${c.steps}: val loss ${r.loss.toFixed(4)} | ppl ${r.ppl.toFixed(2)} | ${r.bpb.toFixed(3)} bits/byte${isBest ? ' (best)' : ''}`);
+    say(
+      `eval step ${step}/${c.steps}: val loss ${r.loss.toFixed(4)} | ppl ${r.ppl.toFixed(2)} | ${r.bpb.toFixed(3)} bits/byte${isBest ? ' (best)' : ''}`,
+    );
     if (sample !== null) say(`  sample: ${JSON.stringify(c.samplePrompt + sample)}`);
     metrics.append({ step, val_loss: r.loss, ppl: r.ppl, bpb: r.bpb, ...(sample !== null ? { sample } : {}) });
     if (isBest) save('best', step);
@@ -315,7 +388,10 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     opt.zeroGrad();
     step++;
     const loss = lossSum / c.gradAccum;
-    if (!Number.isFinite(loss)) throw new TrainError(`train: the loss became ${loss} at step ${step} (lr ${lr.toExponential(2)}); lower lr or raise warmup, then resume from ${latestDir} or start again`);
+    if (!Number.isFinite(loss))
+      throw new TrainError(
+        `train: the loss became ${loss} at step ${step} (lr ${lr.toExponential(2)}); lower lr or raise warmup, then resume from ${latestDir} or start again`,
+      );
     const dt = performance.now() - t0;
     intervalMs += dt;
     intervalSteps++;
@@ -328,7 +404,16 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     if (step % c.logInterval === 0 || step === c.steps || step === startStep + 1) {
       const tps = (tokensPerStep * intervalSteps) / (intervalMs / 1000);
       say(progress(tps));
-      metrics.append({ step, loss, lr, grad_norm: norm, tokens_per_s: tps, mfu: mfu(fpt, tps, c.peakGflops), elapsed_s: elapsed, precision: precision.precision });
+      metrics.append({
+        step,
+        loss,
+        lr,
+        grad_norm: norm,
+        tokens_per_s: tps,
+        mfu: mfu(fpt, tps, c.peakGflops),
+        elapsed_s: elapsed,
+        precision: precision.precision,
+      });
       intervalMs = 0;
       intervalSteps = 0;
     } else if (tty && !opts.quiet && performance.now() - lastDraw > 200) {
@@ -348,6 +433,9 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     if (stopped) break;
   }
   if (stopped) say(`stopped at step ${step}/${c.steps}; checkpoint saved to ${latestDir}`);
-  else say(`done: ${step} steps in ${formatDuration((performance.now() - runStart) / 1000)}; checkpoint ${latestDir}${best !== null ? `, best val loss ${best.toFixed(4)} in ${bestDir}` : ''}`);
+  else
+    say(
+      `done: ${step} steps in ${formatDuration((performance.now() - runStart) / 1000)}; checkpoint ${latestDir}${best !== null ? `, best val loss ${best.toFixed(4)} in ${bestDir}` : ''}`,
+    );
   return { model, step, stopped, bestValLoss: best, lastEval, checkpointDir: latestDir };
 }

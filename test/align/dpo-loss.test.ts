@@ -11,7 +11,9 @@ import { checkDpoOptions, dpoLoss, rewardStats, type DpoLossType } from '../../s
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { fromData } from '../../src/tensor/creation.ts';
 
-const golden = readSafetensors(fileURLToPath(new URL('../../fixtures/dpo-loss-golden.safetensors', import.meta.url))).tensors;
+const golden = readSafetensors(
+  fileURLToPath(new URL('../../fixtures/dpo-loss-golden.safetensors', import.meta.url)),
+).tensors;
 const get = (name: string): Float32Array => golden.get(name)!.data;
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -61,10 +63,25 @@ test('policy = reference: sigmoid loss log 2, rewards 0, and a gradient that rai
 test('options: beta, loss type and label smoothing are checked with one-line errors', () => {
   const ok = { beta: 0.1, loss: 'sigmoid' as const, labelSmoothing: 0 };
   checkDpoOptions(ok, 'dpo');
-  assert.throws(() => checkDpoOptions({ ...ok, beta: 0 }, 'dpo'), /^Error: dpo: --beta must be a positive number, received 0$/);
-  assert.throws(() => checkDpoOptions({ ...ok, loss: 'hinge' as DpoLossType }, 'dpo'), /--loss must be sigmoid or ipo, received "hinge"/);
-  assert.throws(() => checkDpoOptions({ ...ok, labelSmoothing: 0.5 }, 'dpo'), /--label-smoothing must be in \[0, 0.5\), received 0.5/);
-  assert.throws(() => checkDpoOptions({ ...ok, loss: 'ipo', labelSmoothing: 0.1 }, 'dpo'), /applies to the sigmoid loss only/);
+  assert.throws(
+    () => checkDpoOptions({ ...ok, beta: 0 }, 'dpo'),
+    /^Error: dpo: --beta must be a positive number, received 0$/,
+  );
+  assert.throws(
+    () => checkDpoOptions({ ...ok, loss: 'hinge' as DpoLossType }, 'dpo'),
+    /--loss must be sigmoid or ipo, received "hinge"/,
+  );
+  assert.throws(
+    () => checkDpoOptions({ ...ok, labelSmoothing: 0.5 }, 'dpo'),
+    /--label-smoothing must be in \[0, 0.5\), received 0.5/,
+  );
+  assert.throws(
+    () => checkDpoOptions({ ...ok, loss: 'ipo', labelSmoothing: 0.1 }, 'dpo'),
+    /applies to the sigmoid loss only/,
+  );
   const pc = fromData(Float32Array.from([1, 2]), [2]);
-  assert.throws(() => dpoLoss(pc, fromData(Float32Array.from([1]), [1]), [0, 0], [0, 0], ok), /expected 2 log-probabilities of each kind/);
+  assert.throws(
+    () => dpoLoss(pc, fromData(Float32Array.from([1]), [1]), [0, 0], [0, 0], ok),
+    /expected 2 log-probabilities of each kind/,
+  );
 });

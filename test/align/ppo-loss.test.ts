@@ -18,7 +18,9 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { fromData } from '../../src/tensor/creation.ts';
 import { Rng } from '../../src/tensor/random.ts';
 
-const golden = readSafetensors(fileURLToPath(new URL('../../fixtures/ppo-golden.safetensors', import.meta.url))).tensors;
+const golden = readSafetensors(
+  fileURLToPath(new URL('../../fixtures/ppo-golden.safetensors', import.meta.url)),
+).tensors;
 const get = (name: string): Float32Array => golden.get(name)!.data;
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -44,7 +46,7 @@ test('GAE: a three-token example worked by hand', () => {
   assert.ok(maxDiff(b.returns, [0.52875, 0.675, 1]) < 1e-12);
 });
 
-test('rewards, GAE, whitening, clipped losses and their gradients equal PyTorch\'s', () => {
+test("rewards, GAE, whitening, clipped losses and their gradients equal PyTorch's", () => {
   const lengths = [...get('lengths')];
   const at = (name: string, b: number): Float32Array => {
     const o = lengths.slice(0, b).reduce((s, n) => s + n, 0);
@@ -61,22 +63,43 @@ test('rewards, GAE, whitening, clipped losses and their gradients equal PyTorch\
     returns.push(...g.returns);
   });
   assert.ok(maxDiff(rewards, get('rewards')) < 1e-6);
-  assert.ok(maxDiff(adv.flatMap((a) => [...a]), get('advantages')) < 1e-5);
+  assert.ok(
+    maxDiff(
+      adv.flatMap((a) => [...a]),
+      get('advantages'),
+    ) < 1e-5,
+  );
   assert.ok(maxDiff(returns, get('returns')) < 1e-5);
   const whitened = whiten(adv).flatMap((a) => [...a]);
   assert.ok(maxDiff(whitened, get('whitened')) < 1e-5);
 
   const logprobs = fromData(Float32Array.from(get('new_logprobs')), [10], { requiresGrad: true });
   const values = fromData(Float32Array.from(get('new_values')), [10], { requiresGrad: true });
-  const r = ppoLoss(logprobs, values, { oldLogprobs: get('old_logprobs'), oldValues: get('old_values'), advantages: get('whitened'), returns: get('returns') }, { clipRange: 0.2, clipRangeValue: 0.2, vfCoef: 0.1 });
+  const r = ppoLoss(
+    logprobs,
+    values,
+    {
+      oldLogprobs: get('old_logprobs'),
+      oldValues: get('old_values'),
+      advantages: get('whitened'),
+      returns: get('returns'),
+    },
+    { clipRange: 0.2, clipRangeValue: 0.2, vfCoef: 0.1 },
+  );
   r.loss.backward();
-  assert.ok(Math.abs(r.policyLoss - get('policy_loss')[0]!) < 1e-6, `policy ${r.policyLoss} vs ${get('policy_loss')[0]}`);
+  assert.ok(
+    Math.abs(r.policyLoss - get('policy_loss')[0]!) < 1e-6,
+    `policy ${r.policyLoss} vs ${get('policy_loss')[0]}`,
+  );
   assert.ok(Math.abs(r.valueLoss - get('value_loss')[0]!) < 1e-6, `value ${r.valueLoss} vs ${get('value_loss')[0]}`);
   assert.ok(Math.abs(r.loss.item() - get('loss')[0]!) < 1e-6);
   const dl = maxDiff(logprobs.grad!.toFlatArray(), get('grad_logprobs'));
   const dv = maxDiff(values.grad!.toFlatArray(), get('grad_values'));
   assert.ok(dl < 1e-7 && dv < 1e-7, `gradient max diff: logprobs ${dl}, values ${dv}`);
-  assert.ok(get('grad_logprobs').some((g) => g === 0) && get('grad_values').some((g) => g === 0), 'the fixture has clipped (zero-gradient) tokens');
+  assert.ok(
+    get('grad_logprobs').some((g) => g === 0) && get('grad_values').some((g) => g === 0),
+    'the fixture has clipped (zero-gradient) tokens',
+  );
   assert.ok(Math.abs(r.clipFrac - get('clipfrac')[0]!) < 1e-7);
   assert.ok(Math.abs(r.valueClipFrac - get('value_clipfrac')[0]!) < 1e-7);
 });
@@ -84,12 +107,26 @@ test('rewards, GAE, whitening, clipped losses and their gradients equal PyTorch\
 test('PPO loss at the rollout itself: ratio 1, nothing clipped, policy loss = -mean(A), approx KL 0', () => {
   const lp = fromData(Float32Array.of(-1, -2, -0.5), [3], { requiresGrad: true });
   const v = fromData(Float32Array.of(0.1, 0.2, 0.3), [3], { requiresGrad: true });
-  const r = ppoLoss(lp, v, { oldLogprobs: lp.data, oldValues: v.data, advantages: [1, -2, 0.5], returns: v.data }, { clipRange: 0.2, clipRangeValue: 0.2, vfCoef: 0.1 });
+  const r = ppoLoss(
+    lp,
+    v,
+    { oldLogprobs: lp.data, oldValues: v.data, advantages: [1, -2, 0.5], returns: v.data },
+    { clipRange: 0.2, clipRangeValue: 0.2, vfCoef: 0.1 },
+  );
   assert.ok(Math.abs(r.policyLoss - 0.5 / 3) < 1e-7);
   assert.equal(r.valueLoss, 0);
   assert.equal(r.clipFrac, 0);
   assert.equal(r.approxKl, 0);
-  assert.throws(() => ppoLoss(lp, v, { oldLogprobs: [0], oldValues: [0], advantages: [0], returns: [0] }, { clipRange: 0.2, clipRangeValue: 0.2, vfCoef: 0.1 }), /expected 3/);
+  assert.throws(
+    () =>
+      ppoLoss(
+        lp,
+        v,
+        { oldLogprobs: [0], oldValues: [0], advantages: [0], returns: [0] },
+        { clipRange: 0.2, clipRangeValue: 0.2, vfCoef: 0.1 },
+      ),
+    /expected 3/,
+  );
 });
 
 test('adaptive KL controller: the coefficient grows above the target, shrinks below it, by at most 20% x n / horizon', () => {
@@ -104,14 +141,29 @@ test('adaptive KL controller: the coefficient grows above the target, shrinks be
 });
 
 test('rollout batch: response token j of a row is predicted at position prompt + j - 1; policyForward matches the logits', () => {
-  const batch = rolloutBatch([[5, 6, 7, 8], [1, 2, 3, 4, 9]], [2, 4], 0);
+  const batch = rolloutBatch(
+    [
+      [5, 6, 7, 8],
+      [1, 2, 3, 4, 9],
+    ],
+    [2, 4],
+    0,
+  );
   assert.equal(batch.T, 4);
   assert.deepEqual([...batch.ids], [5, 6, 7, 0, 1, 2, 3, 4]);
   assert.deepEqual([...batch.positions], [1, 2, 7]);
   assert.deepEqual([...batch.targets], [7, 8, 9]);
   assert.deepEqual(batch.lengths, [2, 1]);
 
-  const cfg = completeModelConfig({ arch: 'gpt2', vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 });
+  const cfg = completeModelConfig({
+    arch: 'gpt2',
+    vocabSize: 11,
+    blockSize: 8,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 16,
+    dropout: 0,
+  });
   const model = createModel(cfg, new Rng(4)).eval();
   const out = noGrad(() => policyForward(model, new ValueHead(16, new Rng(5)), batch));
   const logits = noGrad(() => model.forward(batch.ids, batch.B, batch.T).logits).data; // (B, T, V)

@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { frozenCopy } from '../../src/align/dpo-train.ts';
 import type { RewardScorer } from '../../src/align/ppo-rollout.ts';
-import { DEFAULT_PPO_CONFIG, promptOrder, trainPpo, type PpoConfig, type PpoIterationInfo, type PpoRun } from '../../src/align/ppo-train.ts';
+import {
+  DEFAULT_PPO_CONFIG,
+  promptOrder,
+  trainPpo,
+  type PpoConfig,
+  type PpoIterationInfo,
+  type PpoRun,
+} from '../../src/align/ppo-train.ts';
 import { attachLora } from '../../src/finetune/lora-finetune.ts';
 import type { SftRecord } from '../../src/chat/records.ts';
 import { chatmlTemplate } from '../../src/chat/templates.ts';
@@ -26,21 +33,51 @@ import { tempDir } from '../helpers/temp-dir.ts';
 
 const tok = new CharTokenizer([...new Set([...'abcdefghijklmnopqrstuvwxyz .:<>|_\n'])]);
 const EOS = tok.vocabSize;
-const cfg = completeModelConfig({ arch: 'gpt2', vocabSize: EOS + 1, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0 });
-const prompts: SftRecord[] = ['cat', 'dog', 'sun', 'sky', 'red', 'tea', 'pen', 'box'].map((w) => ({ kind: 'alpaca', instruction: `say ${w}`, input: '', output: '' }));
+const cfg = completeModelConfig({
+  arch: 'gpt2',
+  vocabSize: EOS + 1,
+  blockSize: 64,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 32,
+  dropout: 0,
+});
+const prompts: SftRecord[] = ['cat', 'dog', 'sun', 'sky', 'red', 'tea', 'pen', 'box'].map((w) => ({
+  kind: 'alpaca',
+  instruction: `say ${w}`,
+  input: '',
+  output: '',
+}));
 const marker: RewardScorer = { score: (rs) => rs.map((r) => [...r.text].filter((ch) => ch === 'x').length / 4) };
-const config: PpoConfig = { ...DEFAULT_PPO_CONFIG, iterations: 30, batchSize: 8, miniBatchSize: 4, ppoEpochs: 4, lr: 3e-3, maxNewTokens: 8, klCoef: 0.05, seed: 1 };
+const config: PpoConfig = {
+  ...DEFAULT_PPO_CONFIG,
+  iterations: 30,
+  batchSize: 8,
+  miniBatchSize: 4,
+  ppoEpochs: 4,
+  lr: 3e-3,
+  maxNewTokens: 8,
+  klCoef: 0.05,
+  seed: 1,
+};
 
 function snapshot(m: LanguageModel): Map<string, number[]> {
   return new Map(m.namedParameters().map(([n, p]) => [n, [...p.data]]));
 }
 const meanOf = (xs: PpoIterationInfo[], key: 'reward' | 'kl'): number => xs.reduce((s, x) => s + x[key], 0) / xs.length;
 
-function run(extra: Partial<PpoRun> = {}, c: PpoConfig = config): { infos: PpoIterationInfo[]; model: LanguageModel; reference: LanguageModel } {
+function run(
+  extra: Partial<PpoRun> = {},
+  c: PpoConfig = config,
+): { infos: PpoIterationInfo[]; model: LanguageModel; reference: LanguageModel } {
   const model = createModel(cfg, new Rng(1));
   const reference = frozenCopy(model);
   const infos: PpoIterationInfo[] = [];
-  trainPpo({ model, reference, tokenizer: tok, template: chatmlTemplate, eosId: EOS, prompts, scorer: marker, ...extra }, c, (i) => infos.push(i));
+  trainPpo(
+    { model, reference, tokenizer: tok, template: chatmlTemplate, eosId: EOS, prompts, scorer: marker, ...extra },
+    c,
+    (i) => infos.push(i),
+  );
   return { infos, model, reference };
 }
 
@@ -49,12 +86,20 @@ test('ppo: the mean reward for the marker rises; the reference stays bit-identic
   const reference = frozenCopy(model);
   const before = snapshot(reference);
   const infos: PpoIterationInfo[] = [];
-  trainPpo({ model, reference, tokenizer: tok, template: chatmlTemplate, eosId: EOS, prompts, scorer: marker }, config, (i) => infos.push(i));
+  trainPpo(
+    { model, reference, tokenizer: tok, template: chatmlTemplate, eosId: EOS, prompts, scorer: marker },
+    config,
+    (i) => infos.push(i),
+  );
   const early = meanOf(infos.slice(0, 5), 'reward');
   const late = meanOf(infos.slice(-5), 'reward');
   assert.ok(late > 1 && late > 5 * early, `mean reward ${early} in the first 5 iterations, ${late} in the last 5`);
   assert.deepEqual(snapshot(reference), before);
-  assert.ok(infos.every((i) => Number.isFinite(i.policyLoss) && Number.isFinite(i.valueLoss) && i.clipFrac >= 0 && i.clipFrac <= 1));
+  assert.ok(
+    infos.every(
+      (i) => Number.isFinite(i.policyLoss) && Number.isFinite(i.valueLoss) && i.clipFrac >= 0 && i.clipFrac <= 1,
+    ),
+  );
   assert.ok(infos[0]!.kl === 0, 'the first batch is sampled from the starting policy: no KL yet');
   assert.ok(infos.at(-1)!.entropy < infos[0]!.entropy, 'entropy falls as the policy concentrates on the marker');
 
@@ -73,18 +118,36 @@ test('ppo --train lora: only the adapters change; the reference is the base with
   const { targets } = attachLora(model, settings, 5);
   const before = snapshot(model);
   const infos: PpoIterationInfo[] = [];
-  trainPpo({ model, tokenizer: tok, template: chatmlTemplate, eosId: EOS, prompts, scorer: marker, lora: { settings, targets, baseModel: 'test' } }, { ...config, iterations: 12, lr: 1e-2 }, (i) => infos.push(i));
+  trainPpo(
+    {
+      model,
+      tokenizer: tok,
+      template: chatmlTemplate,
+      eosId: EOS,
+      prompts,
+      scorer: marker,
+      lora: { settings, targets, baseModel: 'test' },
+    },
+    { ...config, iterations: 12, lr: 1e-2 },
+    (i) => infos.push(i),
+  );
   for (const [name, values] of snapshot(model)) {
     const changed = values.some((v, i) => v !== before.get(name)![i]);
     if (!/lora_[AB]$/.test(name)) assert.equal(changed, false, `${name} is base and must not change`);
   }
-  assert.ok([...snapshot(model)].some(([n, v]) => n.endsWith('lora_B') && v.some((x) => x !== 0)), 'B left zero');
+  assert.ok(
+    [...snapshot(model)].some(([n, v]) => n.endsWith('lora_B') && v.some((x) => x !== 0)),
+    'B left zero',
+  );
   assert.ok(infos.at(-1)!.kl !== 0, 'the adapters moved the policy away from the reference');
 });
 
 test('ppo: prompts are taken in seeded passes, each prompt once per pass', () => {
   const pass = [0, 1, 2].flatMap((k) => promptOrder(9, 3, 7, k));
-  assert.deepEqual([...pass].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(
+    [...pass].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8],
+  );
   assert.deepEqual(promptOrder(9, 3, 7, 1), promptOrder(9, 3, 7, 1));
 });
 
@@ -97,8 +160,14 @@ test('ppo: a run resumed from its checkpoint ends bit-identical to one run strai
   const resumed = run({ out: resumedDir, resume: true }, c).model; // starts from a fresh model: the checkpoint restores it
   assert.deepEqual(snapshot(resumed), snapshot(straight));
   const read = (d: string, f: string): string => readFileSync(join(d, f), 'utf8');
-  assert.equal(read(resumedDir, 'metrics.jsonl').replace(/"time":[^,}]*,?/g, ''), read(straightDir, 'metrics.jsonl').replace(/"time":[^,}]*,?/g, ''));
-  assert.deepEqual(readFileSync(join(resumedDir, 'model', 'value-head.safetensors')), readFileSync(join(straightDir, 'model', 'value-head.safetensors')));
+  assert.equal(
+    read(resumedDir, 'metrics.jsonl').replace(/"time":[^,}]*,?/g, ''),
+    read(straightDir, 'metrics.jsonl').replace(/"time":[^,}]*,?/g, ''),
+  );
+  assert.deepEqual(
+    readFileSync(join(resumedDir, 'model', 'value-head.safetensors')),
+    readFileSync(join(straightDir, 'model', 'value-head.safetensors')),
+  );
   assert.equal(read(resumedDir, 'samples.jsonl'), read(straightDir, 'samples.jsonl'));
   const loaded = loadModelDir(join(straightDir, 'model'));
   assert.equal(loaded.model.config.vocabSize, cfg.vocabSize);

@@ -10,7 +10,9 @@ import { bradleyTerryLoss } from '../../src/align/reward-loss.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { fromData } from '../../src/tensor/creation.ts';
 
-const golden = readSafetensors(fileURLToPath(new URL('../../fixtures/reward-bradley-terry-golden.safetensors', import.meta.url))).tensors;
+const golden = readSafetensors(
+  fileURLToPath(new URL('../../fixtures/reward-bradley-terry-golden.safetensors', import.meta.url)),
+).tensors;
 const get = (name: string): Float32Array => golden.get(name)!.data;
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -20,7 +22,10 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-for (const [margin, tag] of [[0, 'margin_0'], [0.5, 'margin_0p5']] as const) {
+for (const [margin, tag] of [
+  [0, 'margin_0'],
+  [0.5, 'margin_0p5'],
+] as const) {
   test(`Bradley-Terry loss and its gradient equal PyTorch's -logsigmoid, margin ${margin}`, () => {
     const rc = fromData(Float32Array.from(get('r_chosen')), [12], { requiresGrad: true });
     const rr = fromData(Float32Array.from(get('r_rejected')), [12], { requiresGrad: true });
@@ -39,5 +44,8 @@ test('a margin raises the loss; chosen and rejected must have the same length', 
   const rc = fromData(Float32Array.from([1, 2]), [2]);
   const rr = fromData(Float32Array.from([0, 0]), [2]);
   assert.ok(bradleyTerryLoss(rc, rr, 1).item() > bradleyTerryLoss(rc, rr).item());
-  assert.throws(() => bradleyTerryLoss(rc, fromData(Float32Array.from([0]), [1])), /rChosen \[2\] and rRejected \[1\] must both be \(n\)/);
+  assert.throws(
+    () => bradleyTerryLoss(rc, fromData(Float32Array.from([0]), [1])),
+    /rChosen \[2\] and rRejected \[1\] must both be \(n\)/,
+  );
 });

@@ -19,10 +19,15 @@ import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 
-const tok = new CharTokenizer([...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()'])]);
+const tok = new CharTokenizer([
+  ...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()']),
+]);
 const EOS = tok.vocabSize;
 const V = EOS + 1;
-const model = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(7));
+const model = createModel(
+  completeModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }),
+  new Rng(7),
+);
 
 function example(ids: number[], promptLen: number): SftExample {
   const targets = new Int32Array(ids.length - 1).fill(-100);
@@ -52,7 +57,8 @@ test('sequence log-probs: the sum over response tokens only, padding and prompt 
   const lp = sequenceLogprobs(model, batch);
   assert.deepEqual(lp.shape, [2]);
   const want = [byHand(a, 4), byHand(b, 2)];
-  for (let i = 0; i < 2; i++) assert.ok(Math.abs(lp.data[i]! - want[i]!) < 1e-4, `row ${i}: ${lp.data[i]} vs ${want[i]}`);
+  for (let i = 0; i < 2; i++)
+    assert.ok(Math.abs(lp.data[i]! - want[i]!) < 1e-4, `row ${i}: ${lp.data[i]} vs ${want[i]}`);
   const otherPad = padSftBatch([example(a, 4), example(b, 2)], 1);
   assert.deepEqual([...referenceLogprobs(model, otherPad)], [...referenceLogprobs(model, batch)]);
   const otherPrompt = padSftBatch([example([30, 31, 32, 9, 11, 13, 15], 4), example(b, 2)], EOS); // same last prompt token
@@ -63,17 +69,29 @@ test('sequence log-probs: the sum over response tokens only, padding and prompt 
   for (const p of model.parameters()) p.zeroGrad();
   F.sum(lp).backward();
   const wte = model.namedParameters().find(([n]) => n.endsWith('wte.weight'))![1];
-  assert.ok(wte.grad!.toFlatArray().some((g) => g !== 0), 'the token embeddings get a gradient');
+  assert.ok(
+    wte.grad!.toFlatArray().some((g) => g !== 0),
+    'the token embeddings get a gradient',
+  );
   const ref = referenceLogprobs(model, batch);
   for (let i = 0; i < 2; i++) assert.equal(Math.fround(ref[i]!), lp.data[i]!);
 });
 
 test('pairs: the response is the final reply and its EOS; both sides share the prompt; long pairs lose prompt first', () => {
-  const rec = { kind: 'chat' as const, messages: [{ role: 'user' as const, content: 'hi' }, { role: 'assistant' as const, content: 'yo' }] };
+  const rec = {
+    kind: 'chat' as const,
+    messages: [
+      { role: 'user' as const, content: 'hi' },
+      { role: 'assistant' as const, content: 'yo' },
+    ],
+  };
   const { prompt, response } = splitResponse(tok, chatmlTemplate, rec, EOS);
   assert.deepEqual(response, [...tok.encode('yo'), EOS]); // chatml's "\n" after the reply is not part of it
   assert.equal(tok.decode(prompt), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
-  const pair = { chosen: { kind: 'alpaca' as const, instruction: 'Name a colour.', input: '', output: 'Blue, thanks!' }, rejected: { kind: 'alpaca' as const, instruction: 'Name a colour.', input: '', output: 'No.' } };
+  const pair = {
+    chosen: { kind: 'alpaca' as const, instruction: 'Name a colour.', input: '', output: 'Blue, thanks!' },
+    rejected: { kind: 'alpaca' as const, instruction: 'Name a colour.', input: '', output: 'No.' },
+  };
   const full = tokenizeDpoPair(tok, alpacaTemplate, pair, EOS, 1000)!;
   const n = splitResponse(tok, alpacaTemplate, pair.chosen, EOS).prompt.length;
   assert.equal(full.chosen.truncated, false);

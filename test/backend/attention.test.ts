@@ -38,23 +38,35 @@ function randn<T extends FloatArray>(make: (n: number) => T, n: number, next: ()
 
 interface Case {
   name: string;
-  B: number; Tq: number; Tk: number; Hq: number; Hkv: number; D: number;
-  causal: boolean; qOffset: number;
+  B: number;
+  Tq: number;
+  Tk: number;
+  Hq: number;
+  Hkv: number;
+  D: number;
+  causal: boolean;
+  qOffset: number;
   /** Segment id of query row i / key j of batch row b (both given, or neither). */
   segQ?: (b: number, i: number) => number;
   segK?: (b: number, j: number) => number;
 }
 
 interface Inputs<T extends FloatArray> {
-  q: T; k: T; v: T; dout: T;
-  segQ: Int32Array | null; segK: Int32Array | null;
+  q: T;
+  k: T;
+  v: T;
+  dout: T;
+  segQ: Int32Array | null;
+  segK: Int32Array | null;
   scale: number;
 }
 
 function makeInputs<T extends FloatArray>(c: Case, make: (n: number) => T, seed: number): Inputs<T> {
   const next = rng(seed);
-  const nq = c.B * c.Tq * c.Hq * c.D, nkv = c.B * c.Tk * c.Hkv * c.D;
-  let segQ: Int32Array | null = null, segK: Int32Array | null = null;
+  const nq = c.B * c.Tq * c.Hq * c.D,
+    nkv = c.B * c.Tk * c.Hkv * c.D;
+  let segQ: Int32Array | null = null,
+    segK: Int32Array | null = null;
   if (c.segQ !== undefined && c.segK !== undefined) {
     segQ = new Int32Array(c.B * c.Tq);
     segK = new Int32Array(c.B * c.Tk);
@@ -64,8 +76,13 @@ function makeInputs<T extends FloatArray>(c: Case, make: (n: number) => T, seed:
     }
   }
   return {
-    q: randn(make, nq, next), k: randn(make, nkv, next), v: randn(make, nkv, next), dout: randn(make, nq, next),
-    segQ, segK, scale: 1 / Math.sqrt(c.D),
+    q: randn(make, nq, next),
+    k: randn(make, nkv, next),
+    v: randn(make, nkv, next),
+    dout: randn(make, nq, next),
+    segQ,
+    segK,
+    scale: 1 / Math.sqrt(c.D),
   };
 }
 
@@ -89,26 +106,69 @@ const CASES: Case[] = [
   { name: 'chunked prefill Tq3 Tk127 D3', B: 2, Tq: 3, Tk: 127, Hq: 4, Hkv: 2, D: 3, causal: true, qOffset: 124 },
   { name: 'cross Tq17 Tk130 full', B: 1, Tq: 17, Tk: 130, Hq: 2, Hkv: 2, D: 17, causal: false, qOffset: 0 },
   {
-    name: 'packed segments causal', B: 2, Tq: 130, Tk: 130, Hq: 4, Hkv: 2, D: 17, causal: true, qOffset: 0,
-    segQ: packed, segK: packed,
-  },
-  {
-    name: 'padding full (pad queries see nothing)', B: 3, Tq: 127, Tk: 127, Hq: 2, Hkv: 1, D: 64, causal: false,
+    name: 'packed segments causal',
+    B: 2,
+    Tq: 130,
+    Tk: 130,
+    Hq: 4,
+    Hkv: 2,
+    D: 17,
+    causal: true,
     qOffset: 0,
-    segQ: (b, i) => (i < padLen(b) ? 0 : -1), segK: (b, j) => (j < padLen(b) ? 0 : -2),
+    segQ: packed,
+    segK: packed,
   },
   {
-    name: 'left padding causal (leading rows fully masked)', B: 2, Tq: 130, Tk: 130, Hq: 4, Hkv: 2, D: 17,
-    causal: true, qOffset: 0,
-    segQ: (b, i) => (i < 5 + 60 * b ? -1 : 0), segK: (b, j) => (j < 5 + 60 * b ? -2 : 0),
+    name: 'padding full (pad queries see nothing)',
+    B: 3,
+    Tq: 127,
+    Tk: 127,
+    Hq: 2,
+    Hkv: 1,
+    D: 64,
+    causal: false,
+    qOffset: 0,
+    segQ: (b, i) => (i < padLen(b) ? 0 : -1),
+    segK: (b, j) => (j < padLen(b) ? 0 : -2),
   },
   {
-    name: 'decode with segments', B: 2, Tq: 1, Tk: 130, Hq: 2, Hkv: 2, D: 64, causal: true, qOffset: 129,
-    segQ: (b) => b, segK: (b, j) => (j < 30 + 50 * b ? 9 : b),
+    name: 'left padding causal (leading rows fully masked)',
+    B: 2,
+    Tq: 130,
+    Tk: 130,
+    Hq: 4,
+    Hkv: 2,
+    D: 17,
+    causal: true,
+    qOffset: 0,
+    segQ: (b, i) => (i < 5 + 60 * b ? -1 : 0),
+    segK: (b, j) => (j < 5 + 60 * b ? -2 : 0),
   },
   {
-    name: 'decode row that sees no key', B: 1, Tq: 1, Tk: 17, Hq: 2, Hkv: 1, D: 3, causal: true, qOffset: 16,
-    segQ: () => 5, segK: () => 6,
+    name: 'decode with segments',
+    B: 2,
+    Tq: 1,
+    Tk: 130,
+    Hq: 2,
+    Hkv: 2,
+    D: 64,
+    causal: true,
+    qOffset: 129,
+    segQ: (b) => b,
+    segK: (b, j) => (j < 30 + 50 * b ? 9 : b),
+  },
+  {
+    name: 'decode row that sees no key',
+    B: 1,
+    Tq: 1,
+    Tk: 17,
+    Hq: 2,
+    Hkv: 1,
+    D: 3,
+    causal: true,
+    qOffset: 16,
+    segQ: () => 5,
+    segK: () => 6,
   },
   { name: 'no keys', B: 1, Tq: 3, Tk: 0, Hq: 2, Hkv: 2, D: 3, causal: false, qOffset: 0 },
 ];
@@ -128,7 +188,8 @@ function naiveAttention(c: Case, x: Inputs<Float64Array>): { out: Float64Array; 
         S.push([]);
         for (let j = 0; j < Tk; j++) {
           let dot = 0;
-          for (let d = 0; d < D; d++) dot += x.q[((b * Tq + i) * Hq + h) * D + d]! * x.k[((b * Tk + j) * Hkv + g) * D + d]!;
+          for (let d = 0; d < D; d++)
+            dot += x.q[((b * Tq + i) * Hq + h) * D + d]! * x.k[((b * Tk + j) * Hkv + g) * D + d]!;
           const causalOk = !c.causal || j <= c.qOffset + i;
           const segOk = x.segQ === null || x.segQ[b * Tq + i] === x.segK![b * Tk + j];
           S[i]!.push(causalOk && segOk ? dot * x.scale : -Infinity);
@@ -158,7 +219,8 @@ function maxMixedErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
+    const x = a[i]!,
+      y = b[i]!;
     if (x === y) continue; // covers matching infinities
     if (!Number.isFinite(x) || !Number.isFinite(y)) return Infinity;
     worst = Math.max(worst, Math.abs(x - y) / (1 + Math.abs(y)));
@@ -166,7 +228,12 @@ function maxMixedErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-function runForward<T extends FloatArray>(fn: typeof attention, c: Case, x: Inputs<FloatArray>, make: (n: number) => T) {
+function runForward<T extends FloatArray>(
+  fn: typeof attention,
+  c: Case,
+  x: Inputs<FloatArray>,
+  make: (n: number) => T,
+) {
   const out = make(c.B * c.Tq * c.Hq * c.D);
   const lse = make(c.B * c.Hq * c.Tq);
   fn(x.q, x.k, x.v, out, lse, c.B, c.Tq, c.Tk, c.Hq, c.Hkv, c.D, x.scale, c.causal, c.qOffset, x.segQ, x.segK);
@@ -174,12 +241,37 @@ function runForward<T extends FloatArray>(fn: typeof attention, c: Case, x: Inpu
 }
 
 function runBackward<T extends FloatArray>(
-  fn: typeof attentionBackward, c: Case, x: Inputs<FloatArray>, fwd: { out: FloatArray; lse: FloatArray },
+  fn: typeof attentionBackward,
+  c: Case,
+  x: Inputs<FloatArray>,
+  fwd: { out: FloatArray; lse: FloatArray },
   make: (n: number) => T,
 ) {
-  const dq = make(x.q.length), dk = make(x.k.length), dv = make(x.v.length);
-  fn(x.q, x.k, x.v, fwd.out, fwd.lse, x.dout, dq, dk, dv,
-    c.B, c.Tq, c.Tk, c.Hq, c.Hkv, c.D, x.scale, c.causal, c.qOffset, x.segQ, x.segK);
+  const dq = make(x.q.length),
+    dk = make(x.k.length),
+    dv = make(x.v.length);
+  fn(
+    x.q,
+    x.k,
+    x.v,
+    fwd.out,
+    fwd.lse,
+    x.dout,
+    dq,
+    dk,
+    dv,
+    c.B,
+    c.Tq,
+    c.Tk,
+    c.Hq,
+    c.Hkv,
+    c.D,
+    x.scale,
+    c.causal,
+    c.qOffset,
+    x.segQ,
+    x.segK,
+  );
   return { dq, dk, dv };
 }
 
@@ -188,7 +280,14 @@ const f32 = (n: number) => new Float32Array(n);
 
 // ---- worker mode: native vs reference on this process's ISA --------------------------------------------------
 
-interface CaseResult { name: string; out: number; lse: number; dq: number; dk: number; dv: number }
+interface CaseResult {
+  name: string;
+  out: number;
+  lse: number;
+  dq: number;
+  dk: number;
+  dv: number;
+}
 
 function parity(addon: NativeAddon): CaseResult[] {
   const results: CaseResult[] = [];
@@ -200,8 +299,10 @@ function parity(addon: NativeAddon): CaseResult[] {
     const natGrad = runBackward(addon.attentionBackward!, c, x, nat, f32);
     results.push({
       name: c.name,
-      out: maxMixedErr(nat.out, ref.out), lse: maxMixedErr(nat.lse, ref.lse),
-      dq: maxMixedErr(natGrad.dq, refGrad.dq), dk: maxMixedErr(natGrad.dk, refGrad.dk),
+      out: maxMixedErr(nat.out, ref.out),
+      lse: maxMixedErr(nat.lse, ref.lse),
+      dq: maxMixedErr(natGrad.dq, refGrad.dq),
+      dk: maxMixedErr(natGrad.dk, refGrad.dk),
       dv: maxMixedErr(natGrad.dv, refGrad.dv),
     });
   });
@@ -241,8 +342,17 @@ if (process.env[WORKER_ENV] === '1') {
     { name: 'full MHA', B: 2, Tq: 3, Tk: 5, Hq: 2, Hkv: 2, D: 2, causal: false, qOffset: 0 },
     { name: 'chunk qOffset 2', B: 1, Tq: 3, Tk: 5, Hq: 2, Hkv: 1, D: 3, causal: true, qOffset: 2 },
     {
-      name: 'segments with a dead row', B: 2, Tq: 5, Tk: 5, Hq: 2, Hkv: 1, D: 2, causal: true, qOffset: 0,
-      segQ: (b, i) => (i === 0 && b === 1 ? 7 : i < 2 ? 0 : 1), segK: (_b, j) => (j < 2 ? 0 : 1),
+      name: 'segments with a dead row',
+      B: 2,
+      Tq: 5,
+      Tk: 5,
+      Hq: 2,
+      Hkv: 1,
+      D: 2,
+      causal: true,
+      qOffset: 0,
+      segQ: (b, i) => (i === 0 && b === 1 ? 7 : i < 2 ? 0 : 1),
+      segK: (_b, j) => (j < 2 ? 0 : 1),
     },
   ];
 
@@ -259,7 +369,11 @@ if (process.env[WORKER_ENV] === '1') {
       const fwd = runForward(attention, c, x, f64);
       const grads = runBackward(attentionBackward, c, x, fwd, f64);
       const eps = 1e-5;
-      for (const [name, param, grad] of [['dq', x.q, grads.dq], ['dk', x.k, grads.dk], ['dv', x.v, grads.dv]] as const) {
+      for (const [name, param, grad] of [
+        ['dq', x.q, grads.dq],
+        ['dk', x.k, grads.dk],
+        ['dv', x.v, grads.dv],
+      ] as const) {
         for (let i = 0; i < param.length; i++) {
           const saved = param[i]!;
           param[i] = saved + eps;
@@ -293,8 +407,15 @@ if (process.env[WORKER_ENV] === '1') {
 
   // The backward has two schedules (attention_backward_groups.cc: one pass per (b, kv head); attention.cc: a dK/dV
   // pass and a dQ pass); the default picks by shape, so each is forced here.
-  for (const [isa, bwd] of [['scalar', 'split'], ['scalar', 'groups'], ['avx512', 'split'], ['avx512', 'groups']] as const) {
-    test(`native attention matches the reference (LLMFORGE_ISA=${isa}, LLMFORGE_ATTN_BACKWARD=${bwd})`, { skip }, (t) => {
+  for (const [isa, bwd] of [
+    ['scalar', 'split'],
+    ['scalar', 'groups'],
+    ['avx512', 'split'],
+    ['avx512', 'groups'],
+  ] as const) {
+    test(`native attention matches the reference (LLMFORGE_ISA=${isa}, LLMFORGE_ATTN_BACKWARD=${bwd})`, {
+      skip,
+    }, (t) => {
       if ('error' in loaded) return;
       if (isa === 'avx512' && !loaded.addon.cpuInfo().avx512) {
         t.skip('this CPU has no AVX-512');
@@ -309,8 +430,10 @@ if (process.env[WORKER_ENV] === '1') {
       assert.equal(report.isa, isa, 'the worker ran on a different ISA than requested');
       assert.equal(report.results.length, CASES.length);
       for (const r of report.results) {
-        t.diagnostic(`${r.name}: out ${r.out.toExponential(1)} lse ${r.lse.toExponential(1)} dq ${r.dq.toExponential(1)} ` +
-          `dk ${r.dk.toExponential(1)} dv ${r.dv.toExponential(1)}`);
+        t.diagnostic(
+          `${r.name}: out ${r.out.toExponential(1)} lse ${r.lse.toExponential(1)} dq ${r.dq.toExponential(1)} ` +
+            `dk ${r.dk.toExponential(1)} dv ${r.dv.toExponential(1)}`,
+        );
         for (const key of ['out', 'lse', 'dq', 'dk', 'dv'] as const) {
           assert.ok(r[key] <= TOL, `${isa} ${r.name}: ${key} differs from the reference by ${r[key]} (> ${TOL})`);
         }
@@ -322,8 +445,17 @@ if (process.env[WORKER_ENV] === '1') {
     if ('error' in loaded) return;
     const a = loaded.addon;
     const z = new Float32Array(64);
-    assert.throws(() => a.attention!(z, z, z, z, z, 1, 2, 2, 3, 2, 4, 0.5, true, 0, null, null), /Hq \(3\) must be a positive multiple of Hkv \(2\)/);
-    assert.throws(() => a.attention!(z, z, z, z, z, 1, 20, 2, 2, 2, 4, 0.5, true, 0, null, null), /argument 0 has 64 elements, needs at least 160/);
-    assert.throws(() => a.attention!(z, z, z, z, new Float64Array(4), 1, 2, 2, 2, 2, 4, 0.5, true, 0, null, null), /argument 4 must be a Float32Array, received a Float64Array/);
+    assert.throws(
+      () => a.attention!(z, z, z, z, z, 1, 2, 2, 3, 2, 4, 0.5, true, 0, null, null),
+      /Hq \(3\) must be a positive multiple of Hkv \(2\)/,
+    );
+    assert.throws(
+      () => a.attention!(z, z, z, z, z, 1, 20, 2, 2, 2, 4, 0.5, true, 0, null, null),
+      /argument 0 has 64 elements, needs at least 160/,
+    );
+    assert.throws(
+      () => a.attention!(z, z, z, z, new Float64Array(4), 1, 2, 2, 2, 2, 4, 0.5, true, 0, null, null),
+      /argument 4 must be a Float32Array, received a Float64Array/,
+    );
   });
 }

@@ -48,16 +48,25 @@ test('LLMFORGE_BACKEND=reference selects the reference backend silently', () => 
 test('LLMFORGE_REQUIRE_NATIVE=1 without the addon fails, naming every path tried', () => {
   const r = run({ LLMFORGE_ADDON: '/nonexistent/llmforge_native.node', LLMFORGE_REQUIRE_NATIVE: '1' });
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /LLMFORGE_REQUIRE_NATIVE=1 but the native addon could not be loaded \(\/nonexistent\/llmforge_native\.node: /);
+  assert.match(
+    r.stderr,
+    /LLMFORGE_REQUIRE_NATIVE=1 but the native addon could not be loaded \(\/nonexistent\/llmforge_native\.node: /,
+  );
   assert.doesNotMatch(r.stdout, /reference/);
 });
 
 test('a failed native build: the install goes on with a warning, or fails under LLMFORGE_REQUIRE_NATIVE=1', () => {
   const script = ['scripts/native-build-failed.mjs'];
-  const lenient = spawnSync(process.execPath, script, { encoding: 'utf8', env: { ...process.env, LLMFORGE_REQUIRE_NATIVE: '' } });
+  const lenient = spawnSync(process.execPath, script, {
+    encoding: 'utf8',
+    env: { ...process.env, LLMFORGE_REQUIRE_NATIVE: '' },
+  });
   assert.equal(lenient.status, 0);
   assert.match(lenient.stderr, /WARNING: llmforge's native addon .* failed to build/);
-  const strict = spawnSync(process.execPath, script, { encoding: 'utf8', env: { ...process.env, LLMFORGE_REQUIRE_NATIVE: '1' } });
+  const strict = spawnSync(process.execPath, script, {
+    encoding: 'utf8',
+    env: { ...process.env, LLMFORGE_REQUIRE_NATIVE: '1' },
+  });
   assert.equal(strict.status, 1);
   assert.match(strict.stderr, /ERROR: llmforge's native addon .* failed to build/);
 });

@@ -8,10 +8,15 @@
 import { loadNativeAddon, type NativeAddon } from '../../src/backend/native.ts';
 
 export interface GemmCase {
-  batch: number; M: number; N: number; K: number;
-  transA: boolean; transB: boolean;
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
   /** 0 broadcasts one A (or B) over the batch. */
-  broadcastA?: boolean; broadcastB?: boolean;
+  broadcastA?: boolean;
+  broadcastB?: boolean;
   beta: 0 | 1;
   /** Start C (and A, B) this many floats into a larger buffer, to exercise unaligned data. */
   offset?: number;
@@ -22,9 +27,11 @@ function fill(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = s / 2147483648 - 1;
   }
   return out;
@@ -40,7 +47,8 @@ export function roundBf16(x: Float32Array): Float32Array {
 /** C[b] = op(A[b]) @ op(B[b]) + beta * C[b] in float64, straight from the Backend.gemm contract. */
 export function referenceGemm(c: GemmCase, A: Float32Array, B: Float32Array, C0: Float32Array): Float64Array {
   const { batch, M, N, K } = c;
-  const sA = c.broadcastA ? 0 : M * K, sB = c.broadcastB ? 0 : K * N;
+  const sA = c.broadcastA ? 0 : M * K,
+    sB = c.broadcastB ? 0 : K * N;
   const out = new Float64Array(batch * M * N);
   for (let b = 0; b < batch; b++) {
     for (let i = 0; i < M; i++) {
@@ -60,15 +68,25 @@ export function referenceGemm(c: GemmCase, A: Float32Array, B: Float32Array, C0:
 }
 
 /** Runs one case on the addon; returns a failure message, or null when every element is within tolerance. */
-export function checkCase(addon: NativeAddon, c: GemmCase, seed: number, bf16: 'no' | 'rounded' | 'fallback' = 'no'): string | null {
+export function checkCase(
+  addon: NativeAddon,
+  c: GemmCase,
+  seed: number,
+  bf16: 'no' | 'rounded' | 'fallback' = 'no',
+): string | null {
   const { batch, M, N, K } = c;
-  const sA = c.broadcastA ? 0 : M * K, sB = c.broadcastB ? 0 : K * N;
+  const sA = c.broadcastA ? 0 : M * K,
+    sB = c.broadcastB ? 0 : K * N;
   const A = fill(c.broadcastA ? M * K : batch * M * K, seed);
   const B = fill(c.broadcastB ? K * N : batch * K * N, seed + 1);
   const C0 = fill(batch * M * N, seed + 2);
   // beta = 0 must overwrite whatever is there, NaN included.
   const off = c.offset ?? 0;
-  const view = (x: Float32Array) => { const v = new Float32Array(x.length + off).subarray(off); v.set(x); return v; };
+  const view = (x: Float32Array) => {
+    const v = new Float32Array(x.length + off).subarray(off);
+    v.set(x);
+    return v;
+  };
   const C = view(c.beta === 0 ? new Float32Array(batch * M * N).fill(Number.NaN) : C0);
   const gemm = bf16 === 'no' ? addon.gemm! : addon.gemmBf16!;
   gemm(view(A), view(B), C, batch, M, N, K, c.transA, c.transB, sA, sB, M * N, c.beta);
@@ -77,10 +95,14 @@ export function checkCase(addon: NativeAddon, c: GemmCase, seed: number, bf16: '
   const rounded = bf16 === 'rounded' && M > 8;
   const ref = rounded ? referenceGemm(c, roundBf16(A), roundBf16(B), C0) : referenceGemm(c, A, B, C0);
   const tol = 1e-5 * Math.sqrt(K + 1);
-  let worst = 0, at = -1;
+  let worst = 0,
+    at = -1;
   for (let i = 0; i < ref.length; i++) {
     const err = Math.abs(C[i]! - ref[i]!) / (1 + Math.abs(ref[i]!));
-    if (!(err <= worst)) { worst = err; at = i; }  // NaN counts as the worst
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
+    } // NaN counts as the worst
   }
   if (worst <= tol) return null;
   return `${JSON.stringify(c)}: element ${at} got ${C[at]} want ${ref[at]} (rel err ${worst.toExponential(2)} > ${tol.toExponential(2)})`;
@@ -90,9 +112,30 @@ export function checkCase(addon: NativeAddon, c: GemmCase, seed: number, bf16: '
 export function gemmCases(): GemmCase[] {
   const cases: GemmCase[] = [];
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [1, 3, 5], [3, 1, 5], [17, 3, 5], [3, 17, 1], [1, 300, 129], [129, 1, 300], [1, 1, 300],
-    [17, 17, 17], [15, 33, 31], [127, 129, 17], [129, 127, 300], [300, 129, 127], [14, 32, 256], [28, 64, 513],
-    [2, 300, 3], [300, 2, 129], [4, 70, 45], [5, 129, 64], [4, 1, 77], [3, 600, 20], [8, 100, 33], [7, 45, 300], [9, 40, 50],
+    [1, 1, 1],
+    [1, 3, 5],
+    [3, 1, 5],
+    [17, 3, 5],
+    [3, 17, 1],
+    [1, 300, 129],
+    [129, 1, 300],
+    [1, 1, 300],
+    [17, 17, 17],
+    [15, 33, 31],
+    [127, 129, 17],
+    [129, 127, 300],
+    [300, 129, 127],
+    [14, 32, 256],
+    [28, 64, 513],
+    [2, 300, 3],
+    [300, 2, 129],
+    [4, 70, 45],
+    [5, 129, 64],
+    [4, 1, 77],
+    [3, 600, 20],
+    [8, 100, 33],
+    [7, 45, 300],
+    [9, 40, 50],
   ];
   for (const [M, N, K] of shapes) {
     for (const transA of [false, true]) {
@@ -126,7 +169,8 @@ export function gemmCases(): GemmCase[] {
   cases.push({ batch: 1, M: 1, N: 3000, K: 1000, transA: false, transB: true, beta: 0 });
   // The decode-time linear layer: one row times a PyTorch-layout weight (transB) accumulated onto the bias
   // (beta 1), with N and K off every vector width and unaligned buffers, split over threads.
-  for (const offset of [0, 3]) cases.push({ batch: 1, M: 1, N: 1027, K: 771, transA: false, transB: true, beta: 1, offset });
+  for (const offset of [0, 3])
+    cases.push({ batch: 1, M: 1, N: 1027, K: 771, transA: false, transB: true, beta: 1, offset });
   return cases;
 }
 
@@ -162,6 +206,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { addon } = loaded;
   const fp32 = runAll(addon);
   const bf16 = runAllBf16(addon);
-  console.log(JSON.stringify({ isa: addon.cpuInfo().isa, threads: addon.numThreads(), cases: fp32.cases + bf16.cases,
-    failures: [...fp32.failures, ...bf16.failures] }));
+  console.log(
+    JSON.stringify({
+      isa: addon.cpuInfo().isa,
+      threads: addon.numThreads(),
+      cases: fp32.cases + bf16.cases,
+      failures: [...fp32.failures, ...bf16.failures],
+    }),
+  );
 }

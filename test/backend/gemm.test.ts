@@ -26,11 +26,14 @@ test('gemm check detects a wrong result', { skip }, () => {
   if ('error' in loaded) return;
   // A wrapper that corrupts one element must be reported: the tolerance is not vacuous.
   const real = loaded.addon;
-  const broken = { ...real, gemm: (...args: Parameters<NonNullable<typeof real.gemm>>) => {
-    real.gemm!(...args);
-    const C = args[2];
-    C[C.length - 1] = C[C.length - 1]! + 1e-3;
-  } };
+  const broken = {
+    ...real,
+    gemm: (...args: Parameters<NonNullable<typeof real.gemm>>) => {
+      real.gemm!(...args);
+      const C = args[2];
+      C[C.length - 1] = C[C.length - 1]! + 1e-3;
+    },
+  };
   const msg = checkCase(broken, { batch: 1, M: 17, N: 3, K: 5, transA: false, transB: true, beta: 0 }, 1);
   assert.ok(msg !== null && msg.includes('rel err'), String(msg));
 });
@@ -38,13 +41,26 @@ test('gemm check detects a wrong result', { skip }, () => {
 test('gemm rejects bad arguments with a clear message', { skip }, () => {
   if ('error' in loaded) return;
   const gemm = loaded.addon.gemm!;
-  const a = new Float32Array(6), b = new Float32Array(6), c = new Float32Array(3);
-  assert.throws(() => gemm(a, b, c, 1, 2, 2, 3, false, false, 6, 6, 4, 0), /gemm: argument 2 has 3 elements, needs at least 4/);
-  assert.throws(() => gemm(new Float64Array(6), b, c, 1, 1, 1, 3, false, false, 0, 0, 0, 0), /argument 0 must be a Float32Array/);
+  const a = new Float32Array(6),
+    b = new Float32Array(6),
+    c = new Float32Array(3);
+  assert.throws(
+    () => gemm(a, b, c, 1, 2, 2, 3, false, false, 6, 6, 4, 0),
+    /gemm: argument 2 has 3 elements, needs at least 4/,
+  );
+  assert.throws(
+    () => gemm(new Float64Array(6), b, c, 1, 1, 1, 3, false, false, 0, 0, 0, 0),
+    /argument 0 must be a Float32Array/,
+  );
 });
 
-test('gemmBf16 without AMX (LLMFORGE_AMX=0: the AVX512_BF16 kernel) matches the reference on rounded inputs', { skip }, () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', checkScript], { env: { ...process.env, LLMFORGE_AMX: '0' }, encoding: 'utf8' });
+test('gemmBf16 without AMX (LLMFORGE_AMX=0: the AVX512_BF16 kernel) matches the reference on rounded inputs', {
+  skip,
+}, () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', checkScript], {
+    env: { ...process.env, LLMFORGE_AMX: '0' },
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { cases: number; failures: string[] };
   assert.ok(out.cases > 100);
@@ -59,7 +75,12 @@ for (const isa of ['scalar', 'avx2', 'avx512']) {
         encoding: 'utf8',
       });
       assert.equal(r.status, 0, r.stderr);
-      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { isa: string; threads: number; cases: number; failures: string[] };
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+        isa: string;
+        threads: number;
+        cases: number;
+        failures: string[];
+      };
       // The CPU may lack the requested ISA; dispatch then falls back to a lower one, never a higher one.
       const order = ['scalar', 'avx2', 'avx512'];
       assert.ok(order.indexOf(out.isa) <= order.indexOf(isa), `dispatched to ${out.isa} above the cap ${isa}`);

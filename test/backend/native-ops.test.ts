@@ -52,7 +52,13 @@ function randInts(n: number, lo: number, hi: number, seed: number): Int32Array {
 }
 
 /** |actual - expected| <= atol + rtol * |expected| elementwise (NaN must match NaN); reports the worst element. */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, label: string): void {
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  label: string,
+): void {
   assert.equal(actual.length, expected.length, `${label}: length`);
   let worst = -1;
   let worstExcess = 0;
@@ -75,7 +81,9 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rto
     }
   }
   if (worst >= 0) {
-    assert.fail(`${label}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+    assert.fail(
+      `${label}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`,
+    );
   }
 }
 
@@ -96,7 +104,7 @@ function erfc64(z: number): number {
     return 1 - (2 / Math.sqrt(Math.PI)) * sum;
   }
   let f = 0;
-  for (let k = 120; k >= 1; k--) f = (k / 2) / (z + f);
+  for (let k = 120; k >= 1; k--) f = k / 2 / (z + f);
   return Math.exp(-z * z) / Math.sqrt(Math.PI) / (z + f);
 }
 
@@ -106,7 +114,10 @@ const K = Math.sqrt(2 / Math.PI);
 /** gelu tanh = 0.5x(1 + tanh(u)) written as x * sigmoid(2u) (same function; no float64 cancellation). */
 const geluTanh64 = (x: number): number => x * sigmoid64(2 * K * (x + 0.044715 * x ** 3));
 
-const unaryRef: Record<keyof typeof Unary, { f: (x: number) => number; df: (x: number, y: number) => number; lo: number; hi: number }> = {
+const unaryRef: Record<
+  keyof typeof Unary,
+  { f: (x: number) => number; df: (x: number, y: number) => number; lo: number; hi: number }
+> = {
   neg: { f: (x) => -x, df: () => -1, lo: -5, hi: 5 },
   exp: { f: Math.exp, df: (_x, y) => y, lo: -30, hi: 30 },
   log: { f: Math.log, df: (x) => 1 / x, lo: 1e-3, hi: 50 },
@@ -123,7 +134,12 @@ const unaryRef: Record<keyof typeof Unary, { f: (x: number) => number; df: (x: n
     lo: -8,
     hi: 8,
   },
-  geluErf: { f: (x) => x * phi64(x), df: (x) => phi64(x) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI), lo: -8, hi: 8 },
+  geluErf: {
+    f: (x) => x * phi64(x),
+    df: (x) => phi64(x) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
+    lo: -8,
+    hi: 8,
+  },
   silu: { f: (x) => x * sigmoid64(x), df: (x) => sigmoid64(x) * (1 + x * (1 - sigmoid64(x))), lo: -20, hi: 20 },
   sigmoid: { f: sigmoid64, df: (_x, y) => y * (1 - y), lo: -20, hi: 20 },
   abs: { f: Math.abs, df: (x) => Math.sign(x), lo: -5, hi: 5 },
@@ -138,7 +154,10 @@ function assertCloseConditioned(out: Float32Array, x: Float32Array, name: keyof 
     if (e === 0 || !Number.isFinite(e)) continue;
     const cond = Math.max(1, Math.abs((v * ref.df(v, e)) / e));
     const rel = Math.abs(out[i]! - e) / Math.abs(e);
-    if (!(rel <= 1e-6 * cond) && Math.abs(e) > 1e-37) assert.fail(`${label}: f(${v}) = ${out[i]}, expected ${e} (rel ${rel.toExponential(2)}, cond ${cond.toFixed(1)})`);
+    if (!(rel <= 1e-6 * cond) && Math.abs(e) > 1e-37)
+      assert.fail(
+        `${label}: f(${v}) = ${out[i]}, expected ${e} (rel ${rel.toExponential(2)}, cond ${cond.toFixed(1)})`,
+      );
   }
 }
 
@@ -188,7 +207,13 @@ test('unary forward matches float64 on every op and size', { skip: kskip }, () =
       if (name === 'geluTanh' || name === 'geluErf' || name === 'silu') {
         assertCloseConditioned(out, x, name as keyof typeof Unary, `unary ${name} n=${n}`);
       } else {
-        assertClose(out, Array.from(x, (v) => ref.f(v)), 2e-6, 1e-30, `unary ${name} n=${n}`);
+        assertClose(
+          out,
+          Array.from(x, (v) => ref.f(v)),
+          2e-6,
+          1e-30,
+          `unary ${name} n=${n}`,
+        );
       }
     }
   }
@@ -196,7 +221,12 @@ test('unary forward matches float64 on every op and size', { skip: kskip }, () =
 
 test('vector exp/tanh/gelu/sigmoid keep relative error < 1e-6 over their whole range', { skip: kskip }, () => {
   const cases: [keyof typeof Unary, number, number][] = [
-    ['exp', -103, 88.7], ['tanh', -12, 12], ['geluErf', -12, 12], ['geluTanh', -12, 12], ['sigmoid', -80, 80], ['silu', -80, 80],
+    ['exp', -103, 88.7],
+    ['tanh', -12, 12],
+    ['geluErf', -12, 12],
+    ['geluTanh', -12, 12],
+    ['sigmoid', -80, 80],
+    ['silu', -80, 80],
   ];
   for (const [name, lo, hi] of cases) {
     const n = 400_003;
@@ -244,14 +274,32 @@ test('affine and powScalar, including in place', { skip: kskip }, () => {
     const x = randArray(n, 0.01, 4, n);
     const out = new Float32Array(n);
     nb().affine(x, out, n, -1.5, 0.25);
-    assertClose(out, Array.from(x, (v) => v * -1.5 + 0.25), 1e-6, 1e-7, `affine n=${n}`);
+    assertClose(
+      out,
+      Array.from(x, (v) => v * -1.5 + 0.25),
+      1e-6,
+      1e-7,
+      `affine n=${n}`,
+    );
     for (const p of [2, 0.5, -1, 3, 1.7, 0, 1, -2.5]) {
       nb().powScalar(x, out, n, p);
-      assertClose(out, Array.from(x, (v) => v ** p), 2e-6, 0, `powScalar p=${p} n=${n}`);
+      assertClose(
+        out,
+        Array.from(x, (v) => v ** p),
+        2e-6,
+        0,
+        `powScalar p=${p} n=${n}`,
+      );
     }
     const y = x.slice();
     nb().affine(y, y, n, 2, 1);
-    assertClose(y, Array.from(x, (v) => 2 * v + 1), 1e-6, 0, `affine in place n=${n}`);
+    assertClose(
+      y,
+      Array.from(x, (v) => 2 * v + 1),
+      1e-6,
+      0,
+      `affine in place n=${n}`,
+    );
   }
 });
 
@@ -274,12 +322,18 @@ function broadcastStrides(opShape: number[], outShape: number[]): Int32Array {
 
 function binaryRef(op: number, a: number, b: number): number {
   switch (op) {
-    case Binary.add: return a + b;
-    case Binary.sub: return a - b;
-    case Binary.mul: return a * b;
-    case Binary.div: return a / b;
-    case Binary.max: return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
-    default: return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b);
+    case Binary.add:
+      return a + b;
+    case Binary.sub:
+      return a - b;
+    case Binary.mul:
+      return a * b;
+    case Binary.div:
+      return a / b;
+    case Binary.max:
+      return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
+    default:
+      return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b);
   }
 }
 
@@ -288,7 +342,10 @@ function stridedRef(shape: number[], fn: (offsets: number[], linear: number) => 
   const numel = shape.reduce((p, v) => p * v, 1);
   const idx = new Array<number>(shape.length).fill(0);
   for (let lin = 0; lin < numel; lin++) {
-    fn(strides.map((s) => idx.reduce((acc, v, d) => acc + v * s[d]!, 0)), lin);
+    fn(
+      strides.map((s) => idx.reduce((acc, v, d) => acc + v * s[d]!, 0)),
+      lin,
+    );
     for (let d = shape.length - 1; d >= 0; d--) {
       if (++idx[d]! < shape[d]!) break;
       idx[d] = 0;
@@ -298,16 +355,32 @@ function stridedRef(shape: number[], fn: (offsets: number[], linear: number) => 
 
 test('binary: broadcasting over ranks 0..8, size-1 dims, every op, exact float32 results', { skip: kskip }, () => {
   const cases: [number[], number[], number[]][] = [
-    [[3, 17, 5], [3, 17, 5], [3, 17, 5]], // same shape
+    [
+      [3, 17, 5],
+      [3, 17, 5],
+      [3, 17, 5],
+    ], // same shape
     [[300, 257], [300, 257], [257]], // b broadcast along rows
     [[129, 768], [129, 768], [768]],
-    [[127, 3], [127, 3], [127, 1]], // column broadcast
+    [
+      [127, 3],
+      [127, 3],
+      [127, 1],
+    ], // column broadcast
     [[17], [17], []], // scalar b
     [[17], [], [17]], // scalar a
     [[], [], []], // rank 0
-    [[4, 5, 7], [4, 1, 7], [1, 5, 1]], // both broadcast
+    [
+      [4, 5, 7],
+      [4, 1, 7],
+      [1, 5, 1],
+    ], // both broadcast
     [[1, 1, 3], [1, 1, 3], [3]],
-    [[2, 1, 3, 1, 2, 3, 1, 2], [2, 1, 3, 1, 2, 3, 1, 2], [1, 1, 3, 1, 1, 3, 1, 2]], // rank 8
+    [
+      [2, 1, 3, 1, 2, 3, 1, 2],
+      [2, 1, 3, 1, 2, 3, 1, 2],
+      [1, 1, 3, 1, 1, 3, 1, 2],
+    ], // rank 8
     [[5, 0, 3], [5, 0, 3], [3]], // empty
   ];
   for (const [outShape, aShape, bShape] of cases) {
@@ -322,14 +395,25 @@ test('binary: broadcasting over ranks 0..8, size-1 dims, every op, exact float32
       const out = new Float32Array(numel);
       nb().binary(op, a, as, b, bs, out, new Int32Array(outShape));
       const exp = new Float32Array(numel);
-      stridedRef(outShape, ([oa, ob], lin) => { exp[lin] = binaryRef(op, a[oa!]!, b[ob!]!); }, [Array.from(as), Array.from(bs)]);
-      assertEqualArrays(out, exp, `binary op ${op} out ${JSON.stringify(outShape)} a ${JSON.stringify(aShape)} b ${JSON.stringify(bShape)}`);
+      stridedRef(
+        outShape,
+        ([oa, ob], lin) => {
+          exp[lin] = binaryRef(op, a[oa!]!, b[ob!]!);
+        },
+        [Array.from(as), Array.from(bs)],
+      );
+      assertEqualArrays(
+        out,
+        exp,
+        `binary op ${op} out ${JSON.stringify(outShape)} a ${JSON.stringify(aShape)} b ${JSON.stringify(bShape)}`,
+      );
     }
   }
 });
 
 test('binary: transposed (non-contiguous) operand and NaN propagation of max/min', { skip: kskip }, () => {
-  const M = 19, N = 33;
+  const M = 19,
+    N = 33;
   const a = randArray(M * N, -1, 1, 5); // stored (N, M), read transposed as (M, N)
   const b = randArray(M * N, -1, 1, 6);
   const out = new Float32Array(M * N);
@@ -343,7 +427,11 @@ test('binary: transposed (non-contiguous) operand and NaN propagation of max/min
   const s = new Int32Array([1]);
   for (const op of [Binary.max, Binary.min]) {
     nb().binary(op, x, s, y, s, o, new Int32Array([17]));
-    assertEqualArrays(o, Array.from(x, (v, i) => Math.fround(binaryRef(op, v, y[i]!))), `binary NaN op ${op}`);
+    assertEqualArrays(
+      o,
+      Array.from(x, (v, i) => Math.fround(binaryRef(op, v, y[i]!))),
+      `binary NaN op ${op}`,
+    );
   }
 });
 
@@ -353,14 +441,26 @@ test('copyStrided: permute, slice with offsets, negative strides, expand', { ski
   // permute (3, 17, 5) -> dst (5, 3, 17)
   const dst = new Float32Array(src.length);
   nb().copyStrided(src, 0, new Int32Array([85, 5, 1]), dst, 0, new Int32Array([17, 1, 51]), new Int32Array(shape));
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 17; j++) for (let k = 0; k < 5; k++) {
-    assert.equal(dst[k * 51 + i * 17 + j], src[i * 85 + j * 5 + k]);
-  }
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 17; j++)
+      for (let k = 0; k < 5; k++) {
+        assert.equal(dst[k * 51 + i * 17 + j], src[i * 85 + j * 5 + k]);
+      }
   // slice [1:3, 2:15, :] into the middle of a larger buffer
   const big = new Float32Array(1000).fill(-7);
-  nb().copyStrided(src, 85 + 10, new Int32Array([85, 5, 1]), big, 100, new Int32Array([65, 5, 1]), new Int32Array([2, 13, 5]));
+  nb().copyStrided(
+    src,
+    85 + 10,
+    new Int32Array([85, 5, 1]),
+    big,
+    100,
+    new Int32Array([65, 5, 1]),
+    new Int32Array([2, 13, 5]),
+  );
   const exp = new Float32Array(1000).fill(-7);
-  for (let i = 0; i < 2; i++) for (let j = 0; j < 13; j++) for (let k = 0; k < 5; k++) exp[100 + i * 65 + j * 5 + k] = src[95 + i * 85 + j * 5 + k]!;
+  for (let i = 0; i < 2; i++)
+    for (let j = 0; j < 13; j++)
+      for (let k = 0; k < 5; k++) exp[100 + i * 65 + j * 5 + k] = src[95 + i * 85 + j * 5 + k]!;
   assertEqualArrays(big, exp, 'copyStrided slice');
   // flip the last axis with a negative stride
   const flipped = new Float32Array(src.length);
@@ -380,34 +480,61 @@ test('where and maskedFill', { skip: kskip }, () => {
     const b = randArray(n, -1, 1, n + 2);
     const out = new Float32Array(n);
     nb().where(cond, a, b, out, n);
-    assertEqualArrays(out, Array.from(cond, (c, i) => (c ? a[i]! : b[i]!)), `where n=${n}`);
+    assertEqualArrays(
+      out,
+      Array.from(cond, (c, i) => (c ? a[i]! : b[i]!)),
+      `where n=${n}`,
+    );
     nb().maskedFill(a, cond, -1e9, out, n);
-    assertEqualArrays(out, Array.from(cond, (c, i) => (c ? Math.fround(-1e9) : a[i]!)), `maskedFill n=${n}`);
+    assertEqualArrays(
+      out,
+      Array.from(cond, (c, i) => (c ? Math.fround(-1e9) : a[i]!)),
+      `maskedFill n=${n}`,
+    );
   }
 });
 
 // ---- reductions ----------------------------------------------------------------------------------------------
 
 test('sumAxis and maxAxis over (outer, dim, inner), first argmax on ties', { skip: kskip }, () => {
-  const shapes = [[1, 1, 1], [3, 17, 1], [1, 127, 1], [5, 7, 3], [2, 300, 513], [4, 1, 17], [3, 0, 2], [1000, 33, 1]];
+  const shapes = [
+    [1, 1, 1],
+    [3, 17, 1],
+    [1, 127, 1],
+    [5, 7, 3],
+    [2, 300, 513],
+    [4, 1, 17],
+    [3, 0, 2],
+    [1000, 33, 1],
+  ];
   for (const [outer, dim, inner] of shapes as [number, number, number][]) {
     const x = randArray(outer * dim * inner, -2, 2, outer * 31 + dim * 7 + inner);
     const out = new Float32Array(outer * inner);
     nb().sumAxis(x, out, outer, dim, inner);
     const exp = new Float64Array(outer * inner);
-    for (let o = 0; o < outer; o++) for (let d = 0; d < dim; d++) for (let i = 0; i < inner; i++) exp[o * inner + i]! += x[(o * dim + d) * inner + i]!;
+    for (let o = 0; o < outer; o++)
+      for (let d = 0; d < dim; d++)
+        for (let i = 0; i < inner; i++) exp[o * inner + i]! += x[(o * dim + d) * inner + i]!;
     assertClose(out, exp, 1e-6, 1e-6, `sumAxis ${outer},${dim},${inner}`);
     if (dim === 0) continue;
     // small integer values make ties common
     const xi = new Float32Array(randInts(outer * dim * inner, -3, 4, dim + 5));
     const arg = new Int32Array(outer * inner);
     nb().maxAxis(xi, out, arg, outer, dim, inner);
-    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
-      let best = -Infinity, bi = -1;
-      for (let d = 0; d < dim; d++) { const v = xi[(o * dim + d) * inner + i]!; if (v > best) { best = v; bi = d; } }
-      assert.equal(out[o * inner + i], best, `maxAxis value ${outer},${dim},${inner}`);
-      assert.equal(arg[o * inner + i], bi, `maxAxis argmax ${outer},${dim},${inner} at ${o},${i}`);
-    }
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        let best = -Infinity,
+          bi = -1;
+        for (let d = 0; d < dim; d++) {
+          const v = xi[(o * dim + d) * inner + i]!;
+          if (v > best) {
+            best = v;
+            bi = d;
+          }
+        }
+        assert.equal(out[o * inner + i], best, `maxAxis value ${outer},${dim},${inner}`);
+        assert.equal(arg[o * inner + i], bi, `maxAxis argmax ${outer},${dim},${inner} at ${o},${i}`);
+      }
   }
 });
 
@@ -443,7 +570,14 @@ function rowLse(x: ArrayLike<number>, r: number, C: number): number {
   return m + Math.log(s);
 }
 
-const SOFTMAX_SHAPES: [number, number][] = [[1, 1], [3, 17], [5, 127], [7, 1000], [2, 50257], [300, 65]];
+const SOFTMAX_SHAPES: [number, number][] = [
+  [1, 1],
+  [3, 17],
+  [5, 127],
+  [7, 1000],
+  [2, 50257],
+  [300, 65],
+];
 
 test('softmax / logSoftmax forward and backward, stable for huge logits', { skip: kskip }, () => {
   for (const [N, C] of SOFTMAX_SHAPES) {
@@ -485,7 +619,14 @@ test('softmax / logSoftmax forward and backward, stable for huge logits', { skip
 
 test('crossEntropy forward/backward with label smoothing and ignored rows', { skip: kskip }, () => {
   const IGNORE = -100;
-  for (const [N, V] of [[1, 1], [3, 17], [7, 127], [9, 1000], [3, 50257], [200, 129]] as [number, number][]) {
+  for (const [N, V] of [
+    [1, 1],
+    [3, 17],
+    [7, 127],
+    [9, 1000],
+    [3, 50257],
+    [200, 129],
+  ] as [number, number][]) {
     for (const s of [0, 0.1]) {
       const x = logits(N, V, N + V, 6, 5e3);
       const targets = randInts(N, 0, V, N * 3 + V);
@@ -527,7 +668,12 @@ test('crossEntropy forward/backward with label smoothing and ignored rows', { sk
 // ---- embedding and gathers -----------------------------------------------------------------------------------
 
 test('embedding forward and scatter-add backward with repeated ids', { skip: kskip }, () => {
-  for (const [N, V, C] of [[1, 1, 1], [17, 5, 3], [300, 50, 129], [64, 1000, 768]] as [number, number, number][]) {
+  for (const [N, V, C] of [
+    [1, 1, 1],
+    [17, 5, 3],
+    [300, 50, 129],
+    [64, 1000, 768],
+  ] as [number, number, number][]) {
     const w = randArray(V * C, -1, 1, V);
     const ids = randInts(N, 0, V, N);
     const out = new Float32Array(N * C);
@@ -543,12 +689,20 @@ test('embedding forward and scatter-add backward with repeated ids', { skip: ksk
 });
 
 test('gatherLast and gatherLastBackward', { skip: kskip }, () => {
-  for (const [N, V] of [[1, 1], [17, 3], [127, 1000]] as [number, number][]) {
+  for (const [N, V] of [
+    [1, 1],
+    [17, 3],
+    [127, 1000],
+  ] as [number, number][]) {
     const x = randArray(N * V, -1, 1, N);
     const idx = randInts(N, 0, V, V);
     const out = new Float32Array(N);
     nb().gatherLast(x, idx, out, N, V);
-    assertEqualArrays(out, Array.from(idx, (t, n) => x[n * V + t]!), `gatherLast ${N}x${V}`);
+    assertEqualArrays(
+      out,
+      Array.from(idx, (t, n) => x[n * V + t]!),
+      `gatherLast ${N}x${V}`,
+    );
     const dx = new Float32Array(N * V).fill(9);
     nb().gatherLastBackward(out, idx, dx, N, V);
     const exp = new Float32Array(N * V);
@@ -559,7 +713,14 @@ test('gatherLast and gatherLastBackward', { skip: kskip }, () => {
 
 // ---- normalization -------------------------------------------------------------------------------------------
 
-const NORM_SHAPES: [number, number][] = [[1, 1], [3, 17], [5, 127], [300, 257], [64, 768], [2, 3000]];
+const NORM_SHAPES: [number, number][] = [
+  [1, 1],
+  [3, 17],
+  [5, 127],
+  [300, 257],
+  [64, 768],
+  [2, 3000],
+];
 
 test('layerNorm forward/backward (with and without bias), dweight/dbias accumulate', { skip: kskip }, () => {
   const eps = 1e-5;
@@ -603,7 +764,8 @@ test('layerNorm forward/backward (with and without bias), dweight/dbias accumula
       const expDb = db ? Float64Array.from(db) : null;
       const expDx = new Float64Array(N * C);
       for (let r = 0; r < N; r++) {
-        let a = 0, bb = 0;
+        let a = 0,
+          bb = 0;
         for (let c = 0; c < C; c++) {
           const g = dout[r * C + c]! * w[c]!;
           a += g;
@@ -627,7 +789,8 @@ test('layerNorm forward/backward (with and without bias), dweight/dbias accumula
 });
 
 test('norm backwards are bit-identical for any thread count', { skip: kskip }, () => {
-  const N = 777, C = 129;
+  const N = 777,
+    C = 129;
   const x = randArray(N * C, -2, 2, 1);
   const w = randArray(C, 0.5, 1.5, 2);
   const dout = randArray(N * C, -1, 1, 3);
@@ -637,9 +800,12 @@ test('norm backwards are bit-identical for any thread count', { skip: kskip }, (
   const saved = addon!.numThreads();
   const run = (threads: number) => {
     addon!.setNumThreads(threads);
-    const dx = new Float32Array(N * C), dw = new Float32Array(C), db = new Float32Array(C);
+    const dx = new Float32Array(N * C),
+      dw = new Float32Array(C),
+      db = new Float32Array(C);
     nb().layerNormBackward(dout, x, w, mean, rstd, dx, dw, db, N, C);
-    const rdx = new Float32Array(N * C), rdw = new Float32Array(C);
+    const rdx = new Float32Array(N * C),
+      rdw = new Float32Array(C);
     nb().rmsNormBackward(dout, x, w, rstd, rdx, rdw, N, C);
     return [dx, dw, db, rdx, rdw];
   };
@@ -693,27 +859,37 @@ test('rmsNorm forward/backward, dweight accumulates', { skip: kskip }, () => {
 // ---- rope ----------------------------------------------------------------------------------------------------
 
 test('rope rotates (i, i + D/2) pairs; inverse undoes it; works in place', { skip: kskip }, () => {
-  for (const [B, T, H, D] of [[1, 1, 1, 2], [2, 3, 5, 8], [1, 17, 3, 34], [2, 64, 12, 64]] as [number, number, number, number][]) {
-    const n = B * T * H * D, half = D / 2;
+  for (const [B, T, H, D] of [
+    [1, 1, 1, 2],
+    [2, 3, 5, 8],
+    [1, 17, 3, 34],
+    [2, 64, 12, 64],
+  ] as [number, number, number, number][]) {
+    const n = B * T * H * D,
+      half = D / 2;
     const x = randArray(n, -1, 1, n);
     const cos = new Float32Array(T * half);
     const sin = new Float32Array(T * half);
-    for (let t = 0; t < T; t++) for (let i = 0; i < half; i++) {
-      const ang = (t + 3) * 10000 ** (-i / half);
-      cos[t * half + i] = Math.cos(ang);
-      sin[t * half + i] = Math.sin(ang);
-    }
+    for (let t = 0; t < T; t++)
+      for (let i = 0; i < half; i++) {
+        const ang = (t + 3) * 10000 ** (-i / half);
+        cos[t * half + i] = Math.cos(ang);
+        sin[t * half + i] = Math.sin(ang);
+      }
     const out = new Float32Array(n);
     nb().rope(x, out, cos, sin, B, T, H, D, false);
     const exp = new Float64Array(n);
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) {
-      const o = ((b * T + t) * H + h) * D;
-      for (let i = 0; i < half; i++) {
-        const c = cos[t * half + i]!, s = sin[t * half + i]!;
-        exp[o + i] = x[o + i]! * c - x[o + i + half]! * s;
-        exp[o + i + half] = x[o + i + half]! * c + x[o + i]! * s;
-      }
-    }
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++)
+        for (let h = 0; h < H; h++) {
+          const o = ((b * T + t) * H + h) * D;
+          for (let i = 0; i < half; i++) {
+            const c = cos[t * half + i]!,
+              s = sin[t * half + i]!;
+            exp[o + i] = x[o + i]! * c - x[o + i + half]! * s;
+            exp[o + i + half] = x[o + i + half]! * c + x[o + i]! * s;
+          }
+        }
     assertClose(out, exp, 1e-6, 1e-6, `rope ${B},${T},${H},${D}`);
     const back = out.slice();
     nb().rope(back, back, cos, sin, B, T, H, D, true);
@@ -725,14 +901,20 @@ test('rope rotates (i, i + D/2) pairs; inverse undoes it; works in place', { ski
 
 test('dropout draws the shared hash mask bit for bit and scales by 1/(1-p)', { skip: kskip }, () => {
   for (const n of [1, 17, 127, 100003]) {
-    for (const [p, seed] of [[0.1, 1], [0.5, 4294967295], [0.9, 123456789], [0.3, -1]] as [number, number][]) {
+    for (const [p, seed] of [
+      [0.1, 1],
+      [0.5, 4294967295],
+      [0.9, 123456789],
+      [0.3, -1],
+    ] as [number, number][]) {
       const x = randArray(n, 0.5, 2, n); // nonzero, so a zero output means dropped
       const out = new Float32Array(n);
       nb().dropout(x, out, n, p, seed);
       const thr = dropoutThreshold(p);
       for (let i = 0; i < n; i++) {
         const keep = hash32(seed, i) >= thr;
-        if (keep !== (out[i] !== 0)) assert.fail(`dropout n=${n} p=${p} seed=${seed}: element ${i} keep=${keep} but out=${out[i]}`);
+        if (keep !== (out[i] !== 0))
+          assert.fail(`dropout n=${n} p=${p} seed=${seed}: element ${i} keep=${keep} but out=${out[i]}`);
         if (keep) assert.ok(Math.abs(out[i]! - x[i]! / (1 - p)) <= 2e-7 * Math.abs(out[i]!), `dropout scale at ${i}`);
       }
     }
@@ -750,8 +932,11 @@ test('dropout draws the shared hash mask bit for bit and scales by 1/(1-p)', { s
 test('adamw matches the float64 update over several steps', { skip: kskip }, () => {
   for (const n of [1, 17, 127, 100003]) {
     const p = randArray(n, -1, 1, n);
-    const m = new Float32Array(n), v = new Float32Array(n);
-    const P = Float64Array.from(p), Mm = new Float64Array(n), Vv = new Float64Array(n);
+    const m = new Float32Array(n),
+      v = new Float32Array(n);
+    const P = Float64Array.from(p),
+      Mm = new Float64Array(n),
+      Vv = new Float64Array(n);
     const [lr, b1, b2, eps, wd, gs] = [1e-2, 0.9, 0.95, 1e-8, 0.1, 0.5];
     for (let step = 1; step <= 3; step++) {
       const g = randArray(n, -1, 1, n + step);
@@ -760,7 +945,8 @@ test('adamw matches the float64 update over several steps', { skip: kskip }, () 
         const gi = g[i]! * gs;
         Mm[i] = b1 * Mm[i]! + (1 - b1) * gi;
         Vv[i] = b2 * Vv[i]! + (1 - b2) * gi * gi;
-        const mh = Mm[i]! / (1 - b1 ** step), vh = Vv[i]! / (1 - b2 ** step);
+        const mh = Mm[i]! / (1 - b1 ** step),
+          vh = Vv[i]! / (1 - b2 ** step);
         P[i] = P[i]! - lr * (mh / (Math.sqrt(vh) + eps) + wd * P[i]!);
       }
     }
@@ -775,7 +961,8 @@ test('sgd with momentum, nesterov and first step', { skip: kskip }, () => {
     for (const n of [1, 17, 100003]) {
       const p = randArray(n, -1, 1, n);
       const buf = new Float32Array(n).fill(99); // ignored on the first step
-      const P = Float64Array.from(p), Bf = new Float64Array(n);
+      const P = Float64Array.from(p),
+        Bf = new Float64Array(n);
       const [lr, mom, wd, gs] = [0.1, 0.9, 0.01, 2];
       for (let step = 1; step <= 3; step++) {
         const g = randArray(n, -1, 1, n * step);
@@ -793,7 +980,8 @@ test('sgd with momentum, nesterov and first step', { skip: kskip }, () => {
 });
 
 test('in-place calls (out === input) give the out-of-place results', { skip: kskip }, () => {
-  const N = 5, C = 131;
+  const N = 5,
+    C = 131;
   const x = logits(N, C, 3, 4, 100);
   const check = (label: string, outOfPlace: (out: Float32Array) => void, inPlace: (buf: Float32Array) => void) => {
     const want = new Float32Array(N * C);
@@ -802,16 +990,44 @@ test('in-place calls (out === input) give the out-of-place results', { skip: ksk
     inPlace(buf);
     assertEqualArrays(buf, want, `${label} in place`);
   };
-  check('softmax', (o) => nb().softmax(x, o, N, C), (b) => nb().softmax(b, b, N, C));
-  check('logSoftmax', (o) => nb().logSoftmax(x, o, N, C), (b) => nb().logSoftmax(b, b, N, C));
-  check('unary geluErf', (o) => nb().unary(Unary.geluErf, x, o, N * C), (b) => nb().unary(Unary.geluErf, b, b, N * C));
-  const w = randArray(C, 0.5, 1.5, 1), bias = randArray(C, -1, 1, 2), m = new Float32Array(N), r = new Float32Array(N);
-  check('layerNorm', (o) => nb().layerNorm(x, w, bias, o, m, r, N, C, 1e-5), (b) => nb().layerNorm(b, w, bias, b, m, r, N, C, 1e-5));
-  check('rmsNorm', (o) => nb().rmsNorm(x, w, o, r, N, C, 1e-5), (b) => nb().rmsNorm(b, w, b, r, N, C, 1e-5));
-  const t = randInts(N, 0, C, 9), lse = new Float32Array(N), dl = randArray(N, 0.5, 1, 3);
+  check(
+    'softmax',
+    (o) => nb().softmax(x, o, N, C),
+    (b) => nb().softmax(b, b, N, C),
+  );
+  check(
+    'logSoftmax',
+    (o) => nb().logSoftmax(x, o, N, C),
+    (b) => nb().logSoftmax(b, b, N, C),
+  );
+  check(
+    'unary geluErf',
+    (o) => nb().unary(Unary.geluErf, x, o, N * C),
+    (b) => nb().unary(Unary.geluErf, b, b, N * C),
+  );
+  const w = randArray(C, 0.5, 1.5, 1),
+    bias = randArray(C, -1, 1, 2),
+    m = new Float32Array(N),
+    r = new Float32Array(N);
+  check(
+    'layerNorm',
+    (o) => nb().layerNorm(x, w, bias, o, m, r, N, C, 1e-5),
+    (b) => nb().layerNorm(b, w, bias, b, m, r, N, C, 1e-5),
+  );
+  check(
+    'rmsNorm',
+    (o) => nb().rmsNorm(x, w, o, r, N, C, 1e-5),
+    (b) => nb().rmsNorm(b, w, b, r, N, C, 1e-5),
+  );
+  const t = randInts(N, 0, C, 9),
+    lse = new Float32Array(N),
+    dl = randArray(N, 0.5, 1, 3);
   nb().crossEntropy(x, t, new Float32Array(N), lse, N, C, -1, 0.1);
-  check('crossEntropyBackward', (o) => nb().crossEntropyBackward(x, lse, t, dl, o, N, C, -1, 0.1),
-    (b) => nb().crossEntropyBackward(b, lse, t, dl, b, N, C, -1, 0.1));
+  check(
+    'crossEntropyBackward',
+    (o) => nb().crossEntropyBackward(x, lse, t, dl, o, N, C, -1, 0.1),
+    (b) => nb().crossEntropyBackward(b, lse, t, dl, b, N, C, -1, 0.1),
+  );
 });
 
 // ---- argument checking ---------------------------------------------------------------------------------------
@@ -823,40 +1039,95 @@ test('bad arguments throw clear TypeError / RangeError', { skip }, () => {
     name: 'TypeError',
     message: /unary: argument 1 must be a Float32Array, received a Float64Array/,
   });
-  assert.throws(() => b.softmax!(f, f, 3, 3), { name: 'RangeError', message: /softmax: argument [01] has 8 elements, needs at least 9/ });
+  assert.throws(() => b.softmax!(f, f, 3, 3), {
+    name: 'RangeError',
+    message: /softmax: argument [01] has 8 elements, needs at least 9/,
+  });
   assert.throws(() => b.unary!(11, f, f, 8), { name: 'RangeError', message: /not a Unary code/ });
-  assert.throws(() => b.binary!(6, f, new Int32Array([1]), f, new Int32Array([1]), f, new Int32Array([8])), { name: 'RangeError', message: /not a Binary code/ });
+  assert.throws(() => b.binary!(6, f, new Int32Array([1]), f, new Int32Array([1]), f, new Int32Array([8])), {
+    name: 'RangeError',
+    message: /not a Binary code/,
+  });
   assert.throws(() => b.affine!(f, f), { name: 'TypeError', message: /affine: expected 5 arguments, received 2/ });
   assert.throws(() => b.where!(new Int32Array(8), f, f, f, 8), { name: 'TypeError', message: /Uint8Array/ });
   assert.throws(() => b.binary!(0, f, new Int32Array([2]), f, new Int32Array([1]), f, new Int32Array([8])), {
     name: 'RangeError',
     message: /binary: aStrides reach elements \[0, 14\]/,
   });
-  assert.throws(() => b.binary!(0, f, new Int32Array([1, 1]), f, new Int32Array([1]), f, new Int32Array([8])), { name: 'RangeError', message: /aStrides has 2 entries/ });
-  assert.throws(() => b.copyStrided!(f, 1, new Int32Array([1]), f, 0, new Int32Array([1]), new Int32Array([8])), { name: 'RangeError', message: /srcStrides reach/ });
-  assert.throws(() => b.binary!(0, f, new Int32Array(9), f, new Int32Array(9), f, new Int32Array(9).fill(1)), { name: 'RangeError', message: /rank 9/ });
+  assert.throws(() => b.binary!(0, f, new Int32Array([1, 1]), f, new Int32Array([1]), f, new Int32Array([8])), {
+    name: 'RangeError',
+    message: /aStrides has 2 entries/,
+  });
+  assert.throws(() => b.copyStrided!(f, 1, new Int32Array([1]), f, 0, new Int32Array([1]), new Int32Array([8])), {
+    name: 'RangeError',
+    message: /srcStrides reach/,
+  });
+  assert.throws(() => b.binary!(0, f, new Int32Array(9), f, new Int32Array(9), f, new Int32Array(9).fill(1)), {
+    name: 'RangeError',
+    message: /rank 9/,
+  });
   assert.throws(() => b.crossEntropy!(f, new Int32Array([0, 4]), f, f, 2, 4, -100, 0), {
     name: 'RangeError',
     message: /crossEntropy: targets\[1\] = 4 is out of range \[0, 4\)/,
   });
-  assert.throws(() => b.crossEntropy!(f, new Int32Array([0, 1]), f, f, 2, 4, -100, 1.5), { name: 'RangeError', message: /labelSmoothing/ });
-  assert.throws(() => b.embedding!(f, new Int32Array([0, 4]), f, 2, 2), { name: 'RangeError', message: /embedding: ids\[1\] = 4 is out of range \[0, 4\)/ });
+  assert.throws(() => b.crossEntropy!(f, new Int32Array([0, 1]), f, f, 2, 4, -100, 1.5), {
+    name: 'RangeError',
+    message: /labelSmoothing/,
+  });
+  assert.throws(() => b.embedding!(f, new Int32Array([0, 4]), f, 2, 2), {
+    name: 'RangeError',
+    message: /embedding: ids\[1\] = 4 is out of range \[0, 4\)/,
+  });
   assert.throws(() => b.embedding!(f, new Int32Array([-1]), f, 1, 2), { name: 'RangeError', message: /ids\[0\] = -1/ });
   assert.throws(() => b.gatherLast!(f, new Int32Array([2]), f, 1, 2), { name: 'RangeError', message: /idx\[0\] = 2/ });
   assert.throws(() => b.rope!(f, f, f, f, 1, 1, 1, 3, false), { name: 'RangeError', message: /D must be even/ });
   assert.throws(() => b.dropout!(f, f, 8, 1.5, 0), { name: 'RangeError', message: /dropout: p must be in \[0, 1\]/ });
-  assert.throws(() => b.adamw!(f, f, f, f, 8, 1e-3, 0.9, 0.999, 1e-8, 0, 0, 1), { name: 'RangeError', message: /step must be >= 1/ });
-  assert.throws(() => b.layerNorm!(f, f, 'bias', f, f, f, 2, 4, 1e-5), { name: 'TypeError', message: /argument 2 must be a Float32Array, received a string/ });
+  assert.throws(() => b.adamw!(f, f, f, f, 8, 1e-3, 0.9, 0.999, 1e-8, 0, 0, 1), {
+    name: 'RangeError',
+    message: /step must be >= 1/,
+  });
+  assert.throws(() => b.layerNorm!(f, f, 'bias', f, f, f, 2, 4, 1e-5), {
+    name: 'TypeError',
+    message: /argument 2 must be a Float32Array, received a string/,
+  });
   assert.throws(() => b.sumAxis!(f, f, 1.5, 1, 1), { name: 'RangeError', message: /non-negative integer/ });
-  assert.throws(() => b.maxAxis!(f, f, new Int32Array(8), 2, 0, 1), { name: 'RangeError', message: /dim must be at least 1/ });
+  assert.throws(() => b.maxAxis!(f, f, new Int32Array(8), 2, 0, 1), {
+    name: 'RangeError',
+    message: /dim must be at least 1/,
+  });
 });
 
 test('the addon exports every Backend kernel this suite owns', { skip }, () => {
   const names = [
-    'unary', 'unaryBackward', 'affine', 'powScalar', 'binary', 'copyStrided', 'where', 'maskedFill', 'sumAxis', 'maxAxis',
-    'sumSquares', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward', 'crossEntropy', 'crossEntropyBackward',
-    'embedding', 'embeddingBackward', 'gatherLast', 'gatherLastBackward', 'layerNorm', 'layerNormBackward', 'rmsNorm',
-    'rmsNormBackward', 'rope', 'dropout', 'adamw', 'sgd',
+    'unary',
+    'unaryBackward',
+    'affine',
+    'powScalar',
+    'binary',
+    'copyStrided',
+    'where',
+    'maskedFill',
+    'sumAxis',
+    'maxAxis',
+    'sumSquares',
+    'softmax',
+    'softmaxBackward',
+    'logSoftmax',
+    'logSoftmaxBackward',
+    'crossEntropy',
+    'crossEntropyBackward',
+    'embedding',
+    'embeddingBackward',
+    'gatherLast',
+    'gatherLastBackward',
+    'layerNorm',
+    'layerNormBackward',
+    'rmsNorm',
+    'rmsNormBackward',
+    'rope',
+    'dropout',
+    'adamw',
+    'sgd',
   ] satisfies (keyof Backend)[];
   for (const name of names) assert.equal(typeof (addon as unknown as Record<string, unknown>)[name], 'function', name);
 });

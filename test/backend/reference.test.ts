@@ -85,10 +85,17 @@ describe('gemm', () => {
   });
 
   it('batched, odd sizes, strides (incl. 0 broadcast), beta 0 and 1, vs a naive triple loop', () => {
-    const batch = 3, M = 4, N = 5, K = 3;
+    const batch = 3,
+      M = 4,
+      N = 5,
+      K = 3;
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
-        for (const [sA, sB] of [[M * K, K * N], [M * K + 2, 0], [0, K * N + 1]] as const) {
+        for (const [sA, sB] of [
+          [M * K, K * N],
+          [M * K + 2, 0],
+          [0, K * N + 1],
+        ] as const) {
           for (const beta of [0, 1]) {
             const A = randoms(sA * (batch - 1) + M * K, 1);
             const B = randoms(sB * (batch - 1) + K * N, 2);
@@ -136,7 +143,7 @@ describe('erf', () => {
       [2, 0.9953222650189527, 0.004677734981047265],
       [2.4, 0.999311486103355, 0.0006885138966450789],
       [2.6, 0.9997639655834707, 0.00023603441652934908],
-      [3, 0.9999779095030014, 2.2090496998585438e-05],
+      [3, 0.9999779095030014, 2.2090496998585438e-5],
       [5, 0.9999999999984626, 1.5374597944280351e-12],
       [-1.5, -0.9661051464753108, 1.9661051464753108],
     ];
@@ -162,7 +169,11 @@ describe('unary', () => {
       ['sigmoid', Unary.sigmoid, [0.7310585786300049, 0.2689414213699951, 0.9525741268224334, 0.01798620996209156]],
       ['silu', Unary.silu, [0.7310585786300049, -0.2689414213699951, 2.8577223804672998, -0.07194483984836623]],
       ['geluErf', Unary.geluErf, [0.841344746068543, -0.15865525393145702, 2.99595030590511, -0.00012668496733247991]],
-      ['geluTanh', Unary.geluTanh, [0.8411919906082768, -0.15880800939172324, 2.996362607918227, -7.024594819227126e-05]],
+      [
+        'geluTanh',
+        Unary.geluTanh,
+        [0.8411919906082768, -0.15880800939172324, 2.996362607918227, -7.024594819227126e-5],
+      ],
     ];
     for (const [name, op, expected] of table) {
       const out = new Float64Array(4);
@@ -210,7 +221,7 @@ describe('unary', () => {
     }
   });
 
-  it('backward multiplies by dy; kinks follow PyTorch (relu\'(0) = 0, abs\'(0) = 0)', () => {
+  it("backward multiplies by dy; kinks follow PyTorch (relu'(0) = 0, abs'(0) = 0)", () => {
     const x = f64(0, 0, 2);
     const y = new Float64Array(3);
     const dx = new Float64Array(3);
@@ -420,7 +431,8 @@ describe('softmax family', () => {
   });
 
   it('backwards match finite differences', () => {
-    const N = 2, C = 5;
+    const N = 2,
+      C = 5;
     const x = randoms(N * C, 6).map((v) => 3 * v);
     const w = randoms(N * C, 7);
     for (const [name, fwd, bwd] of [
@@ -442,7 +454,9 @@ describe('softmax family', () => {
 });
 
 describe('crossEntropy', () => {
-  const N = 3, V = 4, IGNORE = -100;
+  const N = 3,
+    V = 4,
+    IGNORE = -100;
   const logits = f64(0.5, -1, 2, 0.25, 3, 1, -2, 0, -0.5, 0.75, 1.5, -3);
   const targets = i32(2, IGNORE, 0);
 
@@ -544,7 +558,9 @@ describe('normalization', () => {
   });
 
   it('layerNorm backward vs finite differences; dweight and dbias accumulate', () => {
-    const N = 3, C = 5, eps = 1e-5;
+    const N = 3,
+      C = 5,
+      eps = 1e-5;
     const x = randoms(N * C, 8).map((v) => 2 * v + 0.3);
     const w = randoms(C, 9).map((v) => v + 1.5);
     const bias = randoms(C, 10);
@@ -565,14 +581,31 @@ describe('normalization', () => {
     const db = new Float64Array(C).fill(-1);
     ref.layerNormBackward(g, x, w, mean, rstd, dx, dw, db, N, C);
     assertClose(dx, fdx, 1e-8, 'dx');
-    assertClose(dw, fdw.map((v) => v + 1), 1e-8, 'dweight');
-    assertClose(db, fdb.map((v) => v - 1), 1e-8, 'dbias');
+    assertClose(
+      dw,
+      fdw.map((v) => v + 1),
+      1e-8,
+      'dweight',
+    );
+    assertClose(
+      db,
+      fdb.map((v) => v - 1),
+      1e-8,
+      'dbias',
+    );
     ref.layerNormBackward(g, x, w, mean, rstd, dx, dw, null, N, C); // null dbias is allowed
-    assertClose(dw, fdw.map((v) => 2 * v + 1), 1e-8, 'dweight accumulated twice');
+    assertClose(
+      dw,
+      fdw.map((v) => 2 * v + 1),
+      1e-8,
+      'dweight accumulated twice',
+    );
   });
 
   it('rmsNorm backward vs finite differences; dweight accumulates', () => {
-    const N = 3, C = 6, eps = 1e-6;
+    const N = 3,
+      C = 6,
+      eps = 1e-6;
     const x = randoms(N * C, 12);
     const w = randoms(C, 13).map((v) => v + 1.5);
     const g = randoms(N * C, 14);
@@ -589,7 +622,12 @@ describe('normalization', () => {
     const dw = new Float64Array(C).fill(0.5);
     ref.rmsNormBackward(g, x, w, rstd, dx, dw, N, C);
     assertClose(dx, fdx, 1e-8, 'dx');
-    assertClose(dw, fdw.map((v) => v + 0.5), 1e-8, 'dweight');
+    assertClose(
+      dw,
+      fdw.map((v) => v + 0.5),
+      1e-8,
+      'dweight',
+    );
   });
 });
 
@@ -606,7 +644,11 @@ describe('rope', () => {
   });
 
   it('(B, T, H, D) indexing uses cos/sin rows by t, and inverse undoes forward (in place)', () => {
-    const B = 2, T = 3, H = 2, D = 6, half = D / 2;
+    const B = 2,
+      T = 3,
+      H = 2,
+      D = 6,
+      half = D / 2;
     const angles = Array.from({ length: T * half }, (_, k) => 0.3 * (k + 1));
     const cos = f64(...angles.map(Math.cos));
     const sin = f64(...angles.map(Math.sin));
@@ -620,9 +662,13 @@ describe('rope', () => {
             // complex multiply (x_i + i x_{i+half}) * e^{i angle}
             const base = ((b * T + t) * H + h) * D;
             const th = angles[t * half + i]!;
-            const re = x[base + i]!, im = x[base + i + half]!;
-            assertClose([out[base + i]!, out[base + i + half]!],
-              [re * Math.cos(th) - im * Math.sin(th), re * Math.sin(th) + im * Math.cos(th)], 1e-15);
+            const re = x[base + i]!,
+              im = x[base + i + half]!;
+            assertClose(
+              [out[base + i]!, out[base + i + half]!],
+              [re * Math.cos(th) - im * Math.sin(th), re * Math.sin(th) + im * Math.cos(th)],
+              1e-15,
+            );
           }
         }
       }
@@ -636,7 +682,9 @@ describe('rope', () => {
 
 describe('dropout', () => {
   it('keeps ~1 - p of 100k elements, scales kept ones by 1/(1-p), same mask twice, new seed new mask', () => {
-    const n = 100_000, p = 0.3, seed = 1234;
+    const n = 100_000,
+      p = 0.3,
+      seed = 1234;
     const x = new Float32Array(n).fill(2);
     const a = new Float32Array(n);
     const b = new Float32Array(n);
@@ -677,7 +725,9 @@ describe('dropout', () => {
 
 describe('optimizers', () => {
   it('adamw one step vs the formula by hand', () => {
-    const p = f64(1), m = f64(0), v = f64(0);
+    const p = f64(1),
+      m = f64(0),
+      v = f64(0);
     ref.adamw(p, f64(0.5), m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.01, 1, 1);
     // m = 0.05, v = 0.00025, mhat = 0.5, vhat = 0.25, p = 1 - 0.1 * (0.5 / (0.5 + 1e-8) + 0.01 * 1)
     assertClose(m, [0.05], 1e-15);
@@ -686,7 +736,9 @@ describe('optimizers', () => {
   });
 
   it('adamw two steps with gradScale match torch.optim.AdamW', () => {
-    const p = f64(1, -2), m = f64(0, 0), v = f64(0, 0);
+    const p = f64(1, -2),
+      m = f64(0, 0),
+      v = f64(0, 0);
     ref.adamw(p, f64(0.5, -0.25), m, v, 2, 0.1, 0.9, 0.999, 1e-8, 0.01, 1, 0.5);
     ref.adamw(p, f64(-1, 3), m, v, 2, 0.1, 0.9, 0.999, 1e-8, 0.01, 2, 0.5);
     assertClose(p, [0.9347113557735462, -1.9646971354278566], 1e-14, 'param');
@@ -699,7 +751,8 @@ describe('optimizers', () => {
     [true, [1.10475461, -2.99546772], [-1.082919, 5.512988]],
   ] as const) {
     it(`sgd momentum ${nesterov ? 'nesterov ' : ''}two steps with gradScale match torch.optim.SGD`, () => {
-      const p = f64(1, -2), buf = f64(NaN, NaN); // the first step must not read buf
+      const p = f64(1, -2),
+        buf = f64(NaN, NaN); // the first step must not read buf
       ref.sgd(p, f64(0.5, -0.25), buf, 2, 0.1, 0.9, 0.01, nesterov, true, 2);
       ref.sgd(p, f64(-1, 3), buf, 2, 0.1, 0.9, 0.01, nesterov, false, 2);
       assertClose(p, expectedP, 1e-14, 'param');
@@ -708,7 +761,9 @@ describe('optimizers', () => {
   }
 
   it('adamw works on Float32Array', () => {
-    const p = f32(1), m = f32(0), v = f32(0);
+    const p = f32(1),
+      m = f32(0),
+      v = f32(0);
     ref.adamw(p, f32(0.5), m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.01, 1, 1);
     assertClose(p, [1 - 0.1 * (0.5 / (0.5 + 1e-8) + 0.01)], 1e-7);
   });

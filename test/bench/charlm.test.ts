@@ -17,10 +17,14 @@ test('bench charlm: Ctrl-C stops with exit code 130 and removes the temporary ru
   const data = join(tmp, 'text.txt');
   writeFileSync(data, 'the cat sat on the mat. the dog sat on the log.\n'.repeat(200));
   const runDirs = (): string[] => readdirSync(tmp).filter((n) => n.startsWith('llmforge-charlm-'));
-  const child = spawn(process.execPath, ['bin/llmforge.js', 'bench', 'charlm', '--data', data, '--iters', '5000', '--json'], {
-    env: { ...process.env, TMPDIR: tmp },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/llmforge.js', 'bench', 'charlm', '--data', data, '--iters', '5000', '--json'],
+    {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>;

@@ -34,12 +34,19 @@ test('a repeatable option collects every value in order; optionValues reads any 
 
 test('a non-repeatable option given twice is a usage error naming the flag and both values', () => {
   const cases: [string[], RegExp][] = [
-    [['--model', 'a', '--model', 'b'], /^demo: --model given twice \("a", then "b"\); it takes one value, give it once$/],
+    [
+      ['--model', 'a', '--model', 'b'],
+      /^demo: --model given twice \("a", then "b"\); it takes one value, give it once$/,
+    ],
     [['--steps=5', 'x', '--steps', '6'], /^demo: --steps given twice \("5", then "6"\)/],
     [['--json', '--json=false'], /^demo: --json given twice; it takes one value, give it once$/],
   ];
   for (const [argv, re] of cases) {
-    assert.throws(() => parseArgs(spec, argv), (e: Error) => e instanceof UsageError && re.test(e.message), argv.join(' '));
+    assert.throws(
+      () => parseArgs(spec, argv),
+      (e: Error) => e instanceof UsageError && re.test(e.message),
+      argv.join(' '),
+    );
   }
   assert.equal(parseArgs(spec, ['--model', 'a', '--', '--model', 'b']).options.model, 'a');
 });
@@ -51,10 +58,22 @@ test('--help marks repeatable options', () => {
 });
 
 test('info and train specs: --set repeated applies every override, as --set with further key=value arguments does', () => {
-  const repeated = collectOverrides('info', parseArgs(infoCommand.spec, ['--model', 'gpt-mini', '--set', 'nLayer=2', '--set', 'vocabSize=1000']));
+  const repeated = collectOverrides(
+    'info',
+    parseArgs(infoCommand.spec, ['--model', 'gpt-mini', '--set', 'nLayer=2', '--set', 'vocabSize=1000']),
+  );
   assert.deepEqual(repeated, { nLayer: 2, vocabSize: 1000 });
-  const trailing = collectOverrides('info', parseArgs(infoCommand.spec, ['--model', 'gpt-mini', '--set', 'nLayer=2', 'vocabSize=1000']));
+  const trailing = collectOverrides(
+    'info',
+    parseArgs(infoCommand.spec, ['--model', 'gpt-mini', '--set', 'nLayer=2', 'vocabSize=1000']),
+  );
   assert.deepEqual(trailing, repeated);
-  assert.deepEqual(optionValues(parseArgs(trainCommand.spec, ['--set', 'nLayer=2', '--set=lr=0.01']), 'set'), ['nLayer=2', 'lr=0.01']);
-  assert.throws(() => parseArgs(infoCommand.spec, ['--batch', '2', '--batch', '4']), /^UsageError: info: --batch given twice \("2", then "4"\)/);
+  assert.deepEqual(optionValues(parseArgs(trainCommand.spec, ['--set', 'nLayer=2', '--set=lr=0.01']), 'set'), [
+    'nLayer=2',
+    'lr=0.01',
+  ]);
+  assert.throws(
+    () => parseArgs(infoCommand.spec, ['--batch', '2', '--batch', '4']),
+    /^UsageError: info: --batch given twice \("2", then "4"\)/,
+  );
 });

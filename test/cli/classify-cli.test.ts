@@ -28,10 +28,38 @@ test('finetune classify, then classify one text and a file', () => {
   writeFileSync(data, lines.join('\n'));
   const chars = [...new Set([...lines.join('')])].sort();
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: chars.length + 1, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(3)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: chars.length + 1,
+        blockSize: 32,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+      }),
+      new Rng(3),
+    ),
+  );
   saveTextTokenizer(base, new CharTokenizer(['\u0000', ...chars]));
   const out = join(dir, 'run');
-  const r = cli('finetune', 'classify', '--model', base, '--data', data, '--out', out, '--epochs', '1', '--max-length', '32', '--quiet');
+  const r = cli(
+    'finetune',
+    'classify',
+    '--model',
+    base,
+    '--data',
+    data,
+    '--out',
+    out,
+    '--epochs',
+    '1',
+    '--max-length',
+    '32',
+    '--quiet',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /data 200 examples, labels \[ham, spam\]/);
   assert.match(r.stdout, /test \(best validation checkpoint\):\naccuracy \d+\.\d\d% on 40 examples/);
@@ -47,8 +75,14 @@ test('finetune classify, then classify one text and a file', () => {
   const output = join(dir, 'out.jsonl');
   const many = cli('classify', '--model', out, '--input', input, '--output', output);
   assert.equal(many.status, 0, many.stderr);
-  const recs = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string; probs: Record<string, number> });
-  assert.deepEqual(recs.map((x) => x.text), texts);
+  const recs = readFileSync(output, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { text: string; label: string; probs: Record<string, number> });
+  assert.deepEqual(
+    recs.map((x) => x.text),
+    texts,
+  );
   for (const x of recs) {
     assert.ok(['ham', 'spam'].includes(x.label));
     assert.ok(Math.abs(x.probs.ham! + x.probs.spam! - 1) < 1e-4);
@@ -61,8 +95,24 @@ test('mistakes are one-line errors', () => {
   assert.equal(noSub.status, 2);
   assert.match(noSub.stderr, /^error: finetune: expected a subcommand \(classify[^)]*\), received none\n$/);
   const badMode = cli('finetune', 'classify', '--model', 'x', '--data', 'y', '--out', 'z', '--train', 'some');
-  assert.match(badMode.stderr, /^error: finetune classify: --train must be one of all, last-k, head, lora, received "some"\n$/);
-  const lora = cli('finetune', 'classify', '--model', 'x', '--data', 'y', '--out', 'z', '--train', 'lora', '--lora-r', '0');
+  assert.match(
+    badMode.stderr,
+    /^error: finetune classify: --train must be one of all, last-k, head, lora, received "some"\n$/,
+  );
+  const lora = cli(
+    'finetune',
+    'classify',
+    '--model',
+    'x',
+    '--data',
+    'y',
+    '--out',
+    'z',
+    '--train',
+    'lora',
+    '--lora-r',
+    '0',
+  );
   assert.match(lora.stderr, /^error: finetune classify: --lora-r must be a positive integer, received 0\n$/);
   const both = cli('classify', '--model', 'x');
   assert.match(both.stderr, /^error: classify: give either a text argument or --input FILE/);

@@ -28,13 +28,34 @@ const STORY = [
 test('data prepare --input (txt + jsonl.gz) with --train-tokenizer, then data inspect', () => {
   const dir = tempDir('data-cli');
   writeFileSync(join(dir, 'story.txt'), `${STORY.join('\n\n')}\n\n${STORY[0]}\n`);
-  writeFileSync(join(dir, 'web.jsonl.gz'), gzipSync(STORY.map((s, i) => JSON.stringify({ body: `${s} Page ${i}.` })).join('\n')));
+  writeFileSync(
+    join(dir, 'web.jsonl.gz'),
+    gzipSync(STORY.map((s, i) => JSON.stringify({ body: `${s} Page ${i}.` })).join('\n')),
+  );
   const out = join(dir, 'ds');
-  const r = cli('data', 'prepare', '--input', `${join(dir, 'story.txt')},${join(dir, 'web.jsonl.gz')}`, '--paragraphs', '--input-field', 'body',
-    '--train-tokenizer', '300', '--val-fraction', '0.2', '--no-near-dedup', '--pii', '--out', out);
+  const r = cli(
+    'data',
+    'prepare',
+    '--input',
+    `${join(dir, 'story.txt')},${join(dir, 'web.jsonl.gz')}`,
+    '--paragraphs',
+    '--input-field',
+    'body',
+    '--train-tokenizer',
+    '300',
+    '--val-fraction',
+    '0.2',
+    '--no-near-dedup',
+    '--pii',
+    '--out',
+    out,
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /cleaning .*\(100%\)/, 'a progress line');
-  assert.match(r.stdout, /^cleaning: 13 documents read, 12 kept, 1 dropped\n {2}dropped duplicate +1\n {2}pii replaced: email 2\n/);
+  assert.match(
+    r.stdout,
+    /^cleaning: 13 documents read, 12 kept, 1 dropped\n {2}dropped duplicate +1\n {2}pii replaced: email 2\n/,
+  );
   assert.match(r.stdout, /\ntrain: \d+ tokens, \d+ bytes \([\d.]+ bytes\/token\), \d+ documents, 1 shard\(s\)\n/);
   assert.match(r.stdout, /\nwrote .*ds in [\d.]+ s\n$/);
   const meta = readMeta(out);
@@ -54,7 +75,17 @@ test('data prepare --mix: weights from the file, unknown keys and bad input are 
   writeFileSync(join(dir, 'a.txt'), STORY.slice(0, 3).join('\n\n'));
   writeFileSync(join(dir, 'b.txt'), STORY.slice(3).join('\n\n'));
   const mix = join(dir, 'mix.json');
-  writeFileSync(mix, JSON.stringify({ sources: [{ name: 'a', path: join(dir, 'a.txt'), weight: 3, paragraphs: true }, { name: 'b', path: join(dir, 'b.txt'), weight: 1, paragraphs: true }], val_fraction: 0, seed: 4 }));
+  writeFileSync(
+    mix,
+    JSON.stringify({
+      sources: [
+        { name: 'a', path: join(dir, 'a.txt'), weight: 3, paragraphs: true },
+        { name: 'b', path: join(dir, 'b.txt'), weight: 1, paragraphs: true },
+      ],
+      val_fraction: 0,
+      seed: 4,
+    }),
+  );
   const r = cli('data', 'prepare', '--mix', mix, '--tokenizer', 'char', '--quiet', '--out', join(dir, 'ds'));
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
@@ -66,11 +97,17 @@ test('data prepare --mix: weights from the file, unknown keys and bad input are 
   writeFileSync(mix, JSON.stringify({ sources: [{ path: 'x', weigth: 1 }] }));
   const bad = cli('data', 'prepare', '--mix', mix, '--tokenizer', 'char', '--out', join(dir, 'ds2'));
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, `error: ${mix}: sources[0]: unknown key "weigth" (expected one of: name, path, field, weight, paragraphs)\n`);
+  assert.equal(
+    bad.stderr,
+    `error: ${mix}: sources[0]: unknown key "weigth" (expected one of: name, path, field, weight, paragraphs)\n`,
+  );
   const jl = join(dir, 'x.jsonl');
   writeFileSync(jl, '{"text":"fine words here"}\n{"txt":"oops"}\n');
   const field = cli('data', 'prepare', '--input', jl, '--tokenizer', 'char', '--out', join(dir, 'ds3'));
-  assert.equal(field.stderr.trim().split('\n').at(-1), `error: ${jl}:2: no field "text" (the object has: txt); choose one with --input-field`);
+  assert.equal(
+    field.stderr.trim().split('\n').at(-1),
+    `error: ${jl}:2: no field "text" (the object has: txt); choose one with --input-field`,
+  );
   const none = cli('data', 'prepare', '--tokenizer', 'char', '--out', join(dir, 'ds4'));
   assert.match(none.stderr, /^error: data prepare: give --input/);
   const help = cli('data', '--help');

@@ -19,7 +19,10 @@ interface DoctorJson {
 function doctor(env: Record<string, string>, ...args: string[]) {
   const base = { ...process.env };
   delete base.LLMFORGE_MATMUL;
-  return spawnSync(process.execPath, ['bin/llmforge.js', 'doctor', ...args], { encoding: 'utf8', env: { ...base, ...env } });
+  return spawnSync(process.execPath, ['bin/llmforge.js', 'doctor', ...args], {
+    encoding: 'utf8',
+    env: { ...base, ...env },
+  });
 }
 
 test('doctor prints the bf16 features and what --precision auto resolves to, one line each', () => {
@@ -52,5 +55,8 @@ test('doctor: LLMFORGE_MATMUL and the reference backend decide auto; a bad LLMFO
   assert.deepEqual(ref.precision, { auto: 'fp32', why: 'the reference backend has no native bf16 kernels' });
   const bad = doctor({ LLMFORGE_MATMUL: 'fp16' });
   assert.equal(bad.status, 0, bad.stderr);
-  assert.match(bad.stdout, /^precision +auto -> invalid \(LLMFORGE_MATMUL: expected one of fp32, bf16, received 'fp16'\)$/m);
+  assert.match(
+    bad.stdout,
+    /^precision +auto -> invalid \(LLMFORGE_MATMUL: expected one of fp32, bf16, received 'fp16'\)$/m,
+  );
 });

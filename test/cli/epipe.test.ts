@@ -15,7 +15,11 @@ import { tempDir } from '../helpers/temp-dir.ts';
 test('llmforge stops quietly when the reader closes the pipe', async () => {
   const input = join(tempDir('epipe'), 'toy.txt');
   writeFileSync(input, generateToyWorld({ documents: 4000 }).join('\n\n'));
-  const child = spawn(process.execPath, ['bin/llmforge.js', 'tokenizer', 'encode', '--tokenizer', gpt2TokenizerDir(), '--input', input], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['bin/llmforge.js', 'tokenizer', 'encode', '--tokenizer', gpt2TokenizerDir(), '--input', input],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));

@@ -16,7 +16,7 @@ function cli(...args: string[]) {
 test('estimate prints compute, time, cost, memory and the assumptions', () => {
   const r = cli('--params', '175e9', '--tokens', '300e9', '--hardware', 'v100', '--mfu', '0.3');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /compute +3\.15e\+23 FLOP  = 6 x N x D/);
+  assert.match(r.stdout, /compute +3\.15e\+23 FLOP {2}= 6 x N x D/);
   assert.match(r.stdout, /device time +2,333,333 device-hours/);
   assert.match(r.stdout, /cost +\$3\.50M at \$1\.50 per device-hour/);
   assert.match(r.stdout, /v100 +NVIDIA V100 SXM2 32GB +125\.0 TFLOP\/s/);
@@ -24,10 +24,28 @@ test('estimate prints compute, time, cost, memory and the assumptions', () => {
 });
 
 test('estimate --json is one object; --model takes a preset and overrides', () => {
-  const r = cli('--params', '175e9', '--tokens', '300e9', '--hardware', 'a100', '--gpus', '1024', '--price-per-hour', '1.2', '--json');
+  const r = cli(
+    '--params',
+    '175e9',
+    '--tokens',
+    '300e9',
+    '--hardware',
+    'a100',
+    '--gpus',
+    '1024',
+    '--price-per-hour',
+    '1.2',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n').length, 1);
-  const e = JSON.parse(r.stdout) as { flops: number; devices: number; pricePerHour: number; cost: number; deviceHours: number };
+  const e = JSON.parse(r.stdout) as {
+    flops: number;
+    devices: number;
+    pricePerHour: number;
+    cost: number;
+    deviceHours: number;
+  };
   assert.equal(e.flops, 6 * 175e9 * 300e9);
   assert.equal(e.devices, 1024);
   assert.equal(e.cost, e.deviceHours * 1.2);
@@ -45,14 +63,20 @@ test('estimate mistakes are clear errors; the CLI prints one error line', () => 
     [['--tokens', '1e9'], /^error: estimate: give exactly one of --params N or --model/],
     [['--params', '1e9', '--tokens', '1e9', '--hardware', 'tpu'], /^error: estimate: unknown hardware "tpu"/],
     [['--params', '1e9', '--tokens', 'lots'], /^error: estimate: --tokens expects a number, received "lots"/],
-    [['--params', '1e9', '--tokens', '1e9', '--precision', 'fp8'], /^error: estimate: --precision must be bf16 or fp32/],
+    [
+      ['--params', '1e9', '--tokens', '1e9', '--precision', 'fp8'],
+      /^error: estimate: --precision must be bf16 or fp32/,
+    ],
   ];
   for (const [args, re] of cases) {
-    assert.throws(() => estimateCommand.run(parseArgs(estimateCommand.spec, args)), (e: Error) => {
-      assert.match(`error: ${e.message}`, re);
-      assert.ok(e instanceof UserError, `${args.join(' ')}: not a user error`);
-      return true;
-    });
+    assert.throws(
+      () => estimateCommand.run(parseArgs(estimateCommand.spec, args)),
+      (e: Error) => {
+        assert.match(`error: ${e.message}`, re);
+        assert.ok(e instanceof UserError, `${args.join(' ')}: not a user error`);
+        return true;
+      },
+    );
   }
   const r = cli('--params', '1e9', '--tokens', '1e9', '--mfu', '2');
   assert.equal(r.status, 2);

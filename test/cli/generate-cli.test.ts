@@ -28,7 +28,10 @@ const runDir = join(root, 'run');
   const wc = new WordCounter();
   wc.add('The sun rises in the east. The sun sets in the west.\n'.repeat(30));
   const tok = trainBpe(wc.counts, { vocabSize: 280 });
-  const model = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 }), new Rng(3));
+  const model = createModel(
+    completeModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 }),
+    new Rng(3),
+  );
   for (const p of model.parameters()) if (p.ndim >= 2) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! * 8;
   mkdirSync(modelDir);
   saveModel(modelDir, model);
@@ -62,12 +65,15 @@ test('predict shows bars; generate streams text after the prompt with stats on s
   assert.equal(bars.status, 0, bars.stderr);
   const lines = bars.stdout.trimEnd().split('\n');
   assert.equal(lines.length, 4);
-  assert.match(lines[1]!, /^ {2}("(.*)"|<[0-9a-f ]+>) +█* +\d+\.\d%  \(id \d+\)$/);
+  assert.match(lines[1]!, /^ {2}("(.*)"|<[0-9a-f ]+>) +█* +\d+\.\d% {2}\(id \d+\)$/);
   const gen = cli('generate', '--model', modelDir, '--max-tokens', '12', '--temperature', '0', 'The sun');
   assert.equal(gen.status, 0, gen.stderr);
   assert.ok(gen.stdout.startsWith('The sun'));
   assert.ok(gen.stdout.length > 'The sun\n'.length, 'some generated text');
-  assert.match(gen.stderr, /\[12 new tokens, stop: length; prompt 2 tokens prefilled in \d+ ms; decode [\d.]+ tokens\/s \((fp32|bf16|fp32 forward)\)\]/);
+  assert.match(
+    gen.stderr,
+    /\[12 new tokens, stop: length; prompt 2 tokens prefilled in \d+ ms; decode [\d.]+ tokens\/s \((fp32|bf16|fp32 forward)\)\]/,
+  );
 });
 
 test('a path that is neither a model nor a run is one error line', () => {

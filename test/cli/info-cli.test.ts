@@ -30,14 +30,33 @@ test('info prints parameters per component, FLOPs and memory for a preset', () =
 });
 
 test('info --json is one object; overrides and --batch/--seq apply', () => {
-  const r = cli('--model', 'llama-mini', '--set', 'vocabSize=1000', 'nLayer=2', '--batch', '4', '--seq', '64', '--json');
+  const r = cli(
+    '--model',
+    'llama-mini',
+    '--set',
+    'vocabSize=1000',
+    'nLayer=2',
+    '--batch',
+    '4',
+    '--seq',
+    '64',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { config: { vocabSize: number; nLayer: number }; params: { total: number; head: number }; flopsPerToken: { seq: number }; memory: { batch: number } };
+  const out = JSON.parse(r.stdout) as {
+    config: { vocabSize: number; nLayer: number };
+    params: { total: number; head: number };
+    flopsPerToken: { seq: number };
+    memory: { batch: number };
+  };
   assert.equal(r.stdout.trim().split('\n').length, 1);
   assert.equal(out.config.vocabSize, 1000);
   assert.equal(out.config.nLayer, 2);
   assert.equal(out.params.head, 1000 * 384);
-  assert.equal(out.params.total, createModel(resolveModelConfig('llama-mini', { vocabSize: 1000, nLayer: 2 }), new Rng(0)).numParameters());
+  assert.equal(
+    out.params.total,
+    createModel(resolveModelConfig('llama-mini', { vocabSize: 1000, nLayer: 2 }), new Rng(0)).numParameters(),
+  );
   assert.equal(out.flopsPerToken.seq, 64);
   assert.equal(out.memory.batch, 4);
 });
@@ -57,20 +76,29 @@ test('info reads a saved model directory', () => {
 test('info mistakes are clear errors; the CLI prints one error line', () => {
   const cases: [string[], RegExp][] = [
     [['--model', 'toy', '--set', 'nLayers=2'], /^error: --set nLayers=2: unknown model field "nLayers"/],
-    [['--model', 'toy', '--set', 'nHead=5'], /^error: preset toy with overrides \{"nHead":5\}: nEmbd 192 must be a multiple of nHead 5 \(head size/],
+    [
+      ['--model', 'toy', '--set', 'nHead=5'],
+      /^error: preset toy with overrides \{"nHead":5\}: nEmbd 192 must be a multiple of nHead 5 \(head size/,
+    ],
     [['--model', 'toy', '--seq', '4096'], /^error: info: --seq 4096 exceeds the model's context length 128$/],
     [[], /^error: info: --model is required/],
     [['--model', 'toy', 'extra'], /^error: info: unexpected argument "extra"/],
   ];
   for (const [args, re] of cases) {
-    assert.throws(() => infoCommand.run(parseArgs(infoCommand.spec, args)), (e: Error) => {
-      assert.match(`error: ${e.message}`, re);
-      assert.ok(e instanceof UserError, `${args.join(' ')}: not a user error`);
-      return true;
-    });
+    assert.throws(
+      () => infoCommand.run(parseArgs(infoCommand.spec, args)),
+      (e: Error) => {
+        assert.match(`error: ${e.message}`, re);
+        assert.ok(e instanceof UserError, `${args.join(' ')}: not a user error`);
+        return true;
+      },
+    );
   }
   const r = cli('--model', 'gpt-huge');
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'error: info: --model "gpt-huge" is neither a preset (char-tiny, toy, gpt-mini, gpt2-124m, llama-mini) nor a model directory\n');
+  assert.equal(
+    r.stderr,
+    'error: info: --model "gpt-huge" is neither a preset (char-tiny, toy, gpt-mini, gpt2-124m, llama-mini) nor a model directory\n',
+  );
   assert.match(renderHelp(infoCommand.spec), /Usage: llmforge info --model <preset\|dir>/);
 });

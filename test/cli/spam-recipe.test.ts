@@ -15,15 +15,29 @@ function cli(...args: string[]) {
 }
 
 const TINY = [
-  'documents=200', 'vocab=300', 'steps=4', 'epochs=1', 'context=32',
-  'stages.model.config.nLayer=1', 'stages.model.config.nEmbd=32', 'stages.model.config.nHead=2',
-  'stages.pretrain.batchSize=4', 'stages.pretrain.evalInterval=2', 'stages.pretrain.evalIters=1', 'stages.pretrain.warmup=1',
+  'documents=200',
+  'vocab=300',
+  'steps=4',
+  'epochs=1',
+  'context=32',
+  'stages.model.config.nLayer=1',
+  'stages.model.config.nEmbd=32',
+  'stages.model.config.nHead=2',
+  'stages.pretrain.batchSize=4',
+  'stages.pretrain.evalInterval=2',
+  'stages.pretrain.evalIters=1',
+  'stages.pretrain.warmup=1',
 ];
 
 /** A small stand-in for tinyshakespeare (the recipe's second pretraining source). */
 function tinyPlay(dir: string): string {
   const path = join(dir, 'play.txt');
-  writeFileSync(path, Array.from({ length: 30 }, (_, i) => `ROMEO:\nBut soft, what light through yonder window breaks? ${i}`).join('\n\n'));
+  writeFileSync(
+    path,
+    Array.from({ length: 30 }, (_, i) => `ROMEO:\nBut soft, what light through yonder window breaks? ${i}`).join(
+      '\n\n',
+    ),
+  );
   return path;
 }
 
@@ -43,12 +57,33 @@ test('recipes/spam.yaml with tiny settings pretrains, fine-tunes a classifier, a
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'run');
   const data = tinySpamFile(dir);
-  const run = cli('run', 'recipes/spam.yaml', '--set', `out=${out}`, `data=${data}`, `shakespeare=${tinyPlay(dir)}`, ...TINY, '--quiet');
+  const run = cli(
+    'run',
+    'recipes/spam.yaml',
+    '--set',
+    `out=${out}`,
+    `data=${data}`,
+    `shakespeare=${tinyPlay(dir)}`,
+    ...TINY,
+    '--quiet',
+  );
   assert.equal(run.status, 0, run.stderr);
-  const meta = JSON.parse(readFileSync(join(out, 'data', 'meta.json'), 'utf8')) as { sources: { name: string; documents: number }[] };
-  assert.deepEqual(meta.sources.map((s) => [s.name, s.documents]), [['toy', 200], ['shakespeare', 30]]);
-  for (const s of ['corpus', 'data', 'model', 'pretrain', 'classifier']) assert.ok(existsSync(join(out, s, '.complete')), `${s}/.complete`);
-  const report = JSON.parse(readFileSync(join(out, 'classifier', 'report.json'), 'utf8')) as { labels: string[]; test: { accuracy: number } | null };
+  const meta = JSON.parse(readFileSync(join(out, 'data', 'meta.json'), 'utf8')) as {
+    sources: { name: string; documents: number }[];
+  };
+  assert.deepEqual(
+    meta.sources.map((s) => [s.name, s.documents]),
+    [
+      ['toy', 200],
+      ['shakespeare', 30],
+    ],
+  );
+  for (const s of ['corpus', 'data', 'model', 'pretrain', 'classifier'])
+    assert.ok(existsSync(join(out, s, '.complete')), `${s}/.complete`);
+  const report = JSON.parse(readFileSync(join(out, 'classifier', 'report.json'), 'utf8')) as {
+    labels: string[];
+    test: { accuracy: number } | null;
+  };
   assert.deepEqual(report.labels, ['ham', 'spam']);
   assert.ok(report.test !== null && report.test.accuracy >= 0 && report.test.accuracy <= 1);
   const one = cli('classify', '--model', join(out, 'classifier'), 'free prize, call now');

@@ -16,26 +16,78 @@ function cli(...args: string[]) {
 
 function prepared(): { dir: string; data: string } {
   const dir = tempDir('train-cli');
-  const paragraphs = Array.from({ length: 60 }, (_, i) => `the cat number ${i} sat on the mat and the dog sat on the log.`);
+  const paragraphs = Array.from(
+    { length: 60 },
+    (_, i) => `the cat number ${i} sat on the mat and the dog sat on the log.`,
+  );
   writeFileSync(join(dir, 'corpus.txt'), paragraphs.join('\n\n'));
   const data = join(dir, 'data');
-  const r = cli('data', 'prepare', '--input', join(dir, 'corpus.txt'), '--paragraphs', '--no-dedup', '--no-near-dedup', '--no-filters', '--val-fraction', '0.2', '--tokenizer', 'char', '--out', data, '--quiet');
+  const r = cli(
+    'data',
+    'prepare',
+    '--input',
+    join(dir, 'corpus.txt'),
+    '--paragraphs',
+    '--no-dedup',
+    '--no-near-dedup',
+    '--no-filters',
+    '--val-fraction',
+    '0.2',
+    '--tokenizer',
+    'char',
+    '--out',
+    data,
+    '--quiet',
+  );
   assert.equal(r.status, 0, r.stderr);
   return { dir, data };
 }
 
-const tiny = ['--model', 'char-tiny', '--set', 'nLayer=1', 'nEmbd=32', 'nHead=2', 'blockSize=16', '--batch', '4', '--eval-iters', '2'];
+const tiny = [
+  '--model',
+  'char-tiny',
+  '--set',
+  'nLayer=1',
+  'nEmbd=32',
+  'nHead=2',
+  'blockSize=16',
+  '--batch',
+  '4',
+  '--eval-iters',
+  '2',
+];
 
 test('train: a short run prints the config, evaluations with samples, and saves checkpoints', () => {
   const { dir, data } = prepared();
   const out = join(dir, 'run');
-  const r = cli('train', '--data', data, ...tiny, '--out', out, '--steps', '6', '--eval-interval', '3', '--log-interval', '3', '--sample-prompt', 'the ', '--sample-tokens', '5');
+  const r = cli(
+    'train',
+    '--data',
+    data,
+    ...tiny,
+    '--out',
+    out,
+    '--steps',
+    '6',
+    '--eval-interval',
+    '3',
+    '--log-interval',
+    '3',
+    '--sample-prompt',
+    'the ',
+    '--sample-tokens',
+    '5',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /config:\n {2}steps +6\n/);
   assert.match(r.stdout, /eval step 3\/6: val loss \d+\.\d+ \| ppl \d+\.\d+ \| \d+\.\d+ bits\/byte/);
   assert.match(r.stdout, /sample: "the .{5}"/);
   assert.match(r.stdout, /step 6\/6 \| loss \d+\.\d+ \| lr .* tok\/s \| MFU \d+\.\d% \| ETA/);
-  const state = JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'state.json'), 'utf8')) as { step: number; config: { steps: number }; run: { data: string } };
+  const state = JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'state.json'), 'utf8')) as {
+    step: number;
+    config: { steps: number };
+    run: { data: string };
+  };
   assert.equal(state.step, 6);
   assert.equal(state.run.data, data);
   const help = cli('train', '--help');
@@ -45,7 +97,25 @@ test('train: a short run prints the config, evaluations with samples, and saves 
 test('train: Ctrl-C saves a checkpoint and exits 130; --resume finishes the run', async () => {
   const { dir, data } = prepared();
   const out = join(dir, 'run');
-  const child = spawn(process.execPath, ['bin/llmforge.js', 'train', '--data', data, ...tiny, '--out', out, '--steps', '100000', '--log-interval', '1', '--eval-interval', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/llmforge.js',
+      'train',
+      '--data',
+      data,
+      ...tiny,
+      '--out',
+      out,
+      '--steps',
+      '100000',
+      '--log-interval',
+      '1',
+      '--eval-interval',
+      '0',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   let sent = false;
@@ -59,7 +129,10 @@ test('train: Ctrl-C saves a checkpoint and exits 130; --resume finishes the run'
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 130, `stdout:\n${stdout.slice(-2000)}\nstderr:\n${stderr}`);
-  const m = /stopped at step (\d+)\/100000; checkpoint saved to (.*)\nresume with: llmforge train --out (.*) --resume\n/.exec(stdout);
+  const m =
+    /stopped at step (\d+)\/100000; checkpoint saved to (.*)\nresume with: llmforge train --out (.*) --resume\n/.exec(
+      stdout,
+    );
   assert.ok(m, stdout.slice(-1000));
   const step = Number(m[1]);
   assert.equal(m[2], join(out, 'checkpoints', 'latest'));

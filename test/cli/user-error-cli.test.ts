@@ -14,7 +14,11 @@ test('a user mistake deep inside a command is one error line, no stack trace', (
   const dir = tempDir('user-error-cli');
   const bad = join(dir, 'bad.gguf');
   writeFileSync(bad, Buffer.from('this is not a GGUF file at all'));
-  const r = spawnSync(process.execPath, ['bin/llmforge.js', 'import', '--format', 'gguf', bad, '--out', join(dir, 'out')], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['bin/llmforge.js', 'import', '--format', 'gguf', bad, '--out', join(dir, 'out')],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^error: .*bad\.gguf.*not a GGUF file/);
   assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);

@@ -23,7 +23,12 @@ test('exact dedup drops a repeat of the normalised text, across sources, and cou
   assert.deepEqual(c.process('The cat sat on the mat today.  \r\n'), { kept: false, reason: 'duplicate' });
   assert.equal(c.process('The dog sat on the mat today.').kept, true);
   assert.deepEqual(c.process('   '), { kept: false, reason: 'empty' });
-  assert.deepEqual(c.report(), { documents: 4, kept: 2, dropped: { duplicate: 1, empty: 1 }, pii: { email: 0, phone: 0, ipv4: 0, ipv6: 0 } });
+  assert.deepEqual(c.report(), {
+    documents: 4,
+    kept: 2,
+    dropped: { duplicate: 1, empty: 1 },
+    pii: { email: 0, phone: 0, ipv4: 0, ipv6: 0 },
+  });
 });
 
 function mutate(doc: string, positions: number[], rng: Rng): string {
@@ -52,7 +57,11 @@ test('near-duplicate removal: a copy with a few words changed is dropped, distin
   assert.deepEqual(c.process(mutate(docs[5]!, [10, 90, 170], rng)), { kept: false, reason: 'near_duplicate' });
   assert.deepEqual(c.process(`Preface. ${docs[12]!}`), { kept: false, reason: 'near_duplicate' });
   // Every 4th word changed: about a fifth of the shingles survive, far below the 0.8 threshold.
-  const heavy = mutate(docs[20]!, Array.from({ length: 50 }, (_, i) => i * 4), rng);
+  const heavy = mutate(
+    docs[20]!,
+    Array.from({ length: 50 }, (_, i) => i * 4),
+    rng,
+  );
   assert.equal(c.process(heavy).kept, true);
   const r = c.report();
   assert.equal(r.kept, 41);
@@ -62,7 +71,11 @@ test('near-duplicate removal: a copy with a few words changed is dropped, distin
 test('the near-duplicate threshold is configurable', () => {
   const rng = new Rng(11);
   const a = randomDoc(rng, 200);
-  const b = mutate(a, Array.from({ length: 20 }, (_, i) => i * 10), rng);
+  const b = mutate(
+    a,
+    Array.from({ length: 20 }, (_, i) => i * 10),
+    rng,
+  );
   const strict = new NearDupIndex({ numPerm: 128, bands: 32, shingle: 5, threshold: 0.95 });
   assert.equal(strict.checkAndAdd(minhashSignature(a)), false);
   assert.equal(strict.checkAndAdd(minhashSignature(b)), false, 'not a near duplicate at 0.95');
@@ -90,8 +103,16 @@ test('resolveCleanOptions: partial settings keep the other defaults; unknown key
   assert.equal(o.minhash.threshold, 0.9);
   assert.equal(o.minhash.numPerm, 128);
   assert.equal(resolveCleanOptions({ filters: false }).filters, false);
-  assert.throws(() => resolveCleanOptions({ dedupe: true } as never), { message: 'clean: unknown key "dedupe" (expected one of: normalize, dedup, nearDedup, pii)' });
-  assert.throws(() => resolveCleanOptions({ filters: { minWord: 3 } } as never), /clean\.filters: unknown key "minWord"/);
-  assert.throws(() => resolveCleanOptions({ filters: { minWords: '3' } } as never), /clean\.filters\.minWords: expected a number, received "3"/);
+  assert.throws(() => resolveCleanOptions({ dedupe: true } as never), {
+    message: 'clean: unknown key "dedupe" (expected one of: normalize, dedup, nearDedup, pii)',
+  });
+  assert.throws(
+    () => resolveCleanOptions({ filters: { minWord: 3 } } as never),
+    /clean\.filters: unknown key "minWord"/,
+  );
+  assert.throws(
+    () => resolveCleanOptions({ filters: { minWords: '3' } } as never),
+    /clean\.filters\.minWords: expected a number, received "3"/,
+  );
   assert.throws(() => resolveCleanOptions({ pii: 'yes' } as never), /clean\.pii: expected true or false/);
 });

@@ -4,9 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { charRatios, DEFAULT_FILTERS, qualityReason, repeatedLineFraction, repeatedNgramFraction, words } from '../../src/data/filters.ts';
+import {
+  charRatios,
+  DEFAULT_FILTERS,
+  qualityReason,
+  repeatedLineFraction,
+  repeatedNgramFraction,
+  words,
+} from '../../src/data/filters.ts';
 
-const PROSE = 'The sun rises in the east and sets in the west. Farmers rise early, feed the hens, and walk to the fields.';
+const PROSE =
+  'The sun rises in the east and sets in the west. Farmers rise early, feed the hens, and walk to the fields.';
 
 test('an ordinary paragraph passes every filter', () => {
   assert.equal(qualityReason(PROSE), null);
@@ -34,7 +42,12 @@ test('digit ratio: tables of numbers are dropped', () => {
 });
 
 test('repeated lines: boilerplate repeated across lines is dropped', () => {
-  const text = ['Click here to subscribe now', 'Real content about birds and trees', 'Click here to subscribe now', 'Click here to subscribe now'].join('\n');
+  const text = [
+    'Click here to subscribe now',
+    'Real content about birds and trees',
+    'Click here to subscribe now',
+    'Click here to subscribe now',
+  ].join('\n');
   assert.equal(repeatedLineFraction(text), 0.5);
   assert.equal(repeatedLineFraction('a\n\n\nb'), 0, 'blank lines do not count');
   assert.equal(qualityReason(text), 'repeated_lines');

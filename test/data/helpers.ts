@@ -2,7 +2,7 @@
  * Shared fixtures for the data tests: temporary directories (removed when the test file is done) and seeded random
  * word documents.
  */
-import { Rng } from '../../src/tensor/random.ts';
+import type { Rng } from '../../src/tensor/random.ts';
 import { tempDir as removedTempDir } from '../helpers/temp-dir.ts';
 
 export function tempDir(tag = 'data'): string {

@@ -16,7 +16,11 @@ const CASES: [string, string, Partial<Record<PiiKind, number>>][] = [
   // Look-alikes that are not PII.
   ['on 2024-01-15 at 12:30:45 in 1999', 'on 2024-01-15 at 12:30:45 in 1999', {}],
   ['std::vector<int> and a::b', 'std::vector<int> and a::b', {}],
-  ['not an ip 300.1.1.1, a price 1,234,567 and order 1234567890', 'not an ip 300.1.1.1, a price 1,234,567 and order 1234567890', {}],
+  [
+    'not an ip 300.1.1.1, a price 1,234,567 and order 1234567890',
+    'not an ip 300.1.1.1, a price 1,234,567 and order 1234567890',
+    {},
+  ],
   ['the year 2023 had 365 days', 'the year 2023 had 365 days', {}],
   ['Copyright 2023-2026, pages 1200-1350', 'Copyright 2023-2026, pages 1200-1350', {}],
   ['twitter @handle and user@localhost', 'twitter @handle and user@localhost', {}],

@@ -23,15 +23,28 @@ function writeDataset(tokens: number[], vocabSize: number, shardTokens: number):
   w.write(tokens.slice(5));
   const shards = w.finish();
   const meta: DatasetMeta = {
-    format: META_FORMAT, version: 1, vocabSize, dtype: dtypeFor(vocabSize), eosId: null, tokenizer: 'tokenizer',
-    splits: { train: { tokens: tokens.length, bytes: tokens.length * 3, documents: 1, shards }, val: { tokens: 0, bytes: 0, documents: 0, shards: [] } },
-    sources: [], cleaning: { documents: 1, kept: 1, dropped: {}, pii: { email: 0, phone: 0, ipv4: 0, ipv6: 0 } }, options: {},
+    format: META_FORMAT,
+    version: 1,
+    vocabSize,
+    dtype: dtypeFor(vocabSize),
+    eosId: null,
+    tokenizer: 'tokenizer',
+    splits: {
+      train: { tokens: tokens.length, bytes: tokens.length * 3, documents: 1, shards },
+      val: { tokens: 0, bytes: 0, documents: 0, shards: [] },
+    },
+    sources: [],
+    cleaning: { documents: 1, kept: 1, dropped: {}, pii: { email: 0, phone: 0, ipv4: 0, ipv6: 0 } },
+    options: {},
   };
   writeJsonAtomic(join(dir, 'meta.json'), meta);
   return dir;
 }
 
-for (const [vocab, dtype, width] of [[1000, 'uint16', 2], [70_000, 'uint32', 4]] as const) {
+for (const [vocab, dtype, width] of [
+  [1000, 'uint16', 2],
+  [70_000, 'uint32', 4],
+] as const) {
   test(`shard round trip: ${dtype} (vocabulary ${vocab})`, () => {
     const rng = new Rng(vocab);
     const tokens = Array.from({ length: 2500 }, () => rng.int(vocab));
@@ -93,7 +106,10 @@ test('sequential: non-overlapping windows covering the stream, the last batch pa
   const ds = TokenDataset.fromTokens(tokens, 200);
   const batches = [...ds.sequential(4, 10)];
   assert.equal(ds.windows(10), 10);
-  assert.deepEqual(batches.map((b) => b.ids.length / 10), [4, 4, 2]);
+  assert.deepEqual(
+    batches.map((b) => b.ids.length / 10),
+    [4, 4, 2],
+  );
   const ids = batches.flatMap((b) => Array.from(b.ids));
   const targets = batches.flatMap((b) => Array.from(b.targets));
   assert.deepEqual(ids, tokens.slice(0, 100));
@@ -105,20 +121,39 @@ test('sequential: non-overlapping windows covering the stream, the last batch pa
 test('a corrupt shard is an error naming the file: magic, version, size', () => {
   const tokens = Array.from({ length: 50 }, (_, i) => i);
   const cases: [string, (b: Buffer) => Buffer, RegExp][] = [
-    ['magic', (b) => (b.write('GARBAGE!', 0, 'latin1'), b), /train-00000\.bin: not a token shard \(magic "GARBAGE!", expected "LLMFTOKS"\)/],
-    ['version', (b) => (b.writeUInt32LE(9, 8), b), /train-00000\.bin: shard format version 9 is not supported \(expected 1\)/],
-    ['size', (b) => b.subarray(0, b.length - 2), /train-00000\.bin: size 130 bytes does not match its header \(50 tokens x 2 bytes \+ 32 = 132\)/],
-    ['header', (b) => b.subarray(0, 10), /train-00000\.bin: not a token shard \(10 bytes, shorter than the 32-byte header\)/],
+    [
+      'magic',
+      (b) => (b.write('GARBAGE!', 0, 'latin1'), b),
+      /train-00000\.bin: not a token shard \(magic "GARBAGE!", expected "LLMFTOKS"\)/,
+    ],
+    [
+      'version',
+      (b) => (b.writeUInt32LE(9, 8), b),
+      /train-00000\.bin: shard format version 9 is not supported \(expected 1\)/,
+    ],
+    [
+      'size',
+      (b) => b.subarray(0, b.length - 2),
+      /train-00000\.bin: size 130 bytes does not match its header \(50 tokens x 2 bytes \+ 32 = 132\)/,
+    ],
+    [
+      'header',
+      (b) => b.subarray(0, 10),
+      /train-00000\.bin: not a token shard \(10 bytes, shorter than the 32-byte header\)/,
+    ],
   ];
   for (const [what, corrupt, message] of cases) {
     const dir = writeDataset(tokens, 100, 1000);
     const file = join(dir, 'train-00000.bin');
     writeFileSync(file, corrupt(readFileSync(file)));
-    assert.throws(() => TokenDataset.open(dir, 'train'), (e: Error) => {
-      assert.match(e.message, message, what);
-      assert.ok(e instanceof UserError);
-      return true;
-    });
+    assert.throws(
+      () => TokenDataset.open(dir, 'train'),
+      (e: Error) => {
+        assert.match(e.message, message, what);
+        assert.ok(e instanceof UserError);
+        return true;
+      },
+    );
   }
   assert.throws(() => TokenDataset.open(tempDir('none'), 'train'), /meta\.json: not found; is .* a prepared dataset\?/);
 });

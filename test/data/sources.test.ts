@@ -22,8 +22,14 @@ test('txt: one document per file, or one per blank-line paragraph', async () => 
   const dir = tempDir();
   const f = join(dir, 'a.txt');
   writeFileSync(f, 'first para\nline two\n\n\nsecond para\n\nthird\n');
-  assert.deepEqual(await collect(readSource({ name: 'a', path: f })), ['first para\nline two\n\n\nsecond para\n\nthird\n']);
-  assert.deepEqual(await collect(readSource({ name: 'a', path: f, paragraphs: true })), ['first para\nline two', 'second para', 'third']);
+  assert.deepEqual(await collect(readSource({ name: 'a', path: f })), [
+    'first para\nline two\n\n\nsecond para\n\nthird\n',
+  ]);
+  assert.deepEqual(await collect(readSource({ name: 'a', path: f, paragraphs: true })), [
+    'first para\nline two',
+    'second para',
+    'third',
+  ]);
 });
 
 test('jsonl: the chosen field, blank lines skipped; errors name file:line', async () => {
@@ -38,20 +44,30 @@ test('jsonl: the chosen field, blank lines skipped; errors name file:line', asyn
   });
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, '{"text":"ok"}\n{"text": oops}\n');
-  await assert.rejects(collect(readSource({ name: 'b', path: bad })), (e: Error) => e.message.startsWith(`${bad}:2: not valid JSON (`));
+  await assert.rejects(collect(readSource({ name: 'b', path: bad })), (e: Error) =>
+    e.message.startsWith(`${bad}:2: not valid JSON (`),
+  );
   const num = join(dir, 'num.jsonl');
   writeFileSync(num, '{"text":"ok"}\n{"text":"ok2"}\n{"text":5}\n');
-  await assert.rejects(collect(readSource({ name: 'n', path: num })), { message: `${num}:3: field "text" must be a string, received number` });
+  await assert.rejects(collect(readSource({ name: 'n', path: num })), {
+    message: `${num}:3: field "text" must be a string, received number`,
+  });
 });
 
 test('gzip is read transparently, and a corrupt .gz names the file', async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'a.jsonl.gz'), gzipSync('{"text":"zipped one"}\n{"text":"zipped two"}\n'));
   writeFileSync(join(dir, 'b.txt.gz'), gzipSync('para one\n\npara two\n'));
-  assert.deepEqual(await collect(readSource({ name: 'z', path: join(dir, 'a.jsonl.gz') })), ['zipped one', 'zipped two']);
-  assert.deepEqual(await collect(readSource({ name: 'z', path: join(dir, 'b.txt.gz'), paragraphs: true })), ['para one', 'para two']);
+  assert.deepEqual(await collect(readSource({ name: 'z', path: join(dir, 'a.jsonl.gz') })), [
+    'zipped one',
+    'zipped two',
+  ]);
+  assert.deepEqual(await collect(readSource({ name: 'z', path: join(dir, 'b.txt.gz'), paragraphs: true })), [
+    'para one',
+    'para two',
+  ]);
   writeFileSync(join(dir, 'c.txt.gz'), 'not gzip at all');
-  await assert.rejects(collect(readSource({ name: 'c', path: join(dir, 'c.txt.gz') })), new RegExp(`c\\.txt\\.gz: cannot read`));
+  await assert.rejects(collect(readSource({ name: 'c', path: join(dir, 'c.txt.gz') })), /c\.txt\.gz: cannot read/);
 });
 
 test('directories (recursive, sorted, data files only) and globs', async () => {

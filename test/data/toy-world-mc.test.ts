@@ -21,13 +21,20 @@ test('every probe becomes an item with its answer and same-sort distractors, det
     assert.equal(it.choices.length, 4);
     assert.equal(new Set(it.choices).size, 4);
     assert.equal(it.category, p.heldOut ? `${p.kind} held-out` : p.kind);
-    if (p.kind === 'capital') assert.ok(it.choices.every((c) => (capitals.has(p.answer) ? capitals : countries).has(c)), JSON.stringify(it));
+    if (p.kind === 'capital')
+      assert.ok(
+        it.choices.every((c) => (capitals.has(p.answer) ? capitals : countries).has(c)),
+        JSON.stringify(it),
+      );
     if (p.kind === 'sun') assert.deepEqual([...it.choices].sort(), ['east', 'north', 'south', 'west']);
   });
   assert.deepEqual(toyWorldMcItems(), items);
   assert.notDeepEqual(toyWorldMcItems({ seed: 12 }), items);
   // The answer's position is spread over the four slots, not always first.
   const slots = [0, 1, 2, 3].map((k) => items.filter((it) => it.answer === k).length);
-  assert.ok(slots.every((n) => n > items.length / 8), String(slots));
+  assert.ok(
+    slots.every((n) => n > items.length / 8),
+    String(slots),
+  );
   assert.equal(toyWorldMcItems({ choices: 2 })[0]!.choices.length, 2);
 });

@@ -27,9 +27,25 @@ function fixture() {
 
 test('eval ppl: --json equals the library, the table lists each text', () => {
   const { base, a, b, tok } = fixture();
-  const j = cli('eval', 'ppl', '--model', base, '--text', `${a},${b}`, '--context', '16', '--stride', '8', '--json', '--quiet');
+  const j = cli(
+    'eval',
+    'ppl',
+    '--model',
+    base,
+    '--text',
+    `${a},${b}`,
+    '--context',
+    '16',
+    '--stride',
+    '8',
+    '--json',
+    '--quiet',
+  );
   assert.equal(j.status, 0, j.stderr);
-  const got = JSON.parse(j.stdout) as { model: string; rows: { text: string; scored: number; ppl: number; bitsPerByte: number; stride: number }[] };
+  const got = JSON.parse(j.stdout) as {
+    model: string;
+    rows: { text: string; scored: number; ppl: number; bitsPerByte: number; stride: number }[];
+  };
   assert.equal(got.rows.length, 2);
   const { model } = loadModelDir(base);
   const want = textPerplexity(model, tok, TEXT, { context: 16, stride: 8 });
@@ -42,7 +58,12 @@ test('eval ppl: --json equals the library, the table lists each text', () => {
   const t = cli('eval', 'ppl', '--model', base, a, '--quiet');
   assert.equal(t.status, 0, t.stderr);
   assert.match(t.stdout, /context 32, stride 32/);
-  assert.match(t.stdout, new RegExp(`${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +${(TEXT.length - 1).toLocaleString('en-US')} +\\d+\\.\\d{4} +\\d+\\.\\d{2} +\\d+\\.\\d{3}`));
+  assert.match(
+    t.stdout,
+    new RegExp(
+      `${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +${(TEXT.length - 1).toLocaleString('en-US')} +\\d+\\.\\d{4} +\\d+\\.\\d{2} +\\d+\\.\\d{3}`,
+    ),
+  );
 });
 
 test('eval ppl: one-line errors', () => {
@@ -52,9 +73,18 @@ test('eval ppl: one-line errors', () => {
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   };
-  oneLine(cli('eval', 'ppl', '--model', base, '--text', join(dir, 'missing.txt')), /^error: --text .*missing\.txt: cannot read the file \(no such file\)/);
-  oneLine(cli('eval', 'ppl', '--model', base, '--text', a, '--context', '64'), /^error: eval ppl: --context 64 exceeds the model's context length 32/);
-  oneLine(cli('eval', 'ppl', '--model', base, '--text', odd), /^error: perplexity: cannot tokenize .*odd\.txt with the model's tokenizer \(CharTokenizer\.encode: character "T" at offset 24 is not in the vocabulary\)/);
+  oneLine(
+    cli('eval', 'ppl', '--model', base, '--text', join(dir, 'missing.txt')),
+    /^error: --text .*missing\.txt: cannot read the file \(no such file\)/,
+  );
+  oneLine(
+    cli('eval', 'ppl', '--model', base, '--text', a, '--context', '64'),
+    /^error: eval ppl: --context 64 exceeds the model's context length 32/,
+  );
+  oneLine(
+    cli('eval', 'ppl', '--model', base, '--text', odd),
+    /^error: perplexity: cannot tokenize .*odd\.txt with the model's tokenizer \(CharTokenizer\.encode: character "T" at offset 24 is not in the vocabulary\)/,
+  );
 });
 
 test('eval ppl: --text repeated scores every text, as a comma list does; another flag given twice is an error', () => {
@@ -65,7 +95,10 @@ test('eval ppl: --text repeated scores every text, as a comma list does; another
     return (JSON.parse(r.stdout) as { rows: { text: string; ppl: number }[] }).rows;
   };
   const repeated = rows('--text', a, '--text', b);
-  assert.deepEqual(repeated.map((r) => r.text), [a, b]);
+  assert.deepEqual(
+    repeated.map((r) => r.text),
+    [a, b],
+  );
   assert.deepEqual(repeated, rows('--text', `${a},${b}`));
   const twice = cli('eval', 'ppl', '--model', base, '--text', a, '--context', '16', '--context', '8');
   assert.equal(twice.status, 2);

@@ -14,7 +14,8 @@ import { loadModelDir } from '../../src/generate/model-dir.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyCharBase } from '../helpers/tiny-char-base.ts';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'mc', ...args], { encoding: 'utf8' });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'mc', ...args], { encoding: 'utf8' });
 
 test('eval mc: --json and --output equal the library; categories in the table; one-line errors', () => {
   const dir = tempDir('eval-mc-cli');
@@ -31,10 +32,23 @@ test('eval mc: --json and --output equal the library; categories in the table; o
   assert.equal(j.status, 0, j.stderr);
   const { model, tokenizer } = loadModelDir(base);
   const want = scoreMultipleChoice(model, tokenizer, loadMcItems(data));
-  const got = JSON.parse(j.stdout) as { n: number; correct: number; correctNorm: number; ci: { low: number; high: number } };
+  const got = JSON.parse(j.stdout) as {
+    n: number;
+    correct: number;
+    correctNorm: number;
+    ci: { low: number; high: number };
+  };
   assert.deepEqual([got.n, got.correct, got.correctNorm, got.ci], [3, want.correct, want.correctNorm, want.ci]);
-  const preds = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pred: number; pred_norm: number; answer: number; category: string; logprobs: number[] });
-  assert.deepEqual(preds.map((p) => [p.category, p.answer, p.pred, p.pred_norm]), want.items.map((p, i) => [items[i]!.category, p.answer, p.pred, p.predNorm]));
+  const preds = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map(
+      (l) => JSON.parse(l) as { pred: number; pred_norm: number; answer: number; category: string; logprobs: number[] },
+    );
+  assert.deepEqual(
+    preds.map((p) => [p.category, p.answer, p.pred, p.pred_norm]),
+    want.items.map((p, i) => [items[i]!.category, p.answer, p.pred, p.predNorm]),
+  );
   preds.forEach((p, i) => p.logprobs.forEach((x, k) => assert.ok(Math.abs(x - want.items[i]!.logprobs[k]!) < 1e-5)));
 
   const t = cli('--model', base, '--data', data, '--quiet');
@@ -47,11 +61,17 @@ test('eval mc: --json and --output equal the library; categories in the table; o
   writeFileSync(data, `${JSON.stringify(items[0])}\n${JSON.stringify({ question: 'the', choices: 'cat' })}\n`);
   const bad = cli('--model', base, '--data', data);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^error: .*items\.jsonl:2: field "choices" must be an array of at least 2 non-empty strings, received "cat"\n$/);
+  assert.match(
+    bad.stderr,
+    /^error: .*items\.jsonl:2: field "choices" must be an array of at least 2 non-empty strings, received "cat"\n$/,
+  );
   writeFileSync(data, `${JSON.stringify({ question: 'the Cat', choices: ['sat', 'mat'], answer: 0 })}\n`);
   const untokenizable = cli('--model', base, '--data', data);
   assert.equal(untokenizable.status, 2);
-  assert.match(untokenizable.stderr, /^error: multiple choice: cannot tokenize item 0's context with the model's tokenizer \(CharTokenizer\.encode: character "C"/);
+  assert.match(
+    untokenizable.stderr,
+    /^error: multiple choice: cannot tokenize item 0's context with the model's tokenizer \(CharTokenizer\.encode: character "C"/,
+  );
   const none = cli('--model', base);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /^error: eval mc: --data <items\.jsonl \| toy-world> is required/);

@@ -23,6 +23,6 @@ test('formatFactScores: one line per kind, trained beside held-out', () => {
     { kind: 'sun', heldOut: false, correct: 5, total: 6, misses: [] },
   ]);
   assert.equal(lines.length, 3);
-  assert.match(lines[1]!, /^  capital +150\/150 \(100%\) +15\/60 \( 25%\)$/);
-  assert.match(lines[2]!, /^  sun +5\/6 \( 83%\) +-$/);
+  assert.match(lines[1]!, /^ {2}capital +150\/150 \(100%\) +15\/60 \( 25%\)$/);
+  assert.match(lines[2]!, /^ {2}sun +5\/6 \( 83%\) +-$/);
 });

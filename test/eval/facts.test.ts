@@ -14,7 +14,13 @@ import { listCheckpoints } from '../../src/eval/checkpoints.ts';
 import { formatFactsTable } from '../../src/eval/facts-table.ts';
 import { loadModelDir } from '../../src/generate/model-dir.ts';
 import { createModel } from '../../src/models/create.ts';
-import { LanguageModel, type ForwardResult, type KVCache, type ModelConfig, type ForwardOptions } from '../../src/models/model.ts';
+import {
+  LanguageModel,
+  type ForwardResult,
+  type KVCache,
+  type ModelConfig,
+  type ForwardOptions,
+} from '../../src/models/model.ts';
 import { saveModel } from '../../src/models/model-io.ts';
 import { resolveModelConfig } from '../../src/models/presets.ts';
 import { scoreFacts } from '../../src/eval/fact-check.ts';
@@ -36,12 +42,26 @@ const tok = CharTokenizer.fromText(probes.map((p) => `${p.prompt}${scripted(p)}$
 
 /** Continues a known prompt with its scripted text, one character per step (logit 10 on it, 0 elsewhere). */
 class ScriptedModel extends LanguageModel {
-  readonly config: ModelConfig = resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 128, nLayer: 1, nHead: 1, nEmbd: 4, dropout: 0 });
+  readonly config: ModelConfig = resolveModelConfig({
+    arch: 'gpt2',
+    vocabSize: tok.vocabSize,
+    blockSize: 128,
+    nLayer: 1,
+    nHead: 1,
+    nEmbd: 4,
+    dropout: 0,
+  });
   private readonly script = new Map(probes.map((p) => [p.prompt, scripted(p)]));
-  override forward(ids: Int32Array, B: number, T: number, _targets?: Int32Array | null, opts: ForwardOptions = {}): ForwardResult {
+  override forward(
+    ids: Int32Array,
+    B: number,
+    T: number,
+    _targets?: Int32Array | null,
+    opts: ForwardOptions = {},
+  ): ForwardResult {
     assert.equal(B, 1);
     const cache = opts.cache as (KVCache & { ids: number[] }) | undefined;
-    const history = cache ? (cache.ids.push(...ids), cache.length += T, cache.ids) : [...ids];
+    const history = cache ? (cache.ids.push(...ids), (cache.length += T), cache.ids) : [...ids];
     const text = tok.decode(history);
     const prompt = [...this.script.keys()].filter((p) => text.startsWith(p)).sort((a, b) => b.length - a.length)[0]!;
     const next = this.script.get(prompt)![text.length - prompt.length] ?? '.';
@@ -60,23 +80,58 @@ test('a scripted model scores what its script implies, per kind and phrasing, in
   const scores = scoreFacts(new ScriptedModel(), tok, probes);
   const got = Object.fromEntries(scores.map((s) => [`${s.kind}${s.heldOut ? '*' : ''}`, `${s.correct}/${s.total}`]));
   // Held-out capitals: "Paris" is right only for France's two held-out questions.
-  assert.deepEqual(got, { capital: '150/150', 'capital*': '2/60', sound: '64/64', 'sound*': '16/16', colour: '0/42', 'colour*': '0/14', sun: '6/6', 'sun*': '2/2' });
+  assert.deepEqual(got, {
+    capital: '150/150',
+    'capital*': '2/60',
+    sound: '64/64',
+    'sound*': '16/16',
+    colour: '0/42',
+    'colour*': '0/14',
+    sun: '6/6',
+    'sun*': '2/2',
+  });
   const lines = formatFactsTable([
     { label: 'early', step: 100, scores: scores.map((s) => ({ ...s, correct: 0 })) },
     { label: 'latest', step: 1200, scores },
     { label: 'copy', step: null, scores: scores.filter((s) => s.kind === 'sun') },
   ]);
-  assert.deepEqual(lines.map((l) => l.split(/ +/).filter((c) => c !== '')), [
-    ['step', 'checkpoint', 'capital', 'capital*', 'sound', 'sound*', 'colour', 'colour*', 'sun', 'sun*', 'all'],
-    ['100', 'early', '0%', '0%', '0%', '0%', '0%', '0%', '0%', '0%', '0%'],
-    ['1200', 'latest', '100%', '3%', '100%', '100%', '0%', '0%', '100%', '100%', `${((100 * 240) / 354).toFixed(0)}%`],
-    ['?', 'copy', '-', '-', '-', '-', '-', '-', '100%', '100%', '100%'],
-  ]);
+  assert.deepEqual(
+    lines.map((l) => l.split(/ +/).filter((c) => c !== '')),
+    [
+      ['step', 'checkpoint', 'capital', 'capital*', 'sound', 'sound*', 'colour', 'colour*', 'sun', 'sun*', 'all'],
+      ['100', 'early', '0%', '0%', '0%', '0%', '0%', '0%', '0%', '0%', '0%'],
+      [
+        '1200',
+        'latest',
+        '100%',
+        '3%',
+        '100%',
+        '100%',
+        '0%',
+        '0%',
+        '100%',
+        '100%',
+        `${((100 * 240) / 354).toFixed(0)}%`,
+      ],
+      ['?', 'copy', '-', '-', '-', '-', '-', '-', '100%', '100%', '100%'],
+    ],
+  );
 });
 
 function run(dir: string): string {
   const run = join(dir, 'run');
-  const model = createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(2));
+  const model = createModel(
+    resolveModelConfig({
+      arch: 'gpt2',
+      vocabSize: tok.vocabSize,
+      blockSize: 64,
+      nLayer: 1,
+      nHead: 2,
+      nEmbd: 16,
+      dropout: 0,
+    }),
+    new Rng(2),
+  );
   const put = (name: string, step: number | null) => {
     const d = join(run, 'checkpoints', name);
     saveModel(d, model);
@@ -94,15 +149,42 @@ function run(dir: string): string {
 test('checkpoints of a run by step; eval facts --checkpoints scores each as the library does; one-line errors', () => {
   const dir = tempDir('eval-facts');
   const r = run(dir);
-  assert.deepEqual(listCheckpoints(r).map((c) => [c.name, c.step]), [['snap-100', 100], ['best', 300], ['latest', 500]]);
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'facts', ...args], { encoding: 'utf8' });
+  assert.deepEqual(
+    listCheckpoints(r).map((c) => [c.name, c.step]),
+    [
+      ['snap-100', 100],
+      ['best', 300],
+      ['latest', 500],
+    ],
+  );
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'facts', ...args], { encoding: 'utf8' });
   const j = cli('--model', r, '--checkpoints', '--json', '--quiet');
   assert.equal(j.status, 0, j.stderr);
-  const out = JSON.parse(j.stdout) as { probes: number; rows: { label: string; step: number; scores: { kind: string; heldOut: boolean; correct: number; total: number }[] }[] };
+  const out = JSON.parse(j.stdout) as {
+    probes: number;
+    rows: {
+      label: string;
+      step: number;
+      scores: { kind: string; heldOut: boolean; correct: number; total: number }[];
+    }[];
+  };
   assert.equal(out.probes, probes.length);
-  assert.deepEqual(out.rows.map((row) => [row.label, row.step]), [['snap-100', 100], ['best', 300], ['latest', 500]]);
+  assert.deepEqual(
+    out.rows.map((row) => [row.label, row.step]),
+    [
+      ['snap-100', 100],
+      ['best', 300],
+      ['latest', 500],
+    ],
+  );
   const { model } = loadModelDir(join(r, 'checkpoints', 'latest'));
-  const want = scoreFacts(model, tok, probes).map(({ kind, heldOut, correct, total }) => ({ kind, heldOut, correct, total }));
+  const want = scoreFacts(model, tok, probes).map(({ kind, heldOut, correct, total }) => ({
+    kind,
+    heldOut,
+    correct,
+    total,
+  }));
   assert.deepEqual(out.rows[2]!.scores, want);
   const t = cli('--model', r, '--checkpoints', '--quiet');
   assert.equal(t.status, 0, t.stderr);
@@ -114,9 +196,14 @@ test('checkpoints of a run by step; eval facts --checkpoints scores each as the 
   assert.equal(e.stderr.trim().split('\n').length, 1);
 });
 
-test('eval facts: probes the model\'s tokenizer cannot encode are one error line', () => {
+test("eval facts: probes the model's tokenizer cannot encode are one error line", () => {
   const { base } = tinyCharBase(tempDir('facts-char'));
-  const r = spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'facts', '--model', base, '--quiet'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/llmforge.js', 'eval', 'facts', '--model', base, '--quiet'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^error: facts: cannot tokenize the (answer|probe) ".*" with the model's tokenizer \(CharTokenizer\.encode: .*--facts\n$/);
+  assert.match(
+    r.stderr,
+    /^error: facts: cannot tokenize the (answer|probe) ".*" with the model's tokenizer \(CharTokenizer\.encode: .*--facts\n$/,
+  );
 });

@@ -22,7 +22,10 @@ import { UserError } from '../../src/util/user-error.ts';
 
 const tok = CharTokenizer.fromText('the cat sat on the mat. the dog sat on the log.');
 const V = tok.vocabSize;
-const model = createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: 24, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(3));
+const model = createModel(
+  resolveModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: 24, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }),
+  new Rng(3),
+);
 
 /** log p(choice tokens | context) from one forward of the whole sequence (last blockSize + 1 tokens). */
 function handLogprob(context: string, choice: string): number {
@@ -44,7 +47,14 @@ function handLogprob(context: string, choice: string): number {
 const items: McItem[] = [
   parseMcItem({ question: 'the cat sat on the', choices: ['mat', 'log', 'dog.'], answer: 'log' }, 'a'),
   parseMcItem({ context: 'the dog sat', choices: ['on', 'at', 'on the mat.'], answer: 2 }, 'b'),
-  parseMcItem({ question: 'the cat sat on the mat. the dog sat on the log. the cat sat on the', choices: ['mat', 'log'], answer: 0 }, 'c'), // longer than the context
+  parseMcItem(
+    {
+      question: 'the cat sat on the mat. the dog sat on the log. the cat sat on the',
+      choices: ['mat', 'log'],
+      answer: 0,
+    },
+    'c',
+  ), // longer than the context
 ];
 
 test('choice log-probs, normalization and predictions equal a hand computation; batch size changes nothing', () => {
@@ -94,15 +104,30 @@ test('item errors name the file, line and field', () => {
   const dir = tempDir('mc-items');
   const path = join(dir, 'items.jsonl');
   const cases: [unknown, RegExp][] = [
-    [{ question: 'q', choices: ['a'], answer: 0 }, /items\.jsonl:2: field "choices" must be an array of at least 2 non-empty strings, received \["a"\]/],
-    [{ question: 'q', choices: ['a', 'b'], answer: 2 }, /items\.jsonl:2: field "answer" must be a choice index in \[0, 1\] or a choice's text, received 2/],
-    [{ question: 'q', choices: ['a', 'b'], answer: 'c' }, /items\.jsonl:2: field "answer" "c" is not one of the choices \["a","b"\]/],
+    [
+      { question: 'q', choices: ['a'], answer: 0 },
+      /items\.jsonl:2: field "choices" must be an array of at least 2 non-empty strings, received \["a"\]/,
+    ],
+    [
+      { question: 'q', choices: ['a', 'b'], answer: 2 },
+      /items\.jsonl:2: field "answer" must be a choice index in \[0, 1\] or a choice's text, received 2/,
+    ],
+    [
+      { question: 'q', choices: ['a', 'b'], answer: 'c' },
+      /items\.jsonl:2: field "answer" "c" is not one of the choices \["a","b"\]/,
+    ],
     [{ choices: ['a', 'b'], answer: 0 }, /items\.jsonl:2: field "question" must be a non-empty string/],
     [{ context: 'q', choices: ['a', 'a'], answer: 0 }, /items\.jsonl:2: field "choices" lists "a" twice/],
   ];
   for (const [bad, re] of cases) {
-    writeFileSync(path, `${JSON.stringify({ question: 'ok', choices: ['x', 'y'], answer: 0 })}\n${JSON.stringify(bad)}\n`);
-    assert.throws(() => loadMcItems(path), (e: Error) => re.test(e.message) && e instanceof UserError);
+    writeFileSync(
+      path,
+      `${JSON.stringify({ question: 'ok', choices: ['x', 'y'], answer: 0 })}\n${JSON.stringify(bad)}\n`,
+    );
+    assert.throws(
+      () => loadMcItems(path),
+      (e: Error) => re.test(e.message) && e instanceof UserError,
+    );
   }
   writeFileSync(path, `${JSON.stringify({ question: 'ok', choices: ['x', 'y'], answer: 'y', category: 'k' })}\n`);
   assert.deepEqual(loadMcItems(path), [{ context: 'ok', choices: ['x', 'y'], answer: 1, category: 'k' }]);

@@ -17,7 +17,10 @@ import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { UserError } from '../../src/util/user-error.ts';
 
 const V = 23;
-const model = createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }), new Rng(5));
+const model = createModel(
+  resolveModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }),
+  new Rng(5),
+);
 const rng = new Rng(9);
 const ids = Array.from({ length: 45 }, () => rng.int(V));
 
@@ -39,12 +42,14 @@ function windowNll(m: LanguageModel, start: number, end: number, from: number): 
   return sum;
 }
 
-const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, what: string): void =>
+  assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
-test('stride = context: the sum of the disjoint windows\' cross-entropies', () => {
+test("stride = context: the sum of the disjoint windows' cross-entropies", () => {
   const ctx = 8;
   let expected = 0;
-  for (let start = 0; start < ids.length - 1; start += ctx) expected += windowNll(model, start, Math.min(start + ctx, ids.length - 1), 0);
+  for (let start = 0; start < ids.length - 1; start += ctx)
+    expected += windowNll(model, start, Math.min(start + ctx, ids.length - 1), 0);
   const r = perplexity(model, ids, { context: ctx, stride: ctx });
   assert.equal(r.scored, ids.length - 1);
   assert.equal(r.windows, Math.ceil((ids.length - 1) / ctx));
@@ -70,10 +75,19 @@ test('stride 1: every token scored with its full left context capped at the wind
 });
 
 test('any stride scores each target once; batch size does not change the sum', () => {
-  for (const [n, ctx, stride] of [[45, 8, 3], [10, 8, 5], [2, 4, 1], [9, 8, 8], [100, 16, 7]] as const) {
+  for (const [n, ctx, stride] of [
+    [45, 8, 3],
+    [10, 8, 5],
+    [2, 4, 1],
+    [9, 8, 8],
+    [100, 16, 7],
+  ] as const) {
     const seen = new Array<number>(n).fill(0);
     for (const w of pplWindows(n, ctx, stride)) {
-      assert.ok(w.end - w.start <= ctx && w.end <= n - 1 && w.scoreFrom > w.start && w.scoreFrom <= w.end, JSON.stringify(w));
+      assert.ok(
+        w.end - w.start <= ctx && w.end <= n - 1 && w.scoreFrom > w.start && w.scoreFrom <= w.end,
+        JSON.stringify(w),
+      );
       for (let j = w.scoreFrom; j <= w.end; j++) seen[j]!++;
     }
     assert.deepEqual(seen, [0, ...new Array<number>(n - 1).fill(1)], `n ${n} context ${ctx} stride ${stride}`);
@@ -89,13 +103,30 @@ test('any stride scores each target once; batch size does not change the sum', (
 test('text perplexity: bits per byte over the bytes after the first token; clear errors', () => {
   const text = 'the cat sat on the mat. é';
   const tok = CharTokenizer.fromText(text);
-  const m = createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(1));
+  const m = createModel(
+    resolveModelConfig({
+      arch: 'gpt2',
+      vocabSize: tok.vocabSize,
+      blockSize: 16,
+      nLayer: 1,
+      nHead: 2,
+      nEmbd: 16,
+      dropout: 0,
+    }),
+    new Rng(1),
+  );
   const r = textPerplexity(m, tok, text, { context: 8, stride: 4 });
   assert.equal(r.bytes, Buffer.byteLength(text) - 1);
   close(r.bitsPerByte, r.nll / Math.LN2 / r.bytes, 'bits per byte');
   assert.throws(() => textPerplexity(m, tok, '  \n', {}), /perplexity: text is empty/);
   assert.throws(() => textPerplexity(m, tok, 't', { label: 'one.txt' }), /one\.txt has 1 token\(s\); at least 2/);
-  assert.throws(() => perplexity(m, [1, 2, 3], { context: 17 }), (e: Error) => e instanceof UserError && /context 17 exceeds the model's blockSize 16/.test(e.message));
-  assert.throws(() => perplexity(m, [1, 2, 3], { context: 8, stride: 9 }), /stride must be an integer in \[1, context = 8\], received 9/);
+  assert.throws(
+    () => perplexity(m, [1, 2, 3], { context: 17 }),
+    (e: Error) => e instanceof UserError && /context 17 exceeds the model's blockSize 16/.test(e.message),
+  );
+  assert.throws(
+    () => perplexity(m, [1, 2, 3], { context: 8, stride: 9 }),
+    /stride must be an integer in \[1, context = 8\], received 9/,
+  );
   assert.throws(() => perplexity(m, [1, 99], {}), /token 99 at position 1 of text is outside the model's vocabulary/);
 });

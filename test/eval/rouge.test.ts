@@ -4,7 +4,12 @@ import { test } from 'node:test';
 import { exactMatch, lcsLength, rougeL } from '../../src/eval/rouge.ts';
 
 test('lcsLength: table', () => {
-  const cases: [string, string, number][] = [['abcbdab', 'bdcaba', 4], ['', 'abc', 0], ['abc', 'abc', 3], ['abc', 'def', 0]];
+  const cases: [string, string, number][] = [
+    ['abcbdab', 'bdcaba', 4],
+    ['', 'abc', 0],
+    ['abc', 'abc', 3],
+    ['abc', 'def', 0],
+  ];
   for (const [a, b, want] of cases) assert.equal(lcsLength([...a], [...b]), want, `${a} vs ${b}`);
 });
 
@@ -22,7 +27,10 @@ test('rougeL: table of precision, recall, F1', () => {
   for (const [cand, ref, p, r] of cases) {
     const got = rougeL(cand, ref);
     const f1 = p + r === 0 ? 0 : (2 * p * r) / (p + r);
-    assert.ok(Math.abs(got.precision - p) < 1e-12 && Math.abs(got.recall - r) < 1e-12 && Math.abs(got.f1 - f1) < 1e-12, `${cand} | ${ref}: ${JSON.stringify(got)}`);
+    assert.ok(
+      Math.abs(got.precision - p) < 1e-12 && Math.abs(got.recall - r) < 1e-12 && Math.abs(got.f1 - f1) < 1e-12,
+      `${cand} | ${ref}: ${JSON.stringify(got)}`,
+    );
   }
 });
 

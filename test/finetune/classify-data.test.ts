@@ -1,25 +1,47 @@
 /** Classification data: TSV split on the first tab, CSV and JSONL parsing, errors, stratified split, balancing, padding. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { balance, classWeights, encodeExample, padBatch, parseClassifyData, stratifiedSplit } from '../../src/finetune/classify-data.ts';
+import {
+  balance,
+  classWeights,
+  encodeExample,
+  padBatch,
+  parseClassifyData,
+  stratifiedSplit,
+} from '../../src/finetune/classify-data.ts';
 
 test('TSV splits on the first tab only; CSV with quotes; JSONL', () => {
   const tsv = parseClassifyData('ham\thello\tthere\nspam\tWIN "now"\n\n', 'x.tsv');
-  assert.deepEqual(tsv, [{ label: 'ham', text: 'hello\tthere' }, { label: 'spam', text: 'WIN "now"' }]);
+  assert.deepEqual(tsv, [
+    { label: 'ham', text: 'hello\tthere' },
+    { label: 'spam', text: 'WIN "now"' },
+  ]);
   const csv = parseClassifyData('text,label\n"a, ""b""",pos\nc,neg\n', 'x.csv');
-  assert.deepEqual(csv, [{ text: 'a, "b"', label: 'pos' }, { text: 'c', label: 'neg' }]);
+  assert.deepEqual(csv, [
+    { text: 'a, "b"', label: 'pos' },
+    { text: 'c', label: 'neg' },
+  ]);
   const jsonl = parseClassifyData('{"text":"hi","label":1}\n{"text":"yo","label":"0"}\n', 'x.jsonl');
-  assert.deepEqual(jsonl, [{ text: 'hi', label: '1' }, { text: 'yo', label: '0' }]);
+  assert.deepEqual(jsonl, [
+    { text: 'hi', label: '1' },
+    { text: 'yo', label: '0' },
+  ]);
 });
 
 test('mistakes name the file and line', () => {
   assert.throws(() => parseClassifyData('ham\tok\nno tab here\n', 'd.tsv'), /d\.tsv:2: expected "label<TAB>text"/);
-  assert.throws(() => parseClassifyData('{"text":"a","label":"x"}\n{"text":3,"label":"x"}\n', 'd.jsonl'), /d\.jsonl:2: field "text" must be a string/);
+  assert.throws(
+    () => parseClassifyData('{"text":"a","label":"x"}\n{"text":3,"label":"x"}\n', 'd.jsonl'),
+    /d\.jsonl:2: field "text" must be a string/,
+  );
   assert.throws(() => parseClassifyData('body,kind\na,b\n', 'd.csv'), /d\.csv:1: header must name "text" and "label"/);
   assert.throws(() => parseClassifyData('\n', 'e.tsv'), /e\.tsv: no examples/);
 });
 
-const data = [...Array.from({ length: 80 }, (_, i) => ({ text: `h${i}`, label: 'ham' })), ...Array.from({ length: 20 }, (_, i) => ({ text: `s${i}`, label: 'spam' }))];
+const data = [
+  ...Array.from({ length: 80 }, (_, i) => ({ text: `h${i}`, label: 'ham' })),
+  ...Array.from({ length: 20 }, (_, i) => ({ text: `s${i}`, label: 'spam' })),
+];
 const count = (xs: { label: string }[], l: string) => xs.filter((x) => x.label === l).length;
 
 test('stratified split keeps each class share in every part, disjoint and complete', () => {

@@ -8,7 +8,10 @@ test('accuracy, precision, recall, F1 and confusion from a hand-made table', () 
   const truth = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1];
   const pred = [0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1];
   const r = classificationReport(truth, pred, ['ham', 'spam']);
-  assert.deepEqual(r.confusion, [[6, 2], [1, 3]]);
+  assert.deepEqual(r.confusion, [
+    [6, 2],
+    [1, 3],
+  ]);
   assert.equal(r.accuracy, 9 / 12);
   const [ham, spam] = r.perClass;
   assert.equal(ham!.precision, 6 / 7);

@@ -30,15 +30,39 @@ export function tinySetup(): { dir: string; data: string; base: string } {
   writeFileSync(data, chosen.join('\n'));
   const chars = [...new Set([...chosen.join('')])].sort();
   const base = join(dir, 'base');
-  const cfg = resolveModelConfig({ arch: 'gpt2', vocabSize: chars.length + 1, blockSize: 48, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0 });
+  const cfg = resolveModelConfig({
+    arch: 'gpt2',
+    vocabSize: chars.length + 1,
+    blockSize: 48,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 32,
+    dropout: 0,
+  });
   saveModel(base, createModel(cfg, new Rng(5)));
   saveTextTokenizer(base, new CharTokenizer(['\u0000', ...chars.filter((c) => c !== '\u0000')]));
   return { dir, data, base };
 }
 
 const opts = (data: string, base: string, out: string): ClassifyTrainOptions => ({
-  data, base, out, mode: 'all', lastK: 1, pooling: 'mean', maxLength: 48, balance: 'weights', valFrac: 0.1, testFrac: 0.25,
-  epochs: 4, batchSize: 16, lr: 3e-3, weightDecay: 0, seed: 7, resume: false, quiet: true, log: () => {},
+  data,
+  base,
+  out,
+  mode: 'all',
+  lastK: 1,
+  pooling: 'mean',
+  maxLength: 48,
+  balance: 'weights',
+  valFrac: 0.1,
+  testFrac: 0.25,
+  epochs: 4,
+  batchSize: 16,
+  lr: 3e-3,
+  weightDecay: 0,
+  seed: 7,
+  resume: false,
+  quiet: true,
+  log: () => {},
 });
 
 test('a tiny run beats the majority-class baseline and writes metrics and checkpoints', async () => {
@@ -49,7 +73,10 @@ test('a tiny run beats the majority-class baseline and writes metrics and checkp
   const majority = Math.max(...test.perClass.map((c) => c.support)) / test.n;
   assert.ok(test.accuracy > majority + 0.03, `test accuracy ${test.accuracy} vs majority baseline ${majority}`);
   assert.ok(test.perClass.find((c) => c.label === 'spam')!.f1 > 0.3);
-  const recs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const recs = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(recs.filter((x) => 'val_accuracy' in x).length, 4, 'one validation record per epoch');
   assert.equal(typeof recs.at(-1)!.test_f1_spam, 'number');
   assert.match(String(recs.at(-1)!.test_confusion), /^\[\[\d+,\d+\],\[\d+,\d+\]\]$/);
@@ -64,9 +91,14 @@ test('stopping part-way and resuming ends with the same weights as one uninterru
   assert.equal(first.steps, 7);
   const second = await trainClassifier({ ...b, resume: true });
   assert.ok(second.steps > 7);
-  const head = (d: string) => readSafetensors(join(d, 'checkpoints', 'latest', 'classifier-head.safetensors')).tensors.get('score.weight')!.data;
+  const head = (d: string) =>
+    readSafetensors(join(d, 'checkpoints', 'latest', 'classifier-head.safetensors')).tensors.get('score.weight')!.data;
   assert.deepEqual(head(b.out), head(o.out));
-  for (const f of ['checkpoints/latest/model.safetensors', 'checkpoints/latest/optimizer.safetensors', 'checkpoints/best/model.safetensors']) {
+  for (const f of [
+    'checkpoints/latest/model.safetensors',
+    'checkpoints/latest/optimizer.safetensors',
+    'checkpoints/best/model.safetensors',
+  ]) {
     assert.ok(readFileSync(join(b.out, f)).equals(readFileSync(join(o.out, f))), `${f} differs`);
   }
   const records = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8');

@@ -21,7 +21,27 @@ test('finetune domain: a short run prints the table and writes the report; one-l
   const { base, a, b } = tinyCharBase(dir);
 
   const out = join(dir, 'domain');
-  const d = cli('finetune', 'domain', '--model', base, '--data', a, '--general', b, '--out', out, '--steps', '3', '--batch-size', '4', '--context', '16', '--eval-every', '0', '--quiet');
+  const d = cli(
+    'finetune',
+    'domain',
+    '--model',
+    base,
+    '--data',
+    a,
+    '--general',
+    b,
+    '--out',
+    out,
+    '--steps',
+    '3',
+    '--batch-size',
+    '4',
+    '--context',
+    '16',
+    '--eval-every',
+    '0',
+    '--quiet',
+  );
   assert.equal(d.status, 0, d.stderr);
   assert.match(d.stdout, /^domain +tail 10% of .*a\.txt +\d[\d,]* +\S+ +-> +\S+ +[+-]\d+\.\d%/m);
   assert.match(d.stdout, /^general +.*b\.jsonl/m);
@@ -35,7 +55,16 @@ test('finetune domain: a short run prints the table and writes the report; one-l
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   };
-  oneLine(cli('finetune', 'domain', '--model', base, '--data', join(dir, 'nope.txt'), '--out', join(dir, 'x')), /^error: --data .*nope\.txt: cannot read the file \(no such file\)/);
-  oneLine(cli('finetune', 'domain', '--model', base, '--data', a, '--out', join(dir, 'y'), '--context', '33'), /^error: finetune domain: --context 33 exceeds the base's context length 32/);
-  oneLine(cli('finetune', 'domain', '--model', base, '--out', join(dir, 'z')), /^error: finetune domain: --data <domain text file>/);
+  oneLine(
+    cli('finetune', 'domain', '--model', base, '--data', join(dir, 'nope.txt'), '--out', join(dir, 'x')),
+    /^error: --data .*nope\.txt: cannot read the file \(no such file\)/,
+  );
+  oneLine(
+    cli('finetune', 'domain', '--model', base, '--data', a, '--out', join(dir, 'y'), '--context', '33'),
+    /^error: finetune domain: --context 33 exceeds the base's context length 32/,
+  );
+  oneLine(
+    cli('finetune', 'domain', '--model', base, '--out', join(dir, 'z')),
+    /^error: finetune domain: --data <domain text file>/,
+  );
 });

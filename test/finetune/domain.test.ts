@@ -30,7 +30,21 @@ function setup(): { dir: string; base: string; domain: string; general: string }
   const dir = tempDir('domain');
   const tok = CharTokenizer.fromText(DOMAIN + GENERAL);
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0 }), new Rng(2)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize: 32,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 32,
+        dropout: 0,
+      }),
+      new Rng(2),
+    ),
+  );
   saveTextTokenizer(base, tok);
   const domain = join(dir, 'domain.txt');
   const general = join(dir, 'general.txt');
@@ -40,11 +54,37 @@ function setup(): { dir: string; base: string; domain: string; general: string }
 }
 
 function config(steps: number): TrainConfig {
-  return { ...DEFAULT_TRAIN_CONFIG, steps, batchSize: 8, context: 32, lr: 3e-3, minLr: 3e-4, warmup: 2, evalInterval: 0, evalIters: 2, logInterval: 10, samplePrompt: '' };
+  return {
+    ...DEFAULT_TRAIN_CONFIG,
+    steps,
+    batchSize: 8,
+    context: 32,
+    lr: 3e-3,
+    minLr: 3e-4,
+    warmup: 2,
+    evalInterval: 0,
+    evalIters: 2,
+    logInterval: 10,
+    samplePrompt: '',
+  };
 }
 
-function options(s: ReturnType<typeof setup>, out: string, steps: number, extra: Partial<DomainOptions> = {}): DomainOptions {
-  return { base: s.base, data: [s.domain], general: s.general, out, config: config(steps), valFraction: 0.2, quiet: true, ...extra };
+function options(
+  s: ReturnType<typeof setup>,
+  out: string,
+  steps: number,
+  extra: Partial<DomainOptions> = {},
+): DomainOptions {
+  return {
+    base: s.base,
+    data: [s.domain],
+    general: s.general,
+    out,
+    config: config(steps),
+    valFraction: 0.2,
+    quiet: true,
+    ...extra,
+  };
 }
 
 test('domain run: domain perplexity falls; report fields; the output loads and matches the report; resume', async () => {
@@ -54,20 +94,27 @@ test('domain run: domain perplexity falls; report fields; the output loads and m
   assert.equal(stopped, false);
   assert.equal(step, 30);
   assert.ok(report);
-  assert.ok(report.domain.after.ppl < 0.6 * report.domain.before.ppl, `domain ppl ${report.domain.before.ppl} -> ${report.domain.after.ppl}`);
+  assert.ok(
+    report.domain.after.ppl < 0.6 * report.domain.before.ppl,
+    `domain ppl ${report.domain.before.ppl} -> ${report.domain.after.ppl}`,
+  );
   assert.equal(report.domain.pplChange, report.domain.after.ppl / report.domain.before.ppl - 1);
 
   const saved = JSON.parse(readFileSync(join(out, 'domain-report.json'), 'utf8')) as DomainReport;
   assert.deepEqual(saved, JSON.parse(JSON.stringify(report)));
   assert.equal(saved.format, 'llmforge-domain-report');
-  assert.deepEqual(Object.keys(saved).sort(), ['base', 'domain', 'eval', 'format', 'general', 'model', 'training'].sort());
+  assert.deepEqual(
+    Object.keys(saved).sort(),
+    ['base', 'domain', 'eval', 'format', 'general', 'model', 'training'].sort(),
+  );
   assert.deepEqual(saved.eval, { context: 32, stride: 32 });
   assert.equal(saved.training.steps, 30);
   assert.equal(saved.training.trainTokens, DOMAIN.slice(0, Math.floor(DOMAIN.length * 0.8)).trimEnd().length); // data prepare trims whitespace
   assert.equal(saved.domain.text, `tail 20% of ${s.domain}`);
   assert.equal(saved.general?.text, s.general);
   for (const b of [saved.domain, saved.general!]) {
-    for (const m of [b.before, b.after]) assert.deepEqual(Object.keys(m).sort(), ['bitsPerByte', 'meanNll', 'ppl', 'tokens']);
+    for (const m of [b.before, b.after])
+      assert.deepEqual(Object.keys(m).sort(), ['bitsPerByte', 'meanNll', 'ppl', 'tokens']);
   }
   assert.equal(saved.domain.before.tokens, Math.ceil(DOMAIN.length * 0.2) - 1);
   assert.equal(saved.base, s.base);
@@ -87,11 +134,21 @@ test('domain run: domain perplexity falls; report fields; the output loads and m
   const more = await adaptDomain(options(s, out, 40, { resume: true }));
   assert.equal(more.step, 40);
   assert.deepEqual(more.report!.domain.before, saved.domain.before);
-  await assert.rejects(adaptDomain(options(s, out, 50, { resume: true, valFraction: 0.3 })), /the domain split differs from the run being resumed/);
+  await assert.rejects(
+    adaptDomain(options(s, out, 50, { resume: true, valFraction: 0.3 })),
+    /the domain split differs from the run being resumed/,
+  );
   // Without --resume an existing run is not overwritten.
   const before = readFileSync(join(out, 'data', 'domain-train.txt'), 'utf8');
-  await assert.rejects(adaptDomain(options(s, out, 40, { valFraction: 0.3 })), /already has a checkpoint; pass --resume/);
-  assert.equal(readFileSync(join(out, 'data', 'domain-train.txt'), 'utf8'), before, 'the refused run left the data alone');
+  await assert.rejects(
+    adaptDomain(options(s, out, 40, { valFraction: 0.3 })),
+    /already has a checkpoint; pass --resume/,
+  );
+  assert.equal(
+    readFileSync(join(out, 'data', 'domain-train.txt'), 'utf8'),
+    before,
+    'the refused run left the data alone',
+  );
 });
 
 test('no general text: domain only; --val file instead of the tail split', async () => {
@@ -114,7 +171,10 @@ test('split and one-line user errors', async () => {
   const s = setup();
   const out = join(s.dir, 'bad');
   const fails = async (extra: Partial<DomainOptions>, re: RegExp): Promise<void> => {
-    await assert.rejects(adaptDomain({ ...options(s, out, 2), ...extra }), (e: Error) => e instanceof UserError && re.test(e.message));
+    await assert.rejects(
+      adaptDomain({ ...options(s, out, 2), ...extra }),
+      (e: Error) => e instanceof UserError && re.test(e.message),
+    );
   };
   await fails({ data: [join(s.dir, 'missing.txt')] }, /--data .*missing\.txt: cannot read the file \(no such file\)/);
   const empty = join(s.dir, 'empty.txt');
@@ -122,6 +182,9 @@ test('split and one-line user errors', async () => {
   await fails({ data: [empty] }, /--data .*empty\.txt: the text is empty/);
   await fails({ general: join(s.dir, 'nope.txt') }, /--general .*nope\.txt: cannot read/);
   await fails({ config: { ...config(2), context: 64 } }, /--context 64 exceeds the base's context length 32/);
-  await fails({ valFraction: 0.001 }, /held-out domain text .* has \d+ tokens, fewer than context \+ 1 = 33; raise --val-frac/);
+  await fails(
+    { valFraction: 0.001 },
+    /held-out domain text .* has \d+ tokens, fewer than context \+ 1 = 33; raise --val-frac/,
+  );
   assert.equal(existsSync(join(out, 'checkpoints')), false);
 });

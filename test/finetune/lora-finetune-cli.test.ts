@@ -29,7 +29,21 @@ function tinyBase(dir: string, text: string, blockSize: number): string {
   const chars = [...new Set([...text])].filter((c) => c !== '\u0000').sort();
   const base = join(dir, 'base');
   const tok = new CharTokenizer(['\u0000', ...chars]);
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(3)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+      }),
+      new Rng(3),
+    ),
+  );
   saveTextTokenizer(base, tok);
   return base;
 }
@@ -41,32 +55,122 @@ test('finetune classify --train lora, then classify with the merged checkpoint',
   writeFileSync(data, lines.join('\n'));
   const base = tinyBase(dir, lines.join(''), 32);
   const out = join(dir, 'run');
-  const r = cli('finetune', 'classify', '--train', 'lora', '--lora-r', '2', '--lora-targets', 'c_attn', '--model', base, '--data', data, '--out', out, '--epochs', '1', '--max-length', '32', '--quiet');
+  const r = cli(
+    'finetune',
+    'classify',
+    '--train',
+    'lora',
+    '--lora-r',
+    '2',
+    '--lora-targets',
+    'c_attn',
+    '--model',
+    base,
+    '--data',
+    data,
+    '--out',
+    out,
+    '--epochs',
+    '1',
+    '--max-length',
+    '32',
+    '--quiet',
+  );
   assert.equal(r.status, 0, r.stderr);
   // c_attn of one layer: r (16 + 48) = 128 adapter values, plus the head 16 * 2 + 2
-  assert.match(r.stdout, /training lora \(r 2, alpha 16, dropout 0\.05 on 1 linears: c_attn; \+ head\): trainable 162 of [\d,]+ parameters \(\d+\.\d\d%\)/);
+  assert.match(
+    r.stdout,
+    /training lora \(r 2, alpha 16, dropout 0\.05 on 1 linears: c_attn; \+ head\): trainable 162 of [\d,]+ parameters \(\d+\.\d\d%\)/,
+  );
   assert.match(r.stdout, /test \(best validation checkpoint\):\naccuracy \d+\.\d\d% on 32 examples/);
-  for (const f of ['adapter/adapter_config.json', 'adapter/adapter_model.safetensors', 'checkpoints/best/model.safetensors', 'checkpoints/latest/adapter/adapter_model.safetensors']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of [
+    'adapter/adapter_config.json',
+    'adapter/adapter_model.safetensors',
+    'checkpoints/best/model.safetensors',
+    'checkpoints/latest/adapter/adapter_model.safetensors',
+  ])
+    assert.ok(existsSync(join(out, f)), f);
   const one = cli('classify', '--model', out, 'Free entry to win cash');
   assert.equal(one.status, 0, one.stderr);
   assert.match(one.stdout, /^(ham|spam) {2}\(ham \d+\.\d%, spam \d+\.\d%\)\n$/);
   const help = cli('finetune', '--help').stdout;
-  for (const o of ['--lora-r N', '--lora-alpha A', '--lora-dropout P', '--lora-targets LIST']) assert.ok(help.includes(o), o);
+  for (const o of ['--lora-r N', '--lora-alpha A', '--lora-dropout P', '--lora-targets LIST'])
+    assert.ok(help.includes(o), o);
 });
 
 test('finetune sft --train lora writes the merged model and the adapter; generate opens <out>/model', () => {
   const dir = tempDir('lora-sft-cli');
-  const pairs = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue'], ['sun', 'hot'], ['sea', 'wet']];
+  const pairs = [
+    ['hi', 'hello'],
+    ['bye', 'see you'],
+    ['one', 'two'],
+    ['sky', 'blue'],
+    ['sun', 'hot'],
+    ['sea', 'wet'],
+  ];
   const data = join(dir, 'chat.jsonl');
-  writeFileSync(data, pairs.map(([q, a]) => `${JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] })}\n`).join(''));
+  writeFileSync(
+    data,
+    pairs
+      .map(
+        ([q, a]) =>
+          `${JSON.stringify({
+            messages: [
+              { role: 'user', content: q },
+              { role: 'assistant', content: a },
+            ],
+          })}\n`,
+      )
+      .join(''),
+  );
   const counter = new WordCounter('gpt2');
   counter.add(`${pairs.flat().join(' ')} <|im_start|>user assistant<|im_end|>\n`.repeat(3));
-  const tok = trainBpe(counter.counts, { vocabSize: 300, minFrequency: 1, specialTokens: ['<|endoftext|>'], pretokenizer: 'gpt2' });
+  const tok = trainBpe(counter.counts, {
+    vocabSize: 300,
+    minFrequency: 1,
+    specialTokens: ['<|endoftext|>'],
+    pretokenizer: 'gpt2',
+  });
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(3)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize: 64,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+      }),
+      new Rng(3),
+    ),
+  );
   saveTokenizer(base, tok);
   const out = join(dir, 'run');
-  const r = cli('finetune', 'sft', '--train', 'lora', '--model', base, '--data', data, '--out', out, '--steps', '4', '--batch-size', '2', '--val-frac', '0.34', '--eval-responses', '1', '--max-new-tokens', '3');
+  const r = cli(
+    'finetune',
+    'sft',
+    '--train',
+    'lora',
+    '--model',
+    base,
+    '--data',
+    data,
+    '--out',
+    out,
+    '--steps',
+    '4',
+    '--batch-size',
+    '2',
+    '--val-frac',
+    '0.34',
+    '--eval-responses',
+    '1',
+    '--max-new-tokens',
+    '3',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /lora: r 8, alpha 16, dropout 0\.05 on 4 linears \(c_attn, c_proj, c_fc\)/);
   assert.match(r.stderr, /training lora: trainable [\d,]+ of [\d,]+ parameters \(\d+\.\d\d%\)/);

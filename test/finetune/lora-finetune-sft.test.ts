@@ -27,18 +27,52 @@ import { UserError } from '../../src/util/user-error.ts';
 const CHARS = [...new Set([...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;!?#\'"<>|_-\n()'])];
 const tok = new CharTokenizer(CHARS);
 const EOS = tok.vocabSize;
-const records: SftRecord[] = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue'], ['sun', 'hot']].map(([q, a]) => ({ kind: 'chat', messages: [{ role: 'user', content: q! }, { role: 'assistant', content: a! }] }));
-const cfg = completeModelConfig({ arch: 'gpt2', vocabSize: EOS + 1, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0.1 });
+const records: SftRecord[] = [
+  ['hi', 'hello'],
+  ['bye', 'see you'],
+  ['one', 'two'],
+  ['sky', 'blue'],
+  ['sun', 'hot'],
+].map(([q, a]) => ({
+  kind: 'chat',
+  messages: [
+    { role: 'user', content: q! },
+    { role: 'assistant', content: a! },
+  ],
+}));
+const cfg = completeModelConfig({
+  arch: 'gpt2',
+  vocabSize: EOS + 1,
+  blockSize: 64,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 16,
+  dropout: 0.1,
+});
 const settings: LoraSettings = { ...DEFAULT_LORA, r: 4, alpha: 8, dropout: 0.1 };
 
 /** A fresh base (always the same weights) wrapped with adapters whose A is drawn from `seed`. */
 function loraRun(out: string, seed: number, resume = false): SftRun & { model: LanguageModel } {
   const model = createModel(cfg, new Rng(5));
   const { targets } = attachLora(model, settings, seed);
-  return { model, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out, resume, lora: { settings, targets, baseModel: 'tiny-base' } };
+  return {
+    model,
+    tokenizer: tok,
+    template: chatmlTemplate,
+    eosId: EOS,
+    train: records,
+    valid: records.slice(0, 2),
+    out,
+    resume,
+    lora: { settings, targets, baseModel: 'tiny-base' },
+  };
 }
 
-const losses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+const losses = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { loss: number }).loss);
 
 test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <out>/adapter', () => {
   const out = tempDir('lora-sft');
@@ -46,17 +80,26 @@ test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <ou
   trainSft(run, { ...DEFAULT_SFT_CONFIG, steps: 30, batchSize: 5, lr: 2e-2, minLr: 2e-3, warmup: 2, evalEvery: 10 });
   const l = losses(out);
   assert.equal(l.length, 30);
-  assert.ok(l.slice(-3).reduce((a, b) => a + b) < l.slice(0, 3).reduce((a, b) => a + b) - 0.3, `loss ${l[0]} -> ${l.at(-1)}`);
+  assert.ok(
+    l.slice(-3).reduce((a, b) => a + b) < l.slice(0, 3).reduce((a, b) => a + b) - 0.3,
+    `loss ${l[0]} -> ${l.at(-1)}`,
+  );
 
   const pristine = new Map(createModel(cfg, new Rng(5)).namedParameters());
   for (const [name, p] of run.model.namedParameters()) {
     if (/\.lora_[AB]$/.test(name)) continue;
     assert.deepEqual(p.data, pristine.get(name)!.data, `${name} changed`);
   }
-  assert.ok(loraLayers(run.model).every(([, layer]) => layer.lora_B.data.some((v) => v !== 0)), 'every B trained');
+  assert.ok(
+    loraLayers(run.model).every(([, layer]) => layer.lora_B.data.some((v) => v !== 0)),
+    'every B trained',
+  );
 
   const config = readLoraConfig(join(out, 'adapter'));
-  assert.deepEqual([config.r, config.lora_alpha, config.target_modules, config.base_model_name_or_path], [4, 8, ['c_attn', 'c_proj', 'c_fc'], 'tiny-base']);
+  assert.deepEqual(
+    [config.r, config.lora_alpha, config.target_modules, config.base_model_name_or_path],
+    [4, 8, ['c_attn', 'c_proj', 'c_fc'], 'tiny-base'],
+  );
   const { model: merged } = loadModelDir(join(out, 'model'));
   assert.equal(loraLayers(merged).length, 0);
   const viaAdapter = createModel(cfg, new Rng(5));
@@ -84,7 +127,11 @@ test('sft --train lora: interrupted after a checkpoint and resumed equals one ru
   assert.deepEqual(losses(dirB), losses(dirA));
   const pa = new Map(a.model.namedParameters());
   for (const [name, p] of b.model.namedParameters()) assert.deepEqual(p.data, pa.get(name)!.data, name);
-  for (const f of ['adapter/adapter_model.safetensors', 'model/model.safetensors', 'checkpoints/latest/optimizer.safetensors']) {
+  for (const f of [
+    'adapter/adapter_model.safetensors',
+    'model/model.safetensors',
+    'checkpoints/latest/optimizer.safetensors',
+  ]) {
     assert.ok(readFileSync(join(dirB, f)).equals(readFileSync(join(dirA, f))), `${f} differs`);
   }
   // Resuming the finished run trains nothing and reports the last loss.
@@ -95,5 +142,8 @@ test('sft --train lora: interrupted after a checkpoint and resumed equals one ru
   assert.throws(() => readFileSync(join(dirA, 'checkpoints', 'latest', 'model.safetensors')), /ENOENT/);
   const full = { ...loraRun(dirA, 11, true), model: createModel(cfg, new Rng(5)) };
   delete full.lora;
-  assert.throws(() => trainSft(full, c), (e: Error) => e instanceof UserError && /trained with --train lora, this one asks for all/.test(e.message));
+  assert.throws(
+    () => trainSft(full, c),
+    (e: Error) => e instanceof UserError && /trained with --train lora, this one asks for all/.test(e.message),
+  );
 });

@@ -11,7 +11,11 @@ import type { ModelConfig } from '../../src/models/model.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 
-const examples = [[1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 11, 12]];
+const examples = [
+  [1, 2, 3, 4, 5],
+  [6, 7, 8],
+  [9, 10, 11, 12],
+];
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -21,7 +25,15 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 for (const arch of ['gpt2', 'llama'] as const) {
   test(`packing isolation (${arch}): each example's logits equal its logits alone`, () => {
-    const partial: Partial<ModelConfig> = { arch, vocabSize: 16, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 16, ...(arch === 'llama' ? { nKvHead: 2 } : {}) };
+    const partial: Partial<ModelConfig> = {
+      arch,
+      vocabSize: 16,
+      blockSize: 16,
+      nLayer: 2,
+      nHead: 4,
+      nEmbd: 16,
+      ...(arch === 'llama' ? { nKvHead: 2 } : {}),
+    };
     const model = createModel(completeModelConfig(partial), new Rng(1));
     const ids = Int32Array.from(examples.flat());
     const T = ids.length;
@@ -34,7 +46,10 @@ for (const arch of ['gpt2', 'llama'] as const) {
       for (const ex of examples) {
         const alone = model.forward(Int32Array.from(ex), 1, ex.length).logits.data;
         const slice = packed.subarray(offset * V, (offset + ex.length) * V);
-        assert.ok(maxDiff(alone, slice) < 1e-5, `${arch}: example at ${offset} differs packed vs alone by ${maxDiff(alone, slice)}`);
+        assert.ok(
+          maxDiff(alone, slice) < 1e-5,
+          `${arch}: example at ${offset} differs packed vs alone by ${maxDiff(alone, slice)}`,
+        );
         offset += ex.length;
       }
       // Without segments the later examples see the earlier ones: the check above is not vacuous.

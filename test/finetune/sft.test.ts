@@ -41,8 +41,17 @@ test('masking: targets are -100 exactly where the predicted token is prompt; off
 });
 
 test('masking: the loss is the mean cross-entropy over response targets only', () => {
-  const model = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: EOS + 1, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16 }), new Rng(3));
-  const rec: SftRecord = { kind: 'chat', messages: [{ role: 'user', content: 'ab' }, { role: 'assistant', content: 'cd' }] };
+  const model = createModel(
+    completeModelConfig({ arch: 'gpt2', vocabSize: EOS + 1, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16 }),
+    new Rng(3),
+  );
+  const rec: SftRecord = {
+    kind: 'chat',
+    messages: [
+      { role: 'user', content: 'ab' },
+      { role: 'assistant', content: 'cd' },
+    ],
+  };
   const ex = tokenizeRecord(tok, chatmlTemplate, rec, { eosId: EOS, maxLen: 64 });
   const T = ex.ids.length;
   noGrad(() => {
@@ -64,7 +73,11 @@ test('masking: the loss is the mean cross-entropy over response targets only', (
 });
 
 test('batching: padding right-pads with ignored targets; packing fills rows first-fit with segment ids', () => {
-  const mk = (n: number, v: number) => ({ ids: new Int32Array(n).fill(v), targets: new Int32Array(n).fill(v), truncated: false });
+  const mk = (n: number, v: number) => ({
+    ids: new Int32Array(n).fill(v),
+    targets: new Int32Array(n).fill(v),
+    truncated: false,
+  });
   const pad = padSftBatch([mk(3, 1), mk(1, 2)], 0);
   assert.deepEqual([pad.B, pad.T], [2, 3]);
   assert.deepEqual([...pad.ids], [1, 1, 1, 2, 0, 0]);
@@ -80,21 +93,53 @@ test('batching: padding right-pads with ignored targets; packing fills rows firs
 test('records: JSONL and JSON arrays load; a bad field names the file, record and field', () => {
   const dir = tempDir('sft');
   const good = join(dir, 'a.jsonl');
-  writeFileSync(good, '{"instruction":"x","output":"y"}\n{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}\n');
-  assert.deepEqual(loadSftRecords(good).map((r) => r.kind), ['alpaca', 'chat']);
+  writeFileSync(
+    good,
+    '{"instruction":"x","output":"y"}\n{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}\n',
+  );
+  assert.deepEqual(
+    loadSftRecords(good).map((r) => r.kind),
+    ['alpaca', 'chat'],
+  );
   const bad = join(dir, 'b.json');
   writeFileSync(bad, '[{"instruction":"x","output":"y"},{"instruction":"x","output":3}]');
-  assert.throws(() => loadSftRecords(bad), (e: Error) => e instanceof UserError && e.message.includes(`${bad} record 1: field "output" must be a string`));
+  assert.throws(
+    () => loadSftRecords(bad),
+    (e: Error) => e instanceof UserError && e.message.includes(`${bad} record 1: field "output" must be a string`),
+  );
 });
 
 test('EOS learned: after a tiny SFT run, greedy generation stops by itself with the trained answers', () => {
-  const pairs = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue']];
-  const records: SftRecord[] = pairs.map(([q, a]) => ({ kind: 'chat', messages: [{ role: 'user', content: q! }, { role: 'assistant', content: a! }] }));
-  const model = createModel(completeModelConfig({ arch: 'llama', vocabSize: EOS + 1, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 32 }), new Rng(7));
+  const pairs = [
+    ['hi', 'hello'],
+    ['bye', 'see you'],
+    ['one', 'two'],
+    ['sky', 'blue'],
+  ];
+  const records: SftRecord[] = pairs.map(([q, a]) => ({
+    kind: 'chat',
+    messages: [
+      { role: 'user', content: q! },
+      { role: 'assistant', content: a! },
+    ],
+  }));
+  const model = createModel(
+    completeModelConfig({ arch: 'llama', vocabSize: EOS + 1, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 32 }),
+    new Rng(7),
+  );
   const run = { model, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records };
   const before = respondAndScore(model, tok, chatmlTemplate, records, { eosId: EOS, maxNewTokens: 20 });
   assert.ok(before.rows.every((r) => r.stopReason !== 'eos' || r.response !== r.reference));
-  const { finalLoss } = trainSft(run, { ...DEFAULT_SFT_CONFIG, steps: 150, batchSize: 4, lr: 3e-3, minLr: 3e-4, warmup: 5, pack: true, evalEvery: 0 });
+  const { finalLoss } = trainSft(run, {
+    ...DEFAULT_SFT_CONFIG,
+    steps: 150,
+    batchSize: 4,
+    lr: 3e-3,
+    minLr: 3e-4,
+    warmup: 5,
+    pack: true,
+    evalEvery: 0,
+  });
   assert.ok(finalLoss < 0.1, `final loss ${finalLoss}`);
   const after = respondAndScore(model, tok, chatmlTemplate, records, { eosId: EOS, maxNewTokens: 20 });
   for (const r of after.rows) assert.equal(r.stopReason, 'eos', `${JSON.stringify(r.response)} did not stop`);
@@ -104,30 +149,98 @@ test('EOS learned: after a tiny SFT run, greedy generation stops by itself with 
   const pieces: string[] = [];
   const r = chat.reply('sky', (t) => pieces.push(t));
   assert.deepEqual([r.text, r.stopReason, pieces.join('')], ['blue', 'eos', 'blue']);
-  assert.deepEqual(chat.messages, [{ role: 'user', content: 'sky' }, { role: 'assistant', content: 'blue' }]);
+  assert.deepEqual(chat.messages, [
+    { role: 'user', content: 'sky' },
+    { role: 'assistant', content: 'blue' },
+  ]);
   chat.reset();
   assert.equal(chat.messages.length, 0);
 });
 
 test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint ends equal to one run straight', () => {
-  const records: SftRecord[] = [['hi', 'hello'], ['bye', 'see you'], ['one', 'two'], ['sky', 'blue'], ['sun', 'hot']].map(([q, a]) => ({ kind: 'chat', messages: [{ role: 'user', content: q! }, { role: 'assistant', content: a! }] }));
-  const cfg = { arch: 'gpt2' as const, vocabSize: EOS + 1, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1 };
+  const records: SftRecord[] = [
+    ['hi', 'hello'],
+    ['bye', 'see you'],
+    ['one', 'two'],
+    ['sky', 'blue'],
+    ['sun', 'hot'],
+  ].map(([q, a]) => ({
+    kind: 'chat',
+    messages: [
+      { role: 'user', content: q! },
+      { role: 'assistant', content: a! },
+    ],
+  }));
+  const cfg = {
+    arch: 'gpt2' as const,
+    vocabSize: EOS + 1,
+    blockSize: 64,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 16,
+    dropout: 0.1,
+  };
   const c = { ...DEFAULT_SFT_CONFIG, steps: 6, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 3 };
   const dirA = tempDir('sft-a');
   const dirB = tempDir('sft-b');
   const a = createModel(completeModelConfig(cfg), new Rng(5));
-  trainSft({ model: a, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out: dirA }, c);
+  trainSft(
+    {
+      model: a,
+      tokenizer: tok,
+      template: chatmlTemplate,
+      eosId: EOS,
+      train: records,
+      valid: records.slice(0, 2),
+      out: dirA,
+    },
+    c,
+  );
   const b1 = createModel(completeModelConfig(cfg), new Rng(5));
   const stop = (info: { step: number }): void => {
     if (info.step === 4) throw new Error('interrupted'); // after the step-3 checkpoint, mid-way to the next
   };
-  assert.throws(() => trainSft({ model: b1, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out: dirB }, c, stop), /interrupted/);
+  assert.throws(
+    () =>
+      trainSft(
+        {
+          model: b1,
+          tokenizer: tok,
+          template: chatmlTemplate,
+          eosId: EOS,
+          train: records,
+          valid: records.slice(0, 2),
+          out: dirB,
+        },
+        c,
+        stop,
+      ),
+    /interrupted/,
+  );
   const b2 = createModel(completeModelConfig(cfg), new Rng(99)); // different init: the weights must come from the checkpoint
   const notes: string[] = [];
-  trainSft({ model: b2, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records.slice(0, 2), out: dirB, resume: true }, c, undefined, (n) => notes.push(n));
+  trainSft(
+    {
+      model: b2,
+      tokenizer: tok,
+      template: chatmlTemplate,
+      eosId: EOS,
+      train: records,
+      valid: records.slice(0, 2),
+      out: dirB,
+      resume: true,
+    },
+    c,
+    undefined,
+    (n) => notes.push(n),
+  );
   assert.match(notes.join('\n'), /resumed from .* at step 3/);
   const pa = new Map(a.namedParameters());
   for (const [name, p] of b2.namedParameters()) assert.deepEqual([...p.data], [...pa.get(name)!.data], name);
-  const losses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+  const losses = (dir: string) =>
+    readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { loss: number }).loss);
   assert.deepEqual(losses(dirB), losses(dirA));
 });

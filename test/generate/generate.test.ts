@@ -72,11 +72,14 @@ test('top-k = 1 equals greedy; the same seed reproduces sampling; another seed d
   const model = tinyModel('llama');
   const prompt = [7, 8, 9];
   const greedy = generate(model, prompt, { temperature: 0, maxNewTokens: 20 }).ids;
-  for (const seed of [0, 1, 2]) assert.deepEqual(generate(model, prompt, { temperature: 1.3, topK: 1, seed, maxNewTokens: 20 }).ids, greedy);
+  for (const seed of [0, 1, 2])
+    assert.deepEqual(generate(model, prompt, { temperature: 1.3, topK: 1, seed, maxNewTokens: 20 }).ids, greedy);
   const sample = (seed: number): number[] => generate(model, prompt, { temperature: 2, seed, maxNewTokens: 30 }).ids;
   assert.deepEqual(sample(5), sample(5));
   assert.notDeepEqual(sample(5), sample(6));
-  const nucleus = (seed: number): number[] => generate(model, prompt, { temperature: 1, topP: 0.9, topK: 10, repetitionPenalty: 1.3, seed, maxNewTokens: 30 }).ids;
+  const nucleus = (seed: number): number[] =>
+    generate(model, prompt, { temperature: 1, topP: 0.9, topK: 10, repetitionPenalty: 1.3, seed, maxNewTokens: 30 })
+      .ids;
   assert.deepEqual(nucleus(3), nucleus(3));
 });
 

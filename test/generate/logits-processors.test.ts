@@ -5,7 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, softmaxRow, topIndices } from '../../src/generate/logits-processors.ts';
+import {
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  softmaxRow,
+  topIndices,
+} from '../../src/generate/logits-processors.ts';
 
 const f32 = (xs: number[]): Float32Array => Float32Array.from(xs);
 
@@ -51,7 +58,10 @@ test('softmax: float32 rounding of the exact softmax, stable for large logits, z
   const m = 3;
   const e = logits.map((x) => Math.exp(x - m));
   const s = e.reduce((a, b) => a + b, 0);
-  assert.deepEqual(Array.from(p), e.map((v) => Math.fround(v / s)));
+  assert.deepEqual(
+    Array.from(p),
+    e.map((v) => Math.fround(v / s)),
+  );
   assert.equal(p[4], 0);
   const big = softmaxRow(f32([1000, 999, -1000]));
   assert.ok(Math.abs(big[0]! - 1 / (1 + Math.exp(-1))) < 1e-7);
@@ -68,13 +78,23 @@ test('top-p keeps the smallest set reaching p (at least one token) and renormali
   assert.deepEqual(Array.from(a), [0, 1, 0]);
   const b = probs();
   applyTopP(b, 0.6);
-  assert.deepEqual(Array.from(b), [0, Math.fround(0.5) / (Math.fround(0.5) + Math.fround(0.3)), Math.fround(0.3) / (Math.fround(0.5) + Math.fround(0.3))].map(Math.fround));
+  assert.deepEqual(
+    Array.from(b),
+    [
+      0,
+      Math.fround(0.5) / (Math.fround(0.5) + Math.fround(0.3)),
+      Math.fround(0.3) / (Math.fround(0.5) + Math.fround(0.3)),
+    ].map(Math.fround),
+  );
   const c = probs();
   applyTopP(c, 0.01);
   assert.deepEqual(Array.from(c), [0, 1, 0]);
   const d = probs();
   applyTopP(d, 0.95);
-  assert.deepEqual(Array.from(d), Array.from(probs()).map((x) => Math.fround(x / (Math.fround(0.2) + Math.fround(0.5) + Math.fround(0.3)))));
+  assert.deepEqual(
+    Array.from(d),
+    Array.from(probs()).map((x) => Math.fround(x / (Math.fround(0.2) + Math.fround(0.5) + Math.fround(0.3)))),
+  );
   const ties = f32([0.25, 0.25, 0.25, 0.25]);
   applyTopP(ties, 0.5);
   assert.deepEqual(Array.from(ties), [0.5, 0.5, 0, 0]);

@@ -16,7 +16,14 @@ import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { UserError } from '../../src/util/user-error.ts';
 
 const tok = CharTokenizer.fromText('the quick brown fox jumps over the lazy dog. THE END!\n');
-const cfg = completeModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 });
+const cfg = completeModelConfig({
+  arch: 'gpt2',
+  vocabSize: tok.vocabSize,
+  blockSize: 16,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 16,
+});
 const model = createModel(cfg, new Rng(5));
 for (const p of model.parameters()) if (p.ndim >= 2) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! * 10;
 
@@ -28,8 +35,13 @@ test('top N of the full softmax, most probable first, matching the engine softma
   const ref = F.softmax(F.reshape(logits, [ids.length, V])).data.subarray((ids.length - 1) * V);
   const preds = predictNext(model, tok, text, 5);
   assert.equal(preds.length, 5);
-  const sortedRef = Array.from(ref.keys()).sort((a, b) => ref[b]! - ref[a]! || a - b).slice(0, 5);
-  assert.deepEqual(preds.map((p) => p.id), sortedRef);
+  const sortedRef = Array.from(ref.keys())
+    .sort((a, b) => ref[b]! - ref[a]! || a - b)
+    .slice(0, 5);
+  assert.deepEqual(
+    preds.map((p) => p.id),
+    sortedRef,
+  );
   for (const p of preds) {
     assert.ok(Math.abs(p.prob - ref[p.id]!) < 1e-6, `id ${p.id}: ${p.prob} vs ${ref[p.id]}`);
     assert.equal(p.prob, Math.fround(p.prob), 'a float32 value');
@@ -53,12 +65,24 @@ test('empty text: <|endoftext|> starts a BPE prompt; a tokenizer without one is 
   const wc = new WordCounter();
   wc.add('the cat sat on the mat '.repeat(20));
   const bpe = trainBpe(wc.counts, { vocabSize: 262 });
-  const m = createModel(completeModelConfig({ arch: 'llama', vocabSize: bpe.vocabSize, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }), new Rng(1));
+  const m = createModel(
+    completeModelConfig({ arch: 'llama', vocabSize: bpe.vocabSize, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }),
+    new Rng(1),
+  );
   const eos = bpe.specialId('<|endoftext|>')!;
   const fromEmpty = predictNext(m, bpe, '', 4);
   const probs = nextTokenProbs(m, [eos]);
-  assert.deepEqual(fromEmpty.map((p) => p.prob), fromEmpty.map((p) => probs[p.id]));
-  assert.throws(() => predictNext(model, tok, '', 3), (e: Error) => /prompt is empty/.test(e.message) && e instanceof UserError);
+  assert.deepEqual(
+    fromEmpty.map((p) => p.prob),
+    fromEmpty.map((p) => probs[p.id]),
+  );
+  assert.throws(
+    () => predictNext(model, tok, '', 3),
+    (e: Error) => /prompt is empty/.test(e.message) && e instanceof UserError,
+  );
   assert.throws(() => predictNext(model, tok, 'the', 0), /top must be a positive integer/);
-  assert.throws(() => predictNext(model, tok, 'the café', 3), (e: Error) => /cannot encode the prompt: .*"é" at offset 7/.test(e.message) && e instanceof UserError);
+  assert.throws(
+    () => predictNext(model, tok, 'the café', 3),
+    (e: Error) => /cannot encode the prompt: .*"é" at offset 7/.test(e.message) && e instanceof UserError,
+  );
 });

@@ -16,7 +16,7 @@ test('greedy picks the argmax (first on ties); the repetition penalty can change
   assert.equal(sampleNext(logits, [], greedy, new Rng(0)), 1);
   assert.equal(argmaxRow([3, 5, 5, 1]), 1);
   assert.equal(sampleNext(logits, [1], resolveSampling({ temperature: 0, repetitionPenalty: 1.2 }), new Rng(0)), 3);
-  assert.equal(logits[1], Math.fround(2.5), 'the caller\'s row is not modified');
+  assert.equal(logits[1], Math.fround(2.5), "the caller's row is not modified");
 });
 
 test('top-k = 1 equals greedy for any temperature and seed', () => {
@@ -72,7 +72,10 @@ test('bad sampling options are user errors naming the option', () => {
     [{ repetitionPenalty: 0 }, /repetitionPenalty must be a number > 0/],
   ];
   for (const [opts, re] of cases) {
-    assert.throws(() => resolveSampling(opts), (e: Error) => re.test(e.message) && e instanceof UserError);
+    assert.throws(
+      () => resolveSampling(opts),
+      (e: Error) => re.test(e.message) && e instanceof UserError,
+    );
   }
   assert.deepEqual(resolveSampling(), { temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 });
 });

@@ -9,14 +9,26 @@ import { StopMatcher } from '../../src/generate/stop-strings.ts';
 import { UserError } from '../../src/util/user-error.ts';
 
 const cases: { stops: string[]; pieces: string[]; released: string[]; stopped: boolean; flushed: string }[] = [
-  { stops: ['\n\n'], pieces: ['Hello', '\n', 'world'], released: ['Hello', '', '\nworld'], stopped: false, flushed: '' },
+  {
+    stops: ['\n\n'],
+    pieces: ['Hello', '\n', 'world'],
+    released: ['Hello', '', '\nworld'],
+    stopped: false,
+    flushed: '',
+  },
   { stops: ['\n\n'], pieces: ['Hi', '\n', '\nmore'], released: ['Hi', '', ''], stopped: true, flushed: '' },
   { stops: ['STOP'], pieces: ['abcSTOPdef'], released: ['abc'], stopped: true, flushed: '' },
   { stops: ['STOP', 'END'], pieces: ['x END y STOP'], released: ['x '], stopped: true, flushed: '' },
   { stops: ['STOP'], pieces: ['aS', 'T', 'OP', 'more'], released: ['a', '', ''], stopped: true, flushed: '' },
   { stops: ['STOP'], pieces: ['abST'], released: ['ab'], stopped: false, flushed: 'ST' },
   { stops: ['aab'], pieces: ['aa', 'a', 'b'], released: ['', 'a', ''], stopped: true, flushed: '' },
-  { stops: ['User:'], pieces: ['Sure.', ' Us', 'ually'], released: ['Sure.', ' ', 'Usually'], stopped: false, flushed: '' },
+  {
+    stops: ['User:'],
+    pieces: ['Sure.', ' Us', 'ually'],
+    released: ['Sure.', ' ', 'Usually'],
+    stopped: false,
+    flushed: '',
+  },
 ];
 
 test('stop strings: released text, stop flag and flush per case', () => {
@@ -41,5 +53,8 @@ test('after a stop nothing more is released; an empty stop string is a user erro
   const m = new StopMatcher(['.']);
   assert.deepEqual(m.push('end. after'), { text: 'end', stopped: true });
   assert.deepEqual(m.push('more'), { text: '', stopped: true });
-  assert.throws(() => new StopMatcher(['ok', '']), (e: Error) => /entry 1 is empty/.test(e.message) && e instanceof UserError);
+  assert.throws(
+    () => new StopMatcher(['ok', '']),
+    (e: Error) => /entry 1 is empty/.test(e.message) && e instanceof UserError,
+  );
 });

@@ -22,7 +22,10 @@ function pieces(tok: TextTokenizer, ids: number[]): { parts: string[]; flushed: 
 test('GPT-2 BPE: pieces join to the text, multi-byte characters never split', () => {
   const tok = loadTokenizer(gpt2TokenizerDir());
   const ids = tok.encode(TEXT);
-  assert.ok(ids.some((id) => tok.decode([id]).includes('\ufffd')), 'the sample has tokens holding partial characters');
+  assert.ok(
+    ids.some((id) => tok.decode([id]).includes('\ufffd')),
+    'the sample has tokens holding partial characters',
+  );
   const { parts, flushed } = pieces(tok, ids);
   assert.equal(parts.join('') + flushed, TEXT);
   assert.ok(parts.every((p) => !p.includes('\ufffd')));
@@ -48,5 +51,9 @@ test('a byte-level TextTokenizer without a stream decoder: incomplete characters
   const cut = pieces(bytes, [0x61, 0xe4, 0xb8]); // "a" then two of the three bytes of 世
   assert.deepEqual(cut.parts, ['a', '', '']);
   assert.equal(cut.flushed, '\ufffd');
-  assert.deepEqual(pieces(bytes, [0x61, 300, 0x62]).parts, ['a', '', 'b'], 'an id beyond the tokenizer (padded model vocabulary) has no text');
+  assert.deepEqual(
+    pieces(bytes, [0x61, 300, 0x62]).parts,
+    ['a', '', 'b'],
+    'an id beyond the tokenizer (padded model vocabulary) has no text',
+  );
 });

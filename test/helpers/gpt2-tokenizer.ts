@@ -21,18 +21,45 @@ export const GPT2_EOS = 50256;
 /** A Hugging Face tokenizer.json document for GPT-2 built from encoder.json + vocab.bpe. */
 export function gpt2TokenizerJson(): Record<string, unknown> {
   const vocab = JSON.parse(readFileSync(join(GPT3_ENCODER_DIR, 'encoder.json'), 'utf8')) as Record<string, number>;
-  const merges = readFileSync(join(GPT3_ENCODER_DIR, 'vocab.bpe'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#version'));
-  const byteLevel = (addPrefixSpace: boolean, trimOffsets: boolean) => ({ type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: true });
+  const merges = readFileSync(join(GPT3_ENCODER_DIR, 'vocab.bpe'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#version'));
+  const byteLevel = (addPrefixSpace: boolean, trimOffsets: boolean) => ({
+    type: 'ByteLevel',
+    add_prefix_space: addPrefixSpace,
+    trim_offsets: trimOffsets,
+    use_regex: true,
+  });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [{ id: GPT2_EOS, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+    added_tokens: [
+      {
+        id: GPT2_EOS,
+        content: '<|endoftext|>',
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: true,
+        special: true,
+      },
+    ],
     normalizer: null,
     pre_tokenizer: byteLevel(false, true),
     post_processor: byteLevel(true, false),
     decoder: byteLevel(true, true),
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   };
 }
 

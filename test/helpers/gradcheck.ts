@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { withFloat64 } from '../../src/backend/index.ts';
 import { randn } from '../../src/tensor/creation.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
 import { noGrad } from '../../src/tensor/autograd.ts';
 
 export interface GradcheckOptions {
@@ -55,7 +55,9 @@ export function gradcheck(
         const err = Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric));
         maxError = Math.max(maxError, err);
         if (!(err <= tol)) {
-          assert.fail(`input ${idx} element ${i}: analytic ${analytic} vs numeric ${numeric} (error ${err.toExponential(2)} > ${tol})`);
+          assert.fail(
+            `input ${idx} element ${i}: analytic ${analytic} vs numeric ${numeric} (error ${err.toExponential(2)} > ${tol})`,
+          );
         }
       }
     });

@@ -9,7 +9,13 @@ import { Tensor } from '../../src/tensor/tensor.ts';
 
 export const hasNative = nativeAvailable();
 
-export function assertClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, atol = 1e-5, rtol = 1e-5): number {
+export function assertClose(
+  name: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  atol = 1e-5,
+  rtol = 1e-5,
+): number {
   assert.equal(got.length, want.length, `${name}: length ${got.length} vs ${want.length}`);
   let worst = 0;
   for (let i = 0; i < got.length; i++) {
@@ -19,7 +25,8 @@ export function assertClose(name: string, got: ArrayLike<number>, want: ArrayLik
     if (w === g) continue;
     const err = Math.abs(g - w);
     worst = Math.max(worst, err);
-    if (!(err <= atol + rtol * Math.abs(w))) assert.fail(`${name}[${i}]: ${g} vs ${w} (|diff| ${err.toExponential(2)})`);
+    if (!(err <= atol + rtol * Math.abs(w)))
+      assert.fail(`${name}[${i}]: ${g} vs ${w} (|diff| ${err.toExponential(2)})`);
   }
   return worst;
 }

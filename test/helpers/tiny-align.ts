@@ -30,14 +30,37 @@ export function tinyAlignSetup(dir: string, pairs = 24): TinyAlign {
   const data = join(dir, 'prefs.json');
   writeFileSync(data, JSON.stringify(records));
   const counter = new WordCounter('gpt2');
-  counter.add(records.map((r) => `${r.instruction} ${r.chosen} ${r.rejected} <|im_start|>user assistant<|im_end|>`).join('\n'));
-  const tok = trainBpe(counter.counts, { vocabSize: 320, minFrequency: 2, specialTokens: ['<|endoftext|>'], pretokenizer: 'gpt2' });
-  const cfg = resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 });
+  counter.add(
+    records.map((r) => `${r.instruction} ${r.chosen} ${r.rejected} <|im_start|>user assistant<|im_end|>`).join('\n'),
+  );
+  const tok = trainBpe(counter.counts, {
+    vocabSize: 320,
+    minFrequency: 2,
+    specialTokens: ['<|endoftext|>'],
+    pretokenizer: 'gpt2',
+  });
+  const cfg = resolveModelConfig({
+    arch: 'gpt2',
+    vocabSize: tok.vocabSize,
+    blockSize: 64,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 16,
+    dropout: 0,
+  });
   const base = join(dir, 'base');
   saveModel(base, createModel(cfg, new Rng(3)));
   saveTokenizer(base, tok);
   const rm = join(dir, 'rm');
   const eos = tok.specialId('<|endoftext|>')!;
-  saveRewardModel(rm, new RewardModel(createModel(cfg, new Rng(9)), { template: 'chatml', maxLength: 64, padId: eos, eosId: eos }, new Rng(10)), tok);
+  saveRewardModel(
+    rm,
+    new RewardModel(
+      createModel(cfg, new Rng(9)),
+      { template: 'chatml', maxLength: 64, padId: eos, eosId: eos },
+      new Rng(10),
+    ),
+    tok,
+  );
   return { data, base, rm };
 }

@@ -28,7 +28,21 @@ export interface TinyCharBase {
 export function tinyCharBase(dir: string): TinyCharBase {
   const tok = CharTokenizer.fromText(`${TINY_TEXT}\n`);
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(4)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize: 32,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+      }),
+      new Rng(4),
+    ),
+  );
   saveTextTokenizer(base, tok);
   const a = join(dir, 'a.txt');
   const b = join(dir, 'b.jsonl');

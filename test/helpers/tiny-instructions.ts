@@ -17,14 +17,42 @@ export interface InstructionRecord {
   rejected: string;
 }
 
-const OPPOSITES = [['hot', 'cold'], ['big', 'small'], ['fast', 'slow'], ['happy', 'sad'], ['early', 'late'], ['light', 'dark'],
-  ['open', 'closed'], ['full', 'empty'], ['old', 'young'], ['rich', 'poor'], ['hard', 'soft'], ['wet', 'dry']] as const;
-const PAST = [['She walks to school.', 'She walked to school.'], ['They play chess.', 'They played chess.'],
-  ['He cooks dinner.', 'He cooked dinner.'], ['We watch the rain.', 'We watched the rain.'], ['I paint the door.', 'I painted the door.'],
-  ['The dog barks at night.', 'The dog barked at night.'], ['You clean the kitchen.', 'You cleaned the kitchen.']] as const;
+const OPPOSITES = [
+  ['hot', 'cold'],
+  ['big', 'small'],
+  ['fast', 'slow'],
+  ['happy', 'sad'],
+  ['early', 'late'],
+  ['light', 'dark'],
+  ['open', 'closed'],
+  ['full', 'empty'],
+  ['old', 'young'],
+  ['rich', 'poor'],
+  ['hard', 'soft'],
+  ['wet', 'dry'],
+] as const;
+const PAST = [
+  ['She walks to school.', 'She walked to school.'],
+  ['They play chess.', 'They played chess.'],
+  ['He cooks dinner.', 'He cooked dinner.'],
+  ['We watch the rain.', 'We watched the rain.'],
+  ['I paint the door.', 'I painted the door.'],
+  ['The dog barks at night.', 'The dog barked at night.'],
+  ['You clean the kitchen.', 'You cleaned the kitchen.'],
+] as const;
 const WORDS = ['pear', 'apple', 'fig', 'melon', 'grape', 'kiwi', 'lime', 'plum', 'date', 'cherry'];
-const PLURALS = [['box', 'boxes'], ['city', 'cities'], ['mouse', 'mice'], ['leaf', 'leaves'], ['child', 'children'], ['bus', 'buses'],
-  ['tooth', 'teeth'], ['knife', 'knives'], ['story', 'stories'], ['foot', 'feet']] as const;
+const PLURALS = [
+  ['box', 'boxes'],
+  ['city', 'cities'],
+  ['mouse', 'mice'],
+  ['leaf', 'leaves'],
+  ['child', 'children'],
+  ['bus', 'buses'],
+  ['tooth', 'teeth'],
+  ['knife', 'knives'],
+  ['story', 'stories'],
+  ['foot', 'feet'],
+] as const;
 const RUDE = ['Ugh, obviously. ', 'Figure it out yourself. ', 'What a silly question. ', 'Fine, whatever. '];
 const CURT = ['No idea.', 'Look it up.', 'Not my problem.', 'Who cares?'];
 
@@ -38,7 +66,11 @@ const TASKS: Task[] = [
   },
   (rng) => {
     const c = pick(rng, CAPITALS);
-    return { instruction: `What is the capital of ${c.country}?`, input: '', output: `The capital of ${c.country} is ${c.capital}.` };
+    return {
+      instruction: `What is the capital of ${c.country}?`,
+      input: '',
+      output: `The capital of ${c.country} is ${c.capital}.`,
+    };
   },
   (rng) => {
     const [a, b] = pick(rng, PAST);
@@ -55,7 +87,11 @@ const TASKS: Task[] = [
   },
   (rng) => {
     const words = [...new Set(Array.from({ length: 3 + rng.int(3) }, () => pick(rng, WORDS)))];
-    return { instruction: 'Sort the words in alphabetical order.', input: words.join(', '), output: `${[...words].sort().join(', ')}.` };
+    return {
+      instruction: 'Sort the words in alphabetical order.',
+      input: words.join(', '),
+      output: `${[...words].sort().join(', ')}.`,
+    };
   },
   (rng) => {
     const [a, b] = pick(rng, PLURALS);
@@ -67,7 +103,15 @@ const TASKS: Task[] = [
 export function syntheticInstructions(n: number, seed = 1): InstructionRecord[] {
   const rng = new Rng(seed);
   const seen = new Set<string>();
-  const out: InstructionRecord[] = [{ instruction: 'Give the opposite of the word.', input: 'hot', output: 'The opposite of "hot" is "cold".', chosen: '', rejected: '' }];
+  const out: InstructionRecord[] = [
+    {
+      instruction: 'Give the opposite of the word.',
+      input: 'hot',
+      output: 'The opposite of "hot" is "cold".',
+      chosen: '',
+      rejected: '',
+    },
+  ];
   seen.add(`${out[0]!.instruction}\n${out[0]!.input}`);
   for (let i = 1, tries = 0; out.length < n; i++, tries++) {
     if (tries > 100 * n) throw new RangeError(`syntheticInstructions: cannot make ${n} distinct prompts`);
@@ -85,6 +129,8 @@ export function syntheticInstructions(n: number, seed = 1): InstructionRecord[] 
 }
 
 /** Only the instruction fields (`instruction`, `input`, `output`), as in an instruction-tuning file. */
-export function instructionOnly(records: readonly InstructionRecord[]): { instruction: string; input: string; output: string }[] {
+export function instructionOnly(
+  records: readonly InstructionRecord[],
+): { instruction: string; input: string; output: string }[] {
   return records.map(({ instruction, input, output }) => ({ instruction, input, output }));
 }

@@ -40,13 +40,33 @@ export function syntheticPreferences(n: number, seed: number): PreferenceRecord[
 }
 
 /** Writes `<dir>/prefs.json` (n pairs) and the tiny base `<dir>/base`; returns their paths. */
-export function tinyPreferenceSetup(dir: string, n = 160, seed = 11): { data: string; base: string; records: PreferenceRecord[] } {
+export function tinyPreferenceSetup(
+  dir: string,
+  n = 160,
+  seed = 11,
+): { data: string; base: string; records: PreferenceRecord[] } {
   const records = syntheticPreferences(n, seed);
   const data = join(dir, 'prefs.json');
   writeFileSync(data, JSON.stringify(records, null, 1));
-  const tok = CharTokenizer.fromText(`abcdefghijklmnopqrstuvwxyz <>|_\n${records.map((r) => r.instruction + r.chosen + r.rejected).join('')}`);
+  const tok = CharTokenizer.fromText(
+    `abcdefghijklmnopqrstuvwxyz <>|_\n${records.map((r) => r.instruction + r.chosen + r.rejected).join('')}`,
+  );
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 32, dropout: 0 }), new Rng(5)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize: 64,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 32,
+        dropout: 0,
+      }),
+      new Rng(5),
+    ),
+  );
   saveTextTokenizer(base, tok);
   return { data, base, records };
 }

@@ -26,7 +26,15 @@ const HAM: ((parts: string[]) => string)[] = [
   ([n]) => `yeah ${n} knows, i told her this morning`,
 ];
 
-const PRIZES = ['£1000 cash', '£500 prize', 'a FREE holiday', 'a new mobile', '£250 voucher', '2 FREE tickets', '£2000 award'];
+const PRIZES = [
+  '£1000 cash',
+  '£500 prize',
+  'a FREE holiday',
+  'a new mobile',
+  '£250 voucher',
+  '2 FREE tickets',
+  '£2000 award',
+];
 const SPAM: ((parts: string[]) => string)[] = [
   ([p, num, code]) => `WINNER!! You have won ${p}. Call ${num} NOW to claim. Code ${code}. T&Cs apply`,
   ([p, num]) => `URGENT! Your mobile No. was selected for ${p}! Call ${num} from a landline. Valid 12hrs`,
@@ -45,7 +53,11 @@ export function syntheticSms(n: number, seed = 1): string[] {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     if (rng.random() < 1 / 6) {
-      const text = pick(SPAM)([pick(PRIZES), `0906${digits(7)}`, `${String.fromCharCode(65 + rng.int(26))}${String.fromCharCode(65 + rng.int(26))}${digits(3)}`]);
+      const text = pick(SPAM)([
+        pick(PRIZES),
+        `0906${digits(7)}`,
+        `${String.fromCharCode(65 + rng.int(26))}${String.fromCharCode(65 + rng.int(26))}${digits(3)}`,
+      ]);
       lines.push(`spam\t${text}`);
     } else {
       const text = pick(HAM)([pick(NAMES), pick(PLACES), pick(TIMES)]);

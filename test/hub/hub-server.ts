@@ -56,11 +56,17 @@ export async function startHubServer(opts: HubServerOptions = {}): Promise<HubSe
     if (api) {
       const dir = dirOf(api[1]!, api[2]!);
       if (!existsSync(dir)) return void res.writeHead(404).end('not found');
-      const siblings = readdirSync(dir).sort().map((f) => {
-        const size = statSync(join(dir, f)).size;
-        return f.endsWith('.safetensors') ? { rfilename: f, size, lfs: { sha256: sha256(readFileSync(join(dir, f))), size } } : { rfilename: f, size };
-      });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `${api[1]}/${api[2]}`, sha: 'a'.repeat(40), siblings }));
+      const siblings = readdirSync(dir)
+        .sort()
+        .map((f) => {
+          const size = statSync(join(dir, f)).size;
+          return f.endsWith('.safetensors')
+            ? { rfilename: f, size, lfs: { sha256: sha256(readFileSync(join(dir, f))), size } }
+            : { rfilename: f, size };
+        });
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: `${api[1]}/${api[2]}`, sha: 'a'.repeat(40), siblings }));
       return;
     }
     if (!file) return void res.writeHead(404).end('not found');
@@ -72,7 +78,10 @@ export async function startHubServer(opts: HubServerOptions = {}): Promise<HubSe
       body = Buffer.from(body);
       body[body.length >> 1] ^= 0xff;
     }
-    const headers: Record<string, string> = { 'x-linked-etag': `"${sha256(readFileSync(path))}"`, 'accept-ranges': 'bytes' };
+    const headers: Record<string, string> = {
+      'x-linked-etag': `"${sha256(readFileSync(path))}"`,
+      'accept-ranges': 'bytes',
+    };
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     let start = 0;
     if (m) {
@@ -95,9 +104,10 @@ export async function startHubServer(opts: HubServerOptions = {}): Promise<HubSe
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -28,11 +28,21 @@ test('an interrupted transfer resumes with Range and the cached files equal the 
     assert.equal(weights[0]!.range, undefined);
     assert.match(weights[1]!.range ?? '', /^bytes=[1-9]\d*-$/, 'the second request resumes where the first stopped');
     const src = join(CHECKPOINTS, 'llmforge-test-fake_gpt2');
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'merges.txt', 'generation_config.json']) {
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'vocab.json',
+      'merges.txt',
+      'generation_config.json',
+    ]) {
       assert.ok(readFileSync(join(r.dir, f)).equals(readFileSync(join(src, f))), f);
     }
     assert.ok(!readdirSync(r.dir).some((f) => f.endsWith('.incomplete')));
-    assert.ok(existsSync(join(src, 'README.md')) && server.requests.every((q) => !q.path.endsWith('README.md')), 'only the files a model needs');
+    assert.ok(
+      existsSync(join(src, 'README.md')) && server.requests.every((q) => !q.path.endsWith('README.md')),
+      'only the files a model needs',
+    );
     assert.ok(r.downloaded > 0);
     // A second pull finds the snapshot complete and downloads nothing.
     const again = await pullModel('llmforge-test/fake_gpt2', { cacheDir, endpoint: server.endpoint, ...quiet });
@@ -53,7 +63,10 @@ test('a partial file left by an earlier run is resumed, not restarted', async ()
     writeFileSync(join(snap, 'model.safetensors.incomplete'), src.subarray(0, 1000));
     const r = await pullModel('hf://llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, ...quiet });
     const weights = server.requests.filter((q) => q.path.endsWith('/model.safetensors'));
-    assert.deepEqual(weights.map((q) => q.range), ['bytes=1000-']);
+    assert.deepEqual(
+      weights.map((q) => q.range),
+      ['bytes=1000-'],
+    );
     assert.ok(readFileSync(join(r.dir, 'model.safetensors')).equals(src));
   } finally {
     await server.close();
@@ -64,11 +77,14 @@ test('a download whose sha256 does not match is rejected and leaves no file', as
   const server = await startHubServer({ corrupt: ['model.safetensors'] });
   try {
     const cacheDir = tmp();
-    await assert.rejects(pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, ...quiet }), (e: Error) => {
-      assert.match(e.message, /model\.safetensors: sha256 mismatch \(expected [0-9a-f]{64}, received [0-9a-f]{64}\)/);
-      assert.ok(e instanceof UserError);
-      return true;
-    });
+    await assert.rejects(
+      pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, ...quiet }),
+      (e: Error) => {
+        assert.match(e.message, /model\.safetensors: sha256 mismatch \(expected [0-9a-f]{64}, received [0-9a-f]{64}\)/);
+        assert.ok(e instanceof UserError);
+        return true;
+      },
+    );
     const snap = join(cacheDir, 'models--llmforge-test--tiny_gpt2', 'snapshots', 'a'.repeat(40));
     assert.ok(!existsSync(join(snap, 'model.safetensors')) && !existsSync(join(snap, 'model.safetensors.incomplete')));
     assert.ok(!existsSync(join(snap, '.llmforge-complete.json')));
@@ -85,17 +101,33 @@ test('offline mode uses only the cache, with a clear error when the model is not
   } finally {
     await server.close();
   }
-  const r = await pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: 'http://127.0.0.1:9', offline: true, ...quiet });
+  const r = await pullModel('llmforge-test/tiny_gpt2', {
+    cacheDir,
+    endpoint: 'http://127.0.0.1:9',
+    offline: true,
+    ...quiet,
+  });
   assert.ok(existsSync(join(r.dir, 'model.safetensors')));
-  await assert.rejects(pullModel('llmforge-test/fake_gpt2', { cacheDir, endpoint: 'http://127.0.0.1:9', offline: true, ...quiet }), /llmforge-test\/fake_gpt2@main: not in the cache .* offline mode is on/);
+  await assert.rejects(
+    pullModel('llmforge-test/fake_gpt2', { cacheDir, endpoint: 'http://127.0.0.1:9', offline: true, ...quiet }),
+    /llmforge-test\/fake_gpt2@main: not in the cache .* offline mode is on/,
+  );
 });
 
 test('401: the error names gated models and HF_TOKEN; the token is sent as Bearer', async () => {
   const server = await startHubServer({ token: 'secret' });
   try {
     const cacheDir = tmp();
-    await assert.rejects(pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, token: '', ...quiet }), /access denied \(HTTP 401\).*gated or private.*HF_TOKEN/);
-    const r = await pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, token: 'secret', ...quiet });
+    await assert.rejects(
+      pullModel('llmforge-test/tiny_gpt2', { cacheDir, endpoint: server.endpoint, token: '', ...quiet }),
+      /access denied \(HTTP 401\).*gated or private.*HF_TOKEN/,
+    );
+    const r = await pullModel('llmforge-test/tiny_gpt2', {
+      cacheDir,
+      endpoint: server.endpoint,
+      token: 'secret',
+      ...quiet,
+    });
     assert.ok(existsSync(join(r.dir, 'config.json')));
     assert.ok(server.requests.slice(1).every((q) => q.auth === 'Bearer secret'));
   } finally {
@@ -107,9 +139,23 @@ test('llmforge generate --model hf://owner/name pulls into the cache and generat
   const server = await startHubServer();
   try {
     const cacheDir = tmp();
-    const child = spawn(process.execPath, ['bin/llmforge.js', 'generate', '--model', 'hf://llmforge-test/tiny_gpt2', 'hello', '--max-tokens', '5', '--temperature', '0'], {
-      env: { ...process.env, HF_ENDPOINT: server.endpoint, LLMFORGE_CACHE: cacheDir, HF_HUB_OFFLINE: '' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/llmforge.js',
+        'generate',
+        '--model',
+        'hf://llmforge-test/tiny_gpt2',
+        'hello',
+        '--max-tokens',
+        '5',
+        '--temperature',
+        '0',
+      ],
+      {
+        env: { ...process.env, HF_ENDPOINT: server.endpoint, LLMFORGE_CACHE: cacheDir, HF_HUB_OFFLINE: '' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

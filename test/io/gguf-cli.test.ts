@@ -27,7 +27,10 @@ function cli(...args: string[]) {
 const root = tempDir('gguf-cli');
 const modelDir = join(root, 'model');
 const tok = trainTokenizer();
-const model = createModel(completeModelConfig({ arch: 'llama', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64 }), new Rng(2));
+const model = createModel(
+  completeModelConfig({ arch: 'llama', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64 }),
+  new Rng(2),
+);
 mkdirSync(modelDir);
 saveModel(modelDir, model);
 saveTextTokenizer(modelDir, tok);
@@ -36,7 +39,10 @@ test('export --format gguf (q8_0, f32) then import --format gguf: identical weig
   const q8 = join(root, 'model-q8.gguf');
   const r = cli('export', '--model', modelDir, '--format', 'gguf', '--type', 'q8_0', '--out', q8);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^exported llama \(1 layers, width 64, vocabulary 320, [\d,]+ parameters, gguf q8_0\) from .*\nwrote .*model-q8\.gguf\n$/);
+  assert.match(
+    r.stdout,
+    /^exported llama \(1 layers, width 64, vocabulary 320, [\d,]+ parameters, gguf q8_0\) from .*\nwrote .*model-q8\.gguf\n$/,
+  );
   const file = GgufReader.open(q8);
   assert.equal(file.get('general.file_type'), 7);
   file.close();
@@ -54,21 +60,51 @@ test('export --format gguf (q8_0, f32) then import --format gguf: identical weig
 
 test('export/import gguf misuse: one error line each', () => {
   const cases: [string[], RegExp][] = [
-    [['export', '--model', modelDir, '--format', 'gguf', '--dtype', 'f16', '--out', join(root, 'x.gguf')], /^error: export: --format gguf takes --type f32\|f16\|q8_0, not --dtype\n$/],
-    [['export', '--model', modelDir, '--format', 'gguf', '--type', 'q4_0', '--out', join(root, 'x.gguf')], /^error: export: --type must be f32, f16 or q8_0, received "q4_0"\n$/],
-    [['export', '--model', modelDir, '--format', 'hf', '--type', 'f16', '--out', join(root, 'x')], /^error: export: --type applies to --format gguf; use --dtype for --format hf\n$/],
-    [['export', '--model', modelDir, '--format', 'gguf', '--out', root], /^error: export: --out .* is a directory; --format gguf writes one file \(e\.g\. --out .*model\.gguf\)\n$/],
-    [['import', '--format', 'gguf', join(root, 'nothing.gguf'), '--out', modelDir], /^error: import: --out .* exists and is not empty; choose a new directory\n$/],
-    [['import', '--format', 'onnx', 'x', '--out', join(root, 'y')], /^error: import: --format must be gguf or llmc, received "onnx"\n$/],
+    [
+      ['export', '--model', modelDir, '--format', 'gguf', '--dtype', 'f16', '--out', join(root, 'x.gguf')],
+      /^error: export: --format gguf takes --type f32\|f16\|q8_0, not --dtype\n$/,
+    ],
+    [
+      ['export', '--model', modelDir, '--format', 'gguf', '--type', 'q4_0', '--out', join(root, 'x.gguf')],
+      /^error: export: --type must be f32, f16 or q8_0, received "q4_0"\n$/,
+    ],
+    [
+      ['export', '--model', modelDir, '--format', 'hf', '--type', 'f16', '--out', join(root, 'x')],
+      /^error: export: --type applies to --format gguf; use --dtype for --format hf\n$/,
+    ],
+    [
+      ['export', '--model', modelDir, '--format', 'gguf', '--out', root],
+      /^error: export: --out .* is a directory; --format gguf writes one file \(e\.g\. --out .*model\.gguf\)\n$/,
+    ],
+    [
+      ['import', '--format', 'gguf', join(root, 'nothing.gguf'), '--out', modelDir],
+      /^error: import: --out .* exists and is not empty; choose a new directory\n$/,
+    ],
+    [
+      ['import', '--format', 'onnx', 'x', '--out', join(root, 'y')],
+      /^error: import: --format must be gguf or llmc, received "onnx"\n$/,
+    ],
   ];
   const charDir = join(root, 'char-model');
   mkdirSync(charDir);
-  saveModel(charDir, createModel(completeModelConfig({ arch: 'gpt2', vocabSize: 8, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8 }), new Rng(1)));
+  saveModel(
+    charDir,
+    createModel(
+      completeModelConfig({ arch: 'gpt2', vocabSize: 8, blockSize: 8, nLayer: 1, nHead: 1, nEmbd: 8 }),
+      new Rng(1),
+    ),
+  );
   saveTextTokenizer(charDir, new CharTokenizer([...'abcdefgh']));
-  cases.push([['export', '--model', charDir, '--format', 'gguf', '--out', join(root, 'c.gguf')], /^error: export: the model in .*char-model uses a character-level tokenizer, which has no llama\.cpp form; --format gguf needs a byte-level BPE tokenizer/]);
+  cases.push([
+    ['export', '--model', charDir, '--format', 'gguf', '--out', join(root, 'c.gguf')],
+    /^error: export: the model in .*char-model uses a character-level tokenizer, which has no llama\.cpp form; --format gguf needs a byte-level BPE tokenizer/,
+  ]);
   const notGguf = join(root, 'text.gguf');
   writeFileSync(notGguf, 'hello, this is not a model file at all');
-  cases.push([['import', '--format', 'gguf', notGguf, '--out', join(root, 'z')], /^error: .*text\.gguf: not a GGUF file \(magic 0x6c6c6568, expected 0x46554747 "GGUF"\)\n$/]);
+  cases.push([
+    ['import', '--format', 'gguf', notGguf, '--out', join(root, 'z')],
+    /^error: .*text\.gguf: not a GGUF file \(magic 0x6c6c6568, expected 0x46554747 "GGUF"\)\n$/,
+  ]);
   for (const [args, re] of cases) {
     const r = cli(...args);
     assert.notEqual(r.status, 0, args.join(' '));

@@ -19,7 +19,10 @@ const SENTENCES = [
   'Bread and honey make a simple breakfast for two.',
 ];
 
-export const CORPUS = Array.from({ length: 12 }, (_, i) => SENTENCES.map((_, j) => SENTENCES[(i + j) % SENTENCES.length]!).join(' ') + '\n').join('');
+export const CORPUS = Array.from(
+  { length: 12 },
+  (_, i) => SENTENCES.map((_, j) => SENTENCES[(i + j) % SENTENCES.length]!).join(' ') + '\n',
+).join('');
 
 export function trainTokenizer(): Tokenizer {
   const wc = new WordCounter();
@@ -28,8 +31,22 @@ export function trainTokenizer(): Tokenizer {
 }
 
 /** A tiny model of `arch` trained for `steps` AdamW steps on the corpus. */
-export function trainedModel(arch: 'gpt2' | 'llama', tok: Tokenizer, steps = 40, overrides: Partial<ModelConfig> = {}): LanguageModel {
-  const cfg = completeModelConfig({ arch, vocabSize: tok.vocabSize, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 64, ...(arch === 'llama' ? { nKvHead: 2, ropeTheta: 10000 } : {}), ...overrides });
+export function trainedModel(
+  arch: 'gpt2' | 'llama',
+  tok: Tokenizer,
+  steps = 40,
+  overrides: Partial<ModelConfig> = {},
+): LanguageModel {
+  const cfg = completeModelConfig({
+    arch,
+    vocabSize: tok.vocabSize,
+    blockSize: 64,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 64,
+    ...(arch === 'llama' ? { nKvHead: 2, ropeTheta: 10000 } : {}),
+    ...overrides,
+  });
   const model = createModel(cfg, new Rng(7));
   const ids = tok.encode(CORPUS);
   const opt = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0 });

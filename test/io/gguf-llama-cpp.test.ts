@@ -22,7 +22,13 @@ import { trainBpe, WordCounter } from '../../src/tokenizer/train-bpe.ts';
 import { CORPUS, trainedModel, trainTokenizer } from './gguf-fixture.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-const TOKENIZE_TEXTS = ['The sun rises in the east.', 'Bread and honey, at noon!', ' two  spaces\nand a newline', "It's 12345 o'clock; we'll see", 'naïve café — ok?'];
+const TOKENIZE_TEXTS = [
+  'The sun rises in the east.',
+  'Bread and honey, at noon!',
+  ' two  spaces\nand a newline',
+  "It's 12345 o'clock; we'll see",
+  'naïve café — ok?',
+];
 
 const dir = tempDir('gguf-llama-cpp');
 const tok = trainTokenizer();
@@ -39,7 +45,16 @@ after(async () => {
 });
 
 /** llama.cpp's greedy continuation of `prompt` (n tokens) for the GGUF file at `path`. */
-async function llamaCppGreedy(path: string, prompt: readonly number[], n: number): Promise<{ ids: number[]; tokenize: (s: string) => number[]; detokenize: (ids: number[]) => string; dispose: () => Promise<void> }> {
+async function llamaCppGreedy(
+  path: string,
+  prompt: readonly number[],
+  n: number,
+): Promise<{
+  ids: number[];
+  tokenize: (s: string) => number[];
+  detokenize: (ids: number[]) => string;
+  dispose: () => Promise<void>;
+}> {
   const model = await (await runtime()).loadModel({ modelPath: path });
   const ctx = await model.createContext({ contextSize: 64, threads: 1 });
   const ids: number[] = [];
@@ -60,12 +75,40 @@ async function llamaCppGreedy(path: string, prompt: readonly number[], n: number
 
 const CASES: { label: string; arch: 'gpt2' | 'llama'; overrides: Partial<ModelConfig>; types: GgufExportType[] }[] = [
   { label: 'gpt2 (tied head)', arch: 'gpt2', overrides: {}, types: ['f32', 'f16', 'q8_0'] },
-  { label: 'llama (4 query heads, 2 key/value heads, untied head)', arch: 'llama', overrides: {}, types: ['f32', 'f16', 'q8_0'] },
-  { label: 'gpt2 untied head, no biases', arch: 'gpt2', overrides: { tieEmbeddings: false, bias: false }, types: ['f32'] },
-  { label: 'llama tied head, q/k/v biases', arch: 'llama', overrides: { tieEmbeddings: true, qkvBias: true }, types: ['f32'] },
+  {
+    label: 'llama (4 query heads, 2 key/value heads, untied head)',
+    arch: 'llama',
+    overrides: {},
+    types: ['f32', 'f16', 'q8_0'],
+  },
+  {
+    label: 'gpt2 untied head, no biases',
+    arch: 'gpt2',
+    overrides: { tieEmbeddings: false, bias: false },
+    types: ['f32'],
+  },
+  {
+    label: 'llama tied head, q/k/v biases',
+    arch: 'llama',
+    overrides: { tieEmbeddings: true, qkvBias: true },
+    types: ['f32'],
+  },
   // Scalings that change this model's greedy text when dropped, so the match proves llama.cpp applies them.
-  { label: 'llama head size 8 (not 64 / 4), llama3 RoPE scaling', arch: 'llama', overrides: { headDim: 8, ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 16 } }, types: ['f32', 'q8_0'] },
-  { label: 'llama linear RoPE scaling', arch: 'llama', overrides: { ropeScaling: { type: 'linear', factor: 4 } }, types: ['f32'] },
+  {
+    label: 'llama head size 8 (not 64 / 4), llama3 RoPE scaling',
+    arch: 'llama',
+    overrides: {
+      headDim: 8,
+      ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 16 },
+    },
+    types: ['f32', 'q8_0'],
+  },
+  {
+    label: 'llama linear RoPE scaling',
+    arch: 'llama',
+    overrides: { ropeScaling: { type: 'linear', factor: 4 } },
+    types: ['f32'],
+  },
 ];
 
 for (const { label, arch, overrides, types } of CASES) {
@@ -98,16 +141,20 @@ for (const { label, arch, overrides, types } of CASES) {
   });
 }
 
-test('the GPT-4 style pre-tokenizer (cl100k) is written as llama.cpp\'s llama-bpe and tokenizes the same', async () => {
+test("the GPT-4 style pre-tokenizer (cl100k) is written as llama.cpp's llama-bpe and tokenizes the same", async () => {
   const wc = new WordCounter('cl100k');
   wc.add(CORPUS + TOKENIZE_TEXTS.join('\n').repeat(3));
   const cl = trainBpe(wc.counts, { vocabSize: 340, pretokenizer: 'cl100k', specialTokens: ['<|endoftext|>'] });
-  const model = createModel(completeModelConfig({ arch: 'llama', vocabSize: cl.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 }), new Rng(1));
+  const model = createModel(
+    completeModelConfig({ arch: 'llama', vocabSize: cl.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 }),
+    new Rng(1),
+  );
   const path = join(dir, 'cl100k.gguf');
   exportGguf(model, path, { tokenizer: cl });
   const run = await llamaCppGreedy(path, [1], 1);
   try {
-    for (const text of TOKENIZE_TEXTS) assert.deepEqual(run.tokenize(text), cl.encode(text), `tokenize ${JSON.stringify(text)}`);
+    for (const text of TOKENIZE_TEXTS)
+      assert.deepEqual(run.tokenize(text), cl.encode(text), `tokenize ${JSON.stringify(text)}`);
   } finally {
     await run.dispose();
   }

@@ -10,7 +10,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportGguf, ggufTensors, ggufModelMetadata, ggufTokenizerMetadata } from '../../src/export/gguf/export-gguf.ts';
+import {
+  exportGguf,
+  ggufTensors,
+  ggufModelMetadata,
+  ggufTokenizerMetadata,
+} from '../../src/export/gguf/export-gguf.ts';
 import { GgmlType, GgufValueType, type GgufKv } from '../../src/export/gguf/gguf-format.ts';
 import { permuteRotary } from '../../src/export/gguf/gguf-names.ts';
 import { GgufReader } from '../../src/export/gguf/gguf-reader.ts';
@@ -30,7 +35,10 @@ const dir = tempDir('gguf');
 const tok = trainTokenizer();
 
 function model(partial: Partial<ModelConfig>): LanguageModel {
-  return createModel(completeModelConfig({ vocabSize: tok.vocabSize + 5, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 64, ...partial }), new Rng(5));
+  return createModel(
+    completeModelConfig({ vocabSize: tok.vocabSize + 5, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 64, ...partial }),
+    new Rng(5),
+  );
 }
 
 function logits(m: LanguageModel, ids: number[]): Float32Array {
@@ -114,7 +122,10 @@ const CASES: [string, Partial<ModelConfig>][] = [
   ['gpt2 untied', { arch: 'gpt2', tieEmbeddings: false }],
   ['llama GQA, qkv biases, untied', { arch: 'llama', nKvHead: 2, qkvBias: true, ropeTheta: 5e5, normEps: 1e-6 }],
   ['llama tied', { arch: 'llama', tieEmbeddings: true }],
-  ['llama head size 24 (not 64 / 4), linear RoPE scaling', { arch: 'llama', nKvHead: 2, headDim: 24, ropeScaling: { type: 'linear', factor: 2 } }],
+  [
+    'llama head size 24 (not 64 / 4), linear RoPE scaling',
+    { arch: 'llama', nKvHead: 2, headDim: 24, ropeScaling: { type: 'linear', factor: 2 } },
+  ],
 ];
 
 for (const [label, partial] of CASES) {
@@ -134,7 +145,9 @@ for (const [label, partial] of CASES) {
 
     // Without our config key the config is rebuilt from llama.cpp's metadata and the tensors present.
     const plain = join(dir, `${label}.plain.gguf`);
-    const metadata = [...ggufModelMetadata(m, 'f32'), ...ggufTokenizerMetadata(tok, m.config.vocabSize)].filter((kv) => kv.key !== 'llmforge.config');
+    const metadata = [...ggufModelMetadata(m, 'f32'), ...ggufTokenizerMetadata(tok, m.config.vocabSize)].filter(
+      (kv) => kv.key !== 'llmforge.config',
+    );
     writeGguf(plain, metadata, ggufTensors(m, 'f32'));
     const rebuilt = importGguf(plain).model;
     const expected = { ...m.config, ...(m.config.arch === 'gpt2' ? { bias: true } : {}) };
@@ -147,7 +160,8 @@ for (const [label, partial] of CASES) {
     const r = GgufReader.open(q8);
     try {
       assert.equal(r.get('general.file_type'), 7);
-      for (const t of r.tensors.values()) assert.equal(t.type, t.dims.length === 2 ? GgmlType.Q8_0 : GgmlType.F32, t.name);
+      for (const t of r.tensors.values())
+        assert.equal(t.type, t.dims.length === 2 ? GgmlType.Q8_0 : GgmlType.F32, t.name);
       assert.equal(r.tensors.has('output.weight'), !m.config.tieEmbeddings);
     } finally {
       r.close();
@@ -191,16 +205,25 @@ test('broken files: bad magic, unsupported version, truncation, unknown tensor t
     return p;
   };
   const magic = write('magic.gguf', Buffer.concat([Buffer.from('GGML'), bytes.subarray(4)]));
-  assert.throws(() => GgufReader.open(magic), (e: Error) => e instanceof UserError && e.message.includes(magic) && /not a GGUF file \(magic/.test(e.message));
+  assert.throws(
+    () => GgufReader.open(magic),
+    (e: Error) => e instanceof UserError && e.message.includes(magic) && /not a GGUF file \(magic/.test(e.message),
+  );
   const v = Buffer.from(bytes);
   v.writeUInt32LE(9, 4);
   assert.throws(() => GgufReader.open(write('version.gguf', v)), /GGUF version 9 is not supported \(expected 2 or 3\)/);
   assert.throws(() => GgufReader.open(write('short.gguf', bytes.subarray(0, 2000))), /truncated GGUF file/);
-  assert.throws(() => GgufReader.open(write('tail.gguf', bytes.subarray(0, bytes.length - 100))), /runs past the end of the file/);
+  assert.throws(
+    () => GgufReader.open(write('tail.gguf', bytes.subarray(0, bytes.length - 100))),
+    /runs past the end of the file/,
+  );
   const odd = join(dir, 'odd.gguf');
   writeGguf(odd, [], [{ name: 'x', dims: [32], type: GgmlType.F32, data: new Float32Array(32) }]);
   const t = readFileSync(odd);
   t.writeUInt32LE(12, t.indexOf(Buffer.from('x')) + 1 + 4 + 8); // the type field after name, n_dims, dims[0]
-  assert.throws(() => GgufReader.open(write('type.gguf', t)), /tensor "x" has ggml type 12; llmforge reads F32 \(0\), F16 \(1\) and Q8_0 \(8\)/);
+  assert.throws(
+    () => GgufReader.open(write('type.gguf', t)),
+    /tensor "x" has ggml type 12; llmforge reads F32 \(0\), F16 \(1\) and Q8_0 \(8\)/,
+  );
   assert.throws(() => GgufReader.open(join(dir, 'missing.gguf')), /missing\.gguf: cannot open \(ENOENT\)/);
 });

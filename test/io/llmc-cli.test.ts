@@ -29,7 +29,10 @@ const tok = trainTokenizer();
 
 function saved(name: string, arch: 'gpt2' | 'llama'): string {
   const dir = join(root, name);
-  const m = createModel(completeModelConfig({ arch, vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 }), new Rng(6));
+  const m = createModel(
+    completeModelConfig({ arch, vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 }),
+    new Rng(6),
+  );
   mkdirSync(dir);
   saveModel(dir, m);
   saveTextTokenizer(dir, tok);
@@ -42,7 +45,10 @@ test('export --format llmc, then import --format llmc: checkpoint + tokenizer fi
   const bin = join(root, 'tiny.bin');
   const r = cli('export', '--model', gptDir, '--format', 'llmc', '--out', bin);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /gpt2 \(1 layers, width 32, vocabulary 320, [\d,]+ parameters, llmc f32\)[^\n]*\nwrote .*tiny\.bin, .*tiny_tokenizer\.bin\n$/);
+  assert.match(
+    r.stdout,
+    /gpt2 \(1 layers, width 32, vocabulary 320, [\d,]+ parameters, llmc f32\)[^\n]*\nwrote .*tiny\.bin, .*tiny_tokenizer\.bin\n$/,
+  );
   assert.ok(existsSync(join(root, 'tiny_tokenizer.bin')));
   const back = join(root, 'back');
   const imp = cli('import', '--format', 'llmc', bin, '--tokenizer', gptDir, '--out', back);
@@ -51,28 +57,51 @@ test('export --format llmc, then import --format llmc: checkpoint + tokenizer fi
   for (const [name, p] of loadModel(gptDir).namedParameters()) assert.deepEqual(params.get(name)!.data, p.data, name);
   const gen = cli('generate', '--model', back, '--temperature', '0', '--max-tokens', '4', 'The sun');
   assert.equal(gen.status, 0, gen.stderr);
-  assert.equal(gen.stdout, cli('generate', '--model', gptDir, '--temperature', '0', '--max-tokens', '4', 'The sun').stdout);
+  assert.equal(
+    gen.stdout,
+    cli('generate', '--model', gptDir, '--temperature', '0', '--max-tokens', '4', 'The sun').stdout,
+  );
 });
 
 test('data export-llmc: shards named after the dataset, token for token', async () => {
   const input = join(root, 'corpus.txt');
   writeFileSync(input, CORPUS);
   const data = join(root, 'tiny-data');
-  await prepareData({ sources: [{ name: 'c', path: input }], out: data, tokenizer: 'char', valSplit: 'tail', valFraction: 0.1, clean: { filters: false, dedup: false, nearDedup: false }, warn: () => {} });
+  await prepareData({
+    sources: [{ name: 'c', path: input }],
+    out: data,
+    tokenizer: 'char',
+    valSplit: 'tail',
+    valFraction: 0.1,
+    clean: { filters: false, dedup: false, nearDedup: false },
+    warn: () => {},
+  });
   const out = join(root, 'llmc-data');
   const r = cli('data', 'export-llmc', data, '--out', out, '--quiet');
   assert.equal(r.status, 0, r.stderr);
   const meta = readMeta(data);
-  assert.equal(r.stdout, `exported ${meta.splits.train.tokens.toLocaleString('en-US')} train and ${meta.splits.val.tokens.toLocaleString('en-US')} val tokens as 2 llm.c shard(s)\nwrote tiny-data_train_000000.bin, tiny-data_val_000000.bin to ${out}\n`);
+  assert.equal(
+    r.stdout,
+    `exported ${meta.splits.train.tokens.toLocaleString('en-US')} train and ${meta.splits.val.tokens.toLocaleString('en-US')} val tokens as 2 llm.c shard(s)\nwrote tiny-data_train_000000.bin, tiny-data_val_000000.bin to ${out}\n`,
+  );
   assert.equal(readLlmcShard(join(out, 'tiny-data_val_000000.bin')).length, meta.splits.val.tokens);
 });
 
 test('llm.c misuse: one error line each', () => {
   const llamaDir = saved('llama', 'llama');
   const cases: [string[], RegExp][] = [
-    [['import', '--format', 'llmc', join(root, 'tiny.bin'), '--out', join(root, 'n1')], /^error: import: llm\.c checkpoints carry no tokenizer; pass --tokenizer <dir> \(or --tokenizer gpt2 for llm\.c's GPT-2 checkpoints\)\n$/],
-    [['export', '--model', llamaDir, '--format', 'llmc', '--out', join(root, 'l.bin')], /^error: export llmc: llm\.c checkpoints hold GPT-2 models; this model is arch llama\n$/],
-    [['export', '--model', gptDir, '--format', 'llmc', '--dtype', 'f16', '--out', join(root, 'g.bin')], /^error: export: --dtype must be f32 or bf16 for --format llmc, received "f16"\n$/],
+    [
+      ['import', '--format', 'llmc', join(root, 'tiny.bin'), '--out', join(root, 'n1')],
+      /^error: import: llm\.c checkpoints carry no tokenizer; pass --tokenizer <dir> \(or --tokenizer gpt2 for llm\.c's GPT-2 checkpoints\)\n$/,
+    ],
+    [
+      ['export', '--model', llamaDir, '--format', 'llmc', '--out', join(root, 'l.bin')],
+      /^error: export llmc: llm\.c checkpoints hold GPT-2 models; this model is arch llama\n$/,
+    ],
+    [
+      ['export', '--model', gptDir, '--format', 'llmc', '--dtype', 'f16', '--out', join(root, 'g.bin')],
+      /^error: export: --dtype must be f32 or bf16 for --format llmc, received "f16"\n$/,
+    ],
     [['data', 'export-llmc', join(root, 'none'), '--out', join(root, 'o')], /^error: .*none[/\\]meta\.json: not found/],
     [['data', 'export-llmc', join(root, 'none')], /^error: data export-llmc: --out <dir> is required/],
   ];

@@ -29,10 +29,14 @@ import { UserError } from '../../src/util/user-error.ts';
 const dir = tempDir('llmc');
 
 function gpt(partial: Partial<ModelConfig> = {}): LanguageModel {
-  const m = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: 300, blockSize: 24, nLayer: 2, nHead: 2, nEmbd: 32, ...partial }), new Rng(9));
+  const m = createModel(
+    completeModelConfig({ arch: 'gpt2', vocabSize: 300, blockSize: 24, nLayer: 2, nHead: 2, nEmbd: 32, ...partial }),
+    new Rng(9),
+  );
   // Biases and norm gains start at 0 and 1: give them values so their order in the file is tested too.
   const rng = new Rng(4);
-  for (const p of m.parameters()) if (p.ndim === 1) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! + 0.1 * rng.normal();
+  for (const p of m.parameters())
+    if (p.ndim === 1) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! + 0.1 * rng.normal();
   return m;
 }
 
@@ -61,22 +65,41 @@ test('checkpoint fp32: llm.c header, padded vocabulary, identical weights and lo
   assert.equal(bytes.length, 1024 + 4 * params);
   // wte rows 300..383 are zero padding; wpe follows at row 384
   for (let i = 300 * C; i < 384 * C; i++) assert.equal(bytes.readFloatLE(1024 + 4 * i), 0);
-  assert.equal(bytes.readFloatLE(1024 + 4 * 384 * C), (m as unknown as { wpe: { weight: { data: Float32Array } } }).wpe.weight.data[0]);
+  assert.equal(
+    bytes.readFloatLE(1024 + 4 * 384 * C),
+    (m as unknown as { wpe: { weight: { data: Float32Array } } }).wpe.weight.data[0],
+  );
   // llm.c's layout written out independently: [name, floats per layer (or in all)], in file order.
   const V = 384;
   const T = 24;
   const layout: [string, number, boolean][] = [
-    ['wte', V * C, false], ['wpe', T * C, false], ['ln_1.weight', C, true], ['ln_1.bias', C, true],
-    ['attn.c_attn.weight', 3 * C * C, true], ['attn.c_attn.bias', 3 * C, true], ['attn.c_proj.weight', C * C, true], ['attn.c_proj.bias', C, true],
-    ['ln_2.weight', C, true], ['ln_2.bias', C, true], ['mlp.c_fc.weight', 4 * C * C, true], ['mlp.c_fc.bias', 4 * C, true],
-    ['mlp.c_proj.weight', 4 * C * C, true], ['mlp.c_proj.bias', C, true], ['ln_f.weight', C, false], ['ln_f.bias', C, false],
+    ['wte', V * C, false],
+    ['wpe', T * C, false],
+    ['ln_1.weight', C, true],
+    ['ln_1.bias', C, true],
+    ['attn.c_attn.weight', 3 * C * C, true],
+    ['attn.c_attn.bias', 3 * C, true],
+    ['attn.c_proj.weight', C * C, true],
+    ['attn.c_proj.bias', C, true],
+    ['ln_2.weight', C, true],
+    ['ln_2.bias', C, true],
+    ['mlp.c_fc.weight', 4 * C * C, true],
+    ['mlp.c_fc.bias', 4 * C, true],
+    ['mlp.c_proj.weight', 4 * C * C, true],
+    ['mlp.c_proj.bias', C, true],
+    ['ln_f.weight', C, false],
+    ['ln_f.bias', C, false],
   ];
   const named = new Map(m.namedParameters());
   let at = 1024;
   for (const [name, n, perLayer] of layout) {
     for (let l = 0; l < (perLayer ? L : 1); l++) {
-      const p = perLayer ? named.get(`h.${l}.${name}`)! : named.get(name === 'wte' || name === 'wpe' ? `${name}.weight` : name)!;
-      const stored = Array.from({ length: p.size }, (_, i) => bytes.readFloatLE(at + 4 * (perLayer ? l * n : 0) + 4 * i));
+      const p = perLayer
+        ? named.get(`h.${l}.${name}`)!
+        : named.get(name === 'wte' || name === 'wpe' ? `${name}.weight` : name)!;
+      const stored = Array.from({ length: p.size }, (_, i) =>
+        bytes.readFloatLE(at + 4 * (perLayer ? l * n : 0) + 4 * i),
+      );
       assert.deepEqual(stored, Array.from(p.data), `${name} layer ${l}`);
     }
     at += 4 * n * (perLayer ? L : 1);
@@ -122,10 +145,19 @@ test('checkpoint: models llm.c cannot hold are refused with the reason', () => {
     [{ normEps: 1e-6 }, /LayerNorm epsilon is 1e-5/],
   ];
   for (const [partial, re] of cases) {
-    assert.throws(() => writeLlmcCheckpoint(gpt(partial), join(dir, 'x.bin')), (e: Error) => e instanceof UserError && re.test(e.message));
+    assert.throws(
+      () => writeLlmcCheckpoint(gpt(partial), join(dir, 'x.bin')),
+      (e: Error) => e instanceof UserError && re.test(e.message),
+    );
   }
-  const llama = createModel(completeModelConfig({ arch: 'llama', vocabSize: 64, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 }), new Rng(1));
-  assert.throws(() => writeLlmcCheckpoint(llama, join(dir, 'x.bin')), /llm\.c checkpoints hold GPT-2 models; this model is arch llama/);
+  const llama = createModel(
+    completeModelConfig({ arch: 'llama', vocabSize: 64, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 }),
+    new Rng(1),
+  );
+  assert.throws(
+    () => writeLlmcCheckpoint(llama, join(dir, 'x.bin')),
+    /llm\.c checkpoints hold GPT-2 models; this model is arch llama/,
+  );
 });
 
 test('checkpoint: header errors name the file and say what was expected', () => {
@@ -139,12 +171,23 @@ test('checkpoint: header errors name the file and say what was expected', () => 
   };
   const shard = join(dir, 'shard.bin');
   writeLlmcShard(shard, [1, 2, 3]);
-  assert.throws(() => readLlmcCheckpoint(shard), (e: Error) => e instanceof UserError && e.message.startsWith(`${shard}: not an llm.c GPT-2 checkpoint (magic 20240520, expected 20240326)`));
+  assert.throws(
+    () => readLlmcCheckpoint(shard),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message.startsWith(`${shard}: not an llm.c GPT-2 checkpoint (magic 20240520, expected 20240326)`),
+  );
   const v = Buffer.from(bytes);
   v.writeInt32LE(4, 4);
-  assert.throws(() => readLlmcCheckpoint(put('v4.bin', v)), /an llm\.c GPT-2 checkpoint version 4 is not supported \(expected 3 or 5\)/);
+  assert.throws(
+    () => readLlmcCheckpoint(put('v4.bin', v)),
+    /an llm\.c GPT-2 checkpoint version 4 is not supported \(expected 3 or 5\)/,
+  );
   const short = put('short.bin', bytes.subarray(0, bytes.length - 8));
-  assert.throws(() => readLlmcCheckpoint(short), /bytes, but the header \(maxT 24, V 300, Vp 384, L 2, C 32, fp32\) implies \d+; the file is truncated/);
+  assert.throws(
+    () => readLlmcCheckpoint(short),
+    /bytes, but the header \(maxT 24, V 300, Vp 384, L 2, C 32, fp32\) implies \d+; the file is truncated/,
+  );
   assert.throws(() => readLlmcCheckpoint(put('tiny.bin', bytes.subarray(0, 100))), /shorter than the 1024-byte header/);
   const heads = Buffer.from(bytes);
   heads.writeInt32LE(3, 5 * 4); // NH 3 does not divide C 32
@@ -159,7 +202,9 @@ function ourShard(path: string): number[] {
     const width = h.dtype === 'uint16' ? 2 : 4;
     const raw = Buffer.alloc(h.tokens * width);
     readSync(fd, raw, 0, raw.length, HEADER_BYTES);
-    return Array.from({ length: h.tokens }, (_, i) => (width === 2 ? raw.readUInt16LE(2 * i) : raw.readUInt32LE(4 * i)));
+    return Array.from({ length: h.tokens }, (_, i) =>
+      width === 2 ? raw.readUInt16LE(2 * i) : raw.readUInt32LE(4 * i),
+    );
   } finally {
     closeSync(fd);
   }
@@ -169,7 +214,15 @@ test('token shards: a prepared dataset exported to llm.c shards reads back token
   const input = join(dir, 'corpus.txt');
   writeFileSync(input, CORPUS.split('\n').join('\n\n'));
   const data = join(dir, 'data');
-  await prepareData({ sources: [{ name: 'c', path: input, paragraphs: true }], out: data, tokenizer: 'char', valFraction: 0.2, shardTokens: 700, clean: { filters: false, dedup: false, nearDedup: false }, warn: () => {} });
+  await prepareData({
+    sources: [{ name: 'c', path: input, paragraphs: true }],
+    out: data,
+    tokenizer: 'char',
+    valFraction: 0.2,
+    shardTokens: 700,
+    clean: { filters: false, dedup: false, nearDedup: false },
+    warn: () => {},
+  });
   const meta = readMeta(data);
   const out = join(dir, 'llmc-data');
   const summary = exportLlmcShards(data, out, { prefix: 'tiny' });
@@ -186,7 +239,10 @@ test('token shards: a prepared dataset exported to llm.c shards reads back token
   }
   const cut = join(dir, 'cut.bin');
   writeFileSync(cut, readFileSync(join(out, summary.files[0]!)).subarray(0, 1030));
-  assert.throws(() => readLlmcShard(cut), /header counts \d+ tokens \(\d+ bytes with the header\); the shard is truncated or corrupt/);
+  assert.throws(
+    () => readLlmcShard(cut),
+    /header counts \d+ tokens \(\d+ bytes with the header\); the shard is truncated or corrupt/,
+  );
   assert.throws(() => writeLlmcShard(join(dir, 'big.bin'), [70000]), /token 0 is 70000; llm\.c shards hold uint16 ids/);
   assert.throws(() => exportLlmcShards(join(dir, 'nowhere'), out), /meta\.json: not found/);
 });
@@ -196,7 +252,10 @@ test('tokenizer file: header, then every id as a length byte and its bytes', () 
   const path = join(dir, 'tok.bin');
   writeLlmcTokenizer(path, tok, tok.vocabSize + 2);
   const b = readFileSync(path);
-  assert.deepEqual([b.readInt32LE(0), b.readInt32LE(4), b.readInt32LE(8), b.readInt32LE(12)], [20240328, 2, tok.vocabSize + 2, tok.specialId('<|endoftext|>')]);
+  assert.deepEqual(
+    [b.readInt32LE(0), b.readInt32LE(4), b.readInt32LE(8), b.readInt32LE(12)],
+    [20240328, 2, tok.vocabSize + 2, tok.specialId('<|endoftext|>')],
+  );
   let at = 1024;
   for (let id = 0; id < tok.vocabSize + 2; id++) {
     const n = b[at]!;

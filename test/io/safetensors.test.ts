@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeInto, floatToBf16, floatToHalf } from '../../src/io/dtypes.ts';
-import { parseSafetensors, READ_CHUNK_BYTES, readSafetensors, SafetensorsReader, serializeSafetensors, writeSafetensors } from '../../src/io/safetensors.ts';
+import {
+  parseSafetensors,
+  READ_CHUNK_BYTES,
+  readSafetensors,
+  SafetensorsReader,
+  serializeSafetensors,
+  writeSafetensors,
+} from '../../src/io/safetensors.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { UserError } from '../../src/util/user-error.ts';
@@ -49,11 +56,15 @@ test('streamed write and read of F32/F16/BF16 tensors; one tensor read touches o
   const small = randomArray(7 * 5, 2);
   const bf = randomArray(300, 3);
   const path = join(dir, 'mixed.safetensors');
-  writeSafetensors(path, [
-    { name: 'small', shape: [7, 5], data: small },
-    { name: 'big.f16', shape: [big.length], data: big, dtype: 'F16' },
-    { name: 'bf', shape: [3, 100], data: bf, dtype: 'BF16' },
-  ], { note: 'hi' });
+  writeSafetensors(
+    path,
+    [
+      { name: 'small', shape: [7, 5], data: small },
+      { name: 'big.f16', shape: [big.length], data: big, dtype: 'F16' },
+      { name: 'bf', shape: [3, 100], data: bf, dtype: 'BF16' },
+    ],
+    { note: 'hi' },
+  );
   const reader = SafetensorsReader.open(path);
   try {
     assert.deepEqual([...reader.tensors.keys()], ['small', 'big.f16', 'bf']);
@@ -61,11 +72,12 @@ test('streamed write and read of F32/F16/BF16 tensors; one tensor read touches o
     const header = reader.bytesRead;
     assert.ok(header < 400, 'opening reads only the header');
     const got = reader.read('bf');
-    assert.equal(reader.bytesRead, header + 600, 'only the BF16 tensor\'s 600 bytes were read');
+    assert.equal(reader.bytesRead, header + 600, "only the BF16 tensor's 600 bytes were read");
     for (let i = 0; i < bf.length; i++) assert.ok(Math.abs(got[i]! - bf[i]!) <= Math.abs(bf[i]!) * 2 ** -8);
     const halves = reader.read('big.f16');
     assert.equal(reader.bytesRead, header + 600 + 2 * big.length);
-    for (let i = 0; i < big.length; i += 997) assert.ok(Math.abs(halves[i]! - big[i]!) <= Math.abs(big[i]!) * 2 ** -11 + 2 ** -24);
+    for (let i = 0; i < big.length; i += 997)
+      assert.ok(Math.abs(halves[i]! - big[i]!) <= Math.abs(big[i]!) * 2 ** -11 + 2 ** -24);
     const dest = new Float32Array(35);
     reader.readInto('small', dest);
     assert.deepEqual(dest, small, 'F32 is exact');
@@ -77,7 +89,8 @@ test('streamed write and read of F32/F16/BF16 tensors; one tensor read touches o
   // The whole-file readers agree with the streamed one.
   const all = readSafetensors(path);
   const mem = parseSafetensors(readFileSync(path), path);
-  for (const name of ['small', 'big.f16', 'bf']) assert.deepEqual(all.tensors.get(name)!.data, mem.tensors.get(name)!.data);
+  for (const name of ['small', 'big.f16', 'bf'])
+    assert.deepEqual(all.tensors.get(name)!.data, mem.tensors.get(name)!.data);
   assert.equal(all.tensors.get('big.f16')!.dtype, 'F16');
 });
 
@@ -85,8 +98,21 @@ test('serializeSafetensors (in memory) and writeSafetensors (streamed) produce i
   const a = randomArray(12, 4);
   const b = randomArray(5, 5);
   const path = join(dir, 'same.safetensors');
-  writeSafetensors(path, [{ name: 'a', shape: [3, 4], data: a }, { name: 'b', shape: [5], data: b }], { format: 'pt' });
-  const mem = serializeSafetensors([['a', { shape: [3, 4], data: a }], ['b', { shape: [5], data: b }]], { format: 'pt' });
+  writeSafetensors(
+    path,
+    [
+      { name: 'a', shape: [3, 4], data: a },
+      { name: 'b', shape: [5], data: b },
+    ],
+    { format: 'pt' },
+  );
+  const mem = serializeSafetensors(
+    [
+      ['a', { shape: [3, 4], data: a }],
+      ['b', { shape: [5], data: b }],
+    ],
+    { format: 'pt' },
+  );
   assert.ok(Buffer.from(mem).equals(readFileSync(path)));
   const headerLen = Number(Buffer.from(mem).readBigUInt64LE(0));
   assert.equal((8 + headerLen) % 8, 0, 'data section 8-byte aligned');
@@ -96,12 +122,23 @@ test('truncated and malformed files are errors naming the file and the tensor', 
   const path = join(dir, 'trunc.safetensors');
   writeSafetensors(path, [{ name: 'w', shape: [100], data: randomArray(100, 6) }]);
   truncateSync(path, statSync(path).size - 10);
-  assert.throws(() => SafetensorsReader.open(path), /trunc\.safetensors: tensor "w": data_offsets \[0, 400\] do not hold 100 F32 values within the file/);
+  assert.throws(
+    () => SafetensorsReader.open(path),
+    /trunc\.safetensors: tensor "w": data_offsets \[0, 400\] do not hold 100 F32 values within the file/,
+  );
   const bad = join(dir, 'int.safetensors');
   const json = Buffer.from(JSON.stringify({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }));
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   writeFileSync(bad, Buffer.concat([len, json, Buffer.alloc(8)]));
-  assert.throws(() => readSafetensors(bad), (e: Error) => e instanceof UserError && /int\.safetensors: tensor "ids": dtype I64 is not supported \(expected F32, F16 or BF16\)/.test(e.message));
-  assert.throws(() => readSafetensors(join(dir, 'absent.safetensors')), /absent\.safetensors: cannot read file \(ENOENT\)/);
+  assert.throws(
+    () => readSafetensors(bad),
+    (e: Error) =>
+      e instanceof UserError &&
+      /int\.safetensors: tensor "ids": dtype I64 is not supported \(expected F32, F16 or BF16\)/.test(e.message),
+  );
+  assert.throws(
+    () => readSafetensors(join(dir, 'absent.safetensors')),
+    /absent\.safetensors: cannot read file \(ENOENT\)/,
+  );
 });

@@ -23,7 +23,14 @@ test('GPT-3: about 3.15e23 FLOPs and a few million dollars', () => {
 });
 
 test('devices, price and memory follow the stated assumptions', () => {
-  const e = estimateTraining({ params: 175e9, tokens: 300e9, hardware: 'a100', mfu: 0.5, devices: 1024, pricePerHour: 1 });
+  const e = estimateTraining({
+    params: 175e9,
+    tokens: 300e9,
+    hardware: 'a100',
+    mfu: 0.5,
+    devices: 1024,
+    pricePerHour: 1,
+  });
   assert.equal(e.stateBytes, BYTES_PER_PARAM * 175e9);
   assert.equal(e.devicesToHold, Math.ceil((16 * 175e9) / (80 * 1024 ** 3)));
   assert.ok(Math.abs(e.wallSeconds / ((e.deviceHours * 3600) / 1024) - 1) < 1e-12);
@@ -45,8 +52,20 @@ test('a known shape adds 12*L*T*C per token to 6N', () => {
 });
 
 test('invalid inputs are errors naming the value', () => {
-  assert.throws(() => estimateTraining({ params: 1e9, tokens: 1e9, hardware: 'tpu' }), /unknown hardware "tpu" \(expected v100, a100, h100, cpu\)/);
-  assert.throws(() => estimateTraining({ params: 1e9, tokens: 1e9, hardware: 'a100', mfu: 1.5 }), /MFU must be in \(0, 1\], received 1\.5/);
-  assert.throws(() => estimateTraining({ params: -1, tokens: 1e9, hardware: 'a100' }), /parameters must be a positive number, received -1/);
-  assert.throws(() => estimateTraining({ params: 1e9, tokens: 1e9, hardware: 'a100', devices: 2.5 }), /device count must be a positive integer, received 2\.5/);
+  assert.throws(
+    () => estimateTraining({ params: 1e9, tokens: 1e9, hardware: 'tpu' }),
+    /unknown hardware "tpu" \(expected v100, a100, h100, cpu\)/,
+  );
+  assert.throws(
+    () => estimateTraining({ params: 1e9, tokens: 1e9, hardware: 'a100', mfu: 1.5 }),
+    /MFU must be in \(0, 1\], received 1\.5/,
+  );
+  assert.throws(
+    () => estimateTraining({ params: -1, tokens: 1e9, hardware: 'a100' }),
+    /parameters must be a positive number, received -1/,
+  );
+  assert.throws(
+    () => estimateTraining({ params: 1e9, tokens: 1e9, hardware: 'a100', devices: 2.5 }),
+    /device count must be a positive integer, received 2\.5/,
+  );
 });

@@ -17,7 +17,15 @@ function builtCounts(cfg: ModelConfig): Record<string, number> {
   const model = createModel(cfg, new Rng(0));
   out.total = model.numParameters();
   for (const [name, p] of model.namedParameters()) {
-    const part = /wte|wpe|embed_tokens/.test(name) ? 'embeddings' : /attn/.test(name) ? 'attention' : /mlp/.test(name) ? 'mlp' : /lm_head/.test(name) ? 'head' : 'norms';
+    const part = /wte|wpe|embed_tokens/.test(name)
+      ? 'embeddings'
+      : /attn/.test(name)
+        ? 'attention'
+        : /mlp/.test(name)
+          ? 'mlp'
+          : /lm_head/.test(name)
+            ? 'head'
+            : 'norms';
     out[part]! += p.size;
   }
   return out;
@@ -34,7 +42,8 @@ test('parameter counts per component match the built models', () => {
     const c = countParameters(cfg);
     const built = builtCounts(cfg);
     const label = JSON.stringify(cfg);
-    for (const part of ['embeddings', 'attention', 'mlp', 'norms', 'head', 'total'] as const) assert.equal(c[part], built[part], `${part} of ${label}`);
+    for (const part of ['embeddings', 'attention', 'mlp', 'norms', 'head', 'total'] as const)
+      assert.equal(c[part], built[part], `${part} of ${label}`);
     assert.equal(c.nonEmbedding, c.total - c.embeddings - c.head);
   }
 });

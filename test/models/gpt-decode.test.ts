@@ -19,13 +19,24 @@ import { Rng } from '../../src/tensor/random.ts';
 
 const kernels = decodeKernels();
 const skip = kernels ? false : 'the native addon is not built';
-const skipBf16 = skip || (cpuInfo()?.isa === 'avx512' ? false : 'bf16 decoding needs AVX-512 (LLMFORGE_ISA or the CPU caps it)');
+const skipBf16 =
+  skip || (cpuInfo()?.isa === 'avx512' ? false : 'bf16 decoding needs AVX-512 (LLMFORGE_ISA or the CPU caps it)');
 
 function tinyGpt(opts: { bias: boolean; tie: boolean; seed: number }): LanguageModel {
   // C = 40, H = 4 (D = 10), F = 160, V = 37: K and N tails on every GEMV.
-  const cfg = completeModelConfig({ arch: 'gpt2', vocabSize: 37, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 40, bias: opts.bias, tieEmbeddings: opts.tie });
+  const cfg = completeModelConfig({
+    arch: 'gpt2',
+    vocabSize: 37,
+    blockSize: 32,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 40,
+    bias: opts.bias,
+    tieEmbeddings: opts.tie,
+  });
   const model = createModel(cfg, new Rng(opts.seed));
-  for (const p of model.parameters()) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! * 3 + (p.ndim === 1 ? 0.05 * Math.sin(i) : 0);
+  for (const p of model.parameters())
+    for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! * 3 + (p.ndim === 1 ? 0.05 * Math.sin(i) : 0);
   model.eval();
   return model;
 }
@@ -42,29 +53,43 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-for (const [bias, tie] of [[true, true], [false, false], [true, false]] as const) {
-  test(`fp32 decoder (bias ${bias}, tied ${tie}) equals the full forward and the op-by-op cached forward`, { skip }, () => {
+for (const [bias, tie] of [
+  [true, true],
+  [false, false],
+  [true, false],
+] as const) {
+  test(`fp32 decoder (bias ${bias}, tied ${tie}) equals the full forward and the op-by-op cached forward`, {
+    skip,
+  }, () => {
     const model = tinyGpt({ bias, tie, seed: 3 });
     const ids = Array.from({ length: 20 }, (_, i) => (i * 11 + 5) % 37);
     const fused = model.createCache(1, 32);
     const plain = model.createCache(1, 32);
-    for (const cache of [fused, plain]) noGrad(() => model.forward(Int32Array.from(ids.slice(0, 5)), 1, 5, null, { cache, lastOnly: true }));
+    for (const cache of [fused, plain])
+      noGrad(() => model.forward(Int32Array.from(ids.slice(0, 5)), 1, 5, null, { cache, lastOnly: true }));
     const dec = model.decoder('fp32');
     assert.ok(dec, 'a plain GPT on the native backend has a decoder');
     assert.equal(dec.precision, 'fp32');
     for (let t = 5; t < ids.length; t++) {
       const got = dec.step(ids[t]!, fused);
       const ref = lastLogits(model, ids.slice(0, t + 1));
-      const op = noGrad(() => model.forward(Int32Array.of(ids[t]!), 1, 1, null, { cache: plain, lastOnly: true }).logits.data);
+      const op = noGrad(
+        () => model.forward(Int32Array.of(ids[t]!), 1, 1, null, { cache: plain, lastOnly: true }).logits.data,
+      );
       const scale = Math.max(1, ...Array.from(ref, Math.abs)); // the full forward runs other GEMM blockings
-      assert.ok(maxAbsDiff(got, ref) <= 1e-5 * scale, `position ${t}: max |fused - full forward| = ${maxAbsDiff(got, ref)}, max |logit| ${scale}`);
+      assert.ok(
+        maxAbsDiff(got, ref) <= 1e-5 * scale,
+        `position ${t}: max |fused - full forward| = ${maxAbsDiff(got, ref)}, max |logit| ${scale}`,
+      );
       assert.ok(maxAbsDiff(got, op) <= 1e-6, `position ${t}: max |fused - cached forward| = ${maxAbsDiff(got, op)}`);
       assert.equal(fused.length, t + 1);
     }
   });
 }
 
-test('bf16 decoder: logits within bf16 rounding of fp32, and generate reports the path it ran', { skip: skipBf16 }, () => {
+test('bf16 decoder: logits within bf16 rounding of fp32, and generate reports the path it ran', {
+  skip: skipBf16,
+}, () => {
   const model = tinyGpt({ bias: true, tie: true, seed: 5 });
   const ids = [1, 2, 3, 4, 5, 6, 7, 8];
   const cache = model.createCache(1, 32);
@@ -79,13 +104,22 @@ test('bf16 decoder: logits within bf16 rounding of fp32, and generate reports th
     const err = maxAbsDiff(got, ref);
     assert.ok(err > 0 && err <= 0.03 * scale, `position ${t}: max |bf16 - fp32| = ${err} against max |logit| ${scale}`);
   }
-  assert.equal(generate(model, [1, 2, 3], { temperature: 0, maxNewTokens: 6, decodePrecision: 'bf16' }).decodePath, 'bf16');
+  assert.equal(
+    generate(model, [1, 2, 3], { temperature: 0, maxNewTokens: 6, decodePrecision: 'bf16' }).decodePath,
+    'bf16',
+  );
   assert.equal(generate(model, [1, 2, 3], { temperature: 0, maxNewTokens: 6 }).decodePath, 'fp32');
 });
 
 test('decodeGemv bf16 equals a float64 reference over the rounded weights (tails of N and K)', { skip }, () => {
   const rng = new Rng(9);
-  for (const [N, K] of [[1, 1], [7, 15], [9, 16], [65, 33], [130, 384]] as const) {
+  for (const [N, K] of [
+    [1, 1],
+    [7, 15],
+    [9, 16],
+    [65, 33],
+    [130, 384],
+  ] as const) {
     const w = Float32Array.from({ length: N * K }, () => rng.normal());
     const x = Float32Array.from({ length: K }, () => rng.normal());
     const bias = Float32Array.from({ length: N }, () => rng.normal());
@@ -117,7 +151,12 @@ test('decodeGemv bf16 equals a float64 reference over the rounded weights (tails
 
 test('toBf16 rounds to nearest even and keeps infinities, signed zero and NaN', { skip }, () => {
   const cases: [number, number][] = [
-    [1, 0x3f80], [-2, 0xc000], [0, 0x0000], [-0, 0x8000], [Infinity, 0x7f80], [-Infinity, 0xff80],
+    [1, 0x3f80],
+    [-2, 0xc000],
+    [0, 0x0000],
+    [-0, 0x8000],
+    [Infinity, 0x7f80],
+    [-Infinity, 0xff80],
     [1 + 2 ** -8, 0x3f80], // halfway, even below: down
     [1 + 3 * 2 ** -8, 0x3f82], // halfway, even above: up
     [1 + 2 ** -8 + 2 ** -20, 0x3f81], // above halfway: up
@@ -128,7 +167,8 @@ test('toBf16 rounds to nearest even and keeps infinities, signed zero and NaN', 
   const dst = new Uint16Array(src.length);
   kernels!.toBf16(src, dst);
   all.forEach(([v, bits], i) => {
-    if (bits >= 0) assert.equal(dst[i], bits, `element ${i}: ${v} -> 0x${dst[i]!.toString(16)}, expected 0x${bits.toString(16)}`);
+    if (bits >= 0)
+      assert.equal(dst[i], bits, `element ${i}: ${v} -> 0x${dst[i]!.toString(16)}, expected 0x${bits.toString(16)}`);
   });
   for (const i of [src.length - 1, 5]) {
     const nan = new Uint16Array(src.length);
@@ -139,7 +179,9 @@ test('toBf16 rounds to nearest even and keeps infinities, signed zero and NaN', 
   }
 });
 
-test('no decoder where it does not apply: LoRA, the reference backend; generate falls back with a note', { skip }, () => {
+test('no decoder where it does not apply: LoRA, the reference backend; generate falls back with a note', {
+  skip,
+}, () => {
   const lora = tinyGpt({ bias: true, tie: true, seed: 7 });
   applyLora(lora, { r: 2, alpha: 4, targets: ['c_attn'] });
   assert.equal(lora.decoder('fp32'), null);
@@ -147,8 +189,16 @@ test('no decoder where it does not apply: LoRA, the reference backend; generate 
   withBackend('reference', () => assert.equal(plain.decoder('fp32'), null));
   if (cpuInfo()?.isa !== 'avx512') assert.equal(plain.decoder('bf16'), null, 'no bf16 decoder without AVX-512 kernels');
   const notes: string[] = [];
-  const r = generate(lora, [1, 2], { temperature: 0, maxNewTokens: 4, decodePrecision: 'bf16', onNote: (m) => notes.push(m) });
+  const r = generate(lora, [1, 2], {
+    temperature: 0,
+    maxNewTokens: 4,
+    decodePrecision: 'bf16',
+    onNote: (m) => notes.push(m),
+  });
   assert.equal(r.decodePath, 'forward');
   assert.deepEqual(notes, ['bf16 decoding is not available for this model or backend; decoding in fp32']);
-  assert.throws(() => generate(plain, [1], { decodePrecision: 'fp16' as 'fp32' }), /decodePrecision: expected one of fp32, bf16, received 'fp16'/);
+  assert.throws(
+    () => generate(plain, [1], { decodePrecision: 'fp16' as 'fp32' }),
+    /decodePrecision: expected one of fp32, bf16, received 'fp16'/,
+  );
 });

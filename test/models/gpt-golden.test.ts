@@ -14,7 +14,15 @@ import { GPT } from '../../src/models/gpt.ts';
 import { ModelFill } from '../../src/models/model-fill.ts';
 
 const fixture = readSafetensors(fileURLToPath(new URL('../../fixtures/gpt2-golden.safetensors', import.meta.url)));
-const cfg = JSON.parse(fixture.metadata.config!) as { vocabSize: number; blockSize: number; nLayer: number; nHead: number; nEmbd: number; B: number; T: number };
+const cfg = JSON.parse(fixture.metadata.config!) as {
+  vocabSize: number;
+  blockSize: number;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  B: number;
+  T: number;
+};
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -30,7 +38,9 @@ function get(name: string): Float32Array {
 }
 
 for (const name of ['reference', 'native'] as const) {
-  test(`GPT-2 logits, loss and all gradients match PyTorch (${name} backend)`, { skip: name === 'native' && !nativeAvailable() ? 'native addon not built' : false }, () => {
+  test(`GPT-2 logits, loss and all gradients match PyTorch (${name} backend)`, {
+    skip: name === 'native' && !nativeAvailable() ? 'native addon not built' : false,
+  }, () => {
     withBackend(name, () => {
       const { vocabSize, blockSize, nLayer, nHead, nEmbd } = cfg;
       const fill = new ModelFill(completeModelConfig({ arch: 'gpt2', vocabSize, blockSize, nLayer, nHead, nEmbd })); // no random init
@@ -56,7 +66,7 @@ for (const name of ['reference', 'native'] as const) {
       check('loss', [loss!.item()], get('loss'));
       loss!.backward();
       for (const [pname, p] of named) check(`grad ${pname}`, p.grad!.data, get(`grad.${pname}`));
-      process.stdout.write(`${name}:\n${rows.join("\n")}\n`);
+      process.stdout.write(`${name}:\n${rows.join('\n')}\n`);
     });
   });
 }

@@ -14,8 +14,22 @@ import { Rng } from '../../src/tensor/random.ts';
 
 const configs: [string, ModelConfig][] = [
   ['gpt2', resolveModelConfig('char-tiny', { nLayer: 2, nEmbd: 32, vocabSize: 23, blockSize: 16 })],
-  ['llama GQA 4:2', resolveModelConfig('llama-mini', { nLayer: 2, nEmbd: 32, nHead: 4, nKvHead: 2, vocabSize: 23, blockSize: 16 })],
-  ['llama MHA, tied', resolveModelConfig('llama-mini', { nLayer: 2, nEmbd: 32, nHead: 4, nKvHead: 4, vocabSize: 23, blockSize: 16, tieEmbeddings: true })],
+  [
+    'llama GQA 4:2',
+    resolveModelConfig('llama-mini', { nLayer: 2, nEmbd: 32, nHead: 4, nKvHead: 2, vocabSize: 23, blockSize: 16 }),
+  ],
+  [
+    'llama MHA, tied',
+    resolveModelConfig('llama-mini', {
+      nLayer: 2,
+      nEmbd: 32,
+      nHead: 4,
+      nKvHead: 4,
+      vocabSize: 23,
+      blockSize: 16,
+      tieEmbeddings: true,
+    }),
+  ],
 ];
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -87,11 +101,26 @@ test('cache misuse is a clear error', () => {
   assert.throws(() => model.createCache(1, 17), /capacity 17 exceeds the model's context length blockSize 16/);
   const cache = model.createCache(1, 4);
   model.forward(Int32Array.from([1, 2, 3]), 1, 3, null, { cache });
-  assert.throws(() => model.forward(Int32Array.from([1, 2]), 1, 2, null, { cache }), /3 cached \+ 2 new positions exceed the cache capacity 4/);
+  assert.throws(
+    () => model.forward(Int32Array.from([1, 2]), 1, 2, null, { cache }),
+    /3 cached \+ 2 new positions exceed the cache capacity 4/,
+  );
   assert.equal(cache.length, 3);
-  assert.throws(() => model.forward(Int32Array.from([1, 2]), 2, 1, null, { cache }), /batch 2 differs from the cache's batch 1/);
+  assert.throws(
+    () => model.forward(Int32Array.from([1, 2]), 2, 1, null, { cache }),
+    /batch 2 differs from the cache's batch 1/,
+  );
   const other = createModel(configs[0]![1], new Rng(0)).createCache(1, 4);
-  assert.throws(() => model.forward(Int32Array.from([1]), 1, 1, null, { cache: other }), /the cache was made for 2 layers x 4 kv heads/);
-  assert.throws(() => model.forward(new Int32Array(17), 1, 17), /positions 0\.\.16 exceed the context length blockSize 16/);
-  assert.throws(() => model.forward(Int32Array.from([1, 2]), 1, 2, Int32Array.from([1, 2]), { lastOnly: true }), /lastOnly .* cannot take targets/);
+  assert.throws(
+    () => model.forward(Int32Array.from([1]), 1, 1, null, { cache: other }),
+    /the cache was made for 2 layers x 4 kv heads/,
+  );
+  assert.throws(
+    () => model.forward(new Int32Array(17), 1, 17),
+    /positions 0\.\.16 exceed the context length blockSize 16/,
+  );
+  assert.throws(
+    () => model.forward(Int32Array.from([1, 2]), 1, 2, Int32Array.from([1, 2]), { lastOnly: true }),
+    /lastOnly .* cannot take targets/,
+  );
 });

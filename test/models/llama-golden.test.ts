@@ -33,11 +33,16 @@ function get(name: string): Float32Array {
 }
 
 for (const name of ['reference', 'native'] as const) {
-  test(`Llama logits, loss and all gradients match PyTorch (${name} backend)`, { skip: name === 'native' && !nativeAvailable() ? 'native addon not built' : false }, () => {
+  test(`Llama logits, loss and all gradients match PyTorch (${name} backend)`, {
+    skip: name === 'native' && !nativeAvailable() ? 'native addon not built' : false,
+  }, () => {
     withBackend(name, () => {
       const fill = new ModelFill(cfg); // built without random init: every weight must come from the fixture
       const named = [...fill.parameters];
-      assert.deepEqual(named.map(([n]) => `param.${n}`).sort(), [...fixture.tensors.keys()].filter((k) => k.startsWith('param.')).sort());
+      assert.deepEqual(
+        named.map(([n]) => `param.${n}`).sort(),
+        [...fixture.tensors.keys()].filter((k) => k.startsWith('param.')).sort(),
+      );
       for (const [pname, p] of named) {
         const src = get(`param.${pname}`);
         assert.equal(src.length, p.size, `param ${pname} size`);

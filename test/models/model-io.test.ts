@@ -20,7 +20,10 @@ const ids = Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6]);
 
 for (const [label, cfg] of [
   ['gpt2 tied', resolveModelConfig('char-tiny', { nLayer: 2, nEmbd: 32, vocabSize: 20, blockSize: 16 })],
-  ['gpt2 untied', resolveModelConfig('char-tiny', { nLayer: 1, nEmbd: 32, vocabSize: 20, blockSize: 16, tieEmbeddings: false })],
+  [
+    'gpt2 untied',
+    resolveModelConfig('char-tiny', { nLayer: 1, nEmbd: 32, vocabSize: 20, blockSize: 16, tieEmbeddings: false }),
+  ],
   ['llama GQA', resolveModelConfig('llama-mini', { nLayer: 2, nEmbd: 48, vocabSize: 20, blockSize: 16 })],
 ] as const) {
   test(`save + load round trip (${label})`, () => {
@@ -34,7 +37,10 @@ for (const [label, cfg] of [
     assert.deepEqual(loaded.config, cfg);
     const a = model.namedParameters();
     const b = loaded.namedParameters();
-    assert.deepEqual(b.map(([n]) => n), a.map(([n]) => n));
+    assert.deepEqual(
+      b.map(([n]) => n),
+      a.map(([n]) => n),
+    );
     a.forEach(([n, p], i) => assert.deepEqual(b[i]![1].data, p.data, n));
     assert.deepEqual(loaded.forward(ids, 2, 4).logits.data, model.forward(ids, 2, 4).logits.data);
     const names = [...readSafetensors(join(dir, 'model.safetensors')).tensors.keys()];
@@ -52,9 +58,15 @@ test('load errors name the file and the tensor or field', () => {
   const entries = [...file.tensors.entries()];
 
   writeFileSync(weights, serializeSafetensors(entries.filter(([n]) => n !== 'h.0.mlp.c_fc.bias')));
-  assert.throws(() => loadModel(dir), /model\.safetensors: tensor "h\.0\.mlp\.c_fc\.bias" is missing \(the config in config\.json expects it with shape \[64\]\)/);
+  assert.throws(
+    () => loadModel(dir),
+    /model\.safetensors: tensor "h\.0\.mlp\.c_fc\.bias" is missing \(the config in config\.json expects it with shape \[64\]\)/,
+  );
 
-  writeFileSync(weights, serializeSafetensors(entries.map(([n, t]) => [n, n === 'wpe.weight' ? { shape: [4, 32], data: t.data } : t])));
+  writeFileSync(
+    weights,
+    serializeSafetensors(entries.map(([n, t]) => [n, n === 'wpe.weight' ? { shape: [4, 32], data: t.data } : t])),
+  );
   assert.throws(() => loadModel(dir), /tensor "wpe\.weight" has shape \[4, 32\], expected \[8, 16\]/);
 
   writeFileSync(weights, serializeSafetensors([...entries, ['extra.weight', { shape: [1], data: [0] }]]));
@@ -64,11 +76,14 @@ test('load errors name the file and the tensor or field', () => {
   const doc = JSON.parse(readFileSync(cfgPath, 'utf8')) as { config: Record<string, unknown> };
   doc.config.nHead = 3;
   writeFileSync(cfgPath, JSON.stringify(doc));
-  assert.throws(() => loadModel(dir), (e: Error) => {
-    assert.match(e.message, /config\.json "config": nEmbd 16 must be a multiple of nHead 3/);
-    assert.ok(e instanceof UserError);
-    return true;
-  });
+  assert.throws(
+    () => loadModel(dir),
+    (e: Error) => {
+      assert.match(e.message, /config\.json "config": nEmbd 16 must be a multiple of nHead 3/);
+      assert.ok(e instanceof UserError);
+      return true;
+    },
+  );
   writeFileSync(cfgPath, '{"format": "other"}');
   assert.throws(() => loadModel(dir), /config\.json: expected \{"format": "llmforge"/);
   assert.throws(() => loadModel(join(dir, 'nope')), /nope[/\\]config\.json: cannot read the model config \(ENOENT\)/);

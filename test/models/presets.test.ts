@@ -17,14 +17,31 @@ test('presets resolve to complete configs with the documented shapes', () => {
   for (const name of Object.keys(PRESETS)) assert.doesNotThrow(() => resolveModelConfig(name), name);
   const tiny = resolveModelConfig('char-tiny');
   assert.deepEqual(tiny, {
-    arch: 'gpt2', vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nKvHead: 4, nEmbd: 128, mlpHidden: 512,
-    dropout: 0, bias: true, normEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true,
+    arch: 'gpt2',
+    vocabSize: 65,
+    blockSize: 64,
+    nLayer: 4,
+    nHead: 4,
+    nKvHead: 4,
+    nEmbd: 128,
+    mlpHidden: 512,
+    dropout: 0,
+    bias: true,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    tieEmbeddings: true,
   });
   const gpt2 = resolveModelConfig('gpt2-124m');
-  assert.deepEqual([gpt2.nLayer, gpt2.nHead, gpt2.nEmbd, gpt2.blockSize, gpt2.vocabSize, gpt2.mlpHidden], [12, 12, 768, 1024, 50257, 3072]);
+  assert.deepEqual(
+    [gpt2.nLayer, gpt2.nHead, gpt2.nEmbd, gpt2.blockSize, gpt2.vocabSize, gpt2.mlpHidden],
+    [12, 12, 768, 1024, 50257, 3072],
+  );
   const llama = resolveModelConfig('llama-mini');
   assert.equal(llama.arch, 'llama');
-  assert.deepEqual([llama.nLayer, llama.nHead, llama.nKvHead, llama.nEmbd, llama.mlpHidden, llama.blockSize], [6, 6, 2, 384, 1024, 256]);
+  assert.deepEqual(
+    [llama.nLayer, llama.nHead, llama.nKvHead, llama.nEmbd, llama.mlpHidden, llama.blockSize],
+    [6, 6, 2, 384, 1024, 256],
+  );
   assert.equal(llama.bias, false);
   assert.equal(llama.tieEmbeddings, false);
 });
@@ -34,7 +51,10 @@ test('overrides replace preset fields; derived widths follow unless set', () => 
   assert.equal(c.vocabSize, 300);
   assert.equal(c.mlpHidden, swigluHidden(192));
   assert.equal(resolveModelConfig('gpt-mini', { nEmbd: 192, mlpHidden: 100 }).mlpHidden, 100);
-  assert.equal(resolveModelConfig({ arch: 'gpt2', vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }).mlpHidden, 32);
+  assert.equal(
+    resolveModelConfig({ arch: 'gpt2', vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }).mlpHidden,
+    32,
+  );
 });
 
 test('createModel builds the class of config.arch', () => {
@@ -47,8 +67,13 @@ test('createModel builds the class of config.arch', () => {
 });
 
 test('--set pairs are parsed to typed fields; mistakes name the pair', () => {
-  assert.deepEqual(parseConfigOverrides(['nLayer=2', 'dropout=0.1', 'bias=false', 'arch=llama', 'ropeTheta=5e5']),
-    { nLayer: 2, dropout: 0.1, bias: false, arch: 'llama', ropeTheta: 500000 });
+  assert.deepEqual(parseConfigOverrides(['nLayer=2', 'dropout=0.1', 'bias=false', 'arch=llama', 'ropeTheta=5e5']), {
+    nLayer: 2,
+    dropout: 0.1,
+    bias: false,
+    arch: 'llama',
+    ropeTheta: 500000,
+  });
   assert.throws(() => parseConfigOverrides(['nLayers=2']), /--set nLayers=2: unknown model field "nLayers"/);
   assert.throws(() => parseConfigOverrides(['nLayer']), /--set nLayer: expected key=value/);
   assert.throws(() => parseConfigOverrides(['bias=yes']), /bias expects true or false, received "yes"/);
@@ -70,14 +95,26 @@ test('invalid configs are rejected with the field and the values', () => {
     [{ layerNormEps: 1e-5 }, /unknown field "layerNormEps"/],
   ];
   for (const [patch, re] of cases) {
-    assert.throws(() => checkModelConfig({ ...base, ...patch }, 'test.json'), (e: Error) => {
-      assert.match(e.message, /^test\.json: /);
-      assert.match(e.message, re);
-      assert.ok(e instanceof UserError);
-      return true;
-    });
+    assert.throws(
+      () => checkModelConfig({ ...base, ...patch }, 'test.json'),
+      (e: Error) => {
+        assert.match(e.message, /^test\.json: /);
+        assert.match(e.message, re);
+        assert.ok(e instanceof UserError);
+        return true;
+      },
+    );
   }
-  assert.throws(() => resolveModelConfig('gpt-huge'), /unknown model preset "gpt-huge" \(presets: char-tiny, toy, gpt-mini, gpt2-124m, llama-mini\)/);
-  assert.throws(() => completeModelConfig({ arch: 'gpt2', vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 2 }), /field "nEmbd" is missing/);
-  assert.throws(() => resolveModelConfig('llama-mini', { nEmbd: 388 }), /preset llama-mini with overrides \{"nEmbd":388\}: nEmbd 388 must be a multiple of nHead 6/);
+  assert.throws(
+    () => resolveModelConfig('gpt-huge'),
+    /unknown model preset "gpt-huge" \(presets: char-tiny, toy, gpt-mini, gpt2-124m, llama-mini\)/,
+  );
+  assert.throws(
+    () => completeModelConfig({ arch: 'gpt2', vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 2 }),
+    /field "nEmbd" is missing/,
+  );
+  assert.throws(
+    () => resolveModelConfig('llama-mini', { nEmbd: 388 }),
+    /preset llama-mini with overrides \{"nEmbd":388\}: nEmbd 388 must be a multiple of nHead 6/,
+  );
 });

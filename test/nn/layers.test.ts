@@ -10,11 +10,33 @@ import { GPT } from '../../src/models/gpt.ts';
 import { Dropout } from '../../src/nn/layers.ts';
 
 test('GPT parameter names follow fields; train/eval and freezing reach every sub-module', () => {
-  const m = new GPT({ arch: 'gpt2', vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nKvHead: 2, nEmbd: 8, mlpHidden: 32, dropout: 0.5, bias: true, normEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true }, new Rng(1));
+  const m = new GPT(
+    {
+      arch: 'gpt2',
+      vocabSize: 11,
+      blockSize: 8,
+      nLayer: 2,
+      nHead: 2,
+      nKvHead: 2,
+      nEmbd: 8,
+      mlpHidden: 32,
+      dropout: 0.5,
+      bias: true,
+      normEps: 1e-5,
+      ropeTheta: 10000,
+      tieEmbeddings: true,
+    },
+    new Rng(1),
+  );
   const names = m.namedParameters().map(([n]) => n);
   assert.equal(names[0], 'wte.weight');
-  assert.ok(names.includes('h.1.attn.c_attn.weight') && names.includes('h.0.mlp.c_proj.bias') && names.includes('ln_f.bias'));
-  assert.equal(m.numParameters(), m.parameters().reduce((n, p) => n + p.size, 0));
+  assert.ok(
+    names.includes('h.1.attn.c_attn.weight') && names.includes('h.0.mlp.c_proj.bias') && names.includes('ln_f.bias'),
+  );
+  assert.equal(
+    m.numParameters(),
+    m.parameters().reduce((n, p) => n + p.size, 0),
+  );
   m.eval();
   assert.equal(m.h[1]!.mlp.dropout.training, false);
   const ids = Int32Array.from({ length: 8 }, (_, i) => i);

@@ -17,7 +17,8 @@ import { resolveModelConfig } from '../../src/models/presets.ts';
 function maxRel(a: Tensor | null, b: Tensor | null): number {
   assert.ok(a && b, 'both gradients exist');
   let m = 0;
-  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!) / Math.max(1, Math.abs(b.data[i]!)));
+  for (let i = 0; i < a.size; i++)
+    m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!) / Math.max(1, Math.abs(b.data[i]!)));
   return m;
 }
 
@@ -38,7 +39,10 @@ for (const p of [0, 0.25]) {
     layer.lora_A.grad = null;
     layer.lora_B.grad = null;
     const h = p > 0 ? F.dropout(x, p, seedBefore + 7919) : x; // the layer's seed advance for this call
-    const ref = F.add(F.linear(x, base.weight, base.bias), F.mul(F.linear(F.linear(h, layer.lora_A), layer.lora_B), layer.scale));
+    const ref = F.add(
+      F.linear(x, base.weight, base.bias),
+      F.mul(F.linear(F.linear(h, layer.lora_A), layer.lora_B), layer.scale),
+    );
     F.sum(F.mul(ref, R)).backward();
     let dy = 0;
     for (let i = 0; i < ref.size; i++) dy = Math.max(dy, Math.abs(ref.data[i]! - got.y[i]!));
@@ -53,8 +57,14 @@ for (const p of [0, 0.25]) {
 
 test('a LoRA-wrapped model leaves every frozen parameter without a gradient buffer', () => {
   for (const [cfg, targets] of [
-    [resolveModelConfig({ arch: 'gpt2', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 }), ['c_attn', 'c_proj', 'c_fc']],
-    [resolveModelConfig({ arch: 'llama', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16 }), ['q_proj', 'v_proj', 'down_proj']],
+    [
+      resolveModelConfig({ arch: 'gpt2', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 }),
+      ['c_attn', 'c_proj', 'c_fc'],
+    ],
+    [
+      resolveModelConfig({ arch: 'llama', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16 }),
+      ['q_proj', 'v_proj', 'down_proj'],
+    ],
   ] as const) {
     const model = createModel(cfg, new Rng(5));
     applyLora(model, { r: 2, alpha: 4, targets });

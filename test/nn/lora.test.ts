@@ -15,17 +15,29 @@ import { applyLora, trainableParameters, loraLayers, mergeLora, unmergeLora } fr
 import { UserError } from '../../src/util/user-error.ts';
 
 const gptCfg = resolveModelConfig({ arch: 'gpt2', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
-const llamaCfg = resolveModelConfig({ arch: 'llama', vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16 });
+const llamaCfg = resolveModelConfig({
+  arch: 'llama',
+  vocabSize: 40,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nKvHead: 2,
+  nEmbd: 16,
+});
 
 function batch(V: number, B: number, T: number, seed: number): { ids: Int32Array; targets: Int32Array } {
   const rng = new Rng(seed);
-  return { ids: Int32Array.from({ length: B * T }, () => rng.int(V)), targets: Int32Array.from({ length: B * T }, () => rng.int(V)) };
+  return {
+    ids: Int32Array.from({ length: B * T }, () => rng.int(V)),
+    targets: Int32Array.from({ length: B * T }, () => rng.int(V)),
+  };
 }
 
 /** Gives every B a nonzero value so the adapter changes the outputs. */
 function randomizeB(model: LanguageModel, seed: number): void {
   const rng = new Rng(seed);
-  for (const [, l] of loraLayers(model)) for (let i = 0; i < l.lora_B.data.length; i++) l.lora_B.data[i] = 0.05 * rng.normal();
+  for (const [, l] of loraLayers(model))
+    for (let i = 0; i < l.lora_B.data.length; i++) l.lora_B.data[i] = 0.05 * rng.normal();
 }
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -45,10 +57,25 @@ test('a fresh adapter (B = 0) leaves the logits unchanged and keeps base paramet
   assert.ok(maxDiff(before, after) < 1e-6);
   const newNames = model.namedParameters().map(([n]) => n);
   for (const n of names) assert.ok(newNames.includes(n), `base parameter ${n} kept its name`);
-  assert.deepEqual(newNames.filter((n) => !names.includes(n)), ['h.0.attn.c_attn.lora_A', 'h.0.attn.c_attn.lora_B', 'h.0.mlp.c_proj.lora_A', 'h.0.mlp.c_proj.lora_B', 'h.1.attn.c_attn.lora_A', 'h.1.attn.c_attn.lora_B', 'h.1.mlp.c_proj.lora_A', 'h.1.mlp.c_proj.lora_B']);
+  assert.deepEqual(
+    newNames.filter((n) => !names.includes(n)),
+    [
+      'h.0.attn.c_attn.lora_A',
+      'h.0.attn.c_attn.lora_B',
+      'h.0.mlp.c_proj.lora_A',
+      'h.0.mlp.c_proj.lora_B',
+      'h.1.attn.c_attn.lora_A',
+      'h.1.attn.c_attn.lora_B',
+      'h.1.mlp.c_proj.lora_A',
+      'h.1.mlp.c_proj.lora_B',
+    ],
+  );
 });
 
-for (const [label, cfg, targets] of [['gpt2', gptCfg, ['c_attn', 'c_proj', 'c_fc']], ['llama', llamaCfg, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']]] as const) {
+for (const [label, cfg, targets] of [
+  ['gpt2', gptCfg, ['c_attn', 'c_proj', 'c_fc']],
+  ['llama', llamaCfg, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']],
+] as const) {
   test(`gradient flows only to lora_A and lora_B (${label})`, () => {
     const model = createModel(cfg, new Rng(3));
     const summary = applyLora(model, { r: 2, alpha: 4, dropout: 0.1, targets });
@@ -106,8 +133,14 @@ test('trainable parameters are r * (in + out) per wrapped layer', () => {
 test('AdamW over the requiresGrad parameters fits a batch while every base weight stays bit-identical', () => {
   const model = createModel(gptCfg, new Rng(11));
   applyLora(model, { r: 4, alpha: 8, targets: ['c_attn', 'c_fc'] });
-  const frozen = model.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n, p]) => [n, p.data.slice()] as const);
-  const opt = new AdamW(model.parameters().filter((p) => p.requiresGrad), { lr: 1e-2 });
+  const frozen = model
+    .namedParameters()
+    .filter(([, p]) => !p.requiresGrad)
+    .map(([n, p]) => [n, p.data.slice()] as const);
+  const opt = new AdamW(
+    model.parameters().filter((p) => p.requiresGrad),
+    { lr: 1e-2 },
+  );
   const { ids, targets } = batch(40, 2, 8, 12);
   const losses: number[] = [];
   for (let step = 0; step < 8; step++) {
@@ -124,8 +157,14 @@ test('AdamW over the requiresGrad parameters fits a batch while every base weigh
 
 test('bad options and unknown targets are user errors', () => {
   const model = createModel(gptCfg, new Rng(10));
-  assert.throws(() => applyLora(model, { r: 0, alpha: 8, targets: ['c_attn'] }), (e: Error) => e instanceof UserError && /r must be a positive integer, received 0/.test(e.message));
-  assert.throws(() => applyLora(model, { r: 2, alpha: 8, targets: ['q_proj'] }), /target 'q_proj' matches no Linear layer; expected one of: .*attn\.c_attn/);
+  assert.throws(
+    () => applyLora(model, { r: 0, alpha: 8, targets: ['c_attn'] }),
+    (e: Error) => e instanceof UserError && /r must be a positive integer, received 0/.test(e.message),
+  );
+  assert.throws(
+    () => applyLora(model, { r: 2, alpha: 8, targets: ['q_proj'] }),
+    /target 'q_proj' matches no Linear layer; expected one of: .*attn\.c_attn/,
+  );
   applyLora(model, { r: 2, alpha: 8, targets: ['c_attn'] });
   assert.throws(() => applyLora(model, { r: 2, alpha: 8, targets: ['c_fc'] }), /already has LoRA layers/);
 });

@@ -11,7 +11,7 @@ import { withBackend } from '../../src/backend/index.ts';
 import { linearCrossEntropyScratchBytes } from '../../src/ops/linear-cross-entropy.ts';
 import { StorageArena } from '../../src/tensor/arena.ts';
 import { randn } from '../../src/tensor/creation.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
 import * as F from '../../src/ops/index.ts';
 import { gradcheck } from '../helpers/gradcheck.ts';
 import { assertClose, checkParity, hasNative } from '../helpers/parity.ts';
@@ -26,21 +26,34 @@ const targets = [3, 0, -100, 6, 2, 6];
 test('linearCrossEntropy: gradients match finite differences (one chunk and uneven chunks)', () => {
   for (const chunkRows of [undefined, 1, 4]) {
     const opts = chunkRows === undefined ? {} : { chunkRows };
-    gradcheck(() => [r([2, 3, 5], 1), r([7, 5], 2, 0.7)], (x, w) => F.linearCrossEntropy(x!, w!, targets, opts));
+    gradcheck(
+      () => [r([2, 3, 5], 1), r([7, 5], 2, 0.7)],
+      (x, w) => F.linearCrossEntropy(x!, w!, targets, opts),
+    );
   }
-  gradcheck(() => [r([4, 5], 3), r([7, 5], 4)], (x, w) => F.linearCrossEntropy(x!, w!, [1, 1, -1, 0], { ignoreIndex: -1, chunkRows: 3 }));
+  gradcheck(
+    () => [r([4, 5], 3), r([7, 5], 4)],
+    (x, w) => F.linearCrossEntropy(x!, w!, [1, 1, -1, 0], { ignoreIndex: -1, chunkRows: 3 }),
+  );
 });
 
 test('linearCrossEntropy equals crossEntropy(linear(x, w)) in fp32, value and gradients', () => {
   const backends = hasNative ? (['native', 'reference'] as const) : (['reference'] as const);
   for (const be of backends) {
     withBackend(be, () => {
-      for (const [N, V, C, chunkRows] of [[6, 7, 5, undefined], [37, 29, 19, 8], [37, 29, 19, 37], [5, 3, 4, 2]] as const) {
+      for (const [N, V, C, chunkRows] of [
+        [6, 7, 5, undefined],
+        [37, 29, 19, 8],
+        [37, 29, 19, 37],
+        [5, 3, 4, 2],
+      ] as const) {
         const ts = Array.from({ length: N }, (_, i) => (i % 5 === 4 ? -100 : (i * 7) % V));
         const run = (fused: boolean) => {
           const x = r([N, C], 11);
           const w = r([V, C], 12, 0.5);
-          const loss = fused ? F.linearCrossEntropy(x, w, ts, chunkRows === undefined ? {} : { chunkRows }) : F.crossEntropy(F.linear(x, w), ts);
+          const loss = fused
+            ? F.linearCrossEntropy(x, w, ts, chunkRows === undefined ? {} : { chunkRows })
+            : F.crossEntropy(F.linear(x, w), ts);
           loss.backward();
           return { loss: loss.data, dx: x.grad!.data, dw: w.grad!.data };
         };
@@ -72,21 +85,48 @@ test('linearCrossEntropy: a second backward over the same graph accumulates the 
   const dx1 = x.grad!.data.slice();
   const dw1 = w.grad!.data.slice();
   loss.backward();
-  assertClose('dx twice', x.grad!.data, dx1.map((v) => 2 * v), 1e-6, 1e-6);
-  assertClose('dw twice', w.grad!.data, dw1.map((v) => 2 * v), 1e-6, 1e-6);
+  assertClose(
+    'dx twice',
+    x.grad!.data,
+    dx1.map((v) => 2 * v),
+    1e-6,
+    1e-6,
+  );
+  assertClose(
+    'dw twice',
+    w.grad!.data,
+    dw1.map((v) => 2 * v),
+    1e-6,
+    1e-6,
+  );
 });
 
 test('linearCrossEntropy: bad shapes and targets are clear errors', () => {
-  assert.throws(() => F.linearCrossEntropy(r([2, 3], 1), r([4, 5], 2), [0, 1]), /x \[2, 3\] and weight \[4, 5\] must be/);
+  assert.throws(
+    () => F.linearCrossEntropy(r([2, 3], 1), r([4, 5], 2), [0, 1]),
+    /x \[2, 3\] and weight \[4, 5\] must be/,
+  );
   assert.throws(() => F.linearCrossEntropy(r([2, 3], 1), r([4, 3], 2), [0]), /has 2 rows but 1 targets/);
-  assert.throws(() => F.linearCrossEntropy(r([2, 3], 1), r([4, 3], 2), [0, 4]), /index 4 at position 1 is out of range/);
-  assert.throws(() => F.linearCrossEntropy(r([2, 3], 1), r([4, 3], 2), [0, 1], { chunkRows: 0 }), /chunkRows must be a positive integer/);
+  assert.throws(
+    () => F.linearCrossEntropy(r([2, 3], 1), r([4, 3], 2), [0, 4]),
+    /index 4 at position 1 is out of range/,
+  );
+  assert.throws(
+    () => F.linearCrossEntropy(r([2, 3], 1), r([4, 3], 2), [0, 1], { chunkRows: 0 }),
+    /chunkRows must be a positive integer/,
+  );
 });
 
 test('parity: linearCrossEntropy native vs reference', { skip: hasNative ? false : 'native addon not built' }, () => {
   for (const n of [1, 3, 17, 127]) {
     const ts = Array.from({ length: n }, (_, i) => (i % 4 === 3 ? -100 : (i * 7) % 11));
-    checkParity([[n, 13], [11, 13]], (x, w) => F.linearCrossEntropy(x!, w!, ts, { chunkRows: 16 }));
+    checkParity(
+      [
+        [n, 13],
+        [11, 13],
+      ],
+      (x, w) => F.linearCrossEntropy(x!, w!, ts, { chunkRows: 16 }),
+    );
   }
 });
 

@@ -25,11 +25,15 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 test('roundBf16 rounds to nearest even and keeps specials', () => {
   const table: [number, number][] = [
-    [1, 1], [3, 3], [-2.5, -2.5], [0, 0],
+    [1, 1],
+    [3, 3],
+    [-2.5, -2.5],
+    [0, 0],
     [1 + 2 ** -8, 1], // tie: mantissa ...0 is even
     [1 + 3 * 2 ** -8, 1 + 2 ** -6], // tie: rounds up to the even neighbour
     [1 + 2 ** -8 + 2 ** -20, 1 + 2 ** -7], // just above the tie
-    [Infinity, Infinity], [-Infinity, -Infinity],
+    [Infinity, Infinity],
+    [-Infinity, -Infinity],
   ];
   for (const [x, want] of table) assert.equal(roundBf16(x), want, `roundBf16(${x})`);
   assert.ok(Number.isNaN(roundBf16(Number.NaN)));
@@ -39,8 +43,22 @@ test('bf16 linear and matmul: native matches the reference (same bf16 rounding),
   F.withMatmulPrecision('bf16', () => {
     // 3-D input with bias (fused path), rows not a multiple of 16/32, K odd; and plain matmuls in all flags.
     checkParity([[2, 37, 45], [70, 45], [70]], (x, w, b) => F.linear(x!, w!, b!), { atol: 2e-3, rtol: 2e-3 });
-    checkParity([[40, 33], [33, 50]], (a, b) => F.matmul(a!, b!), { atol: 2e-3, rtol: 2e-3 });
-    checkParity([[33, 40], [50, 33]], (a, b) => F.matmul(a!, b!, { transA: true, transB: true }), { atol: 2e-3, rtol: 2e-3 });
+    checkParity(
+      [
+        [40, 33],
+        [33, 50],
+      ],
+      (a, b) => F.matmul(a!, b!),
+      { atol: 2e-3, rtol: 2e-3 },
+    );
+    checkParity(
+      [
+        [33, 40],
+        [50, 33],
+      ],
+      (a, b) => F.matmul(a!, b!, { transA: true, transB: true }),
+      { atol: 2e-3, rtol: 2e-3 },
+    );
   });
 });
 
@@ -86,18 +104,39 @@ test('float64 mode (gradient checks) ignores bf16', () => {
 });
 
 test('fused-bias linear: native matches the reference on odd shapes, one row and one output', { skip }, () => {
-  for (const [rows, K, N] of [[1, 5, 3], [7, 1, 9], [3, 4, 1], [129, 17, 33]] as const) {
+  for (const [rows, K, N] of [
+    [1, 5, 3],
+    [7, 1, 9],
+    [3, 4, 1],
+    [129, 17, 33],
+  ] as const) {
     checkParity([[rows, K], [N, K], [N]], (x, w, b) => F.linear(x!, w!, b!), { atol: 1e-4 });
   }
   // A bias of another shape still broadcasts through add (unfused path).
-  checkParity([[4, 3, 5], [6, 5], [3, 1]], (x, w, b) => F.linear(x!, w!, b!), { atol: 1e-4 });
+  checkParity(
+    [
+      [4, 3, 5],
+      [6, 5],
+      [3, 1],
+    ],
+    (x, w, b) => F.linear(x!, w!, b!),
+    { atol: 1e-4 },
+  );
 });
 
 test('a bad precision is one clear error', () => {
-  assert.throws(() => F.setMatmulPrecision('fp16' as F.MatmulPrecision), /setMatmulPrecision: expected one of fp32, bf16, received 'fp16'/);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/ops/matmul-precision.ts').then((m) => m.matmulPrecision())"], {
-    env: { ...process.env, LLMFORGE_MATMUL: 'half' }, encoding: 'utf8',
-  });
+  assert.throws(
+    () => F.setMatmulPrecision('fp16' as F.MatmulPrecision),
+    /setMatmulPrecision: expected one of fp32, bf16, received 'fp16'/,
+  );
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '-e', "import('./src/ops/matmul-precision.ts').then((m) => m.matmulPrecision())"],
+    {
+      env: { ...process.env, LLMFORGE_MATMUL: 'half' },
+      encoding: 'utf8',
+    },
+  );
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /LLMFORGE_MATMUL: expected one of fp32, bf16, received 'half'/);
 });

@@ -9,14 +9,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backend } from '../../src/backend/index.ts';
 import { randn } from '../../src/tensor/creation.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
 import * as F from '../../src/ops/index.ts';
 import { gradcheck } from '../helpers/gradcheck.ts';
 
-const r = (shape: number[], seed: number, grad = true, std = 1): Tensor => randn(shape, { seed, std, requiresGrad: grad });
+const r = (shape: number[], seed: number, grad = true, std = 1): Tensor =>
+  randn(shape, { seed, std, requiresGrad: grad });
 
 /** Runs fn with the active backend's `name` kernel wrapped; returns the output length of each call (argument `outArg`). */
-function countCalls(name: 'gemm' | 'embeddingBackward' | 'layerNormBackward', outArg: number, fn: () => void): number[] {
+function countCalls(
+  name: 'gemm' | 'embeddingBackward' | 'layerNormBackward',
+  outArg: number,
+  fn: () => void,
+): number[] {
   const be = backend() as unknown as Record<string, (...args: unknown[]) => unknown>;
   const orig = be[name]!;
   const sizes: number[] = [];
@@ -40,7 +45,8 @@ function objective(y: Tensor, seed = 9): Tensor {
 function close(a: Tensor | null, b: Tensor | null, tol: number, what: string): void {
   assert.ok(a && b, `${what}: missing gradient`);
   let m = 0;
-  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!) / Math.max(1, Math.abs(b.data[i]!)));
+  for (let i = 0; i < a.size; i++)
+    m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!) / Math.max(1, Math.abs(b.data[i]!)));
   assert.ok(m <= tol, `${what}: max difference ${m} > ${tol}`);
 }
 
@@ -61,12 +67,24 @@ test('linear: a frozen weight and bias get no .grad and no dW or db GEMM; dx is 
   assert.equal(frozen.w.grad, null);
   assert.equal(frozen.b.grad, null);
   assert.deepEqual(frozen.calls, [rows * K], 'only the dx GEMM runs');
-  assert.ok(full.calls.includes(N * K) && full.calls.includes(N), 'with a trainable weight the dW GEMM and the bias GEMV run');
+  assert.ok(
+    full.calls.includes(N * K) && full.calls.includes(N),
+    'with a trainable weight the dW GEMM and the bias GEMV run',
+  );
   close(frozen.x.grad, full.x.grad, 1e-6, 'dx');
 });
 
 test('matmul: only the operand that requires grad gets a GEMM, in the folded and the batched paths', () => {
-  for (const [aShape, bShape] of [[[2, 3, 4], [4, 5]], [[2, 3, 4], [2, 4, 5]]] as const) {
+  for (const [aShape, bShape] of [
+    [
+      [2, 3, 4],
+      [4, 5],
+    ],
+    [
+      [2, 3, 4],
+      [2, 4, 5],
+    ],
+  ] as const) {
     const a = r([...aShape], 1);
     const b = r([...bShape], 2, false);
     const loss = objective(F.matmul(a, b));
@@ -110,17 +128,29 @@ test('layerNorm: a frozen weight and bias get no .grad; dx equals the all-traina
 
 test('loraLinear matches finite differences for every input (h = x and a separate h, with and without bias)', () => {
   const scale = 1.5;
-  gradcheck(() => [r([2, 3, 4], 1), r([5, 4], 2), r([5], 3), r([2, 4], 4), r([5, 2], 5)],
-    (x, w, b, a, bb) => F.loraLinear(x!, w!, b!, a!, bb!, scale));
-  gradcheck(() => [r([3, 4], 1), r([5, 4], 2), r([2, 4], 4), r([5, 2], 5), r([3, 4], 6)],
-    (x, w, a, bb, h) => F.loraLinear(x!, w!, null, a!, bb!, scale, h!));
-  gradcheck(() => [r([3, 4], 1), r([5, 4], 2, false), r([2, 4], 4), r([5, 2], 5)],
-    (x, w, a, bb) => F.loraLinear(x!, w!, null, a!, bb!, scale));
+  gradcheck(
+    () => [r([2, 3, 4], 1), r([5, 4], 2), r([5], 3), r([2, 4], 4), r([5, 2], 5)],
+    (x, w, b, a, bb) => F.loraLinear(x!, w!, b!, a!, bb!, scale),
+  );
+  gradcheck(
+    () => [r([3, 4], 1), r([5, 4], 2), r([2, 4], 4), r([5, 2], 5), r([3, 4], 6)],
+    (x, w, a, bb, h) => F.loraLinear(x!, w!, null, a!, bb!, scale, h!),
+  );
+  gradcheck(
+    () => [r([3, 4], 1), r([5, 4], 2, false), r([2, 4], 4), r([5, 2], 5)],
+    (x, w, a, bb) => F.loraLinear(x!, w!, null, a!, bb!, scale),
+  );
 });
 
 test('loraLinear with a frozen base: no dW or db GEMM, no base .grad, same gradients as the composite ops', () => {
   const [rows, K, N, R] = [6, 5, 7, 3];
-  const make = (): Tensor[] => [r([2, 3, K], 1), r([N, K], 2, false, 0.3), r([N], 3, false), r([R, K], 4, true, 0.3), r([N, R], 5, true, 0.3)];
+  const make = (): Tensor[] => [
+    r([2, 3, K], 1),
+    r([N, K], 2, false, 0.3),
+    r([N], 3, false),
+    r([R, K], 4, true, 0.3),
+    r([N, R], 5, true, 0.3),
+  ];
   const [x, w, b, a, bb] = make() as [Tensor, Tensor, Tensor, Tensor, Tensor];
   const loss = objective(F.loraLinear(x, w, b, a, bb, 2));
   const calls = countCalls('gemm', GEMM_C, () => loss.backward());
@@ -137,6 +167,12 @@ test('loraLinear with a frozen base: no dW or db GEMM, no base .grad, same gradi
 });
 
 test('loraLinear rejects mismatched shapes with the shapes in the message', () => {
-  assert.throws(() => F.loraLinear(r([3, 4], 1), r([5, 4], 2), null, r([2, 3], 3), r([5, 2], 4), 1), /loraLinear: .*A \[2, 3\]/);
-  assert.throws(() => F.loraLinear(r([3, 6], 1), r([5, 4], 2), null, r([2, 4], 3), r([5, 2], 4), 1), /loraLinear: x \[3, 6\]/);
+  assert.throws(
+    () => F.loraLinear(r([3, 4], 1), r([5, 4], 2), null, r([2, 3], 3), r([5, 2], 4), 1),
+    /loraLinear: .*A \[2, 3\]/,
+  );
+  assert.throws(
+    () => F.loraLinear(r([3, 6], 1), r([5, 4], 2), null, r([2, 4], 3), r([5, 2], 4), 1),
+    /loraLinear: x \[3, 6\]/,
+  );
 });

@@ -36,7 +36,10 @@ for (const name of backends) {
       const w = tensor([1, -2], undefined, { requiresGrad: true });
       const b = tensor([0.5], undefined, { requiresGrad: true });
       const frozen = tensor([3], undefined, { requiresGrad: true });
-      const opt = new AdamW([{ params: [w, frozen] }, { params: [b], options: { weightDecay: 0 } }], { lr: 0.1, weightDecay: 0.5 });
+      const opt = new AdamW([{ params: [w, frozen] }, { params: [b], options: { weightDecay: 0 } }], {
+        lr: 0.1,
+        weightDecay: 0.5,
+      });
       frozen.requiresGrad = false;
       for (let s = 0; s < 3; s++) {
         opt.zeroGrad();
@@ -99,7 +102,10 @@ test('optimizer options are validated', () => {
 });
 
 test('decayGroups: matrices and embedding tables decay, biases and norm gains do not, empty groups left out', () => {
-  const model = new GPT(completeModelConfig({ arch: 'gpt2', vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }), new Rng(1));
+  const model = new GPT(
+    completeModelConfig({ arch: 'gpt2', vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }),
+    new Rng(1),
+  );
   const params = model.parameters();
   const [decay, noDecay] = decayGroups(params);
   assert.ok(decay!.params.length > 0 && noDecay!.params.length > 0);

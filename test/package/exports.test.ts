@@ -32,41 +32,61 @@ const entryIndexes = Object.entries(pkg.exports)
     assert.ok(typeof target === 'object', `exports["${key}"] needs types and import conditions`);
     assert.match(target.import, /^\.\/dist\/.*\.js$/, `exports["${key}"].import`);
     assert.match(target.types, /^\.\/dist\/.*\.d\.ts$/, `exports["${key}"].types`);
-    assert.equal(sourceOf(target.types), sourceOf(target.import), `exports["${key}"]: types and import name different modules`);
+    assert.equal(
+      sourceOf(target.types),
+      sourceOf(target.import),
+      `exports["${key}"]: types and import name different modules`,
+    );
     return { key, source: sourceOf(target.import) };
   });
 
 test('every export entry is compiled from an index module in src', () => {
   assert.ok(entryIndexes.some((e) => e.key === '.') && entryIndexes.length >= 10);
-  for (const { key, source } of entryIndexes) assert.ok(existsSync(join(ROOT, source)), `exports["${key}"] comes from ${source}, which does not exist`);
+  for (const { key, source } of entryIndexes)
+    assert.ok(existsSync(join(ROOT, source)), `exports["${key}"] comes from ${source}, which does not exist`);
 });
 
 test('the llmforge bin is the compiled CLI, run by plain node', () => {
   assert.equal(pkg.bin.llmforge, 'dist/cli/main.js');
-  assert.ok(readFileSync(join(ROOT, 'src', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'), 'src/cli/main.ts must open with a node shebang');
+  assert.ok(
+    readFileSync(join(ROOT, 'src', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'),
+    'src/cli/main.ts must open with a node shebang',
+  );
   assert.equal(pkg.dependencies.tsx, undefined, 'tsx is a devDependency only');
   assert.ok(shipped('dist/cli/main.js'));
 });
 
 test('the files whitelist ships what the install script and node-gyp need, and the recipes the CLI reads', () => {
   const gyp = JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] };
-  for (const source of gyp.targets.flatMap((t) => t.sources)) assert.ok(shipped(source), `${source} (binding.gyp) is not in package.json files`);
-  for (const header of readdirSync(join(ROOT, 'native', 'src'))) assert.ok(shipped(`native/src/${header}`), `native/src/${header} is not shipped`);
+  for (const source of gyp.targets.flatMap((t) => t.sources))
+    assert.ok(shipped(source), `${source} (binding.gyp) is not in package.json files`);
+  for (const header of readdirSync(join(ROOT, 'native', 'src')))
+    assert.ok(shipped(`native/src/${header}`), `native/src/${header} is not shipped`);
   assert.ok(shipped('binding.gyp'));
-  for (const script of pkg.scripts.install?.match(/scripts\/[\w.-]+/g) ?? []) assert.ok(shipped(script), `${script} (install script) is not shipped`);
+  for (const script of pkg.scripts.install?.match(/scripts\/[\w.-]+/g) ?? [])
+    assert.ok(shipped(script), `${script} (install script) is not shipped`);
   assert.ok(shipped('recipes/demo.yaml'), 'llmforge start reads recipes/demo.yaml beside the package');
-  assert.ok(Object.keys(pkg.dependencies).includes('node-addon-api'), 'binding.gyp needs node-addon-api at install time');
+  assert.ok(
+    Object.keys(pkg.dependencies).includes('node-addon-api'),
+    'binding.gyp needs node-addon-api at install time',
+  );
 });
 
 test('no module inside src imports a package entry index', () => {
   const entries = new Set(entryIndexes.map((e) => e.source).filter((s) => s !== 'src/index.ts'));
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : []));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((n) =>
+      statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('.ts') ? [join(dir, n)] : [],
+    );
   for (const file of walk(join(ROOT, 'src'))) {
     const rel = relative(ROOT, file);
     if (rel === 'src/index.ts' || entries.has(rel)) continue;
     for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
       const target = relative(ROOT, join(file, '..', m[1]!));
-      assert.ok(!entries.has(target), `${rel} imports the package entry ${target}; import the module it re-exports instead`);
+      assert.ok(
+        !entries.has(target),
+        `${rel} imports the package entry ${target}; import the module it re-exports instead`,
+      );
     }
   }
 });

@@ -66,7 +66,9 @@ console.log(JSON.stringify({
 }));
 `;
 
-test('npm pack, an offline install outside the repository, then plain node runs the library and the CLI', { timeout: 900_000 }, () => {
+test('npm pack, an offline install outside the repository, then plain node runs the library and the CLI', {
+  timeout: 900_000,
+}, () => {
   const tmp = tempDir('pack');
   const packs = join(tmp, 'tarballs');
   mkdirSync(packs);
@@ -74,33 +76,67 @@ test('npm pack, an offline install outside the repository, then plain node runs 
   const tarball = readdirSync(packs).find((n) => n.startsWith('llmforge-') && n.endsWith('.tgz'));
   assert.ok(tarball, `npm pack wrote no llmforge tarball into ${packs}`);
 
-  const listing = ok(run('tar', ['-tzf', join(packs, tarball)], tmp), 'tar -t').split('\n').map((p) => p.replace(/^package\//, ''));
-  for (const need of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/tensor/index.js', 'binding.gyp', 'native/src/binding.cc', 'scripts/native-build-failed.mjs', 'recipes/demo.yaml', 'LICENSE']) {
+  const listing = ok(run('tar', ['-tzf', join(packs, tarball)], tmp), 'tar -t')
+    .split('\n')
+    .map((p) => p.replace(/^package\//, ''));
+  for (const need of [
+    'package.json',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/cli/main.js',
+    'dist/tensor/index.js',
+    'binding.gyp',
+    'native/src/binding.cc',
+    'scripts/native-build-failed.mjs',
+    'recipes/demo.yaml',
+    'LICENSE',
+  ]) {
     assert.ok(listing.includes(need), `the tarball lacks ${need}`);
   }
-  for (const p of listing) assert.ok(!/^(src|test|bench|fixtures|build|node_modules)\//.test(p), `the tarball holds ${p}, which is not for users`);
+  for (const p of listing)
+    assert.ok(
+      !/^(src|test|bench|fixtures|build|node_modules)\//.test(p),
+      `the tarball holds ${p}, which is not for users`,
+    );
 
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const deps = Object.keys(pkg.dependencies).map((d) => join(ROOT, 'node_modules', d));
   ok(run('npm', ['pack', '--ignore-scripts', '--pack-destination', packs, ...deps], ROOT), 'npm pack (dependencies)');
-  const tarballs = readdirSync(packs).filter((n) => n.endsWith('.tgz')).map((n) => join(packs, n));
+  const tarballs = readdirSync(packs)
+    .filter((n) => n.endsWith('.tgz'))
+    .map((n) => join(packs, n));
   assert.equal(tarballs.length, deps.length + 1);
 
   const app = join(tmp, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
-  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', ...tarballs], app);
+  const install = run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', ...tarballs],
+    app,
+  );
   ok(install, 'npm install of the tarball');
   const pkgDir = join(app, 'node_modules', 'llmforge');
   const built = existsSync(join(pkgDir, 'build', 'Release', 'llmforge_native.node'));
-  if (!built) assert.match(install.stderr + install.stdout, /native addon .* failed to build/, 'no addon was built and no warning said so');
+  if (!built)
+    assert.match(
+      install.stderr + install.stdout,
+      /native addon .* failed to build/,
+      'no addon was built and no warning said so',
+    );
   assert.ok(!existsSync(join(app, 'node_modules', 'tsx')), 'tsx was installed: it must stay a devDependency');
 
   writeFileSync(join(app, 'check.mjs'), CHECK);
   const out = JSON.parse(ok(run(process.execPath, ['check.mjs'], app), 'node check.mjs')) as Record<string, unknown>;
-  assert.ok(String(out.resolved).startsWith(`file://${pkgDir}/dist/`), `llmforge/tensor resolved to ${String(out.resolved)}`);
+  assert.ok(
+    String(out.resolved).startsWith(`file://${pkgDir}/dist/`),
+    `llmforge/tensor resolved to ${String(out.resolved)}`,
+  );
   const names = out.names as Record<string, number>;
-  assert.ok(Object.keys(names).length >= 10 && 'llmforge/tensor' in names, `entries checked: ${Object.keys(names).join(', ')}`);
+  assert.ok(
+    Object.keys(names).length >= 10 && 'llmforge/tensor' in names,
+    `entries checked: ${Object.keys(names).join(', ')}`,
+  );
   for (const [entry, n] of Object.entries(names)) assert.ok(n > 0, `${entry} exports nothing`);
   assert.equal(out.loss, 30);
   assert.deepEqual(out.grad, [2, 4, 6, 8]);
@@ -109,19 +145,45 @@ test('npm pack, an offline install outside the repository, then plain node runs 
   assert.ok((out.ids as number[]).length < 'hello world hello'.length, 'the BPE merges were not applied');
   assert.deepEqual(out.chars, [2, 0, 1]);
   assert.equal(out.mainHasTrain, 'function');
-  assert.ok(typeof out.mainLoss === 'number' && out.mainLoss > 0 && Number.isFinite(out.mainLoss), `main entry loss ${String(out.mainLoss)}`);
+  assert.ok(
+    typeof out.mainLoss === 'number' && out.mainLoss > 0 && Number.isFinite(out.mainLoss),
+    `main entry loss ${String(out.mainLoss)}`,
+  );
 
   // The declaration files resolve through the `types` conditions, for a strict TypeScript consumer.
-  writeFileSync(join(app, 'typed.ts'), [
-    "import { F, tensor, type Tensor } from 'llmforge/tensor';",
-    "import { loadModelDir, type ModelConfig } from 'llmforge/models';",
-    "import { train, type TrainConfig } from 'llmforge';",
-    'const t: Tensor = F.sum(tensor([1, 2]));',
-    'export const used: [number, ModelConfig | null, TrainConfig | null, unknown, unknown] = [t.size, null, null, loadModelDir, train];',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(app, 'typed.ts'),
+    [
+      "import { F, tensor, type Tensor } from 'llmforge/tensor';",
+      "import { loadModelDir, type ModelConfig } from 'llmforge/models';",
+      "import { train, type TrainConfig } from 'llmforge';",
+      'const t: Tensor = F.sum(tensor([1, 2]));',
+      'export const used: [number, ModelConfig | null, TrainConfig | null, unknown, unknown] = [t.size, null, null, loadModelDir, train];',
+      '',
+    ].join('\n'),
+  );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  ok(run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'typed.ts'], app), 'tsc over a consumer of the package');
+  ok(
+    run(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(ROOT, 'node_modules', '@types'),
+        'typed.ts',
+      ],
+      app,
+    ),
+    'tsc over a consumer of the package',
+  );
 
   const help = ok(run(join(app, 'node_modules', '.bin', 'llmforge'), ['--help'], app), 'llmforge --help');
   assert.match(help, /Usage: llmforge <command>/);

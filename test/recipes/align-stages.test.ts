@@ -43,10 +43,33 @@ function setup(dir: string): { data: string; base: string; items: string } {
   const items = join(dir, 'items.jsonl');
   writeFileSync(items, ITEMS.map((it) => `${JSON.stringify(it)}\n`).join(''));
   const counter = new WordCounter('gpt2');
-  counter.add(records.map((r) => `${r.instruction} ${r.input} ${r.chosen} ${r.rejected} <|im_start|>user assistant<|im_end|>`).join('\n'));
-  const tok = trainBpe(counter.counts, { vocabSize: 400, minFrequency: 2, specialTokens: ['<|endoftext|>'], pretokenizer: 'gpt2' });
+  counter.add(
+    records
+      .map((r) => `${r.instruction} ${r.input} ${r.chosen} ${r.rejected} <|im_start|>user assistant<|im_end|>`)
+      .join('\n'),
+  );
+  const tok = trainBpe(counter.counts, {
+    vocabSize: 400,
+    minFrequency: 2,
+    specialTokens: ['<|endoftext|>'],
+    pretokenizer: 'gpt2',
+  });
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 96, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(3)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize: 96,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+      }),
+      new Rng(3),
+    ),
+  );
   saveTokenizer(base, tok);
   return { data, base, items };
 }
@@ -73,28 +96,67 @@ test('reward, dpo, ppo and eval-mc stages: artifacts, a report that matches dire
   const text = lines.join('\n');
   assert.match(text, /data 24 pairs: train 18, held out 6; template chatml/);
   assert.match(text, /step 6\/6: train loss \d\.\d{4} \| held out: /);
-  assert.match(text, /dpo: 18 train \/ 6 held-out pairs, template chatml, loss sigmoid, beta 0\.1, 3 pairs per step, 6 steps, lr 0\.001/);
+  assert.match(
+    text,
+    /dpo: 18 train \/ 6 held-out pairs, template chatml, loss sigmoid, beta 0\.1, 3 pairs per step, 6 steps, lr 0\.001/,
+  );
   assert.match(text, /held-out pairs after 6 steps: loss \d\.\d{4} \(0\.6931 at the start\), reward accuracy \d+\.\d%/);
-  assert.match(text, /ppo: 20 train \/ 4 held-out prompts, template chatml, reward model .*rm.*, 4 responses per iteration of up to 6 tokens/);
+  assert.match(
+    text,
+    /ppo: 20 train \/ 4 held-out prompts, template chatml, reward model .*rm.*, 4 responses per iteration of up to 6 tokens/,
+  );
   assert.match(text, /iter 3\/3: reward -?\d+\.\d{3} \| kl /);
   assert.match(text, /held-out prompts \(4\): mean reward -?\d+\.\d{3} after 3 iterations/);
-  assert.match(text, /acc {7}\d\/3 = \d+\.\d%  95% CI \[\d+\.\d, \d+\.\d\]/);
+  assert.match(text, /acc {7}\d\/3 = \d+\.\d% {2}95% CI \[\d+\.\d, \d+\.\d\]/);
   assert.match(text, /chance {4}38\.9%/);
-  for (const f of ['rm/checkpoints/best/config.json', 'rm/metrics.jsonl', 'rm/eval.json', 'pref/model/config.json', 'pref/metrics.jsonl', 'pref/eval.json', 'rl/model/config.json', 'rl/metrics.jsonl', 'rl/eval.json', 'mc/report.json']) assert.ok(existsSync(join(out, f)), f);
-  const rm = JSON.parse(readFileSync(join(out, 'rm', 'eval.json'), 'utf8')) as { steps: number; val: { pairs: number } };
+  for (const f of [
+    'rm/checkpoints/best/config.json',
+    'rm/metrics.jsonl',
+    'rm/eval.json',
+    'pref/model/config.json',
+    'pref/metrics.jsonl',
+    'pref/eval.json',
+    'rl/model/config.json',
+    'rl/metrics.jsonl',
+    'rl/eval.json',
+    'mc/report.json',
+  ])
+    assert.ok(existsSync(join(out, f)), f);
+  const rm = JSON.parse(readFileSync(join(out, 'rm', 'eval.json'), 'utf8')) as {
+    steps: number;
+    val: { pairs: number };
+  };
   assert.deepEqual([rm.steps, rm.val.pairs], [6, 6]);
-  const ppoEval = JSON.parse(readFileSync(join(out, 'rl', 'eval.json'), 'utf8')) as { iterations: number; heldOut: { prompts: number } };
+  const ppoEval = JSON.parse(readFileSync(join(out, 'rl', 'eval.json'), 'utf8')) as {
+    iterations: number;
+    heldOut: { prompts: number };
+  };
   assert.deepEqual([ppoEval.iterations, ppoEval.heldOut.prompts], [3, 4]);
   // The report is the PPO model's own multiple-choice score.
-  const report = JSON.parse(readFileSync(join(out, 'mc', 'report.json'), 'utf8')) as { n: number; correct: number; accuracy: number; categories: { category: string; n: number }[] };
+  const report = JSON.parse(readFileSync(join(out, 'mc', 'report.json'), 'utf8')) as {
+    n: number;
+    correct: number;
+    accuracy: number;
+    categories: { category: string; n: number }[];
+  };
   const { model, tokenizer } = loadModelDir(join(out, 'rl', 'model'));
   const direct = scoreMultipleChoice(model, tokenizer, ITEMS);
   assert.deepEqual([report.n, report.correct, report.accuracy], [3, direct.correct, direct.accuracy]);
-  assert.deepEqual(report.categories.map((c) => [c.category, c.n]), [['capital', 1], ['sound', 1], ['sun', 1]]);
+  assert.deepEqual(
+    report.categories.map((c) => [c.category, c.n]),
+    [
+      ['capital', 1],
+      ['sound', 1],
+      ['sun', 1],
+    ],
+  );
 
   const again: string[] = [];
   await runRecipe(parseRecipe(recipe(out, s), 'r.yaml'), { log: (l) => again.push(l), quiet: true });
-  assert.deepEqual(again.filter((l) => l.startsWith('skip')), ['skip rm (complete)', 'skip pref (complete)', 'skip rl (complete)', 'skip mc (complete)']);
+  assert.deepEqual(
+    again.filter((l) => l.startsWith('skip')),
+    ['skip rm (complete)', 'skip pref (complete)', 'skip rl (complete)', 'skip mc (complete)'],
+  );
 });
 
 test('an interrupted reward, dpo or ppo stage resumes from its checkpoint and ends as a straight run', async () => {
@@ -130,10 +192,18 @@ test('an interrupted reward, dpo or ppo stage resumes from its checkpoint and en
     }
   }
   assert.equal(interruptions, 3);
-  assert.deepEqual(resumed.map((l) => l.split('/').pop()), ['rm', 'pref', 'rl']);
+  assert.deepEqual(
+    resumed.map((l) => l.split('/').pop()),
+    ['rm', 'pref', 'rl'],
+  );
   // Each resumed from its checkpoint, not from the start (which would also end equal: the runs are deterministic).
   assert.deepEqual(checkpoints, ['rm step 2', 'pref step 4', 'rl iteration 2']);
-  for (const f of ['rm/checkpoints/latest/model.safetensors', 'pref/model/model.safetensors', 'rl/model/model.safetensors', 'rl/model/value-head.safetensors']) {
+  for (const f of [
+    'rm/checkpoints/latest/model.safetensors',
+    'pref/model/model.safetensors',
+    'rl/model/model.safetensors',
+    'rl/model/value-head.safetensors',
+  ]) {
     assert.ok(read(join(out, f)).equals(read(join(straight, f))), `${f} differs from the straight run`);
   }
   const strip = (p: string): unknown => ({ ...(JSON.parse(readFileSync(p, 'utf8')) as object), model: '' });
@@ -145,26 +215,55 @@ test('parameter mistakes are one line naming the stage and field; align.yaml --d
   const dir = tempDir('align-errors');
   const s = { data: 'p.json', base: 'b', items: 'i.jsonl' };
   const bad: [string, RegExp][] = [
-    [', temperature: 0', /^r\.yaml: stages\[2\]: ppo stage "rl": temperature must be a positive number, received 0 \(line \d+\)$/],
+    [
+      ', temperature: 0',
+      /^r\.yaml: stages\[2\]: ppo stage "rl": temperature must be a positive number, received 0 \(line \d+\)$/,
+    ],
     [', gamma: 2', /^r\.yaml: stages\[2\]: ppo stage "rl": gamma must be in \[0, 1\], received 2 \(line \d+\)$/],
-    [', template: plain', /^r\.yaml: stages\[2\]: ppo stage "rl": template must be one of alpaca, chatml, model, received "plain" \(line \d+\)$/],
+    [
+      ', template: plain',
+      /^r\.yaml: stages\[2\]: ppo stage "rl": template must be one of alpaca, chatml, model, received "plain" \(line \d+\)$/,
+    ],
     [', klCoef: -1', /^r\.yaml: stages\[2\]\.klCoef: .*-1.* \(line \d+\)$/],
   ];
   for (const [extra, re] of bad) {
-    assert.throws(() => parseRecipe(recipe(join(dir, 'x'), s, extra), 'r.yaml'), (e: Error) => {
-      assert.ok(e instanceof UserError);
-      assert.match(e.message, re);
-      assert.ok(!e.message.includes('\n'), e.message);
-      return true;
-    });
+    assert.throws(
+      () => parseRecipe(recipe(join(dir, 'x'), s, extra), 'r.yaml'),
+      (e: Error) => {
+        assert.ok(e instanceof UserError);
+        assert.match(e.message, re);
+        assert.ok(!e.message.includes('\n'), e.message);
+        return true;
+      },
+    );
   }
   const dpo = recipe(join(dir, 'x'), s).replace('steps: 6,', 'steps: 6, loss: hinge,');
-  assert.throws(() => parseRecipe(dpo, 'r.yaml'), /^RecipeError: r\.yaml: stages\[1\]: dpo stage "pref": loss must be sigmoid or ipo, received "hinge" \(line \d+\)$/);
+  assert.throws(
+    () => parseRecipe(dpo, 'r.yaml'),
+    /^RecipeError: r\.yaml: stages\[1\]: dpo stage "pref": loss must be sigmoid or ipo, received "hinge" \(line \d+\)$/,
+  );
   const rm = recipe(join(dir, 'x'), s).replace('epochs: 1,', 'epochs: 1, train: some,');
-  assert.throws(() => parseRecipe(rm, 'r.yaml'), /reward stage "rm": train must be one of all, last-k, head, lora, received "some"/);
-  const r = spawnSync(process.execPath, ['bin/llmforge.js', 'run', 'recipes/align.yaml', '--dry-run', '--set', `out=${join(dir, 'dry')}`], { encoding: 'utf8' });
+  assert.throws(
+    () => parseRecipe(rm, 'r.yaml'),
+    /reward stage "rm": train must be one of all, last-k, head, lora, received "some"/,
+  );
+  const r = spawnSync(
+    process.execPath,
+    ['bin/llmforge.js', 'run', 'recipes/align.yaml', '--dry-run', '--set', `out=${join(dir, 'dry')}`],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /stages corpus -> tokenizer -> data -> model -> pretrain -> sft -> reward -> dpo -> ppo -> sft-mc -> dpo-mc -> ppo-mc -> dpo-answers -> ppo-answers/);
-  for (const line of ['run reward (reward): model="sft"', 'run dpo (dpo): model="sft"', 'run ppo (ppo): model="sft" reward="reward"', 'run dpo-mc (eval-mc): model="dpo"', 'run ppo-answers (chat-sample): model="ppo"']) assert.ok(r.stdout.includes(line), line);
+  assert.match(
+    r.stdout,
+    /stages corpus -> tokenizer -> data -> model -> pretrain -> sft -> reward -> dpo -> ppo -> sft-mc -> dpo-mc -> ppo-mc -> dpo-answers -> ppo-answers/,
+  );
+  for (const line of [
+    'run reward (reward): model="sft"',
+    'run dpo (dpo): model="sft"',
+    'run ppo (ppo): model="sft" reward="reward"',
+    'run dpo-mc (eval-mc): model="dpo"',
+    'run ppo-answers (chat-sample): model="ppo"',
+  ])
+    assert.ok(r.stdout.includes(line), line);
   assert.ok(!existsSync(join(dir, 'dry')));
 });

@@ -22,7 +22,13 @@ const dir = mkdtempSync(join(tmpdir(), 'llmforge-data-stage-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const poem = join(dir, 'poem.txt');
-writeFileSync(poem, Array.from({ length: 60 }, (_, i) => `Shall I compare thee to a summer's day, verse ${i}?\nThou art more lovely and more temperate.`).join('\n\n'));
+writeFileSync(
+  poem,
+  Array.from(
+    { length: 60 },
+    (_, i) => `Shall I compare thee to a summer's day, verse ${i}?\nThou art more lovely and more temperate.`,
+  ).join('\n\n'),
+);
 
 function recipe(data: string, out: string): string {
   return `out: ${out}
@@ -52,24 +58,48 @@ test('data stage: sources mix a corpus stage and a file by weight; trainTokenize
   const out = join(dir, 'mix');
   const lines: string[] = [];
   await runRecipe(parseRecipe(recipe(MIX, out), 'mix.yaml'), { log: (l) => lines.push(l), quiet: true });
-  const meta = JSON.parse(readFileSync(join(out, 'data', 'meta.json'), 'utf8')) as { vocabSize: number; sources: { name: string; share: number; documents: number }[] };
-  assert.deepEqual(meta.sources.map((s) => s.name), ['toy', 'poem']);
+  const meta = JSON.parse(readFileSync(join(out, 'data', 'meta.json'), 'utf8')) as {
+    vocabSize: number;
+    sources: { name: string; share: number; documents: number }[];
+  };
+  assert.deepEqual(
+    meta.sources.map((s) => s.name),
+    ['toy', 'poem'],
+  );
   assert.equal(meta.sources[1]!.documents, 60); // one document per paragraph
   assert.ok(Math.abs(meta.sources[1]!.share - 0.75) < 0.02, `poem share ${meta.sources[1]!.share}`);
   assert.equal(meta.vocabSize, 300);
   assert.equal(loadTextTokenizer(join(out, 'data', 'tokenizer')).vocabSize, 300);
   assert.equal(readModelConfig(join(out, 'model')).config.vocabSize, 300);
-  assert.ok(lines.some((l) => /mixture: toy \d+\.\d% of training tokens, poem 7\d\.\d% of training tokens/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /mixture: toy \d+\.\d% of training tokens, poem 7\d\.\d% of training tokens/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('data stage: mixture mistakes are one error naming the field', async () => {
   const bad = (data: string) => () => parseRecipe(recipe(data, join(dir, 'bad')), 'bad.yaml');
   assert.throws(bad(`    corpus: corpus\n${MIX}`), /stages\[1\].*either corpus \(one source\) or sources/);
   assert.throws(bad(`    corpus: corpus`), /stages\[1\].*either tokenizer .* or trainTokenizer/);
-  assert.throws(bad(MIX.replace('weight: 3', 'weight: -1')), /sources\.poem\.weight: expected a number > 0, received -1/);
-  assert.throws(bad(MIX.replace('paragraphs: true', 'paragraph: true')), /sources\.poem\.paragraph: unknown key; valid keys: corpus, field, paragraphs, weight/);
-  assert.throws(bad(MIX.replace('trainTokenizer: 300', 'trainTokenizer: 100')), /trainTokenizer: expected a vocabulary size of at least 257, received 100/);
-  assert.throws(bad(MIX.replace('corpus: corpus,', 'corpus: model,')), /sources\.toy\.corpus.*stage "model" must come before stage "data"/);
+  assert.throws(
+    bad(MIX.replace('weight: 3', 'weight: -1')),
+    /sources\.poem\.weight: expected a number > 0, received -1/,
+  );
+  assert.throws(
+    bad(MIX.replace('paragraphs: true', 'paragraph: true')),
+    /sources\.poem\.paragraph: unknown key; valid keys: corpus, field, paragraphs, weight/,
+  );
+  assert.throws(
+    bad(MIX.replace('trainTokenizer: 300', 'trainTokenizer: 100')),
+    /trainTokenizer: expected a vocabulary size of at least 257, received 100/,
+  );
+  assert.throws(
+    bad(MIX.replace('corpus: corpus,', 'corpus: model,')),
+    /sources\.toy\.corpus.*stage "model" must come before stage "data"/,
+  );
   const missing = parseRecipe(recipe(MIX.replace(poem, join(dir, 'nope.txt')), join(dir, 'missing')), 'missing.yaml');
-  await assert.rejects(runRecipe(missing, { log: () => {}, quiet: true }), (e: Error) => e instanceof UserError && e.message.includes('nope.txt'));
+  await assert.rejects(
+    runRecipe(missing, { log: () => {}, quiet: true }),
+    (e: Error) => e instanceof UserError && e.message.includes('nope.txt'),
+  );
 });

@@ -28,7 +28,21 @@ test('domain stage: report, loadable model, logged table; a rerun skips it; bad 
   const dir = tempDir('domain-stage');
   const tok = CharTokenizer.fromText(TEXT);
   const base = join(dir, 'base');
-  saveModel(base, createModel(resolveModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0 }), new Rng(6)));
+  saveModel(
+    base,
+    createModel(
+      resolveModelConfig({
+        arch: 'gpt2',
+        vocabSize: tok.vocabSize,
+        blockSize: 32,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+      }),
+      new Rng(6),
+    ),
+  );
   saveTextTokenizer(base, tok);
   const data = join(dir, 'domain.txt');
   writeFileSync(data, TEXT);
@@ -42,14 +56,23 @@ stages:
   const report = JSON.parse(readFileSync(join(out, 'adapt', 'domain-report.json'), 'utf8')) as DomainReport;
   assert.equal(report.training.steps, 20);
   assert.equal(report.general, null);
-  assert.ok(report.domain.after.ppl < report.domain.before.ppl, `${report.domain.before.ppl} -> ${report.domain.after.ppl}`);
-  assert.ok(lines.some((l) => /^domain +tail 10% of /.test(l)), lines.join('\n'));
+  assert.ok(
+    report.domain.after.ppl < report.domain.before.ppl,
+    `${report.domain.before.ppl} -> ${report.domain.after.ppl}`,
+  );
+  assert.ok(
+    lines.some((l) => /^domain +tail 10% of /.test(l)),
+    lines.join('\n'),
+  );
   assert.ok(existsSync(join(out, 'adapt', 'checkpoints', 'best', 'config.json')));
   assert.equal(loadModelDir(join(out, 'adapt')).modelDir, join(out, 'adapt', 'checkpoints', 'best'));
 
   const again: string[] = [];
   await runRecipe(parseRecipe(recipe(), 'r.yaml'), { log: (l) => again.push(l), quiet: true });
-  assert.ok(again.some((l) => l.includes('skip adapt (complete)')), again.join('\n'));
+  assert.ok(
+    again.some((l) => l.includes('skip adapt (complete)')),
+    again.join('\n'),
+  );
 
   assert.throws(() => parseRecipe(recipe('-1'), 'r.yaml'), /lr must be a positive number, received -1/);
 });

@@ -27,7 +27,11 @@ stages:
 async function run(out: string, set: string[] = [], opts: RunRecipeOptions = {}) {
   runs.length = 0;
   const lines: string[] = [];
-  const outcomes = await runRecipe(parseRecipe(recipeText(out), 'r.yaml', { set }), { ...opts, log: (l) => lines.push(l), quiet: true });
+  const outcomes = await runRecipe(parseRecipe(recipeText(out), 'r.yaml', { set }), {
+    ...opts,
+    log: (l) => lines.push(l),
+    quiet: true,
+  });
   return { ran: [...runs], lines, outcomes };
 }
 
@@ -43,7 +47,10 @@ test('stages write artifacts and markers; a rerun skips every complete stage', a
   const second = await run(out);
   assert.deepEqual(second.ran, []);
   assert.deepEqual(second.lines, ['skip a (complete)', 'skip b (complete)', 'skip c (complete)']);
-  assert.deepEqual(second.outcomes.map((o) => o.status), ['skipped', 'skipped', 'skipped']);
+  assert.deepEqual(
+    second.outcomes.map((o) => o.status),
+    ['skipped', 'skipped', 'skipped'],
+  );
 });
 
 test('a changed stage reruns with everything after it; earlier stages are skipped', async () => {
@@ -80,7 +87,10 @@ test('a dry run reports what would run and changes nothing', async () => {
   const changed = await run(out, ['stages.b.from=a', 'stages.a.count=1', 'stages.c.from=a'], { dryRun: true });
   assert.deepEqual(changed.ran, []);
   assert.deepEqual(changed.lines, ['skip a (complete)', 'skip b (complete)', 'run c (fake-upper): from="a"']);
-  assert.deepEqual(changed.outcomes.map((o) => o.status), ['skipped', 'skipped', 'would-run']);
+  assert.deepEqual(
+    changed.outcomes.map((o) => o.status),
+    ['skipped', 'skipped', 'would-run'],
+  );
   assert.equal(readFileSync(join(out, 'c', 'out.txt'), 'utf8'), 'HI');
 });
 
@@ -116,7 +126,8 @@ test('an interrupted stage keeps its directory to resume when its parameters are
     }),
   );
   try {
-    const recipe = (n: number) => parseRecipe(`out: ${out}\nstages:\n  - {name: t, type: fake-flaky, n: ${n}}\n`, 'r.yaml');
+    const recipe = (n: number) =>
+      parseRecipe(`out: ${out}\nstages:\n  - {name: t, type: fake-flaky, n: ${n}}\n`, 'r.yaml');
     const log = () => {};
     await assert.rejects(runRecipe(recipe(1), { log }), /interrupted/);
     assert.ok(!existsSync(join(out, 't', '.complete')));

@@ -19,7 +19,10 @@ function cli(...args: string[]) {
 
 test('recipes/assistant.yaml parses; its questions are held out; --dry-run lists the stages; bad sftTrain fails early', () => {
   const recipe = loadRecipe('recipes/assistant.yaml', { set: ['sftTrain=lora'] });
-  assert.deepEqual(recipe.stages.map((s) => s.type), ['corpus', 'tokenizer', 'data', 'model', 'pretrain', 'sft', 'chat-sample']);
+  assert.deepEqual(
+    recipe.stages.map((s) => s.type),
+    ['corpus', 'tokenizer', 'data', 'model', 'pretrain', 'sft', 'chat-sample'],
+  );
   const byName = new Map(recipe.stages.map((s) => [s.name, s.params]));
   assert.equal((byName.get('model')!.config as { blockSize: number }).blockSize, 128);
   assert.equal(byName.get('pretrain')!.context, 128);

@@ -13,19 +13,24 @@ test('tasks run one at a time, in arrival order; a failed task does not block th
   const q = new GenerationQueue();
   const events: string[] = [];
   let active = 0;
-  const task = (name: string, fail = false) => async () => {
-    assert.equal(active++, 0, `${name} started while another task ran`);
-    events.push(`start ${name}`);
-    await new Promise((r) => setTimeout(r, 5));
-    events.push(`end ${name}`);
-    active--;
-    if (fail) throw new Error(`${name} failed`);
-    return name;
-  };
+  const task =
+    (name: string, fail = false) =>
+    async () => {
+      assert.equal(active++, 0, `${name} started while another task ran`);
+      events.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, 5));
+      events.push(`end ${name}`);
+      active--;
+      if (fail) throw new Error(`${name} failed`);
+      return name;
+    };
   const runs = [q.run(task('a')), q.run(task('b', true)), q.run(task('c'))];
   assert.equal(q.size, 3);
   const settled = await Promise.allSettled(runs);
-  assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(
+    settled.map((s) => s.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
   assert.deepEqual(events, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
   assert.equal(q.size, 0);
   await q.idle();
@@ -42,7 +47,17 @@ test('runGeneration: same tokens as generate; an abort ends it after the current
   const ctrl = new AbortController();
   let pieces = 0;
   model.train(true);
-  const cut = await runGeneration(model, prompt, { ...opts, onText: () => { if (++pieces === 3) ctrl.abort(); } }, ctrl.signal);
+  const cut = await runGeneration(
+    model,
+    prompt,
+    {
+      ...opts,
+      onText: () => {
+        if (++pieces === 3) ctrl.abort();
+      },
+    },
+    ctrl.signal,
+  );
   assert.equal(cut.summary, null);
   assert.ok(cut.tokens >= 3 && cut.tokens < 12, `stopped after ${cut.tokens} tokens`);
   assert.equal(model.training, true, 'the training flag is restored when the generation is abandoned');

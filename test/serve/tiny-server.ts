@@ -26,7 +26,10 @@ export function tinyServedModel(): LoadedModel & { dir: string } {
   const wc = new WordCounter();
   wc.add(CORPUS.repeat(20));
   const tok = trainBpe(wc.counts, { vocabSize: 300 });
-  const model = createModel(completeModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 }), new Rng(5));
+  const model = createModel(
+    completeModelConfig({ arch: 'gpt2', vocabSize: tok.vocabSize, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 }),
+    new Rng(5),
+  );
   for (const p of model.parameters()) if (p.ndim >= 2) for (let i = 0; i < p.size; i++) p.data[i] = p.data[i]! * 8;
   const dir = join(tempDir('serve'), 'tiny-served');
   mkdirSync(dir);
@@ -42,9 +45,20 @@ export interface RunningServer {
 }
 
 /** Starts a server for `loaded` on 127.0.0.1, port 0; it is shut down when the test file ends. */
-export async function startServer(loaded: LoadedModel, template: PromptTemplate, maxNewTokens = 64): Promise<RunningServer> {
+export async function startServer(
+  loaded: LoadedModel,
+  template: PromptTemplate,
+  maxNewTokens = 64,
+): Promise<RunningServer> {
   const logs: string[] = [];
-  const api = createApiServer({ model: loaded.model, tokenizer: loaded.tokenizer, template, modelId: 'tiny-served', maxNewTokens, log: (l) => logs.push(l) });
+  const api = createApiServer({
+    model: loaded.model,
+    tokenizer: loaded.tokenizer,
+    template,
+    modelId: 'tiny-served',
+    maxNewTokens,
+    log: (l) => logs.push(l),
+  });
   await new Promise<void>((ok) => api.server.listen(0, '127.0.0.1', ok));
   after(() => api.shutdown());
   const { port } = api.server.address() as AddressInfo;
@@ -58,13 +72,19 @@ export async function post(url: string, body: unknown): Promise<{ status: number
 }
 
 /** POSTs a streaming request; returns the `data:` payloads in order (the final "[DONE]" included, unparsed). */
-export async function postStream(url: string, body: object): Promise<{ status: number; contentType: string | null; events: unknown[]; raw: string }> {
+export async function postStream(
+  url: string,
+  body: object,
+): Promise<{ status: number; contentType: string | null; events: unknown[]; raw: string }> {
   const r = await fetch(url, { method: 'POST', body: JSON.stringify({ ...body, stream: true }) });
   const raw = await r.text();
-  const events = raw.split('\n\n').filter((e) => e !== '').map((e) => {
-    if (!e.startsWith('data: ')) throw new Error(`not an SSE data event: ${JSON.stringify(e)}`);
-    const data = e.slice('data: '.length);
-    return data === '[DONE]' ? data : (JSON.parse(data) as unknown);
-  });
+  const events = raw
+    .split('\n\n')
+    .filter((e) => e !== '')
+    .map((e) => {
+      if (!e.startsWith('data: ')) throw new Error(`not an SSE data event: ${JSON.stringify(e)}`);
+      const data = e.slice('data: '.length);
+      return data === '[DONE]' ? data : (JSON.parse(data) as unknown);
+    });
   return { status: r.status, contentType: r.headers.get('content-type'), events, raw };
 }

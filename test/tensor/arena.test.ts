@@ -32,9 +32,18 @@ test('arena: buffers are recycled by the next run, zeroed or poisoned', () => {
   const second = arena.run(() => [allocStorage(16), allocUninit(16), allocUninit(8)]);
   assert.equal(arena.stats.reused, 2);
   assert.equal(arena.stats.fresh, 3);
-  assert.ok(second.slice(0, 2).every((x) => first.includes(x)), 'same-size buffers come back');
-  assert.ok(second[0]!.every((v) => v === 0), 'allocStorage is zeroed');
-  assert.ok(second[1]!.every((v) => Number.isNaN(v)), 'allocUninit is poisoned');
+  assert.ok(
+    second.slice(0, 2).every((x) => first.includes(x)),
+    'same-size buffers come back',
+  );
+  assert.ok(
+    second[0]!.every((v) => v === 0),
+    'allocStorage is zeroed',
+  );
+  assert.ok(
+    second[1]!.every((v) => Number.isNaN(v)),
+    'allocUninit is poisoned',
+  );
   assert.equal(arena.size, 3);
   assert.ok(!(allocStorage(16) as Float32Array).some(Number.isNaN), 'outside a run, plain allocation');
 });
@@ -58,7 +67,10 @@ test('arena: a parameter gradient accumulates across runs and is recycled once d
   const g1 = w.grad!.toFlatArray();
   once();
   once();
-  assert.deepEqual(w.grad!.toFlatArray().map((v) => +v.toFixed(4)), g1.map((v) => +(3 * v).toFixed(4)));
+  assert.deepEqual(
+    w.grad!.toFlatArray().map((v) => +v.toFixed(4)),
+    g1.map((v) => +(3 * v).toFixed(4)),
+  );
   for (let i = 0; i < 3; i++) {
     w.zeroGrad();
     const fresh = arena.stats.fresh;
@@ -113,7 +125,15 @@ function train(cfg: Partial<ModelConfig>, arena: StorageArena | null): { losses:
 
 for (const arch of ['gpt2', 'llama'] as const) {
   test(`arena: ${arch} training in a poisoned arena matches training without one exactly`, () => {
-    const cfg: Partial<ModelConfig> = { arch, vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0.1 };
+    const cfg: Partial<ModelConfig> = {
+      arch,
+      vocabSize: 17,
+      blockSize: 8,
+      nLayer: 2,
+      nHead: 2,
+      nEmbd: 16,
+      dropout: 0.1,
+    };
     const plain = train(cfg, null);
     const arena = new StorageArena({ poison: true });
     const pooled = train(cfg, arena);

@@ -12,7 +12,24 @@ import { Rng } from '../../src/tensor/random.ts';
 
 const steps = Number(process.argv[2] ?? 10000);
 const rng = new Rng(3);
-const model = new GPT({ arch: 'gpt2', vocabSize: 32, blockSize: 16, nLayer: 1, nHead: 2, nKvHead: 2, nEmbd: 32, mlpHidden: 128, dropout: 0.1, bias: true, normEps: 1e-5, ropeTheta: 10000, tieEmbeddings: true }, rng);
+const model = new GPT(
+  {
+    arch: 'gpt2',
+    vocabSize: 32,
+    blockSize: 16,
+    nLayer: 1,
+    nHead: 2,
+    nKvHead: 2,
+    nEmbd: 32,
+    mlpHidden: 128,
+    dropout: 0.1,
+    bias: true,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    tieEmbeddings: true,
+  },
+  rng,
+);
 const params = model.parameters();
 const opt = new AdamW(params, { lr: 1e-3 });
 const B = 4;
@@ -36,7 +53,13 @@ for (let step = 1; step <= steps; step++) {
     gc();
     gc();
     const m = process.memoryUsage();
-    samples.push({ step, rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), liveMb: mb(m.heapUsed + m.arrayBuffers), loss: loss!.item() });
+    samples.push({
+      step,
+      rssMb: mb(m.rss),
+      heapTotalMb: mb(m.heapTotal),
+      liveMb: mb(m.heapUsed + m.arrayBuffers),
+      loss: loss!.item(),
+    });
   }
 }
 process.stdout.write(`${JSON.stringify(samples)}\n`);

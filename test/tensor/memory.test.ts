@@ -30,12 +30,21 @@ test('memory stays flat over a 10,000-step training loop', () => {
   const samples = JSON.parse(res.stdout.trim().split('\n').pop()!) as Sample[];
   assert.equal(samples.length, 10);
   const outside = (s: Sample): number => s.rssMb - s.heapTotalMb;
-  const row = (name: string, f: (s: Sample) => number): string => `${name}: ${samples.map((s) => f(s).toFixed(1)).join(' ')} MB`;
-  process.stdout.write(`by 1,000 steps: ${row('RSS', (s) => s.rssMb)}; ${row('outside the V8 heap', outside)}; ${row('live', (s) => s.liveMb)}\n`);
+  const row = (name: string, f: (s: Sample) => number): string =>
+    `${name}: ${samples.map((s) => f(s).toFixed(1)).join(' ')} MB`;
+  process.stdout.write(
+    `by 1,000 steps: ${row('RSS', (s) => s.rssMb)}; ${row('outside the V8 heap', outside)}; ${row('live', (s) => s.liveMb)}\n`,
+  );
   const [warm, last] = [samples[1]!, samples[9]!];
   const live = last.liveMb - warm.liveMb;
-  assert.ok(live < 2, `live memory (JS heap + ArrayBuffers) grew by ${live.toFixed(2)} MB between step ${warm.step} and ${last.step}`);
+  assert.ok(
+    live < 2,
+    `live memory (JS heap + ArrayBuffers) grew by ${live.toFixed(2)} MB between step ${warm.step} and ${last.step}`,
+  );
   const native = outside(last) - outside(warm);
-  assert.ok(native < 25, `memory outside the V8 heap grew by ${native.toFixed(1)} MB between step ${warm.step} and ${last.step}`);
+  assert.ok(
+    native < 25,
+    `memory outside the V8 heap grew by ${native.toFixed(1)} MB between step ${warm.step} and ${last.step}`,
+  );
   assert.ok(last.loss < samples[0]!.loss, 'the model should learn the shift-by-one mapping');
 });

@@ -30,7 +30,10 @@ test('shuffleInPlace: the same order and the same RNG stream as the inline loops
     assert.equal(r1.nextUint32(), r2.nextUint32(), 'both consumed the same draws');
     const u = Uint32Array.from(items.keys());
     shuffleInPlace(u, new Rng(n + 5));
-    assert.deepEqual(Array.from(u), a.map((x) => Number(x.slice(1))));
+    assert.deepEqual(
+      Array.from(u),
+      a.map((x) => Number(x.slice(1))),
+    );
   }
 });
 
@@ -39,6 +42,12 @@ test('shuffled copies; permutation is a shuffle of 0..n-1 with a fresh Rng; the 
   const out = shuffled(items, new Rng(3));
   assert.deepEqual(out, shuffleInPlace([...items], new Rng(3)));
   assert.deepEqual(items, ['a', 'b', 'c', 'd', 'e', 'f']);
-  assert.deepEqual(permutation(50, 9), shuffleInPlace(Array.from({ length: 50 }, (_, i) => i), new Rng(9)));
+  assert.deepEqual(
+    permutation(50, 9),
+    shuffleInPlace(
+      Array.from({ length: 50 }, (_, i) => i),
+      new Rng(9),
+    ),
+  );
   assert.deepEqual(permutation(10, 7), PINNED);
 });

@@ -10,12 +10,18 @@ import { Rng } from '../../src/tensor/random.ts';
 import * as F from '../../src/ops/index.ts';
 
 test('creation: shapes and values', () => {
-  assert.deepEqual(zeros([2, 3]).toArray(), [[0, 0, 0], [0, 0, 0]]);
+  assert.deepEqual(zeros([2, 3]).toArray(), [
+    [0, 0, 0],
+    [0, 0, 0],
+  ]);
   assert.deepEqual(ones([2]).toFlatArray(), [1, 1]);
   assert.deepEqual(full([1, 2], 7).toArray(), [[7, 7]]);
   assert.deepEqual(arange(5).toFlatArray(), [0, 1, 2, 3, 4]);
   assert.deepEqual(arange(1, 2, 0.25).toFlatArray(), [1, 1.25, 1.5, 1.75]);
-  const t = tensor([[1, 2, 3], [4, 5, 6]]);
+  const t = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual(t.shape, [2, 3]);
   assert.equal(tensor(3.5, []).item(), 3.5);
   assert.throws(() => tensor([[1, 2], [3]]), /ragged nested array at \[1\]/);
@@ -52,7 +58,14 @@ test('seeded random tensors are reproducible and well distributed', () => {
 });
 
 test('printing shows values, shape and grad_fn', () => {
-  const t = tensor([[1, 2.5], [3, 4]], undefined, { requiresGrad: true });
+  const t = tensor(
+    [
+      [1, 2.5],
+      [3, 4],
+    ],
+    undefined,
+    { requiresGrad: true },
+  );
   assert.equal(t.toString(), 'tensor([[1., 2.5000],\n        [3., 4.]], shape=[2, 2], requiresGrad=true)');
   const y = F.mul(t, 2);
   assert.match(y.toString(), /grad_fn=affine/);
@@ -113,22 +126,47 @@ test('reshape is a view; errors name the op and shapes', () => {
   assert.deepEqual(y.shape, [2, 3]);
   assert.equal(y.data, x.data);
   assert.throws(() => F.reshape(x, [4, -1]), /reshape: cannot reshape \[6\] \(6 elements\) to \[4, -1\]/);
-  assert.throws(() => F.matmul(zeros([2, 3]), zeros([4, 5])), /matmul: a \[2, 3\] and b \[4, 5\]: inner dimensions 3 and 4 must match/);
+  assert.throws(
+    () => F.matmul(zeros([2, 3]), zeros([4, 5])),
+    /matmul: a \[2, 3\] and b \[4, 5\]: inner dimensions 3 and 4 must match/,
+  );
   assert.throws(() => F.add(zeros([2, 3]), zeros([4])), /add: shapes \[2, 3\] and \[4\] cannot be broadcast/);
   assert.throws(() => F.embedding(zeros([4, 2]), [1, 4]), /embedding: index 4 at position 1 is out of range \[0, 4\)/);
   assert.throws(() => F.crossEntropy(zeros([2, 3]), [0]), /have 2 rows but 1 targets/);
 });
 
 test('shape ops give the expected values', () => {
-  const x = tensor([[1, 2, 3], [4, 5, 6]]);
-  assert.deepEqual(F.transpose(x).toArray(), [[1, 4], [2, 5], [3, 6]]);
-  assert.deepEqual(F.slice(x, 1, 1).toArray(), [[2, 3], [5, 6]]);
+  const x = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  assert.deepEqual(F.transpose(x).toArray(), [
+    [1, 4],
+    [2, 5],
+    [3, 6],
+  ]);
+  assert.deepEqual(F.slice(x, 1, 1).toArray(), [
+    [2, 3],
+    [5, 6],
+  ]);
   assert.deepEqual(F.concat([x, x], 0).shape, [4, 3]);
-  assert.deepEqual(F.split(x, 2, 1).map((t) => t.toArray()), [[[1, 2], [4, 5]], [[3], [6]]]);
+  assert.deepEqual(
+    F.split(x, 2, 1).map((t) => t.toArray()),
+    [
+      [
+        [1, 2],
+        [4, 5],
+      ],
+      [[3], [6]],
+    ],
+  );
   assert.deepEqual(F.sum(x, 1).toFlatArray(), [6, 15]);
   assert.deepEqual(F.max(x, 0).toFlatArray(), [4, 5, 6]);
   assert.deepEqual(Array.from(F.argmax(x, 1)), [2, 2]);
-  assert.deepEqual(F.matmul(x, x, { transB: true }).toArray(), [[14, 32], [32, 77]]);
+  assert.deepEqual(F.matmul(x, x, { transB: true }).toArray(), [
+    [14, 32],
+    [32, 77],
+  ]);
 });
 
 test('leaf gradients never alias each other or the seed gradient', () => {

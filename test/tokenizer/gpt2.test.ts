@@ -45,15 +45,20 @@ function sameAsReference(text: string, label: string): void {
 
 /** Every .ts file under `dir`, in name order. */
 function sources(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? sources(p) : n.endsWith('.ts') ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? sources(p) : n.endsWith('.ts') ? [p] : [];
+    });
 }
 
-test('a large text (toy world + this repository\'s sources): identical ids to gpt-tokenizer, exact round trip', () => {
+test("a large text (toy world + this repository's sources): identical ids to gpt-tokenizer, exact round trip", () => {
   // The sources mention <|endoftext|>; as text here (the special token is checked below).
-  const code = sources('src').map((p) => readFileSync(p, 'utf8')).join('\n').replaceAll('<|endoftext|>', '<endoftext>');
+  const code = sources('src')
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('\n')
+    .replaceAll('<|endoftext|>', '<endoftext>');
   const text = `${generateToyWorld({ documents: 1500 }).join('\n\n')}\n\n${code}`;
   assert.ok(text.length > 800_000, `the text has ${text.length} characters`);
   sameAsReference(text, 'toy world + sources');
@@ -66,8 +71,21 @@ test('multilingual, emoji, combining marks, whitespace runs and code', () => {
 
 test('random Unicode strings', () => {
   const rng = new Rng(2024);
-  const ranges: [number, number][] = [[0x20, 0x7e], [0x9, 0xd], [0xa0, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x600, 0x6ff],
-    [0x900, 0x97f], [0x3040, 0x30ff], [0x4e00, 0x4fff], [0xac00, 0xad00], [0x1f300, 0x1f6ff], [0x300, 0x36f], [0x30, 0x39]];
+  const ranges: [number, number][] = [
+    [0x20, 0x7e],
+    [0x9, 0xd],
+    [0xa0, 0x24f],
+    [0x370, 0x3ff],
+    [0x400, 0x4ff],
+    [0x600, 0x6ff],
+    [0x900, 0x97f],
+    [0x3040, 0x30ff],
+    [0x4e00, 0x4fff],
+    [0xac00, 0xad00],
+    [0x1f300, 0x1f6ff],
+    [0x300, 0x36f],
+    [0x30, 0x39],
+  ];
   for (let n = 0; n < 300; n++) {
     let s = '';
     const len = 1 + rng.int(40);
@@ -94,14 +112,21 @@ test('table: text -> tokens -> ids -> text', () => {
   for (const [text, pieces, ids] of table) {
     const got = fromFiles.encode(text);
     assert.deepEqual(got, ids, text);
-    assert.deepEqual(got.map((id) => fromFiles.tokenText(id)), pieces, text);
+    assert.deepEqual(
+      got.map((id) => fromFiles.tokenText(id)),
+      pieces,
+      text,
+    );
     assert.equal(fromFiles.decode(got), text);
   }
 });
 
 test('special tokens are rejected, allowed or treated as text, explicitly', () => {
   const text = 'a<|endoftext|>b';
-  assert.throws(() => fromFiles.encode(text), /contains the special token "<\|endoftext\|>" at offset 1; pass \{ special: 'allow' \}/);
+  assert.throws(
+    () => fromFiles.encode(text),
+    /contains the special token "<\|endoftext\|>" at offset 1; pass \{ special: 'allow' \}/,
+  );
   assert.deepEqual(fromFiles.encode(text, { special: 'allow' }), [64, 50256, 65]);
   assert.deepEqual(fromFiles.encode(text, { special: 'text' }), gptEncode(text, { disallowedSpecial: new Set() }));
   assert.equal(fromFiles.decode([64, 50256, 65]), text);

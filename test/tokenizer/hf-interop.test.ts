@@ -24,7 +24,11 @@ for (const pre of ['gpt2', 'cl100k'] as const) {
   test(`our ${pre} tokenizer.json opens in @huggingface/tokenizers with identical ids`, () => {
     const counter = new WordCounter(pre);
     counter.add(corpus);
-    const ours = trainBpe(counter.counts, { vocabSize: 600, pretokenizer: pre, specialTokens: ['<|endoftext|>', '<|im_start|>'] });
+    const ours = trainBpe(counter.counts, {
+      vocabSize: 600,
+      pretokenizer: pre,
+      specialTokens: ['<|endoftext|>', '<|im_start|>'],
+    });
     const json = JSON.parse(JSON.stringify(toTokenizerJson(ours))) as Record<string, unknown>;
     const hf = new HfTokenizer(json, {});
     for (const text of probe.split('\n')) {

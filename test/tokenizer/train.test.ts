@@ -13,7 +13,8 @@ import { trainBpe, trainBpeFromFiles, WordCounter } from '../../src/tokenizer/tr
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-const TEXT = 'the cat sat on the mat. the cat ate the rat. a hat, a bat, a mat!\n'.repeat(20) + 'naïve café 日本 👍 1234567\n';
+const TEXT =
+  'the cat sat on the mat. the cat ate the rat. a hat, a bat, a mat!\n'.repeat(20) + 'naïve café 日本 👍 1234567\n';
 
 test('training learns the most frequent pairs first, deterministically', () => {
   const counter = new WordCounter();
@@ -36,9 +37,15 @@ test('minFrequency stops early; bad vocab sizes are rejected', () => {
   counter.add('ab ab cd ab');
   // words: "ab", " ab" x2, " cd": a+b occurs 3 times, then Ġ+ab twice, everything else once.
   const tok = trainBpe(counter.counts, { vocabSize: 1000, minFrequency: 2, specialTokens: [] });
-  assert.deepEqual(tok.bpe.merges, [['a', 'b'], ['Ġ', 'ab']]);
+  assert.deepEqual(tok.bpe.merges, [
+    ['a', 'b'],
+    ['Ġ', 'ab'],
+  ]);
   assert.equal(trainBpe(counter.counts, { vocabSize: 1000, minFrequency: 1, specialTokens: [] }).bpe.merges.length, 4);
-  assert.throws(() => trainBpe(counter.counts, { vocabSize: 100 }), /vocabSize must be an integer >= 256 \+ 1 special tokens/);
+  assert.throws(
+    () => trainBpe(counter.counts, { vocabSize: 100 }),
+    /vocabSize must be an integer >= 256 \+ 1 special tokens/,
+  );
 });
 
 test('training streams plain and gzip files; cl100k splitting caps digit runs', async () => {
@@ -62,17 +69,37 @@ test('a trained tokenizer saved as tokenizer.json reloads and encodes identicall
   const back = loadTokenizerJson(dir);
   assert.equal(back.pretokenizer, 'cl100k');
   assert.deepEqual(back.encode(TEXT), tok.encode(TEXT));
-  assert.deepEqual(back.encode('x<|endoftext|>y', { special: 'allow' }), tok.encode('x<|endoftext|>y', { special: 'allow' }));
+  assert.deepEqual(
+    back.encode('x<|endoftext|>y', { special: 'allow' }),
+    tok.encode('x<|endoftext|>y', { special: 'allow' }),
+  );
   assert.equal(back.extras.chatTemplate, '{{ messages }}');
 });
 
 test('malformed tokenizer files name the file, the location and what was expected', () => {
   assert.throws(() => parseTokenizerJson('{"model": ', 'bad.json'), /bad.json: not valid JSON/);
-  assert.throws(() => parseTokenizerJson('{"model": {"type": "WordPiece"}}', 'x.json'), /x.json: at \$.model.type: expected "BPE", received "WordPiece"/);
-  assert.throws(() => parseTokenizerJson('{"model": {"vocab": {"a": "1"}, "merges": []}}', 'x.json'), /at \$.model.vocab\["a"\]: expected an integer id/);
-  assert.throws(() => parseTokenizerJson('{"model": {"vocab": {}, "merges": [1]}, "pre_tokenizer": {"type": "ByteLevel"}}', 'x.json'), /at \$.model.merges\[0\]: expected "left right"/);
-  assert.throws(() => parseTokenizerJson('{"model": {"vocab": {}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}', 'x.json'), /x.json: the vocabulary lacks the single-byte token for byte 0/);
-  assert.throws(() => parseMerges('#version: 0.2\na b\nc d e\n', 'vocab.bpe'), /vocab.bpe:3: expected a merge "left right"/);
+  assert.throws(
+    () => parseTokenizerJson('{"model": {"type": "WordPiece"}}', 'x.json'),
+    /x.json: at \$.model.type: expected "BPE", received "WordPiece"/,
+  );
+  assert.throws(
+    () => parseTokenizerJson('{"model": {"vocab": {"a": "1"}, "merges": []}}', 'x.json'),
+    /at \$.model.vocab\["a"\]: expected an integer id/,
+  );
+  assert.throws(
+    () =>
+      parseTokenizerJson('{"model": {"vocab": {}, "merges": [1]}, "pre_tokenizer": {"type": "ByteLevel"}}', 'x.json'),
+    /at \$.model.merges\[0\]: expected "left right"/,
+  );
+  assert.throws(
+    () =>
+      parseTokenizerJson('{"model": {"vocab": {}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}', 'x.json'),
+    /x.json: the vocabulary lacks the single-byte token for byte 0/,
+  );
+  assert.throws(
+    () => parseMerges('#version: 0.2\na b\nc d e\n', 'vocab.bpe'),
+    /vocab.bpe:3: expected a merge "left right"/,
+  );
 });
 
 test('character tokenizer', () => {

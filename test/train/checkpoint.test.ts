@@ -16,7 +16,15 @@ import { UserError } from '../../src/util/user-error.ts';
 async function finishedRun(): Promise<{ out: string; opts: TrainOptions }> {
   const { tok, train: tr, val } = corpus();
   const out = runDir();
-  const opts: TrainOptions = { config: fastConfig({ steps: 4, evalInterval: 0 }), model: tinyModel(tok.vocabSize), train: tr, val, out, tokenizer: tok, quiet: true };
+  const opts: TrainOptions = {
+    config: fastConfig({ steps: 4, evalInterval: 0 }),
+    model: tinyModel(tok.vocabSize),
+    train: tr,
+    val,
+    out,
+    tokenizer: tok,
+    quiet: true,
+  };
   await train(opts);
   return { out, opts: { ...opts, config: fastConfig({ steps: 6, evalInterval: 0 }), resume: true } };
 }
@@ -42,10 +50,14 @@ test('optimizer state round-trips: moments and step counts per parameter name', 
 test('a checkpoint write that fails keeps the previous checkpoint', () => {
   const dir = join(runDir(), 'ck');
   replaceDirAtomic(dir, (tmp) => writeFileSync(join(tmp, 'a.txt'), 'one'));
-  assert.throws(() => replaceDirAtomic(dir, (tmp) => {
-    writeFileSync(join(tmp, 'a.txt'), 'two');
-    throw new Error('disk full');
-  }), /disk full/);
+  assert.throws(
+    () =>
+      replaceDirAtomic(dir, (tmp) => {
+        writeFileSync(join(tmp, 'a.txt'), 'two');
+        throw new Error('disk full');
+      }),
+    /disk full/,
+  );
   assert.equal(readFileSync(join(dir, 'a.txt'), 'utf8'), 'one');
   replaceDirAtomic(dir, (tmp) => writeFileSync(join(tmp, 'a.txt'), 'three'));
   assert.equal(readFileSync(join(dir, 'a.txt'), 'utf8'), 'three');
@@ -84,7 +96,10 @@ test('corrupt, incomplete or mismatched checkpoints are errors naming the file',
   await expectError(/latest\/state\.json: cannot read the run state/);
 
   const { tok } = corpus();
-  await expectError(/latest\/config\.json: the checkpoint's model differs from the requested one .*nEmbd 32 vs 64/, { ...opts, model: tinyModel(tok.vocabSize, { nEmbd: 64 }) });
+  await expectError(/latest\/config\.json: the checkpoint's model differs from the requested one .*nEmbd 32 vs 64/, {
+    ...opts,
+    model: tinyModel(tok.vocabSize, { nEmbd: 64 }),
+  });
 
   await expectError(/latest: this run directory already has a checkpoint; pass --resume/, { ...opts, resume: false });
 

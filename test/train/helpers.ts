@@ -16,7 +16,11 @@ export function corpus(): { tok: CharTokenizer; train: TokenDataset; val: TokenD
   const tok = CharTokenizer.fromText(TEXT);
   const ids = tok.encode(TEXT);
   const cut = Math.floor(ids.length * 0.9);
-  return { tok, train: TokenDataset.fromTokens(ids.slice(0, cut), tok.vocabSize), val: TokenDataset.fromTokens(ids.slice(cut), tok.vocabSize) };
+  return {
+    tok,
+    train: TokenDataset.fromTokens(ids.slice(0, cut), tok.vocabSize),
+    val: TokenDataset.fromTokens(ids.slice(cut), tok.vocabSize),
+  };
 }
 
 export function tinyModel(vocabSize: number, extra: Partial<ModelConfig> = {}): ModelConfig {
@@ -24,7 +28,21 @@ export function tinyModel(vocabSize: number, extra: Partial<ModelConfig> = {}): 
 }
 
 export function fastConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
-  return { ...DEFAULT_TRAIN_CONFIG, steps: 20, batchSize: 4, context: 16, warmup: 3, lr: 3e-3, minLr: 3e-4, evalInterval: 5, evalIters: 2, logInterval: 5, sampleTokens: 8, samplePrompt: 'the ', ...overrides };
+  return {
+    ...DEFAULT_TRAIN_CONFIG,
+    steps: 20,
+    batchSize: 4,
+    context: 16,
+    warmup: 3,
+    lr: 3e-3,
+    minLr: 3e-4,
+    evalInterval: 5,
+    evalIters: 2,
+    logInterval: 5,
+    sampleTokens: 8,
+    samplePrompt: 'the ',
+    ...overrides,
+  };
 }
 
 export function runDir(): string {

@@ -11,23 +11,64 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8', env: { ...process.env, LLMFORGE_MATMUL: '' } });
+  return spawnSync(process.execPath, ['bin/llmforge.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LLMFORGE_MATMUL: '' },
+  });
 }
 
-const tiny = ['--model', 'char-tiny', '--set', 'nLayer=1', 'nEmbd=32', 'nHead=2', 'blockSize=16', '--batch', '4', '--eval-iters', '2', '--eval-interval', '0', '--sample-tokens', '0'];
+const tiny = [
+  '--model',
+  'char-tiny',
+  '--set',
+  'nLayer=1',
+  'nEmbd=32',
+  'nHead=2',
+  'blockSize=16',
+  '--batch',
+  '4',
+  '--eval-iters',
+  '2',
+  '--eval-interval',
+  '0',
+  '--sample-tokens',
+  '0',
+];
 
 test('train --precision bf16 runs in bf16; --resume keeps it; --resume --precision fp32 notes the change', () => {
   const dir = tempDir('precision-cli');
-  writeFileSync(join(dir, 'corpus.txt'), Array.from({ length: 40 }, (_, i) => `paragraph ${i}: the cat sat on the mat and the dog sat on the log.`).join('\n\n'));
+  writeFileSync(
+    join(dir, 'corpus.txt'),
+    Array.from({ length: 40 }, (_, i) => `paragraph ${i}: the cat sat on the mat and the dog sat on the log.`).join(
+      '\n\n',
+    ),
+  );
   const data = join(dir, 'data');
-  const prep = cli('data', 'prepare', '--input', join(dir, 'corpus.txt'), '--paragraphs', '--no-dedup', '--no-near-dedup', '--no-filters', '--val-fraction', '0.2', '--tokenizer', 'char', '--out', data, '--quiet');
+  const prep = cli(
+    'data',
+    'prepare',
+    '--input',
+    join(dir, 'corpus.txt'),
+    '--paragraphs',
+    '--no-dedup',
+    '--no-near-dedup',
+    '--no-filters',
+    '--val-fraction',
+    '0.2',
+    '--tokenizer',
+    'char',
+    '--out',
+    data,
+    '--quiet',
+  );
   assert.equal(prep.status, 0, prep.stderr);
   const out = join(dir, 'run');
   const r = cli('train', '--data', data, ...tiny, '--out', out, '--steps', '3', '--precision', 'bf16');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^training: .*, bf16 matmuls$/m);
   assert.match(r.stdout, /^ {2}precision +"bf16"$/m); // in the printed config
-  const state = (): { precision: string } => JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'state.json'), 'utf8')) as { precision: string };
+  const state = (): { precision: string } =>
+    JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'state.json'), 'utf8')) as { precision: string };
   assert.equal(state().precision, 'bf16');
 
   const kept = cli('train', '--out', out, '--resume', '--steps', '4');
@@ -43,8 +84,14 @@ test('train --precision bf16 runs in bf16; --resume keeps it; --resume --precisi
 
 test('bad --precision values are one-line errors (train, finetune, bench train)', () => {
   for (const [args, prefix] of [
-    [['train', '--data', 'nowhere', '--out', 'nowhere', '--model', 'char-tiny', '--precision', 'fp16'], 'train: --precision'],
-    [['finetune', 'classify', '--data', 'x.tsv', '--model', 'm', '--out', 'o', '--precision', 'half'], 'finetune classify: --precision'],
+    [
+      ['train', '--data', 'nowhere', '--out', 'nowhere', '--model', 'char-tiny', '--precision', 'fp16'],
+      'train: --precision',
+    ],
+    [
+      ['finetune', 'classify', '--data', 'x.tsv', '--model', 'm', '--out', 'o', '--precision', 'half'],
+      'finetune classify: --precision',
+    ],
     [['bench', 'train', '--config', 'T1', '--precision', 'int8'], 'bench train: --precision'],
   ] as const) {
     const r = cli(...args);

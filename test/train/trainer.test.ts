@@ -19,46 +19,75 @@ test('resume is bit-identical: 20 steps straight == 10 steps, stop, resume, 10 s
   const config = fastConfig({ steps: 20, evalInterval: 4, checkpointInterval: 3 });
 
   const straight: number[] = [];
-  await train({ config, model, train: tr, val, out: runDir(), tokenizer: tok, ...silent }, { onStep: (s) => void straight.push(s.loss) });
+  await train(
+    { config, model, train: tr, val, out: runDir(), tokenizer: tok, ...silent },
+    { onStep: (s) => void straight.push(s.loss) },
+  );
 
   const out = runDir();
   const ac = new AbortController();
   const first: number[] = [];
-  const r1 = await train({ config, model, train: tr, val, out, tokenizer: tok, signal: ac.signal, ...silent }, {
-    onStep: (s) => {
-      first.push(s.loss);
-      if (s.step === 10) ac.abort();
+  const r1 = await train(
+    { config, model, train: tr, val, out, tokenizer: tok, signal: ac.signal, ...silent },
+    {
+      onStep: (s) => {
+        first.push(s.loss);
+        if (s.step === 10) ac.abort();
+      },
     },
-  });
+  );
   assert.equal(r1.stopped, true);
   assert.equal(r1.step, 10);
   const state = JSON.parse(readFileSync(join(out, 'checkpoints', 'latest', 'state.json'), 'utf8')) as { step: number };
   assert.equal(state.step, 10);
 
   const second: number[] = [];
-  const r2 = await train({ config, train: tr, val, out, tokenizer: tok, resume: true, ...silent }, { onStep: (s) => void second.push(s.loss) });
+  const r2 = await train(
+    { config, train: tr, val, out, tokenizer: tok, resume: true, ...silent },
+    { onStep: (s) => void second.push(s.loss) },
+  );
   assert.equal(r2.step, 20);
   assert.equal(r2.stopped, false);
   assert.equal(straight.length, 20);
   assert.deepEqual([...first, ...second], straight);
   // resume: 'auto' continues a run that has a checkpoint (here: already complete) and starts one that has none.
-  const again = await train({ config, train: tr, val, out, resume: 'auto', ...silent }, { onStep: () => assert.fail('no steps left') });
+  const again = await train(
+    { config, train: tr, val, out, resume: 'auto', ...silent },
+    { onStep: () => assert.fail('no steps left') },
+  );
   assert.equal(again.step, 20);
   const fresh: number[] = [];
-  await train({ config: { ...config, steps: 2 }, model, train: tr, val, out: runDir(), resume: 'auto', ...silent }, { onStep: (s) => void fresh.push(s.loss) });
+  await train(
+    { config: { ...config, steps: 2 }, model, train: tr, val, out: runDir(), resume: 'auto', ...silent },
+    { onStep: (s) => void fresh.push(s.loss) },
+  );
   assert.equal(fresh.length, 2);
   assert.equal(fresh[0], straight[0]); // same seed, same first batch and initial weights
   // The resumed run's metrics continue the first run's without duplicates.
-  const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
-  assert.deepEqual(steps, [...steps].sort((a, b) => a - b));
+  const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.deepEqual(
+    steps,
+    [...steps].sort((a, b) => a - b),
+  );
 });
 
 test('gradient accumulation: 2 micro-batches of B/2 give the same updates as one batch of B', async () => {
   const { tok, train: tr, val } = corpus();
   const model = tinyModel(tok.vocabSize);
   const base = { model, train: tr, val, ...silent };
-  const one = await train({ ...base, config: fastConfig({ steps: 6, batchSize: 8, gradAccum: 1, evalInterval: 0 }), out: runDir() });
-  const two = await train({ ...base, config: fastConfig({ steps: 6, batchSize: 4, gradAccum: 2, evalInterval: 0 }), out: runDir() });
+  const one = await train({
+    ...base,
+    config: fastConfig({ steps: 6, batchSize: 8, gradAccum: 1, evalInterval: 0 }),
+    out: runDir(),
+  });
+  const two = await train({
+    ...base,
+    config: fastConfig({ steps: 6, batchSize: 4, gradAccum: 2, evalInterval: 0 }),
+    out: runDir(),
+  });
   const a = new Map(one.model.namedParameters());
   let maxDiff = 0;
   for (const [name, p] of two.model.namedParameters()) {
@@ -75,9 +104,20 @@ test('a tiny model overfits a tiny corpus and samples the text', async () => {
   const { tok, train: tr, val } = corpus();
   const out = runDir();
   const samples: string[] = [];
-  const r = await train({ config: fastConfig({ steps: 150, warmup: 10, lr: 1e-2, minLr: 1e-3, evalInterval: 150, batchSize: 8 }), model: tinyModel(tok.vocabSize), train: tr, val, out, tokenizer: tok, ...silent }, {
-    onEval: (e) => void samples.push(e.sample!),
-  });
+  const r = await train(
+    {
+      config: fastConfig({ steps: 150, warmup: 10, lr: 1e-2, minLr: 1e-3, evalInterval: 150, batchSize: 8 }),
+      model: tinyModel(tok.vocabSize),
+      train: tr,
+      val,
+      out,
+      tokenizer: tok,
+      ...silent,
+    },
+    {
+      onEval: (e) => void samples.push(e.sample!),
+    },
+  );
   assert.ok(r.lastEval!.loss < 0.5, `validation loss ${r.lastEval!.loss} after 150 steps`);
   assert.equal(samples.length, 2); // step 0 and step 150
   assert.match(samples[1]!, /(cat|dog|sat|mat|log)/);
@@ -86,13 +126,32 @@ test('a tiny model overfits a tiny corpus and samples the text', async () => {
 test('metrics.jsonl: step records with loss, lr, grad_norm, tokens/s, mfu; eval records with val_loss, ppl, bpb, sample', async () => {
   const { tok, train: tr, val } = corpus();
   const out = runDir();
-  await train({ config: fastConfig({ steps: 10, evalInterval: 5, logInterval: 5 }), model: tinyModel(tok.vocabSize), train: tr, val, out, tokenizer: tok, ...silent });
-  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  await train({
+    config: fastConfig({ steps: 10, evalInterval: 5, logInterval: 5 }),
+    model: tinyModel(tok.vocabSize),
+    train: tr,
+    val,
+    out,
+    tokenizer: tok,
+    ...silent,
+  });
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const evals = lines.filter((l) => 'val_loss' in l);
   const steps = lines.filter((l) => 'loss' in l);
-  assert.deepEqual(evals.map((l) => l.step), [0, 5, 10]);
-  assert.deepEqual(steps.map((l) => l.step), [1, 5, 10]);
-  for (const l of steps) for (const k of ['loss', 'lr', 'grad_norm', 'tokens_per_s', 'mfu']) assert.equal(typeof l[k], 'number', `${k} in ${JSON.stringify(l)}`);
+  assert.deepEqual(
+    evals.map((l) => l.step),
+    [0, 5, 10],
+  );
+  assert.deepEqual(
+    steps.map((l) => l.step),
+    [1, 5, 10],
+  );
+  for (const l of steps)
+    for (const k of ['loss', 'lr', 'grad_norm', 'tokens_per_s', 'mfu'])
+      assert.equal(typeof l[k], 'number', `${k} in ${JSON.stringify(l)}`);
   for (const l of evals) {
     assert.ok(Math.abs((l.ppl as number) - Math.exp(l.val_loss as number)) < 1e-9);
     assert.ok(Math.abs((l.bpb as number) - (l.val_loss as number) / Math.LN2) < 1e-9); // 1 byte per character
@@ -111,13 +170,26 @@ test('--init-from starts a new run at step 0 with the saved weights and a fresh 
 
   const evals: number[] = [];
   const stepsSeen: number[] = [];
-  const opts: TrainOptions = { config: fastConfig({ steps: 3, evalInterval: 3 }), train: tr, val, out: runDir(), initFrom: src, ...silent };
+  const opts: TrainOptions = {
+    config: fastConfig({ steps: 3, evalInterval: 3 }),
+    train: tr,
+    val,
+    out: runDir(),
+    initFrom: src,
+    ...silent,
+  };
   const r = await train(opts, { onEval: (e) => void evals.push(e.loss), onStep: (s) => void stepsSeen.push(s.step) });
   assert.deepEqual(stepsSeen, [1, 2, 3]);
   assert.equal(evals[0], before); // the step-0 evaluation sees exactly the source weights
-  const state = JSON.parse(readFileSync(join(r.checkpointDir, 'state.json'), 'utf8')) as { step: number; run: { initFrom: string } };
+  const state = JSON.parse(readFileSync(join(r.checkpointDir, 'state.json'), 'utf8')) as {
+    step: number;
+    run: { initFrom: string };
+  };
   assert.equal(state.step, 3);
   assert.equal(state.run.initFrom, src);
   // A requested model that differs from the saved one is an error naming config.json.
-  await assert.rejects(train({ ...opts, out: runDir(), model: tinyModel(tok.vocabSize, { nLayer: 3 }) }), /config\.json: --init-from model differs .*nLayer 2 vs 3/);
+  await assert.rejects(
+    train({ ...opts, out: runDir(), model: tinyModel(tok.vocabSize, { nLayer: 3 }) }),
+    /config\.json: --init-from model differs .*nLayer 2 vs 3/,
+  );
 });

@@ -25,10 +25,14 @@ test('writeFileAtomicWith: a writer that throws keeps the old file and removes i
   const dir = tempDir('atomic');
   const path = join(dir, 'model.safetensors');
   writeFileSync(path, 'old');
-  assert.throws(() => writeFileAtomicWith(path, (fd) => {
-    writeAll(fd, new Uint8Array(1024));
-    throw new Error('encoder failed half way');
-  }), /encoder failed half way/);
+  assert.throws(
+    () =>
+      writeFileAtomicWith(path, (fd) => {
+        writeAll(fd, new Uint8Array(1024));
+        throw new Error('encoder failed half way');
+      }),
+    /encoder failed half way/,
+  );
   assert.equal(readFileSync(path, 'utf8'), 'old');
   assert.deepEqual(readdirSync(dir), ['model.safetensors']);
 });

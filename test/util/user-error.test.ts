@@ -54,10 +54,19 @@ test('a UserError from deep inside is reported as one line with exit status 2', 
 });
 
 test('a plain Error or a TypeError is rethrown unchanged, stack and all', () => {
-  for (const bug of [new Error('invariant broken'), new TypeError("Cannot read properties of undefined (reading 'shape')")]) {
-    assert.throws(() => report(bug), (e: unknown) => e === bug && /\n {4}at /.test((e as Error).stack ?? ''));
+  for (const bug of [
+    new Error('invariant broken'),
+    new TypeError("Cannot read properties of undefined (reading 'shape')"),
+  ]) {
+    assert.throws(
+      () => report(bug),
+      (e: unknown) => e === bug && /\n {4}at /.test((e as Error).stack ?? ''),
+    );
   }
   // An error merely carrying the old duck-typed flag is not a user error any more.
   const flagged = Object.assign(new Error('flagged'), { userError: true });
-  assert.throws(() => report(flagged), (e: unknown) => e === flagged);
+  assert.throws(
+    () => report(flagged),
+    (e: unknown) => e === flagged,
+  );
 });

@@ -24,11 +24,45 @@ export const attentionQKV: Backend['attentionQKV'] = (qkv, out, lse, B, T, H, D,
   attention(q, k, v, out, lse, B, T, T, H, H, D, scale, causal, 0, null, null);
 };
 
-export const attentionQKVBackward: Backend['attentionQKVBackward'] = (qkv, out, lse, dout, dqkv, B, T, H, D, scale, causal) => {
+export const attentionQKVBackward: Backend['attentionQKVBackward'] = (
+  qkv,
+  out,
+  lse,
+  dout,
+  dqkv,
+  B,
+  T,
+  H,
+  D,
+  scale,
+  causal,
+) => {
   const C = H * D;
   const [q, k, v] = [0, 1, 2].map((part) => unpack(qkv, part, B * T, C)) as [FloatArray, FloatArray, FloatArray];
-  const make = (): FloatArray => (qkv instanceof Float64Array ? new Float64Array(B * T * C) : new Float32Array(B * T * C));
+  const make = (): FloatArray =>
+    qkv instanceof Float64Array ? new Float64Array(B * T * C) : new Float32Array(B * T * C);
   const grads = [make(), make(), make()] as const;
-  attentionBackward(q, k, v, out, lse, dout, grads[0], grads[1], grads[2], B, T, T, H, H, D, scale, causal, 0, null, null);
+  attentionBackward(
+    q,
+    k,
+    v,
+    out,
+    lse,
+    dout,
+    grads[0],
+    grads[1],
+    grads[2],
+    B,
+    T,
+    T,
+    H,
+    H,
+    D,
+    scale,
+    causal,
+    0,
+    null,
+    null,
+  );
   grads.forEach((d, part) => pack(d, dqkv, part, B * T, C));
 };

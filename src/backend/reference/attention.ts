@@ -9,8 +9,16 @@
 import type { Backend, FloatArray } from '../backend.ts';
 
 /** Checks the sizes shared by the forward and the backward; throws a RangeError naming the problem. */
-function checkShapes(op: string, Hq: number, Hkv: number, segQ: Int32Array | null, segK: Int32Array | null,
-  B: number, Tq: number, Tk: number): void {
+function checkShapes(
+  op: string,
+  Hq: number,
+  Hkv: number,
+  segQ: Int32Array | null,
+  segK: Int32Array | null,
+  B: number,
+  Tq: number,
+  Tk: number,
+): void {
   if (Hkv < 1 || Hq % Hkv !== 0) {
     throw new RangeError(`${op}: Hq (${Hq}) must be a positive multiple of Hkv (${Hkv})`);
   }
@@ -27,10 +35,23 @@ function checkShapes(op: string, Hq: number, Hkv: number, segQ: Int32Array | nul
  * Returns the row maximum (-Infinity when every key is masked).
  */
 function rowScores(
-  q: FloatArray, k: FloatArray, scores: Float64Array,
-  b: number, i: number, h: number, g: number,
-  Tq: number, Tk: number, Hq: number, Hkv: number, D: number,
-  scale: number, causal: boolean, qOffset: number, segQ: Int32Array | null, segK: Int32Array | null,
+  q: FloatArray,
+  k: FloatArray,
+  scores: Float64Array,
+  b: number,
+  i: number,
+  h: number,
+  g: number,
+  Tq: number,
+  Tk: number,
+  Hq: number,
+  Hkv: number,
+  D: number,
+  scale: number,
+  causal: boolean,
+  qOffset: number,
+  segQ: Int32Array | null,
+  segK: Int32Array | null,
 ): number {
   const qBase = ((b * Tq + i) * Hq + h) * D;
   const lastKey = causal ? Math.min(Tk - 1, qOffset + i) : Tk - 1;
@@ -52,7 +73,22 @@ function rowScores(
 }
 
 export const attention: Backend['attention'] = (
-  q, k, v, out, lse, B, Tq, Tk, Hq, Hkv, D, scale, causal, qOffset, segQ, segK,
+  q,
+  k,
+  v,
+  out,
+  lse,
+  B,
+  Tq,
+  Tk,
+  Hq,
+  Hkv,
+  D,
+  scale,
+  causal,
+  qOffset,
+  segQ,
+  segK,
 ) => {
   checkShapes('attention', Hq, Hkv, segQ, segK, B, Tq, Tk);
   const group = Hq / Hkv;
@@ -90,7 +126,26 @@ export const attention: Backend['attention'] = (
 };
 
 export const attentionBackward: Backend['attentionBackward'] = (
-  q, k, v, out, lse, dout, dq, dk, dv, B, Tq, Tk, Hq, Hkv, D, scale, causal, qOffset, segQ, segK,
+  q,
+  k,
+  v,
+  out,
+  lse,
+  dout,
+  dq,
+  dk,
+  dv,
+  B,
+  Tq,
+  Tk,
+  Hq,
+  Hkv,
+  D,
+  scale,
+  causal,
+  qOffset,
+  segQ,
+  segK,
 ) => {
   checkShapes('attentionBackward', Hq, Hkv, segQ, segK, B, Tq, Tk);
   const group = Hq / Hkv;

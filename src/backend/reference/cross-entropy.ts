@@ -10,11 +10,22 @@ import { rowLogSumExp } from './softmax.ts';
 
 function checkTarget(kernel: string, r: number, t: number, V: number): void {
   if (!(t >= 0 && t < V)) {
-    throw new RangeError(`${kernel}: targets[${r}] = ${t} is out of range for ${V} classes (and is not the ignore index)`);
+    throw new RangeError(
+      `${kernel}: targets[${r}] = ${t} is out of range for ${V} classes (and is not the ignore index)`,
+    );
   }
 }
 
-export const crossEntropy: Backend['crossEntropy'] = (logits, targets, losses, lse, N, V, ignoreIndex, labelSmoothing) => {
+export const crossEntropy: Backend['crossEntropy'] = (
+  logits,
+  targets,
+  losses,
+  lse,
+  N,
+  V,
+  ignoreIndex,
+  labelSmoothing,
+) => {
   const s = labelSmoothing;
   for (let r = 0; r < N; r++) {
     const off = r * V; // logits[r, :]
@@ -37,7 +48,15 @@ export const crossEntropy: Backend['crossEntropy'] = (logits, targets, losses, l
 };
 
 export const crossEntropyBackward: Backend['crossEntropyBackward'] = (
-  logits, lse, targets, dlosses, dlogits, N, V, ignoreIndex, labelSmoothing,
+  logits,
+  lse,
+  targets,
+  dlosses,
+  dlogits,
+  N,
+  V,
+  ignoreIndex,
+  labelSmoothing,
 ) => {
   const s = labelSmoothing;
   for (let r = 0; r < N; r++) {

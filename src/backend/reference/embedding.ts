@@ -7,7 +7,9 @@ import type { Backend } from '../backend.ts';
 
 function checkIndex(kernel: string, name: string, n: number, id: number, size: number): void {
   if (!(id >= 0 && id < size)) {
-    throw new RangeError(`${kernel}: ${name}[${n}] = ${id} is out of range [0, ${size}); check the vocabulary size and the data`);
+    throw new RangeError(
+      `${kernel}: ${name}[${n}] = ${id} is out of range [0, ${size}); check the vocabulary size and the data`,
+    );
   }
 }
 

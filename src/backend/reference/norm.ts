@@ -27,7 +27,18 @@ export const layerNorm: Backend['layerNorm'] = (x, weight, bias, out, mean, rstd
   }
 };
 
-export const layerNormBackward: Backend['layerNormBackward'] = (dout, x, weight, mean, rstd, dx, dweight, dbias, N, C) => {
+export const layerNormBackward: Backend['layerNormBackward'] = (
+  dout,
+  x,
+  weight,
+  mean,
+  rstd,
+  dx,
+  dweight,
+  dbias,
+  N,
+  C,
+) => {
   const dw = new Float64Array(C); // (C)
   const db = new Float64Array(C); // (C)
   for (let r = 0; r < N; r++) {

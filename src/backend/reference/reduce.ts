@@ -18,7 +18,8 @@ export const sumAxis: Backend['sumAxis'] = (x, out, outer, dim, inner) => {
 };
 
 export const maxAxis: Backend['maxAxis'] = (x, out, argmax, outer, dim, inner) => {
-  if (dim === 0 && outer * inner > 0) throw new RangeError('maxAxis: cannot reduce an axis of size 0 (the max of nothing is undefined)');
+  if (dim === 0 && outer * inner > 0)
+    throw new RangeError('maxAxis: cannot reduce an axis of size 0 (the max of nothing is undefined)');
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * dim * inner + i; // x[o, 0, i]; x[o, d, i] = x[base + d * inner]

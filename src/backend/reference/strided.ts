@@ -21,11 +21,15 @@ for (const name of Object.keys(Binary) as (keyof typeof Binary)[]) BINARY_BY_COD
 
 function checkStrides(kernel: string, shape: Int32Array, strides: Record<string, Int32Array>): void {
   if (shape.length > MAX_RANK) {
-    throw new RangeError(`${kernel}: shape [${shape.join(', ')}] has rank ${shape.length}; at most ${MAX_RANK} is supported`);
+    throw new RangeError(
+      `${kernel}: shape [${shape.join(', ')}] has rank ${shape.length}; at most ${MAX_RANK} is supported`,
+    );
   }
   for (const [name, s] of Object.entries(strides)) {
     if (s.length !== shape.length) {
-      throw new RangeError(`${kernel}: ${name} [${s.join(', ')}] has ${s.length} entries but shape [${shape.join(', ')}] has rank ${shape.length}`);
+      throw new RangeError(
+        `${kernel}: ${name} [${s.join(', ')}] has ${s.length} entries but shape [${shape.join(', ')}] has rank ${shape.length}`,
+      );
     }
   }
 }
@@ -80,7 +84,8 @@ function innerAxis(shape: Int32Array, strides: Int32Array[]): { len: number; ste
 export const binary: Backend['binary'] = (op: BinaryOp, a, aStrides, b, bStrides, out, shape) => {
   checkStrides('binary', shape, { aStrides, bStrides });
   const f = BINARY_BY_CODE[op];
-  if (f === undefined) throw new RangeError(`binary: unknown binary op code ${op}; expected one of the codes in Binary`);
+  if (f === undefined)
+    throw new RangeError(`binary: unknown binary op code ${op}; expected one of the codes in Binary`);
   if (isContiguous(shape, aStrides) && isContiguous(shape, bStrides)) {
     const n = numel(shape);
     for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
@@ -101,7 +106,9 @@ export const copyStrided: Backend['copyStrided'] = (src, srcOffset, srcStrides, 
     const n = numel(shape);
     if (n === 0) return;
     if (srcOffset + n > src.length || dstOffset + n > dst.length) {
-      throw new RangeError(`copyStrided: ${n} elements from src offset ${srcOffset} (length ${src.length}) to dst offset ${dstOffset} (length ${dst.length}) run past the end`);
+      throw new RangeError(
+        `copyStrided: ${n} elements from src offset ${srcOffset} (length ${src.length}) to dst offset ${dstOffset} (length ${dst.length}) run past the end`,
+      );
     }
     dst.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
     return;

@@ -70,7 +70,8 @@ for (const name of Object.keys(Unary) as (keyof typeof Unary)[]) RULE_BY_CODE[Un
 
 function rule(op: UnaryOp, kernel: string): UnaryRule {
   const r = RULE_BY_CODE[op];
-  if (r === undefined) throw new RangeError(`${kernel}: unknown unary op code ${op}; expected one of the codes in Unary`);
+  if (r === undefined)
+    throw new RangeError(`${kernel}: unknown unary op code ${op}; expected one of the codes in Unary`);
   return r;
 }
 

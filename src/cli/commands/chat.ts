@@ -15,26 +15,41 @@ export const chatCommand: Command = {
   spec: {
     name: 'chat',
     summary: 'Chat with an instruction-tuned model in the terminal (/reset, /exit)',
-    usage: 'llmforge chat --model <dir> [--template chatml|alpaca|model] [--system TEXT] [--temperature T] [--max-tokens N]',
+    usage:
+      'llmforge chat --model <dir> [--template chatml|alpaca|model] [--system TEXT] [--temperature T] [--max-tokens N]',
     options: {
-      model: { type: 'string', help: 'Model directory (e.g. <out>/model of `finetune sft`) or run directory', arg: 'DIR' },
-      template: { type: 'string', help: 'Prompt template the model was tuned with: chatml, alpaca or model (its chat_template)', default: 'chatml', arg: 'NAME' },
+      model: {
+        type: 'string',
+        help: 'Model directory (e.g. <out>/model of `finetune sft`) or run directory',
+        arg: 'DIR',
+      },
+      template: {
+        type: 'string',
+        help: 'Prompt template the model was tuned with: chatml, alpaca or model (its chat_template)',
+        default: 'chatml',
+        arg: 'NAME',
+      },
       system: { type: 'string', help: 'System message that opens every conversation', arg: 'TEXT' },
       temperature: { type: 'number', help: 'Sampling temperature; 0 = greedy', default: 0, arg: 'T' },
       'max-tokens': { type: 'number', help: 'Longest reply in tokens', default: 256, arg: 'N' },
       seed: { type: 'number', help: 'Sampling seed', default: 0, arg: 'N' },
     },
-    details: 'Example:\n  llmforge finetune sft --model runs/demo/model --data ../shared/data/llms-from-scratch/instruction-data.json --out runs/sft\n  llmforge chat --model runs/sft/model',
+    details:
+      'Example:\n  llmforge finetune sft --model runs/demo/model --data ../shared/data/llms-from-scratch/instruction-data.json --out runs/sft\n  llmforge chat --model runs/sft/model',
   },
   async run(args) {
     const o = args.options;
     if (typeof o.model !== 'string') throw new UsageError('chat: --model <dir> is required');
     const maxTokens = o['max-tokens'] as number;
-    if (!(Number.isInteger(maxTokens) && maxTokens > 0)) throw new UsageError(`chat: --max-tokens must be a positive integer, received ${maxTokens}`);
+    if (!(Number.isInteger(maxTokens) && maxTokens > 0))
+      throw new UsageError(`chat: --max-tokens must be a positive integer, received ${maxTokens}`);
     const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(o.model);
     const template = resolveTemplate(o.template as string, o.template === 'model' ? tokenizerDir : modelDir);
     const eos = eosId(tokenizer);
-    if (eos === undefined) throw new UsageError(`chat: the tokenizer in ${tokenizerDir} has no end-of-sequence token, so replies could not stop by themselves`);
+    if (eos === undefined)
+      throw new UsageError(
+        `chat: the tokenizer in ${tokenizerDir} has no end-of-sequence token, so replies could not stop by themselves`,
+      );
     const session = new ChatSession(model, tokenizer, template, {
       eosId: eos,
       maxNewTokens: maxTokens,
@@ -44,7 +59,10 @@ export const chatCommand: Command = {
     });
     const tty = process.stdin.isTTY === true;
     const rl = createInterface({ input: process.stdin, terminal: tty });
-    if (tty) process.stderr.write(`chat with ${modelDir} (template ${template.name}); /reset forgets the conversation, /exit quits\n`);
+    if (tty)
+      process.stderr.write(
+        `chat with ${modelDir} (template ${template.name}); /reset forgets the conversation, /exit quits\n`,
+      );
     const ask = (): void => {
       if (tty) process.stdout.write('> ');
     };

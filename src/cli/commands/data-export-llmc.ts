@@ -13,10 +13,13 @@ export const DATA_EXPORT_LLMC_USAGE = 'llmforge data export-llmc <dir> --out <di
 export function runDataExportLlmc(args: Parsed): void {
   const dir = args.positionals[1];
   const out = args.options.out as string | undefined;
-  if (dir === undefined) throw new UsageError(`data export-llmc: give the prepared dataset directory (${DATA_EXPORT_LLMC_USAGE})`);
+  if (dir === undefined)
+    throw new UsageError(`data export-llmc: give the prepared dataset directory (${DATA_EXPORT_LLMC_USAGE})`);
   if (out === undefined) throw new UsageError(`data export-llmc: --out <dir> is required (${DATA_EXPORT_LLMC_USAGE})`);
-  if (args.positionals.length > 2) throw new UsageError(`data export-llmc: unexpected argument "${args.positionals[2]}"`);
-  if (resolve(dir) === resolve(out)) throw new UsageError('data export-llmc: --out must differ from the dataset directory');
+  if (args.positionals.length > 2)
+    throw new UsageError(`data export-llmc: unexpected argument "${args.positionals[2]}"`);
+  if (resolve(dir) === resolve(out))
+    throw new UsageError('data export-llmc: --out must differ from the dataset directory');
   const prefix = basename(resolve(dir)).replace(/[^\w.-]+/g, '_');
   const summary = exportLlmcShards(dir, out, { prefix, progress: !(args.options.quiet as boolean | undefined) });
   process.stdout.write(

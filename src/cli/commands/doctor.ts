@@ -47,6 +47,7 @@ export const doctorCommand: Command = {
       const text = v === report.precision ? `auto -> ${report.precision.auto} (${report.precision.why})` : String(v);
       process.stdout.write(`${k.padEnd(11)} ${text}\n`);
     }
-    if (!report.native) process.stdout.write('\nThe native addon is not built: run `npm run build:native` (needs g++, make, python3).\n');
+    if (!report.native)
+      process.stdout.write('\nThe native addon is not built: run `npm run build:native` (needs g++, make, python3).\n');
   },
 };

@@ -20,7 +20,15 @@ function money(x: number): string {
 function hardwareTable(): string[] {
   const rows = [['id', 'device', 'peak 16-bit', 'peak fp32', 'memory', '$/hour', 'note']];
   for (const [id, h] of Object.entries(HARDWARE)) {
-    rows.push([id, h.name, formatFlops(h.peak16, 'FLOP/s'), formatFlops(h.peak32, 'FLOP/s'), formatBytes(h.memoryBytes), h.pricePerHour.toFixed(2), h.note]);
+    rows.push([
+      id,
+      h.name,
+      formatFlops(h.peak16, 'FLOP/s'),
+      formatFlops(h.peak32, 'FLOP/s'),
+      formatBytes(h.memoryBytes),
+      h.pricePerHour.toFixed(2),
+      h.note,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd());
@@ -30,17 +38,40 @@ export const estimateCommand: Command = {
   spec: {
     name: 'estimate',
     summary: 'Training compute, time, cost and memory for a model size, token count and hardware',
-    usage: 'llmforge estimate (--params N | --model <preset|dir> [--set key=value ...]) --tokens D [--hardware a100|h100|v100|cpu] [--mfu 0.4] [--gpus N] [--price-per-hour X] [--json]',
+    usage:
+      'llmforge estimate (--params N | --model <preset|dir> [--set key=value ...]) --tokens D [--hardware a100|h100|v100|cpu] [--mfu 0.4] [--gpus N] [--price-per-hour X] [--json]',
     options: {
       params: { type: 'number', help: 'Parameter count N, e.g. 175e9', arg: 'N' },
-      model: { type: 'string', help: 'A preset or model directory instead of --params (adds the attention FLOPs)', arg: 'NAME|DIR' },
-      set: { type: 'string', help: 'With --model: override a config field; more key=value arguments may follow', arg: 'KEY=VALUE', repeatable: true },
+      model: {
+        type: 'string',
+        help: 'A preset or model directory instead of --params (adds the attention FLOPs)',
+        arg: 'NAME|DIR',
+      },
+      set: {
+        type: 'string',
+        help: 'With --model: override a config field; more key=value arguments may follow',
+        arg: 'KEY=VALUE',
+        repeatable: true,
+      },
       tokens: { type: 'number', help: 'Training tokens D, e.g. 300e9', arg: 'D' },
       hardware: { type: 'string', help: `Device: ${Object.keys(HARDWARE).join(', ')}`, default: 'a100', arg: 'NAME' },
-      mfu: { type: 'number', help: 'Model FLOPs utilization: the fraction of peak a real run achieves', default: 0.4, arg: 'F' },
-      gpus: { type: 'number', help: 'Devices in parallel (default: the fewest that hold the training state)', arg: 'N' },
-      'price-per-hour': { type: 'number', help: 'Price per device-hour in $ (default: the table\'s)', arg: 'X' },
-      precision: { type: 'string', help: 'bf16 (mixed precision; fp16 on v100) or fp32 (default: bf16 on GPUs, fp32 on cpu)', arg: 'P' },
+      mfu: {
+        type: 'number',
+        help: 'Model FLOPs utilization: the fraction of peak a real run achieves',
+        default: 0.4,
+        arg: 'F',
+      },
+      gpus: {
+        type: 'number',
+        help: 'Devices in parallel (default: the fewest that hold the training state)',
+        arg: 'N',
+      },
+      'price-per-hour': { type: 'number', help: "Price per device-hour in $ (default: the table's)", arg: 'X' },
+      precision: {
+        type: 'string',
+        help: 'bf16 (mixed precision; fp16 on v100) or fp32 (default: bf16 on GPUs, fp32 on cpu)',
+        arg: 'P',
+      },
       json: { type: 'boolean', help: 'Print one JSON object' },
     },
     details: [
@@ -56,10 +87,13 @@ export const estimateCommand: Command = {
   run(args) {
     const o = args.options;
     const tokens = o.tokens as number | undefined;
-    if (tokens === undefined) throw new UsageError('estimate: --tokens is required (e.g. --tokens 300e9); see `llmforge estimate --help`');
-    if ((o.params === undefined) === (o.model === undefined)) throw new UsageError('estimate: give exactly one of --params N or --model <preset|dir>');
+    if (tokens === undefined)
+      throw new UsageError('estimate: --tokens is required (e.g. --tokens 300e9); see `llmforge estimate --help`');
+    if ((o.params === undefined) === (o.model === undefined))
+      throw new UsageError('estimate: give exactly one of --params N or --model <preset|dir>');
     const precision = o.precision as string | undefined;
-    if (precision !== undefined && precision !== 'bf16' && precision !== 'fp32') throw new UsageError(`estimate: --precision must be bf16 or fp32, received "${precision}"`);
+    if (precision !== undefined && precision !== 'bf16' && precision !== 'fp32')
+      throw new UsageError(`estimate: --precision must be bf16 or fp32, received "${precision}"`);
     const input: EstimateInput = { params: 0, tokens, hardware: o.hardware as string, mfu: o.mfu as number };
     let shape = '';
     if (typeof o.model === 'string') {
@@ -68,7 +102,8 @@ export const estimateCommand: Command = {
       input.flopsPerToken = flopsPerToken(cfg).training;
       shape = `${source}: ${cfg.nLayer} layers, width ${cfg.nEmbd}, context ${cfg.blockSize}`;
     } else {
-      if (args.positionals.length > 0 || o.set !== undefined) throw new UsageError('estimate: key=value overrides need --model');
+      if (args.positionals.length > 0 || o.set !== undefined)
+        throw new UsageError('estimate: key=value overrides need --model');
       input.params = o.params as number;
     }
     if (o.gpus !== undefined) input.devices = o.gpus as number;

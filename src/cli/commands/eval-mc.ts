@@ -25,40 +25,61 @@ function categoryLines(items: readonly McItem[], r: McResult): string[] {
   const cats = [...new Set(items.map((it) => it.category).filter((c): c is string => c !== undefined))];
   if (cats.length === 0) return [];
   const width = Math.max(8, ...cats.map((c) => c.length));
-  const lines = [`${'category'.padEnd(width)}  ${'items'.padStart(5)}  ${'acc'.padStart(6)}  ${'acc_norm'.padStart(8)}  acc 95% CI`];
+  const lines = [
+    `${'category'.padEnd(width)}  ${'items'.padStart(5)}  ${'acc'.padStart(6)}  ${'acc_norm'.padStart(8)}  acc 95% CI`,
+  ];
   for (const c of cats) {
     const preds = r.items.filter((_, i) => items[i]!.category === c);
     const k = preds.filter((p) => p.pred === p.answer).length;
     const kn = preds.filter((p) => p.predNorm === p.answer).length;
-    lines.push(`${c.padEnd(width)}  ${String(preds.length).padStart(5)}  ${pct(k / preds.length).padStart(6)}  ${pct(kn / preds.length).padStart(8)}  ${ci(wilsonInterval(k, preds.length))}`);
+    lines.push(
+      `${c.padEnd(width)}  ${String(preds.length).padStart(5)}  ${pct(k / preds.length).padStart(6)}  ${pct(kn / preds.length).padStart(8)}  ${ci(wilsonInterval(k, preds.length))}`,
+    );
   }
   return lines;
 }
 
 export function evalMc(args: Parsed): void {
   const o = args.options;
-  if (typeof o.model !== 'string') throw new UsageError('eval mc: --model <model dir | run dir | hf://owner/name> is required');
-  if (typeof o.data !== 'string') throw new UsageError('eval mc: --data <items.jsonl | toy-world> is required (items: {"question"|"context", "choices": [...], "answer": index or text})');
+  if (typeof o.model !== 'string')
+    throw new UsageError('eval mc: --model <model dir | run dir | hf://owner/name> is required');
+  if (typeof o.data !== 'string')
+    throw new UsageError(
+      'eval mc: --data <items.jsonl | toy-world> is required (items: {"question"|"context", "choices": [...], "answer": index or text})',
+    );
   const batchSize = o['batch-size'];
-  if (batchSize !== undefined && !(typeof batchSize === 'number' && Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`eval mc: --batch-size must be a positive integer, received ${String(batchSize)}`);
+  if (batchSize !== undefined && !(typeof batchSize === 'number' && Number.isInteger(batchSize) && batchSize >= 1))
+    throw new UsageError(`eval mc: --batch-size must be a positive integer, received ${String(batchSize)}`);
   const items = readItems(o.data);
   const { model, tokenizer, modelDir } = loadModelDir(o.model);
   const choices = items.reduce((s, it) => s + it.choices.length, 0);
   const json = o.json === true;
-  if (!json) process.stdout.write(`model ${modelDir} (${model.config.arch}, ${model.numParameters().toLocaleString('en-US')} parameters); ${items.length.toLocaleString('en-US')} items, ${choices.toLocaleString('en-US')} choices from ${o.data}\n`);
+  if (!json)
+    process.stdout.write(
+      `model ${modelDir} (${model.config.arch}, ${model.numParameters().toLocaleString('en-US')} parameters); ${items.length.toLocaleString('en-US')} items, ${choices.toLocaleString('en-US')} choices from ${o.data}\n`,
+    );
   let progress: Progress | null = null;
   const r = scoreMultipleChoice(model, tokenizer, items, {
     ...(batchSize !== undefined ? { batchSize } : {}),
-    onProgress: (done, total) => (progress ??= new Progress({ label: 'eval mc', total, unit: 'choices', silent: o.quiet === true })).update(done),
+    onProgress: (done, total) =>
+      (progress ??= new Progress({ label: 'eval mc', total, unit: 'choices', silent: o.quiet === true })).update(done),
   });
   (progress as Progress | null)?.finish(choices);
   if (typeof o.output === 'string') {
     const lines = r.items.map((p, i) => {
       const it = items[i]!;
       return JSON.stringify({
-        index: i, ...(it.category !== undefined ? { category: it.category } : {}), context: it.context, choices: it.choices, answer: p.answer,
-        pred: p.pred, pred_norm: p.predNorm, correct: p.pred === p.answer, correct_norm: p.predNorm === p.answer,
-        logprobs: p.logprobs.map((x) => Number(x.toFixed(6))), normalized: p.normalized.map((x) => Number(x.toFixed(6))),
+        index: i,
+        ...(it.category !== undefined ? { category: it.category } : {}),
+        context: it.context,
+        choices: it.choices,
+        answer: p.answer,
+        pred: p.pred,
+        pred_norm: p.predNorm,
+        correct: p.pred === p.answer,
+        correct_norm: p.predNorm === p.answer,
+        logprobs: p.logprobs.map((x) => Number(x.toFixed(6))),
+        normalized: p.normalized.map((x) => Number(x.toFixed(6))),
       });
     });
     writeFileSync(o.output, `${lines.join('\n')}\n`);
@@ -70,8 +91,12 @@ export function evalMc(args: Parsed): void {
   }
   const chance = items.reduce((s, it) => s + 1 / it.choices.length, 0) / items.length;
   process.stdout.write(`acc       ${r.correct}/${r.n} = ${pct(r.accuracy)}  95% CI ${ci(r.ci)}\n`);
-  process.stdout.write(`acc_norm  ${r.correctNorm}/${r.n} = ${pct(r.accuracyNorm)}  95% CI ${ci(r.ciNorm)}  (log-prob per byte of the choice)\n`);
-  process.stdout.write(`chance    ${pct(chance)}${r.truncated > 0 ? `; ${r.truncated} sequence(s) cut on the left to fit the context` : ''}\n`);
+  process.stdout.write(
+    `acc_norm  ${r.correctNorm}/${r.n} = ${pct(r.accuracyNorm)}  95% CI ${ci(r.ciNorm)}  (log-prob per byte of the choice)\n`,
+  );
+  process.stdout.write(
+    `chance    ${pct(chance)}${r.truncated > 0 ? `; ${r.truncated} sequence(s) cut on the left to fit the context` : ''}\n`,
+  );
   for (const line of categoryLines(items, r)) process.stdout.write(`${line}\n`);
   if (typeof o.output === 'string') process.stdout.write(`wrote ${r.n} predictions to ${o.output}\n`);
 }

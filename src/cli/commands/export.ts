@@ -25,7 +25,14 @@ import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
 /** Tokenizer files a Hugging Face directory may hold, copied as they are. */
-const HF_TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'added_tokens.json'];
+const HF_TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+];
 
 const DTYPES: Record<string, WeightDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 const GGUF_TYPES: readonly GgufExportType[] = ['f32', 'f16', 'q8_0'];
@@ -33,7 +40,8 @@ const FORMATS = ['hf', 'gguf', 'llmc'];
 
 function exportHf(loaded: LoadedModel, out: string, dtypeOpt: string | undefined): string[] {
   const dtype = DTYPES[dtypeOpt ?? 'f32'];
-  if (dtype === undefined) throw new UsageError(`export: --dtype must be f32, f16 or bf16 for --format hf, received "${String(dtypeOpt)}"`);
+  if (dtype === undefined)
+    throw new UsageError(`export: --dtype must be f32, f16 or bf16 for --format hf, received "${String(dtypeOpt)}"`);
   mkdirSync(out, { recursive: true });
   const hf = readModelConfig(loaded.modelDir).extra.huggingface as HfConfigInfo | undefined;
   const eos = hf?.eosTokenId ?? eosId(loaded.tokenizer);
@@ -44,7 +52,9 @@ function exportHf(loaded: LoadedModel, out: string, dtypeOpt: string | undefined
     generationConfig: readGenerationConfig(loaded.modelDir),
   });
   const dir = loaded.tokenizerDir;
-  const hfTokenizer = existsSync(join(dir, 'tokenizer.json')) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt')));
+  const hfTokenizer =
+    existsSync(join(dir, 'tokenizer.json')) ||
+    (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt')));
   if (hfTokenizer) {
     for (const f of HF_TOKENIZER_FILES) {
       if (existsSync(join(dir, f))) {
@@ -56,13 +66,18 @@ function exportHf(loaded: LoadedModel, out: string, dtypeOpt: string | undefined
     saveTextTokenizer(out, loaded.tokenizer);
     written.push('tokenizer.json', 'tokenizer_config.json');
   } else {
-    process.stderr.write('note: the character-level tokenizer has no Hugging Face form; only the weights and configs were exported\n');
+    process.stderr.write(
+      'note: the character-level tokenizer has no Hugging Face form; only the weights and configs were exported\n',
+    );
   }
   return written.map((f) => join(out, f));
 }
 
 function checkFileOut(out: string, what: string): void {
-  if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`export: --out ${out} is a directory; --format ${what} writes one file (e.g. --out ${join(out, what === 'gguf' ? 'model.gguf' : 'model.bin')})`);
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new UsageError(
+      `export: --out ${out} is a directory; --format ${what} writes one file (e.g. --out ${join(out, what === 'gguf' ? 'model.gguf' : 'model.bin')})`,
+    );
 }
 
 function exportGgufFile(loaded: LoadedModel, out: string, typeOpt: string | undefined): string[] {
@@ -70,7 +85,9 @@ function exportGgufFile(loaded: LoadedModel, out: string, typeOpt: string | unde
   if (!GGUF_TYPES.includes(type)) throw new UsageError(`export: --type must be f32, f16 or q8_0, received "${type}"`);
   checkFileOut(out, 'gguf');
   if (!(loaded.tokenizer instanceof Tokenizer)) {
-    throw new UsageError(`export: the model in ${loaded.modelDir} uses a character-level tokenizer, which has no llama.cpp form; --format gguf needs a byte-level BPE tokenizer (llmforge tokenizer train)`);
+    throw new UsageError(
+      `export: the model in ${loaded.modelDir} uses a character-level tokenizer, which has no llama.cpp form; --format gguf needs a byte-level BPE tokenizer (llmforge tokenizer train)`,
+    );
   }
   exportGguf(loaded.model, out, { type, tokenizer: loaded.tokenizer, progress: true });
   return [out];
@@ -78,7 +95,8 @@ function exportGgufFile(loaded: LoadedModel, out: string, typeOpt: string | unde
 
 function exportLlmc(loaded: LoadedModel, out: string, dtypeOpt: string | undefined): string[] {
   const dtype = dtypeOpt ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'bf16') throw new UsageError(`export: --dtype must be f32 or bf16 for --format llmc, received "${dtype}"`);
+  if (dtype !== 'f32' && dtype !== 'bf16')
+    throw new UsageError(`export: --dtype must be f32 or bf16 for --format llmc, received "${dtype}"`);
   checkFileOut(out, 'llmc');
   writeLlmcCheckpoint(loaded.model, out, dtype);
   const written = [out];
@@ -96,13 +114,30 @@ export const exportCommand: Command = {
   spec: {
     name: 'export',
     summary: 'Write a model in another format (hf: Hugging Face directory; gguf: llama.cpp; llmc: llm.c checkpoint)',
-    usage: 'llmforge export --model <dir|hf://owner/name> --format hf|gguf|llmc --out <path> [--dtype f32|f16|bf16] [--type f32|f16|q8_0]',
+    usage:
+      'llmforge export --model <dir|hf://owner/name> --format hf|gguf|llmc --out <path> [--dtype f32|f16|bf16] [--type f32|f16|q8_0]',
     options: {
-      model: { type: 'string', help: 'Model directory, training run directory, Hugging Face directory or hf://owner/name', arg: 'DIR' },
+      model: {
+        type: 'string',
+        help: 'Model directory, training run directory, Hugging Face directory or hf://owner/name',
+        arg: 'DIR',
+      },
       format: { type: 'string', help: 'Output format: hf, gguf or llmc', arg: 'FORMAT' },
-      out: { type: 'string', help: 'Output: a directory (hf) or a file (gguf: model.gguf, llmc: model.bin)', arg: 'PATH' },
-      dtype: { type: 'string', help: 'Stored weight type: f32, f16 or bf16 (hf); f32 or bf16 (llmc). Default f32', arg: 'TYPE' },
-      type: { type: 'string', help: 'GGUF weight type of 2-D tensors: f32, f16 or q8_0 (norms and biases stay f32). Default f32', arg: 'TYPE' },
+      out: {
+        type: 'string',
+        help: 'Output: a directory (hf) or a file (gguf: model.gguf, llmc: model.bin)',
+        arg: 'PATH',
+      },
+      dtype: {
+        type: 'string',
+        help: 'Stored weight type: f32, f16 or bf16 (hf); f32 or bf16 (llmc). Default f32',
+        arg: 'TYPE',
+      },
+      type: {
+        type: 'string',
+        help: 'GGUF weight type of 2-D tensors: f32, f16 or q8_0 (norms and biases stay f32). Default f32',
+        arg: 'TYPE',
+      },
     },
     details: [
       'The hf format writes config.json (GPT2LMHeadModel, LlamaForCausalLM or Qwen2ForCausalLM), model.safetensors',
@@ -122,16 +157,25 @@ export const exportCommand: Command = {
     if (model === undefined) throw new UsageError('export: --model <dir> is required');
     if (out === undefined) throw new UsageError('export: --out <path> is required');
     if (format === undefined) throw new UsageError(`export: --format is required (${FORMATS.join(', ')})`);
-    if (!FORMATS.includes(format)) throw new UsageError(`export: --format ${format} is not supported (expected ${FORMATS.join(', ')})`);
+    if (!FORMATS.includes(format))
+      throw new UsageError(`export: --format ${format} is not supported (expected ${FORMATS.join(', ')})`);
     if (args.positionals.length > 0) throw new UsageError(`export: unexpected argument "${args.positionals[0]}"`);
     const dtype = args.options.dtype as string | undefined;
     const type = args.options.type as string | undefined;
-    if (type !== undefined && format !== 'gguf') throw new UsageError(`export: --type applies to --format gguf; use --dtype for --format ${format}`);
-    if (dtype !== undefined && format === 'gguf') throw new UsageError('export: --format gguf takes --type f32|f16|q8_0, not --dtype');
+    if (type !== undefined && format !== 'gguf')
+      throw new UsageError(`export: --type applies to --format gguf; use --dtype for --format ${format}`);
+    if (dtype !== undefined && format === 'gguf')
+      throw new UsageError('export: --format gguf takes --type f32|f16|q8_0, not --dtype');
 
     const loaded = loadModelDir(model);
-    if (resolve(loaded.modelDir) === resolve(out)) throw new UsageError(`export: --out ${out} is the source model's directory; choose another`);
-    const written = format === 'hf' ? exportHf(loaded, out, dtype) : format === 'gguf' ? exportGgufFile(loaded, out, type) : exportLlmc(loaded, out, dtype);
+    if (resolve(loaded.modelDir) === resolve(out))
+      throw new UsageError(`export: --out ${out} is the source model's directory; choose another`);
+    const written =
+      format === 'hf'
+        ? exportHf(loaded, out, dtype)
+        : format === 'gguf'
+          ? exportGgufFile(loaded, out, type)
+          : exportLlmc(loaded, out, dtype);
     const cfg = loaded.model.config;
     const stored = format === 'gguf' ? (type ?? 'f32') : (dtype ?? 'f32');
     process.stdout.write(

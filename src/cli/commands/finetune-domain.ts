@@ -13,12 +13,32 @@ import { given } from './finetune-sft.ts';
 
 /** Options only `domain` reads; it also reads model, data, out, steps, lr, batch-size, eval-every, val-frac, seed, resume and quiet. */
 export const domainOptions: Record<string, OptionSpec> = {
-  val: { type: 'string', help: 'domain: held-out domain text file (default: the last --val-frac of --data)', arg: 'FILE' },
-  general: { type: 'string', help: 'domain: general text for the forgetting check: a file or toy-world[:N] (default: none)', arg: 'FILE' },
-  context: { type: 'number', help: "domain: training and perplexity window in tokens (default: the base's context length)", arg: 'T' },
+  val: {
+    type: 'string',
+    help: 'domain: held-out domain text file (default: the last --val-frac of --data)',
+    arg: 'FILE',
+  },
+  general: {
+    type: 'string',
+    help: 'domain: general text for the forgetting check: a file or toy-world[:N] (default: none)',
+    arg: 'FILE',
+  },
+  context: {
+    type: 'number',
+    help: "domain: training and perplexity window in tokens (default: the base's context length)",
+    arg: 'T',
+  },
   stride: { type: 'number', help: 'domain: perplexity window stride, 1..context (default: context)', arg: 'S' },
-  warmup: { type: 'number', help: 'sft and domain: warmup updates (default: steps / 10, at most 10 (sft) or 100 (domain))', arg: 'N' },
-  'eval-iters': { type: 'number', help: `domain: validation batches per evaluation during training (default: ${DEFAULT_DOMAIN_OPTIONS.evalIters})`, arg: 'N' },
+  warmup: {
+    type: 'number',
+    help: 'sft and domain: warmup updates (default: steps / 10, at most 10 (sft) or 100 (domain))',
+    arg: 'N',
+  },
+  'eval-iters': {
+    type: 'number',
+    help: `domain: validation batches per evaluation during training (default: ${DEFAULT_DOMAIN_OPTIONS.evalIters})`,
+    arg: 'N',
+  },
 };
 
 /** How option errors of `finetune domain` name its flags. */
@@ -27,32 +47,63 @@ const CHECK = new OptionCheck('finetune domain', (f) => ({ evalInterval: '--eval
 /** Flags as runDomainAdaptation's options; every default is DEFAULT_DOMAIN_OPTIONS'. */
 export async function runDomain(args: Parsed): Promise<void> {
   const o = args.options;
-  if (typeof o.model !== 'string') throw new UsageError('finetune domain: --model <base model dir | run dir | hf://owner/name> is required');
-  if (typeof o.data !== 'string') throw new UsageError('finetune domain: --data <domain text file>[,<file>...] is required');
+  if (typeof o.model !== 'string')
+    throw new UsageError('finetune domain: --model <base model dir | run dir | hf://owner/name> is required');
+  if (typeof o.data !== 'string')
+    throw new UsageError('finetune domain: --data <domain text file>[,<file>...] is required');
   if (typeof o.out !== 'string') throw new UsageError('finetune domain: --out <dir> is required');
-  if (o.train !== undefined && o.train !== 'all') throw new UsageError(`finetune domain: --train ${String(o.train)} is not supported; domain adaptation trains all weights`);
+  if (o.train !== undefined && o.train !== 'all')
+    throw new UsageError(
+      `finetune domain: --train ${String(o.train)} is not supported; domain adaptation trains all weights`,
+    );
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
     if (++interrupts === 1) {
-      process.stderr.write('\ninterrupt: finishing this update and saving a checkpoint (Ctrl-C again to quit without saving)\n');
+      process.stderr.write(
+        '\ninterrupt: finishing this update and saving a checkpoint (Ctrl-C again to quit without saving)\n',
+      );
       controller.abort();
     } else process.exit(130);
   };
   process.on('SIGINT', onSigint);
   try {
-    const result = await runDomainAdaptation({
-      base: o.model, data: o.data.split(',').filter((f) => f !== ''), out: o.out, resume: o.resume === true, quiet: o.quiet === true, signal: controller.signal,
-      ...given({
-        val: o.val, valFrac: o['val-frac'], general: o.general, steps: o.steps, lr: o.lr, minLr: o['min-lr'], batchSize: o['batch-size'],
-        context: o.context, stride: o.stride, warmup: o.warmup, evalInterval: o['eval-every'], evalIters: o['eval-iters'], seed: o.seed, precision: o.precision,
-      }),
-    }, CHECK);
+    const result = await runDomainAdaptation(
+      {
+        base: o.model,
+        data: o.data.split(',').filter((f) => f !== ''),
+        out: o.out,
+        resume: o.resume === true,
+        quiet: o.quiet === true,
+        signal: controller.signal,
+        ...given({
+          val: o.val,
+          valFrac: o['val-frac'],
+          general: o.general,
+          steps: o.steps,
+          lr: o.lr,
+          minLr: o['min-lr'],
+          batchSize: o['batch-size'],
+          context: o.context,
+          stride: o.stride,
+          warmup: o.warmup,
+          evalInterval: o['eval-every'],
+          evalIters: o['eval-iters'],
+          seed: o.seed,
+          precision: o.precision,
+        }),
+      },
+      CHECK,
+    );
     if (result.stopped || result.report === null) {
-      process.stdout.write(`stopped at step ${result.step}; resume with: llmforge finetune domain --model ${o.model} --data ${o.data} --out ${o.out} --resume\n`);
+      process.stdout.write(
+        `stopped at step ${result.step}; resume with: llmforge finetune domain --model ${o.model} --data ${o.data} --out ${o.out} --resume\n`,
+      );
       process.exit(130);
     }
-    process.stdout.write(`${formatDomainReport(result.report)}\nwrote ${join(o.out, DOMAIN_REPORT_FILE)}; the adapted model loads with --model ${o.out} (generate, predict, chat, eval ppl)\n`);
+    process.stdout.write(
+      `${formatDomainReport(result.report)}\nwrote ${join(o.out, DOMAIN_REPORT_FILE)}; the adapted model loads with --model ${o.out} (generate, predict, chat, eval ppl)\n`,
+    );
   } finally {
     process.off('SIGINT', onSigint);
   }

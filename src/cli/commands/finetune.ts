@@ -20,16 +20,35 @@ const CHECK = new OptionCheck('finetune classify', (f) => (f === 'mode' ? '--tra
 async function classify(args: Parsed): Promise<void> {
   const o = args.options;
   if (typeof o.data !== 'string') throw new UsageError('finetune classify: --data <tsv|csv|jsonl> is required');
-  if (typeof o.model !== 'string') throw new UsageError('finetune classify: --model <pretrained model or run dir> is required');
+  if (typeof o.model !== 'string')
+    throw new UsageError('finetune classify: --model <pretrained model or run dir> is required');
   if (typeof o.out !== 'string') throw new UsageError('finetune classify: --out <dir> is required');
-  await runClassification({
-    data: o.data, base: o.model, out: o.out, resume: o.resume === true, quiet: o.quiet === true,
-    ...given({
-      mode: o.train, lastK: o['last-k'], pooling: o.pooling, maxLength: o['max-length'], balance: o.balance, valFrac: o['val-frac'],
-      testFrac: o['test-frac'], epochs: o.epochs, batchSize: o['batch-size'], lr: o.lr, weightDecay: o['weight-decay'], seed: o.seed,
-      precision: o.precision, ...loraFlags(o),
-    }),
-  }, CHECK);
+  await runClassification(
+    {
+      data: o.data,
+      base: o.model,
+      out: o.out,
+      resume: o.resume === true,
+      quiet: o.quiet === true,
+      ...given({
+        mode: o.train,
+        lastK: o['last-k'],
+        pooling: o.pooling,
+        maxLength: o['max-length'],
+        balance: o.balance,
+        valFrac: o['val-frac'],
+        testFrac: o['test-frac'],
+        epochs: o.epochs,
+        batchSize: o['batch-size'],
+        lr: o.lr,
+        weightDecay: o['weight-decay'],
+        seed: o.seed,
+        precision: o.precision,
+        ...loraFlags(o),
+      }),
+    },
+    CHECK,
+  );
 }
 
 /** Defaults of the three jobs for a shared flag's help: "(classify 5e-4, sft 1e-4, domain 5e-4)". */
@@ -40,8 +59,10 @@ function defaults(c: unknown, s: unknown, d: unknown): string {
 export const finetuneCommand: Command = {
   spec: {
     name: 'finetune',
-    summary: 'Fine-tune a pretrained model (classify: an N-class text classifier; sft: instruction tuning; domain: continued pretraining on your text)',
-    usage: 'llmforge finetune classify --model <dir> --data <tsv|csv|jsonl> --out <dir> [options]\n       llmforge finetune sft --model <dir> --data <json|jsonl> (--preview | --out <dir>) [options]\n       llmforge finetune domain --model <dir> --data <text files> [--general <file>|toy-world] --out <dir> [options]',
+    summary:
+      'Fine-tune a pretrained model (classify: an N-class text classifier; sft: instruction tuning; domain: continued pretraining on your text)',
+    usage:
+      'llmforge finetune classify --model <dir> --data <tsv|csv|jsonl> --out <dir> [options]\n       llmforge finetune sft --model <dir> --data <json|jsonl> (--preview | --out <dir>) [options]\n       llmforge finetune domain --model <dir> --data <text files> [--general <file>|toy-world] --out <dir> [options]',
     details: [
       'Data: TSV `label<TAB>text` (split on the first tab, as the SMS Spam collection), CSV with `text` and `label`',
       'columns, or JSONL {"text":..,"label":..}. The split is stratified; checkpoints go to <out>/checkpoints/{latest,best},',
@@ -57,21 +78,53 @@ export const finetuneCommand: Command = {
       model: { type: 'string', help: 'Pretrained base: model directory or training run directory', arg: 'DIR' },
       data: { type: 'string', help: 'Labelled texts (.tsv/.txt TSV, .csv, .jsonl)', arg: 'FILE' },
       out: { type: 'string', help: 'Output directory (checkpoints, metrics.jsonl)', arg: 'DIR' },
-      train: { type: 'string', help: `What trains. classify: all, last-k (last k blocks + final norm + head), head, lora (adapters + head); sft: all or lora (default: ${C.mode})`, arg: 'MODE' },
+      train: {
+        type: 'string',
+        help: `What trains. classify: all, last-k (last k blocks + final norm + head), head, lora (adapters + head); sft: all or lora (default: ${C.mode})`,
+        arg: 'MODE',
+      },
       'last-k': { type: 'number', help: `Blocks trained with --train last-k (default: ${C.lastK})`, arg: 'K' },
-      pooling: { type: 'string', help: `Head input: last (last real token) or mean (mean of real tokens) (default: ${C.pooling})`, arg: 'NAME' },
-      'max-length': { type: 'number', help: `Truncate texts to this many tokens (at most the context length) (default: ${C.maxLength})`, arg: 'N' },
-      balance: { type: 'string', help: `Class balancing: none, undersample, oversample, weights (default: ${C.balance})`, arg: 'MODE' },
-      'val-frac': { type: 'number', help: `Validation share (classify: of each class) ${defaults(C.valFrac, S.valFrac, D.valFrac)}`, arg: 'F' },
+      pooling: {
+        type: 'string',
+        help: `Head input: last (last real token) or mean (mean of real tokens) (default: ${C.pooling})`,
+        arg: 'NAME',
+      },
+      'max-length': {
+        type: 'number',
+        help: `Truncate texts to this many tokens (at most the context length) (default: ${C.maxLength})`,
+        arg: 'N',
+      },
+      balance: {
+        type: 'string',
+        help: `Class balancing: none, undersample, oversample, weights (default: ${C.balance})`,
+        arg: 'MODE',
+      },
+      'val-frac': {
+        type: 'number',
+        help: `Validation share (classify: of each class) ${defaults(C.valFrac, S.valFrac, D.valFrac)}`,
+        arg: 'F',
+      },
       'test-frac': { type: 'number', help: `Test share of each class (default: ${C.testFrac})`, arg: 'F' },
       epochs: { type: 'number', help: `Passes over the training split (default: ${C.epochs})`, arg: 'N' },
-      'batch-size': { type: 'number', help: `Examples per step ${defaults(C.batchSize, S.batchSize, D.batchSize)}`, arg: 'N' },
+      'batch-size': {
+        type: 'number',
+        help: `Examples per step ${defaults(C.batchSize, S.batchSize, D.batchSize)}`,
+        arg: 'N',
+      },
       lr: { type: 'number', help: `AdamW (peak) learning rate ${defaults(C.lr, S.lr, D.lr)}`, arg: 'LR' },
       'weight-decay': { type: 'number', help: `AdamW weight decay (default: ${C.weightDecay})`, arg: 'W' },
-      seed: { type: 'number', help: `Seed of the split, balancing, batch order, init and dropout ${defaults(C.seed, S.seed, D.seed)}`, arg: 'N' },
+      seed: {
+        type: 'number',
+        help: `Seed of the split, balancing, batch order, init and dropout ${defaults(C.seed, S.seed, D.seed)}`,
+        arg: 'N',
+      },
       resume: { type: 'boolean', help: 'Continue from <out>/checkpoints/latest when present' },
       quiet: { type: 'boolean', help: 'No progress line' },
-      precision: { type: 'string', help: `GEMM precision: auto (bf16 on CPUs with AMX-BF16/AVX512_BF16, else fp32; LLMFORGE_MATMUL decides first when set), fp32, or bf16 (bf16 operands, fp32 accumulation, fp32 weights/grads/optimizer) (default: ${C.precision})`, arg: 'P' },
+      precision: {
+        type: 'string',
+        help: `GEMM precision: auto (bf16 on CPUs with AMX-BF16/AVX512_BF16, else fp32; LLMFORGE_MATMUL decides first when set), fp32, or bf16 (bf16 operands, fp32 accumulation, fp32 weights/grads/optimizer) (default: ${C.precision})`,
+        arg: 'P',
+      },
       ...loraOptions,
       ...sftOptions,
       ...domainOptions,
@@ -87,7 +140,9 @@ export const finetuneCommand: Command = {
       case 'domain':
         return runDomain(args);
       default:
-        throw new UsageError(`finetune: expected a subcommand (classify, sft or domain), received ${sub === undefined ? 'none' : `"${sub}"`}`);
+        throw new UsageError(
+          `finetune: expected a subcommand (classify, sft or domain), received ${sub === undefined ? 'none' : `"${sub}"`}`,
+        );
     }
   },
 };

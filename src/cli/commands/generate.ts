@@ -21,20 +21,43 @@ export const generateCommand: Command = {
   spec: {
     name: 'generate',
     summary: 'Continue a prompt with a model (KV cache, sampling), streaming the text',
-    usage: 'llmforge generate --model <dir> "prompt" [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--stop S] [--seed N] [--decode-precision fp32|bf16]',
+    usage:
+      'llmforge generate --model <dir> "prompt" [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--stop S] [--seed N] [--decode-precision fp32|bf16]',
     options: {
-      model: { type: 'string', help: 'Model directory (saveModel output with its tokenizer) or a training run\'s --out directory', arg: 'DIR' },
+      model: {
+        type: 'string',
+        help: "Model directory (saveModel output with its tokenizer) or a training run's --out directory",
+        arg: 'DIR',
+      },
       'max-tokens': { type: 'number', help: 'Most new tokens', default: 128, arg: 'N' },
       temperature: { type: 'number', help: 'Sampling temperature; 0 = greedy', default: 0.8, arg: 'T' },
       'top-k': { type: 'number', help: 'Sample among the K most likely tokens (0 = all)', default: 0, arg: 'K' },
-      'top-p': { type: 'number', help: 'Nucleus sampling: smallest set with cumulative probability >= P (1 = off)', default: 1, arg: 'P' },
-      'repetition-penalty': { type: 'number', help: 'CTRL repetition penalty on tokens already seen (1 = off)', default: 1, arg: 'R' },
-      stop: { type: 'string', help: 'Stop when the text contains S (not printed); \\n and \\t are interpreted', arg: 'S' },
+      'top-p': {
+        type: 'number',
+        help: 'Nucleus sampling: smallest set with cumulative probability >= P (1 = off)',
+        default: 1,
+        arg: 'P',
+      },
+      'repetition-penalty': {
+        type: 'number',
+        help: 'CTRL repetition penalty on tokens already seen (1 = off)',
+        default: 1,
+        arg: 'R',
+      },
+      stop: {
+        type: 'string',
+        help: 'Stop when the text contains S (not printed); \\n and \\t are interpreted',
+        arg: 'S',
+      },
       seed: { type: 'number', help: 'Sampling seed', default: 0, arg: 'N' },
-      'decode-precision': { type: 'string', help: 'Weights of decode steps: fp32 (default, or LLMFORGE_DECODE) or bf16 (faster; greedy may differ at near-ties)', arg: 'P' },
+      'decode-precision': {
+        type: 'string',
+        help: 'Weights of decode steps: fp32 (default, or LLMFORGE_DECODE) or bf16 (faster; greedy may differ at near-ties)',
+        arg: 'P',
+      },
     },
     details: [
-      'Generation also stops at the tokenizer\'s end-of-text token. When the context fills, the model continues',
+      "Generation also stops at the tokenizer's end-of-text token. When the context fills, the model continues",
       'from the last half of its context. An empty prompt starts from the end-of-text token.',
       'Example:',
       '  llmforge generate --model runs/demo "Once upon a time" --max-tokens 60 --temperature 0.7 --top-k 40',
@@ -42,20 +65,26 @@ export const generateCommand: Command = {
   },
   run(args) {
     const dir = args.options.model as string | undefined;
-    if (dir === undefined) throw new UsageError('generate: --model <dir> is required (a saved model or a training run directory)');
+    if (dir === undefined)
+      throw new UsageError('generate: --model <dir> is required (a saved model or a training run directory)');
     if (args.positionals.length !== 1) {
-      throw new UsageError(`generate: expected exactly one prompt argument (quote it), received ${args.positionals.length}`);
+      throw new UsageError(
+        `generate: expected exactly one prompt argument (quote it), received ${args.positionals.length}`,
+      );
     }
     const prompt = args.positionals[0]!;
     const maxTokens = args.options['max-tokens'] as number;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new UsageError(`generate: --max-tokens must be an integer >= 0, received ${maxTokens}`);
+    if (!Number.isInteger(maxTokens) || maxTokens < 0)
+      throw new UsageError(`generate: --max-tokens must be an integer >= 0, received ${maxTokens}`);
     const topK = args.options['top-k'] as number;
-    if (!Number.isInteger(topK) || topK < 0) throw new UsageError(`generate: --top-k must be an integer >= 0, received ${topK}`);
+    if (!Number.isInteger(topK) || topK < 0)
+      throw new UsageError(`generate: --top-k must be an integer >= 0, received ${topK}`);
     const seed = args.options.seed as number;
     if (!Number.isInteger(seed)) throw new UsageError(`generate: --seed must be an integer, received ${seed}`);
 
     const precisionArg = args.options['decode-precision'] as string | undefined;
-    const decodePrecision = precisionArg === undefined ? undefined : parseDecodePrecision(precisionArg, 'generate: --decode-precision');
+    const decodePrecision =
+      precisionArg === undefined ? undefined : parseDecodePrecision(precisionArg, 'generate: --decode-precision');
 
     const { model, tokenizer } = loadModelDir(dir);
     const eos = eosId(tokenizer);

@@ -24,7 +24,11 @@ export const importCommand: Command = {
     options: {
       format: { type: 'string', help: 'Input format: gguf (llama.cpp) or llmc (llm.c GPT-2 .bin)', arg: 'FORMAT' },
       out: { type: 'string', help: 'Output model directory (created; must be empty or new)', arg: 'DIR' },
-      tokenizer: { type: 'string', help: 'Tokenizer or model directory, or gpt2 (required for llmc; replaces the GGUF one)', arg: 'DIR' },
+      tokenizer: {
+        type: 'string',
+        help: 'Tokenizer or model directory, or gpt2 (required for llmc; replaces the GGUF one)',
+        arg: 'DIR',
+      },
     },
     details: [
       'Examples:',
@@ -37,11 +41,16 @@ export const importCommand: Command = {
     const out = args.options.out as string | undefined;
     const tokSpec = args.options.tokenizer as string | undefined;
     const file = args.positionals[0];
-    if (format !== 'gguf' && format !== 'llmc') throw new UsageError(`import: --format must be gguf or llmc, received ${format === undefined ? 'nothing' : `"${format}"`}`);
-    if (file === undefined) throw new UsageError(`import: give the ${format === 'gguf' ? '.gguf' : 'llm.c .bin'} file to import`);
+    if (format !== 'gguf' && format !== 'llmc')
+      throw new UsageError(
+        `import: --format must be gguf or llmc, received ${format === undefined ? 'nothing' : `"${format}"`}`,
+      );
+    if (file === undefined)
+      throw new UsageError(`import: give the ${format === 'gguf' ? '.gguf' : 'llm.c .bin'} file to import`);
     if (args.positionals.length > 1) throw new UsageError(`import: unexpected argument "${args.positionals[1]}"`);
     if (out === undefined) throw new UsageError('import: --out <dir> is required');
-    if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`import: --out ${out} exists and is not empty; choose a new directory`);
+    if (existsSync(out) && readdirSync(out).length > 0)
+      throw new UsageError(`import: --out ${out} exists and is not empty; choose a new directory`);
     if (resolve(out) === resolve(file)) throw new UsageError('import: --out must differ from the input file');
 
     let model: LanguageModel;
@@ -51,18 +60,25 @@ export const importCommand: Command = {
       model = imported.model;
       tokenizer = imported.tokenizer;
     } else {
-      if (tokSpec === undefined) throw new UsageError('import: llm.c checkpoints carry no tokenizer; pass --tokenizer <dir> (or --tokenizer gpt2 for llm.c\'s GPT-2 checkpoints)');
+      if (tokSpec === undefined)
+        throw new UsageError(
+          "import: llm.c checkpoints carry no tokenizer; pass --tokenizer <dir> (or --tokenizer gpt2 for llm.c's GPT-2 checkpoints)",
+        );
       model = readLlmcCheckpoint(file);
     }
     if (tokSpec !== undefined) {
       // a model or checkpoint directory keeps its tokenizer in tokenizer/
       const sub = join(tokSpec, 'tokenizer');
-      const dir = tokSpec === 'gpt2' ? gpt2TokenizerPath() : existsSync(sub) && statSync(sub).isDirectory() ? sub : tokSpec;
+      const dir =
+        tokSpec === 'gpt2' ? gpt2TokenizerPath() : existsSync(sub) && statSync(sub).isDirectory() ? sub : tokSpec;
       tokenizer = loadTextTokenizer(dir);
     }
-    if (tokenizer === null) throw new UsageError(`import: ${file} has no tokenizer llmforge can read; pass --tokenizer <dir>`);
+    if (tokenizer === null)
+      throw new UsageError(`import: ${file} has no tokenizer llmforge can read; pass --tokenizer <dir>`);
     if (tokenizer.vocabSize > model.config.vocabSize) {
-      throw new UsageError(`import: the tokenizer has ${tokenizer.vocabSize} ids but the model in ${file} only ${model.config.vocabSize}; they do not belong together`);
+      throw new UsageError(
+        `import: the tokenizer has ${tokenizer.vocabSize} ids but the model in ${file} only ${model.config.vocabSize}; they do not belong together`,
+      );
     }
     mkdirSync(out, { recursive: true });
     saveModel(out, model, { importedFrom: { format, file } });

@@ -17,12 +17,18 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 export function escapeText(text: string): string {
   return text.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
     switch (c) {
-      case '\\': return '\\\\';
-      case '"': return '\\"';
-      case '\n': return '\\n';
-      case '\t': return '\\t';
-      case '\r': return '\\r';
-      default: return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+      case '\\':
+        return '\\\\';
+      case '"':
+        return '\\"';
+      case '\n':
+        return '\\n';
+      case '\t':
+        return '\\t';
+      case '\r':
+        return '\\r';
+      default:
+        return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
     }
   });
 }
@@ -44,10 +50,14 @@ export function displayToken(tokenizer: TextTokenizer, id: number): string {
 export const predictCommand: Command = {
   spec: {
     name: 'predict',
-    summary: 'Show a model\'s most probable next tokens after a text, with probabilities',
+    summary: "Show a model's most probable next tokens after a text, with probabilities",
     usage: 'llmforge predict --model <dir> "text" [--top N] [--json]',
     options: {
-      model: { type: 'string', help: 'Model directory (saveModel output with its tokenizer) or a training run\'s --out directory', arg: 'DIR' },
+      model: {
+        type: 'string',
+        help: "Model directory (saveModel output with its tokenizer) or a training run's --out directory",
+        arg: 'DIR',
+      },
       top: { type: 'number', help: 'How many tokens to show', default: 10, arg: 'N' },
       json: { type: 'boolean', help: 'Print exactly one JSON array [{"id","token","prob"}, ...], most probable first' },
     },
@@ -60,17 +70,23 @@ export const predictCommand: Command = {
   },
   run(args) {
     const dir = args.options.model as string | undefined;
-    if (dir === undefined) throw new UsageError('predict: --model <dir> is required (a saved model or a training run directory)');
+    if (dir === undefined)
+      throw new UsageError('predict: --model <dir> is required (a saved model or a training run directory)');
     if (args.positionals.length !== 1) {
-      throw new UsageError(`predict: expected exactly one text argument (quote it), received ${args.positionals.length}`);
+      throw new UsageError(
+        `predict: expected exactly one text argument (quote it), received ${args.positionals.length}`,
+      );
     }
     const text = args.positionals[0]!;
     const top = args.options.top as number;
-    if (!Number.isInteger(top) || top < 1) throw new UsageError(`predict: --top must be a positive integer, received ${top}`);
+    if (!Number.isInteger(top) || top < 1)
+      throw new UsageError(`predict: --top must be a positive integer, received ${top}`);
     const { model, tokenizer } = loadModelDir(dir);
     const ids = promptIds(tokenizer, text);
     if (ids.length > model.config.blockSize) {
-      process.stderr.write(`note: the text has ${ids.length} tokens; only the last ${model.config.blockSize} (the model's context) are used\n`);
+      process.stderr.write(
+        `note: the text has ${ids.length} tokens; only the last ${model.config.blockSize} (the model's context) are used\n`,
+      );
     }
     const preds = predictNext(model, tokenizer, text, Math.min(top, model.config.vocabSize));
     if (args.options.json === true) {
@@ -79,10 +95,14 @@ export const predictCommand: Command = {
     }
     const shown = preds.map((p) => displayToken(tokenizer, p.id));
     const width = Math.max(...shown.map((s) => s.length));
-    process.stdout.write(`"${escapeText(text)}" -> next token (${ids.length} prompt tokens, vocabulary ${model.config.vocabSize})\n`);
+    process.stdout.write(
+      `"${escapeText(text)}" -> next token (${ids.length} prompt tokens, vocabulary ${model.config.vocabSize})\n`,
+    );
     preds.forEach((p, i) => {
       const bar = '█'.repeat(Math.round(p.prob * 40)).padEnd(40);
-      process.stdout.write(`  ${shown[i]!.padEnd(width)}  ${bar} ${(p.prob * 100).toFixed(1).padStart(5)}%  (id ${p.id})\n`);
+      process.stdout.write(
+        `  ${shown[i]!.padEnd(width)}  ${bar} ${(p.prob * 100).toFixed(1).padStart(5)}%  (id ${p.id})\n`,
+      );
     });
   },
 };

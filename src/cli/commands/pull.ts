@@ -16,7 +16,11 @@ export const pullCommand: Command = {
     usage: 'llmforge pull owner/name [--revision REV] [--cache-dir DIR] [--offline]',
     options: {
       revision: { type: 'string', help: 'Branch, tag or commit', default: 'main', arg: 'REV' },
-      'cache-dir': { type: 'string', help: 'Cache root (default: $LLMFORGE_CACHE, else ~/.cache/llmforge/hub)', arg: 'DIR' },
+      'cache-dir': {
+        type: 'string',
+        help: 'Cache root (default: $LLMFORGE_CACHE, else ~/.cache/llmforge/hub)',
+        arg: 'DIR',
+      },
       offline: { type: 'boolean', help: 'Use only the cache, never the network (also HF_HUB_OFFLINE=1)' },
     },
     details: [
@@ -29,7 +33,8 @@ export const pullCommand: Command = {
     ].join('\n'),
   },
   async run(args) {
-    if (args.positionals.length !== 1) throw new UsageError(`pull: expected one model name owner/name, received ${args.positionals.length} arguments`);
+    if (args.positionals.length !== 1)
+      throw new UsageError(`pull: expected one model name owner/name, received ${args.positionals.length} arguments`);
     const cacheDir = args.options['cache-dir'] as string | undefined;
     const r = await pullModel(args.positionals[0]!, {
       revision: args.options.revision as string,
@@ -37,7 +42,9 @@ export const pullCommand: Command = {
       ...(args.options.offline === true ? { offline: true } : {}),
     });
     const total = r.files.reduce((n, f) => n + f.size, 0);
-    process.stderr.write(`${r.files.length} files, ${formatBytes(total)}${r.downloaded ? `, ${formatBytes(r.downloaded)} downloaded` : ', all from the cache'} (cache ${cacheRoot(cacheDir)})\n`);
+    process.stderr.write(
+      `${r.files.length} files, ${formatBytes(total)}${r.downloaded ? `, ${formatBytes(r.downloaded)} downloaded` : ', all from the cache'} (cache ${cacheRoot(cacheDir)})\n`,
+    );
     process.stdout.write(`${r.dir}\n`);
   },
 };

@@ -14,11 +14,22 @@ import type { Command } from '../command.ts';
 
 /** Options shared by `run` and `start`. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
-  set: { type: 'string', help: 'Override a setting: key=value; more key=value arguments may follow (see below)', arg: 'KEY=VALUE', repeatable: true },
+  set: {
+    type: 'string',
+    help: 'Override a setting: key=value; more key=value arguments may follow (see below)',
+    arg: 'KEY=VALUE',
+    repeatable: true,
+  },
   'from-stage': { type: 'string', help: 'Rerun this stage and every stage after it, even if complete', arg: 'NAME' },
   force: { type: 'boolean', help: 'Rerun every stage' },
-  'dry-run': { type: 'boolean', help: 'Show which stages would run (with their resolved parameters) and which are complete; run nothing' },
-  quiet: { type: 'boolean', help: 'Less output: no progress lines and no trainer log (stage headers and results stay)' },
+  'dry-run': {
+    type: 'boolean',
+    help: 'Show which stages would run (with their resolved parameters) and which are complete; run nothing',
+  },
+  quiet: {
+    type: 'boolean',
+    help: 'Less output: no progress lines and no trainer log (stage headers and results stay)',
+  },
 };
 
 export const SET_HELP = [
@@ -34,7 +45,8 @@ export async function runRecipeFile(recipePath: string, args: Parsed, skip: numb
   const sets: string[] = [];
   sets.push(...optionValues(args, 'set'));
   for (const p of args.positionals.slice(skip)) {
-    if (!p.includes('=')) throw new UsageError(`run: unexpected argument "${p}"; overrides are key=value (see \`llmforge run --help\`)`);
+    if (!p.includes('='))
+      throw new UsageError(`run: unexpected argument "${p}"; overrides are key=value (see \`llmforge run --help\`)`);
     sets.push(p);
   }
   const recipe = loadRecipe(recipePath, { set: sets });
@@ -44,14 +56,23 @@ export async function runRecipeFile(recipePath: string, args: Parsed, skip: numb
       `out ${recipe.out}, seed ${recipe.seed}, stages ${recipe.stages.map((s) => s.name).join(' -> ')}\n` +
       `backend=${backend().name} isa=${cpu?.isa ?? 'n/a'} threads=${backend().numThreads()}\n`,
   );
-  const opts: Parameters<typeof runRecipe>[1] = { force: args.options.force === true, quiet: args.options.quiet === true, dryRun: args.options['dry-run'] === true };
+  const opts: Parameters<typeof runRecipe>[1] = {
+    force: args.options.force === true,
+    quiet: args.options.quiet === true,
+    dryRun: args.options['dry-run'] === true,
+  };
   if (typeof args.options['from-stage'] === 'string') opts.fromStage = args.options['from-stage'];
   const t0 = performance.now();
   const outcomes = await runRecipe(recipe, opts);
   if (opts.dryRun) return;
   const ran = outcomes.filter((o) => o.status === 'ran').length;
-  process.stdout.write(`\nrecipe done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${ran} stage(s) ran, ${outcomes.length - ran} skipped; artifacts in ${recipe.out}\n`);
-  if (ran === 0) process.stdout.write('every stage was already complete: --force reruns them all, --from-stage NAME reruns from one stage (with npm: npm start -- --force)\n');
+  process.stdout.write(
+    `\nrecipe done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${ran} stage(s) ran, ${outcomes.length - ran} skipped; artifacts in ${recipe.out}\n`,
+  );
+  if (ran === 0)
+    process.stdout.write(
+      'every stage was already complete: --force reruns them all, --from-stage NAME reruns from one stage (with npm: npm start -- --force)\n',
+    );
 }
 
 function stageTypesHelp(): string {

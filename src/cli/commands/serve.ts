@@ -17,17 +17,23 @@ export const serveCommand: Command = {
   spec: {
     name: 'serve',
     summary: 'Serve a model over an OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions)',
-    usage: 'llmforge serve --model <dir> [--host 127.0.0.1] [--port 8080] [--template chatml|alpaca|model] [--max-new-tokens N] [--quiet]',
+    usage:
+      'llmforge serve --model <dir> [--host 127.0.0.1] [--port 8080] [--template chatml|alpaca|model] [--max-new-tokens N] [--quiet]',
     options: {
       model: { type: 'string', help: 'Model directory, training run directory or hf://owner/name', arg: 'DIR' },
       host: { type: 'string', help: 'Address to listen on', default: '127.0.0.1', arg: 'HOST' },
       port: { type: 'number', help: 'Port to listen on (0 = any free port)', default: 8080, arg: 'N' },
-      template: { type: 'string', help: 'Chat template for /v1/chat/completions: chatml, alpaca or model (its chat_template)', default: 'chatml', arg: 'NAME' },
+      template: {
+        type: 'string',
+        help: 'Chat template for /v1/chat/completions: chatml, alpaca or model (its chat_template)',
+        default: 'chatml',
+        arg: 'NAME',
+      },
       'max-new-tokens': { type: 'number', help: 'Default and largest max_tokens of a request', default: 256, arg: 'N' },
       quiet: { type: 'boolean', help: 'No log line per request' },
     },
     details: [
-      'Requests are answered one at a time, in arrival order. A prompt longer than the model\'s context is cropped',
+      "Requests are answered one at a time, in arrival order. A prompt longer than the model's context is cropped",
       'from the left, as in `generate`. Example:',
       '  llmforge serve --model runs/demo/pretrain --port 8080',
       '  curl -s localhost:8080/v1/completions -d \'{"prompt": "The capital of France is", "max_tokens": 8, "temperature": 0}\'',
@@ -35,23 +41,33 @@ export const serveCommand: Command = {
   },
   async run(args) {
     const o = args.options;
-    if (typeof o.model !== 'string') throw new UsageError('serve: --model <dir> is required (a saved model or a training run directory)');
+    if (typeof o.model !== 'string')
+      throw new UsageError('serve: --model <dir> is required (a saved model or a training run directory)');
     const port = o.port as number;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`serve: --port must be an integer in [0, 65535], received ${port}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`serve: --port must be an integer in [0, 65535], received ${port}`);
     const maxNew = o['max-new-tokens'] as number;
-    if (!Number.isInteger(maxNew) || maxNew < 1) throw new UsageError(`serve: --max-new-tokens must be an integer >= 1, received ${maxNew}`);
+    if (!Number.isInteger(maxNew) || maxNew < 1)
+      throw new UsageError(`serve: --max-new-tokens must be an integer >= 1, received ${maxNew}`);
     const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(o.model);
     const template = resolveTemplate(o.template as string, o.template === 'model' ? tokenizerDir : modelDir);
     const modelId = isHubRef(o.model) ? o.model : basename(resolve(o.model));
     const log = o.quiet === true ? undefined : (line: string) => process.stderr.write(`${line}\n`);
     const api = createApiServer({ model, tokenizer, template, modelId, maxNewTokens: maxNew, ...(log ? { log } : {}) });
     await new Promise<void>((ok, fail) => {
-      api.server.once('error', (e: NodeJS.ErrnoException) => fail(new UserError(`serve: cannot listen on ${o.host}:${port} (${e.code ?? e.message})`)));
+      api.server.once('error', (e: NodeJS.ErrnoException) =>
+        fail(new UserError(`serve: cannot listen on ${o.host}:${port} (${e.code ?? e.message})`)),
+      );
       api.server.listen(port, o.host as string, () => ok());
     });
     const addr = api.server.address();
-    const where = typeof addr === 'object' && addr !== null ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
-    process.stderr.write(`serving ${modelId} (${modelDir}, template ${template.name}, max ${maxNew} new tokens) on ${where}; Ctrl-C stops\n`);
+    const where =
+      typeof addr === 'object' && addr !== null
+        ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+        : String(addr);
+    process.stderr.write(
+      `serving ${modelId} (${modelDir}, template ${template.name}, max ${maxNew} new tokens) on ${where}; Ctrl-C stops\n`,
+    );
     await new Promise<void>((done) => {
       process.once('SIGINT', () => {
         process.stderr.write('stopping: no new requests; closing connections\n');

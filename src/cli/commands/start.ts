@@ -13,7 +13,8 @@ export const DEMO_RECIPE = fileURLToPath(new URL('../../../recipes/demo.yaml', i
 export const startCommand: Command = {
   spec: {
     name: 'start',
-    summary: 'The lifecycle demo: llmforge run recipes/demo.yaml (toy-world corpus, tokenizer, pretraining, predictions)',
+    summary:
+      'The lifecycle demo: llmforge run recipes/demo.yaml (toy-world corpus, tokenizer, pretraining, predictions)',
     usage: 'llmforge start [--set key=value [key=value ...]] [--from-stage NAME] [--force] [--dry-run]',
     options: RUN_OPTIONS,
     details: `${SET_HELP}\n\nExamples:\n  llmforge start\n  llmforge start --set steps=300`,

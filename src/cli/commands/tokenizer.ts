@@ -15,12 +15,15 @@ import type { Command } from '../command.ts';
 function readInput(op: string, args: { options: Record<string, unknown>; positionals: string[] }): string {
   const input = args.options.input as string | undefined;
   const text = args.positionals.slice(1).join(' ');
-  if (input !== undefined && text !== '') throw new UsageError(`tokenizer ${op}: give either --input FILE or text, not both`);
+  if (input !== undefined && text !== '')
+    throw new UsageError(`tokenizer ${op}: give either --input FILE or text, not both`);
   if (input !== undefined) {
     try {
       return readFileSync(input, 'utf8');
     } catch (e) {
-      throw new UsageError(`tokenizer ${op}: cannot read --input ${input} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new UsageError(
+        `tokenizer ${op}: cannot read --input ${input} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
   }
   if (text === '') throw new UsageError(`tokenizer ${op}: give the text as an argument or --input FILE`);
@@ -40,13 +43,15 @@ function encodeForCli(tok: Tokenizer, text: string, special: 'allow' | 'reject')
   try {
     return tok.encode(text, { special });
   } catch (e) {
-    if (e instanceof SpecialTokenError) throw new UsageError(`${e.message.split(';')[0]}; pass --allow-special to encode it as a special token`);
+    if (e instanceof SpecialTokenError)
+      throw new UsageError(`${e.message.split(';')[0]}; pass --allow-special to encode it as a special token`);
     throw e;
   }
 }
 
 function requireTokenizer(op: string, path: unknown) {
-  if (typeof path !== 'string') throw new UsageError(`tokenizer ${op}: --tokenizer <dir or tokenizer.json> is required`);
+  if (typeof path !== 'string')
+    throw new UsageError(`tokenizer ${op}: --tokenizer <dir or tokenizer.json> is required`);
   return loadTokenizer(path);
 }
 
@@ -62,16 +67,31 @@ export const tokenizerCommand: Command = {
     ].join('\n'),
     options: {
       input: { type: 'string', help: 'Input file (train: comma-separated files, .gz allowed)', arg: 'FILE' },
-      tokenizer: { type: 'string', help: 'Tokenizer directory (tokenizer.json or encoder.json + vocab.bpe) or tokenizer.json file', arg: 'PATH' },
-      'vocab-size': { type: 'number', help: 'train: vocabulary size including special tokens', default: 8192, arg: 'N' },
+      tokenizer: {
+        type: 'string',
+        help: 'Tokenizer directory (tokenizer.json or encoder.json + vocab.bpe) or tokenizer.json file',
+        arg: 'PATH',
+      },
+      'vocab-size': {
+        type: 'number',
+        help: 'train: vocabulary size including special tokens',
+        default: 8192,
+        arg: 'N',
+      },
       'min-frequency': { type: 'number', help: 'train: smallest pair count worth merging', default: 2, arg: 'N' },
       special: { type: 'string', help: 'train: comma-separated special tokens', default: '<|endoftext|>', arg: 'LIST' },
-      pretokenizer: { type: 'string', help: 'train: gpt2 or cl100k (GPT-4 style, digit runs capped at 3)', default: 'gpt2', arg: 'NAME' },
+      pretokenizer: {
+        type: 'string',
+        help: 'train: gpt2 or cl100k (GPT-4 style, digit runs capped at 3)',
+        default: 'gpt2',
+        arg: 'NAME',
+      },
       out: { type: 'string', help: 'train: output directory (tokenizer.json)', arg: 'DIR' },
       json: { type: 'boolean', help: 'encode: print exactly one JSON array of ids' },
       'allow-special': { type: 'boolean', help: 'encode/show: encode special-token text as special tokens' },
     },
-    details: 'Examples:\n  llmforge tokenizer train --input ../shared/data/tinyshakespeare/input.txt --vocab-size 2048 --out runs/tok\n  llmforge tokenizer show --tokenizer runs/tok "The sun rises in the east."',
+    details:
+      'Examples:\n  llmforge tokenizer train --input ../shared/data/tinyshakespeare/input.txt --vocab-size 2048 --out runs/tok\n  llmforge tokenizer show --tokenizer runs/tok "The sun rises in the east."',
   },
   async run(args) {
     const op = args.positionals[0];
@@ -83,7 +103,8 @@ export const tokenizerCommand: Command = {
         if (!input) throw new UsageError('tokenizer train: --input <file[,file...]> is required');
         if (!out) throw new UsageError('tokenizer train: --out <dir> is required');
         const pre = args.options.pretokenizer as string;
-        if (!isPretokenizerName(pre)) throw new UsageError(`tokenizer train: --pretokenizer must be gpt2 or cl100k, received "${pre}"`);
+        if (!isPretokenizerName(pre))
+          throw new UsageError(`tokenizer train: --pretokenizer must be gpt2 or cl100k, received "${pre}"`);
         const files = [...input.split(','), ...args.positionals.slice(1)].filter((f) => f !== '');
         const t0 = performance.now();
         const counter = new WordCounter(pre);
@@ -91,7 +112,9 @@ export const tokenizerCommand: Command = {
           try {
             await counter.addFile(f);
           } catch (e) {
-            throw new UsageError(`tokenizer train: cannot read ${f} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+            throw new UsageError(
+              `tokenizer train: cannot read ${f} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+            );
           }
         }
         const tCount = performance.now();
@@ -123,7 +146,8 @@ export const tokenizerCommand: Command = {
         const parts = raw.startsWith('[') ? (JSON.parse(raw) as unknown[]) : raw.split(/[\s,]+/);
         const ids = parts.map((p, i) => {
           const n = Number(p);
-          if (!Number.isInteger(n) || n < 0) throw new UsageError(`tokenizer decode: item ${i} (${JSON.stringify(p)}) is not a token id`);
+          if (!Number.isInteger(n) || n < 0)
+            throw new UsageError(`tokenizer decode: item ${i} (${JSON.stringify(p)}) is not a token id`);
           return n;
         });
         process.stdout.write(`${tok.decode(ids)}\n`);
@@ -145,7 +169,9 @@ export const tokenizerCommand: Command = {
           const t = shown.replace(/\n/g, '\\n').replace(/\t/g, '\\t');
           return tty ? `${colours[i % colours.length]}\x1b[30m${t}\x1b[0m` : `[${t}]`;
         });
-        process.stdout.write(`${pieces.join('')}\n${ids.join(' ')}\n${ids.length} tokens, ${[...text].length} characters\n`);
+        process.stdout.write(
+          `${pieces.join('')}\n${ids.join(' ')}\n${ids.length} tokens, ${[...text].length} characters\n`,
+        );
         return;
       }
       default:

@@ -54,7 +54,8 @@ const str = (key: string, value: string): GgufKv => ({ key, type: GgufValueType.
 /** The `tokenizer.ggml.*` metadata for `tok`, padded with unused tokens to the model's vocabulary size V. */
 export function ggufTokenizerMetadata(tok: TextTokenizer | null | undefined, V: number): GgufKv[] {
   if (!(tok instanceof Tokenizer)) return [str('tokenizer.ggml.model', 'none')];
-  if (tok.vocabSize > V) throw new GgufExportError(`export gguf: the tokenizer has ${tok.vocabSize} ids but the model's vocabulary is ${V}`);
+  if (tok.vocabSize > V)
+    throw new GgufExportError(`export gguf: the tokenizer has ${tok.vocabSize} ids but the model's vocabulary is ${V}`);
   const tokens: string[] = [];
   const types: number[] = [];
   const specialById = new Map([...tok.specialTokens].map(([text, id]) => [id, text]));
@@ -77,7 +78,12 @@ export function ggufTokenizerMetadata(tok: TextTokenizer | null | undefined, V: 
     str('tokenizer.ggml.pre', PRE[tok.pretokenizer] ?? 'default'),
     { key: 'tokenizer.ggml.tokens', type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: tokens },
     { key: 'tokenizer.ggml.token_type', type: GgufValueType.ARRAY, itemType: GgufValueType.INT32, value: types },
-    { key: 'tokenizer.ggml.merges', type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: tok.bpe.merges.map(([a, b]) => `${a} ${b}`) },
+    {
+      key: 'tokenizer.ggml.merges',
+      type: GgufValueType.ARRAY,
+      itemType: GgufValueType.STRING,
+      value: tok.bpe.merges.map(([a, b]) => `${a} ${b}`),
+    },
     { key: 'tokenizer.ggml.add_bos_token', type: GgufValueType.BOOL, value: false },
   ];
   const eos = eosId(tok);
@@ -110,8 +116,10 @@ export function ggufModelMetadata(model: LanguageModel, type: GgufExportType, na
       f32('llama.rope.freq_base', c.ropeTheta),
       u32('llama.rope.dimension_count', headSize(c)),
     );
-    if (c.headDim !== undefined) kvs.push(u32('llama.attention.key_length', c.headDim), u32('llama.attention.value_length', c.headDim));
-    if (c.ropeScaling?.type === 'linear') kvs.push(str('llama.rope.scaling.type', 'linear'), f32('llama.rope.scaling.factor', c.ropeScaling.factor));
+    if (c.headDim !== undefined)
+      kvs.push(u32('llama.attention.key_length', c.headDim), u32('llama.attention.value_length', c.headDim));
+    if (c.ropeScaling?.type === 'linear')
+      kvs.push(str('llama.rope.scaling.type', 'linear'), f32('llama.rope.scaling.factor', c.ropeScaling.factor));
   }
   kvs.push(str('llmforge.config', JSON.stringify(c)));
   return kvs;
@@ -142,7 +150,10 @@ export function ropeFreqFactors(c: ModelConfig): Float32Array | null {
 /** The tensors of `model` under llama.cpp names and layouts, typed for `type`. */
 export function ggufTensors(model: LanguageModel, type: GgufExportType = 'f32'): GgufTensorToWrite[] {
   const c = model.config;
-  if (c.arch === 'llama' && c.bias) throw new GgufExportError('export gguf: a llama model with biases on every linear layer (bias=true) has no llama.cpp form; only qkvBias is supported');
+  if (c.arch === 'llama' && c.bias)
+    throw new GgufExportError(
+      'export gguf: a llama model with biases on every linear layer (bias=true) has no llama.cpp form; only qkvBias is supported',
+    );
   const out: GgufTensorToWrite[] = [];
   const params = model.namedParameters();
   const names = new Set(params.map(([n]) => n));
@@ -156,7 +167,12 @@ export function ggufTensors(model: LanguageModel, type: GgufExportType = 'f32'):
     // llama.cpp's gpt2 graph adds a bias to every norm and linear layer: a bias-free GPT-2 gets zeros.
     const bias = name.replace(/\.weight$/, '.bias');
     if (c.arch === 'gpt2' && name.endsWith('.weight') && /^(h\.|ln_f)/.test(name) && !names.has(bias)) {
-      out.push({ name: ggufName(c.arch, bias)!, dims: [p.shape[0]!], type: GgmlType.F32, data: new Float32Array(p.shape[0]!) });
+      out.push({
+        name: ggufName(c.arch, bias)!,
+        dims: [p.shape[0]!],
+        type: GgmlType.F32,
+        data: new Float32Array(p.shape[0]!),
+      });
     }
   }
   const factors = ropeFreqFactors(c);
@@ -168,8 +184,16 @@ export function ggufTensors(model: LanguageModel, type: GgufExportType = 'f32'):
 export function exportGguf(model: LanguageModel, path: string, opts: GgufExportOptions = {}): { tensors: number } {
   const type = opts.type ?? 'f32';
   const tensors = ggufTensors(model, type);
-  const metadata = [...ggufModelMetadata(model, type, opts.name), ...ggufTokenizerMetadata(opts.tokenizer, model.config.vocabSize)];
-  const progress = new Progress({ label: 'export gguf', total: tensors.length, unit: 'tensors', silent: !(opts.progress ?? false) });
+  const metadata = [
+    ...ggufModelMetadata(model, type, opts.name),
+    ...ggufTokenizerMetadata(opts.tokenizer, model.config.vocabSize),
+  ];
+  const progress = new Progress({
+    label: 'export gguf',
+    total: tensors.length,
+    unit: 'tensors',
+    silent: !(opts.progress ?? false),
+  });
   writeGguf(path, metadata, tensors, (done) => progress.update(done));
   progress.finish(tensors.length);
   return { tensors: tensors.length };

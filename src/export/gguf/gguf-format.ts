@@ -55,7 +55,8 @@ export const FILE_TYPE: Readonly<Record<GgmlTypeName, number>> = { F32: 0, F16: 
 export function ggmlBytes(type: GgmlType, n: number): number {
   if (type === GgmlType.F32) return 4 * n;
   if (type === GgmlType.F16) return 2 * n;
-  if (n % Q8_0_BLOCK !== 0) throw new RangeError(`ggmlBytes: Q8_0 needs a multiple of ${Q8_0_BLOCK} elements, received ${n}`);
+  if (n % Q8_0_BLOCK !== 0)
+    throw new RangeError(`ggmlBytes: Q8_0 needs a multiple of ${Q8_0_BLOCK} elements, received ${n}`);
   return (n / Q8_0_BLOCK) * Q8_0_BLOCK_BYTES;
 }
 

@@ -10,29 +10,29 @@
 import type { Arch } from '../../models/model.ts';
 
 const GPT2_LAYER: Readonly<Record<string, string>> = {
-  'ln_1': 'attn_norm',
+  ln_1: 'attn_norm',
   'attn.c_attn': 'attn_qkv',
   'attn.c_proj': 'attn_output',
-  'ln_2': 'ffn_norm',
+  ln_2: 'ffn_norm',
   'mlp.c_fc': 'ffn_up',
   'mlp.c_proj': 'ffn_down',
 };
 
 const LLAMA_LAYER: Readonly<Record<string, string>> = {
-  'input_layernorm': 'attn_norm',
+  input_layernorm: 'attn_norm',
   'self_attn.q_proj': 'attn_q',
   'self_attn.k_proj': 'attn_k',
   'self_attn.v_proj': 'attn_v',
   'self_attn.o_proj': 'attn_output',
-  'post_attention_layernorm': 'ffn_norm',
+  post_attention_layernorm: 'ffn_norm',
   'mlp.gate_proj': 'ffn_gate',
   'mlp.up_proj': 'ffn_up',
   'mlp.down_proj': 'ffn_down',
 };
 
 const GLOBAL: Readonly<Record<Arch, Readonly<Record<string, string>>>> = {
-  gpt2: { 'wte': 'token_embd', 'wpe': 'position_embd', 'ln_f': 'output_norm', 'lm_head': 'output' },
-  llama: { 'model.embed_tokens': 'token_embd', 'model.norm': 'output_norm', 'lm_head': 'output' },
+  gpt2: { wte: 'token_embd', wpe: 'position_embd', ln_f: 'output_norm', lm_head: 'output' },
+  llama: { 'model.embed_tokens': 'token_embd', 'model.norm': 'output_norm', lm_head: 'output' },
 };
 
 /** The llama.cpp name of llmforge parameter `name`, or undefined when it has none. */
@@ -63,7 +63,8 @@ export function rotaryHeads(arch: Arch, name: string, nHead: number, nKvHead: nu
 export function permuteRotary(src: ArrayLike<number>, heads: number, cols: number, inverse = false): Float32Array {
   const rows = src.length / cols;
   const D = rows / heads;
-  if (!Number.isInteger(D) || D % 2 !== 0) throw new RangeError(`permuteRotary: ${rows} rows do not split into ${heads} heads of an even size`);
+  if (!Number.isInteger(D) || D % 2 !== 0)
+    throw new RangeError(`permuteRotary: ${rows} rows do not split into ${heads} heads of an even size`);
   const half = D / 2;
   const out = new Float32Array(src.length);
   for (let h = 0; h < heads; h++) {

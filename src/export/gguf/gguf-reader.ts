@@ -6,7 +6,16 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { decodeInto } from '../../io/dtypes.ts';
-import { alignUp, GGML_TYPE_NAMES, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, GgmlType, ggmlBytes, GgufValueType } from './gguf-format.ts';
+import {
+  alignUp,
+  GGML_TYPE_NAMES,
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GGUF_VERSION,
+  GgmlType,
+  ggmlBytes,
+  GgufValueType,
+} from './gguf-format.ts';
 import { dequantizeQ8_0 } from './q8-0.ts';
 import { UserError } from '../../util/user-error.ts';
 
@@ -34,10 +43,17 @@ class Cursor {
   private page = Buffer.alloc(PAGE);
   private pageStart = 0;
   private pageLen = 0;
-  constructor(private readonly fd: number, readonly size: number, private readonly path: string) {}
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+    private readonly path: string,
+  ) {}
 
   private take(n: number, what: string): Buffer {
-    if (this.pos + n > this.size) throw new GgufFormatError(`${this.path}: truncated GGUF file: ${what} at byte ${this.pos} needs ${n} bytes, the file has ${this.size}`);
+    if (this.pos + n > this.size)
+      throw new GgufFormatError(
+        `${this.path}: truncated GGUF file: ${what} at byte ${this.pos} needs ${n} bytes, the file has ${this.size}`,
+      );
     if (this.pos < this.pageStart || this.pos + n > this.pageStart + this.pageLen) {
       if (n > this.page.length) this.page = Buffer.alloc(n);
       this.pageStart = this.pos;
@@ -47,20 +63,39 @@ class Cursor {
     this.pos += n;
     return this.page.subarray(at, at + n);
   }
-  u8(w: string): number { return this.take(1, w).readUInt8(0); }
-  i8(w: string): number { return this.take(1, w).readInt8(0); }
-  u16(w: string): number { return this.take(2, w).readUInt16LE(0); }
-  i16(w: string): number { return this.take(2, w).readInt16LE(0); }
-  u32(w: string): number { return this.take(4, w).readUInt32LE(0); }
-  i32(w: string): number { return this.take(4, w).readInt32LE(0); }
-  f32(w: string): number { return this.take(4, w).readFloatLE(0); }
-  f64(w: string): number { return this.take(8, w).readDoubleLE(0); }
+  u8(w: string): number {
+    return this.take(1, w).readUInt8(0);
+  }
+  i8(w: string): number {
+    return this.take(1, w).readInt8(0);
+  }
+  u16(w: string): number {
+    return this.take(2, w).readUInt16LE(0);
+  }
+  i16(w: string): number {
+    return this.take(2, w).readInt16LE(0);
+  }
+  u32(w: string): number {
+    return this.take(4, w).readUInt32LE(0);
+  }
+  i32(w: string): number {
+    return this.take(4, w).readInt32LE(0);
+  }
+  f32(w: string): number {
+    return this.take(4, w).readFloatLE(0);
+  }
+  f64(w: string): number {
+    return this.take(8, w).readDoubleLE(0);
+  }
   u64(w: string): number {
     const v = this.take(8, w).readBigUInt64LE(0);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new GgufFormatError(`${this.path}: ${w} at byte ${this.pos - 8} is ${v}, too large`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new GgufFormatError(`${this.path}: ${w} at byte ${this.pos - 8} is ${v}, too large`);
     return Number(v);
   }
-  i64(w: string): number { return Number(this.take(8, w).readBigInt64LE(0)); }
+  i64(w: string): number {
+    return Number(this.take(8, w).readBigInt64LE(0));
+  }
   str(w: string): string {
     const n = this.u64(`${w} length`);
     return this.take(n, w).toString('utf8');
@@ -69,18 +104,30 @@ class Cursor {
 
 function readScalar(c: Cursor, type: number, what: string, path: string): GgufScalar {
   switch (type) {
-    case GgufValueType.UINT8: return c.u8(what);
-    case GgufValueType.INT8: return c.i8(what);
-    case GgufValueType.UINT16: return c.u16(what);
-    case GgufValueType.INT16: return c.i16(what);
-    case GgufValueType.UINT32: return c.u32(what);
-    case GgufValueType.INT32: return c.i32(what);
-    case GgufValueType.FLOAT32: return c.f32(what);
-    case GgufValueType.FLOAT64: return c.f64(what);
-    case GgufValueType.UINT64: return c.u64(what);
-    case GgufValueType.INT64: return c.i64(what);
-    case GgufValueType.BOOL: return c.u8(what) !== 0;
-    case GgufValueType.STRING: return c.str(what);
+    case GgufValueType.UINT8:
+      return c.u8(what);
+    case GgufValueType.INT8:
+      return c.i8(what);
+    case GgufValueType.UINT16:
+      return c.u16(what);
+    case GgufValueType.INT16:
+      return c.i16(what);
+    case GgufValueType.UINT32:
+      return c.u32(what);
+    case GgufValueType.INT32:
+      return c.i32(what);
+    case GgufValueType.FLOAT32:
+      return c.f32(what);
+    case GgufValueType.FLOAT64:
+      return c.f64(what);
+    case GgufValueType.UINT64:
+      return c.u64(what);
+    case GgufValueType.INT64:
+      return c.i64(what);
+    case GgufValueType.BOOL:
+      return c.u8(what) !== 0;
+    case GgufValueType.STRING:
+      return c.str(what);
     default:
       throw new GgufFormatError(`${path}: ${what} has value type ${type}, expected 0..12 (a GGUF scalar type)`);
   }
@@ -97,7 +144,10 @@ export class GgufReader {
   readonly dataStart: number;
   private fd: number | null;
 
-  private constructor(readonly path: string, fd: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
     this.fd = fd;
     const size = fstatSync(fd).size;
     const c = new Cursor(fd, size, path);
@@ -106,12 +156,17 @@ export class GgufReader {
     };
     if (size < 24) fail(`not a GGUF file (${size} bytes, shorter than the 24-byte header)`);
     const magic = c.u32('magic');
-    if (magic !== GGUF_MAGIC) fail(`not a GGUF file (magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x${GGUF_MAGIC.toString(16)} "GGUF")`);
+    if (magic !== GGUF_MAGIC)
+      fail(
+        `not a GGUF file (magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x${GGUF_MAGIC.toString(16)} "GGUF")`,
+      );
     this.version = c.u32('version');
-    if (this.version !== 2 && this.version !== GGUF_VERSION) fail(`GGUF version ${this.version} is not supported (expected 2 or ${GGUF_VERSION})`);
+    if (this.version !== 2 && this.version !== GGUF_VERSION)
+      fail(`GGUF version ${this.version} is not supported (expected 2 or ${GGUF_VERSION})`);
     const nTensors = c.u64('tensor count');
     const nKv = c.u64('metadata count');
-    if (nTensors > size || nKv > size) fail(`header counts ${nTensors} tensors and ${nKv} metadata entries, impossible in ${size} bytes`);
+    if (nTensors > size || nKv > size)
+      fail(`header counts ${nTensors} tensors and ${nKv} metadata entries, impossible in ${size} bytes`);
     for (let i = 0; i < nKv; i++) {
       const key = c.str(`metadata key ${i}`);
       const type = c.u32(`type of "${key}"`);
@@ -128,7 +183,8 @@ export class GgufReader {
       }
     }
     const align = this.metadata.get('general.alignment') ?? GGUF_DEFAULT_ALIGNMENT;
-    if (typeof align !== 'number' || !Number.isInteger(align) || align <= 0) fail(`general.alignment is ${JSON.stringify(align)}, expected a positive integer`);
+    if (typeof align !== 'number' || !Number.isInteger(align) || align <= 0)
+      fail(`general.alignment is ${JSON.stringify(align)}, expected a positive integer`);
     this.alignment = align as number;
     const infos: { name: string; dims: number[]; type: number; rel: number }[] = [];
     for (let i = 0; i < nTensors; i++) {
@@ -139,8 +195,10 @@ export class GgufReader {
       for (let d = 0; d < nDims; d++) dims.push(c.u64(`dimension ${d} of "${name}"`));
       const type = c.u32(`type of "${name}"`);
       const rel = c.u64(`offset of "${name}"`);
-      if (GGML_TYPE_NAMES[type] === undefined) fail(`tensor "${name}" has ggml type ${type}; llmforge reads F32 (0), F16 (1) and Q8_0 (8)`);
-      if (rel % this.alignment !== 0) fail(`tensor "${name}" offset ${rel} is not a multiple of the alignment ${this.alignment}`);
+      if (GGML_TYPE_NAMES[type] === undefined)
+        fail(`tensor "${name}" has ggml type ${type}; llmforge reads F32 (0), F16 (1) and Q8_0 (8)`);
+      if (rel % this.alignment !== 0)
+        fail(`tensor "${name}" offset ${rel} is not a multiple of the alignment ${this.alignment}`);
       if (this.tensors.has(name) || infos.some((t) => t.name === name)) fail(`tensor "${name}" appears twice`);
       infos.push({ name, dims, type, rel });
     }
@@ -148,10 +206,14 @@ export class GgufReader {
     for (const t of infos) {
       const n = t.dims.reduce((a, b) => a * b, 1);
       const type = t.type as GgmlType;
-      if (type === GgmlType.Q8_0 && t.dims[0]! % 32 !== 0) fail(`tensor "${t.name}" is Q8_0 with rows of ${t.dims[0]} values, expected a multiple of 32`);
+      if (type === GgmlType.Q8_0 && t.dims[0]! % 32 !== 0)
+        fail(`tensor "${t.name}" is Q8_0 with rows of ${t.dims[0]} values, expected a multiple of 32`);
       const bytes = ggmlBytes(type, n);
       const offset = this.dataStart + t.rel;
-      if (offset + bytes > size) fail(`tensor "${t.name}" (${bytes} bytes at ${offset}) runs past the end of the file (${size} bytes); the file is truncated`);
+      if (offset + bytes > size)
+        fail(
+          `tensor "${t.name}" (${bytes} bytes at ${offset}) runs past the end of the file (${size} bytes); the file is truncated`,
+        );
       this.tensors.set(t.name, { name: t.name, dims: t.dims, type, offset, bytes });
     }
   }

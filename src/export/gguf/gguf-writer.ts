@@ -6,7 +6,18 @@
  * The file is written under a temporary name, flushed and renamed into place.
  */
 import { encodeInto } from '../../io/dtypes.ts';
-import { alignUp, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, GgmlType, ggmlBytes, GgufValueType, Q8_0_BLOCK, type GgufKv, type GgufScalarType } from './gguf-format.ts';
+import {
+  alignUp,
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GGUF_VERSION,
+  GgmlType,
+  ggmlBytes,
+  GgufValueType,
+  Q8_0_BLOCK,
+  type GgufKv,
+  type GgufScalarType,
+} from './gguf-format.ts';
 import { quantizeQ8_0 } from './q8-0.ts';
 import { writeAll, writeFileAtomicWith } from '../../util/atomic.ts';
 
@@ -29,16 +40,56 @@ class ByteWriter {
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
-  u8(v: number): void { this.room(1); this.buf.writeUInt8(v, this.length); this.length += 1; }
-  i8(v: number): void { this.room(1); this.buf.writeInt8(v, this.length); this.length += 1; }
-  u16(v: number): void { this.room(2); this.buf.writeUInt16LE(v, this.length); this.length += 2; }
-  i16(v: number): void { this.room(2); this.buf.writeInt16LE(v, this.length); this.length += 2; }
-  u32(v: number): void { this.room(4); this.buf.writeUInt32LE(v, this.length); this.length += 4; }
-  i32(v: number): void { this.room(4); this.buf.writeInt32LE(v, this.length); this.length += 4; }
-  f32(v: number): void { this.room(4); this.buf.writeFloatLE(v, this.length); this.length += 4; }
-  f64(v: number): void { this.room(8); this.buf.writeDoubleLE(v, this.length); this.length += 8; }
-  u64(v: number | bigint): void { this.room(8); this.buf.writeBigUInt64LE(BigInt(v), this.length); this.length += 8; }
-  i64(v: number | bigint): void { this.room(8); this.buf.writeBigInt64LE(BigInt(v), this.length); this.length += 8; }
+  u8(v: number): void {
+    this.room(1);
+    this.buf.writeUInt8(v, this.length);
+    this.length += 1;
+  }
+  i8(v: number): void {
+    this.room(1);
+    this.buf.writeInt8(v, this.length);
+    this.length += 1;
+  }
+  u16(v: number): void {
+    this.room(2);
+    this.buf.writeUInt16LE(v, this.length);
+    this.length += 2;
+  }
+  i16(v: number): void {
+    this.room(2);
+    this.buf.writeInt16LE(v, this.length);
+    this.length += 2;
+  }
+  u32(v: number): void {
+    this.room(4);
+    this.buf.writeUInt32LE(v, this.length);
+    this.length += 4;
+  }
+  i32(v: number): void {
+    this.room(4);
+    this.buf.writeInt32LE(v, this.length);
+    this.length += 4;
+  }
+  f32(v: number): void {
+    this.room(4);
+    this.buf.writeFloatLE(v, this.length);
+    this.length += 4;
+  }
+  f64(v: number): void {
+    this.room(8);
+    this.buf.writeDoubleLE(v, this.length);
+    this.length += 8;
+  }
+  u64(v: number | bigint): void {
+    this.room(8);
+    this.buf.writeBigUInt64LE(BigInt(v), this.length);
+    this.length += 8;
+  }
+  i64(v: number | bigint): void {
+    this.room(8);
+    this.buf.writeBigInt64LE(BigInt(v), this.length);
+    this.length += 8;
+  }
   str(s: string): void {
     const bytes = Buffer.from(s, 'utf8');
     this.u64(bytes.length);
@@ -53,29 +104,41 @@ class ByteWriter {
 
 function writeScalar(w: ByteWriter, type: GgufScalarType, v: number | bigint | boolean | string, key: string): void {
   const num = (): number => {
-    if (typeof v !== 'number') throw new TypeError(`writeGguf: metadata "${key}" expects a number, received ${typeof v}`);
+    if (typeof v !== 'number')
+      throw new TypeError(`writeGguf: metadata "${key}" expects a number, received ${typeof v}`);
     return v;
   };
   switch (type) {
-    case GgufValueType.UINT8: return w.u8(num());
-    case GgufValueType.INT8: return w.i8(num());
-    case GgufValueType.UINT16: return w.u16(num());
-    case GgufValueType.INT16: return w.i16(num());
-    case GgufValueType.UINT32: return w.u32(num());
-    case GgufValueType.INT32: return w.i32(num());
-    case GgufValueType.FLOAT32: return w.f32(num());
-    case GgufValueType.FLOAT64: return w.f64(num());
-    case GgufValueType.UINT64: return w.u64(typeof v === 'bigint' ? v : num());
-    case GgufValueType.INT64: return w.i64(typeof v === 'bigint' ? v : num());
-    case GgufValueType.BOOL: return w.u8(v ? 1 : 0);
+    case GgufValueType.UINT8:
+      return w.u8(num());
+    case GgufValueType.INT8:
+      return w.i8(num());
+    case GgufValueType.UINT16:
+      return w.u16(num());
+    case GgufValueType.INT16:
+      return w.i16(num());
+    case GgufValueType.UINT32:
+      return w.u32(num());
+    case GgufValueType.INT32:
+      return w.i32(num());
+    case GgufValueType.FLOAT32:
+      return w.f32(num());
+    case GgufValueType.FLOAT64:
+      return w.f64(num());
+    case GgufValueType.UINT64:
+      return w.u64(typeof v === 'bigint' ? v : num());
+    case GgufValueType.INT64:
+      return w.i64(typeof v === 'bigint' ? v : num());
+    case GgufValueType.BOOL:
+      return w.u8(v ? 1 : 0);
     case GgufValueType.STRING:
-      if (typeof v !== 'string') throw new TypeError(`writeGguf: metadata "${key}" expects a string, received ${typeof v}`);
+      if (typeof v !== 'string')
+        throw new TypeError(`writeGguf: metadata "${key}" expects a string, received ${typeof v}`);
       return w.str(v);
     default:
       throw new RangeError(`writeGguf: metadata "${key}" has unknown value type ${String(type)}`);
   }
 }
-
 
 const CHUNK = 1 << 16; // elements per encoded chunk (a multiple of the Q8_0 block)
 
@@ -83,13 +146,19 @@ const CHUNK = 1 << 16; // elements per encoded chunk (a multiple of the Q8_0 blo
  * Writes `tensors` with `metadata` to `path` as GGUF version 3 (parent directories created); `onTensor` is called
  * after each tensor's data with the count written so far.
  */
-export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: readonly GgufTensorToWrite[], onTensor?: (done: number) => void): void {
+export function writeGguf(
+  path: string,
+  metadata: readonly GgufKv[],
+  tensors: readonly GgufTensorToWrite[],
+  onTensor?: (done: number) => void,
+): void {
   const kvs = [...metadata];
   let alignment = GGUF_DEFAULT_ALIGNMENT;
   const alignKv = kvs.find((kv) => kv.key === 'general.alignment');
   if (alignKv) alignment = Number(alignKv.value);
   else kvs.push({ key: 'general.alignment', type: GgufValueType.UINT32, value: alignment });
-  if (!(Number.isInteger(alignment) && alignment > 0 && alignment % 8 === 0)) throw new RangeError(`writeGguf: general.alignment must be a positive multiple of 8, received ${alignment}`);
+  if (!(Number.isInteger(alignment) && alignment > 0 && alignment % 8 === 0))
+    throw new RangeError(`writeGguf: general.alignment must be a positive multiple of 8, received ${alignment}`);
   const keys = new Set<string>();
   for (const kv of kvs) {
     if (keys.has(kv.key)) throw new RangeError(`writeGguf: metadata key "${kv.key}" appears twice`);
@@ -118,8 +187,14 @@ export function writeGguf(path: string, metadata: readonly GgufKv[], tensors: re
     if (names.has(t.name)) throw new RangeError(`writeGguf: tensor "${t.name}" appears twice`);
     names.add(t.name);
     const n = t.dims.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new RangeError(`writeGguf: tensor "${t.name}" has dims [${t.dims.join(', ')}] (${n} elements) but ${t.data.length} values`);
-    if (t.type === GgmlType.Q8_0 && t.dims[0]! % Q8_0_BLOCK !== 0) throw new RangeError(`writeGguf: tensor "${t.name}": Q8_0 needs rows of a multiple of ${Q8_0_BLOCK} values, received ${t.dims[0]}`);
+    if (n !== t.data.length)
+      throw new RangeError(
+        `writeGguf: tensor "${t.name}" has dims [${t.dims.join(', ')}] (${n} elements) but ${t.data.length} values`,
+      );
+    if (t.type === GgmlType.Q8_0 && t.dims[0]! % Q8_0_BLOCK !== 0)
+      throw new RangeError(
+        `writeGguf: tensor "${t.name}": Q8_0 needs rows of a multiple of ${Q8_0_BLOCK} values, received ${t.dims[0]}`,
+      );
     w.str(t.name);
     w.u32(t.dims.length);
     for (const d of t.dims) w.u64(d);

@@ -27,7 +27,8 @@ export interface ImportedGguf {
 
 function num(file: GgufReader, key: string): number {
   const v = file.get(key);
-  if (typeof v !== 'number') throw new GgufFormatError(`${file.path}: metadata "${key}" is ${JSON.stringify(v)}, expected a number`);
+  if (typeof v !== 'number')
+    throw new GgufFormatError(`${file.path}: metadata "${key}" is ${JSON.stringify(v)}, expected a number`);
   return v;
 }
 
@@ -49,7 +50,10 @@ export function ggufModelConfig(file: GgufReader): ModelConfig {
     return checkModelConfig(doc, `${file.path} "llmforge.config"`);
   }
   const arch = file.get('general.architecture');
-  if (arch !== 'gpt2' && arch !== 'llama') throw new GgufFormatError(`${file.path}: general.architecture is ${JSON.stringify(arch)}; llmforge imports gpt2 and llama`);
+  if (arch !== 'gpt2' && arch !== 'llama')
+    throw new GgufFormatError(
+      `${file.path}: general.architecture is ${JSON.stringify(arch)}; llmforge imports gpt2 and llama`,
+    );
   const a = arch as Arch;
   const embd = file.tensors.get('token_embd.weight');
   if (!embd) throw new GgufFormatError(`${file.path}: tensor "token_embd.weight" is missing`);
@@ -59,7 +63,9 @@ export function ggufModelConfig(file: GgufReader): ModelConfig {
     blockSize: num(file, `${a}.context_length`),
     nLayer: num(file, `${a}.block_count`),
     nHead: num(file, `${a}.attention.head_count`),
-    nKvHead: file.metadata.has(`${a}.attention.head_count_kv`) ? num(file, `${a}.attention.head_count_kv`) : num(file, `${a}.attention.head_count`),
+    nKvHead: file.metadata.has(`${a}.attention.head_count_kv`)
+      ? num(file, `${a}.attention.head_count_kv`)
+      : num(file, `${a}.attention.head_count`),
     nEmbd: num(file, `${a}.embedding_length`),
     mlpHidden: num(file, `${a}.feed_forward_length`),
     tieEmbeddings: !file.tensors.has('output.weight'),
@@ -87,21 +93,30 @@ function readLlamaHeadAndRope(file: GgufReader, partial: Partial<ModelConfig>): 
   if (has('llama.attention.key_length')) {
     const k = num(file, 'llama.attention.key_length');
     const v = has('llama.attention.value_length') ? num(file, 'llama.attention.value_length') : k;
-    if (v !== k) throw new GgufFormatError(`${file.path}: llama.attention.value_length ${v} differs from key_length ${k}; llmforge needs one head size`);
+    if (v !== k)
+      throw new GgufFormatError(
+        `${file.path}: llama.attention.value_length ${v} differs from key_length ${k}; llmforge needs one head size`,
+      );
     if (k !== partial.nEmbd! / partial.nHead!) partial.headDim = k;
   }
   const D = headSize(partial as ModelConfig);
   if (has('llama.rope.dimension_count') && num(file, 'llama.rope.dimension_count') !== D) {
-    throw new GgufFormatError(`${file.path}: llama.rope.dimension_count ${num(file, 'llama.rope.dimension_count')} is not the head size ${D} (partial rotary embeddings are not supported)`);
+    throw new GgufFormatError(
+      `${file.path}: llama.rope.dimension_count ${num(file, 'llama.rope.dimension_count')} is not the head size ${D} (partial rotary embeddings are not supported)`,
+    );
   }
   const kind = has('llama.rope.scaling.type') ? file.get('llama.rope.scaling.type') : 'none';
   if (kind === 'linear') {
     partial.ropeScaling = { type: 'linear', factor: f32num(file, 'llama.rope.scaling.factor') };
   } else if (kind !== 'none') {
-    throw new GgufFormatError(`${file.path}: llama.rope.scaling.type ${JSON.stringify(kind)} is not supported (llmforge implements "linear"; "llama3" only from files it wrote)`);
+    throw new GgufFormatError(
+      `${file.path}: llama.rope.scaling.type ${JSON.stringify(kind)} is not supported (llmforge implements "linear"; "llama3" only from files it wrote)`,
+    );
   }
   if (file.tensors.has(ROPE_FREQS)) {
-    throw new GgufFormatError(`${file.path}: tensor "${ROPE_FREQS}" (per-frequency RoPE factors, Llama 3.1 style scaling) is only supported in GGUF files llmforge wrote, whose llmforge.config names the scaling`);
+    throw new GgufFormatError(
+      `${file.path}: tensor "${ROPE_FREQS}" (per-frequency RoPE factors, Llama 3.1 style scaling) is only supported in GGUF files llmforge wrote, whose llmforge.config names the scaling`,
+    );
   }
 }
 
@@ -109,11 +124,17 @@ function readLlamaHeadAndRope(file: GgufReader, partial: Partial<ModelConfig>): 
 export function ggufTokenizer(file: GgufReader): Tokenizer | null {
   const kind = file.metadata.get('tokenizer.ggml.model');
   if (kind === undefined || kind === 'none' || kind === 'no_vocab') return null;
-  if (kind !== 'gpt2') throw new GgufFormatError(`${file.path}: tokenizer.ggml.model is ${JSON.stringify(kind)}; llmforge reads byte-level BPE ("gpt2") tokenizers`);
+  if (kind !== 'gpt2')
+    throw new GgufFormatError(
+      `${file.path}: tokenizer.ggml.model is ${JSON.stringify(kind)}; llmforge reads byte-level BPE ("gpt2") tokenizers`,
+    );
   const tokens = file.get('tokenizer.ggml.tokens');
   const types = file.metadata.get('tokenizer.ggml.token_type');
   const merges = file.get('tokenizer.ggml.merges');
-  if (!Array.isArray(tokens) || !Array.isArray(merges)) throw new GgufFormatError(`${file.path}: tokenizer.ggml.tokens and tokenizer.ggml.merges must be arrays of strings`);
+  if (!Array.isArray(tokens) || !Array.isArray(merges))
+    throw new GgufFormatError(
+      `${file.path}: tokenizer.ggml.tokens and tokenizer.ggml.merges must be arrays of strings`,
+    );
   const vocab = new Map<string, number>();
   const specials = new Map<string, number>();
   tokens.forEach((t, id) => {
@@ -125,11 +146,17 @@ export function ggufTokenizer(file: GgufReader): Tokenizer | null {
   const pairs = merges.map((m, i) => {
     const s = String(m);
     const space = s.indexOf(' ', 1);
-    if (space < 0) throw new GgufFormatError(`${file.path}: tokenizer.ggml.merges[${i}] is ${JSON.stringify(s)}, expected "left right"`);
+    if (space < 0)
+      throw new GgufFormatError(
+        `${file.path}: tokenizer.ggml.merges[${i}] is ${JSON.stringify(s)}, expected "left right"`,
+      );
     return [s.slice(0, space), s.slice(space + 1)] as [string, string];
   });
   const pre = file.metadata.get('tokenizer.ggml.pre');
-  return new Tokenizer(new ByteLevelBpe(vocab, pairs, file.path), { pretokenizer: pre === 'llama-bpe' ? 'cl100k' : 'gpt2', specialTokens: specials });
+  return new Tokenizer(new ByteLevelBpe(vocab, pairs, file.path), {
+    pretokenizer: pre === 'llama-bpe' ? 'cl100k' : 'gpt2',
+    specialTokens: specials,
+  });
 }
 
 /** Loads the model and tokenizer in the GGUF file at `path`. */
@@ -138,7 +165,8 @@ export function importGguf(path: string): ImportedGguf {
   try {
     const config = ggufModelConfig(file);
     const fill = new ModelFill(config); // no random init: every parameter is read from the file
-    const missing = (name: string): GgufFormatError => new GgufFormatError(`${path}: tensor "${ggufName(config.arch, name)!}" (parameter ${name}) is missing`);
+    const missing = (name: string): GgufFormatError =>
+      new GgufFormatError(`${path}: tensor "${ggufName(config.arch, name)!}" (parameter ${name}) is missing`);
     const used = new Set<string>();
     for (const [name, p] of fill.parameters) {
       const gg = ggufName(config.arch, name)!;
@@ -146,7 +174,9 @@ export function importGguf(path: string): ImportedGguf {
       if (!info) throw missing(name);
       const want = [...p.shape].reverse();
       if (info.dims.length !== want.length || info.dims.some((d, i) => d !== want[i])) {
-        throw new GgufFormatError(`${path}: tensor "${gg}" has dims [${info.dims.join(', ')}], expected [${want.join(', ')}] for ${name}`);
+        throw new GgufFormatError(
+          `${path}: tensor "${gg}" has dims [${info.dims.join(', ')}], expected [${want.join(', ')}] for ${name}`,
+        );
       }
       used.add(gg);
       let data = file.read(gg);
@@ -158,15 +188,24 @@ export function importGguf(path: string): ImportedGguf {
     const factors = ropeFreqFactors(config);
     if (factors) {
       const stored = file.tensors.has(ROPE_FREQS) ? file.read(ROPE_FREQS) : null;
-      if (!stored || stored.length !== factors.length || stored.some((f, i) => Math.abs(f - factors[i]!) > 1e-6 * factors[i]!)) {
-        throw new GgufFormatError(`${path}: tensor "${ROPE_FREQS}" is ${stored ? 'not' : 'missing, expected'} the ${factors.length} llama3 RoPE factors llmforge.config implies`);
+      if (
+        !stored ||
+        stored.length !== factors.length ||
+        stored.some((f, i) => Math.abs(f - factors[i]!) > 1e-6 * factors[i]!)
+      ) {
+        throw new GgufFormatError(
+          `${path}: tensor "${ROPE_FREQS}" is ${stored ? 'not' : 'missing, expected'} the ${factors.length} llama3 RoPE factors llmforge.config implies`,
+        );
       }
       used.add(ROPE_FREQS);
     }
     for (const gg of file.tensors.keys()) {
       if (used.has(gg)) continue;
       const zeroBias = gg.endsWith('.bias') && file.read(gg).every((v) => v === 0);
-      if (!zeroBias) throw new GgufFormatError(`${path}: unexpected tensor "${gg}" (not a parameter of the ${config.arch} model the metadata describes)`);
+      if (!zeroBias)
+        throw new GgufFormatError(
+          `${path}: unexpected tensor "${gg}" (not a parameter of the ${config.arch} model the metadata describes)`,
+        );
     }
     return { model: fill.finish(missing), tokenizer: ggufTokenizer(file) };
   } finally {

@@ -10,7 +10,17 @@
  */
 import { closeSync } from 'node:fs';
 import { decodeInto, encodeInto } from '../../io/dtypes.ts';
-import { headerBytes, LLMC_HEADER_BYTES, LLMC_MODEL_MAGIC, LLMC_MODEL_VERSION_BF16, LLMC_MODEL_VERSION_FP32, LlmcFormatError, newHeader, openWithHeader, readExact } from '../../io/llmc/llmc-format.ts';
+import {
+  headerBytes,
+  LLMC_HEADER_BYTES,
+  LLMC_MODEL_MAGIC,
+  LLMC_MODEL_VERSION_BF16,
+  LLMC_MODEL_VERSION_FP32,
+  LlmcFormatError,
+  newHeader,
+  openWithHeader,
+  readExact,
+} from '../../io/llmc/llmc-format.ts';
 import { completeModelConfig, ModelConfigError } from '../../models/config.ts';
 import type { LanguageModel, ModelConfig } from '../../models/model.ts';
 import { ModelFill } from '../../models/model-fill.ts';
@@ -52,14 +62,32 @@ const SLOTS: readonly Slot[] = [
 /** Element counts of the 16 tensors for a config (llm.c's fill_in_parameter_sizes). */
 function slotSizes(c: ModelConfig, Vp: number): number[] {
   const { nEmbd: C, nLayer: L, blockSize: maxT } = c;
-  return [Vp * C, maxT * C, L * C, L * C, L * 3 * C * C, L * 3 * C, L * C * C, L * C, L * C, L * C, L * 4 * C * C, L * 4 * C, L * C * 4 * C, L * C, C, C];
+  return [
+    Vp * C,
+    maxT * C,
+    L * C,
+    L * C,
+    L * 3 * C * C,
+    L * 3 * C,
+    L * C * C,
+    L * C,
+    L * C,
+    L * C,
+    L * 4 * C * C,
+    L * 4 * C,
+    L * C * 4 * C,
+    L * C,
+    C,
+    C,
+  ];
 }
 
 /** Why `cfg` has no llm.c form, or null when it has one. */
 export function llmcIncompatibility(cfg: ModelConfig): string | null {
   if (cfg.arch !== 'gpt2') return `llm.c checkpoints hold GPT-2 models; this model is arch ${cfg.arch}`;
   if (!cfg.tieEmbeddings) return 'llm.c ties the output head to the token embedding; this model has a separate lm_head';
-  if (cfg.mlpHidden !== 4 * cfg.nEmbd) return `llm.c's MLP is 4 x nEmbd = ${4 * cfg.nEmbd} wide; this model has mlpHidden ${cfg.mlpHidden}`;
+  if (cfg.mlpHidden !== 4 * cfg.nEmbd)
+    return `llm.c's MLP is 4 x nEmbd = ${4 * cfg.nEmbd} wide; this model has mlpHidden ${cfg.mlpHidden}`;
   if (cfg.normEps !== 1e-5) return `llm.c's LayerNorm epsilon is 1e-5; this model has normEps ${cfg.normEps}`;
   return null;
 }
@@ -101,9 +129,15 @@ export function writeLlmcCheckpoint(model: LanguageModel, path: string, dtype: L
 /** The model config of an llm.c checkpoint header. */
 function headerConfig(path: string, h: Int32Array): ModelConfig {
   const [maxT, V, L, NH, C, Vp] = [h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!];
-  if (!(Vp >= V)) throw new LlmcFormatError(`${path}: padded vocabulary ${Vp} (header[7]) is smaller than the vocabulary ${V} (header[3])`);
+  if (!(Vp >= V))
+    throw new LlmcFormatError(
+      `${path}: padded vocabulary ${Vp} (header[7]) is smaller than the vocabulary ${V} (header[3])`,
+    );
   try {
-    return completeModelConfig({ arch: 'gpt2', vocabSize: V, blockSize: maxT, nLayer: L, nHead: NH, nEmbd: C }, `${path} header (maxT ${maxT}, V ${V}, L ${L}, NH ${NH}, C ${C})`);
+    return completeModelConfig(
+      { arch: 'gpt2', vocabSize: V, blockSize: maxT, nLayer: L, nHead: NH, nEmbd: C },
+      `${path} header (maxT ${maxT}, V ${V}, L ${L}, NH ${NH}, C ${C})`,
+    );
   } catch (e) {
     if (e instanceof ModelConfigError) throw new LlmcFormatError(e.message);
     throw e;
@@ -112,7 +146,13 @@ function headerConfig(path: string, h: Int32Array): ModelConfig {
 
 /** Reads an llm.c GPT-2 checkpoint (fp32 or bf16) into an llmforge GPT model. */
 export function readLlmcCheckpoint(path: string): LanguageModel {
-  const { fd, header, size } = openWithHeader(path, LLMC_MODEL_MAGIC, [LLMC_MODEL_VERSION_FP32, LLMC_MODEL_VERSION_BF16], 'an llm.c GPT-2 checkpoint', 'expected a model .bin written by llm.c (e.g. gpt2_124M.bin), not a token shard or optimizer state');
+  const { fd, header, size } = openWithHeader(
+    path,
+    LLMC_MODEL_MAGIC,
+    [LLMC_MODEL_VERSION_FP32, LLMC_MODEL_VERSION_BF16],
+    'an llm.c GPT-2 checkpoint',
+    'expected a model .bin written by llm.c (e.g. gpt2_124M.bin), not a token shard or optimizer state',
+  );
   try {
     const bf16 = header[1] === LLMC_MODEL_VERSION_BF16;
     const width = bf16 ? 2 : 4;
@@ -121,7 +161,9 @@ export function readLlmcCheckpoint(path: string): LanguageModel {
     const sizes = slotSizes(config, Vp);
     const expected = LLMC_HEADER_BYTES + sizes.reduce((a, b) => a + b, 0) * width;
     if (size !== expected) {
-      throw new LlmcFormatError(`${path}: ${size} bytes, but the header (maxT ${config.blockSize}, V ${config.vocabSize}, Vp ${Vp}, L ${config.nLayer}, C ${config.nEmbd}, ${bf16 ? 'bf16' : 'fp32'}) implies ${expected}; the file is truncated or not an llm.c checkpoint`);
+      throw new LlmcFormatError(
+        `${path}: ${size} bytes, but the header (maxT ${config.blockSize}, V ${config.vocabSize}, Vp ${Vp}, L ${config.nLayer}, C ${config.nEmbd}, ${bf16 ? 'bf16' : 'fp32'}) implies ${expected}; the file is truncated or not an llm.c checkpoint`,
+      );
     }
     const fill = new ModelFill(config); // no random init: the 16 tensors cover every parameter, which finish() checks
     let pos = LLMC_HEADER_BYTES;
@@ -137,12 +179,18 @@ export function readLlmcCheckpoint(path: string): LanguageModel {
       for (let l = 0; l < layers; l++) {
         const name = slot.param.replace('{l}', String(l));
         const p = fill.take(name);
-        if (!p) throw new LlmcFormatError(`${path}: llm.c tensor ${name} has no parameter in the GPT-2 model its header describes`);
+        if (!p)
+          throw new LlmcFormatError(
+            `${path}: llm.c tensor ${name} has no parameter in the GPT-2 model its header describes`,
+          );
         take(p.data);
       }
       if (slot.param === 'wte.weight') pos += (Vp - config.vocabSize) * config.nEmbd * width;
     }
-    return fill.finish((name) => new LlmcFormatError(`${path}: parameter ${name} of the GPT-2 model its header describes has no llm.c tensor`));
+    return fill.finish(
+      (name) =>
+        new LlmcFormatError(`${path}: parameter ${name} of the GPT-2 model its header describes has no llm.c tensor`),
+    );
   } finally {
     closeSync(fd);
   }

@@ -7,7 +7,13 @@
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import type { Tokenizer } from '../../tokenizer/tokenizer.ts';
-import { headerBytes, LLMC_TOKENIZER_MAGIC, LLMC_TOKENIZER_VERSION, LlmcFormatError, newHeader } from '../../io/llmc/llmc-format.ts';
+import {
+  headerBytes,
+  LLMC_TOKENIZER_MAGIC,
+  LLMC_TOKENIZER_VERSION,
+  LlmcFormatError,
+  newHeader,
+} from '../../io/llmc/llmc-format.ts';
 
 /** Writes `tok` (padded with empty tokens to `vocabSize` ids) as an llm.c tokenizer file. */
 export function writeLlmcTokenizer(path: string, tok: Tokenizer, vocabSize = tok.vocabSize): void {
@@ -19,7 +25,10 @@ export function writeLlmcTokenizer(path: string, tok: Tokenizer, vocabSize = tok
   for (let id = 0; id < vocabSize; id++) {
     const known = specials.has(id) || (tok.bpe.idToToken[id] ?? '') !== '';
     const bytes = known ? tok.decodeBytes([id]) : new Uint8Array(0);
-    if (bytes.length > 255) throw new LlmcFormatError(`${path}: token ${id} is ${bytes.length} bytes long; llm.c stores at most 255 per token`);
+    if (bytes.length > 255)
+      throw new LlmcFormatError(
+        `${path}: token ${id} is ${bytes.length} bytes long; llm.c stores at most 255 per token`,
+      );
     parts.push(Uint8Array.of(bytes.length), bytes);
   }
   writeFileAtomic(path, Buffer.concat(parts));

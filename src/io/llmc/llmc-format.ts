@@ -40,7 +40,13 @@ export function headerBytes(h: Int32Array): Buffer {
  * Opens `path` and reads its header, checking the magic (`what` names the kind of file in the error) and that the
  * version is one of `versions`. Returns the open descriptor (the caller closes it), the header and the file size.
  */
-export function openWithHeader(path: string, magic: number, versions: readonly number[], what: string, hint: string): { fd: number; header: Int32Array; size: number } {
+export function openWithHeader(
+  path: string,
+  magic: number,
+  versions: readonly number[],
+  what: string,
+  hint: string,
+): { fd: number; header: Int32Array; size: number } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -49,13 +55,20 @@ export function openWithHeader(path: string, magic: number, versions: readonly n
   }
   try {
     const size = fstatSync(fd).size;
-    if (size < LLMC_HEADER_BYTES) throw new LlmcFormatError(`${path}: not ${what} (${size} bytes, shorter than the ${LLMC_HEADER_BYTES}-byte header)`);
+    if (size < LLMC_HEADER_BYTES)
+      throw new LlmcFormatError(
+        `${path}: not ${what} (${size} bytes, shorter than the ${LLMC_HEADER_BYTES}-byte header)`,
+      );
     const b = Buffer.alloc(LLMC_HEADER_BYTES);
     readSync(fd, b, 0, LLMC_HEADER_BYTES, 0);
     const header = new Int32Array(LLMC_HEADER_INTS);
     for (let i = 0; i < LLMC_HEADER_INTS; i++) header[i] = b.readInt32LE(4 * i);
-    if (header[0] !== magic) throw new LlmcFormatError(`${path}: not ${what} (magic ${header[0]}, expected ${magic}); ${hint}`);
-    if (!versions.includes(header[1]!)) throw new LlmcFormatError(`${path}: ${what} version ${header[1]} is not supported (expected ${versions.join(' or ')})`);
+    if (header[0] !== magic)
+      throw new LlmcFormatError(`${path}: not ${what} (magic ${header[0]}, expected ${magic}); ${hint}`);
+    if (!versions.includes(header[1]!))
+      throw new LlmcFormatError(
+        `${path}: ${what} version ${header[1]} is not supported (expected ${versions.join(' or ')})`,
+      );
     return { fd, header, size };
   } catch (e) {
     closeSync(fd);

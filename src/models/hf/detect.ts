@@ -11,7 +11,12 @@ export function isHfModelDir(dir: string): boolean {
   if (!existsSync(path)) return false;
   try {
     const doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
-    return typeof doc === 'object' && doc !== null && doc.format !== 'llmforge' && ('model_type' in doc || 'architectures' in doc);
+    return (
+      typeof doc === 'object' &&
+      doc !== null &&
+      doc.format !== 'llmforge' &&
+      ('model_type' in doc || 'architectures' in doc)
+    );
   } catch {
     return false;
   }

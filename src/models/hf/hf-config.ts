@@ -42,12 +42,14 @@ export function hfToModelConfig(doc: unknown, source: string): { config: ModelCo
   const c = doc as Json;
   const int = (key: string, fallback?: number): number => {
     const v = c[key] ?? fallback;
-    if (!(Number.isInteger(v) && (v as number) > 0)) fail(`field "${key}" must be a positive integer, received ${JSON.stringify(c[key])}`);
+    if (!(Number.isInteger(v) && (v as number) > 0))
+      fail(`field "${key}" must be a positive integer, received ${JSON.stringify(c[key])}`);
     return v as number;
   };
   const num = (key: string, fallback: number): number => {
     const v = c[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`field "${key}" must be a number, received ${JSON.stringify(c[key])}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      fail(`field "${key}" must be a number, received ${JSON.stringify(c[key])}`);
     return v as number;
   };
   const bool = (key: string, fallback: boolean): boolean => {
@@ -60,10 +62,14 @@ export function hfToModelConfig(doc: unknown, source: string): { config: ModelCo
   const architecture = Array.isArray(archs) && typeof archs[0] === 'string' ? archs[0] : undefined;
   const known = modelType === 'gpt2' ? GPT2_ARCHS : typeof modelType === 'string' ? LLAMA_ARCHS[modelType] : undefined;
   if (known === undefined) {
-    fail(`model_type ${JSON.stringify(modelType)} (architectures ${JSON.stringify(archs)}) is not supported; llmforge reads gpt2, llama, mistral and qwen2`);
+    fail(
+      `model_type ${JSON.stringify(modelType)} (architectures ${JSON.stringify(archs)}) is not supported; llmforge reads gpt2, llama, mistral and qwen2`,
+    );
   }
   if (architecture !== undefined && !known!.includes(architecture)) {
-    fail(`architecture "${architecture}" is not supported for model_type ${modelType as string} (expected ${known!.join(' or ')})`);
+    fail(
+      `architecture "${architecture}" is not supported for model_type ${modelType as string} (expected ${known!.join(' or ')})`,
+    );
   }
   const idOf = (v: unknown): number | undefined => (Number.isInteger(v) ? (v as number) : undefined);
   const eos = c.eos_token_id;
@@ -76,8 +82,10 @@ export function hfToModelConfig(doc: unknown, source: string): { config: ModelCo
   let config: Partial<ModelConfig>;
   if (modelType === 'gpt2') {
     const act = c.activation_function ?? 'gelu_new';
-    if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') fail(`activation_function "${String(act)}" is not supported (llmforge's GPT-2 uses the tanh GELU, gelu_new)`);
-    if (c.scale_attn_weights === false) fail('scale_attn_weights=false is not supported (attention is always scaled by 1/sqrt(head size))');
+    if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh')
+      fail(`activation_function "${String(act)}" is not supported (llmforge's GPT-2 uses the tanh GELU, gelu_new)`);
+    if (c.scale_attn_weights === false)
+      fail('scale_attn_weights=false is not supported (attention is always scaled by 1/sqrt(head size))');
     if (c.scale_attn_by_inverse_layer_idx === true) fail('scale_attn_by_inverse_layer_idx=true is not supported');
     if (c.add_cross_attention === true) fail('add_cross_attention=true is not supported (decoder-only models only)');
     const C = int('n_embd');
@@ -98,14 +106,18 @@ export function hfToModelConfig(doc: unknown, source: string): { config: ModelCo
     };
   } else {
     const act = c.hidden_act ?? 'silu';
-    if (act !== 'silu') fail(`hidden_act "${String(act)}" is not supported (llmforge's Llama family uses SwiGLU with silu)`);
+    if (act !== 'silu')
+      fail(`hidden_act "${String(act)}" is not supported (llmforge's Llama family uses SwiGLU with silu)`);
     const rope = readHfRope(c, fail);
     const C = int('hidden_size');
     const H = int('num_attention_heads');
     const headDim = c.head_dim === undefined || c.head_dim === null ? C / H : int('head_dim'); // absent: hidden / heads
     const attnBias = modelType === 'llama' ? bool('attention_bias', false) : false;
     const mlpBias = modelType === 'llama' ? bool('mlp_bias', false) : false;
-    if (attnBias !== mlpBias) fail(`attention_bias=${attnBias} with mlp_bias=${mlpBias} is not supported (llmforge has biases in every linear layer or in none)`);
+    if (attnBias !== mlpBias)
+      fail(
+        `attention_bias=${attnBias} with mlp_bias=${mlpBias} is not supported (llmforge has biases in every linear layer or in none)`,
+      );
     let blockSize = int('max_position_embeddings');
     const slidingOn = modelType === 'mistral' || (modelType === 'qwen2' && c.use_sliding_window === true);
     if (slidingOn && Number.isInteger(c.sliding_window)) blockSize = Math.min(blockSize, c.sliding_window as number);
@@ -185,7 +197,9 @@ export function modelConfigToHf(cfg: ModelConfig, ids: HfSpecialIds = {}, torchD
     attention_dropout: 0,
     initializer_range: 0.02,
     use_cache: true,
-    ...(qwen ? { use_sliding_window: false, sliding_window: null, max_window_layers: cfg.nLayer } : { attention_bias: cfg.bias, mlp_bias: cfg.bias }),
+    ...(qwen
+      ? { use_sliding_window: false, sliding_window: null, max_window_layers: cfg.nLayer }
+      : { attention_bias: cfg.bias, mlp_bias: cfg.bias }),
     ...special,
     torch_dtype: torchDtype,
   };

@@ -53,10 +53,14 @@ export function hfWeightFiles(dir: string): { files: string[]; weightMap: Map<st
   if (existsSync(index)) {
     const doc = readJson(index) as { weight_map?: unknown };
     const map = doc.weight_map;
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new HfModelError(`${index}: expected {"weight_map": {tensor name: shard file}}`);
+    if (typeof map !== 'object' || map === null || Array.isArray(map))
+      throw new HfModelError(`${index}: expected {"weight_map": {tensor name: shard file}}`);
     const weightMap = new Map<string, string>();
     for (const [name, file] of Object.entries(map)) {
-      if (typeof file !== 'string' || file.includes('/') || file.includes('\\')) throw new HfModelError(`${index}: weight_map["${name}"] must be a file name in the same directory, received ${JSON.stringify(file)}`);
+      if (typeof file !== 'string' || file.includes('/') || file.includes('\\'))
+        throw new HfModelError(
+          `${index}: weight_map["${name}"] must be a file name in the same directory, received ${JSON.stringify(file)}`,
+        );
       weightMap.set(name, join(dir, file));
     }
     return { files: [...new Set(weightMap.values())], weightMap };
@@ -66,7 +70,9 @@ export function hfWeightFiles(dir: string): { files: string[]; weightMap: Map<st
   const bin = ['pytorch_model.bin', 'model.bin'].find((f) => existsSync(join(dir, f)));
   throw new HfModelError(
     `${dir}: no ${HF_WEIGHTS_FILE} or ${HF_INDEX_FILE}` +
-      (bin ? ` (found ${bin}: PyTorch pickle weights are not read; convert them to safetensors, e.g. with save_pretrained(safe_serialization=True))` : ''),
+      (bin
+        ? ` (found ${bin}: PyTorch pickle weights are not read; convert them to safetensors, e.g. with save_pretrained(safe_serialization=True))`
+        : ''),
   );
 }
 
@@ -90,7 +96,10 @@ export function loadHfModel(dir: string): LoadedHfModel {
     for (const r of readers.values()) for (const name of r.tensors.keys()) where.set(name, r);
     if (weightMap) {
       for (const [name, file] of weightMap) {
-        if (where.get(name)?.path !== file) throw new HfModelError(`${file}: tensor "${name}" is listed in ${HF_INDEX_FILE} but not stored in this shard`);
+        if (where.get(name)?.path !== file)
+          throw new HfModelError(
+            `${file}: tensor "${name}" is listed in ${HF_INDEX_FILE} but not stored in this shard`,
+          );
       }
     }
     const fileList = files.map((f) => f.slice(dir.length).replace(/^[\\/]/, '')).join(', ');
@@ -98,14 +107,18 @@ export function loadHfModel(dir: string): LoadedHfModel {
     const prefix = detectPrefix(cfg0.arch, names);
     if (prefix === undefined) {
       const want = cfg0.arch === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight';
-      throw new HfModelError(`${dir}: tensor "${want}" is missing from ${fileList} (the ${info.modelType} config in ${HF_CONFIG_FILE} needs it)`);
+      throw new HfModelError(
+        `${dir}: tensor "${want}" is missing from ${fileList} (the ${info.modelType} config in ${HF_CONFIG_FILE} needs it)`,
+      );
     }
     // A checkpoint without a head (GPT2Model, LlamaModel) or with a tied one uses the embedding as the head.
     const headless = !names.has('lm_head.weight') && (info.architecture?.endsWith('Model') ?? false);
     const config: ModelConfig = headless && !cfg0.tieEmbeddings ? { ...cfg0, tieEmbeddings: true } : cfg0;
     const fill = new ModelFill(config); // no random init: every parameter is read from the files
     const missing = (hf: string, p: { shape: readonly number[] }): HfModelError =>
-      new HfModelError(`${dir}: tensor "${hf}" is missing from ${fileList} (the ${info.modelType} config in ${HF_CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`);
+      new HfModelError(
+        `${dir}: tensor "${hf}" is missing from ${fileList} (the ${info.modelType} config in ${HF_CONFIG_FILE} expects it with shape ${formatShape(p.shape)})`,
+      );
     const used = new Set<string>();
     for (const [name, p] of fill.parameters) {
       const hf = hfName(config.arch, name, prefix);
@@ -117,7 +130,9 @@ export function loadHfModel(dir: string): LoadedHfModel {
       const transposed = isTransposed(config.arch, name);
       const expected = transposed ? [p.shape[1]!, p.shape[0]!] : [...p.shape];
       if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
-        throw new HfModelError(`${reader.path}: tensor "${hf}" has shape ${formatShape(t.shape)}, expected ${formatShape(expected)} from ${HF_CONFIG_FILE}${transposed ? ' (Conv1D layout, in x out)' : ''}`);
+        throw new HfModelError(
+          `${reader.path}: tensor "${hf}" has shape ${formatShape(t.shape)}, expected ${formatShape(expected)} from ${HF_CONFIG_FILE}${transposed ? ' (Conv1D layout, in x out)' : ''}`,
+        );
       }
       if (transposed) {
         const tmp = reader.read(hf);
@@ -130,7 +145,9 @@ export function loadHfModel(dir: string): LoadedHfModel {
     }
     for (const [name, r] of where) {
       if (used.has(name) || IGNORED_BUFFERS.test(name) || (name === 'lm_head.weight' && config.tieEmbeddings)) continue;
-      throw new HfModelError(`${r.path}: unexpected tensor "${name}" (not a parameter of the ${info.modelType} model that ${HF_CONFIG_FILE} describes)`);
+      throw new HfModelError(
+        `${r.path}: unexpected tensor "${name}" (not a parameter of the ${info.modelType} model that ${HF_CONFIG_FILE} describes)`,
+      );
     }
     const model = fill.finish((name, p) => missing(hfName(config.arch, name, prefix), p));
     return { model, config, info, generationConfig: readGenerationConfig(dir), prefix };

@@ -14,7 +14,8 @@ export const IGNORED_BUFFERS = /(\.attn\.bias|\.attn\.masked_bias|\.rotary_emb\.
 
 /** The prefix of the decoder's tensors in a checkpoint: GPT-2 'transformer.' or '', Llama 'model.' or ''. */
 export function detectPrefix(arch: Arch, names: ReadonlySet<string>): string | undefined {
-  const [withPrefix, bare] = arch === 'gpt2' ? ['transformer.wte.weight', 'wte.weight'] : ['model.embed_tokens.weight', 'embed_tokens.weight'];
+  const [withPrefix, bare] =
+    arch === 'gpt2' ? ['transformer.wte.weight', 'wte.weight'] : ['model.embed_tokens.weight', 'embed_tokens.weight'];
   if (names.has(withPrefix)) return arch === 'gpt2' ? 'transformer.' : 'model.';
   if (names.has(bare)) return '';
   return undefined;

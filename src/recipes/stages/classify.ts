@@ -6,7 +6,12 @@
  * CLI's --lora-* options); the adapter alone is then also written to <out>/<stage>/adapter.
  */
 import { join } from 'node:path';
-import { DEFAULT_CLASSIFY_OPTIONS as D, resolveClassifyOptions, runClassification, type ClassifyOptions } from '../../finetune/classify-run.ts';
+import {
+  DEFAULT_CLASSIFY_OPTIONS as D,
+  resolveClassifyOptions,
+  runClassification,
+  type ClassifyOptions,
+} from '../../finetune/classify-run.ts';
 import { DEFAULT_LORA } from '../../finetune/lora-finetune.ts';
 import { OptionCheck } from '../../train/option-check.ts';
 import { writeJsonAtomic } from '../../util/atomic.ts';
@@ -15,20 +20,46 @@ import type { ParamsOf } from '../schema.ts';
 
 /** The LoRA parameters (classify and sft): optional, DEFAULT_LORA when left out. */
 export const LORA_PARAMS = {
-  loraR: { type: 'integer', help: `rank of the adapters with train: lora (default ${DEFAULT_LORA.r})`, optional: true, min: 1 },
-  loraAlpha: { type: 'number', help: `adapter scale numerator (updates times alpha / r) with train: lora (default ${DEFAULT_LORA.alpha})`, optional: true },
-  loraDropout: { type: 'number', help: `dropout on the adapter input with train: lora, in [0, 1) (default ${DEFAULT_LORA.dropout})`, optional: true, min: 0 },
-  loraTargets: { type: 'string[]', help: 'linears to adapt with train: lora ([]: every attention and MLP linear)', optional: true },
+  loraR: {
+    type: 'integer',
+    help: `rank of the adapters with train: lora (default ${DEFAULT_LORA.r})`,
+    optional: true,
+    min: 1,
+  },
+  loraAlpha: {
+    type: 'number',
+    help: `adapter scale numerator (updates times alpha / r) with train: lora (default ${DEFAULT_LORA.alpha})`,
+    optional: true,
+  },
+  loraDropout: {
+    type: 'number',
+    help: `dropout on the adapter input with train: lora, in [0, 1) (default ${DEFAULT_LORA.dropout})`,
+    optional: true,
+    min: 0,
+  },
+  loraTargets: {
+    type: 'string[]',
+    help: 'linears to adapt with train: lora ([]: every attention and MLP linear)',
+    optional: true,
+  },
 } as const;
 
 /** Every setting is optional: left out, runClassification's default (DEFAULT_CLASSIFY_OPTIONS) applies. */
 const PARAMS = {
   model: { type: 'string', help: 'an earlier model or pretrain stage, or a model or run directory' },
   data: { type: 'string', help: 'TSV (label<TAB>text), CSV or JSONL file of labelled texts' },
-  train: { type: 'string', help: `what trains: all, last-k, head, lora (adapters + head) (default ${D.mode})`, optional: true },
+  train: {
+    type: 'string',
+    help: `what trains: all, last-k, head, lora (adapters + head) (default ${D.mode})`,
+    optional: true,
+  },
   lastK: { type: 'integer', help: `blocks trained with train: last-k (default ${D.lastK})`, optional: true, min: 1 },
   ...LORA_PARAMS,
-  pooling: { type: 'string', help: `head input: last (last real token) or mean (default ${D.pooling})`, optional: true },
+  pooling: {
+    type: 'string',
+    help: `head input: last (last real token) or mean (default ${D.pooling})`,
+    optional: true,
+  },
   balance: { type: 'string', help: `none, undersample, oversample or weights (default ${D.balance})`, optional: true },
   maxLength: { type: 'integer', help: `tokens per text (truncated) (default ${D.maxLength})`, optional: true, min: 1 },
   valFrac: { type: 'number', help: `validation share of each class (default ${D.valFrac})`, optional: true },
@@ -37,8 +68,16 @@ const PARAMS = {
   batchSize: { type: 'integer', help: `examples per step (default ${D.batchSize})`, optional: true, min: 1 },
   lr: { type: 'number', help: `AdamW learning rate (default ${D.lr})`, optional: true },
   weightDecay: { type: 'number', help: `AdamW weight decay (default ${D.weightDecay})`, optional: true },
-  seed: { type: 'integer', help: `seed of the split, balancing, batch order and head init (default ${D.seed})`, optional: true },
-  precision: { type: 'string', help: `GEMM precision: auto (bf16 on CPUs with fast bf16 dot products, else fp32), fp32 or bf16 (default ${D.precision})`, optional: true },
+  seed: {
+    type: 'integer',
+    help: `seed of the split, balancing, batch order and head init (default ${D.seed})`,
+    optional: true,
+  },
+  precision: {
+    type: 'string',
+    help: `GEMM precision: auto (bf16 on CPUs with fast bf16 dot products, else fp32), fp32 or bf16 (default ${D.precision})`,
+    optional: true,
+  },
 } as const;
 
 /** Option errors name the stage's parameters (the run's `mode` is the stage's `train`). */
@@ -61,7 +100,20 @@ export const classifyStage = defineStage({
   },
   outputs: (ctx) => ({ model: join(ctx.dir, 'checkpoints', 'best'), report: join(ctx.dir, 'report.json') }),
   async run(ctx, p) {
-    const result = await runClassification({ ...classifyOptions(p, ctx.input(p.model, 'model'), ctx.dir), resume: ctx.resuming, quiet: ctx.quiet, log: (line) => ctx.log(line) }, STAGE_CHECK);
-    writeJsonAtomic(join(ctx.dir, 'report.json'), { labels: result.labels, steps: result.steps, val: result.val, test: result.test });
+    const result = await runClassification(
+      {
+        ...classifyOptions(p, ctx.input(p.model, 'model'), ctx.dir),
+        resume: ctx.resuming,
+        quiet: ctx.quiet,
+        log: (line) => ctx.log(line),
+      },
+      STAGE_CHECK,
+    );
+    writeJsonAtomic(join(ctx.dir, 'report.json'), {
+      labels: result.labels,
+      steps: result.steps,
+      val: result.val,
+      test: result.test,
+    });
   },
 });

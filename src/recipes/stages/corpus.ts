@@ -18,7 +18,8 @@ export const corpusStage = defineStage({
     format: { type: 'string', help: 'jsonl ({"text": ...} per line) or txt (one document per line)', default: 'jsonl' },
   },
   check(p) {
-    if (p.format !== 'jsonl' && p.format !== 'txt') throw new RecipeError(`format must be jsonl or txt, received "${p.format}"`);
+    if (p.format !== 'jsonl' && p.format !== 'txt')
+      throw new RecipeError(`format must be jsonl or txt, received "${p.format}"`);
   },
   outputs: (ctx, p) => ({ corpus: join(ctx.dir, `corpus.${p.format}`), facts: join(ctx.dir, 'facts.json') }),
   run(ctx, p) {

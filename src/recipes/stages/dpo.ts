@@ -19,20 +19,49 @@ import type { ParamsOf } from '../schema.ts';
 import { LORA_PARAMS } from './lora-params.ts';
 
 const params = {
-  model: { type: 'string', help: 'the policy to start from (also the reference): an earlier sft stage or a model directory' },
+  model: {
+    type: 'string',
+    help: 'the policy to start from (also the reference): an earlier sft stage or a model directory',
+  },
   data: { type: 'string', help: 'preference pairs (JSON array or JSONL)' },
-  train: { type: 'string', help: 'what trains: all (reference: a frozen copy) or lora (reference: adapters off)', default: D.train },
+  train: {
+    type: 'string',
+    help: 'what trains: all (reference: a frozen copy) or lora (reference: adapters off)',
+    default: D.train,
+  },
   ...LORA_PARAMS,
-  beta: { type: 'number', help: 'KL strength: smaller lets the policy move further from the reference', default: D.beta },
+  beta: {
+    type: 'number',
+    help: 'KL strength: smaller lets the policy move further from the reference',
+    default: D.beta,
+  },
   loss: { type: 'string', help: 'sigmoid (DPO) or ipo', default: D.loss },
-  labelSmoothing: { type: 'number', help: 'conservative DPO: assumed share of flipped labels, in [0, 0.5) (sigmoid only)', default: D.labelSmoothing },
+  labelSmoothing: {
+    type: 'number',
+    help: 'conservative DPO: assumed share of flipped labels, in [0, 0.5) (sigmoid only)',
+    default: D.labelSmoothing,
+  },
   steps: { type: 'integer', help: 'optimizer updates', default: D.steps, min: 1 },
   batchSize: { type: 'integer', help: 'preference pairs per update', default: D.batchSize, min: 1 },
   lr: { type: 'number', help: 'AdamW peak learning rate (warmup, cosine decay to a tenth)', default: D.lr },
-  template: { type: 'string', help: 'prompt template: chatml, alpaca or model (the one the model was tuned with)', default: D.template },
-  maxLength: { type: 'integer', help: 'longest prompt + response in tokens (0: the context + 1); the prompt is cut first', default: 0, min: 0 },
+  template: {
+    type: 'string',
+    help: 'prompt template: chatml, alpaca or model (the one the model was tuned with)',
+    default: D.template,
+  },
+  maxLength: {
+    type: 'integer',
+    help: 'longest prompt + response in tokens (0: the context + 1); the prompt is cut first',
+    default: 0,
+    min: 0,
+  },
   valFrac: { type: 'number', help: 'held-out share of the pairs', default: D.valFrac },
-  evalEvery: { type: 'integer', help: 'evaluate (train slice and held-out) every N updates (0: at the end only)', default: D.evalEvery, min: 0 },
+  evalEvery: {
+    type: 'integer',
+    help: 'evaluate (train slice and held-out) every N updates (0: at the end only)',
+    default: D.evalEvery,
+    min: 0,
+  },
   seed: { type: 'integer', help: 'seed of the split, batch order, adapters and dropout', default: D.seed },
   precision: { type: 'string', help: 'GEMM precision: auto, fp32 or bf16', default: D.precision },
 } as const;
@@ -40,10 +69,27 @@ const params = {
 /** The run's options from the stage's parameters (paths of earlier stages resolved when `ctx` is given). */
 function options(p: ParamsOf<typeof params>, ctx?: StageContext): DpoOptionsInput {
   return {
-    model: ctx ? ctx.input(p.model, 'model') : p.model, data: ctx ? ctx.input(p.data, 'data') : p.data, out: ctx ? ctx.dir : '.',
-    train: p.train as 'all' | 'lora', loraR: p.loraR, loraAlpha: p.loraAlpha, loraDropout: p.loraDropout, loraTargets: p.loraTargets, beta: p.beta, loss: p.loss as DpoLossType, labelSmoothing: p.labelSmoothing,
-    steps: p.steps, batchSize: p.batchSize, lr: p.lr, template: p.template as TemplateName, maxLength: p.maxLength === 0 ? null : p.maxLength,
-    valFrac: p.valFrac, evalEvery: p.evalEvery, seed: p.seed, precision: p.precision as PrecisionSetting, resume: ctx?.resuming ?? false,
+    model: ctx ? ctx.input(p.model, 'model') : p.model,
+    data: ctx ? ctx.input(p.data, 'data') : p.data,
+    out: ctx ? ctx.dir : '.',
+    train: p.train as 'all' | 'lora',
+    loraR: p.loraR,
+    loraAlpha: p.loraAlpha,
+    loraDropout: p.loraDropout,
+    loraTargets: p.loraTargets,
+    beta: p.beta,
+    loss: p.loss as DpoLossType,
+    labelSmoothing: p.labelSmoothing,
+    steps: p.steps,
+    batchSize: p.batchSize,
+    lr: p.lr,
+    template: p.template as TemplateName,
+    maxLength: p.maxLength === 0 ? null : p.maxLength,
+    valFrac: p.valFrac,
+    evalEvery: p.evalEvery,
+    seed: p.seed,
+    precision: p.precision as PrecisionSetting,
+    resume: ctx?.resuming ?? false,
   };
 }
 
@@ -55,7 +101,11 @@ export const dpoStage = defineStage({
   check(p) {
     resolveDpoOptions(options(p));
   },
-  outputs: (ctx) => ({ model: join(ctx.dir, 'model'), metrics: join(ctx.dir, 'metrics.jsonl'), eval: join(ctx.dir, 'eval.json') }),
+  outputs: (ctx) => ({
+    model: join(ctx.dir, 'model'),
+    metrics: join(ctx.dir, 'metrics.jsonl'),
+    eval: join(ctx.dir, 'eval.json'),
+  }),
   run(ctx, p) {
     runDpo(options(p, ctx), { log: (line) => ctx.log(line), quiet: ctx.quiet, check: paramCheck(`stage ${ctx.name}`) });
     ctx.log(`chat with: llmforge chat --model ${join(ctx.dir, 'model')}`);

@@ -21,35 +21,60 @@ export const evalMcStage = defineStage({
   type: 'eval-mc',
   summary: 'Multiple-choice accuracy (with 95% intervals) of a model on the toy-world fact test or an items file',
   params: {
-    model: { type: 'string', help: 'an earlier model-producing stage (pretrain, sft, dpo, ppo, ...) or a model directory' },
-    data: { type: 'string', help: 'toy-world, or a JSONL file of items {"question"|"context", "choices", "answer"}', default: 'toy-world' },
-    choices: { type: 'integer', help: 'options per toy-world item (the answer and same-sort wrong ones)', default: 4, min: 2 },
+    model: {
+      type: 'string',
+      help: 'an earlier model-producing stage (pretrain, sft, dpo, ppo, ...) or a model directory',
+    },
+    data: {
+      type: 'string',
+      help: 'toy-world, or a JSONL file of items {"question"|"context", "choices", "answer"}',
+      default: 'toy-world',
+    },
+    choices: {
+      type: 'integer',
+      help: 'options per toy-world item (the answer and same-sort wrong ones)',
+      default: 4,
+      min: 2,
+    },
     itemSeed: { type: 'integer', help: 'seed of the toy-world items (wrong answers and their order)', default: 11 },
     batchSize: { type: 'integer', help: 'sequences per forward pass (0: automatic)', default: 0, min: 0 },
   },
   refs: { model: 'model' },
   outputs: (ctx) => ({ report: join(ctx.dir, 'report.json') }),
   run(ctx, p) {
-    const items: McItem[] = p.data === 'toy-world'
-      ? toyWorldMcItems({ choices: p.choices, seed: p.itemSeed }).map(({ question, ...rest }) => ({ context: question, ...rest }))
-      : loadMcItems(p.data);
+    const items: McItem[] =
+      p.data === 'toy-world'
+        ? toyWorldMcItems({ choices: p.choices, seed: p.itemSeed }).map(({ question, ...rest }) => ({
+            context: question,
+            ...rest,
+          }))
+        : loadMcItems(p.data);
     const { model, tokenizer, modelDir } = loadModelDir(ctx.input(p.model, 'model'));
     const total = items.reduce((s, it) => s + it.choices.length, 0);
     ctx.log(`model ${modelDir}: ${items.length} items, ${total} choices from ${p.data}`);
     const progress = new Progress({ label: 'eval mc', total, unit: 'choices', silent: ctx.quiet });
-    const r = scoreMultipleChoice(model, tokenizer, items, { ...(p.batchSize > 0 ? { batchSize: p.batchSize } : {}), onProgress: (done) => progress.update(done) });
+    const r = scoreMultipleChoice(model, tokenizer, items, {
+      ...(p.batchSize > 0 ? { batchSize: p.batchSize } : {}),
+      onProgress: (done) => progress.update(done),
+    });
     progress.finish(total);
     const chance = items.reduce((s, it) => s + 1 / it.choices.length, 0) / items.length;
     ctx.log(`acc       ${r.correct}/${r.n} = ${pct(r.accuracy)}  95% CI ${ci(r.ci)}`);
-    ctx.log(`acc_norm  ${r.correctNorm}/${r.n} = ${pct(r.accuracyNorm)}  95% CI ${ci(r.ciNorm)}  (log-prob per byte of the choice)`);
-    ctx.log(`chance    ${pct(chance)}${r.truncated > 0 ? `; ${r.truncated} sequence(s) cut on the left to fit the context` : ''}`);
+    ctx.log(
+      `acc_norm  ${r.correctNorm}/${r.n} = ${pct(r.accuracyNorm)}  95% CI ${ci(r.ciNorm)}  (log-prob per byte of the choice)`,
+    );
+    ctx.log(
+      `chance    ${pct(chance)}${r.truncated > 0 ? `; ${r.truncated} sequence(s) cut on the left to fit the context` : ''}`,
+    );
     const names = [...new Set(items.map((it) => it.category).filter((c): c is string => c !== undefined))];
     const width = Math.max(0, ...names.map((c) => c.length));
     const categories = names.map((category) => {
       const preds = r.items.filter((_, i) => items[i]!.category === category);
       const correct = preds.filter((x) => x.pred === x.answer).length;
       const interval = wilsonInterval(correct, preds.length);
-      ctx.log(`  ${category.padEnd(width)} ${String(correct).padStart(4)}/${String(preds.length).padEnd(4)} = ${pct(correct / preds.length).padStart(6)}  95% CI ${ci(interval)}`);
+      ctx.log(
+        `  ${category.padEnd(width)} ${String(correct).padStart(4)}/${String(preds.length).padEnd(4)} = ${pct(correct / preds.length).padStart(6)}  95% CI ${ci(interval)}`,
+      );
       return { category, n: preds.length, correct, accuracy: correct / preds.length, ci: interval };
     });
     const { items: _, ...summary } = r;

@@ -20,7 +20,23 @@ import { sampleStage } from './sample.ts';
 import { sftStage } from './sft.ts';
 import { tokenizerStage } from './tokenizer.ts';
 
-const BUILTIN = [corpusStage, tokenizerStage, dataStage, modelStage, pretrainStage, predictStage, sampleStage, classifyStage, domainStage, sftStage, chatSampleStage, rewardStage, dpoStage, ppoStage, evalMcStage] as unknown as StageType[];
+const BUILTIN = [
+  corpusStage,
+  tokenizerStage,
+  dataStage,
+  modelStage,
+  pretrainStage,
+  predictStage,
+  sampleStage,
+  classifyStage,
+  domainStage,
+  sftStage,
+  chatSampleStage,
+  rewardStage,
+  dpoStage,
+  ppoStage,
+  evalMcStage,
+] as unknown as StageType[];
 
 export function registerBuiltinStages(): void {
   for (const stage of BUILTIN) if (!getStageType(stage.type)) registerStageType(stage);

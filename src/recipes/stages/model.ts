@@ -16,7 +16,10 @@ import { defineStage } from '../registry.ts';
 /** A preset with overrides; unknown override keys are an error (the preset merge would drop them). */
 export function modelConfigFor(preset: string, overrides: Record<string, unknown>, vocabSize: number): ModelConfig {
   for (const key of Object.keys(overrides)) {
-    if (!(key in CONFIG_FIELDS)) throw new ModelConfigError(`config: unknown model field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`);
+    if (!(key in CONFIG_FIELDS))
+      throw new ModelConfigError(
+        `config: unknown model field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`,
+      );
   }
   return resolveModelConfig(preset, { vocabSize, ...(overrides as Partial<ModelConfig>) });
 }
@@ -27,7 +30,11 @@ export const modelStage = defineStage({
   params: {
     tokenizer: { type: 'string', help: 'an earlier tokenizer stage, or a tokenizer directory' },
     preset: { type: 'string', help: 'model preset (char-tiny, toy, gpt-mini, gpt2-124m, llama-mini)', default: 'toy' },
-    config: { type: 'object', help: 'model config overrides (nLayer, nHead, nEmbd, blockSize, dropout, ...)', default: {} },
+    config: {
+      type: 'object',
+      help: 'model config overrides (nLayer, nHead, nEmbd, blockSize, dropout, ...)',
+      default: {},
+    },
     seed: { type: 'integer', help: 'initialization seed', default: 0 },
   },
   refs: { tokenizer: 'tokenizer' },
@@ -41,6 +48,8 @@ export const modelStage = defineStage({
     const model = createModel(cfg, new Rng(p.seed));
     saveModel(ctx.dir, model, { preset: p.preset });
     saveTextTokenizer(ctx.dir, tokenizer);
-    ctx.log(`${model.numParameters().toLocaleString('en-US')} parameters: ${cfg.arch}, ${cfg.nLayer} layers, ${cfg.nHead} heads, ${cfg.nEmbd} dims, context ${cfg.blockSize}, vocabulary ${cfg.vocabSize}`);
+    ctx.log(
+      `${model.numParameters().toLocaleString('en-US')} parameters: ${cfg.arch}, ${cfg.nLayer} layers, ${cfg.nHead} heads, ${cfg.nEmbd} dims, context ${cfg.blockSize}, vocabulary ${cfg.vocabSize}`,
+    );
   },
 });

@@ -15,12 +15,16 @@ import { predictionBars } from './show.ts';
 
 export const predictStage = defineStage({
   type: 'predict',
-  summary: 'Show a model\'s top next tokens for listed prompts, as bars',
+  summary: "Show a model's top next tokens for listed prompts, as bars",
   params: {
     model: { type: 'string', help: 'an earlier model or pretrain stage, or a model or run directory' },
     prompts: { type: 'string[]', help: 'texts to continue' },
     top: { type: 'integer', help: 'tokens shown per prompt', default: 5, min: 1 },
-    facts: { type: 'string', help: 'an earlier corpus stage (or its facts.json) whose facts are scored ("": none)', default: '' },
+    facts: {
+      type: 'string',
+      help: 'an earlier corpus stage (or its facts.json) whose facts are scored ("": none)',
+      default: '',
+    },
   },
   refs: { model: 'model', facts: 'facts' },
   outputs: (ctx) => ({ predictions: join(ctx.dir, 'predictions.json') }),
@@ -32,7 +36,8 @@ export const predictStage = defineStage({
       ctx.log('');
       for (const line of predictionBars(prompt, predictions)) ctx.log(line);
       const V = model.config.vocabSize;
-      if (predictions[0]!.prob < 0.05) ctx.log(`  (nearly flat: a uniform guess over ${V} tokens gives each ${((100 / V)).toFixed(2)}%)`);
+      if (predictions[0]!.prob < 0.05)
+        ctx.log(`  (nearly flat: a uniform guess over ${V} tokens gives each ${(100 / V).toFixed(2)}%)`);
       return { prompt, predictions };
     });
     let facts = null;

@@ -7,7 +7,12 @@
  */
 import { join } from 'node:path';
 import { predictNext } from '../../generate/predict.ts';
-import { DEFAULT_PRETRAIN_OPTIONS, resolvePretrainOptions, runPretraining, type PretrainOptions } from '../../train/pretrain-run.ts';
+import {
+  DEFAULT_PRETRAIN_OPTIONS,
+  resolvePretrainOptions,
+  runPretraining,
+  type PretrainOptions,
+} from '../../train/pretrain-run.ts';
 import { defineStage } from '../registry.ts';
 import { RecipeError, type ParamSpec } from '../schema.ts';
 import { modelConfigFor } from './model.ts';
@@ -23,7 +28,11 @@ const TRAIN_PARAMS: Record<string, ParamSpec> = Object.fromEntries(
 
 const OWN_PARAMS = {
   data: { type: 'string', help: 'an earlier data stage, or a prepared dataset directory' },
-  init: { type: 'string', help: 'an earlier model stage or a model directory to start from ("": a fresh model from preset)', default: '' },
+  init: {
+    type: 'string',
+    help: 'an earlier model stage or a model directory to start from ("": a fresh model from preset)',
+    default: '',
+  },
   preset: { type: 'string', help: 'model preset when init is ""', default: 'toy' },
   config: { type: 'object', help: 'model config overrides when init is ""', default: {} },
   watch: { type: 'string[]', help: 'prompts whose top next tokens are shown at each evaluation', default: [] },
@@ -37,8 +46,13 @@ function pretrainOptions(p: Params, out: string, input: (ref: string, kind: stri
   const { data, init, preset, config, watch: _w, watchTop: _t, ...rest } = p;
   const train = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   return {
-    out, data: input(data as string, 'data'), train, showConfig: false,
-    ...(init !== '' ? { initFrom: input(init as string, 'model') } : { preset: preset as string, model: config as Record<string, never> }),
+    out,
+    data: input(data as string, 'data'),
+    train,
+    showConfig: false,
+    ...(init !== ''
+      ? { initFrom: input(init as string, 'model') }
+      : { preset: preset as string, model: config as Record<string, never> }),
   };
 }
 
@@ -48,10 +62,17 @@ export const pretrainStage = defineStage({
   params: { ...TRAIN_PARAMS, ...OWN_PARAMS } as typeof OWN_PARAMS & Record<string, ParamSpec>,
   refs: { data: 'data', init: 'model' },
   check(p) {
-    resolvePretrainOptions({ ...pretrainOptions(p, '', (ref) => ref), resume: false, initFrom: '' }, { trainSource: 'trainer settings' });
+    resolvePretrainOptions(
+      { ...pretrainOptions(p, '', (ref) => ref), resume: false, initFrom: '' },
+      { trainSource: 'trainer settings' },
+    );
     if (p.init === '') modelConfigFor(p.preset, p.config, 256);
   },
-  outputs: (ctx) => ({ model: join(ctx.dir, 'checkpoints', 'best'), latest: join(ctx.dir, 'checkpoints', 'latest'), metrics: join(ctx.dir, 'metrics.jsonl') }),
+  outputs: (ctx) => ({
+    model: join(ctx.dir, 'checkpoints', 'best'),
+    latest: join(ctx.dir, 'checkpoints', 'latest'),
+    metrics: join(ctx.dir, 'metrics.jsonl'),
+  }),
   async run(ctx, p) {
     const abort = new AbortController();
     const onSigint = (): void => {
@@ -61,19 +82,29 @@ export const pretrainStage = defineStage({
     process.once('SIGINT', onSigint);
     let result;
     try {
-      result = await runPretraining({
-        ...pretrainOptions(p, ctx.dir, (ref, kind) => ctx.input(ref, kind as 'data')), resume: ctx.resuming ? 'auto' : false, quiet: ctx.quiet,
-        signal: abort.signal, run: { recipeStage: ctx.name },
-        onEval(info, tokenizer) {
-          for (const prompt of p.watch) ctx.log(`  ${predictionLine(prompt, predictNext(info.model, tokenizer, prompt, p.watchTop))}`);
+      result = await runPretraining(
+        {
+          ...pretrainOptions(p, ctx.dir, (ref, kind) => ctx.input(ref, kind as 'data')),
+          resume: ctx.resuming ? 'auto' : false,
+          quiet: ctx.quiet,
+          signal: abort.signal,
+          run: { recipeStage: ctx.name },
+          onEval(info, tokenizer) {
+            for (const prompt of p.watch)
+              ctx.log(`  ${predictionLine(prompt, predictNext(info.model, tokenizer, prompt, p.watchTop))}`);
+          },
         },
-      }, { where: `stage ${ctx.name}`, trainSource: `stage ${ctx.name}` });
+        { where: `stage ${ctx.name}`, trainSource: `stage ${ctx.name}` },
+      );
     } finally {
       process.off('SIGINT', onSigint);
     }
     if (result.stopped) {
       // Exit status 130: interrupted by Ctrl-C, as shells report SIGINT.
-      throw new RecipeError(`stage ${ctx.name}: stopped at step ${result.step}/${result.config.steps}; run the recipe again to resume from ${result.checkpointDir}`, { exitCode: 130 });
+      throw new RecipeError(
+        `stage ${ctx.name}: stopped at step ${result.step}/${result.config.steps}; run the recipe again to resume from ${result.checkpointDir}`,
+        { exitCode: 130 },
+      );
     }
   },
 });

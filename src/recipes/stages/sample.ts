@@ -34,7 +34,12 @@ export const sampleStage = defineStage({
     ctx.log(`model ${modelDir}, temperature ${p.temperature}, seed ${p.seed}`);
     const samples = p.prompts.map((prompt, i) => {
       const r = generate(model, promptIds(tokenizer, prompt), {
-        maxNewTokens: p.maxTokens, temperature: p.temperature, topK: p.topK, topP: p.topP, seed: p.seed + i, tokenizer,
+        maxNewTokens: p.maxTokens,
+        temperature: p.temperature,
+        topK: p.topK,
+        topP: p.topP,
+        seed: p.seed + i,
+        tokenizer,
         ...(eos !== undefined ? { eosId: eos } : {}),
       });
       ctx.log(`${JSON.stringify(prompt)} -> ${JSON.stringify(prompt + r.text)}`);

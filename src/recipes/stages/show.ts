@@ -13,7 +13,10 @@ export function predictionBars(prompt: string, preds: readonly Prediction[]): st
   const width = Math.max(...shown.map((s) => s.length));
   return [
     `${JSON.stringify(prompt)} ___`,
-    ...preds.map((p, i) => `  ${shown[i]!.padEnd(width)}  ${'█'.repeat(Math.round(p.prob * BAR_WIDTH)).padEnd(BAR_WIDTH)} ${(p.prob * 100).toFixed(1).padStart(5)}%`),
+    ...preds.map(
+      (p, i) =>
+        `  ${shown[i]!.padEnd(width)}  ${'█'.repeat(Math.round(p.prob * BAR_WIDTH)).padEnd(BAR_WIDTH)} ${(p.prob * 100).toFixed(1).padStart(5)}%`,
+    ),
   ];
 }
 

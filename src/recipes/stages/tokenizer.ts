@@ -24,7 +24,8 @@ export const tokenizerStage = defineStage({
   },
   refs: { corpus: 'corpus' },
   check(p) {
-    if (!isPretokenizerName(p.pretokenizer)) throw new RecipeError(`pretokenizer must be gpt2 or cl100k, received "${p.pretokenizer}"`);
+    if (!isPretokenizerName(p.pretokenizer))
+      throw new RecipeError(`pretokenizer must be gpt2 or cl100k, received "${p.pretokenizer}"`);
   },
   outputs: (ctx) => ({ tokenizer: ctx.dir, tokenizerJson: join(ctx.dir, 'tokenizer.json') }),
   async run(ctx, p) {
@@ -32,8 +33,16 @@ export const tokenizerStage = defineStage({
     const path = ctx.input(p.corpus, 'corpus');
     const counter = new WordCounter(pretokenizer);
     for await (const doc of readSource({ name: path, path, field: p.field })) counter.add(doc.text);
-    const tok = trainBpe(counter.counts, { vocabSize: p.vocabSize, minFrequency: p.minFrequency, specialTokens: p.special, pretokenizer, progress: !ctx.quiet });
+    const tok = trainBpe(counter.counts, {
+      vocabSize: p.vocabSize,
+      minFrequency: p.minFrequency,
+      specialTokens: p.special,
+      pretokenizer,
+      progress: !ctx.quiet,
+    });
     saveTokenizer(ctx.dir, tok);
-    ctx.log(`trained ${tok.vocabSize} tokens (${tok.bpe.merges.length} merges) on ${(counter.bytes / 1e3).toFixed(0)} kB; wrote ${join(ctx.dir, 'tokenizer.json')}`);
+    ctx.log(
+      `trained ${tok.vocabSize} tokens (${tok.bpe.merges.length} merges) on ${(counter.bytes / 1e3).toFixed(0)} kB; wrote ${join(ctx.dir, 'tokenizer.json')}`,
+    );
   },
 });

@@ -21,8 +21,15 @@ import { noGrad } from '../../../src/tensor/autograd.ts';
 import { buildTinyModel, REFERENCE_IDS, TINY_MODELS } from '../../../scripts/fixtures/export-tiny-models.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
-interface Entry { architecture: string; ids: number[]; shape: [number, number]; logits: number[] }
-const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../../../fixtures/hf-export-reference.json', import.meta.url)), 'utf8')) as { models: Record<string, Entry> };
+interface Entry {
+  architecture: string;
+  ids: number[];
+  shape: [number, number];
+  logits: number[];
+}
+const fixture = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../fixtures/hf-export-reference.json', import.meta.url)), 'utf8'),
+) as { models: Record<string, Entry> };
 
 function logits(model: LanguageModel, ids: number[]): Float32Array {
   return noGrad(() => model.forward(Int32Array.from(ids), 1, ids.length).logits.data) as Float32Array;
@@ -52,7 +59,10 @@ for (const name of Object.keys(TINY_MODELS)) {
     const diff = maxAbsDiff(ours, ref.logits);
     console.log(`${name}: max |ours - torch| ${diff.toExponential(2)}`);
     assert.ok(diff <= 1e-4, `${name}: max abs diff ${diff}`);
-    assert.ok(maxAbsDiff(logits(original, ref.ids), ours) === 0, 'the reloaded model computes exactly what the original did');
+    assert.ok(
+      maxAbsDiff(logits(original, ref.ids), ours) === 0,
+      'the reloaded model computes exactly what the original did',
+    );
   });
 }
 
@@ -63,9 +73,18 @@ test('the GPT-2 export as a bare GPT2Model (no prefix, no head) loads and matche
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, architectures: ['GPT2Model'] }));
   const file = join(dir, 'model.safetensors');
-  const tensors = withSafetensors(file, (r) => [...r.tensors.values()].map((t) => ({ name: t.name, shape: t.shape, data: r.read(t.name) })));
-  assert.ok(tensors.every((t) => t.name.startsWith('transformer.')) && !tensors.some((t) => t.name === 'lm_head.weight'), 'a tied GPT2LMHeadModel export');
-  writeSafetensors(file, tensors.map((t) => ({ ...t, name: t.name.slice('transformer.'.length) })), { format: 'pt' });
+  const tensors = withSafetensors(file, (r) =>
+    [...r.tensors.values()].map((t) => ({ name: t.name, shape: t.shape, data: r.read(t.name) })),
+  );
+  assert.ok(
+    tensors.every((t) => t.name.startsWith('transformer.')) && !tensors.some((t) => t.name === 'lm_head.weight'),
+    'a tied GPT2LMHeadModel export',
+  );
+  writeSafetensors(
+    file,
+    tensors.map((t) => ({ ...t, name: t.name.slice('transformer.'.length) })),
+    { format: 'pt' },
+  );
   const diff = maxAbsDiff(logits(loadModel(dir), ref.ids), ref.logits);
   console.log(`gpt2 as GPT2Model: max |ours - torch| ${diff.toExponential(2)}`);
   assert.ok(diff <= 1e-4, `max abs diff ${diff}`);

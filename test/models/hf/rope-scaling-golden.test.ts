@@ -33,7 +33,13 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function reference(name: string): { ids: Int32Array; logits: Float32Array; invFreq: Float32Array; B: number; T: number } {
+function reference(name: string): {
+  ids: Int32Array;
+  logits: Float32Array;
+  invFreq: Float32Array;
+  B: number;
+  T: number;
+} {
   const ref = readSafetensors(join(ROOT, name, 'reference.safetensors'));
   const get = (k: string): Float32Array => {
     const t = ref.tensors.get(k);
@@ -49,7 +55,11 @@ function logits(model: LanguageModel, ids: Int32Array, B: number, T: number): Fl
 }
 
 const CASES = [
-  { name: 'llama3-head-dim', headDim: 16, scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 } },
+  {
+    name: 'llama3-head-dim',
+    headDim: 16,
+    scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 },
+  },
   { name: 'linear', headDim: undefined, scaling: { type: 'linear', factor: 4 } },
 ] as const;
 
@@ -61,11 +71,15 @@ for (const { name, headDim, scaling } of CASES) {
     const ref = reference(name);
     const ours = ropeInverseFrequencies(headSize(config), config.ropeTheta, config.ropeScaling);
     assert.equal(ours.length, ref.invFreq.length);
-    ours.forEach((f, i) => assert.ok(Math.abs(f - ref.invFreq[i]!) <= 1e-6 * f, `inv_freq[${i}] ${f} vs PyTorch ${ref.invFreq[i]}`));
+    ours.forEach((f, i) =>
+      assert.ok(Math.abs(f - ref.invFreq[i]!) <= 1e-6 * f, `inv_freq[${i}] ${f} vs PyTorch ${ref.invFreq[i]}`),
+    );
   });
 
   for (const backend of ['reference', 'native'] as const) {
-    test(`${name}: logits match PyTorch (${backend} backend)`, { skip: backend === 'native' && !nativeAvailable() ? 'native addon not built' : false }, () => {
+    test(`${name}: logits match PyTorch (${backend} backend)`, {
+      skip: backend === 'native' && !nativeAvailable() ? 'native addon not built' : false,
+    }, () => {
       withBackend(backend, () => {
         const { model } = loadHfModel(join(ROOT, name));
         const ref = reference(name);
@@ -88,7 +102,8 @@ for (const { name, headDim, scaling } of CASES) {
       const got: number[] = [];
       noGrad(() => {
         got.push(...model.forward(row(b, 0, prefill), 1, prefill, null, { cache }).logits.data);
-        for (let t = prefill; t < T; t++) got.push(...model.forward(row(b, t, t + 1), 1, 1, null, { cache }).logits.data);
+        for (let t = prefill; t < T; t++)
+          got.push(...model.forward(row(b, t, t + 1), 1, 1, null, { cache }).logits.data);
       });
       const d = maxAbsDiff(got, full.subarray(b * T * V, (b + 1) * T * V));
       assert.ok(d <= 1e-4, `row ${b}: cached logits differ from the full forward by ${d}`);
