@@ -52,13 +52,27 @@ export {
   type Prediction,
 } from './models/index.ts';
 export { prepareData, TokenDataset, type PrepareOptions, type PrepareReport } from './data/index.ts';
-export { train, DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainOptions, type TrainResult } from './train/index.ts';
+export {
+  train,
+  runPretraining,
+  DEFAULT_TRAIN_CONFIG,
+  type PretrainOptions,
+  type TrainConfig,
+  type TrainOptions,
+  type TrainResult,
+} from './train/index.ts';
 export {
   attachLora,
   trainSft,
   trainClassifier,
   adaptDomain,
+  runClassification,
+  runSft,
+  runDomainAdaptation,
   ChatSession,
+  type ClassifyOptions,
+  type SftOptions,
+  type DomainRunOptions,
   DEFAULT_SFT_CONFIG,
   type SftConfig,
 } from './finetune/index.ts';
@@ -66,10 +80,16 @@ export {
   trainRewardModel,
   trainDpo,
   trainPpo,
+  runRewardTraining,
+  runDpo,
+  runPpo,
   DEFAULT_DPO_CONFIG,
   DEFAULT_PPO_CONFIG,
   type DpoConfig,
   type PpoConfig,
+  type RewardOptions,
+  type DpoOptions,
+  type PpoOptions,
 } from './align/index.ts';
 export { perplexity, textPerplexity, scoreMultipleChoice, type PerplexityResult, type McResult } from './eval/index.ts';
 export { loadRecipe, runRecipe, defineStage, registerStageType, type Recipe } from './recipes/index.ts';

@@ -105,3 +105,17 @@ export {
   type DomainResult,
 } from './domain.ts';
 export { formatDomainReport, type DomainReport, type BeforeAfter, type PplStats } from './domain-report.ts';
+export {
+  runClassification,
+  resolveClassifyOptions,
+  DEFAULT_CLASSIFY_OPTIONS,
+  type ClassifyOptions,
+} from './classify-run.ts';
+export { runSft, resolveSftOptions, DEFAULT_SFT_OPTIONS, type SftOptions, type SftRunResult } from './sft-run.ts';
+export {
+  runDomainAdaptation,
+  resolveDomainOptions,
+  DEFAULT_DOMAIN_OPTIONS,
+  type DomainRunOptions,
+} from './domain-run.ts';
+export type { LoraOptions } from './lora-options.ts';

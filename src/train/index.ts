@@ -19,7 +19,15 @@ export {
   type ResolvedPrecision,
   type Bf16Capability,
 } from './precision.ts';
-export { lrAt, type LrSchedule } from './schedule.ts';
+export { lrAt, defaultMinLr, type LrSchedule } from './schedule.ts';
 export { evaluate, type EvalResult, type TokenSource } from './evaluate.ts';
 export { saveCheckpoint, loadCheckpoint, restoreOptimizer, type RunState } from './checkpoint.ts';
 export { openTrainingData, type TrainingData } from './open-data.ts';
+export {
+  runPretraining,
+  resolvePretrainOptions,
+  DEFAULT_PRETRAIN_OPTIONS,
+  type PretrainOptions,
+  type ResolvedPretraining,
+} from './pretrain-run.ts';
+export { OptionCheck, OptionError } from './option-check.ts';
