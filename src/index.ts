@@ -1,7 +1,7 @@
 /**
  * `llmforge`, the package's main entry: the high-level API for the whole life of a model (tokenize, prepare data,
  * build or load a model, pretrain, fine-tune, align, evaluate, generate, serve, run recipes). Everything else is in
- * the subpath entries, one per area: llmforge/tensor, /nn, /tokenizer, /models, /io, /data, /train, /finetune,
+ * the subpath entries, one per area: llmforge/tensor, /nn, /tokenizer, /chat, /models, /io, /data, /train, /finetune,
  * /align, /eval, /recipes and /serve (package.json `exports`).
  */
 export {
@@ -69,7 +69,6 @@ export {
   runClassification,
   runSft,
   runDomainAdaptation,
-  ChatSession,
   type ClassifyOptions,
   type SftOptions,
   type DomainRunOptions,
@@ -91,6 +90,7 @@ export {
   type DpoOptions,
   type PpoOptions,
 } from './align/index.ts';
+export { ChatSession, resolveTemplate, type PromptTemplate } from './chat/index.ts';
 export { perplexity, textPerplexity, scoreMultipleChoice, type PerplexityResult, type McResult } from './eval/index.ts';
 export { loadRecipe, runRecipe, defineStage, registerStageType, type Recipe } from './recipes/index.ts';
 export { createApiServer, type ServeOptions } from './serve/index.ts';

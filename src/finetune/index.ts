@@ -1,7 +1,7 @@
 /**
  * `llmforge/finetune`: adapting a pretrained model: LoRA (attach, save, load, merge), sequence classification,
- * supervised fine-tuning on instructions and chats (templates, tokenization, batching, training, evaluation, chat
- * sessions) and continued pretraining on a domain. A public entry point of the package only: code inside src
+ * supervised fine-tuning on instructions and chats (tokenization, batching, training, evaluation; the chat templates
+ * and records are `llmforge/chat`) and continued pretraining on a domain. A public entry point of the package only: code inside src
  * imports the module it needs, never this index.
  */
 export {
@@ -63,26 +63,6 @@ export {
   type ClassificationReport,
   type ClassMetrics,
 } from './metrics.ts';
-export {
-  loadSftRecords,
-  parseSftRecord,
-  toMessages,
-  splitReference,
-  type SftRecord,
-  type ChatMessage,
-} from '../chat/records.ts';
-export {
-  alpacaTemplate,
-  chatmlTemplate,
-  jinjaTemplate,
-  loadModelTemplate,
-  resolveTemplate,
-  TEMPLATE_NAMES,
-  type PromptTemplate,
-  type Segment,
-  type TemplateName,
-} from '../chat/templates.ts';
-export { encodeRecord, encodePrompt } from '../chat/encode.ts';
 export { tokenizeRecord, formatPreview, type SftExample, type TokenizeOptions } from './sft-tokenize.ts';
 export { padSftBatch, packRows, stackRows, type SftBatch } from './sft-batch.ts';
 export {
@@ -94,8 +74,6 @@ export {
   type SftStepInfo,
 } from './sft-train.ts';
 export { sftValidationLoss, respondAndScore, type ResponseRow, type ResponseScores } from './sft-eval.ts';
-export { rougeL, rougeTokens, lcsLength, exactMatch, type RougeL } from '../eval/rouge.ts';
-export { ChatSession, type ChatOptions } from '../chat/session.ts';
 export {
   adaptDomain,
   splitDomainText,
