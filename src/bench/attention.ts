@@ -82,7 +82,7 @@ function report(row: Row, json: boolean): void {
   const gflops = row.flops / (t.median * 1e6);
   if (json) {
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         bench: 'ops',
         op: row.op,
         impl: row.impl,
@@ -98,7 +98,7 @@ function report(row: Row, json: boolean): void {
         ms_median: +t.median.toFixed(3),
         ms_min: +t.min.toFixed(3),
         ms_max: +t.max.toFixed(3),
-      }) + '\n',
+      })}\n`,
     );
   } else {
     const shape = `B=${s.B} Tq=${s.Tq} Tk=${s.Tk} H=${s.Hq}/${s.Hkv} D=${s.D}${s.causal ? ' causal' : ''}`;

@@ -83,12 +83,16 @@ export interface CleanReport {
   pii: Record<PiiKind, number>;
 }
 
+/** Zero-width space, non-joiner, joiner, word joiner and BOM. */
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: each zero-width character (ZWJ included) is removed on its own
+const ZERO_WIDTH = /[\u200b\u200c\u200d\u2060\ufeff]/g;
+
 /** NFC, LF line ends, ordinary spaces for exotic ones, no zero-width characters, no trailing spaces, at most one blank line in a row, trimmed. */
 export function normalizeText(text: string): string {
   return text
     .normalize('NFC')
     .replace(/\r\n?/g, '\n')
-    .replace(/[\u200b\u200c\u200d\u2060\ufeff]/g, '')
+    .replace(ZERO_WIDTH, '')
     .replace(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ')
     .replace(/[ \t\f\v]+$/gm, '')
     .replace(/\n{3,}/g, '\n\n')
@@ -127,8 +131,7 @@ export class Cleaner {
       if (this.seen.has(key)) return this.drop('duplicate');
       this.seen.add(key);
     }
-    if (this.index && this.index.checkAndAdd(minhashSignature(text, this.opts.minhash)))
-      return this.drop('near_duplicate');
+    if (this.index?.checkAndAdd(minhashSignature(text, this.opts.minhash))) return this.drop('near_duplicate');
     if (this.opts.pii) {
       const r = scrubPii(text);
       text = r.text;

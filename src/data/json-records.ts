@@ -25,7 +25,9 @@ export function loadJsonRecords<T>(path: string, parse: (value: unknown, where: 
     } catch (e) {
       throw new DataError(`${path}: not valid JSON (${(e as Error).message})`);
     }
-    (doc as unknown[]).forEach((r, i) => out.push(parse(r, `${path} record ${i}`)));
+    (doc as unknown[]).forEach((r, i) => {
+      out.push(parse(r, `${path} record ${i}`));
+    });
   } else {
     text.split('\n').forEach((line, i) => {
       if (line.trim() === '') return;

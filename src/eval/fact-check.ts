@@ -40,7 +40,10 @@ export function scoreFacts(model: LanguageModel, tokenizer: TextTokenizer, probe
   for (const p of probes) {
     const key = `${p.kind}/${p.heldOut}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { kind: p.kind, heldOut: p.heldOut, correct: 0, total: 0, misses: [] }));
+    if (!g) {
+      g = { kind: p.kind, heldOut: p.heldOut, correct: 0, total: 0, misses: [] };
+      groups.set(key, g);
+    }
     const maxNewTokens = encodeProbe(tokenizer, ` ${p.answer}`, `the answer "${p.answer}"`).length + 1;
     const said = generate(model, encodeProbe(tokenizer, p.prompt, `the probe "${p.prompt}"`), {
       maxNewTokens,

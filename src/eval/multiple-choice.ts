@@ -126,7 +126,9 @@ export function scoreMultipleChoice(
         const batch = order.slice(s, s + maxB).map((k) => requests[k]!);
         const B = batch.length;
         const input = new Int32Array(B * T); // right-padded with id 0: causal attention never reads the padding
-        batch.forEach((r, b) => input.set(r.ids.slice(0, -1), b * T));
+        batch.forEach((r, b) => {
+          input.set(r.ids.slice(0, -1), b * T);
+        });
         const logits = model.forward(input, B, T).logits.data; // (B, T, V)
         batch.forEach((r, b) => {
           let sum = 0;

@@ -74,7 +74,9 @@ export function pooledHidden(
     return F.embedding(F.reshape(h, [B * T, C]), rows); // (B, C): row gather, gradient scattered back
   }
   const mask = new Float32Array(B * T);
-  lengths.forEach((n, b) => mask.fill(1 / n, b * T, b * T + n));
+  lengths.forEach((n, b) => {
+    mask.fill(1 / n, b * T, b * T + n);
+  });
   return F.sum(F.mul(h, fromData(mask, [B, T, 1])), 1); // (B, C)
 }
 

@@ -25,12 +25,16 @@ function parseCsvLine(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const ch = line[i]!;
     if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cur += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') out.push(cur), (cur = '');
-    else cur += ch;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   out.push(cur);
   return out;
@@ -177,6 +181,8 @@ export function encodeExample(
 export function padBatch(rows: readonly number[][], padId: number): { ids: Int32Array; lengths: number[]; T: number } {
   const T = Math.max(...rows.map((r) => r.length));
   const ids = new Int32Array(rows.length * T).fill(padId);
-  rows.forEach((r, b) => ids.set(r, b * T));
+  rows.forEach((r, b) => {
+    ids.set(r, b * T);
+  });
   return { ids, lengths: rows.map((r) => r.length), T };
 }

@@ -20,6 +20,7 @@ import { clipGradNorm } from '../optim/param-groups.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { fromData } from '../tensor/creation.ts';
 import { StorageArena } from '../tensor/arena.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { Rng, permutation } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
@@ -347,7 +348,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     const targets = batch.map((b) => b.label);
     const lossValue = arena.run(() => {
       const logits = clf.forward(ids, batch.length, T, lengths, dropoutSeedFor(o.seed, step, 0));
-      let loss;
+      let loss: Tensor;
       if (weights) {
         const w = Float32Array.from(targets.map((t) => weights[t]!));
         const wsum = w.reduce((a, b) => a + b, 0);

@@ -16,7 +16,7 @@ import { loadModelDir } from '../generate/model-dir.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { TrainConfig } from '../train/config.ts';
-import { train } from '../train/trainer.ts';
+import { train, type TrainResult } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
 import { beforeAfter, pplStats, type DomainReport, type PplStats } from './domain-report.ts';
@@ -101,8 +101,10 @@ function measure(
   const r = textPerplexity(model, tok, t.text, {
     ...opts,
     label: t.label,
-    onProgress: (done, total) =>
-      (progress ??= new Progress({ label: `ppl ${t.label}`, total, unit: 'windows', silent: quiet })).update(done),
+    onProgress: (done, total) => {
+      progress ??= new Progress({ label: `ppl ${t.label}`, total, unit: 'windows', silent: quiet });
+      progress.update(done);
+    },
   });
   (progress as Progress | null)?.finish(r.windows);
   return pplStats(r);
@@ -221,7 +223,7 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
       'no --general text: reporting domain perplexity only (pass --general <file>, or --general toy-world for a base pretrained on the toy world)',
     );
 
-  let result;
+  let result: TrainResult;
   const t0 = performance.now();
   try {
     result = await train({

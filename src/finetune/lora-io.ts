@@ -95,31 +95,31 @@ export function readLoraConfig(dir: string): PeftLoraConfig {
   const need = (key: string, ok: boolean, expected: string): void => {
     if (!ok) throw new UserError(`${file}: field '${key}' must be ${expected}, received ${JSON.stringify(raw[key])}`);
   };
-  need('peft_type', raw['peft_type'] === 'LORA', "'LORA'");
-  need('r', Number.isInteger(raw['r']) && (raw['r'] as number) > 0, 'a positive integer');
-  need('lora_alpha', typeof raw['lora_alpha'] === 'number' && raw['lora_alpha'] > 0, 'a positive number');
-  const targets = raw['target_modules'];
+  need('peft_type', raw.peft_type === 'LORA', "'LORA'");
+  need('r', Number.isInteger(raw.r) && (raw.r as number) > 0, 'a positive integer');
+  need('lora_alpha', typeof raw.lora_alpha === 'number' && raw.lora_alpha > 0, 'a positive number');
+  const targets = raw.target_modules;
   need(
     'target_modules',
     Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === 'string'),
     'a non-empty list of module names',
   );
-  need('bias', raw['bias'] === undefined || raw['bias'] === 'none', "'none' (bias training is not supported)");
-  need('use_rslora', raw['use_rslora'] === undefined || raw['use_rslora'] === false, 'false (rsLoRA is not supported)');
-  need('use_dora', raw['use_dora'] === undefined || raw['use_dora'] === false, 'false (DoRA is not supported)');
-  const dropout = raw['lora_dropout'] ?? 0;
+  need('bias', raw.bias === undefined || raw.bias === 'none', "'none' (bias training is not supported)");
+  need('use_rslora', raw.use_rslora === undefined || raw.use_rslora === false, 'false (rsLoRA is not supported)');
+  need('use_dora', raw.use_dora === undefined || raw.use_dora === false, 'false (DoRA is not supported)');
+  const dropout = raw.lora_dropout ?? 0;
   need('lora_dropout', typeof dropout === 'number' && dropout >= 0 && dropout < 1, 'a number in [0, 1)');
   return {
     peft_type: 'LORA',
-    task_type: typeof raw['task_type'] === 'string' ? raw['task_type'] : 'CAUSAL_LM',
-    base_model_name_or_path: typeof raw['base_model_name_or_path'] === 'string' ? raw['base_model_name_or_path'] : '',
-    r: raw['r'] as number,
-    lora_alpha: raw['lora_alpha'] as number,
+    task_type: typeof raw.task_type === 'string' ? raw.task_type : 'CAUSAL_LM',
+    base_model_name_or_path: typeof raw.base_model_name_or_path === 'string' ? raw.base_model_name_or_path : '',
+    r: raw.r as number,
+    lora_alpha: raw.lora_alpha as number,
     lora_dropout: dropout as number,
     target_modules: targets as string[],
     bias: 'none',
-    fan_in_fan_out: raw['fan_in_fan_out'] === true,
-    inference_mode: raw['inference_mode'] !== false,
+    fan_in_fan_out: raw.fan_in_fan_out === true,
+    inference_mode: raw.inference_mode !== false,
     modules_to_save: null,
   };
 }

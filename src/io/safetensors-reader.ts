@@ -79,7 +79,8 @@ export class SafetensorsReader {
       return;
     }
     const width = DTYPE_BYTES[t.dtype];
-    const scratch = (this.scratch ??= Buffer.alloc(READ_CHUNK_BYTES));
+    this.scratch ??= Buffer.alloc(READ_CHUNK_BYTES);
+    const scratch = this.scratch;
     const perChunk = Math.floor(READ_CHUNK_BYTES / width);
     for (let done = 0; done < t.size; done += perChunk) {
       const n = Math.min(perChunk, t.size - done);

@@ -91,7 +91,8 @@ export function lmOutput(
     let logits: Tensor | null = null;
     return {
       get logits() {
-        return (logits ??= head(h));
+        logits ??= head(h);
+        return logits;
       },
       loss,
     };

@@ -146,6 +146,12 @@ export class GPT extends LanguageModel {
     return runPlanned(plan, T, () => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
   }
 
+  /** Advances and returns the model's own dropout seed (for a forward whose plan brings none). */
+  private nextDropoutSeed(): number {
+    this.dropoutSeed += 1000003;
+    return this.dropoutSeed;
+  }
+
   private run(
     ids: Int32Array,
     B: number,
@@ -155,7 +161,7 @@ export class GPT extends LanguageModel {
     hidden: boolean,
   ): ForwardResult {
     const pos = tokenPositions(plan, B, T);
-    const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
+    const seed = plan.dropoutSeed ?? this.nextDropoutSeed();
     let x = F.add(this.wte.forward(ids, [B, T]), this.wpe.forward(pos, [B, T])); // (B, T, C)
     x = this.drop.forward(x, seed);
     this.h.forEach((block, i) => {

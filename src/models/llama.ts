@@ -195,6 +195,12 @@ export class Llama extends LanguageModel {
     return runPlanned(plan, T, () => this.run(ids, B, T, targets, plan, opts.hidden ?? false));
   }
 
+  /** Advances and returns the model's own dropout seed (for a forward whose plan brings none). */
+  private nextDropoutSeed(): number {
+    this.dropoutSeed += 1000003;
+    return this.dropoutSeed;
+  }
+
   private run(
     ids: Int32Array,
     B: number,
@@ -203,7 +209,7 @@ export class Llama extends LanguageModel {
     plan: ForwardPlan,
     hidden: boolean,
   ): ForwardResult {
-    const seed = plan.dropoutSeed ?? (this.dropoutSeed += 1000003);
+    const seed = plan.dropoutSeed ?? this.nextDropoutSeed();
     const rope = plan.segments ? this.ropeAt(tokenPositions(plan, B, T)) : this.ropeFor(plan.start, T);
     let x = this.drop.forward(this.model.embed_tokens.forward(ids, [B, T]), seed); // (B, T, C)
     this.model.layers.forEach((layer, i) => {

@@ -72,7 +72,11 @@ export class LoraLinear extends Module {
   /** One fused op (F.loraLinear): the adapter's product accumulates into the base output, no (..., out) temporaries. */
   forward(x: Tensor): Tensor {
     if (this.merged || this.disabled) return F.linear(x, this.weight, this.bias); // (..., out)
-    const h = this.training && this.p > 0 ? F.dropout(x, this.p, (this.dropoutSeed += 7919)) : x;
+    let h = x;
+    if (this.training && this.p > 0) {
+      this.dropoutSeed += 7919;
+      h = F.dropout(x, this.p, this.dropoutSeed);
+    }
     return F.loraLinear(x, this.weight, this.bias, this.lora_A, this.lora_B, this.scale, h); // (..., out)
   }
 

@@ -22,7 +22,9 @@ export abstract class Module {
       } else if (value instanceof Module) {
         for (const [k, v] of Object.entries(value)) if (k !== 'training') visit(v, name ? `${name}.${k}` : k);
       } else if (Array.isArray(value) && value.some((v) => v instanceof Module)) {
-        value.forEach((v, i) => visit(v, name ? `${name}.${i}` : String(i)));
+        value.forEach((v, i) => {
+          visit(v, name ? `${name}.${i}` : String(i));
+        });
       }
     };
     visit(this, prefix);

@@ -80,7 +80,9 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   }
   const out = permuteRaw(x, norm);
   const inverse = new Array<number>(rank);
-  norm.forEach((p, i) => (inverse[p] = i));
+  norm.forEach((p, i) => {
+    inverse[p] = i;
+  });
   return record(out, 'permute', [x], (g) => [permuteRaw(g, inverse)]);
 }
 

@@ -264,7 +264,8 @@ function applyOverride(
   } else {
     if (spec.type !== 'object')
       throw new RecipeError(`--set ${assignment}: stages.${stage.name}.${param} is ${spec.type}, not a mapping`);
-    let obj = (stage.params[param] ??= structuredClone(spec.default ?? {})) as Record<string, unknown>;
+    stage.params[param] ??= structuredClone(spec.default ?? {});
+    let obj = stage.params[param] as Record<string, unknown>;
     for (const k of rest.slice(0, -1)) {
       if (!isMapping(obj[k])) obj[k] = {};
       obj = obj[k] as Record<string, unknown>;

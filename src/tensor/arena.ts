@@ -126,7 +126,10 @@ export class StorageArena {
 
   private pushFree(b: Float32Array): void {
     let list = this.free.get(b.length);
-    if (list === undefined) this.free.set(b.length, (list = []));
+    if (list === undefined) {
+      list = [];
+      this.free.set(b.length, list);
+    }
     list.push(b);
   }
 }

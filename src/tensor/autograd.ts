@@ -29,7 +29,7 @@ export function noGrad<T>(fn: () => T): T {
 /** True when an op on these inputs must be recorded. */
 export function needsGrad(...inputs: readonly (Tensor | null | undefined)[]): boolean {
   if (!gradEnabled) return false;
-  for (const t of inputs) if (t && t.requiresGrad) return true;
+  for (const t of inputs) if (t?.requiresGrad) return true;
   return false;
 }
 

@@ -48,7 +48,9 @@ export function tensor(values: unknown, shape?: Shape, opts?: CreateOptions): Te
     if (!Array.isArray(v) || v.length !== inferred[dim]) {
       throw new RangeError(`tensor: ragged nested array at ${path || 'top level'}: expected length ${inferred[dim]}`);
     }
-    v.forEach((x, i) => walk(x, dim + 1, `${path}[${i}]`));
+    v.forEach((x, i) => {
+      walk(x, dim + 1, `${path}[${i}]`);
+    });
   };
   walk(values, 0, '');
   const data = allocStorage(flat.length);

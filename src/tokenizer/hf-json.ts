@@ -81,7 +81,11 @@ export function parseTokenizerJson(text: string, source = 'tokenizer.json'): Tok
       return [parts[0]!, parts[1]!];
     }
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
-    fail(source, `$.model.merges[${i}]`, `expected "left right" or ["left", "right"], received ${JSON.stringify(m)}`);
+    return fail(
+      source,
+      `$.model.merges[${i}]`,
+      `expected "left right" or ["left", "right"], received ${JSON.stringify(m)}`,
+    );
   });
   const specials = new Map<string, number>();
   const added = root.added_tokens ?? [];

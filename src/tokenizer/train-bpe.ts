@@ -91,7 +91,10 @@ export function trainBpe(counts: ReadonlyMap<string, number>, opts: TrainBpeOpti
       const k = s[i]! * KEY + s[i + 1]!;
       pairCount.set(k, (pairCount.get(k) ?? 0) + freqs[wi]!);
       let set = pairWords.get(k);
-      if (!set) pairWords.set(k, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        pairWords.set(k, set);
+      }
       set.add(wi);
     }
   });
@@ -149,7 +152,10 @@ export function trainBpe(counts: ReadonlyMap<string, number>, opts: TrainBpeOpti
         const pk = ns[i]! * KEY + ns[i + 1]!;
         pairCount.set(pk, (pairCount.get(pk) ?? 0) + f);
         let set = pairWords.get(pk);
-        if (!set) pairWords.set(pk, (set = new Set()));
+        if (!set) {
+          set = new Set();
+          pairWords.set(pk, set);
+        }
         set.add(wi);
         touched.add(pk);
       }

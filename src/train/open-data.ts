@@ -20,5 +20,13 @@ export function openTrainingData(dir: string): TrainingData {
   const tokenizer = loadTextTokenizer(join(dir, meta.tokenizer));
   const train = TokenDataset.open(dir, 'train');
   const val = TokenDataset.open(dir, 'val');
-  return { train, val, tokenizer, close: () => (train.close(), val.close()) };
+  return {
+    train,
+    val,
+    tokenizer,
+    close: () => {
+      train.close();
+      val.close();
+    },
+  };
 }

@@ -153,5 +153,7 @@ test('--train lora: adapters and head train, the base stays put, best is a merge
     .map((rec) => encodeForReward(fresh.tokenizer, fresh.template, rec, fresh.model.info).ids);
   const a = rewardsOf(fresh.model, rows, 16);
   const b = rewardsOf(r.model, rows, 16);
-  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-4, `row ${i}: merged ${x} vs adapters ${b[i]}`));
+  a.forEach((x, i) => {
+    assert.ok(Math.abs(x - b[i]!) < 1e-4, `row ${i}: merged ${x} vs adapters ${b[i]}`);
+  });
 });

@@ -315,7 +315,7 @@ if (process.env[WORKER_ENV] === '1') {
   const loaded = loadNativeAddon();
   if ('error' in loaded) throw new Error(`native addon not loadable: ${loaded.error}`);
   const { addon } = loaded;
-  process.stdout.write(JSON.stringify({ isa: addon.cpuInfo().isa, results: parity(addon) }) + '\n');
+  process.stdout.write(`${JSON.stringify({ isa: addon.cpuInfo().isa, results: parity(addon) })}\n`);
 } else {
   // ---- (a) reference vs the naive implementation and finite differences --------------------------------------
 

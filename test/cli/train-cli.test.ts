@@ -119,7 +119,9 @@ test('train: Ctrl-C saves a checkpoint and exits 130; --resume finishes the run'
   let stdout = '';
   let stderr = '';
   let sent = false;
-  child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
     if (!sent && /step 5\/100000/.test(stdout)) {

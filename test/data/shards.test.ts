@@ -123,12 +123,18 @@ test('a corrupt shard is an error naming the file: magic, version, size', () => 
   const cases: [string, (b: Buffer) => Buffer, RegExp][] = [
     [
       'magic',
-      (b) => (b.write('GARBAGE!', 0, 'latin1'), b),
+      (b) => {
+        b.write('GARBAGE!', 0, 'latin1');
+        return b;
+      },
       /train-00000\.bin: not a token shard \(magic "GARBAGE!", expected "LLMFTOKS"\)/,
     ],
     [
       'version',
-      (b) => (b.writeUInt32LE(9, 8), b),
+      (b) => {
+        b.writeUInt32LE(9, 8);
+        return b;
+      },
       /train-00000\.bin: shard format version 9 is not supported \(expected 1\)/,
     ],
     [

@@ -49,7 +49,11 @@ test('eval mc: --json and --output equal the library; categories in the table; o
     preds.map((p) => [p.category, p.answer, p.pred, p.pred_norm]),
     want.items.map((p, i) => [items[i]!.category, p.answer, p.pred, p.predNorm]),
   );
-  preds.forEach((p, i) => p.logprobs.forEach((x, k) => assert.ok(Math.abs(x - want.items[i]!.logprobs[k]!) < 1e-5)));
+  preds.forEach((p, i) => {
+    p.logprobs.forEach((x, k) => {
+      assert.ok(Math.abs(x - want.items[i]!.logprobs[k]!) < 1e-5);
+    });
+  });
 
   const t = cli('--model', base, '--data', data, '--quiet');
   assert.equal(t.status, 0, t.stderr);

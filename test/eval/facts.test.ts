@@ -61,7 +61,12 @@ class ScriptedModel extends LanguageModel {
   ): ForwardResult {
     assert.equal(B, 1);
     const cache = opts.cache as (KVCache & { ids: number[] }) | undefined;
-    const history = cache ? (cache.ids.push(...ids), (cache.length += T), cache.ids) : [...ids];
+    let history: number[];
+    if (cache) {
+      cache.ids.push(...ids);
+      cache.length += T;
+      history = cache.ids;
+    } else history = [...ids];
     const text = tok.decode(history);
     const prompt = [...this.script.keys()].filter((p) => text.startsWith(p)).sort((a, b) => b.length - a.length)[0]!;
     const next = this.script.get(prompt)![text.length - prompt.length] ?? '.';

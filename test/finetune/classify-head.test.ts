@@ -37,9 +37,9 @@ for (const arch of ['gpt2', 'llama'] as const) {
         const batch = clf.forward(ids, 3, T, lengths).toFlatArray();
         rows.forEach((r, b) => {
           const alone = clf.forward(Int32Array.from(r), 1, r.length, [r.length]).toFlatArray();
-          batch
-            .slice(b * 3, b * 3 + 3)
-            .forEach((v, k) => assert.ok(Math.abs(v - alone[k]!) < 1e-5, `row ${b} class ${k}: ${v} vs ${alone[k]}`));
+          batch.slice(b * 3, b * 3 + 3).forEach((v, k) => {
+            assert.ok(Math.abs(v - alone[k]!) < 1e-5, `row ${b} class ${k}: ${v} vs ${alone[k]}`);
+          });
         });
         const other = padBatch(
           [
@@ -75,7 +75,7 @@ test('gradients reach the head and the base through the gathered rows', () => {
   const { ids, lengths, T } = padBatch([[3, 4], [5]], 0);
   const logits = clf.forward(ids, 2, T, lengths);
   logits.backward(logits.detach().clone());
-  assert.ok(clf.score.weight.grad && clf.score.weight.grad.toFlatArray().some((v) => v !== 0));
+  assert.ok(clf.score.weight.grad?.toFlatArray().some((v) => v !== 0));
   const wte = clf.base.namedParameters().find(([n]) => n === 'wte.weight')![1];
   const g = wte.grad!.toFlatArray();
   assert.ok(

@@ -107,7 +107,9 @@ test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <ou
   const ids = Int32Array.from(tok.encode('<|im_start|>user\nsky'));
   const a = noGrad(() => merged.eval().forward(ids, 1, ids.length).logits.data.slice());
   const b = noGrad(() => viaAdapter.eval().forward(ids, 1, ids.length).logits.data.slice());
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-5, `logit ${i}: merged ${v} vs base + adapter ${b[i]}`));
+  a.forEach((v, i) => {
+    assert.ok(Math.abs(v - b[i]!) < 1e-5, `logit ${i}: merged ${v} vs base + adapter ${b[i]}`);
+  });
 });
 
 test('sft --train lora: interrupted after a checkpoint and resumed equals one run straight', () => {

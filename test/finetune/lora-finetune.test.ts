@@ -151,7 +151,9 @@ test('classify --train lora: loss falls, only adapters and head change, merged c
     noGrad(() => clf.eval().forward(ids, rows.length, T, lengths).data.slice());
   const a = logits(merged);
   const b = logits(viaAdapter);
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-5, `logit ${i}: merged ${v} vs base + adapter ${b[i]}`));
+  a.forEach((v, i) => {
+    assert.ok(Math.abs(v - b[i]!) < 1e-5, `logit ${i}: merged ${v} vs base + adapter ${b[i]}`);
+  });
 });
 
 test('classify --train lora: stopped mid-epoch and resumed equals one run straight (metrics, adapter, head, merged model)', async () => {
@@ -205,7 +207,9 @@ test('mergedLoraCopy folds the adapters into a plain model and leaves the traini
   const ids = Int32Array.from([1, 2, 3, 4, 5, 6]);
   const x = noGrad(() => model.eval().forward(ids, 1, 6).logits.data.slice());
   const y = noGrad(() => copy.eval().forward(ids, 1, 6).logits.data.slice());
-  x.forEach((v, i) => assert.ok(Math.abs(v - y[i]!) < 1e-5, `logit ${i}: ${v} vs ${y[i]}`));
+  x.forEach((v, i) => {
+    assert.ok(Math.abs(v - y[i]!) < 1e-5, `logit ${i}: ${v} vs ${y[i]}`);
+  });
 });
 
 test('LoRA options: defaults, a target list, and one-line errors naming the option', () => {

@@ -37,7 +37,7 @@ test('masking: targets are -100 exactly where the predicted token is prompt; off
     assert.equal(ex.targets[i], expected, `position ${i}`);
   }
   const all = tokenizeRecord(tok, alpacaTemplate, rec, { eosId: EOS, maxLen: 1000, maskPrompt: false });
-  assert.deepEqual([...all.targets], [...tok.encode(alpacaTemplate.segments(rec)[0]!.text + 'hi').slice(1), EOS]);
+  assert.deepEqual([...all.targets], [...tok.encode(`${alpacaTemplate.segments(rec)[0]!.text}hi`).slice(1), EOS]);
 });
 
 test('masking: the loss is the mean cross-entropy over response targets only', () => {

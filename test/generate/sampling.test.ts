@@ -33,7 +33,9 @@ test('draws follow the softmax and stay inside the top-k / top-p sets', () => {
   const opts = resolveSampling({});
   const n = 30000;
   for (let i = 0; i < n; i++) counts[sampleNext(l, [], opts, rng)]!++;
-  counts.forEach((c, i) => assert.ok(Math.abs(c / n - (i + 1) / 6) < 0.015, `token ${i}: ${c / n}`));
+  counts.forEach((c, i) => {
+    assert.ok(Math.abs(c / n - (i + 1) / 6) < 0.015, `token ${i}: ${c / n}`);
+  });
 
   const topk = resolveSampling({ topK: 2, temperature: 3 });
   const topp = resolveSampling({ topP: 0.6 }); // softmax of `logits`: 0.372 (id 1) + 0.337 (id 3) >= 0.6

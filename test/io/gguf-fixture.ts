@@ -21,7 +21,7 @@ const SENTENCES = [
 
 export const CORPUS = Array.from(
   { length: 12 },
-  (_, i) => SENTENCES.map((_, j) => SENTENCES[(i + j) % SENTENCES.length]!).join(' ') + '\n',
+  (_, i) => `${SENTENCES.map((_, j) => SENTENCES[(i + j) % SENTENCES.length]!).join(' ')}\n`,
 ).join('');
 
 export function trainTokenizer(): Tokenizer {

@@ -75,7 +75,9 @@ test('llama3 scaling and head size 12: rope_freqs.weight holds base / scaled per
     assert.equal(stored[0], 1);
     assert.ok(stored[1]! > 1 && stored[1]! < 8, `blended factor ${stored[1]}`);
     for (let i = 2; i < 6; i++) assert.ok(Math.abs(stored[i]! - 8) < 1e-5, `factor ${i} = ${stored[i]}`);
-    stored.forEach((f, i) => assert.ok(Math.abs(f - base[i]! / scaled[i]!) <= 1e-6 * f));
+    stored.forEach((f, i) => {
+      assert.ok(Math.abs(f - base[i]! / scaled[i]!) <= 1e-6 * f);
+    });
     assert.equal(
       r.metadata.has('llama.rope.scaling.type'),
       false,

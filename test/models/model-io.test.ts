@@ -41,7 +41,9 @@ for (const [label, cfg] of [
       b.map(([n]) => n),
       a.map(([n]) => n),
     );
-    a.forEach(([n, p], i) => assert.deepEqual(b[i]![1].data, p.data, n));
+    a.forEach(([n, p], i) => {
+      assert.deepEqual(b[i]![1].data, p.data, n);
+    });
     assert.deepEqual(loaded.forward(ids, 2, 4).logits.data, model.forward(ids, 2, 4).logits.data);
     const names = [...readSafetensors(join(dir, 'model.safetensors')).tensors.keys()];
     assert.equal(names.length, a.length);

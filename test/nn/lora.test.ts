@@ -89,7 +89,10 @@ for (const [label, cfg, targets] of [
       if (/\.lora_[AB]$/.test(name)) {
         adapters++;
         assert.ok(p.requiresGrad, name);
-        assert.ok(p.grad && p.grad.data.some((g) => g !== 0), `${name} has a nonzero gradient`);
+        assert.ok(
+          p.grad?.data.some((g) => g !== 0),
+          `${name} has a nonzero gradient`,
+        );
       } else {
         assert.equal(p.requiresGrad, false, `${name} is frozen`);
         assert.ok(p.grad === null || p.grad.data.every((g) => g === 0), `${name} has no gradient`);
@@ -111,7 +114,9 @@ for (const [label, cfg, targets] of [
     const merged = noGrad(() => model.forward(ids, 2, 8).logits.data.slice());
     assert.ok(maxDiff(unmerged, merged) < 1e-5, `merged vs unmerged max diff ${maxDiff(unmerged, merged)}`);
     unmergeLora(model);
-    loraLayers(model).forEach(([path, l], i) => assert.ok(maxDiff(base[i]!, l.weight.data) < 1e-6, `${path} restored`));
+    loraLayers(model).forEach(([path, l], i) => {
+      assert.ok(maxDiff(base[i]!, l.weight.data) < 1e-6, `${path} restored`);
+    });
     const again = noGrad(() => model.forward(ids, 2, 8).logits.data);
     assert.ok(maxDiff(unmerged, again) < 1e-5);
   });

@@ -143,7 +143,9 @@ test('validation errors name the file, the field, expected and received, and the
     'r.yaml: stages[1].name: duplicate stage name "a" (line 6)',
   );
   assert.equal(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a recipe variable reference, not a JS template
     errorOf(() => parseRecipe(bad('  - name: b\n    type: fake-write\n    text: ${nope}\n'), 'r.yaml')),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the error message quotes the recipe variable
     'r.yaml: stages[1].text: unknown variable ${nope}; variables: out, seed (line 8)',
   );
   assert.equal(
@@ -164,6 +166,7 @@ test('validation errors name the file, the field, expected and received, and the
     'r.yaml: stages: expected a list of stages, received a list (line 2)',
   );
   assert.equal(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a recipe variable reference, not a JS template
     errorOf(() => parseRecipe('a: ${b}\nb: ${a}\nstages:\n  - {name: s, type: fake-write, text: "${a}"}\n', 'r.yaml')),
     'r.yaml: a: variable refers to itself: a -> b -> a (line 1)',
   );

@@ -29,6 +29,7 @@ const SAMPLE = [
   'Combining: e\u0301 a\u0308 n\u0303 \u0915\u094d\u0937 Arabic: مرحبا بالعالم Hebrew: שלום',
   'Whitespace:   three,\t\ttabs,\n\n\nnewlines,      many spaces   \r\n end  ',
   'def f(x):\n    return {"a": [1, 2, 3], \'b\': x ** 2}  # comment\n\tif x != None: pass',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: sample source text containing a template literal
   'const re = /\\p{L}+/gu; let s = `${a}+${b}`; // template',
   '',
   ' ',

@@ -13,8 +13,7 @@ import { trainBpe, trainBpeFromFiles, WordCounter } from '../../src/tokenizer/tr
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-const TEXT =
-  'the cat sat on the mat. the cat ate the rat. a hat, a bat, a mat!\n'.repeat(20) + 'naïve café 日本 👍 1234567\n';
+const TEXT = `${'the cat sat on the mat. the cat ate the rat. a hat, a bat, a mat!\n'.repeat(20)}naïve café 日本 👍 1234567\n`;
 
 test('training learns the most frequent pairs first, deterministically', () => {
   const counter = new WordCounter();

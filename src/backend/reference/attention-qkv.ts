@@ -64,5 +64,7 @@ export const attentionQKVBackward: Backend['attentionQKVBackward'] = (
     null,
     null,
   );
-  grads.forEach((d, part) => pack(d, dqkv, part, B * T, C));
+  grads.forEach((d, part) => {
+    pack(d, dqkv, part, B * T, C);
+  });
 };

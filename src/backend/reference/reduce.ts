@@ -28,7 +28,7 @@ export const maxAxis: Backend['maxAxis'] = (x, out, argmax, outer, dim, inner) =
       for (let d = 1; d < dim; d++) {
         const v = x[base + d * inner];
         // Strictly greater keeps the first maximum; the first NaN wins and propagates, as in PyTorch.
-        if (v > best || (v !== v && best === best)) {
+        if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
           best = v;
           bestD = d;
         }

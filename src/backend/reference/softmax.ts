@@ -9,7 +9,7 @@ import type { Backend, FloatArray } from '../backend.ts';
 /** max over x[off .. off + C) */
 function rowMax(x: FloatArray, off: number, C: number): number {
   let m = -Infinity;
-  for (let j = 0; j < C; j++) if (x[off + j] > m || x[off + j] !== x[off + j]) m = x[off + j];
+  for (let j = 0; j < C; j++) if (x[off + j] > m || Number.isNaN(x[off + j])) m = x[off + j];
   return m;
 }
 

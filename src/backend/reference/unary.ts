@@ -37,6 +37,7 @@ const RULES: { [K in keyof typeof Unary]: UnaryRule } = {
   log: { forward: Math.log, derivative: (x) => 1 / x },
   sqrt: { forward: Math.sqrt, derivative: (_x, y) => 0.5 / y },
   tanh: { forward: Math.tanh, derivative: (_x, y) => 1 - y * y },
+  // biome-ignore lint/complexity/useMathMinMax: NaN maps to 0 here (x > 0 is false); Math.max(x, 0) would return NaN
   relu: { forward: (x) => (x > 0 ? x : 0), derivative: (x) => (x > 0 ? 1 : 0) },
   // 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)
   geluTanh: {

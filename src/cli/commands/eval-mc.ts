@@ -61,8 +61,10 @@ export function evalMc(args: Parsed): void {
   let progress: Progress | null = null;
   const r = scoreMultipleChoice(model, tokenizer, items, {
     ...(batchSize !== undefined ? { batchSize } : {}),
-    onProgress: (done, total) =>
-      (progress ??= new Progress({ label: 'eval mc', total, unit: 'choices', silent: o.quiet === true })).update(done),
+    onProgress: (done, total) => {
+      progress ??= new Progress({ label: 'eval mc', total, unit: 'choices', silent: o.quiet === true });
+      progress.update(done);
+    },
   });
   (progress as Progress | null)?.finish(choices);
   if (typeof o.output === 'string') {

@@ -64,8 +64,10 @@ async function ppl(args: Parsed): Promise<void> {
       context: ctx,
       ...(stride !== undefined ? { stride } : {}),
       label: t.source,
-      onProgress: (done, total) =>
-        (progress ??= new Progress({ label: `ppl ${t.label}`, total, unit: 'windows', silent: quiet })).update(done),
+      onProgress: (done, total) => {
+        progress ??= new Progress({ label: `ppl ${t.label}`, total, unit: 'windows', silent: quiet });
+        progress.update(done);
+      },
     });
     (progress as Progress | null)?.finish(r.windows);
     rows.push({ text: t.source, ...r });

@@ -15,6 +15,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Text with quotes, backslashes and control characters escaped (\n, \t, \r, \xNN). */
 export function escapeText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the C0 control characters and DEL is the point
   return text.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
     switch (c) {
       case '\\':

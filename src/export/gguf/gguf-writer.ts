@@ -110,31 +110,43 @@ function writeScalar(w: ByteWriter, type: GgufScalarType, v: number | bigint | b
   };
   switch (type) {
     case GgufValueType.UINT8:
-      return w.u8(num());
+      w.u8(num());
+      return;
     case GgufValueType.INT8:
-      return w.i8(num());
+      w.i8(num());
+      return;
     case GgufValueType.UINT16:
-      return w.u16(num());
+      w.u16(num());
+      return;
     case GgufValueType.INT16:
-      return w.i16(num());
+      w.i16(num());
+      return;
     case GgufValueType.UINT32:
-      return w.u32(num());
+      w.u32(num());
+      return;
     case GgufValueType.INT32:
-      return w.i32(num());
+      w.i32(num());
+      return;
     case GgufValueType.FLOAT32:
-      return w.f32(num());
+      w.f32(num());
+      return;
     case GgufValueType.FLOAT64:
-      return w.f64(num());
+      w.f64(num());
+      return;
     case GgufValueType.UINT64:
-      return w.u64(typeof v === 'bigint' ? v : num());
+      w.u64(typeof v === 'bigint' ? v : num());
+      return;
     case GgufValueType.INT64:
-      return w.i64(typeof v === 'bigint' ? v : num());
+      w.i64(typeof v === 'bigint' ? v : num());
+      return;
     case GgufValueType.BOOL:
-      return w.u8(v ? 1 : 0);
+      w.u8(v ? 1 : 0);
+      return;
     case GgufValueType.STRING:
       if (typeof v !== 'string')
         throw new TypeError(`writeGguf: metadata "${key}" expects a string, received ${typeof v}`);
-      return w.str(v);
+      w.str(v);
+      return;
     default:
       throw new RangeError(`writeGguf: metadata "${key}" has unknown value type ${String(type)}`);
   }

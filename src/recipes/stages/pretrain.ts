@@ -80,7 +80,7 @@ export const pretrainStage = defineStage({
       abort.abort();
     };
     process.once('SIGINT', onSigint);
-    let result;
+    let result: Awaited<ReturnType<typeof runPretraining>>;
     try {
       result = await runPretraining(
         {

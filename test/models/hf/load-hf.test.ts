@@ -122,7 +122,9 @@ test('F16, BF16 and sharded checkpoints load; F16 weights are the rounded origin
   const a = loadModel(sharded).namedParameters();
   const b = model.namedParameters();
   assert.equal(a.length, b.length);
-  a.forEach(([n, p], i) => assert.deepEqual(p.data, b[i]![1].data, n));
+  a.forEach(([n, p], i) => {
+    assert.deepEqual(p.data, b[i]![1].data, n);
+  });
   // A shard that lacks a tensor its index lists.
   weightMap['model.norm.weight'] = 'model-00001-of-00002.safetensors';
   writeFileSync(join(sharded, 'model.safetensors.index.json'), JSON.stringify({ weight_map: weightMap }));

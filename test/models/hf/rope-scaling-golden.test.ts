@@ -71,9 +71,9 @@ for (const { name, headDim, scaling } of CASES) {
     const ref = reference(name);
     const ours = ropeInverseFrequencies(headSize(config), config.ropeTheta, config.ropeScaling);
     assert.equal(ours.length, ref.invFreq.length);
-    ours.forEach((f, i) =>
-      assert.ok(Math.abs(f - ref.invFreq[i]!) <= 1e-6 * f, `inv_freq[${i}] ${f} vs PyTorch ${ref.invFreq[i]}`),
-    );
+    ours.forEach((f, i) => {
+      assert.ok(Math.abs(f - ref.invFreq[i]!) <= 1e-6 * f, `inv_freq[${i}] ${f} vs PyTorch ${ref.invFreq[i]}`);
+    });
   });
 
   for (const backend of ['reference', 'native'] as const) {
