@@ -1,8 +1,9 @@
 /**
  * Autoregressive generation with a KV cache: the prompt is run once through the model (prefill, logits of the last
  * position only), then each new token costs one position. Tokens are chosen by `sampleNext` (greedy, temperature,
- * top-k, top-p, repetition penalty; seeded). Generation ends at `maxNewTokens`, at the EOS id (not emitted), or when
- * the decoded text contains a stop string (the text up to it is emitted, the stop string is not).
+ * top-k, top-p, repetition, frequency and presence penalties; seeded). Generation ends at `maxNewTokens`, at the
+ * EOS id (not emitted), or when the decoded text contains a stop string (the text up to it is emitted, the stop
+ * string is not).
  *
  * Context policy: a prompt longer than the model's context (blockSize) is cropped from the left, with a note. When
  * the cache fills during generation the default is to slide: the cache is rebuilt from the last blockSize/2 tokens
@@ -45,6 +46,12 @@ export interface GenerateOptions extends SamplingOptions {
   onText?: (text: string) => void;
   /** When the KV cache is full: 'slide' (default) re-prefills the last blockSize/2 tokens; 'stop' ends. */
   onContextFull?: 'slide' | 'stop';
+  /**
+   * Called with each generated token and the raw logits it was chosen from (before any penalty, temperature or
+   * filter; valid only during the call), before its text goes to `onText`. The EOS id that ends generation is not
+   * reported.
+   */
+  onToken?: (id: number, logits: ArrayLike<number>) => void;
   /** Informational notes (prompt cropped, context slid). Default: none. */
   onNote?: (message: string) => void;
   /** Weight precision of decode steps: 'fp32' (default, or LLMFORGE_DECODE) or 'bf16' (faster; see decoder.ts). */
@@ -75,7 +82,8 @@ function step(model: LanguageModel, ids: Int32Array, cache: KVCache): ArrayLike<
 
 /**
  * Yields generated token ids one at a time; the iterator's return value is the summary. Text, when a tokenizer
- * is given, goes to `onText` as it completes (partial UTF-8 held back, stop-string prefixes held back).
+ * is given, goes to `onText` as it completes (partial UTF-8 held back, stop-string prefixes held back). Frequency
+ * and presence penalties count the generated tokens only; the repetition penalty sees the prompt too.
  */
 export function* generateTokens(
   model: LanguageModel,
@@ -116,6 +124,7 @@ export function* generateTokens(
   };
 
   const history = [...promptIds]; // repetition-penalty context: the whole prompt and everything generated
+  const counts = new Map<number, number>(); // frequency/presence-penalty context: generated tokens only
   let window = promptIds;
   if (promptIds.length > blockSize) {
     window = promptIds.slice(promptIds.length - blockSize);
@@ -135,13 +144,15 @@ export function* generateTokens(
     const t1 = performance.now();
     let slid = false;
     for (let n = 0; n < maxNew; n++) {
-      const id = sampleNext(logits!, history, sampling, rng);
+      const id = sampleNext(logits!, history, sampling, rng, counts);
       if (opts.eosId !== undefined && id === opts.eosId) {
         stopReason = 'eos';
         break;
       }
+      opts.onToken?.(id, logits!);
       ids.push(id);
       history.push(id);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
       const stopped = stream ? emit(stream.push(id)) : false;
       yield id;
       if (stopped) {

@@ -1,7 +1,8 @@
 /**
  * Logits processing on one row of V scores (a Float32Array, changed in place), the steps a sampler chains before
- * drawing the next token: repetition penalty (CTRL / Hugging Face semantics), temperature, top-k and top-p
- * (nucleus) filtering, and a float32-faithful softmax. Filtered-out tokens get -Infinity logits or zero
+ * drawing the next token: repetition penalty (CTRL / Hugging Face semantics), frequency and presence penalties
+ * (OpenAI semantics), temperature, top-k and top-p (nucleus) filtering, a float32-faithful softmax, and the
+ * log-probabilities of a row (what an API's `logprobs` report). Filtered-out tokens get -Infinity logits or zero
  * probability. Ties at a top-k or top-p boundary are broken towards the lower id, so results are deterministic.
  */
 
@@ -20,6 +21,41 @@ export function applyRepetitionPenalty(logits: Float32Array, context: ArrayLike<
     const x = logits[id]!;
     logits[id] = x > 0 ? x / penalty : x * penalty;
   }
+}
+
+/**
+ * OpenAI's frequency and presence penalties: for every token id j generated so far, `counts.get(j)` times,
+ * logits[j] -= count * frequency + (count > 0 ? presence : 0). Positive values make repeats less likely, negative
+ * ones more. `counts` holds generated tokens only (the prompt is not penalized).
+ */
+export function applyFrequencyPresencePenalty(
+  logits: Float32Array,
+  counts: ReadonlyMap<number, number>,
+  frequency: number,
+  presence: number,
+): void {
+  if (frequency === 0 && presence === 0) return;
+  for (const [id, count] of counts) {
+    if (count <= 0 || id < 0 || id >= logits.length) continue;
+    logits[id] = logits[id]! - (count * frequency + presence);
+  }
+}
+
+/**
+ * Log-probabilities of one row of logits (log-softmax, in float64 from the float32 logits): logits[i] - max -
+ * log(sum exp(logits - max)). -Infinity logits give -Infinity; throws as `softmaxRow` does when none is finite.
+ */
+export function logSoftmaxRow(logits: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  if (max === -Infinity || Number.isNaN(max) || max === Infinity)
+    throw new RangeError('log-softmax: the logits have no finite maximum; no distribution to report');
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  const shift = max + Math.log(sum);
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i]! - shift;
+  return out;
 }
 
 /** Divides every logit by `temperature` (> 0). */

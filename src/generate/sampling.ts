@@ -1,10 +1,18 @@
 /**
  * Choosing the next token from one row of logits: the sampling options (temperature, top-k, top-p, repetition
- * penalty) with their validation, greedy decoding (temperature 0), and a seeded draw from the processed
- * distribution. The order follows Hugging Face's: repetition penalty, temperature, top-k, softmax, top-p, draw.
+ * penalty, frequency and presence penalties) with their validation, greedy decoding (temperature 0), and a seeded
+ * draw from the processed distribution. The order follows Hugging Face's: repetition penalty, frequency/presence
+ * penalties, temperature, top-k, softmax, top-p, draw.
  */
 import type { Rng } from '../tensor/random.ts';
-import { applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, softmaxRow } from './logits-processors.ts';
+import {
+  applyFrequencyPresencePenalty,
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  softmaxRow,
+} from './logits-processors.ts';
 import { UserError } from '../util/user-error.ts';
 
 export interface SamplingOptions {
@@ -16,9 +24,15 @@ export interface SamplingOptions {
   topP?: number;
   /** CTRL repetition penalty over tokens already in the context; 1 disables. Default 1. */
   repetitionPenalty?: number;
+  /** OpenAI frequency penalty in [-2, 2]: each generated occurrence of a token lowers its logit by this. Default 0. */
+  frequencyPenalty?: number;
+  /** OpenAI presence penalty in [-2, 2]: a token generated at least once has its logit lowered by this. Default 0. */
+  presencePenalty?: number;
 }
 
-export type ResolvedSampling = Required<SamplingOptions>;
+/** Every option filled in; the frequency and presence penalties may stay absent (= 0). */
+export type ResolvedSampling = Required<Omit<SamplingOptions, 'frequencyPenalty' | 'presencePenalty'>> &
+  Pick<SamplingOptions, 'frequencyPenalty' | 'presencePenalty'>;
 
 function fail(message: string): never {
   throw new UserError(message);
@@ -26,11 +40,13 @@ function fail(message: string): never {
 
 /** Defaults filled in and every value checked (a RangeError marked as a user error names the bad option). */
 export function resolveSampling(opts: SamplingOptions = {}): ResolvedSampling {
-  const r: ResolvedSampling = {
+  const r: Required<SamplingOptions> = {
     temperature: opts.temperature ?? 1,
     topK: opts.topK ?? 0,
     topP: opts.topP ?? 1,
     repetitionPenalty: opts.repetitionPenalty ?? 1,
+    frequencyPenalty: opts.frequencyPenalty ?? 0,
+    presencePenalty: opts.presencePenalty ?? 0,
   };
   if (!Number.isFinite(r.temperature) || r.temperature < 0)
     fail(`sampling: temperature must be a number >= 0 (0 = greedy), received ${r.temperature}`);
@@ -40,6 +56,10 @@ export function resolveSampling(opts: SamplingOptions = {}): ResolvedSampling {
     fail(`sampling: topP must be in (0, 1] (1 = off), received ${r.topP}`);
   if (!Number.isFinite(r.repetitionPenalty) || r.repetitionPenalty <= 0) {
     fail(`sampling: repetitionPenalty must be a number > 0 (1 = off), received ${r.repetitionPenalty}`);
+  }
+  for (const k of ['frequencyPenalty', 'presencePenalty'] as const) {
+    if (!Number.isFinite(r[k]) || r[k] < -2 || r[k] > 2)
+      fail(`sampling: ${k} must be a number in [-2, 2] (0 = off), received ${r[k]}`);
   }
   return r;
 }
@@ -79,17 +99,23 @@ export function drawFrom(probs: Float32Array, rng: Rng): number {
 
 /**
  * The next token for one row of logits (not modified; a copy is processed). `context` holds the token ids seen so
- * far, for the repetition penalty. Greedy when temperature is 0 (top-k and top-p then change nothing).
+ * far, for the repetition penalty; `generated` counts each generated token id, for the frequency and presence
+ * penalties. Greedy when temperature is 0 (top-k and top-p then change nothing).
  */
 export function sampleNext(
   logits: ArrayLike<number>,
   context: ArrayLike<number>,
   opts: ResolvedSampling,
   rng: Rng,
+  generated: ReadonlyMap<number, number> = new Map(),
 ): number {
-  if (opts.temperature === 0 && opts.repetitionPenalty === 1) return argmaxRow(logits); // plain greedy: nothing to copy
+  const frequency = opts.frequencyPenalty ?? 0;
+  const presence = opts.presencePenalty ?? 0;
+  const penalized = frequency !== 0 || presence !== 0;
+  if (opts.temperature === 0 && opts.repetitionPenalty === 1 && !penalized) return argmaxRow(logits); // plain greedy: nothing to copy
   const row = Float32Array.from(logits as ArrayLike<number>);
   applyRepetitionPenalty(row, context, opts.repetitionPenalty);
+  applyFrequencyPresencePenalty(row, generated, frequency, presence);
   if (opts.temperature === 0) return argmaxRow(row);
   applyTemperature(row, opts.temperature);
   applyTopK(row, opts.topK);

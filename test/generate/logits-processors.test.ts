@@ -1,15 +1,18 @@
 /**
  * Logits processors on hand-checked rows: CTRL repetition penalty signs, temperature, top-k and top-p boundaries
  * (ties towards the lower id, at least one token kept), and the float32-faithful softmax (no overflow, exact zeros
- * for filtered tokens, each value the float32 rounding of the float64 softmax).
+ * for filtered tokens, each value the float32 rounding of the float64 softmax), OpenAI's frequency and presence
+ * penalties, and the log-softmax behind API logprobs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  applyFrequencyPresencePenalty,
   applyRepetitionPenalty,
   applyTemperature,
   applyTopK,
   applyTopP,
+  logSoftmaxRow,
   softmaxRow,
   topIndices,
 } from '../../src/generate/logits-processors.ts';
@@ -23,6 +26,38 @@ test('repetition penalty divides positive and multiplies negative logits of seen
   const same = f32([2, -2]);
   applyRepetitionPenalty(same, [0, 1], 1);
   assert.deepEqual(Array.from(same), [2, -2]);
+});
+
+test('frequency/presence penalty: logit -= count * frequency + presence, for generated ids only', () => {
+  const row = f32([2, -2, 1, 0, 3]);
+  applyFrequencyPresencePenalty(
+    row,
+    new Map([
+      [0, 2],
+      [3, 1],
+      [9, 4], // out of range: ignored
+    ]),
+    0.5,
+    0.25,
+  );
+  assert.deepEqual(Array.from(row), [2 - (2 * 0.5 + 0.25), -2, 1, 0 - (0.5 + 0.25), 3]);
+  const neg = f32([1, 1]);
+  applyFrequencyPresencePenalty(neg, new Map([[1, 3]]), -0.5, -1);
+  assert.deepEqual(Array.from(neg), [1, 1 + 1.5 + 1]);
+  const off = f32([1, 2]);
+  applyFrequencyPresencePenalty(off, new Map([[1, 3]]), 0, 0);
+  assert.deepEqual(Array.from(off), [1, 2]);
+});
+
+test('logSoftmaxRow: log of the softmax, exp sums to 1, -Infinity stays -Infinity', () => {
+  const row = f32([1, 2, 3, -Infinity]);
+  const lp = logSoftmaxRow(row);
+  const p = softmaxRow(row);
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(Math.exp(lp[i]!) - p[i]!) < 1e-7);
+  assert.equal(lp[3], -Infinity);
+  assert.ok(Math.abs(Array.from(lp).reduce((a, x) => a + Math.exp(x), 0) - 1) < 1e-12);
+  assert.ok(Math.abs(logSoftmaxRow(f32([1000, 0]))[1]! + 1000) < 1e-9); // no overflow
+  assert.throws(() => logSoftmaxRow(f32([-Infinity])), RangeError);
 });
 
 test('temperature divides every logit', () => {

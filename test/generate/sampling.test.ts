@@ -72,6 +72,8 @@ test('bad sampling options are user errors naming the option', () => {
     [{ topP: 0 }, /topP must be in \(0, 1\].*received 0/],
     [{ topP: 1.5 }, /topP must be in \(0, 1\]/],
     [{ repetitionPenalty: 0 }, /repetitionPenalty must be a number > 0/],
+    [{ frequencyPenalty: 2.5 }, /frequencyPenalty must be a number in \[-2, 2\].*received 2.5/],
+    [{ presencePenalty: Number.NaN }, /presencePenalty must be a number in \[-2, 2\].*received NaN/],
   ];
   for (const [opts, re] of cases) {
     assert.throws(
@@ -79,5 +81,40 @@ test('bad sampling options are user errors naming the option', () => {
       (e: Error) => re.test(e.message) && e instanceof UserError,
     );
   }
-  assert.deepEqual(resolveSampling(), { temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 });
+  assert.deepEqual(resolveSampling(), {
+    temperature: 1,
+    topK: 0,
+    topP: 1,
+    repetitionPenalty: 1,
+    frequencyPenalty: 0,
+    presencePenalty: 0,
+  });
+});
+
+test('frequency and presence penalties count generated tokens: greedy moves off a repeated argmax', () => {
+  // logits: id 1 (2.5) leads id 3 (2.4) by 0.1.
+  const counts = new Map([[1, 3]]);
+  const plain = resolveSampling({ temperature: 0 });
+  assert.equal(sampleNext(logits, [], plain, new Rng(0), counts), 1); // no penalty: counts change nothing
+  // 3 * 0.05 = 0.15 > 0.1: id 3 wins; 0.03 * 3 = 0.09 < 0.1: id 1 stays.
+  assert.equal(
+    sampleNext(logits, [], resolveSampling({ temperature: 0, frequencyPenalty: 0.05 }), new Rng(0), counts),
+    3,
+  );
+  assert.equal(
+    sampleNext(logits, [], resolveSampling({ temperature: 0, frequencyPenalty: 0.03 }), new Rng(0), counts),
+    1,
+  );
+  // presence: once, whatever the count.
+  assert.equal(
+    sampleNext(logits, [], resolveSampling({ temperature: 0, presencePenalty: 0.11 }), new Rng(0), counts),
+    3,
+  );
+  assert.equal(
+    sampleNext(logits, [], resolveSampling({ temperature: 0, presencePenalty: 0.09 }), new Rng(0), counts),
+    1,
+  );
+  // A negative penalty favours the repeated token: id 3 generated once, -0.2 lifts it above id 1.
+  const c3 = new Map([[3, 1]]);
+  assert.equal(sampleNext(logits, [], resolveSampling({ temperature: 0, presencePenalty: -0.2 }), new Rng(0), c3), 3);
 });
