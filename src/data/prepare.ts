@@ -157,7 +157,16 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
       `data prepare: --train-tokenizer expects a vocabulary size of at least 257, received ${opts.trainTokenizer}`,
     );
   }
+  if (!(Number.isInteger(shardTokens) && shardTokens >= 1))
+    throw new DataError(`data prepare: the tokens per shard must be a positive integer, received ${shardTokens}`);
+  if (opts.trainTokens !== undefined && !(Number.isInteger(opts.trainTokens) && opts.trainTokens >= 1))
+    throw new DataError(`data prepare: the training tokens must be a positive integer, received ${opts.trainTokens}`);
   const cleanOpts: CleanOptions = resolveCleanOptions(opts.clean);
+  // A tokenizer directory is read before `out` is touched, so a wrong path writes nothing.
+  const given =
+    typeof opts.tokenizer === 'string' && opts.tokenizer !== 'char' && opts.trainTokenizer === undefined
+      ? resolveTokenizer(opts.tokenizer, new Set())
+      : opts.tokenizer;
   if (opts.trainTokenizer === undefined && opts.tokenizer === undefined) resolveTokenizer(undefined, new Set());
   // Input mistakes surface before an earlier dataset in `out` is touched.
   const perSource = opts.sources.map((spec) => ({ spec, files: sourceFiles(spec) }));
@@ -246,7 +255,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
       });
     } else {
       if (wantChars) chars.add('\n');
-      tok = resolveTokenizer(opts.tokenizer, chars);
+      tok = resolveTokenizer(given, chars);
     }
     // Loaded first, then replaced: the tokenizer may come from this very directory (an earlier run's output).
     rmSync(join(opts.out, 'tokenizer'), { recursive: true, force: true });

@@ -37,6 +37,7 @@ import { sampleContinuation } from './sample.ts';
 import { describePrecision, resolvePrecision, withTrainPrecision, type ResolvedPrecision } from './precision.ts';
 import { lrAt, type LrSchedule } from './schedule.ts';
 import { keepSnapshot, pruneSnapshots } from './snapshots.ts';
+import { checkBatchFits } from './batch-size.ts';
 import { libraryVersion } from './version.ts';
 import { UserError } from '../util/user-error.ts';
 
@@ -242,6 +243,7 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   const mc = model.config;
   const T = c.context === 0 ? mc.blockSize : c.context;
   if (T > mc.blockSize) throw new TrainError(`train: context ${T} exceeds the model's blockSize ${mc.blockSize}`);
+  checkBatchFits('train', c.batchSize, T, mc.vocabSize);
   for (const [name, d] of [
     ['training', opts.train],
     ['validation', opts.val],

@@ -20,6 +20,23 @@ function optNum(args: Parsed, name: string): number | undefined {
   return args.options[name] as number | undefined;
 }
 
+/** An integer option >= min (absent: undefined), refused with one line naming the flag otherwise. */
+function count(args: Parsed, name: string, min: number, where = 'data prepare'): number | undefined {
+  const v = optNum(args, name);
+  if (v !== undefined && !(Number.isInteger(v) && v >= min))
+    throw new UsageError(
+      `${where}: --${name} expects ${min === 0 ? 'a non-negative' : 'a positive'} integer, received ${v}`,
+    );
+  return v;
+}
+
+function valFraction(args: Parsed): number | undefined {
+  const v = optNum(args, 'val-fraction');
+  if (v !== undefined && !(v >= 0 && v < 1))
+    throw new UsageError(`data prepare: --val-fraction expects a number in [0, 1), received ${v}`);
+  return v;
+}
+
 function ratio(args: Parsed, name: string, fallback: number): number {
   const v = optNum(args, name) ?? fallback;
   if (!(v >= 0 && v <= 1)) throw new UsageError(`data prepare: --${name} expects a number in [0, 1], received ${v}`);
@@ -67,8 +84,8 @@ function prepareOptions(args: Parsed): PrepareOptions {
   const filters: FilterOptions | false = o['no-filters']
     ? false
     : {
-        minWords: optNum(args, 'min-words') ?? DEFAULT_FILTERS.minWords,
-        maxChars: optNum(args, 'max-chars') ?? DEFAULT_FILTERS.maxChars,
+        minWords: count(args, 'min-words', 0) ?? DEFAULT_FILTERS.minWords,
+        maxChars: count(args, 'max-chars', 1) ?? DEFAULT_FILTERS.maxChars,
         maxSymbolRatio: ratio(args, 'max-symbol-ratio', DEFAULT_FILTERS.maxSymbolRatio),
         maxDigitRatio: ratio(args, 'max-digit-ratio', DEFAULT_FILTERS.maxDigitRatio),
         maxRepeatedLines: ratio(args, 'max-repeated-lines', DEFAULT_FILTERS.maxRepeatedLines),
@@ -78,10 +95,10 @@ function prepareOptions(args: Parsed): PrepareOptions {
   const opts: PrepareOptions = {
     sources,
     out,
-    valFraction: optNum(args, 'val-fraction') ?? mix?.valFraction ?? 0.05,
+    valFraction: valFraction(args) ?? mix?.valFraction ?? 0.05,
     seed: optNum(args, 'seed') ?? mix?.seed ?? 1,
     valSplit: valSplit(args, mix?.valSplit),
-    shardTokens: o['shard-tokens'] as number,
+    shardTokens: count(args, 'shard-tokens', 1) as number,
     progress: !o.quiet,
     clean: {
       normalize: !o['no-normalize'],
@@ -92,7 +109,7 @@ function prepareOptions(args: Parsed): PrepareOptions {
       pii: o.pii === true,
     },
   };
-  const trainTokens = optNum(args, 'train-tokens') ?? mix?.trainTokens;
+  const trainTokens = count(args, 'train-tokens', 1) ?? mix?.trainTokens;
   if (trainTokens !== undefined) opts.trainTokens = trainTokens;
   if (trainTok !== undefined) opts.trainTokenizer = trainTok;
   if (tokenizer !== undefined) opts.tokenizer = tokenizer;
@@ -253,7 +270,7 @@ export const dataCommand: Command = {
         const dir = args.positionals[1];
         if (dir === undefined)
           throw new UsageError('data inspect: give the dataset directory, e.g. `llmforge data inspect runs/data/x`');
-        inspect(dir, args.options.tokens as number);
+        inspect(dir, count(args, 'tokens', 0, 'data inspect') as number);
         return;
       }
       case 'export-llmc':

@@ -52,6 +52,8 @@ export const importCommand: Command = {
     if (existsSync(out) && readdirSync(out).length > 0)
       throw new UsageError(`import: --out ${out} exists and is not empty; choose a new directory`);
     if (resolve(out) === resolve(file)) throw new UsageError('import: --out must differ from the input file');
+    if (!existsSync(file)) throw new UsageError(`import: ${file}: no such file`);
+    if (!statSync(file).isFile()) throw new UsageError(`import: ${file} is not a file (a directory?)`);
 
     let model: LanguageModel;
     let tokenizer: TextTokenizer | null = null;

@@ -105,6 +105,16 @@ export const tokenizerCommand: Command = {
         const pre = args.options.pretokenizer as string;
         if (!isPretokenizerName(pre))
           throw new UsageError(`tokenizer train: --pretokenizer must be gpt2 or cl100k, received "${pre}"`);
+        const specials = (args.options.special as string).split(',').filter((s) => s !== '');
+        const vocabSize = args.options['vocab-size'] as number;
+        const least = 256 + specials.length;
+        if (!(Number.isInteger(vocabSize) && vocabSize >= least))
+          throw new UsageError(
+            `tokenizer train: --vocab-size must be an integer of at least ${least} (256 byte tokens + ${specials.length} special), received ${vocabSize}`,
+          );
+        const minFrequency = args.options['min-frequency'] as number;
+        if (!(Number.isInteger(minFrequency) && minFrequency >= 1))
+          throw new UsageError(`tokenizer train: --min-frequency must be a positive integer, received ${minFrequency}`);
         const files = [...input.split(','), ...args.positionals.slice(1)].filter((f) => f !== '');
         const t0 = performance.now();
         const counter = new WordCounter(pre);
@@ -119,9 +129,9 @@ export const tokenizerCommand: Command = {
         }
         const tCount = performance.now();
         const tok = trainBpe(counter.counts, {
-          vocabSize: args.options['vocab-size'] as number,
-          minFrequency: args.options['min-frequency'] as number,
-          specialTokens: (args.options.special as string).split(',').filter((s) => s !== ''),
+          vocabSize,
+          minFrequency,
+          specialTokens: specials,
           pretokenizer: pre,
           progress: true,
         });
@@ -143,11 +153,21 @@ export const tokenizerCommand: Command = {
       case 'decode': {
         const tok = requireTokenizer('decode', args.options.tokenizer);
         const raw = readInput('decode', args).trim();
-        const parts = raw.startsWith('[') ? (JSON.parse(raw) as unknown[]) : raw.split(/[\s,]+/);
+        let parts: unknown[];
+        try {
+          parts = raw.startsWith('[') ? (JSON.parse(raw) as unknown[]) : raw.split(/[\s,]+/);
+        } catch (e) {
+          throw new UsageError(`tokenizer decode: the ids are not a JSON array (${(e as Error).message})`);
+        }
+        if (!Array.isArray(parts)) throw new UsageError('tokenizer decode: the ids are not a JSON array');
         const ids = parts.map((p, i) => {
           const n = Number(p);
           if (!Number.isInteger(n) || n < 0)
             throw new UsageError(`tokenizer decode: item ${i} (${JSON.stringify(p)}) is not a token id`);
+          if (n >= tok.vocabSize)
+            throw new UsageError(
+              `tokenizer decode: item ${i} (${n}) is not in the vocabulary (ids 0..${tok.vocabSize - 1})`,
+            );
           return n;
         });
         process.stdout.write(`${tok.decode(ids)}\n`);
