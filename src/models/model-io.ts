@@ -3,7 +3,9 @@
  * and `model.safetensors` (float32, llmforge's parameter names; a tied head is stored once, as the embedding).
  * Both files are written atomically. Loading validates the config and checks every tensor's presence and shape,
  * with errors naming the file and the tensor or field; the model is built without random init and every parameter
- * is filled from the file (model-fill.ts). The tokenizer is saved beside these by its own module. A Hugging Face
+ * is filled from the file (model-fill.ts), after the config is checked against the sizes the file holds (model-size.ts:
+ * a config.json that describes more parameters than model.safetensors stores is refused before anything is
+ * allocated). The tokenizer is saved beside these by its own module. A Hugging Face
  * model directory (models/hf/detect.ts) is read through models/hf instead, by the same calls.
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { checkModelConfig, ModelConfigError } from './config.ts';
 import { isHfModelDir } from './hf/detect.ts';
 import { loadHfModel, readHfConfig } from './hf/load-hf.ts';
 import { ModelFill } from './model-fill.ts';
+import { checkConfigFitsWeights, checkModelAllocatable } from './model-size.ts';
 import type { LanguageModel, ModelConfig } from './model.ts';
 
 export const CONFIG_FILE = 'config.json';
@@ -71,6 +74,11 @@ export function loadModel(dir: string): LanguageModel {
   const path = join(dir, WEIGHTS_FILE);
   const file = SafetensorsReader.open(path); // tensor by tensor into the parameters, never the whole file in memory
   try {
+    const configPath = join(dir, CONFIG_FILE);
+    let stored = 0;
+    for (const t of file.tensors.values()) stored += t.size;
+    checkConfigFitsWeights(config, stored, configPath, WEIGHTS_FILE); // before allocating: the header says what is there
+    checkModelAllocatable(config, configPath);
     const fill = new ModelFill(config); // no random init: every parameter is read from the file
     const missing = (name: string, p: { shape: readonly number[] }): ModelConfigError =>
       new ModelConfigError(

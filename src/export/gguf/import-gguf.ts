@@ -8,11 +8,14 @@
  * tokens). From llama.cpp metadata, attention.key_length gives a head size other than C / H and rope.scaling.type
  * "linear" the linear RoPE scaling; other scaling types, a partial rotary dimension and a `rope_freqs.weight` tensor
  * (llama3 scaling, whose parameters only `llmforge.config` records) are errors naming the key or tensor. With our
- * config, `rope_freqs.weight` must hold the factors the config implies.
+ * config, `rope_freqs.weight` must hold the factors the config implies. A config describing more parameters than
+ * the tensor infos list (`block_count` 1e7), or arrays too large to allocate (`context_length` 2^31), is refused
+ * before the model is built, naming the key.
  */
 import { checkModelConfig, completeModelConfig, headSize, ModelConfigError } from '../../models/config.ts';
 import type { Arch, LanguageModel, ModelConfig } from '../../models/model.ts';
 import { ModelFill } from '../../models/model-fill.ts';
+import { checkConfigFitsWeights, checkModelAllocatable, type SizeField } from '../../models/model-size.ts';
 import { ByteLevelBpe } from '../../tokenizer/bpe.ts';
 import { Tokenizer } from '../../tokenizer/tokenizer.ts';
 import { ROPE_FREQS, ropeFreqFactors } from './export-gguf.ts';
@@ -159,11 +162,38 @@ export function ggufTokenizer(file: GgufReader): Tokenizer | null {
   });
 }
 
+const GGUF_KEYS: Record<SizeField, string> = {
+  nLayer: 'block_count',
+  vocabSize: 'vocab_size',
+  blockSize: 'context_length',
+  nEmbd: 'embedding_length',
+  mlpHidden: 'feed_forward_length',
+  headDim: 'attention.key_length',
+  nHead: 'attention.head_count',
+  nKvHead: 'attention.head_count_kv',
+};
+
+/**
+ * Refuses, before anything is allocated, a config that describes more parameters than the file's tensor infos
+ * hold or arrays too large to allocate, naming the metadata key (or the llmforge.config field).
+ */
+function checkSizes(file: GgufReader, config: ModelConfig): void {
+  const ours = typeof file.metadata.get('llmforge.config') === 'string';
+  const source = ours ? `${file.path} "llmforge.config"` : `${file.path} metadata`;
+  const name = (f: SizeField): string =>
+    ours ? f : f === 'vocabSize' ? 'token_embd.weight rows' : `${config.arch}.${GGUF_KEYS[f]}`;
+  let stored = 0;
+  for (const t of file.tensors.values()) stored += t.dims.reduce((a, b) => a * b, 1);
+  checkConfigFitsWeights(config, stored, source, 'its tensors', name);
+  checkModelAllocatable(config, source, name);
+}
+
 /** Loads the model and tokenizer in the GGUF file at `path`. */
 export function importGguf(path: string): ImportedGguf {
   const file = GgufReader.open(path);
   try {
     const config = ggufModelConfig(file);
+    checkSizes(file, config);
     const fill = new ModelFill(config); // no random init: every parameter is read from the file
     const missing = (name: string): GgufFormatError =>
       new GgufFormatError(`${path}: tensor "${ggufName(config.arch, name)!}" (parameter ${name}) is missing`);

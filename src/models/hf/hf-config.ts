@@ -9,6 +9,7 @@
  */
 import { checkModelConfig, headSize } from '../config.ts';
 import type { ModelConfig } from '../model.ts';
+import type { SizeField } from '../model-size.ts';
 import { hfRopeFields, readHfRope } from './hf-rope.ts';
 import { UserError } from '../../util/user-error.ts';
 
@@ -141,6 +142,32 @@ export function hfToModelConfig(doc: unknown, source: string): { config: ModelCo
     };
   }
   return { config: checkModelConfig(config, source), info };
+}
+
+const HF_GPT2_KEYS: Record<SizeField, string> = {
+  nLayer: 'n_layer',
+  vocabSize: 'vocab_size',
+  blockSize: 'n_positions',
+  nEmbd: 'n_embd',
+  mlpHidden: 'n_inner',
+  headDim: 'n_embd',
+  nHead: 'n_head',
+  nKvHead: 'n_head',
+};
+const HF_LLAMA_KEYS: Record<SizeField, string> = {
+  nLayer: 'num_hidden_layers',
+  vocabSize: 'vocab_size',
+  blockSize: 'max_position_embeddings',
+  nEmbd: 'hidden_size',
+  mlpHidden: 'intermediate_size',
+  headDim: 'head_dim',
+  nHead: 'num_attention_heads',
+  nKvHead: 'num_key_value_heads',
+};
+
+/** The config.json key a ModelConfig size field comes from (for errors about sizes). */
+export function hfFieldName(arch: ModelConfig['arch'], field: SizeField): string {
+  return (arch === 'gpt2' ? HF_GPT2_KEYS : HF_LLAMA_KEYS)[field];
 }
 
 /** Token ids to record in the exported configs. */

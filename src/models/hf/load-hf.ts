@@ -3,7 +3,8 @@
  * weights from model.safetensors or a sharded model.safetensors.index.json, read tensor by tensor straight into the
  * parameters of a model built without random init (F16/BF16 converted on the way, GPT-2 Conv1D weights
  * transposed through one tensor-sized buffer), generation_config.json kept for callers. A missing, misshapen or
- * unexpected tensor is an error naming the tensor and the file. The tokenizer files beside the weights are opened
+ * unexpected tensor is an error naming the tensor and the file; a config describing more parameters than the
+ * safetensors headers list is refused before the model is allocated (model-size.ts). The tokenizer files beside the weights are opened
  * by the tokenizer module.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { SafetensorsReader } from '../../io/safetensors-reader.ts';
 import { formatShape } from '../../tensor/shape.ts';
 import type { LanguageModel, ModelConfig } from '../model.ts';
 import { ModelFill } from '../model-fill.ts';
-import { HfModelError, hfToModelConfig, type HfConfigInfo } from './hf-config.ts';
+import { checkConfigFitsWeights, checkModelAllocatable } from '../model-size.ts';
+import { HfModelError, hfFieldName, hfToModelConfig, type HfConfigInfo } from './hf-config.ts';
 import { detectPrefix, hfName, IGNORED_BUFFERS, isTransposed, transpose2d } from './tensor-names.ts';
 
 export const HF_CONFIG_FILE = 'config.json';
@@ -114,6 +116,13 @@ export function loadHfModel(dir: string): LoadedHfModel {
     // A checkpoint without a head (GPT2Model, LlamaModel) or with a tied one uses the embedding as the head.
     const headless = !names.has('lm_head.weight') && (info.architecture?.endsWith('Model') ?? false);
     const config: ModelConfig = headless && !cfg0.tieEmbeddings ? { ...cfg0, tieEmbeddings: true } : cfg0;
+    // Before allocating: the config may describe no more parameters than the headers say the files hold.
+    let stored = 0;
+    for (const r of readers.values()) for (const t of r.tensors.values()) stored += t.size;
+    const configPath = join(dir, HF_CONFIG_FILE);
+    const name = (f: Parameters<typeof hfFieldName>[1]): string => hfFieldName(config.arch, f);
+    checkConfigFitsWeights(config, stored, configPath, fileList, name);
+    checkModelAllocatable(config, configPath, name);
     const fill = new ModelFill(config); // no random init: every parameter is read from the files
     const missing = (hf: string, p: { shape: readonly number[] }): HfModelError =>
       new HfModelError(
