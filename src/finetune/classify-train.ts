@@ -72,6 +72,7 @@ import {
   reportFields,
   type ClassificationReport,
 } from './metrics.ts';
+import { readStateFile } from '../train/state-file.ts';
 
 export type TrainMode = 'all' | 'last-k' | 'head' | 'lora';
 
@@ -257,7 +258,14 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
   let lossSum = 0;
   let lossN = 0;
   if (resuming) {
-    const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
+    const st = readStateFile(join(latest, STATE), 'a classifier run state', undefined, {
+      step: 'count',
+      bestValAccuracy: 'number?',
+      labels: 'strings',
+      lossSum: 'number?',
+      lossN: 'count?',
+      options: 'object',
+    }) as unknown as SavedState;
     if (JSON.stringify(st.labels) !== JSON.stringify(labels))
       throw new ClassifierError(
         `${join(latest, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`,

@@ -7,7 +7,7 @@
  * the optimizer state of A and B and the run state, and the run also writes the adapter alone (`<out>/adapter`,
  * PEFT layout); `<out>/model` is then the merged model. Dropout masks, LoRA's included, are seeded per step.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LanguageModel } from '../models/model.ts';
 import { saveModel } from '../models/model-io.ts';
@@ -42,6 +42,7 @@ import type { SftRecord } from '../chat/records.ts';
 import { tokenizeRecord, type SftExample } from './sft-tokenize.ts';
 import type { PromptTemplate } from '../chat/templates.ts';
 import { UserError } from '../util/user-error.ts';
+import { readStateFile } from '../train/state-file.ts';
 
 export interface SftConfig {
   /** Optimizer updates. */
@@ -191,11 +192,13 @@ function trainSftIn(
   let start = 0;
   const ckptDir = run.out ? join(run.out, 'checkpoints', 'latest') : null;
   if (run.resume && ckptDir && existsSync(join(ckptDir, SFT_STATE_FILE))) {
-    const state = JSON.parse(readFileSync(join(ckptDir, SFT_STATE_FILE), 'utf8')) as SftState;
-    if (state.format !== 'llmforge-sft-state')
-      throw new CheckpointError(
-        `${join(ckptDir, SFT_STATE_FILE)}: not an SFT run state (format "${String(state.format)}")`,
-      );
+    const state = readStateFile(join(ckptDir, SFT_STATE_FILE), 'an SFT run state', 'llmforge-sft-state', {
+      step: 'count',
+      epochRng: 'rng',
+      consumed: 'count',
+      valLoss: 'number?',
+      loss: 'number?',
+    }) as unknown as SftState;
     const mode = state.mode ?? 'all';
     if (mode !== (run.lora ? 'lora' : 'all'))
       throw new CheckpointError(

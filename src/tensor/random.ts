@@ -73,12 +73,32 @@ export class Rng {
     return { s: Array.from(this.s), spare: this.spare };
   }
 
+  /** Restores a getState() snapshot; anything else (see rngStateProblem) throws rather than seeding zeros. */
   setState(state: { s: number[]; spare: number | null }): void {
-    if (!Array.isArray(state.s) || state.s.length !== 4)
-      throw new TypeError('Rng.setState: expected { s: [4 numbers], spare }');
+    const problem = rngStateProblem(state);
+    if (problem !== undefined) throw new TypeError(`Rng.setState: ${problem}`);
     this.s = Uint32Array.from(state.s);
-    this.spare = state.spare;
+    this.spare = state.spare ?? null;
   }
+}
+
+/**
+ * What is wrong with `state` as an Rng.getState() snapshot, or undefined when it is one: `s` must be 4 integers in
+ * [0, 2^32), not all zero (xoshiro's one fixed point, which would draw only zeros), and `spare` null or a finite
+ * number. Readers of saved states use it to name the file at fault.
+ */
+export function rngStateProblem(state: unknown): string | undefined {
+  const st = state as { s?: unknown; spare?: unknown } | null;
+  if (typeof st !== 'object' || st === null)
+    return `expected {"s": [4 uint32 words], "spare": ...}, received ${JSON.stringify(state)}`;
+  const w = st.s;
+  if (!Array.isArray(w) || w.length !== 4) return `"s" must be 4 uint32 words, received ${JSON.stringify(w)}`;
+  if (!w.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < 2 ** 32))
+    return `"s" must be 4 uint32 words, received ${JSON.stringify(w)}`;
+  if (w.every((x) => x === 0)) return '"s" is all zeros, which is no generator state (it would draw only zeros)';
+  if (st.spare !== null && st.spare !== undefined && !(typeof st.spare === 'number' && Number.isFinite(st.spare)))
+    return `"spare" must be null or a finite number, received ${JSON.stringify(st.spare)}`;
+  return undefined;
 }
 
 /**

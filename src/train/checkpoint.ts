@@ -29,6 +29,7 @@ import { saveTextTokenizer, type TextTokenizer } from '../tokenizer/text-tokeniz
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import type { TrainConfig } from './config.ts';
 import { UserError } from '../util/user-error.ts';
+import { rngStateProblem } from '../tensor/random.ts';
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const STATE_FILE = 'state.json';
@@ -198,8 +199,8 @@ export function readRunState(dir: string): RunState {
     throw new CheckpointError(`${path}: expected "format": "${FORMAT}", received ${JSON.stringify(s.format)}`);
   if (!(Number.isInteger(s.step) && s.step! >= 0))
     throw new CheckpointError(`${path}: "step" must be a non-negative integer, received ${JSON.stringify(s.step)}`);
-  if (!s.dataRng || !Array.isArray(s.dataRng.s) || s.dataRng.s.length !== 4)
-    throw new CheckpointError(`${path}: "dataRng" must be {"s": [4 integers], "spare": ...}`);
+  const rngProblem = rngStateProblem(s.dataRng);
+  if (rngProblem !== undefined) throw new CheckpointError(`${path}: "dataRng" is not an RNG state: ${rngProblem}`);
   if (typeof s.config !== 'object' || s.config === null)
     throw new CheckpointError(`${path}: "config" (the training config) is missing`);
   if (s.bestValLoss !== null && typeof s.bestValLoss !== 'number')
