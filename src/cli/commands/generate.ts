@@ -10,6 +10,7 @@ import { parseDecodePrecision } from '../../models/decoder.ts';
 import { promptIds } from '../../generate/predict.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { UsageError } from '../args.ts';
+import { checkSamplingFlags } from '../sampling-flags.ts';
 import type { Command } from '../command.ts';
 
 /** Interprets \n, \t, \r and \\ in a stop string typed on the command line. */
@@ -73,14 +74,10 @@ export const generateCommand: Command = {
       );
     }
     const prompt = args.positionals[0]!;
+    checkSamplingFlags('generate', args.options, 'non-negative'); // before anything is printed
     const maxTokens = args.options['max-tokens'] as number;
-    if (!Number.isInteger(maxTokens) || maxTokens < 0)
-      throw new UsageError(`generate: --max-tokens must be an integer >= 0, received ${maxTokens}`);
     const topK = args.options['top-k'] as number;
-    if (!Number.isInteger(topK) || topK < 0)
-      throw new UsageError(`generate: --top-k must be an integer >= 0, received ${topK}`);
     const seed = args.options.seed as number;
-    if (!Number.isInteger(seed)) throw new UsageError(`generate: --seed must be an integer, received ${seed}`);
 
     const precisionArg = args.options['decode-precision'] as string | undefined;
     const decodePrecision =
@@ -91,7 +88,14 @@ export const generateCommand: Command = {
     const stop = args.options.stop as string | undefined;
     // stdout ends without a newline (one is added at the end); a note on stderr first breaks the terminal line.
     let outMid = prompt.length > 0 && !prompt.endsWith('\n');
-    let lineMid = outMid;
+    let lineMid = false;
+    let promptShown = false;
+    const showPrompt = (): void => {
+      if (promptShown) return;
+      process.stdout.write(prompt);
+      promptShown = true;
+      lineMid = outMid;
+    };
     const opts: GenerateOptions = {
       maxNewTokens: maxTokens,
       temperature: args.options.temperature as number,
@@ -101,6 +105,7 @@ export const generateCommand: Command = {
       seed,
       tokenizer,
       onText: (text) => {
+        showPrompt();
         process.stdout.write(text);
         outMid = lineMid = !text.endsWith('\n');
       },
@@ -113,10 +118,10 @@ export const generateCommand: Command = {
       ...(stop !== undefined ? { stop: [unescapeArg(stop)] } : {}),
     };
     const ids = promptIds(tokenizer, prompt);
-    process.stdout.write(prompt);
     const it = generateTokens(model, ids, opts);
     let r = it.next();
     while (!r.done) r = it.next();
+    showPrompt(); // the prompt goes out with the first text, or here: never before the generator's checks pass
     const s = r.value;
     if (outMid) process.stdout.write('\n');
     const decodeRate = s.ids.length > 1 ? ((s.ids.length - 1) / (s.decodeMs / 1000)).toFixed(1) : 'n/a';
