@@ -2,7 +2,8 @@
  * The safetensors header (Hugging Face): an 8-byte little-endian length, then a JSON object mapping each tensor
  * name to {dtype, shape, data_offsets: [begin, end]} relative to the data section, plus optional string metadata
  * under "__metadata__". This file parses and checks a header against the file size (one error naming the file,
- * the tensor and the problem) and builds the header bytes for a list of tensors, data section aligned to 8 bytes.
+ * the tensor and the problem; like the reference implementation, the byte ranges must tile the data section: no
+ * overlap, which would load one tensor's bytes as another's, no gap and nothing after the last) and builds the header bytes for a list of tensors, data section aligned to 8 bytes.
  */
 import { DTYPE_BYTES, isWeightDtype, type WeightDtype } from './dtypes.ts';
 import { UserError } from '../util/user-error.ts';
@@ -100,7 +101,39 @@ export function parseHeader(json: Uint8Array, fileSize: number, source: string):
       byteLength: end - begin,
     });
   }
+  checkLayout(tensors, fileSize - dataStart, dataStart, source);
   return { tensors, metadata, dataStart };
+}
+
+/**
+ * The tensors' byte ranges, in offset order, must tile the data section exactly, as the reference implementation
+ * requires: no two overlap (a tensor would read another's bytes), no gap between them and none after the last.
+ */
+function checkLayout(tensors: Map<string, TensorInfo>, dataLength: number, dataStart: number, source: string): void {
+  const sorted = [...tensors.values()].sort((a, b) => a.start - b.start || a.byteLength - b.byteLength);
+  const range = (t: TensorInfo): string =>
+    `"${t.name}" [${t.start - dataStart}, ${t.start - dataStart + t.byteLength}]`;
+  let end = 0;
+  let prev: TensorInfo | undefined;
+  for (const t of sorted) {
+    const begin = t.start - dataStart;
+    if (begin < end)
+      fail(source, `tensors ${range(prev!)} and ${range(t)} overlap (data_offsets must not share bytes)`);
+    if (begin > end)
+      fail(
+        source,
+        prev
+          ? `${begin - end} unused bytes between tensors ${range(prev)} and ${range(t)} (data_offsets must be contiguous)`
+          : `${begin} unused bytes before the first tensor ${range(t)} (data_offsets must start at 0)`,
+      );
+    end = begin + t.byteLength;
+    prev = t;
+  }
+  if (end !== dataLength)
+    fail(
+      source,
+      `${dataLength - end} bytes after ${prev ? `the last tensor ${range(prev)}` : 'the header'} belong to no tensor (the data section must end with the last tensor)`,
+    );
 }
 
 /** A tensor to write: its shape and dtype (the data is supplied separately). */

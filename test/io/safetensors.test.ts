@@ -2,7 +2,8 @@
  * The safetensors reader and writer: a file of F32, F16 and BF16 tensors (one larger than the read chunk) written
  * by the streaming writer reads back the same through the streaming reader and the in-memory parser; reading one
  * tensor touches only the header and that tensor's byte range (bytesRead); F16/BF16 conversion rounds to nearest
- * even and keeps representable values exact; truncated or malformed files are errors naming the file and tensor.
+ * even and keeps representable values exact; truncated or malformed files, and tensors whose byte ranges overlap,
+ * leave gaps or stop short of the end, are errors naming the file and the tensors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -141,4 +142,57 @@ test('truncated and malformed files are errors naming the file and the tensor', 
     () => readSafetensors(join(dir, 'absent.safetensors')),
     /absent\.safetensors: cannot read file \(ENOENT\)/,
   );
+});
+
+/** A safetensors file with the given header entries and `dataBytes` of data (F32 values 0, 1, 2, ...). */
+function rawFile(name: string, entries: Record<string, [number, number]>, dataBytes: number): string {
+  const header: Record<string, unknown> = {};
+  for (const [t, [b, e]] of Object.entries(entries))
+    header[t] = { dtype: 'F32', shape: [(e - b) / 4], data_offsets: [b, e] };
+  const json = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const data = Buffer.from(Float32Array.from({ length: dataBytes / 4 }, (_, i) => i).buffer);
+  const path = join(dir, name);
+  writeFileSync(path, Buffer.concat([len, json, data]));
+  return path;
+}
+
+test('overlapping, gapped or trailing tensor ranges are refused, naming the file and both tensors', () => {
+  const cases: [string, Record<string, [number, number]>, number, RegExp][] = [
+    [
+      'overlap.safetensors',
+      { a: [0, 16], b: [8, 24] },
+      24,
+      /overlap\.safetensors: tensors "a" \[0, 16\] and "b" \[8, 24\] overlap/,
+    ],
+    [
+      'same.safetensors',
+      { a: [0, 16], b: [0, 16] },
+      16,
+      /same\.safetensors: tensors "a" \[0, 16\] and "b" \[0, 16\] overlap/,
+    ],
+    [
+      'gap.safetensors',
+      { a: [0, 8], b: [16, 24] },
+      24,
+      /gap\.safetensors: 8 unused bytes between tensors "a" \[0, 8\] and "b" \[16, 24\]/,
+    ],
+    ['lead.safetensors', { a: [8, 16] }, 16, /lead\.safetensors: 8 unused bytes before the first tensor "a" \[8, 16\]/],
+    [
+      'tail.safetensors',
+      { a: [0, 8] },
+      16,
+      /tail\.safetensors: 8 bytes after the last tensor "a" \[0, 8\] belong to no tensor/,
+    ],
+  ];
+  for (const [name, entries, bytes, want] of cases) {
+    const path = rawFile(name, entries, bytes);
+    for (const read of [() => SafetensorsReader.open(path), () => parseSafetensors(readFileSync(path), path)])
+      assert.throws(read, (e: Error) => e instanceof UserError && want.test(e.message) && !e.message.includes('\n'));
+  }
+  // Out of header order but contiguous is what the reference accepts too.
+  const ok = readSafetensors(rawFile('reordered.safetensors', { b: [8, 16], a: [0, 8] }, 16));
+  assert.deepEqual([...ok.tensors.get('a')!.data], [0, 1]);
+  assert.deepEqual([...ok.tensors.get('b')!.data], [2, 3]);
 });
