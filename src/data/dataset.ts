@@ -137,9 +137,33 @@ export class TokenDataset {
         sf.width === 2
           ? new Uint16Array(this.scratch.buffer, this.scratch.byteOffset, n)
           : new Uint32Array(this.scratch.buffer, this.scratch.byteOffset, n);
+      this.checkIds(view, sf, offset);
       out.set(view, filled);
       filled += n;
       pos += n;
+    }
+  }
+
+  /** Throws a DataError naming the shard and position of the first id in `ids` outside the vocabulary. */
+  private checkIds(ids: Uint16Array | Uint32Array, sf: ShardFile, offset: number): void {
+    const V = this.vocabSize;
+    for (let j = 0; j < ids.length; j++) {
+      if (ids[j]! >= V)
+        throw new DataError(
+          `${sf.file}: token id ${ids[j]} at position ${offset + j} is outside the vocabulary (size ${V}); the shard is corrupt or was written with another tokenizer, prepare the dataset again`,
+        );
+    }
+  }
+
+  /**
+   * Reads every token once and throws a DataError naming the shard and position of the first id outside the
+   * vocabulary (`data inspect` runs it; training meets such an id in the window that holds it).
+   */
+  checkAllIds(): void {
+    const chunk = new Int32Array(Math.min(this.numTokens, 1 << 20));
+    for (let start = 0; start < this.numTokens; start += chunk.length) {
+      const n = Math.min(chunk.length, this.numTokens - start);
+      this.read(start, n === chunk.length ? chunk : chunk.subarray(0, n));
     }
   }
 

@@ -127,6 +127,7 @@ function inspect(dir: string, count: number): void {
     if (meta.splits[split].tokens === 0) continue;
     const ds = TokenDataset.open(dir, split);
     try {
+      ds.checkAllIds();
       const ids = new Int32Array(Math.min(count, ds.numTokens));
       ds.read(0, ids);
       lines.push(
