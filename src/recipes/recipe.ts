@@ -93,7 +93,13 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
     throw new RecipeError(`${source}: ${key === '' ? '' : `${key}: `}${message}${where}`);
   };
 
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // The yaml library refuses alias expansions past its limit (a "billion laughs" file) here, with a ReferenceError.
+    raw = doc.toJS();
+  } catch (e) {
+    throw new RecipeError(`${source}: invalid YAML: ${(e as Error).message}`);
+  }
   if (!isMapping(raw))
     return fail([], `expected a mapping with out, seed, variables and stages, received ${describeValue(raw)}`);
 
@@ -105,8 +111,9 @@ export function parseRecipe(text: string, source: string, opts: LoadRecipeOption
     top[k] = v;
   }
   const stagesRaw = raw.stages;
-  if (!Array.isArray(stagesRaw) || stagesRaw.length === 0)
+  if (!Array.isArray(stagesRaw))
     return fail(['stages'], `expected a list of stages, received ${describeValue(stagesRaw)}`);
+  if (stagesRaw.length === 0) return fail(['stages'], 'expected at least one stage, received an empty list');
 
   const stages = stagesRaw.map((s: unknown, i): { name: string; type: string; params: Record<string, unknown> } => {
     if (!isMapping(s))

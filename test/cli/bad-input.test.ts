@@ -312,6 +312,19 @@ badLine(['pull', 'not a name', '--offline'], 'not a name');
 badLine(['pull', 'owner/name', '--offline', '--cache-dir', text], 'owner/name');
 
 // recipes
+const bomb = join(fx, 'bomb.yaml');
+const level = (k: number) =>
+  `l${k}: &l${k} [${Array(9)
+    .fill(k === 0 ? '"lol"' : `*l${k - 1}`)
+    .join(', ')}]`;
+writeFileSync(
+  bomb,
+  `${Array.from({ length: 9 }, (_, k) => level(k)).join('\n')}\nstages:\n  - {name: a, type: show}\n`,
+);
+badLine(['run', bomb, '--dry-run'], 'bomb.yaml');
+const noStages = join(fx, 'no-stages.yaml');
+writeFileSync(noStages, 'out: x\nstages: []\n');
+badLine(['run', noStages, '--dry-run'], 'at least one stage');
 badLine(['run', missing], 'no-such-file');
 badLine(['run', aDir], 'a-directory');
 badLine(['start', '--from-stage', 'no-such-stage', '--dry-run'], 'no-such-stage');

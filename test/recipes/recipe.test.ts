@@ -163,7 +163,7 @@ test('validation errors name the file, the field, expected and received, and the
   );
   assert.equal(
     errorOf(() => parseRecipe('out: o\nstages: []\n', 'r.yaml')),
-    'r.yaml: stages: expected a list of stages, received a list (line 2)',
+    'r.yaml: stages: expected at least one stage, received an empty list (line 2)',
   );
   assert.equal(
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a recipe variable reference, not a JS template
