@@ -157,11 +157,12 @@ const AttnTileOps kScalarOps = {
 
 // 2^x for 16 floats. x is split as n + f with n = round(x), |f| <= 1/2; 2^f is its degree-6 Taylor polynomial
 // (truncation error < 1.2e-7 relative, below float rounding after Horner), and 2^n is applied exactly by
-// scalef. Inputs below -126 (including -inf) give exactly 0; NaN gives 0.
+// scalef. Inputs below -126 (including -inf) give exactly 0; NaN gives NaN, as std::exp2 does, so a NaN score
+// reaches the row's sum and output instead of vanishing (min/max return their second operand when either is NaN).
 LF_AVX512 inline __m512 exp2_ps(__m512 x) {
-  const __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-126.f), _CMP_GE_OQ);
-  x = _mm512_min_ps(x, _mm512_set1_ps(127.f));
-  x = _mm512_max_ps(x, _mm512_set1_ps(-127.f));
+  const __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-126.f), _CMP_NLT_UQ);
+  x = _mm512_min_ps(_mm512_set1_ps(127.f), x);
+  x = _mm512_max_ps(_mm512_set1_ps(-127.f), x);
   const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   const __m512 f = _mm512_sub_ps(x, n);
   __m512 p = _mm512_set1_ps(1.5403530393381606e-4f);                 // ln2^6 / 6!

@@ -45,16 +45,31 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   return viewAs(cur, shape);
 }
 
-/** Converts ids to an Int32Array and checks 0 <= id < limit, naming the op and the first bad position. */
+/**
+ * Converts ids to an Int32Array and checks 0 <= id < limit (or id === allow), naming the op and the first bad
+ * position. Ids given as numbers must be integers: they are checked before the conversion, which would truncate 1.5
+ * to 1, NaN to 0 and 2^32 + 1 to 1.
+ */
 export function checkIds(op: string, ids: Int32Array | readonly number[], limit: number, allow?: number): Int32Array {
-  const arr = ids instanceof Int32Array ? ids : Int32Array.from(ids);
-  for (let i = 0; i < arr.length; i++) {
-    const id = arr[i]!;
-    if ((id < 0 || id >= limit) && id !== allow) {
-      throw new RangeError(`${op}: index ${id} at position ${i} is out of range [0, ${limit})`);
+  const bad = (id: unknown, i: number): never => {
+    throw new RangeError(
+      typeof id === 'number' && Number.isInteger(id)
+        ? `${op}: index ${id} at position ${i} is out of range [0, ${limit})`
+        : `${op}: index ${String(id)} at position ${i} is not an integer`,
+    );
+  };
+  if (!(ids instanceof Int32Array)) {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as unknown;
+      if (typeof id !== 'number' || !Number.isInteger(id) || ((id < 0 || id >= limit) && id !== allow)) bad(id, i);
     }
+    return Int32Array.from(ids);
   }
-  return arr;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if ((id < 0 || id >= limit) && id !== allow) bad(id, i);
+  }
+  return ids;
 }
 
 export function checkFloat(op: string, name: string, t: Tensor, shape?: Shape): void {

@@ -49,6 +49,8 @@ interface Case {
   /** Segment id of query row i / key j of batch row b (both given, or neither). */
   segQ?: (b: number, i: number) => number;
   segK?: (b: number, j: number) => number;
+  /** Query row (b, i, h) to poison with a NaN in its first element: its out, lse and dq must be NaN. */
+  nanQ?: [number, number, number];
 }
 
 interface Inputs<T extends FloatArray> {
@@ -75,8 +77,10 @@ function makeInputs<T extends FloatArray>(c: Case, make: (n: number) => T, seed:
       for (let j = 0; j < c.Tk; j++) segK[b * c.Tk + j] = c.segK(b, j);
     }
   }
+  const q = randn(make, nq, next);
+  if (c.nanQ !== undefined) q[((c.nanQ[0] * c.Tq + c.nanQ[1]) * c.Hq + c.nanQ[2]) * c.D] = Number.NaN;
   return {
-    q: randn(make, nq, next),
+    q,
     k: randn(make, nkv, next),
     v: randn(make, nkv, next),
     dout: randn(make, nq, next),
@@ -171,6 +175,44 @@ const CASES: Case[] = [
     segK: () => 6,
   },
   { name: 'no keys', B: 1, Tq: 3, Tk: 0, Hq: 2, Hkv: 2, D: 3, causal: false, qOffset: 0 },
+  // A NaN query row propagates (out, lse and dq NaN) instead of reading as a row that sees no key. Full attention
+  // and a decode row see every key, so the NaN keys of dK/dV are the same on both backends.
+  {
+    name: 'NaN query row, full',
+    B: 2,
+    Tq: 17,
+    Tk: 17,
+    Hq: 4,
+    Hkv: 2,
+    D: 17,
+    causal: false,
+    qOffset: 0,
+    nanQ: [1, 5, 2],
+  },
+  {
+    name: 'NaN query row, T130 D64 full',
+    B: 1,
+    Tq: 130,
+    Tk: 130,
+    Hq: 2,
+    Hkv: 1,
+    D: 64,
+    causal: false,
+    qOffset: 0,
+    nanQ: [0, 70, 1],
+  },
+  {
+    name: 'NaN query row, decode',
+    B: 2,
+    Tq: 1,
+    Tk: 130,
+    Hq: 4,
+    Hkv: 2,
+    D: 64,
+    causal: true,
+    qOffset: 129,
+    nanQ: [0, 0, 3],
+  },
 ];
 
 // ---- the naive full-matrix implementation (float64, written independently of the reference) ----------------
@@ -203,7 +245,7 @@ function naiveAttention(c: Case, x: Inputs<Float64Array>): { out: Float64Array; 
         lse[(b * Hq + h) * Tq + i] = sum === 0 ? -Infinity : max + Math.log(sum);
         for (let d = 0; d < D; d++) {
           let acc = 0;
-          for (let j = 0; j < Tk; j++) if (sum > 0) acc += (e[j]! / sum) * x.v[((b * Tk + j) * Hkv + g) * D + d]!;
+          for (let j = 0; j < Tk; j++) if (sum !== 0) acc += (e[j]! / sum) * x.v[((b * Tk + j) * Hkv + g) * D + d]!;
           out[((b * Tq + i) * Hq + h) * D + d] = acc;
         }
       }
@@ -221,7 +263,7 @@ function maxMixedErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!,
       y = b[i]!;
-    if (x === y) continue; // covers matching infinities
+    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue; // covers matching infinities and NaNs
     if (!Number.isFinite(x) || !Number.isFinite(y)) return Infinity;
     worst = Math.max(worst, Math.abs(x - y) / (1 + Math.abs(y)));
   }
@@ -335,6 +377,23 @@ if (process.env[WORKER_ENV] === '1') {
     const { out, lse } = runForward(attention, c, x, f64);
     assert.equal(lse[0], -Infinity); // b 0, h 0, i 0 is padding
     for (let d = 0; d < c.D; d++) assert.equal(out[d], 0);
+  });
+
+  test('reference forward and backward: a NaN query row gives NaN out, lse and dq, not a row that sees no key', () => {
+    for (const c of CASES.filter((x) => x.nanQ !== undefined)) {
+      const x = makeInputs(c, f64, 5);
+      const fwd = runForward(attention, c, x, f64);
+      const { dq } = runBackward(attentionBackward, c, x, fwd, f64);
+      const [b, i, h] = c.nanQ!;
+      const row = ((b * c.Tq + i) * c.Hq + h) * c.D;
+      assert.ok(Number.isNaN(fwd.lse[(b * c.Hq + h) * c.Tq + i]!), `${c.name}: lse`);
+      for (let d = 0; d < c.D; d++) {
+        assert.ok(Number.isNaN(fwd.out[row + d]!), `${c.name}: out[${d}] = ${fwd.out[row + d]}`);
+        assert.ok(Number.isNaN(dq[row + d]!), `${c.name}: dq[${d}] = ${dq[row + d]}`);
+      }
+      const nans = Array.from(fwd.out).filter(Number.isNaN).length;
+      assert.equal(nans, c.D, `${c.name}: only the poisoned row is NaN`);
+    }
   });
 
   const GRAD_CASES: Case[] = [

@@ -8,6 +8,7 @@ import { arange, full, ones, randn, tensor, uniform, zeros } from '../../src/ten
 import { noGrad } from '../../src/tensor/autograd.ts';
 import { Rng } from '../../src/tensor/random.ts';
 import * as F from '../../src/ops/index.ts';
+import { nativeAvailable, withBackend } from '../../src/backend/index.ts';
 
 test('creation: shapes and values', () => {
   assert.deepEqual(zeros([2, 3]).toArray(), [
@@ -133,6 +134,34 @@ test('reshape is a view; errors name the op and shapes', () => {
   assert.throws(() => F.add(zeros([2, 3]), zeros([4])), /add: shapes \[2, 3\] and \[4\] cannot be broadcast/);
   assert.throws(() => F.embedding(zeros([4, 2]), [1, 4]), /embedding: index 4 at position 1 is out of range \[0, 4\)/);
   assert.throws(() => F.crossEntropy(zeros([2, 3]), [0]), /have 2 rows but 1 targets/);
+});
+
+test('embedding and gathers refuse ids that are not integers (no truncation), on both backends', () => {
+  for (const name of nativeAvailable() ? (['reference', 'native'] as const) : (['reference'] as const)) {
+    withBackend(name, () => {
+      const w = F.reshape(arange(8), [4, 2]);
+      for (const [ids, bad, at] of [
+        [[0, 1.5], '1.5', 1],
+        [[Number.NaN], 'NaN', 0],
+        [[2, 3, 2 ** 32 + 1], String(2 ** 32 + 1), 2],
+        [[-0.5], '-0.5', 0],
+      ] as const) {
+        const what = Number.isInteger(Number(bad)) ? 'is out of range \\[0, 4\\)' : 'is not an integer';
+        const want = new RegExp(`embedding: index ${bad.replace('.', '\\.')} at position ${at} ${what}`);
+        assert.throws(() => F.embedding(w, ids), want, `${name} ${bad}`);
+      }
+      assert.throws(
+        () => F.gatherLast(zeros([2, 3]), [0, 2.5]),
+        /gatherLast: index 2.5 at position 1 is not an integer/,
+      );
+      assert.throws(
+        () => F.crossEntropy(zeros([1, 3]), [Number.NaN]),
+        /crossEntropy: index NaN at position 0 is not an integer/,
+      );
+      assert.deepEqual(F.embedding(w, [3, 0]).toFlatArray(), [6, 7, 0, 1]); // integers still work, as numbers or Int32Array
+      assert.deepEqual(F.embedding(w, Int32Array.of(1)).toFlatArray(), [2, 3]);
+    });
+  }
 });
 
 test('shape ops give the expected values', () => {

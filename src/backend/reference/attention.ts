@@ -32,7 +32,8 @@ function checkShapes(
 
 /**
  * Fills `scores` (length Tk) with the scaled scores of query row (b, i, h) and -Infinity where the key is masked.
- * Returns the row maximum (-Infinity when every key is masked).
+ * Returns the row maximum (-Infinity when every key is masked; NaN when a score is NaN, so a NaN query row
+ * propagates to out and lse instead of reading as a row that sees no key).
  */
 function rowScores(
   q: FloatArray,
@@ -67,7 +68,7 @@ function rowScores(
     for (let d = 0; d < D; d++) dot += q[qBase + d]! * k[kBase + d]!;
     const s = dot * scale;
     scores[j] = s;
-    if (s > max) max = s;
+    if (s > max || Number.isNaN(s)) max = s; // a NaN score makes the row maximum NaN for good (NaN > x is false)
   }
   return max;
 }
