@@ -5,6 +5,7 @@
  * (read them with `optionValues`); any other option given twice is a usage error naming it, never a silent
  * last-one-wins.
  */
+import { parseCount } from '../models/units.ts';
 import { UserError } from '../util/user-error.ts';
 
 export interface OptionSpec {
@@ -15,6 +16,8 @@ export interface OptionSpec {
   arg?: string;
   /** A string option that may be given more than once: the parsed value is the list of all values, in order. */
   repeatable?: boolean;
+  /** A number option that is a count: it also takes K, M, B (or G) and T suffixes, as "175B" (models/units parseCount). */
+  count?: boolean;
 }
 
 export interface CommandSpec {
@@ -112,6 +115,13 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
       if (raw === undefined) options[name] = true;
       else if (raw === 'true' || raw === 'false') options[name] = raw === 'true';
       else throw new UsageError(`${spec.name}: --${name} expects true or false, received "${raw}"`);
+    } else if (o.type === 'number' && o.count) {
+      const v = parseCount(raw!);
+      if (v === undefined)
+        throw new UsageError(
+          `${spec.name}: --${name} expects a number (a count: 300e9, 300B; K, M, B, T suffixes), received "${raw}"`,
+        );
+      options[name] = v;
     } else if (o.type === 'number') {
       const v = Number(raw);
       if (raw!.trim() === '' || !Number.isFinite(v))

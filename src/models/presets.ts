@@ -4,7 +4,7 @@
  * the shape; the architecture's defaults (config.ts) fill the rest, so overriding nEmbd also rescales the MLP width
  * unless mlpHidden is set explicitly. vocabSize is normally overridden with the tokenizer's vocabulary size.
  */
-import { completeModelConfig, ModelConfigError } from './config.ts';
+import { completeModelConfig, ModelConfigError, swigluHidden } from './config.ts';
 import type { ModelConfig } from './model.ts';
 
 export interface Preset {
@@ -59,7 +59,48 @@ export function resolveModelConfig(
     source = 'model config';
   }
   if (Object.keys(overrides).length > 0) source += ` with overrides ${JSON.stringify(overrides)}`;
-  const merged: Partial<ModelConfig> = { ...base };
+  const merged = { ...base, ...derivedFollowing(base, overrides, source) } as Partial<ModelConfig>;
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
   return completeModelConfig(merged, source);
+}
+
+/**
+ * The fields of `base` that derive from others, redone for the overridden ones (a saved model's config.json holds
+ * them all): nKvHead follows a new nHead (equal to it, or the same grouped-query ratio; one that the ratio does not
+ * divide needs nKvHead given too), and a default-derived mlpHidden or headDim is re-derived from the new shape.
+ * Fields the overrides set themselves are left to them.
+ */
+function derivedFollowing(
+  base: Partial<ModelConfig>,
+  overrides: Partial<ModelConfig>,
+  source: string,
+): { [K in keyof ModelConfig]?: ModelConfig[K] | undefined } {
+  const out: { [K in keyof ModelConfig]?: ModelConfig[K] | undefined } = {};
+  const nHead = overrides.nHead;
+  if (nHead !== undefined && overrides.nKvHead === undefined && base.nKvHead !== undefined && base.nHead) {
+    if (base.nKvHead === base.nHead) out.nKvHead = nHead;
+    else {
+      const group = base.nHead / base.nKvHead;
+      if (!Number.isInteger(group) || !Number.isInteger(nHead / group))
+        throw new ModelConfigError(
+          `${source}: nHead ${nHead} cannot keep the base's ${base.nHead / base.nKvHead} query heads per key/value head (nHead ${base.nHead}, nKvHead ${base.nKvHead}); set nKvHead too`,
+        );
+      out.nKvHead = nHead / group;
+    }
+  }
+  const shapeChanged = overrides.nEmbd !== undefined || overrides.arch !== undefined;
+  if (shapeChanged && overrides.mlpHidden === undefined && base.mlpHidden !== undefined && base.nEmbd !== undefined) {
+    const llama = (base.arch ?? 'gpt2') === 'llama';
+    if (base.mlpHidden === (llama ? swigluHidden(base.nEmbd) : 4 * base.nEmbd)) out.mlpHidden = undefined;
+  }
+  if (
+    (overrides.nEmbd !== undefined || nHead !== undefined) &&
+    overrides.headDim === undefined &&
+    base.headDim !== undefined &&
+    base.nEmbd !== undefined &&
+    base.nHead !== undefined &&
+    base.headDim * base.nHead === base.nEmbd
+  )
+    out.headDim = undefined;
+  return out;
 }

@@ -1,7 +1,7 @@
 /**
  * Human-readable numbers for model reports (`llmforge info`, `llmforge estimate`): counts with thousands
  * separators or SI suffixes, bytes in binary units, FLOPs and FLOP/s with SI prefixes, and durations from
- * seconds up to years.
+ * seconds up to years; and counts read back from that form (parseCount: "175B").
  */
 
 /** 124439808 -> "124,439,808". */
@@ -17,6 +17,19 @@ export function formatShort(n: number): string {
   if (a >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (a >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
   return String(Math.round(n));
+}
+
+const COUNT_SUFFIX: Record<string, number> = { k: 1e3, m: 1e6, b: 1e9, g: 1e9, t: 1e12 };
+
+/**
+ * A count as people write it, the inverse of formatShort: "175B" -> 1.75e11, "1.5M", "300e9", "2k"; K, M, B (or G)
+ * and T suffixes in either case, `_` or `,` between digit groups. Undefined when the text is not such a count.
+ */
+export function parseCount(text: string): number | undefined {
+  const m = /^\s*([+-]?(?:\d[\d_,]*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*([kmbgt])?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const v = Number(m[1]!.replace(/[_,]/g, '')) * (m[2] ? COUNT_SUFFIX[m[2].toLowerCase()]! : 1);
+  return Number.isFinite(v) ? v : undefined;
 }
 
 /** Bytes in KiB/MiB/GiB/TiB. */

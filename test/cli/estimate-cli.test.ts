@@ -62,7 +62,10 @@ test('estimate mistakes are clear errors; the CLI prints one error line', () => 
     [['--params', '1e9'], /^error: estimate: --tokens is required/],
     [['--tokens', '1e9'], /^error: estimate: give exactly one of --params N or --model/],
     [['--params', '1e9', '--tokens', '1e9', '--hardware', 'tpu'], /^error: estimate: unknown hardware "tpu"/],
-    [['--params', '1e9', '--tokens', 'lots'], /^error: estimate: --tokens expects a number, received "lots"/],
+    [
+      ['--params', '1e9', '--tokens', 'lots'],
+      /^error: estimate: --tokens expects a number \(a count: 300e9, 300B; K, M, B, T suffixes\), received "lots"/,
+    ],
     [
       ['--params', '1e9', '--tokens', '1e9', '--precision', 'fp8'],
       /^error: estimate: --precision must be bf16 or fp32/,

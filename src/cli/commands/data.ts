@@ -199,10 +199,17 @@ export const dataCommand: Command = {
       },
       'train-tokens': {
         type: 'number',
+        count: true,
         help: 'prepare: training tokens to write (default: all available, reweighted by the mixture)',
         arg: 'N',
       },
-      'shard-tokens': { type: 'number', help: 'prepare: tokens per shard file', default: 100_000_000, arg: 'N' },
+      'shard-tokens': {
+        type: 'number',
+        count: true,
+        help: 'prepare: tokens per shard file (100M: K, M, B suffixes)',
+        default: 100_000_000,
+        arg: 'N',
+      },
       'no-normalize': { type: 'boolean', help: 'prepare: skip Unicode NFC and whitespace normalisation' },
       'no-dedup': { type: 'boolean', help: 'prepare: keep exact duplicates' },
       'no-near-dedup': { type: 'boolean', help: 'prepare: keep near duplicates (MinHash/LSH)' },

@@ -41,7 +41,7 @@ export const estimateCommand: Command = {
     usage:
       'llmforge estimate (--params N | --model <preset|dir> [--set key=value ...]) --tokens D [--hardware a100|h100|v100|cpu] [--mfu 0.4] [--gpus N] [--price-per-hour X] [--json]',
     options: {
-      params: { type: 'number', help: 'Parameter count N, e.g. 175e9', arg: 'N' },
+      params: { type: 'number', count: true, help: 'Parameter count N, e.g. 175e9 or 175B', arg: 'N' },
       model: {
         type: 'string',
         help: 'A preset or model directory instead of --params (adds the attention FLOPs)',
@@ -53,7 +53,7 @@ export const estimateCommand: Command = {
         arg: 'KEY=VALUE',
         repeatable: true,
       },
-      tokens: { type: 'number', help: 'Training tokens D, e.g. 300e9', arg: 'D' },
+      tokens: { type: 'number', count: true, help: 'Training tokens D, e.g. 300e9 or 300B', arg: 'D' },
       hardware: { type: 'string', help: `Device: ${Object.keys(HARDWARE).join(', ')}`, default: 'a100', arg: 'NAME' },
       mfu: {
         type: 'number',
