@@ -5,7 +5,10 @@
  * (TextStream inside generate never splits a UTF-8 character; stop strings are held back until they can no longer
  * match). A prompt longer than the model's context is cropped from the left, as `generate` does (the note goes to
  * the request's log line; usage still counts every prompt token sent). Generation ends at EOS, a stop string or
- * max_tokens; the context slides when it fills.
+ * max_tokens; the context slides when it fills. `n` choices are generated one after another in one turn of the
+ * queue (choice i samples with seed + i); with `logprobs` each generated token's log-probability and alternatives
+ * come with the text (see logprobs.ts; streamed with the chunk that completes the token's text, the tokens of a
+ * stop string in the closing chunk).
  */
 import { randomInt } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -13,10 +16,22 @@ import { encodePrompt } from '../chat/encode.ts';
 import type { PromptTemplate } from '../chat/templates.ts';
 import type { GenerateOptions } from '../generate/generate.ts';
 import { promptIds } from '../generate/predict.ts';
+import { TextStream } from '../generate/text-stream.ts';
 import type { LanguageModel } from '../models/model.ts';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.ts';
-import { runGeneration, type GenerationQueue } from './generation-queue.ts';
-import { chunk, errorBody, finishReason, fullResponse, newHead, usage, type Kind } from './openai-shapes.ts';
+import { runGeneration, type GenerationQueue, type GenerationResult } from './generation-queue.ts';
+import { codePoints, tokenLogprob, type TokenLogprob } from './logprobs.ts';
+import {
+  chunk,
+  errorBody,
+  finishReason,
+  fullResponse,
+  newHead,
+  usage,
+  type Choice,
+  type Kind,
+  type ResponseHead,
+} from './openai-shapes.ts';
 import { RequestError, type ApiRequest } from './request.ts';
 import { endEvents, sendEvent, startEvents } from './sse.ts';
 import { UserError } from '../util/user-error.ts';
@@ -56,6 +71,61 @@ function encodeInput(ctx: ServeContext, req: ApiRequest): number[] {
   }
 }
 
+/** One choice generated (and, when streaming, sent) for `req`; a null summary when aborted. */
+function generateChoice(
+  ctx: ServeContext,
+  kind: Kind,
+  req: ApiRequest,
+  ids: number[],
+  index: number,
+  seed: number,
+  stream: { res: ServerResponse; head: ResponseHead } | null,
+  notes: string[],
+  signal: AbortSignal,
+): { result: Promise<GenerationResult>; logprobs: TokenLogprob[] | null; pending: TokenLogprob[] } {
+  const logprobs: TokenLogprob[] | null = req.logprobs === null ? null : [];
+  const pending: TokenLogprob[] = []; // entries whose text has not been streamed yet
+  let onToken: GenerateOptions['onToken'];
+  if (logprobs !== null) {
+    // Offsets count characters of prompt + completion, as decoded text grows (a split character counts once complete).
+    const offsets = new TextStream(ctx.tokenizer);
+    let offset = req.input.kind === 'text' ? codePoints(req.input.prompt) : 0;
+    onToken = (id, logits) => {
+      const entry = tokenLogprob(ctx.tokenizer, logits, id, req.logprobs!, offset);
+      offset += codePoints(offsets.push(id));
+      logprobs.push(entry);
+      if (stream) pending.push(entry);
+    };
+  }
+  const opts: GenerateOptions = {
+    maxNewTokens: req.maxTokens,
+    temperature: req.temperature,
+    topP: req.topP,
+    topK: req.topK,
+    repetitionPenalty: req.repetitionPenalty,
+    frequencyPenalty: req.frequencyPenalty,
+    presencePenalty: req.presencePenalty,
+    seed,
+    tokenizer: ctx.tokenizer,
+    stop: req.stop,
+    onNote: (m) => {
+      if (!notes.includes(m)) notes.push(m);
+    },
+    ...(onToken ? { onToken } : {}),
+    ...(ctx.eosId !== undefined ? { eosId: ctx.eosId } : {}),
+    ...(stream
+      ? {
+          onText: (text: string) =>
+            sendEvent(
+              stream.res,
+              chunk(kind, stream.head, text, null, { index, logprobs: logprobs === null ? null : pending.splice(0) }),
+            ),
+        }
+      : {}),
+  };
+  return { result: runGeneration(ctx.model, ids, opts, signal), logprobs, pending };
+}
+
 /** Generates the answer to `req` and writes it to `res` (JSON, or events when req.stream); `signal` aborts it. */
 export async function complete(
   ctx: ServeContext,
@@ -67,28 +137,31 @@ export async function complete(
   const ids = encodeInput(ctx, req);
   const head = newHead(kind, ctx.modelId);
   const notes: string[] = [];
-  const opts: GenerateOptions = {
-    maxNewTokens: req.maxTokens,
-    temperature: req.temperature,
-    topP: req.topP,
-    topK: req.topK,
-    repetitionPenalty: req.repetitionPenalty,
-    seed: req.seed ?? randomInt(2 ** 31),
-    tokenizer: ctx.tokenizer,
-    stop: req.stop,
-    onNote: (m) => notes.push(m),
-    ...(ctx.eosId !== undefined ? { eosId: ctx.eosId } : {}),
-    ...(req.stream ? { onText: (text: string) => sendEvent(res, chunk(kind, head, text, null)) } : {}),
-  };
-  const result = await ctx.queue.run(async () => {
-    if (req.stream && !signal.aborted) {
-      startEvents(res);
-      if (kind === 'chat') sendEvent(res, chunk(kind, head, '', null, { first: true }));
+  if (req.maxTokensClamped !== null)
+    notes.push(`max_tokens ${req.maxTokensClamped} clamped to the server's limit of ${req.maxTokens}`);
+  const base = req.seed ?? randomInt(2 ** 31);
+  const stream = req.stream ? { res, head } : null;
+  const choices: Choice[] = [];
+  let generated = 0;
+  const finished = await ctx.queue.run(async () => {
+    if (stream && !signal.aborted) startEvents(res);
+    for (let index = 0; index < req.n; index++) {
+      if (stream && kind === 'chat') sendEvent(res, chunk(kind, head, '', null, { first: true, index }));
+      const seed = (base + index) % 2 ** 32;
+      const run = generateChoice(ctx, kind, req, ids, index, seed, stream, notes, signal);
+      const { summary, tokens } = await run.result;
+      generated += tokens;
+      if (summary === null) return false;
+      const finish = finishReason(summary.stopReason);
+      choices.push({ text: summary.text, finish, logprobs: run.logprobs });
+      if (stream) {
+        const rest = run.logprobs === null || run.pending.length === 0 ? null : run.pending.splice(0);
+        sendEvent(res, chunk(kind, head, '', finish, { index, logprobs: rest }));
+      }
     }
-    return runGeneration(ctx.model, ids, opts, signal);
+    return true;
   });
-  const s = result.summary;
-  if (s === null) {
+  if (!finished) {
     // The client left (nothing more to send) or the server is stopping (the response ends unfinished).
     if (res.destroyed) {
       // nobody to answer
@@ -99,18 +172,18 @@ export async function complete(
     } else {
       endEvents(res);
     }
-    return { promptTokens: ids.length, completionTokens: result.tokens, outcome: 'aborted', notes };
+    return { promptTokens: ids.length, completionTokens: generated, outcome: 'aborted', notes };
   }
-  const finish = finishReason(s.stopReason);
-  const u = usage(ids.length, s.ids.length);
-  if (req.stream) {
-    sendEvent(res, chunk(kind, head, '', finish));
+  const u = usage(ids.length, generated);
+  if (stream) {
     if (req.includeUsage) sendEvent(res, chunk(kind, head, '', null, { usage: u }));
     endEvents(res);
   } else {
     res
       .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify(fullResponse(kind, head, s.text, finish, u)));
+      .end(JSON.stringify(fullResponse(kind, head, choices, u)));
   }
-  return { promptTokens: ids.length, completionTokens: s.ids.length, outcome: finish, notes };
+  if (choices.length > 1) notes.push(`${choices.length} choices: finish ${choices.map((c) => c.finish).join(', ')}`);
+  const outcome = choices.some((c) => c.finish === 'length') ? 'length' : 'stop';
+  return { promptTokens: ids.length, completionTokens: generated, outcome, notes };
 }

@@ -1,9 +1,12 @@
 /**
  * Validation of the JSON bodies of POST /v1/completions and /v1/chat/completions into one typed request: every
- * field is checked (type, range, the one loaded model's id), unknown fields are rejected rather than ignored, and
- * a mistake is a `RequestError` whose message names the field, what was expected and what was received; the
- * server answers it with HTTP 400 in OpenAI's error shape. Defaults follow OpenAI's API (temperature 1, top_p 1),
- * except max_tokens, which defaults to the server's --max-new-tokens and may not exceed it.
+ * field is checked (type, range), unknown fields are rejected rather than ignored, and a mistake is a
+ * `RequestError` whose message names the field, what was expected and what was received; the server answers it
+ * with HTTP 400 in OpenAI's error shape. Defaults follow OpenAI's API (temperature 1, top_p 1, penalties 0, n 1).
+ * What OpenAI clients routinely send is accepted with its neutral meaning: any `model` name (the server has one
+ * model), `user` (ignored), `seed` (any integer, taken modulo 2^32), `stream_options` (ignored unless streaming), a
+ * "developer" message (a system message). max_tokens / max_completion_tokens default to the server's
+ * --max-new-tokens and are clamped to it (the generation then ends with finish_reason "length").
  */
 import type { ChatMessage } from '../chat/records.ts';
 
@@ -26,7 +29,19 @@ export interface ApiRequest {
   topP: number;
   topK: number;
   repetitionPenalty: number;
+  /** OpenAI frequency and presence penalties over the generated tokens, in [-2, 2]. */
+  frequencyPenalty: number;
+  presencePenalty: number;
   stop: string[];
+  /** Choices to generate (one after another; choice i samples with seed + i). */
+  n: number;
+  /**
+   * Log-probabilities to report: null for none, else how many most probable alternatives each token lists
+   * (completions `logprobs: k`; chat `logprobs: true` with `top_logprobs: k`, default 0).
+   */
+  logprobs: number | null;
+  /** The max_tokens / max_completion_tokens asked for when the server's limit cut it down, else null. */
+  maxTokensClamped: number | null;
   /** Absent: a fresh random seed per request (sampled outputs vary, as OpenAI's do). */
   seed: number | undefined;
   stream: boolean;
@@ -35,19 +50,26 @@ export interface ApiRequest {
 }
 
 export interface RequestLimits {
-  /** The loaded model's id (a request's "model", when given, must equal it). */
-  modelId: string;
-  /** Largest max_tokens accepted, and its default. */
+  /** The default max_tokens, and the largest generated (a larger request is clamped to it). */
   maxNewTokens: number;
 }
+
+/** Most choices one request may ask for (`n`); they are generated one after another. */
+export const MAX_CHOICES = 16;
+/** Most alternatives per token that `logprobs` / `top_logprobs` may ask for. */
+export const MAX_TOP_LOGPROBS = 20;
 
 const COMMON = [
   'model',
   'max_tokens',
+  'max_completion_tokens',
   'temperature',
   'top_p',
   'top_k',
   'repetition_penalty',
+  'frequency_penalty',
+  'presence_penalty',
+  'logprobs',
   'stop',
   'seed',
   'stream',
@@ -55,7 +77,7 @@ const COMMON = [
   'n',
   'user',
 ];
-const ROLES = ['system', 'user', 'assistant'];
+const ROLES = ['system', 'user', 'assistant', 'developer'];
 
 /** A short rendering of a received value for error messages. */
 function describe(v: unknown): string {
@@ -122,8 +144,16 @@ function messages(v: unknown): ChatMessage[] {
         bad(`messages[${i}].${k}`, 'no such field (a message has role and content)', o[k]);
     if (typeof o.role !== 'string' || !ROLES.includes(o.role))
       bad(`messages[${i}].role`, `one of ${ROLES.join(', ')}`, o.role);
-    return { role: o.role as string, content: messageContent(o.content, `messages[${i}].content`) };
+    // OpenAI's newer name for the system message.
+    const role = o.role === 'developer' ? 'system' : (o.role as string);
+    return { role, content: messageContent(o.content, `messages[${i}].content`) };
   });
+}
+
+/** An integer taken modulo 2^32, in [0, 2^32). */
+function uint32(x: number): number {
+  const r = x % 2 ** 32;
+  return r < 0 ? r + 2 ** 32 : r + 0; // + 0: no -0
 }
 
 /** Parses a request body (already JSON-decoded) for `kind`; throws a RequestError on the first bad field. */
@@ -131,12 +161,18 @@ export function parseApiRequest(kind: 'completion' | 'chat', body: unknown, limi
   if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('body', 'a JSON object', body);
   const b = body as Record<string, unknown>;
   const inputField = kind === 'completion' ? 'prompt' : 'messages';
-  const known = [inputField, ...COMMON];
+  const known = [inputField, ...COMMON, ...(kind === 'chat' ? ['top_logprobs'] : [])];
   for (const k of Object.keys(b)) if (!known.includes(k)) bad(k, `no such field (accepted: ${known.join(', ')})`, b[k]);
-  if (b.model !== undefined && b.model !== limits.modelId)
-    bad('model', `"${limits.modelId}" (the one model this server has loaded)`, b.model);
-  if (b.n !== undefined && b.n !== null && b.n !== 1) bad('n', '1 (one choice per request)', b.n);
-  if (b.user !== undefined && typeof b.user !== 'string') bad('user', 'a string', b.user);
+  // Any model name is answered by the one loaded model.
+  if (b.model !== undefined && b.model !== null && typeof b.model !== 'string') bad('model', 'a string', b.model);
+  if (b.user !== undefined && b.user !== null && typeof b.user !== 'string') bad('user', 'a string', b.user);
+  const n = num(
+    b,
+    'n',
+    1,
+    (x) => Number.isInteger(x) && x >= 1 && x <= MAX_CHOICES,
+    `an integer in [1, ${MAX_CHOICES}] (choices are generated one after another)`,
+  );
   let input: ApiRequest['input'];
   if (kind === 'completion') {
     if (typeof b.prompt !== 'string') bad('prompt', 'a string', b.prompt);
@@ -145,33 +181,52 @@ export function parseApiRequest(kind: 'completion' | 'chat', body: unknown, limi
     input = { kind: 'chat', messages: messages(b.messages) };
   }
   const max = limits.maxNewTokens;
-  const maxTokens = num(
-    b,
-    'max_tokens',
-    max,
-    (x) => Number.isInteger(x) && x >= 1 && x <= max,
-    `an integer in [1, ${max}] (the server's --max-new-tokens)`,
+  const asked = ['max_tokens', 'max_completion_tokens'].map((f) =>
+    num(b, f, Infinity, (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1'),
   );
+  const askedMax = Math.min(...asked);
+  const maxTokens = Math.min(askedMax, max);
   const temperature = num(b, 'temperature', 1, (x) => x >= 0 && x <= 2, 'a number in [0, 2] (0 = greedy)');
   const topP = num(b, 'top_p', 1, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
   const topK = num(b, 'top_k', 0, (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (0 = off)');
   const repetitionPenalty = num(b, 'repetition_penalty', 1, (x) => x > 0, 'a number > 0 (1 = off)');
+  const penalty = (f: string) => num(b, f, 0, (x) => x >= -2 && x <= 2, 'a number in [-2, 2] (0 = off)');
+  const frequencyPenalty = penalty('frequency_penalty');
+  const presencePenalty = penalty('presence_penalty');
   const seed =
-    b.seed === undefined || b.seed === null
-      ? undefined
-      : num(b, 'seed', 0, (x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff, 'an integer in [0, 4294967295]');
+    b.seed === undefined || b.seed === null ? undefined : uint32(num(b, 'seed', 0, Number.isInteger, 'an integer'));
+  const topCount = (f: string) =>
+    num(
+      b,
+      f,
+      0,
+      (x) => Number.isInteger(x) && x >= 0 && x <= MAX_TOP_LOGPROBS,
+      `an integer in [0, ${MAX_TOP_LOGPROBS}] (alternatives listed per token)`,
+    );
+  let logprobs: number | null = null;
+  if (kind === 'completion') {
+    if (b.logprobs !== undefined && b.logprobs !== null) logprobs = topCount('logprobs');
+  } else {
+    if (b.logprobs !== undefined && b.logprobs !== null && typeof b.logprobs !== 'boolean')
+      bad('logprobs', 'true or false', b.logprobs);
+    const wanted = b.logprobs === true;
+    if (!wanted && b.top_logprobs !== undefined && b.top_logprobs !== null)
+      bad('top_logprobs', 'nothing unless "logprobs" is true', b.top_logprobs);
+    if (wanted) logprobs = topCount('top_logprobs');
+  }
   if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean')
     bad('stream', 'true or false', b.stream);
   const stream = b.stream === true;
   let includeUsage = false;
   if (b.stream_options !== undefined && b.stream_options !== null) {
     const so = b.stream_options as Record<string, unknown>;
-    if (!stream) bad('stream_options', 'nothing unless "stream" is true', so);
-    if (typeof so !== 'object' || Array.isArray(so) || Object.keys(so).some((k) => k !== 'include_usage'))
+    const fields = ['include_usage', 'include_obfuscation']; // obfuscation padding: not sent (nothing to hide here)
+    if (typeof so !== 'object' || Array.isArray(so) || Object.keys(so).some((k) => !fields.includes(k)))
       bad('stream_options', 'an object {"include_usage": true|false}', so);
-    if (so.include_usage !== undefined && typeof so.include_usage !== 'boolean')
-      bad('stream_options.include_usage', 'true or false', so.include_usage);
-    includeUsage = so.include_usage === true;
+    for (const f of fields)
+      if (so[f] !== undefined && so[f] !== null && typeof so[f] !== 'boolean')
+        bad(`stream_options.${f}`, 'true or false', so[f]);
+    includeUsage = stream && so.include_usage === true; // without a stream the usage is in the response anyway
   }
   return {
     input,
@@ -180,7 +235,12 @@ export function parseApiRequest(kind: 'completion' | 'chat', body: unknown, limi
     topP,
     topK,
     repetitionPenalty,
+    frequencyPenalty,
+    presencePenalty,
     stop: stopList(b.stop),
+    n,
+    logprobs,
+    maxTokensClamped: askedMax > max && askedMax !== Infinity ? askedMax : null,
     seed,
     stream,
     includeUsage,

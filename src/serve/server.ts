@@ -3,7 +3,9 @@
  * one loaded model), POST /v1/completions and POST /v1/chat/completions. Bodies are read (at most 4 MiB), parsed
  * and validated; a bad body is 400, an unknown path 404, a known path with the wrong method 405, each with OpenAI's
  * error body. A client that disconnects aborts its generation; `shutdown` stops accepting connections, aborts the
- * running generation and resolves once every connection is closed. Each request is logged as one line.
+ * running generation and resolves once every connection is closed. Each request is logged as one line. With a
+ * CORS origin, every response carries Access-Control-Allow-Origin for it and an OPTIONS preflight on a known path
+ * is answered 204 with the methods and headers allowed (without one, OPTIONS is a 405 like any other method).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { PromptTemplate } from '../chat/templates.ts';
@@ -20,9 +22,11 @@ export interface ServeOptions {
   tokenizer: TextTokenizer;
   /** How chat messages become a prompt. */
   template: PromptTemplate;
-  /** The id /v1/models reports and requests may name. */
+  /** The id /v1/models and every response report (a request may name any model; this one answers). */
   modelId: string;
-  /** Default and largest max_tokens. */
+  /** Origin that browsers may call the API from ("*" for any); none: no CORS headers. */
+  corsOrigin?: string;
+  /** Default max_tokens, and the most generated per choice (a larger request is clamped to it). */
   maxNewTokens: number;
   /** Receives one line per request (method, path, status, tokens, milliseconds); none when absent. */
   log?: (line: string) => void;
@@ -70,7 +74,29 @@ function tokensNote(s: CompletionStats): string {
   return ` ${s.promptTokens}+${s.completionTokens} tokens (${s.outcome === 'aborted' ? 'aborted' : `finish ${s.outcome}`}${notes})`;
 }
 
+/**
+ * Checks a CORS origin: "*" or a bare origin such as "http://localhost:3000" (scheme, host, optional port; no path).
+ * Returns it, or throws a UserError naming `what`.
+ */
+export function checkCorsOrigin(origin: string, what = 'corsOrigin'): string {
+  let ok = origin === '*';
+  if (!ok) {
+    try {
+      const u = new URL(origin);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin;
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok)
+    throw new UserError(
+      `${what}: expected "*" or an origin like http://localhost:3000 (scheme://host[:port], no path or trailing slash), received ${JSON.stringify(origin)}`,
+    );
+  return origin;
+}
+
 export function createApiServer(opts: ServeOptions): ApiServer {
+  if (opts.corsOrigin !== undefined) checkCorsOrigin(opts.corsOrigin);
   const ctx: ServeContext = {
     model: opts.model,
     tokenizer: opts.tokenizer,
@@ -92,6 +118,18 @@ export function createApiServer(opts: ServeOptions): ApiServer {
         404,
       );
     }
+    if (req.method === 'OPTIONS' && opts.corsOrigin !== undefined) {
+      const asked = req.headers['access-control-request-headers'];
+      res
+        .writeHead(204, {
+          'access-control-allow-methods': `${method}, OPTIONS`,
+          'access-control-allow-headers':
+            typeof asked === 'string' && asked !== '' ? asked : 'authorization, content-type',
+          'access-control-max-age': '86400',
+        })
+        .end();
+      return null;
+    }
     if (req.method !== method)
       throw Object.assign(new RequestError(`method: expected ${method} for ${path}, received ${req.method}`, 405), {
         allow: method,
@@ -106,7 +144,7 @@ export function createApiServer(opts: ServeOptions): ApiServer {
     }
     const kind: Kind = path === '/v1/completions' ? 'completion' : 'chat';
     const body = await readJson(req);
-    const apiReq = parseApiRequest(kind, body, { modelId: opts.modelId, maxNewTokens: opts.maxNewTokens });
+    const apiReq = parseApiRequest(kind, body, { maxNewTokens: opts.maxNewTokens });
     const gone = new AbortController();
     res.on('close', () => {
       if (!res.writableEnded) gone.abort();
@@ -117,6 +155,10 @@ export function createApiServer(opts: ServeOptions): ApiServer {
   const server = createServer((req, res) => {
     const t0 = performance.now();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (opts.corsOrigin !== undefined) {
+      res.setHeader('access-control-allow-origin', opts.corsOrigin);
+      if (opts.corsOrigin !== '*') res.setHeader('vary', 'Origin');
+    }
     void route(req, res, path)
       .then(
         (stats) => stats,

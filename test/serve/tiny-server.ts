@@ -2,7 +2,8 @@
  * The tiny served model of the serve tests: a byte-level BPE tokenizer trained in the test on text with accented
  * letters, CJK and an emoji (so generated tokens can end inside a UTF-8 character), a random two-layer GPT-2 with
  * enlarged weights (peaked, varied predictions), saved to a temporary directory named `tiny-served`, and a helper
- * that starts the API server on 127.0.0.1 with port 0 and collects its log lines.
+ * that starts the API server on 127.0.0.1 with port 0 (optionally under another model id or with a CORS origin)
+ * and collects its log lines.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -49,13 +50,15 @@ export async function startServer(
   loaded: LoadedModel,
   template: PromptTemplate,
   maxNewTokens = 64,
+  extra: { modelId?: string; corsOrigin?: string } = {},
 ): Promise<RunningServer> {
   const logs: string[] = [];
   const api = createApiServer({
     model: loaded.model,
     tokenizer: loaded.tokenizer,
     template,
-    modelId: 'tiny-served',
+    modelId: extra.modelId ?? 'tiny-served',
+    ...(extra.corsOrigin !== undefined ? { corsOrigin: extra.corsOrigin } : {}),
     maxNewTokens,
     log: (l) => logs.push(l),
   });

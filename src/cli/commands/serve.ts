@@ -2,13 +2,14 @@
  * `llmforge serve --model <dir>`: serves one model over an OpenAI-compatible HTTP API (completions and chat
  * completions, streamed or whole; see src/serve/server.ts) until Ctrl-C, which stops accepting requests, aborts the
  * running generation and exits once the connections are closed. One log line per request goes to stderr unless
- * --quiet.
+ * --quiet. --model-name sets the id the API reports (requests may name any model), --cors-origin lets a browser
+ * page of that origin call it.
  */
 import { basename, resolve } from 'node:path';
 import { resolveTemplate } from '../../chat/templates.ts';
 import { loadModelDir } from '../../generate/model-dir.ts';
 import { isHubRef } from '../../hub/repo-ref.ts';
-import { createApiServer } from '../../serve/server.ts';
+import { checkCorsOrigin, createApiServer } from '../../serve/server.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UserError } from '../../util/user-error.ts';
@@ -18,7 +19,7 @@ export const serveCommand: Command = {
     name: 'serve',
     summary: 'Serve a model over an OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions)',
     usage:
-      'llmforge serve --model <dir> [--host 127.0.0.1] [--port 8080] [--template chatml|alpaca|model] [--max-new-tokens N] [--quiet]',
+      'llmforge serve --model <dir> [--host 127.0.0.1] [--port 8080] [--template chatml|alpaca|model] [--max-new-tokens N] [--model-name ID] [--cors-origin ORIGIN] [--quiet]',
     options: {
       model: { type: 'string', help: 'Model directory, training run directory or hf://owner/name', arg: 'DIR' },
       host: { type: 'string', help: 'Address to listen on', default: '127.0.0.1', arg: 'HOST' },
@@ -29,7 +30,22 @@ export const serveCommand: Command = {
         default: 'chatml',
         arg: 'NAME',
       },
-      'max-new-tokens': { type: 'number', help: 'Default and largest max_tokens of a request', default: 256, arg: 'N' },
+      'max-new-tokens': {
+        type: 'number',
+        help: 'Default max_tokens of a request, and its limit (a larger max_tokens is clamped)',
+        default: 256,
+        arg: 'N',
+      },
+      'model-name': {
+        type: 'string',
+        help: 'Model id the API reports (default: the model directory name); requests may name any model',
+        arg: 'ID',
+      },
+      'cors-origin': {
+        type: 'string',
+        help: 'Allow browser pages of this origin ("*" for any) to call the API (CORS headers, OPTIONS preflight)',
+        arg: 'ORIGIN',
+      },
       quiet: { type: 'boolean', help: 'No log line per request' },
     },
     details: [
@@ -49,11 +65,24 @@ export const serveCommand: Command = {
     const maxNew = o['max-new-tokens'] as number;
     if (!Number.isInteger(maxNew) || maxNew < 1)
       throw new UsageError(`serve: --max-new-tokens must be an integer >= 1, received ${maxNew}`);
+    const corsOrigin =
+      typeof o['cors-origin'] === 'string' ? checkCorsOrigin(o['cors-origin'], 'serve: --cors-origin') : undefined;
+    const alias = o['model-name'];
+    if (alias !== undefined && (typeof alias !== 'string' || alias.trim() === ''))
+      throw new UsageError('serve: --model-name must be a non-empty id, received an empty string');
     const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(o.model);
     const template = resolveTemplate(o.template as string, o.template === 'model' ? tokenizerDir : modelDir);
-    const modelId = isHubRef(o.model) ? o.model : basename(resolve(o.model));
+    const modelId = typeof alias === 'string' ? alias : isHubRef(o.model) ? o.model : basename(resolve(o.model));
     const log = o.quiet === true ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-    const api = createApiServer({ model, tokenizer, template, modelId, maxNewTokens: maxNew, ...(log ? { log } : {}) });
+    const api = createApiServer({
+      model,
+      tokenizer,
+      template,
+      modelId,
+      maxNewTokens: maxNew,
+      ...(corsOrigin !== undefined ? { corsOrigin } : {}),
+      ...(log ? { log } : {}),
+    });
     await new Promise<void>((ok, fail) => {
       api.server.once('error', (e: NodeJS.ErrnoException) =>
         fail(new UserError(`serve: cannot listen on ${o.host}:${port} (${e.code ?? e.message})`)),
@@ -66,7 +95,7 @@ export const serveCommand: Command = {
         ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
         : String(addr);
     process.stderr.write(
-      `serving ${modelId} (${modelDir}, template ${template.name}, max ${maxNew} new tokens) on ${where}; Ctrl-C stops\n`,
+      `serving ${modelId} (${modelDir}, template ${template.name}, max ${maxNew} new tokens${corsOrigin !== undefined ? `, CORS ${corsOrigin}` : ''}) on ${where}; Ctrl-C stops\n`,
     );
     await new Promise<void>((done) => {
       process.once('SIGINT', () => {
