@@ -113,10 +113,15 @@ function resolveTokenizer(spec: string | TextTokenizer | undefined, chars: Set<s
   return loadTextTokenizer(spec === 'gpt2' ? gpt2TokenizerPath() : spec);
 }
 
+/**
+ * Clears what an earlier prepare left in `out`: shards, meta.json, spool directories, and the temporary files of
+ * a prepare that was killed (`.train-00000.bin.tmp-<pid>`, `.meta.json.tmp-<pid>-<n>`). A fresh prepare replaces
+ * the whole dataset, so no file of an earlier one, finished or not, is worth keeping.
+ */
 function removeOldOutput(out: string): void {
   rmSync(join(out, META_FILE), { force: true });
   for (const name of readdirSync(out)) {
-    if (/^(train|val)-\d{5}\.bin$/.test(name) || name.startsWith('.prepare-'))
+    if (/^(train|val)-\d{5}\.bin$/.test(name) || name.startsWith('.prepare-') || /^\..+\.tmp-\d+(-\d+)?$/.test(name))
       rmSync(join(out, name), { recursive: true, force: true });
   }
 }

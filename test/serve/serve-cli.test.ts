@@ -1,7 +1,7 @@
 /**
  * `llmforge serve` as a process: it listens on the port asked for (0 = any), names the model and address on
- * stderr, answers requests with one log line each, and on SIGINT (Ctrl-C) stops and exits with status 0; a bad
- * option is one error line.
+ * stderr, answers requests with one log line each (under the --model-name alias, with the --cors-origin header),
+ * and on SIGINT (Ctrl-C) stops and exits with status 0; a bad option is one error line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,20 @@ const { dir } = tinyServedModel();
 test('serve --port 0: serving line, answers, one log line per request, SIGINT exits 0', async () => {
   const child = spawn(
     process.execPath,
-    ['bin/llmforge.js', 'serve', '--model', dir, '--port', '0', '--max-new-tokens', '8'],
+    [
+      'bin/llmforge.js',
+      'serve',
+      '--model',
+      dir,
+      '--port',
+      '0',
+      '--max-new-tokens',
+      '8',
+      '--model-name',
+      'demo-model',
+      '--cors-origin',
+      'http://localhost:5173',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -27,13 +40,18 @@ test('serve --port 0: serving line, answers, one log line per request, SIGINT ex
     });
     child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
   });
-  assert.match(stderr, /^serving tiny-served \(.*tiny-served, template chatml, max 8 new tokens\) on /);
+  assert.match(
+    stderr,
+    /^serving demo-model \(.*tiny-served, template chatml, max 8 new tokens, CORS http:\/\/localhost:5173\) on /,
+  );
   const r = await fetch(`${url}/v1/completions`, {
     method: 'POST',
-    body: JSON.stringify({ prompt: 'The sun', temperature: 0 }),
+    body: JSON.stringify({ model: 'gpt-3.5-turbo-instruct', prompt: 'The sun', temperature: 0 }),
   });
-  const body = (await r.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
+  const body = (await r.json()) as { model: string; usage: { prompt_tokens: number; completion_tokens: number } };
   assert.equal(r.status, 200);
+  assert.equal(body.model, 'demo-model');
+  assert.equal(r.headers.get('access-control-allow-origin'), 'http://localhost:5173');
   assert.ok(body.usage.completion_tokens <= 8);
   child.kill('SIGINT');
   const [code] = (await once(child, 'exit')) as [number | null];
@@ -52,4 +70,16 @@ test('a bad option is one error line', () => {
   });
   assert.equal(r.status, 2);
   assert.equal(r.stderr, 'error: serve: --port must be an integer in [0, 65535], received 70000\n');
+  const c = spawnSync(
+    process.execPath,
+    ['bin/llmforge.js', 'serve', '--model', dir, '--cors-origin', 'localhost:3000'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.notEqual(c.status, 0);
+  assert.equal(
+    c.stderr,
+    'error: serve: --cors-origin: expected "*" or an origin like http://localhost:3000 (scheme://host[:port], no path or trailing slash), received "localhost:3000"\n',
+  );
 });
