@@ -271,6 +271,8 @@ bad(serve, 'port', ['-1', '70000', '1.5']);
 bad(serve, 'max-new-tokens', [...NEG0, ...NOT_INT]);
 bad(serve, 'template', ['vicuna']);
 bad(serve, 'model', [missing]);
+bad(serve, 'cors-origin', ['localhost:3000', 'http://localhost:3000/']);
+bad(serve, 'model-name', ['']);
 bad(['predict', '--model', base, 'hi'], 'top', [...NEG0, ...NOT_INT]);
 bad(['predict', 'hi'], 'model', [missing, text]);
 bad(['classify', '--model', base, 'hi'], 'model', [missing]);
