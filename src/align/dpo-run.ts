@@ -15,6 +15,7 @@ import { loadModelDir } from '../generate/model-dir.ts';
 import { trainableParameters } from '../nn/lora.ts';
 import { eosId } from '../tokenizer/text-tokenizer.ts';
 import { describePrecision, resolvePrecision } from '../train/precision.ts';
+import { claimOutputDir } from '../train/run-dir.ts';
 import { Progress } from '../util/progress.ts';
 import { resolveDpoOptions, type DpoOptionsInput } from './dpo-options.ts';
 import {
@@ -34,9 +35,10 @@ function describe(e: DpoEval): string {
   return `loss ${e.loss.toFixed(4)}, rewards chosen ${e.chosen.toFixed(3)} rejected ${e.rejected.toFixed(3)}, accuracy ${(100 * e.accuracy).toFixed(1)}%, margin ${e.margin.toFixed(3)}`;
 }
 
-export function runDpo(input: DpoOptionsInput, out: RunOutput): DpoResult {
+export async function runDpo(input: DpoOptionsInput, out: RunOutput): Promise<DpoResult> {
   const check: AlignOptionCheck = out.check ?? paramCheck();
   const o = resolveDpoOptions(input, check);
+  claimOutputDir(o.out, o.resume, 'dpo'); // before the model loads: a saved run is never overwritten
   const { log } = out;
   const report = out.report ?? log;
   const config: DpoConfig = {
@@ -91,10 +93,11 @@ export function runDpo(input: DpoOptionsInput, out: RunOutput): DpoResult {
     out: o.out,
     resume: o.resume,
     precision: o.precision,
+    ...(out.signal ? { signal: out.signal } : {}),
     ...(o.maxLength !== null ? { maxTokens: o.maxLength } : {}),
     ...(lora ? { lora } : { reference: reference! }),
   };
-  const result = trainDpo(
+  const result = await trainDpo(
     run,
     config,
     (info) => {
@@ -105,7 +108,8 @@ export function runDpo(input: DpoOptionsInput, out: RunOutput): DpoResult {
     },
     (note) => log(`note: ${note}`),
   );
-  progress.finish(o.steps);
+  progress.finish(result.step);
+  if (result.stopped) return result;
   const start = result.initial.valid ?? result.initial.train;
   const end = result.final?.valid ?? result.final?.train;
   // At the start policy = reference: every reward is 0, so accuracy and margin start at 0 and only the loss is shown.

@@ -18,7 +18,6 @@ import type { LanguageModel } from '../models/model.ts';
 import { saveModel } from '../models/model-io.ts';
 import { seedLoraDropout, withLoraDisabled } from '../nn/lora.ts';
 import * as F from '../ops/index.ts';
-import { withMatmulPrecision } from '../ops/matmul-precision.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm, decayGroups } from '../optim/param-groups.ts';
 import { StorageArena } from '../tensor/arena.ts';
@@ -39,7 +38,9 @@ import {
   resolvePrecision,
   type PrecisionSetting,
   type ResolvedPrecision,
+  withTrainPrecision,
 } from '../train/precision.ts';
+import { claimOutputDir, latestPath, stopRequested } from '../train/run-dir.ts';
 import { lrAt } from '../train/schedule.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -95,9 +96,12 @@ export interface DpoRun {
   maxTokens?: number;
   /** Where metrics.jsonl, checkpoints/latest, eval.json and the final model go; none: nothing is written. */
   out?: string;
+  /** Continue from checkpoints/latest (or latest.prev); without it, an `out` holding a checkpoint is refused. */
   resume?: boolean;
   lora?: LoraRun;
   precision?: PrecisionSetting;
+  /** Aborted (Ctrl-C): the current update finishes, checkpoints/latest is saved and the result says stopped. */
+  signal?: AbortSignal;
 }
 
 /** Loss and reward statistics over a set of pairs. */
@@ -115,6 +119,10 @@ export interface DpoStepInfo extends RewardStats {
 }
 
 export interface DpoResult {
+  /** Stopped by run.signal before c.steps: checkpoints/latest holds the run; model and eval.json were not written. */
+  stopped: boolean;
+  /** Updates done. */
+  step: number;
   final: DpoStepInfo | null;
   /** Pairs used for training and held-out, after dropping pairs with no response token. */
   trainPairs: number;
@@ -174,19 +182,21 @@ export function trainDpo(
   c: DpoConfig,
   onStep?: (info: DpoStepInfo) => void,
   onNote?: (message: string) => void,
-): DpoResult {
+): Promise<DpoResult> {
   const precision = resolvePrecision(run.precision ?? 'fp32');
-  return withMatmulPrecision(precision.precision, () => trainDpoIn(run, c, precision, onStep, onNote));
+  return withTrainPrecision(precision.precision, () => trainDpoIn(run, c, precision, onStep, onNote));
 }
 
-function trainDpoIn(
+async function trainDpoIn(
   run: DpoRun,
   c: DpoConfig,
   precision: ResolvedPrecision,
   onStep?: (info: DpoStepInfo) => void,
   onNote?: (message: string) => void,
-): DpoResult {
+): Promise<DpoResult> {
   const { model } = run;
+  // A new run never overwrites a saved one; a resume reads latest (or latest.prev).
+  const resumeFrom = run.out ? claimOutputDir(run.out, run.resume === true, 'dpo') : null;
   if (!run.lora && !run.reference)
     throw new Error('trainDpo: a full-weight run needs a reference model (frozenCopy of the start)');
   const maxTokens = Math.min(run.maxTokens ?? model.config.blockSize + 1, model.config.blockSize + 1);
@@ -239,21 +249,23 @@ function trainDpoIn(
   const schedule = { kind: 'cosine' as const, lr: c.lr, minLr: c.minLr, warmup: c.warmup, decaySteps: c.steps };
   const metrics = run.out ? new MetricsLog(join(run.out, 'metrics.jsonl')) : null;
   const rng = new Rng(c.seed);
-  const ckptDir = run.out ? join(run.out, 'checkpoints', 'latest') : null;
+  const ckptDir = run.out ? latestPath(run.out) : null;
   let queue: number[][] = [];
   let epochRng = rng.getState();
   let consumed = 0;
   let start = 0;
   let last: DpoStepInfo | null = null;
   const mode = run.lora ? 'lora' : 'all';
-  const resuming = run.resume === true && ckptDir !== null && existsSync(join(ckptDir, DPO_STATE_FILE));
+  const resuming = resumeFrom !== null;
   const evaluateStart = (): DpoResult['initial'] => ({
     train: evaluate(trainEvalEx),
     valid: validEx.length > 0 ? evaluate(validEx) : null,
   });
   let initial = resuming ? null : evaluateStart();
-  if (resuming && ckptDir) {
-    const statePath = join(ckptDir, DPO_STATE_FILE);
+  if (resumeFrom !== null) {
+    const statePath = join(resumeFrom, DPO_STATE_FILE);
+    if (!existsSync(statePath))
+      throw new CheckpointError(`${statePath}: missing; ${resumeFrom} is not a DPO checkpoint`);
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as DpoState;
     if (state.format !== 'llmforge-dpo-state')
       throw new CheckpointError(`${statePath}: not a DPO run state (format "${String(state.format)}")`);
@@ -266,8 +278,8 @@ function trainDpoIn(
         `${statePath}: the run used --loss ${state.loss} --beta ${state.beta} --label-smoothing ${state.labelSmoothing}, this one asks for --loss ${c.loss} --beta ${c.beta} --label-smoothing ${c.labelSmoothing}; resume with the same settings`,
       );
     }
-    restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
-    restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
+    restoreTrainedWeights(resumeFrom, model, run.lora, ADAPTER_DIR);
+    restoreOptimizer(join(resumeFrom, OPTIMIZER_FILE), model, opt);
     if (state.precision !== precision.precision)
       onNote?.(
         `the checkpoint was trained with ${state.precision} matmuls; resuming with ${describePrecision(precision)}`,
@@ -280,8 +292,8 @@ function trainDpoIn(
     last = state.last;
     initial = state.initial ?? null;
     metrics?.truncateAfter(start);
-    onNote?.(`resumed from ${ckptDir} at step ${start}`);
-  }
+    onNote?.(`resumed from ${resumeFrom} at step ${start}`);
+  } else metrics?.truncateAfter(0); // a run that crashed before its first checkpoint left lines of its own
   const start0 = initial ?? evaluateStart(); // a state without it: the start is not known, the resumed weights stand in
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
@@ -308,7 +320,9 @@ function trainDpoIn(
 
   model.train();
   const arena = new StorageArena(); // forward and backward reuse the previous step's storage
-  for (let step = start; step < c.steps; step++) {
+  let step = start;
+  let stopped = false;
+  for (; step < c.steps; step++) {
     if (queue.length === 0) {
       epochRng = rng.getState();
       consumed = 0;
@@ -333,12 +347,13 @@ function trainDpoIn(
     opt.step();
     const info: DpoStepInfo = { step: step + 1, lr, ...stats };
     const isLast = step + 1 === c.steps;
+    stopped = !isLast && (await stopRequested(run.signal));
     if (isLast || (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0)) {
       info.train = evaluate(trainEvalEx);
       if (validEx.length > 0) info.valid = evaluate(validEx);
       last = info;
       saveLatest(step + 1);
-    }
+    } else if (stopped) saveLatest(step + 1);
     metrics?.append({
       step: info.step,
       lr,
@@ -351,6 +366,22 @@ function trainDpoIn(
       ...evalFields('val', info.valid),
     });
     onStep?.(info);
+    if (stopped) {
+      step++;
+      break;
+    }
+  }
+  if (stopped) {
+    onNote?.(`stopped at step ${step}/${c.steps}; checkpoint saved to ${ckptDir ?? '(no out)'}`);
+    return {
+      stopped,
+      step,
+      final: last,
+      trainPairs: trainEx.length,
+      validPairs: validEx.length,
+      truncated,
+      initial: start0,
+    };
   }
   if (run.out) {
     const { lora } = run;
@@ -375,7 +406,15 @@ function trainDpoIn(
       final: last,
     });
   }
-  return { final: last, trainPairs: trainEx.length, validPairs: validEx.length, truncated, initial: start0 };
+  return {
+    stopped,
+    step,
+    final: last,
+    trainPairs: trainEx.length,
+    validPairs: validEx.length,
+    truncated,
+    initial: start0,
+  };
 }
 
 function evalFields(prefix: string, e: DpoEval | undefined): Record<string, number> {

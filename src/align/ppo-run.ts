@@ -16,6 +16,7 @@ import { trainableParameters } from '../nn/lora.ts';
 import { Rng, shuffled } from '../tensor/random.ts';
 import { eosId } from '../tokenizer/text-tokenizer.ts';
 import { describePrecision, resolvePrecision } from '../train/precision.ts';
+import { claimOutputDir } from '../train/run-dir.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { frozenCopy } from './dpo-train.ts';
 import { paramCheck, type AlignOptionCheck } from './option-checks.ts';
@@ -32,9 +33,13 @@ export interface PpoHeldOut {
   after: { reward: number; length: number };
 }
 
-export function runPpo(input: PpoOptionsInput, out: RunOutput): PpoResult & { heldOut: PpoHeldOut | null } {
+export async function runPpo(
+  input: PpoOptionsInput,
+  out: RunOutput,
+): Promise<PpoResult & { heldOut: PpoHeldOut | null }> {
   const check: AlignOptionCheck = out.check ?? paramCheck();
   const o = resolvePpoOptions(input, check);
+  claimOutputDir(o.out, o.resume, 'ppo'); // before the models load: a saved run is never overwritten
   const { log } = out;
   const report = out.report ?? log;
   const config: PpoConfig = {
@@ -109,9 +114,10 @@ export function runPpo(input: PpoOptionsInput, out: RunOutput): PpoResult & { he
     out: o.out,
     resume: o.resume,
     precision: o.precision,
+    ...(out.signal ? { signal: out.signal } : {}),
     ...(lora ? { lora } : { reference: reference! }),
   };
-  const result = trainPpo(
+  const result = await trainPpo(
     run,
     config,
     (i) => {
@@ -125,6 +131,7 @@ export function runPpo(input: PpoOptionsInput, out: RunOutput): PpoResult & { he
     },
     (note) => log(`note: ${note}`),
   );
+  if (result.stopped) return { ...result, heldOut: null };
   const after = valid.length > 0 ? evaluatePrompts(model, tokenizer, valid, scorer, rolloutOpts, evalSeed) : null;
   const heldOut =
     before && after

@@ -21,7 +21,6 @@ import type { LanguageModel } from '../models/model.ts';
 import { saveModel } from '../models/model-io.ts';
 import { readSafetensors, serializeSafetensors } from '../io/safetensors.ts';
 import { withLoraDisabled } from '../nn/lora.ts';
-import { withMatmulPrecision } from '../ops/matmul-precision.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/param-groups.ts';
 import { Rng, permutation } from '../tensor/random.ts';
@@ -34,7 +33,8 @@ import {
   serializeOptimizer,
 } from '../train/checkpoint.ts';
 import { MetricsLog } from '../train/metrics.ts';
-import { resolvePrecision, type PrecisionSetting } from '../train/precision.ts';
+import { resolvePrecision, withTrainPrecision, type PrecisionSetting } from '../train/precision.ts';
+import { claimOutputDir, latestPath, stopRequested } from '../train/run-dir.ts';
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { AdaptiveKlController, gae, klPenalizedRewards, whiten } from './ppo-math.ts';
@@ -108,9 +108,12 @@ export interface PpoRun {
   scorer: RewardScorer;
   /** Where metrics.jsonl, samples.jsonl, checkpoints/latest and model go; none: nothing is written. */
   out?: string;
+  /** Continue from checkpoints/latest (or latest.prev); without it, an `out` holding a checkpoint is refused. */
   resume?: boolean;
   lora?: LoraRun;
   precision?: PrecisionSetting;
+  /** Aborted (Ctrl-C): the current iteration finishes, checkpoints/latest is saved and the result says stopped. */
+  signal?: AbortSignal;
 }
 
 export interface PpoIterationInfo {
@@ -137,6 +140,10 @@ export interface PpoIterationInfo {
 }
 
 export interface PpoResult {
+  /** Stopped by run.signal before c.iterations: checkpoints/latest holds the run, the model was not written. */
+  stopped: boolean;
+  /** Iterations done. */
+  step: number;
   first: PpoIterationInfo | null;
   last: PpoIterationInfo | null;
   /** Prompts cut from the left to leave room for maxNewTokens. */
@@ -209,18 +216,20 @@ export function trainPpo(
   c: PpoConfig,
   onIteration?: (info: PpoIterationInfo) => void,
   onNote?: (message: string) => void,
-): PpoResult {
+): Promise<PpoResult> {
   const precision = resolvePrecision(run.precision ?? 'fp32');
-  return withMatmulPrecision(precision.precision, () => trainPpoIn(run, c, onIteration, onNote));
+  return withTrainPrecision(precision.precision, () => trainPpoIn(run, c, onIteration, onNote));
 }
 
-function trainPpoIn(
+async function trainPpoIn(
   run: PpoRun,
   c: PpoConfig,
   onIteration?: (info: PpoIterationInfo) => void,
   onNote?: (message: string) => void,
-): PpoResult {
+): Promise<PpoResult> {
   const { model, tokenizer } = run;
+  // A new run never overwrites a saved one; a resume reads latest (or latest.prev).
+  const resumeFrom = run.out ? claimOutputDir(run.out, run.resume === true, 'ppo') : null;
   if (!run.lora && !run.reference)
     throw new Error('trainPpo: a full-weight run needs a reference model (frozenCopy of the start)');
   if (run.prompts.length === 0) throw new UserError('ppo: no prompts');
@@ -242,13 +251,15 @@ function trainPpoIn(
   const opt = new AdamW([{ params }], { lr: c.lr, weightDecay: 0 });
   const kl = new AdaptiveKlController(c.klCoef, c.targetKl ?? 1, c.klHorizon);
   const metrics = run.out ? new MetricsLog(join(run.out, 'metrics.jsonl')) : null;
-  const ckptDir = run.out ? join(run.out, 'checkpoints', 'latest') : null;
+  const ckptDir = run.out ? latestPath(run.out) : null;
   const mode = run.lora ? 'lora' : 'all';
   let start = 0;
   let first: PpoIterationInfo | null = null;
   let last: PpoIterationInfo | null = null;
-  if (run.resume === true && ckptDir && existsSync(join(ckptDir, PPO_STATE_FILE))) {
-    const statePath = join(ckptDir, PPO_STATE_FILE);
+  if (resumeFrom !== null) {
+    const statePath = join(resumeFrom, PPO_STATE_FILE);
+    if (!existsSync(statePath))
+      throw new CheckpointError(`${statePath}: missing; ${resumeFrom} is not a PPO checkpoint`);
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as PpoState;
     if (state.format !== 'llmforge-ppo-state')
       throw new CheckpointError(`${statePath}: not a PPO run state (format "${String(state.format)}")`);
@@ -260,9 +271,9 @@ function trainPpoIn(
       throw new CheckpointError(
         `${statePath}: the run used --seed ${state.seed} --batch-size ${state.batchSize}, this one asks for --seed ${c.seed} --batch-size ${c.batchSize}; resume with the same settings`,
       );
-    restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
-    loadValueHeadInto(join(ckptDir, VALUE_HEAD_FILE), valueHead);
-    restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), both, opt);
+    restoreTrainedWeights(resumeFrom, model, run.lora, ADAPTER_DIR);
+    loadValueHeadInto(join(resumeFrom, VALUE_HEAD_FILE), valueHead);
+    restoreOptimizer(join(resumeFrom, OPTIMIZER_FILE), both, opt);
     start = state.iteration;
     kl.value = state.klCoef;
     first = state.first;
@@ -276,8 +287,8 @@ function trainPpoIn(
         .filter((l) => l !== '' && (JSON.parse(l) as { iteration: number }).iteration <= start);
       writeFileAtomic(samplesPath, kept.map((l) => `${l}\n`).join(''));
     }
-    onNote?.(`resumed from ${ckptDir} at iteration ${start}`);
-  }
+    onNote?.(`resumed from ${resumeFrom} at iteration ${start}`);
+  } else metrics?.truncateAfter(0); // a run that crashed before its first checkpoint left lines of its own
   const saveLatest = (iteration: number): void => {
     if (!ckptDir) return;
     const state: PpoState = {
@@ -300,7 +311,9 @@ function trainPpoIn(
   };
 
   model.eval(); // no dropout anywhere (see the header)
-  for (let it = start; it < c.iterations; it++) {
+  let it = start;
+  let stopped = false;
+  for (; it < c.iterations; it++) {
     const chosen = promptOrder(prompts.length, c.batchSize, c.seed, it).map((i) => prompts[i]!);
     const seeds = chosen.map((_, i) => dropoutSeedFor(c.seed, it, 0x1000 + i));
     const rollouts = sampleRollouts(model, tokenizer, chosen, seeds, {
@@ -325,8 +338,17 @@ function trainPpoIn(
     const { samples: _samples, ...fields } = info;
     metrics?.append({ step: info.iteration, ...fields });
     const isLast = it + 1 === c.iterations;
-    if (isLast || (c.saveEvery > 0 && (it + 1) % c.saveEvery === 0)) saveLatest(it + 1);
+    stopped = !isLast && (await stopRequested(run.signal));
+    if (isLast || stopped || (c.saveEvery > 0 && (it + 1) % c.saveEvery === 0)) saveLatest(it + 1);
     onIteration?.(info);
+    if (stopped) {
+      it++;
+      break;
+    }
+  }
+  if (stopped) {
+    onNote?.(`stopped at iteration ${it}/${c.iterations}; checkpoint saved to ${ckptDir ?? '(no out)'}`);
+    return { stopped, step: it, first, last, cutPrompts };
   }
   if (run.out) {
     const { lora } = run;
@@ -344,7 +366,7 @@ function trainPpoIn(
     if (lora)
       replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
   }
-  return { first, last, cutPrompts };
+  return { stopped, step: it, first, last, cutPrompts };
 }
 
 /** Scores one batch of rollouts and runs the PPO epochs on it; returns the iteration's statistics and the scores. */

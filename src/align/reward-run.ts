@@ -5,6 +5,7 @@
  * `<out>/eval.json` (steps, the last held-out scores, the best held-out accuracy, parameter counts).
  */
 import { join } from 'node:path';
+import { claimOutputDir } from '../train/run-dir.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { paramCheck } from './option-checks.ts';
 import { resolveRewardOptions, type RewardOptionsInput } from './reward-options.ts';
@@ -13,6 +14,7 @@ import type { RunOutput } from './run-output.ts';
 
 export async function runRewardTraining(input: RewardOptionsInput, out: RunOutput): Promise<RewardTrainResult> {
   const o = resolveRewardOptions(input, out.check ?? paramCheck());
+  claimOutputDir(o.out, o.resume, 'reward train'); // before the base loads: a saved run is never overwritten
   const result = await trainRewardModel({
     data: o.data,
     base: o.model,
@@ -35,7 +37,9 @@ export async function runRewardTraining(input: RewardOptionsInput, out: RunOutpu
     ...(o.maxSteps !== null ? { maxSteps: o.maxSteps } : {}),
     quiet: out.quiet ?? false,
     log: (line) => out.log(line),
+    ...(out.signal ? { signal: out.signal } : {}),
   });
+  if (result.stopped) return result;
   writeJsonAtomic(join(o.out, 'eval.json'), {
     steps: result.steps,
     val: result.val,

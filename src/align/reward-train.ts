@@ -20,6 +20,7 @@ import { Rng, permutation } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { eosId, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { replaceDirAtomic, serializeOptimizer } from '../train/checkpoint.ts';
+import { claimOutputDir, latestPath, stopRequested } from '../train/run-dir.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import {
   describePrecision,
@@ -90,6 +91,8 @@ export interface RewardTrainOptions {
   precision?: PrecisionSetting;
   /** Stop after this many optimizer steps in this call (tests of resume); default: no limit. */
   maxSteps?: number;
+  /** Aborted (Ctrl-C): the current update finishes, checkpoints/latest is saved and the result says stopped. */
+  signal?: AbortSignal;
   quiet?: boolean;
   log?: (line: string) => void;
 }
@@ -108,7 +111,11 @@ export interface PairMetrics {
 }
 
 export interface RewardTrainResult {
+  /** Stopped by the signal before the last step: checkpoints/latest holds the run. */
+  stopped: boolean;
   steps: number;
+  /** Updates done (= steps). */
+  step: number;
   val: PairMetrics | null;
   bestValAccuracy: number | null;
   trainable: number;
@@ -220,12 +227,17 @@ export async function trainRewardModel(o: RewardTrainOptions): Promise<RewardTra
 
 async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Promise<RewardTrainResult> {
   const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const latest = join(o.out, 'checkpoints', 'latest');
+  // A new run never overwrites a saved one; a resume reads latest (or latest.prev, left by a crash mid-save).
+  const from = claimOutputDir(o.out, o.resume, 'reward train');
+  const latest = latestPath(o.out);
   const best = join(o.out, 'checkpoints', 'best');
   const lora = o.mode === 'lora' ? (o.lora ?? DEFAULT_LORA) : null;
-  const resuming = o.resume && existsSync(join(latest, STATE));
+  const resuming = from !== null;
+  const ckpt = from ?? latest; // what a resume reads
+  if (resuming && !existsSync(join(ckpt, STATE)))
+    throw new RewardModelError(`${join(ckpt, STATE)}: missing; ${ckpt} is not a reward-model checkpoint`);
   // A LoRA checkpoint holds only the adapter and head: the base comes from `base` again.
-  const { model: base, tokenizer, modelDir, tokenizerDir } = loadModelDir(resuming && !lora ? latest : o.base);
+  const { model: base, tokenizer, modelDir, tokenizerDir } = loadModelDir(resuming && !lora ? ckpt : o.base);
   const template = resolveTemplate(o.template, o.template === 'model' ? tokenizerDir : modelDir);
   const { pairs, identical } = loadPreferencePairs(o.data);
   const split = splitPairs(pairs, o.valFrac, o.seed);
@@ -254,17 +266,15 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
   let lossSum = 0;
   let lossN = 0;
   if (resuming) {
-    const st = JSON.parse(readFileSync(join(latest, STATE), 'utf8')) as SavedState;
+    const st = JSON.parse(readFileSync(join(ckpt, STATE), 'utf8')) as SavedState;
     if (st.format !== 'llmforge-reward-state')
-      throw new RewardModelError(
-        `${join(latest, STATE)}: not a reward-model run state (format "${String(st.format)}")`,
-      );
+      throw new RewardModelError(`${join(ckpt, STATE)}: not a reward-model run state (format "${String(st.format)}")`);
     if (st.options.mode !== o.mode)
       throw new RewardModelError(
-        `${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`,
+        `${join(ckpt, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`,
       );
-    if (lora && attached) restoreLoraAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
-    loadRewardHeadInto(join(latest, REWARD_HEAD_FILE), rm);
+    if (lora && attached) restoreLoraAdapter(join(ckpt, ADAPTER_DIR), base, lora, attached.targets);
+    loadRewardHeadInto(join(ckpt, REWARD_HEAD_FILE), rm);
     if (st.precision !== precision.precision)
       log(
         `note: the checkpoint was trained with ${st.precision} matmuls; resuming with ${describePrecision(precision)}`,
@@ -288,13 +298,13 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
     `training ${o.mode}${how}: ${formatTrainable(trainable, total)}, Bradley-Terry loss${o.margin !== 0 ? ` with margin ${o.margin}` : ''}, ${describePrecision(precision)}`,
   );
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
-  if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), rm, opt);
+  if (resuming && existsSync(join(ckpt, OPT))) restoreOptimizer(join(ckpt, OPT), rm, opt);
   mkdirSync(o.out, { recursive: true });
   const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
   if (resuming) {
     metrics.truncateAfter(step);
-    log(`resuming from ${latest} at step ${step}`);
-  }
+    log(`resuming from ${ckpt} at step ${step}`);
+  } else metrics.truncateAfter(0); // a run that crashed before its first checkpoint left lines of its own
 
   const perEpoch = Math.ceil(train.encoded.length / o.batchSize);
   const totalSteps = o.epochs * perEpoch;
@@ -330,6 +340,7 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
     });
   };
   let valMetrics: PairMetrics | null = null;
+  let stopped = false;
   rm.train();
   const arena = new StorageArena(); // forward and backward reuse the previous step's storage
   while (step < stopAt) {
@@ -354,6 +365,7 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
     lossN++;
     step++;
     progress.update(step);
+    stopped = step < totalSteps && (await stopRequested(o.signal));
     const evalNow = step % perEpoch === 0 || step === totalSteps || (o.evalEvery > 0 && step % o.evalEvery === 0);
     if (evalNow) {
       valMetrics = val.encoded.length > 0 ? scorePairs(rm, val.encoded, o.margin) : null;
@@ -374,15 +386,16 @@ async function trainIn(o: RewardTrainOptions, precision: ResolvedPrecision): Pro
         saveBest();
       }
       saveLatest();
-    } else if (step === stopAt) {
+    } else if (step === stopAt || stopped) {
       saveLatest(); // stopped between evaluations: the loss sum carries over to the resumed run
       log(`stopped at step ${step}/${totalSteps}; continue with resume`);
     }
+    if (stopped) break;
   }
   progress.finish(step);
   if (step >= totalSteps)
     log(
       `done: ${step} steps; best held-out pairwise accuracy ${bestValAccuracy === null ? 'n/a' : `${(bestValAccuracy * 100).toFixed(2)}%`} in ${best}`,
     );
-  return { steps: step, val: valMetrics, bestValAccuracy, trainable, total, model: rm };
+  return { stopped, steps: step, step, val: valMetrics, bestValAccuracy, trainable, total, model: rm };
 }

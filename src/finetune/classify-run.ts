@@ -36,10 +36,12 @@ export interface ClassifyOptions extends LoraOptions {
   weightDecay?: number;
   seed?: number;
   precision?: PrecisionSetting;
-  /** Continue from <out>/checkpoints/latest when it exists. */
+  /** Continue from <out>/checkpoints/latest (or latest.prev); without it, an <out> holding a checkpoint is refused. */
   resume?: boolean;
   /** Stop after this many optimizer steps in this call (tests of resume). */
   maxSteps?: number;
+  /** Aborted (Ctrl-C): the current update finishes, a checkpoint is saved and the result says stopped. */
+  signal?: AbortSignal;
   quiet?: boolean;
   /** Progress lines and the test report (default: stdout). */
   log?: (line: string) => void;
@@ -106,6 +108,7 @@ export function resolveClassifyOptions(o: ClassifyOptions, check = new OptionChe
     precision: parsePrecisionSetting(o.precision ?? d.precision, check.named('precision')),
     resume: o.resume === true,
     ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
     ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
     ...(o.log ? { log: o.log } : {}),
   };

@@ -25,6 +25,7 @@ import { Rng, permutation } from '../tensor/random.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import { replaceDirAtomic, serializeOptimizer } from '../train/checkpoint.ts';
+import { claimOutputDir, latestPath, stopRequested } from '../train/run-dir.ts';
 import { MetricsLog } from '../train/metrics.ts';
 import {
   describePrecision,
@@ -102,12 +103,18 @@ export interface ClassifyTrainOptions {
   precision?: PrecisionSetting;
   /** Stop after this many optimizer steps in this call (tests of resume); default: no limit. */
   maxSteps?: number;
+  /** Aborted (Ctrl-C): the current update finishes, checkpoints/latest is saved and the result says stopped. */
+  signal?: AbortSignal;
   quiet?: boolean;
   log?: (line: string) => void;
 }
 
 export interface ClassifyTrainResult {
+  /** Stopped by the signal before the last step: checkpoints/latest holds the run, no test report was made. */
+  stopped: boolean;
   steps: number;
+  /** Updates done (= steps). */
+  step: number;
   labels: string[];
   val: ClassificationReport | null;
   test: ClassificationReport | null;
@@ -226,12 +233,17 @@ export async function trainClassifier(o: ClassifyTrainOptions): Promise<Classify
 
 async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPrecision): Promise<ClassifyTrainResult> {
   const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const latest = join(o.out, 'checkpoints', 'latest');
+  // A new run never overwrites a saved one; a resume reads latest (or latest.prev, left by a crash mid-save).
+  const from = claimOutputDir(o.out, o.resume, 'finetune classify');
+  const latest = latestPath(o.out);
   const best = join(o.out, 'checkpoints', 'best');
   const lora = o.mode === 'lora' ? (o.lora ?? DEFAULT_LORA) : null;
-  const resuming = o.resume && existsSync(join(latest, STATE));
+  const resuming = from !== null;
+  const ckpt = from ?? latest; // what a resume reads
+  if (resuming && !existsSync(join(ckpt, STATE)))
+    throw new ClassifierError(`${join(ckpt, STATE)}: missing; ${ckpt} is not a classifier checkpoint`);
   // A LoRA checkpoint holds only the adapter and head: the base comes from `base` again.
-  const { model: base, tokenizer } = loadModelDir(resuming && !lora ? latest : o.base);
+  const { model: base, tokenizer } = loadModelDir(resuming && !lora ? ckpt : o.base);
   const all = readClassifyData(o.data);
   const labels = labelSet(all);
   const split = stratifiedSplit(all, o.valFrac, o.testFrac, o.seed);
@@ -258,7 +270,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
   let lossSum = 0;
   let lossN = 0;
   if (resuming) {
-    const st = readStateFile(join(latest, STATE), 'a classifier run state', undefined, {
+    const st = readStateFile(join(ckpt, STATE), 'a classifier run state', undefined, {
       step: 'count',
       bestValAccuracy: 'number?',
       labels: 'strings',
@@ -268,14 +280,14 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     }) as unknown as SavedState;
     if (JSON.stringify(st.labels) !== JSON.stringify(labels))
       throw new ClassifierError(
-        `${join(latest, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`,
+        `${join(ckpt, STATE)}: labels ${JSON.stringify(st.labels)} differ from the data's ${JSON.stringify(labels)}`,
       );
     if (st.options.mode !== o.mode)
       throw new ClassifierError(
-        `${join(latest, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`,
+        `${join(ckpt, STATE)}: the run was trained with --train ${String(st.options.mode)}, this one asks for ${o.mode}; resume with the same mode or use a new --out`,
       );
-    if (lora && attached) restoreLoraAdapter(join(latest, ADAPTER_DIR), base, lora, attached.targets);
-    loadHeadInto(join(latest, HEAD_FILE), clf);
+    if (lora && attached) restoreLoraAdapter(join(ckpt, ADAPTER_DIR), base, lora, attached.targets);
+    loadHeadInto(join(ckpt, HEAD_FILE), clf);
     const was = st.precision ?? 'fp32';
     if (was !== precision.precision)
       log(`note: the checkpoint was trained with ${was} matmuls; resuming with ${describePrecision(precision)}`);
@@ -298,14 +310,14 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     `training ${o.mode}${how}: ${formatTrainable(trainable, total)}, pooling ${o.pooling}, ${describePrecision(precision)}`,
   );
   const opt = new AdamW(params, { lr: o.lr, weightDecay: o.weightDecay });
-  if (resuming && existsSync(join(latest, OPT))) restoreOptimizer(join(latest, OPT), clf, opt);
+  if (resuming && existsSync(join(ckpt, OPT))) restoreOptimizer(join(ckpt, OPT), clf, opt);
   const weights = o.balance === 'weights' ? classWeights(trainItems, labels) : null;
   mkdirSync(o.out, { recursive: true });
   const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
   if (resuming) {
     metrics.truncateAfter(step);
-    log(`resuming from ${latest} at step ${step}`);
-  }
+    log(`resuming from ${ckpt} at step ${step}`);
+  } else metrics.truncateAfter(0); // a run that crashed before its first checkpoint left lines of its own
 
   const perEpoch = Math.ceil(train.length / o.batchSize);
   const totalSteps = o.epochs * perEpoch;
@@ -341,6 +353,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     });
   };
   let valReport: ClassificationReport | null = null;
+  let stopped = false;
   clf.train();
   const arena = new StorageArena(); // forward and backward reuse the previous step's storage
   while (step < stopAt) {
@@ -380,6 +393,7 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     lossN++;
     step++;
     progress.update(step);
+    stopped = step < totalSteps && (await stopRequested(o.signal));
     if (step % perEpoch === 0 || step === totalSteps) {
       valReport = val.length > 0 ? evaluateSplit(clf, val, 64) : null;
       const rec = {
@@ -401,10 +415,11 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
         saveBest();
       }
       saveLatest();
-    } else if (step === stopAt) {
+    } else if (step === stopAt || stopped) {
       saveLatest(); // stopped mid-epoch: no evaluation, the loss sum carries over to the resumed run
       log(`stopped at step ${step}/${totalSteps}; continue with resume`);
     }
+    if (stopped) break;
   }
   progress.finish(step);
   let testReport: ClassificationReport | null = null;
@@ -422,5 +437,15 @@ async function trainClassifierIn(o: ClassifyTrainOptions, precision: ResolvedPre
     if (!logged) metrics.append({ step, ...reportFields(testReport, 'test') });
     log(`test (best validation checkpoint):\n${formatClassificationReport(testReport)}`);
   }
-  return { steps: step, labels, val: valReport, test: testReport, trainable, total, classifier: clf };
+  return {
+    stopped,
+    steps: step,
+    step,
+    labels,
+    val: valReport,
+    test: testReport,
+    trainable,
+    total,
+    classifier: clf,
+  };
 }

@@ -16,6 +16,7 @@ import { loadModelDir } from '../generate/model-dir.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
 import type { TrainConfig } from '../train/config.ts';
+import { claimOutputDir, latestPath } from '../train/run-dir.ts';
 import { train, type TrainResult } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
@@ -148,14 +149,10 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
     );
   }
   const dataDir = join(opts.out, 'data');
-  const latest = join(opts.out, 'checkpoints', 'latest');
-  const resuming = opts.resume === true && (existsSync(latest) || existsSync(`${latest}.prev`));
-  if (opts.resume === true && !resuming) say(`resume: no checkpoint in ${latest} yet; starting from the base`);
-  if (!resuming && (existsSync(latest) || existsSync(`${latest}.prev`))) {
-    throw new DomainError(
-      `finetune domain: ${latest}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`,
-    );
-  }
+  // A new run never overwrites a saved one; a resume continues latest (or latest.prev, left by a crash mid-save).
+  const resuming = claimOutputDir(opts.out, opts.resume === true, 'finetune domain') !== null;
+  if (opts.resume === true && !resuming)
+    say(`resume: no checkpoint in ${latestPath(opts.out)} yet; starting from the base`);
 
   // Training shards with the base's tokenizer; user text kept whole (normalized, no quality filters).
   mkdirSync(dataDir, { recursive: true });

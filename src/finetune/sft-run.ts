@@ -20,6 +20,7 @@ import {
   type PrecisionSetting,
 } from '../train/precision.ts';
 import { defaultMinLr } from '../train/schedule.ts';
+import { claimOutputDir } from '../train/run-dir.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
 import { attachLora, formatTrainable, type LoraSettings } from './lora-finetune.ts';
@@ -54,8 +55,10 @@ export interface SftOptions extends LoraOptions {
   maxNewTokens?: number;
   seed?: number;
   precision?: PrecisionSetting;
-  /** Continue from <out>/checkpoints/latest when it exists. */
+  /** Continue from <out>/checkpoints/latest (or latest.prev); without it, an <out> holding a checkpoint is refused. */
   resume?: boolean;
+  /** Aborted (Ctrl-C): the current update finishes, a checkpoint is saved and the result says stopped. */
+  signal?: AbortSignal;
   /** No progress bars. */
   quiet?: boolean;
   /** Setup lines, notes and validation losses (default: nowhere). */
@@ -160,6 +163,10 @@ export function splitSftRecords(
 }
 
 export interface SftRunResult {
+  /** Stopped by the signal: checkpoints/latest holds the run; no model, responses or eval.json were written. */
+  stopped: boolean;
+  /** Updates done. */
+  step: number;
   finalLoss: number;
   valLoss: number;
   /** The held-out records answered, and their scores (rows in the same order). */
@@ -171,10 +178,11 @@ export interface SftRunResult {
 }
 
 /** Resolves the options, trains, answers the held-out records and writes the run's files; see SftOptions. */
-export function runSft(o: SftOptions, check = new OptionCheck()): SftRunResult {
+export async function runSft(o: SftOptions, check = new OptionCheck()): Promise<SftRunResult> {
   const r = resolveSftOptions(o, check);
   const log = o.log ?? (() => {});
   const where = check.where === '' ? '' : `${check.where}: `;
+  claimOutputDir(r.out, r.resume, check.where); // before the base loads: a saved run is never overwritten
   const { model, tokenizer, modelDir, tokenizerDir } = loadModelDir(r.base);
   const template = resolveTemplate(r.template, r.template === 'model' ? tokenizerDir : modelDir);
   const eos = eosId(tokenizer);
@@ -206,7 +214,7 @@ export function runSft(o: SftOptions, check = new OptionCheck()): SftRunResult {
     `training ${lora ? 'lora' : 'all'}: ${formatTrainable(trainable, total)}, ${describePrecision(resolvePrecision(r.precision))}`,
   );
   const progress = new Progress({ label: 'sft', total: c.steps, unit: 'steps', silent: o.quiet === true });
-  const result = trainSft(
+  const result = await trainSft(
     {
       model,
       tokenizer,
@@ -218,6 +226,7 @@ export function runSft(o: SftOptions, check = new OptionCheck()): SftRunResult {
       resume: r.resume,
       precision: r.precision,
       ...(lora ? { lora } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
     },
     c,
     (info) => {
@@ -228,7 +237,9 @@ export function runSft(o: SftOptions, check = new OptionCheck()): SftRunResult {
     },
     (note) => log(`note: ${note}`),
   );
-  progress.finish(c.steps);
+  progress.finish(result.step);
+  if (result.stopped)
+    return { ...result, heldOut: [], scores: { rows: [], exactMatch: 0, rougeL: 0 }, summary: {}, resolved: r };
   if (lora) mergeLora(model); // training is over: answer at base speed with the adapters folded in, as <out>/model holds them
   const heldOut = valid.slice(0, r.evalResponses);
   const answering = new Progress({

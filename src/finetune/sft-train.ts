@@ -28,10 +28,10 @@ import {
 import { dropoutSeedFor } from '../train/trainer.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { seedLoraDropout } from '../nn/lora.ts';
-import { withMatmulPrecision } from '../ops/matmul-precision.ts';
 import {
   describePrecision,
   resolvePrecision,
+  withTrainPrecision,
   type PrecisionSetting,
   type ResolvedPrecision,
 } from '../train/precision.ts';
@@ -42,6 +42,7 @@ import type { SftRecord } from '../chat/records.ts';
 import { tokenizeRecord, type SftExample } from './sft-tokenize.ts';
 import type { PromptTemplate } from '../chat/templates.ts';
 import { UserError } from '../util/user-error.ts';
+import { claimOutputDir, latestPath, stopRequested } from '../train/run-dir.ts';
 import { readStateFile } from '../train/state-file.ts';
 
 export interface SftConfig {
@@ -86,8 +87,13 @@ export interface SftRun {
   valid: readonly SftRecord[];
   /** Where metrics.jsonl, checkpoints/latest and the final model are written; none: nothing is written. */
   out?: string;
-  /** Continue from <out>/checkpoints/latest when it exists (same data order, optimizer state and dropout masks). */
+  /**
+   * Continue from <out>/checkpoints/latest (or latest.prev) when it exists (same data order, optimizer state and
+   * dropout masks); without it, an <out> that already holds a checkpoint is refused (src/train/run-dir.ts).
+   */
   resume?: boolean;
+  /** Aborted (Ctrl-C): the current update finishes, checkpoints/latest is saved and the result says stopped. */
+  signal?: AbortSignal;
   /** Set when `model` carries LoRA layers (attachLora): what they were made with and the base they adapt. */
   lora?: LoraRun;
   /** GEMM precision of the run (src/train/precision.ts; validation runs in it too); default 'fp32'. */
@@ -147,25 +153,36 @@ function epochBatches(examples: readonly SftExample[], c: SftConfig, T: number, 
   return out;
 }
 
+export interface SftTrainResult {
+  finalLoss: number;
+  valLoss: number;
+  /** Updates done (c.steps unless stopped). */
+  step: number;
+  /** Stopped by run.signal before c.steps: checkpoints/latest holds the run, <out>/model was not written. */
+  stopped: boolean;
+}
+
 /** Fine-tunes run.model on the records; GEMMs run in run.precision, the previous precision is restored afterwards. */
 export function trainSft(
   run: SftRun,
   c: SftConfig,
   onStep?: (info: SftStepInfo) => void,
   onNote?: (message: string) => void,
-): { finalLoss: number; valLoss: number } {
+): Promise<SftTrainResult> {
   const precision = resolvePrecision(run.precision ?? 'fp32');
-  return withMatmulPrecision(precision.precision, () => trainSftIn(run, c, precision, onStep, onNote));
+  return withTrainPrecision(precision.precision, () => trainSftIn(run, c, precision, onStep, onNote));
 }
 
-function trainSftIn(
+async function trainSftIn(
   run: SftRun,
   c: SftConfig,
   precision: ResolvedPrecision,
   onStep?: (info: SftStepInfo) => void,
   onNote?: (message: string) => void,
-): { finalLoss: number; valLoss: number } {
+): Promise<SftTrainResult> {
   const { model } = run;
+  // A new run never overwrites a saved one; a resume reads latest (or latest.prev).
+  const resumeFrom = run.out ? claimOutputDir(run.out, run.resume === true, 'finetune sft') : null;
   const trainEx = tokenizeSftRecords(run, run.train, c.maskPrompt);
   if (trainEx.length === 0) {
     throw new UserError(
@@ -190,9 +207,12 @@ function trainSftIn(
   let lastLoss = Number.NaN;
   let valLoss = Number.NaN;
   let start = 0;
-  const ckptDir = run.out ? join(run.out, 'checkpoints', 'latest') : null;
-  if (run.resume && ckptDir && existsSync(join(ckptDir, SFT_STATE_FILE))) {
-    const state = readStateFile(join(ckptDir, SFT_STATE_FILE), 'an SFT run state', 'llmforge-sft-state', {
+  const ckptDir = run.out ? latestPath(run.out) : null;
+  if (resumeFrom !== null) {
+    const statePath = join(resumeFrom, SFT_STATE_FILE);
+    if (!existsSync(statePath))
+      throw new CheckpointError(`${statePath}: missing; ${resumeFrom} is not an SFT checkpoint`);
+    const state = readStateFile(statePath, 'an SFT run state', 'llmforge-sft-state', {
       step: 'count',
       epochRng: 'rng',
       consumed: 'count',
@@ -202,10 +222,10 @@ function trainSftIn(
     const mode = state.mode ?? 'all';
     if (mode !== (run.lora ? 'lora' : 'all'))
       throw new CheckpointError(
-        `${join(ckptDir, SFT_STATE_FILE)}: the run was trained with --train ${mode}, this one asks for ${run.lora ? 'lora' : 'all'}; resume with the same mode or use a new --out`,
+        `${statePath}: the run was trained with --train ${mode}, this one asks for ${run.lora ? 'lora' : 'all'}; resume with the same mode or use a new --out`,
       );
-    restoreTrainedWeights(ckptDir, model, run.lora, ADAPTER_DIR);
-    restoreOptimizer(join(ckptDir, OPTIMIZER_FILE), model, opt);
+    restoreTrainedWeights(resumeFrom, model, run.lora, ADAPTER_DIR);
+    restoreOptimizer(join(resumeFrom, OPTIMIZER_FILE), model, opt);
     if ((state.precision ?? 'fp32') !== precision.precision)
       onNote?.(
         `the checkpoint was trained with ${state.precision ?? 'fp32'} matmuls; resuming with ${describePrecision(precision)}`,
@@ -218,8 +238,9 @@ function trainSftIn(
     valLoss = state.valLoss ?? Number.NaN;
     lastLoss = state.loss ?? Number.NaN;
     metrics?.truncateAfter(start);
-    onNote?.(`resumed from ${ckptDir} at step ${start}`);
-  }
+    onNote?.(`resumed from ${resumeFrom} at step ${start}`);
+  } else metrics?.truncateAfter(0); // a run that crashed before its first checkpoint left lines of its own
+
   const saveLatest = (step: number): void => {
     if (!ckptDir) return;
     const state: SftState = {
@@ -240,7 +261,9 @@ function trainSftIn(
     });
   };
   const arena = new StorageArena(); // forward and backward reuse the previous step's storage
-  for (let step = start; step < c.steps; step++) {
+  let step = start;
+  let stopped = false;
+  for (; step < c.steps; step++) {
     if (queue.length === 0) {
       epochRng = rng.getState();
       consumed = 0;
@@ -268,13 +291,14 @@ function trainSftIn(
     opt.step();
     const info: SftStepInfo = { step: step + 1, loss: lastLoss, lr };
     const last = step + 1 === c.steps;
+    stopped = !last && (await stopRequested(run.signal));
     if (last || (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0)) {
       if (validEx.length > 0) {
         valLoss = sftValidationLoss(model, validEx, c.batchSize, padId);
         info.valLoss = valLoss;
       }
       saveLatest(step + 1);
-    }
+    } else if (stopped) saveLatest(step + 1);
     metrics?.append({
       step: info.step,
       loss: info.loss,
@@ -282,6 +306,14 @@ function trainSftIn(
       ...(info.valLoss !== undefined ? { val_loss: info.valLoss } : {}),
     });
     onStep?.(info);
+    if (stopped) {
+      step++;
+      break;
+    }
+  }
+  if (stopped) {
+    onNote?.(`stopped at step ${step}/${c.steps}; checkpoint saved to ${ckptDir ?? '(no --out)'}`);
+    return { finalLoss: lastLoss, valLoss, step, stopped };
   }
   if (run.out) {
     const { lora } = run;
@@ -296,5 +328,5 @@ function trainSftIn(
     if (lora)
       replaceDirAtomic(join(run.out, ADAPTER_DIR), (tmp) => saveAdapter(tmp, model, lora.targets, lora.baseModel));
   }
-  return { finalLoss: lastLoss, valLoss };
+  return { finalLoss: lastLoss, valLoss, step, stopped };
 }

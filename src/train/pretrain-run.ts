@@ -6,12 +6,12 @@
  * defaultMinLr(lr)), then the trainer (src/train/trainer.ts). Callers only translate their flags or YAML parameters
  * into PretrainOptions and print what they like from the result and the hooks.
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_FIELDS } from '../models/config.ts';
 import type { ModelConfig } from '../models/model.ts';
 import { PRESETS, resolveModelConfig } from '../models/presets.ts';
 import { readRunState } from './checkpoint.ts';
+import { latestCheckpointDir } from './run-dir.ts';
 import { applyTrainOverrides, DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import { openTrainingData } from './open-data.ts';
 import { OptionError } from './option-check.ts';
@@ -82,13 +82,6 @@ export interface ResolvedPretraining {
   initFrom?: string;
 }
 
-/** The checkpoint a resume reads: latest, or latest.prev when a save was interrupted. */
-function latestDir(out: string): string | null {
-  const latest = join(out, 'checkpoints', 'latest');
-  if (existsSync(latest)) return latest;
-  return existsSync(`${latest}.prev`) ? `${latest}.prev` : null;
-}
-
 /** Validates the options and fills every default; the result says exactly what runPretraining will train. */
 export function resolvePretrainOptions(o: PretrainOptions, names: PretrainNames = {}): ResolvedPretraining {
   const where = names.where ? `${names.where}: ` : '';
@@ -102,7 +95,7 @@ export function resolvePretrainOptions(o: PretrainOptions, names: PretrainNames 
       fail(`${n.model}: unknown model field "${key}" (known: ${Object.keys(CONFIG_FIELDS).join(', ')})`);
   }
   const mode = o.resume ?? DEFAULT_PRETRAIN_OPTIONS.resume;
-  const ckpt = latestDir(o.out);
+  const ckpt = latestCheckpointDir(o.out); // latest, or latest.prev when a save was interrupted
   const resume = mode === 'auto' ? ckpt !== null : mode;
   if (mode === true && o.initFrom !== undefined)
     fail(`${n.resume} and ${n.initFrom} cannot be combined (resume continues a run; init-from starts a new one)`);

@@ -40,6 +40,7 @@ import { keepSnapshot, pruneSnapshots } from './snapshots.ts';
 import { checkBatchFits } from './batch-size.ts';
 import { libraryVersion } from './version.ts';
 import { UserError } from '../util/user-error.ts';
+import { claimOutputDir, latestCheckpointDir, stopRequested } from './run-dir.ts';
 
 export interface TrainOptions {
   /** The resolved training hyperparameters (see DEFAULT_TRAIN_CONFIG). */
@@ -173,11 +174,7 @@ function initModel(opts: TrainOptions, resume: boolean, latestDir: string, say: 
       );
     return { model: given ?? ck.model, state: ck.state, resumedFrom: ck.dir };
   }
-  if (existsSync(latestDir) || existsSync(`${latestDir}.prev`)) {
-    throw new CheckpointError(
-      `${latestDir}: this run directory already has a checkpoint; pass --resume to continue it, or choose a new --out`,
-    );
-  }
+  claimOutputDir(opts.out, false); // a new run: refused where a checkpoint (latest or latest.prev) is
   if (opts.initFrom !== undefined) {
     const dir = resolveModelDir(opts.initFrom);
     const loaded = loadModel(dir);
@@ -221,8 +218,7 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   const checkpointsDir = join(opts.out, 'checkpoints');
   const latestDir = join(checkpointsDir, 'latest');
   const bestDir = join(checkpointsDir, 'best');
-  const resume =
-    opts.resume === 'auto' ? existsSync(latestDir) || existsSync(`${latestDir}.prev`) : opts.resume === true;
+  const resume = opts.resume === 'auto' ? latestCheckpointDir(opts.out) !== null : opts.resume === true;
   if (resume && opts.initFrom !== undefined)
     throw new TrainError(
       'train: --resume and --init-from cannot be combined (resume continues a run; init-from starts a new one)',
@@ -424,8 +420,7 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     }
 
     // Let signal handlers (Ctrl-C) run between updates.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    stopped = opts.signal?.aborted === true && step < c.steps;
+    stopped = (await stopRequested(opts.signal)) && step < c.steps;
     const evalNow = !stopped && ((c.evalInterval > 0 && step % c.evalInterval === 0) || step === c.steps);
     if (evalNow) runEval(step);
     const keepNow = c.keepEvery > 0 && step % c.keepEvery === 0;

@@ -92,12 +92,12 @@ function snapshot(m: LanguageModel): Map<string, number[]> {
   return new Map(m.namedParameters().map(([n, p]) => [n, [...p.data]]));
 }
 
-test('dpo: a tiny model learns the marker preference, held-out too; the reference stays bit-identical', () => {
+test('dpo: a tiny model learns the marker preference, held-out too; the reference stays bit-identical', async () => {
   const model = createModel(cfg, new Rng(1));
   const reference = frozenCopy(model);
   const before = snapshot(reference);
   const steps: DpoStepInfo[] = [];
-  const r = trainDpo(
+  const r = await trainDpo(
     { model, reference, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train, valid },
     config,
     (i) => steps.push(i),
@@ -117,10 +117,10 @@ test('dpo: a tiny model learns the marker preference, held-out too; the referenc
   assert.deepEqual(snapshot(reference), before);
 });
 
-test('dpo: IPO and conservative DPO (label smoothing) also separate the held-out pairs', () => {
+test('dpo: IPO and conservative DPO (label smoothing) also separate the held-out pairs', async () => {
   for (const extra of [{ loss: 'ipo' as const }, { labelSmoothing: 0.2 }]) {
     const model = createModel(cfg, new Rng(1));
-    const r = trainDpo(
+    const r = await trainDpo(
       { model, reference: frozenCopy(model), tokenizer: tok, template: chatmlTemplate, eosId: EOS, train, valid },
       { ...config, ...extra },
     );
@@ -131,11 +131,11 @@ test('dpo: IPO and conservative DPO (label smoothing) also separate the held-out
   }
 });
 
-test('dpo --train lora: only the adapters change, the base is the reference (adapters off)', () => {
+test('dpo --train lora: only the adapters change, the base is the reference (adapters off)', async () => {
   const model = createModel(cfg, new Rng(1));
   const { targets } = attachLora(model, { r: 4, alpha: 8, dropout: 0, targets: null }, 5);
   const before = snapshot(model);
-  const r = trainDpo(
+  const r = await trainDpo(
     {
       model,
       tokenizer: tok,
@@ -166,7 +166,7 @@ test('dpo --train lora: only the adapters change, the base is the reference (ada
   assert.notDeepEqual([...on.data], [...base.data]);
 });
 
-test('dpo resume: interrupted after the step-10 checkpoint and resumed, it ends bit-identical to one run straight', () => {
+test('dpo resume: interrupted after the step-10 checkpoint and resumed, it ends bit-identical to one run straight', async () => {
   const dirA = tempDir('dpo-a');
   const dirB = tempDir('dpo-b');
   const run = (model: LanguageModel, out: string, resume = false) => ({
@@ -182,8 +182,8 @@ test('dpo resume: interrupted after the step-10 checkpoint and resumed, it ends 
   });
   const c = { ...config, steps: 16, evalEvery: 5 };
   const a = createModel(cfg, new Rng(1));
-  trainDpo(run(a, dirA), c);
-  assert.throws(
+  await trainDpo(run(a, dirA), c);
+  await assert.rejects(
     () =>
       trainDpo(run(createModel(cfg, new Rng(1)), dirB), c, (i) => {
         if (i.step === 12) throw new Error('interrupted');
@@ -192,13 +192,13 @@ test('dpo resume: interrupted after the step-10 checkpoint and resumed, it ends 
   );
   const notes: string[] = [];
   const b = createModel(cfg, new Rng(99)); // the weights must come from the checkpoint
-  trainDpo(run(b, dirB, true), c, undefined, (n) => notes.push(n));
+  await trainDpo(run(b, dirB, true), c, undefined, (n) => notes.push(n));
   assert.match(notes.join('\n'), /resumed from .* at step 10/);
   assert.deepEqual(snapshot(b), snapshot(a));
   const lines = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
   assert.equal(lines(dirB), lines(dirA));
   assert.equal(readFileSync(join(dirB, 'eval.json'), 'utf8'), readFileSync(join(dirA, 'eval.json'), 'utf8'));
-  assert.throws(
+  await assert.rejects(
     () => trainDpo(run(createModel(cfg, new Rng(1)), dirB, true), { ...c, beta: 0.5 }),
     /the run used --loss sigmoid --beta 0.1 .* this one asks for --loss sigmoid --beta 0.5/,
   );

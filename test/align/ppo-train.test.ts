@@ -66,14 +66,14 @@ function snapshot(m: LanguageModel): Map<string, number[]> {
 }
 const meanOf = (xs: PpoIterationInfo[], key: 'reward' | 'kl'): number => xs.reduce((s, x) => s + x[key], 0) / xs.length;
 
-function run(
+async function run(
   extra: Partial<PpoRun> = {},
   c: PpoConfig = config,
-): { infos: PpoIterationInfo[]; model: LanguageModel; reference: LanguageModel } {
+): Promise<{ infos: PpoIterationInfo[]; model: LanguageModel; reference: LanguageModel }> {
   const model = createModel(cfg, new Rng(1));
   const reference = frozenCopy(model);
   const infos: PpoIterationInfo[] = [];
-  trainPpo(
+  await trainPpo(
     { model, reference, tokenizer: tok, template: chatmlTemplate, eosId: EOS, prompts, scorer: marker, ...extra },
     c,
     (i) => infos.push(i),
@@ -81,12 +81,12 @@ function run(
   return { infos, model, reference };
 }
 
-test('ppo: the mean reward for the marker rises; the reference stays bit-identical; a larger KL coefficient holds the policy closer', () => {
+test('ppo: the mean reward for the marker rises; the reference stays bit-identical; a larger KL coefficient holds the policy closer', async () => {
   const model = createModel(cfg, new Rng(1));
   const reference = frozenCopy(model);
   const before = snapshot(reference);
   const infos: PpoIterationInfo[] = [];
-  trainPpo(
+  await trainPpo(
     { model, reference, tokenizer: tok, template: chatmlTemplate, eosId: EOS, prompts, scorer: marker },
     config,
     (i) => infos.push(i),
@@ -103,22 +103,22 @@ test('ppo: the mean reward for the marker rises; the reference stays bit-identic
   assert.ok(infos[0]!.kl === 0, 'the first batch is sampled from the starting policy: no KL yet');
   assert.ok(infos.at(-1)!.entropy < infos[0]!.entropy, 'entropy falls as the policy concentrates on the marker');
 
-  const tight = run({}, { ...config, klCoef: 1 }).infos;
+  const tight = (await run({}, { ...config, klCoef: 1 })).infos;
   const loose = meanOf(infos.slice(-5), 'kl');
   const held = meanOf(tight.slice(-5), 'kl');
   assert.ok(held < loose / 2, `KL at the end: ${held} with klCoef 1, ${loose} with 0.05`);
 
-  const adaptive = run({}, { ...config, iterations: 10, targetKl: 0.5, klHorizon: 100 }).infos;
+  const adaptive = (await run({}, { ...config, iterations: 10, targetKl: 0.5, klHorizon: 100 })).infos;
   assert.ok(adaptive.at(-1)!.klCoef !== config.klCoef, 'the adaptive controller moved the coefficient');
 });
 
-test('ppo --train lora: only the adapters change; the reference is the base with adapters off', () => {
+test('ppo --train lora: only the adapters change; the reference is the base with adapters off', async () => {
   const model = createModel(cfg, new Rng(1));
   const settings = { r: 4, alpha: 8, dropout: 0, targets: null };
   const { targets } = attachLora(model, settings, 5);
   const before = snapshot(model);
   const infos: PpoIterationInfo[] = [];
-  trainPpo(
+  await trainPpo(
     {
       model,
       tokenizer: tok,
@@ -142,7 +142,7 @@ test('ppo --train lora: only the adapters change; the reference is the base with
   assert.ok(infos.at(-1)!.kl !== 0, 'the adapters moved the policy away from the reference');
 });
 
-test('ppo: prompts are taken in seeded passes, each prompt once per pass', () => {
+test('ppo: prompts are taken in seeded passes, each prompt once per pass', async () => {
   const pass = [0, 1, 2].flatMap((k) => promptOrder(9, 3, 7, k));
   assert.deepEqual(
     [...pass].sort((a, b) => a - b),
@@ -151,13 +151,13 @@ test('ppo: prompts are taken in seeded passes, each prompt once per pass', () =>
   assert.deepEqual(promptOrder(9, 3, 7, 1), promptOrder(9, 3, 7, 1));
 });
 
-test('ppo: a run resumed from its checkpoint ends bit-identical to one run straight; the model opens', () => {
+test('ppo: a run resumed from its checkpoint ends bit-identical to one run straight; the model opens', async () => {
   const c: PpoConfig = { ...config, iterations: 6, saveEvery: 3, targetKl: 0.5, klHorizon: 100 };
   const straightDir = tempDir('ppo-straight');
-  const straight = run({ out: straightDir }, c).model;
+  const straight = (await run({ out: straightDir }, c)).model;
   const resumedDir = tempDir('ppo-resumed');
-  run({ out: resumedDir }, { ...c, iterations: 3 });
-  const resumed = run({ out: resumedDir, resume: true }, c).model; // starts from a fresh model: the checkpoint restores it
+  await run({ out: resumedDir }, { ...c, iterations: 3 });
+  const resumed = (await run({ out: resumedDir, resume: true }, c)).model; // starts from a fresh model: the checkpoint restores it
   assert.deepEqual(snapshot(resumed), snapshot(straight));
   const read = (d: string, f: string): string => readFileSync(join(d, f), 'utf8');
   assert.equal(

@@ -74,10 +74,18 @@ const losses = (dir: string) =>
     .split('\n')
     .map((l) => (JSON.parse(l) as { loss: number }).loss);
 
-test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <out>/adapter', () => {
+test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <out>/adapter', async () => {
   const out = tempDir('lora-sft');
   const run = loraRun(out, 11);
-  trainSft(run, { ...DEFAULT_SFT_CONFIG, steps: 30, batchSize: 5, lr: 2e-2, minLr: 2e-3, warmup: 2, evalEvery: 10 });
+  await trainSft(run, {
+    ...DEFAULT_SFT_CONFIG,
+    steps: 30,
+    batchSize: 5,
+    lr: 2e-2,
+    minLr: 2e-3,
+    warmup: 2,
+    evalEvery: 10,
+  });
   const l = losses(out);
   assert.equal(l.length, 30);
   assert.ok(
@@ -112,19 +120,19 @@ test('sft --train lora: loss falls, base bit-identical, <out>/model = base + <ou
   });
 });
 
-test('sft --train lora: interrupted after a checkpoint and resumed equals one run straight', () => {
+test('sft --train lora: interrupted after a checkpoint and resumed equals one run straight', async () => {
   const c = { ...DEFAULT_SFT_CONFIG, steps: 6, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 3 };
   const dirA = tempDir('lora-sft-a');
   const dirB = tempDir('lora-sft-b');
   const a = loraRun(dirA, 11);
-  trainSft(a, c);
+  await trainSft(a, c);
   const stop = (info: { step: number }): void => {
     if (info.step === 5) throw new Error('interrupted'); // after the step-3 checkpoint, one step short of the next
   };
-  assert.throws(() => trainSft(loraRun(dirB, 11), c, stop), /interrupted/);
+  await assert.rejects(trainSft(loraRun(dirB, 11), c, stop), /interrupted/);
   const b = loraRun(dirB, 99, true); // other A init: the adapter must come from the checkpoint
   const notes: string[] = [];
-  trainSft(b, c, undefined, (n) => notes.push(n));
+  await trainSft(b, c, undefined, (n) => notes.push(n));
   assert.match(notes.join('\n'), /resumed from .* at step 3/);
   assert.deepEqual(losses(dirB), losses(dirA));
   const pa = new Map(a.model.namedParameters());
@@ -137,15 +145,15 @@ test('sft --train lora: interrupted after a checkpoint and resumed equals one ru
     assert.ok(readFileSync(join(dirB, f)).equals(readFileSync(join(dirA, f))), `${f} differs`);
   }
   // Resuming the finished run trains nothing and reports the last loss.
-  const again = trainSft(loraRun(dirB, 99, true), c);
+  const again = await trainSft(loraRun(dirB, 99, true), c);
   assert.equal(again.finalLoss, losses(dirA).at(-1));
   assert.deepEqual(losses(dirB), losses(dirA));
   // The checkpoint holds the adapter and optimizer state of A and B only, not the base.
   assert.throws(() => readFileSync(join(dirA, 'checkpoints', 'latest', 'model.safetensors')), /ENOENT/);
   const full = { ...loraRun(dirA, 11, true), model: createModel(cfg, new Rng(5)) };
   delete full.lora;
-  assert.throws(
-    () => trainSft(full, c),
+  await assert.rejects(
+    trainSft(full, c),
     (e: Error) => e instanceof UserError && /trained with --train lora, this one asks for all/.test(e.message),
   );
 });

@@ -109,7 +109,7 @@ test('records: JSONL and JSON arrays load; a bad field names the file, record an
   );
 });
 
-test('EOS learned: after a tiny SFT run, greedy generation stops by itself with the trained answers', () => {
+test('EOS learned: after a tiny SFT run, greedy generation stops by itself with the trained answers', async () => {
   const pairs = [
     ['hi', 'hello'],
     ['bye', 'see you'],
@@ -130,7 +130,7 @@ test('EOS learned: after a tiny SFT run, greedy generation stops by itself with 
   const run = { model, tokenizer: tok, template: chatmlTemplate, eosId: EOS, train: records, valid: records };
   const before = respondAndScore(model, tok, chatmlTemplate, records, { eosId: EOS, maxNewTokens: 20 });
   assert.ok(before.rows.every((r) => r.stopReason !== 'eos' || r.response !== r.reference));
-  const { finalLoss } = trainSft(run, {
+  const { finalLoss } = await trainSft(run, {
     ...DEFAULT_SFT_CONFIG,
     steps: 150,
     batchSize: 4,
@@ -157,7 +157,7 @@ test('EOS learned: after a tiny SFT run, greedy generation stops by itself with 
   assert.equal(chat.messages.length, 0);
 });
 
-test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint ends equal to one run straight', () => {
+test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint ends equal to one run straight', async () => {
   const records: SftRecord[] = [
     ['hi', 'hello'],
     ['bye', 'see you'],
@@ -184,7 +184,7 @@ test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint
   const dirA = tempDir('sft-a');
   const dirB = tempDir('sft-b');
   const a = createModel(completeModelConfig(cfg), new Rng(5));
-  trainSft(
+  await trainSft(
     {
       model: a,
       tokenizer: tok,
@@ -200,7 +200,7 @@ test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint
   const stop = (info: { step: number }): void => {
     if (info.step === 4) throw new Error('interrupted'); // after the step-3 checkpoint, mid-way to the next
   };
-  assert.throws(
+  await assert.rejects(
     () =>
       trainSft(
         {
@@ -219,7 +219,7 @@ test('resume: a run interrupted at step 4 and resumed from its step-3 checkpoint
   );
   const b2 = createModel(completeModelConfig(cfg), new Rng(99)); // different init: the weights must come from the checkpoint
   const notes: string[] = [];
-  trainSft(
+  await trainSft(
     {
       model: b2,
       tokenizer: tok,

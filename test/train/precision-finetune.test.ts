@@ -49,12 +49,12 @@ function run(out: string, extra: Partial<SftRun>): SftRun {
   };
 }
 
-test('sft: bf16 inside the run, fp32 again after it and after an error; the state keeps it; a change on resume is noted', () => {
+test('sft: bf16 inside the run, fp32 again after it and after an error; the state keeps it; a change on resume is noted', async () => {
   const c = { ...DEFAULT_SFT_CONFIG, steps: 4, batchSize: 2, lr: 1e-2, warmup: 1, evalEvery: 2 };
   const out = tempDir('precision-sft');
   setMatmulPrecision('fp32'); // the process setting, whatever LLMFORGE_MATMUL says
   const seen: string[] = [];
-  assert.throws(
+  await assert.rejects(
     () =>
       trainSft(run(out, { precision: 'bf16' }), c, ({ step }) => {
         seen.push(matmulPrecision());
@@ -72,7 +72,7 @@ test('sft: bf16 inside the run, fp32 again after it and after an error; the stat
 
   const notes: string[] = [];
   const inside: string[] = [];
-  trainSft(
+  await trainSft(
     run(out, { resume: true, precision: 'fp32' }),
     c,
     () => inside.push(matmulPrecision()),

@@ -9,12 +9,14 @@
  */
 import { DEFAULT_DPO_OPTIONS as D } from '../../align/dpo-options.ts';
 import { runDpo } from '../../align/dpo-run.ts';
+import type { DpoOptionsInput } from '../../align/dpo-options.ts';
 import { flagCheck } from '../../align/option-checks.ts';
 import type { DpoLossType } from '../../align/dpo-loss.ts';
 import type { TemplateName } from '../../chat/templates.ts';
 import type { PrecisionSetting } from '../../train/precision.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
+import { runInterruptible } from '../interruptible.ts';
 import { loraFlags, loraOptions } from './finetune-sft.ts';
 
 export const dpoCommand: Command = {
@@ -99,7 +101,7 @@ export const dpoCommand: Command = {
       quiet: { type: 'boolean', help: 'No progress or evaluation lines' },
     },
   },
-  run(args) {
+  async run(args) {
     const o = args.options;
     if (args.positionals.length > 0)
       throw new UsageError(
@@ -110,35 +112,36 @@ export const dpoCommand: Command = {
     if (typeof o.data !== 'string') throw new UsageError('dpo: --data <json|jsonl of preference pairs> is required');
     if (typeof o.out !== 'string') throw new UsageError('dpo: --out <dir> is required');
     const quiet = o.quiet === true;
-    runDpo(
-      {
-        model: o.model,
-        data: o.data,
-        out: o.out,
-        train: o.train as 'all' | 'lora',
-        ...loraFlags(o),
-        beta: o.beta as number,
-        loss: o.loss as DpoLossType,
-        labelSmoothing: o['label-smoothing'] as number,
-        steps: o.steps as number,
-        batchSize: o['batch-size'] as number,
-        lr: o.lr as number,
-        template: o.template as TemplateName,
-        maxLength: o['max-length'] as number | undefined,
-        valFrac: o['val-frac'] as number,
-        evalEvery: o['eval-every'] as number,
-        seed: o.seed as number,
-        precision: o.precision as PrecisionSetting,
-        resume: o.resume === true,
-      },
-      {
+    const options: DpoOptionsInput = {
+      model: o.model,
+      data: o.data,
+      out: o.out,
+      train: o.train as 'all' | 'lora',
+      ...loraFlags(o),
+      beta: o.beta as number,
+      loss: o.loss as DpoLossType,
+      labelSmoothing: o['label-smoothing'] as number,
+      steps: o.steps as number,
+      batchSize: o['batch-size'] as number,
+      lr: o.lr as number,
+      template: o.template as TemplateName,
+      maxLength: o['max-length'] as number | undefined,
+      valFrac: o['val-frac'] as number,
+      evalEvery: o['eval-every'] as number,
+      seed: o.seed as number,
+      precision: o.precision as PrecisionSetting,
+      resume: o.resume === true,
+    };
+    await runInterruptible(o.out, (signal) =>
+      runDpo(options, {
         log: (line) => {
           if (!quiet) process.stderr.write(`${line}\n`);
         },
         report: (line) => process.stdout.write(`${line}\n`),
         quiet,
         check: flagCheck('dpo'),
-      },
+        signal,
+      }),
     );
   },
 };

@@ -9,6 +9,7 @@ import { DOMAIN_REPORT_FILE } from '../../finetune/domain.ts';
 import { DEFAULT_DOMAIN_OPTIONS, runDomainAdaptation } from '../../finetune/domain-run.ts';
 import { flagName, OptionCheck } from '../../train/option-check.ts';
 import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
+import { runInterruptible } from '../interruptible.ts';
 import { given } from './finetune-sft.ts';
 
 /** Options only `domain` reads; it also reads model, data, out, steps, lr, batch-size, eval-every, val-frac, seed, resume and quiet. */
@@ -56,26 +57,16 @@ export async function runDomain(args: Parsed): Promise<void> {
     throw new UsageError(
       `finetune domain: --train ${String(o.train)} is not supported; domain adaptation trains all weights`,
     );
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    if (++interrupts === 1) {
-      process.stderr.write(
-        '\ninterrupt: finishing this update and saving a checkpoint (Ctrl-C again to quit without saving)\n',
-      );
-      controller.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    const result = await runDomainAdaptation(
+  const [model, data, out] = [o.model, o.data, o.out];
+  const result = await runInterruptible(out, (signal) =>
+    runDomainAdaptation(
       {
-        base: o.model,
-        data: o.data.split(',').filter((f) => f !== ''),
-        out: o.out,
+        base: model,
+        data: data.split(',').filter((f) => f !== ''),
+        out,
         resume: o.resume === true,
         quiet: o.quiet === true,
-        signal: controller.signal,
+        signal,
         ...given({
           val: o.val,
           valFrac: o['val-frac'],
@@ -94,17 +85,10 @@ export async function runDomain(args: Parsed): Promise<void> {
         }),
       },
       CHECK,
-    );
-    if (result.stopped || result.report === null) {
-      process.stdout.write(
-        `stopped at step ${result.step}; resume with: llmforge finetune domain --model ${o.model} --data ${o.data} --out ${o.out} --resume\n`,
-      );
-      process.exit(130);
-    }
-    process.stdout.write(
-      `${formatDomainReport(result.report)}\nwrote ${join(o.out, DOMAIN_REPORT_FILE)}; the adapted model loads with --model ${o.out} (generate, predict, chat, eval ppl)\n`,
-    );
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+    ),
+  );
+  if (result.report === null) return;
+  process.stdout.write(
+    `${formatDomainReport(result.report)}\nwrote ${join(out, DOMAIN_REPORT_FILE)}; the adapted model loads with --model ${out} (generate, predict, chat, eval ppl)\n`,
+  );
 }

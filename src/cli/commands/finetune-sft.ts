@@ -3,7 +3,7 @@
  * pretrained model, renders them with a template (--template alpaca|chatml|model), and either prints one
  * tokenized example with its masked positions (--preview, no training) or trains, then scores greedy responses to
  * the held-out records (exact match, ROUGE-L) and writes <out>/model, metrics.jsonl, responses.jsonl, eval.json;
- * --resume continues from <out>/checkpoints/latest. `--train lora` trains LoRA adapters only (--lora-* options)
+ * --resume continues from <out>/checkpoints/latest; Ctrl-C saves a checkpoint and exits 130. `--train lora` trains LoRA adapters only (--lora-* options)
  * and adds <out>/adapter (PEFT layout); <out>/model is then the merged model.
  */
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { loadModelDir } from '../../generate/model-dir.ts';
 import { flagName, OptionCheck } from '../../train/option-check.ts';
 import { eosId } from '../../tokenizer/text-tokenizer.ts';
 import { UsageError, type OptionSpec, type Parsed } from '../args.ts';
+import { runInterruptible } from '../interruptible.ts';
 
 /** Options only `sft` reads; it also reads model, data, out, train, lora-*, lr, batch-size, seed, val-frac, resume and quiet. */
 export const sftOptions: Record<string, OptionSpec> = {
@@ -150,7 +151,7 @@ export async function runSft(args: Parsed): Promise<void> {
       ...loraFlags(o),
     }),
   };
-  const r = runSftJob(opts, CHECK);
+  const r = await runInterruptible(o.out, (signal) => runSftJob({ ...opts, signal }, CHECK));
   const lora = r.resolved.lora !== null;
   process.stdout.write(
     `train loss ${r.finalLoss.toFixed(4)}, val loss ${r.valLoss.toFixed(4)}; ${r.heldOut.length} held-out responses: exact match ${(100 * r.scores.exactMatch).toFixed(1)}%, ROUGE-L ${r.scores.rougeL.toFixed(3)}\n` +

@@ -10,6 +10,7 @@ import { DEFAULT_SFT_OPTIONS as S } from '../../finetune/sft-run.ts';
 import { flagName, OptionCheck } from '../../train/option-check.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
+import { runInterruptible } from '../interruptible.ts';
 import { domainOptions, runDomain } from './finetune-domain.ts';
 import { given, loraFlags, loraOptions, runSft, sftOptions } from './finetune-sft.ts';
 
@@ -23,31 +24,35 @@ async function classify(args: Parsed): Promise<void> {
   if (typeof o.model !== 'string')
     throw new UsageError('finetune classify: --model <pretrained model or run dir> is required');
   if (typeof o.out !== 'string') throw new UsageError('finetune classify: --out <dir> is required');
-  await runClassification(
-    {
-      data: o.data,
-      base: o.model,
-      out: o.out,
-      resume: o.resume === true,
-      quiet: o.quiet === true,
-      ...given({
-        mode: o.train,
-        lastK: o['last-k'],
-        pooling: o.pooling,
-        maxLength: o['max-length'],
-        balance: o.balance,
-        valFrac: o['val-frac'],
-        testFrac: o['test-frac'],
-        epochs: o.epochs,
-        batchSize: o['batch-size'],
-        lr: o.lr,
-        weightDecay: o['weight-decay'],
-        seed: o.seed,
-        precision: o.precision,
-        ...loraFlags(o),
-      }),
-    },
-    CHECK,
+  const [data, base, out] = [o.data, o.model, o.out];
+  await runInterruptible(out, (signal) =>
+    runClassification(
+      {
+        data,
+        base,
+        out,
+        resume: o.resume === true,
+        quiet: o.quiet === true,
+        ...given({
+          mode: o.train,
+          lastK: o['last-k'],
+          pooling: o.pooling,
+          maxLength: o['max-length'],
+          balance: o.balance,
+          valFrac: o['val-frac'],
+          testFrac: o['test-frac'],
+          epochs: o.epochs,
+          batchSize: o['batch-size'],
+          lr: o.lr,
+          weightDecay: o['weight-decay'],
+          seed: o.seed,
+          precision: o.precision,
+          ...loraFlags(o),
+        }),
+        signal,
+      },
+      CHECK,
+    ),
   );
 }
 

@@ -9,12 +9,13 @@
  * stderr, the closing summary to stdout.
  */
 import { flagCheck } from '../../align/option-checks.ts';
-import { DEFAULT_PPO_OPTIONS as D } from '../../align/ppo-options.ts';
+import { DEFAULT_PPO_OPTIONS as D, type PpoOptionsInput } from '../../align/ppo-options.ts';
 import { runPpo } from '../../align/ppo-run.ts';
 import type { TemplateName } from '../../chat/templates.ts';
 import type { PrecisionSetting } from '../../train/precision.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
+import { runInterruptible } from '../interruptible.ts';
 import { loraFlags, loraOptions } from './finetune-sft.ts';
 
 export const ppoCommand: Command = {
@@ -141,7 +142,7 @@ export const ppoCommand: Command = {
       quiet: { type: 'boolean', help: 'No progress or sample lines' },
     },
   },
-  run(args) {
+  async run(args) {
     const o = args.options;
     if (args.positionals.length > 0)
       throw new UsageError(
@@ -155,47 +156,48 @@ export const ppoCommand: Command = {
       throw new UsageError('ppo: --prompts <json|jsonl of preference pairs or instruction records> is required');
     if (typeof o.out !== 'string') throw new UsageError('ppo: --out <dir> is required');
     const quiet = o.quiet === true;
-    runPpo(
-      {
-        model: o.model,
-        rewardModel: o['reward-model'],
-        prompts: o.prompts,
-        out: o.out,
-        train: o.train as 'all' | 'lora',
-        ...loraFlags(o),
-        iterations: o.iterations as number,
-        batchSize: o['batch-size'] as number,
-        miniBatchSize: o['mini-batch-size'] as number,
-        ppoEpochs: o['ppo-epochs'] as number,
-        lr: o.lr as number,
-        klCoef: o['kl-coef'] as number,
-        targetKl: o['target-kl'] as number | undefined,
-        klHorizon: o['kl-horizon'] as number,
-        gamma: o.gamma as number,
-        lambda: o.lambda as number,
-        clipRange: o['clip-range'] as number,
-        clipRangeValue: o['clip-range-value'] as number,
-        vfCoef: o['vf-coef'] as number,
-        maxNewTokens: o['max-new-tokens'] as number,
-        temperature: o.temperature as number,
-        topK: o['top-k'] as number,
-        topP: o['top-p'] as number,
-        template: o.template as TemplateName,
-        valPrompts: o['val-prompts'] as number,
-        sampleEvery: o['sample-every'] as number,
-        saveEvery: o['save-every'] as number,
-        seed: o.seed as number,
-        precision: o.precision as PrecisionSetting,
-        resume: o.resume === true,
-      },
-      {
+    const options: PpoOptionsInput = {
+      model: o.model,
+      rewardModel: o['reward-model'],
+      prompts: o.prompts,
+      out: o.out,
+      train: o.train as 'all' | 'lora',
+      ...loraFlags(o),
+      iterations: o.iterations as number,
+      batchSize: o['batch-size'] as number,
+      miniBatchSize: o['mini-batch-size'] as number,
+      ppoEpochs: o['ppo-epochs'] as number,
+      lr: o.lr as number,
+      klCoef: o['kl-coef'] as number,
+      targetKl: o['target-kl'] as number | undefined,
+      klHorizon: o['kl-horizon'] as number,
+      gamma: o.gamma as number,
+      lambda: o.lambda as number,
+      clipRange: o['clip-range'] as number,
+      clipRangeValue: o['clip-range-value'] as number,
+      vfCoef: o['vf-coef'] as number,
+      maxNewTokens: o['max-new-tokens'] as number,
+      temperature: o.temperature as number,
+      topK: o['top-k'] as number,
+      topP: o['top-p'] as number,
+      template: o.template as TemplateName,
+      valPrompts: o['val-prompts'] as number,
+      sampleEvery: o['sample-every'] as number,
+      saveEvery: o['save-every'] as number,
+      seed: o.seed as number,
+      precision: o.precision as PrecisionSetting,
+      resume: o.resume === true,
+    };
+    await runInterruptible(o.out, (signal) =>
+      runPpo(options, {
         log: (line) => {
           if (!quiet) process.stderr.write(`${line}\n`);
         },
         report: (line) => process.stdout.write(`${line}\n`),
         quiet,
         check: flagCheck('ppo'),
-      },
+        signal,
+      }),
     );
   },
 };

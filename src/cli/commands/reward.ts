@@ -20,6 +20,7 @@ import type { TemplateName } from '../../chat/templates.ts';
 import type { PrecisionSetting } from '../../train/precision.ts';
 import { UsageError, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
+import { runInterruptible } from '../interruptible.ts';
 import { loraFlags, loraOptions } from './finetune-sft.ts';
 
 async function train(args: Parsed): Promise<void> {
@@ -29,28 +30,36 @@ async function train(args: Parsed): Promise<void> {
   if (typeof o.data !== 'string')
     throw new UsageError('reward train: --data <preference pairs json|jsonl> is required');
   if (typeof o.out !== 'string') throw new UsageError('reward train: --out <dir> is required');
-  await runRewardTraining(
-    {
-      model: o.model,
-      data: o.data,
-      out: o.out,
-      train: o.train as TrainMode,
-      lastK: o['last-k'] as number,
-      ...loraFlags(o),
-      template: o.template as TemplateName,
-      maxLength: o['max-length'] as number,
-      valFrac: o['val-frac'] as number,
-      epochs: o.epochs as number,
-      batchSize: o['batch-size'] as number,
-      lr: o.lr as number,
-      weightDecay: o['weight-decay'] as number,
-      margin: o.margin as number,
-      evalEvery: o['eval-every'] as number,
-      seed: o.seed as number,
-      precision: o.precision as PrecisionSetting,
-      resume: o.resume === true,
-    },
-    { log: (line) => process.stdout.write(`${line}\n`), quiet: o.quiet === true, check: flagCheck('reward train') },
+  const [model, data, out] = [o.model, o.data, o.out];
+  await runInterruptible(out, (signal) =>
+    runRewardTraining(
+      {
+        model,
+        data,
+        out,
+        train: o.train as TrainMode,
+        lastK: o['last-k'] as number,
+        ...loraFlags(o),
+        template: o.template as TemplateName,
+        maxLength: o['max-length'] as number,
+        valFrac: o['val-frac'] as number,
+        epochs: o.epochs as number,
+        batchSize: o['batch-size'] as number,
+        lr: o.lr as number,
+        weightDecay: o['weight-decay'] as number,
+        margin: o.margin as number,
+        evalEvery: o['eval-every'] as number,
+        seed: o.seed as number,
+        precision: o.precision as PrecisionSetting,
+        resume: o.resume === true,
+      },
+      {
+        log: (line) => process.stdout.write(`${line}\n`),
+        quiet: o.quiet === true,
+        check: flagCheck('reward train'),
+        signal,
+      },
+    ),
   );
 }
 

@@ -19,6 +19,7 @@ import {
 } from '../../train/pretrain-run.ts';
 import { optionValues, UsageError, type OptionSpec, type Parsed } from '../args.ts';
 import type { Command } from '../command.ts';
+import { interruptOnSigint } from '../../train/run-dir.ts';
 
 /** CLI flags that set a training key directly. */
 const FLAGS: Record<string, { key: keyof TrainConfig; help: string; arg: string }> = {
@@ -187,23 +188,9 @@ export const trainCommand: Command = {
         ...(hasModelOverrides ? { modelOverrides: sets.model } : {}),
       },
     };
-    const controller = new AbortController();
-    let interrupts = 0;
-    const onSigint = (): void => {
-      interrupts++;
-      if (interrupts === 1) {
-        process.stderr.write(
-          '\ninterrupt: finishing this update and saving a checkpoint (Ctrl-C again to quit without saving)\n',
-        );
-        controller.abort();
-      } else {
-        process.stderr.write('interrupt: quitting without saving; the previous checkpoint is intact\n');
-        process.exit(130);
-      }
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = interruptOnSigint(); // the first Ctrl-C saves and stops, a second quits
     try {
-      const result = await runPretraining({ ...opts, signal: controller.signal }, NAMES);
+      const result = await runPretraining({ ...opts, signal: interrupt.signal }, NAMES);
       if (result.stopped) {
         if (args.options.quiet === true)
           process.stdout.write(
@@ -217,7 +204,7 @@ export const trainCommand: Command = {
         `trained to step ${result.step}${ev ? `: val loss ${ev.loss.toFixed(4)}, ppl ${ev.ppl.toFixed(2)}, ${ev.bpb.toFixed(3)} bits/byte` : ''}; model in ${result.checkpointDir}\n`,
       );
     } finally {
-      process.off('SIGINT', onSigint);
+      interrupt.release();
     }
   },
 };

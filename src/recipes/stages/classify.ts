@@ -17,6 +17,7 @@ import { OptionCheck } from '../../train/option-check.ts';
 import { writeJsonAtomic } from '../../util/atomic.ts';
 import { defineStage } from '../registry.ts';
 import type { ParamsOf } from '../schema.ts';
+import { runStageInterruptible } from './interruptible.ts';
 
 /** The LoRA parameters (classify and sft): optional, DEFAULT_LORA when left out. */
 export const LORA_PARAMS = {
@@ -100,14 +101,17 @@ export const classifyStage = defineStage({
   },
   outputs: (ctx) => ({ model: join(ctx.dir, 'checkpoints', 'best'), report: join(ctx.dir, 'report.json') }),
   async run(ctx, p) {
-    const result = await runClassification(
-      {
-        ...classifyOptions(p, ctx.input(p.model, 'model'), ctx.dir),
-        resume: ctx.resuming,
-        quiet: ctx.quiet,
-        log: (line) => ctx.log(line),
-      },
-      STAGE_CHECK,
+    const result = await runStageInterruptible(ctx, (signal) =>
+      runClassification(
+        {
+          ...classifyOptions(p, ctx.input(p.model, 'model'), ctx.dir),
+          resume: ctx.resuming,
+          quiet: ctx.quiet,
+          signal,
+          log: (line) => ctx.log(line),
+        },
+        STAGE_CHECK,
+      ),
     );
     writeJsonAtomic(join(ctx.dir, 'report.json'), {
       labels: result.labels,

@@ -15,6 +15,7 @@ import {
 } from '../../finetune/domain-run.ts';
 import { defineStage } from '../registry.ts';
 import type { ParamsOf } from '../schema.ts';
+import { runStageInterruptible } from './interruptible.ts';
 
 /** Training settings are optional: left out, runDomainAdaptation's default (DEFAULT_DOMAIN_OPTIONS) applies. */
 const PARAMS = {
@@ -101,11 +102,14 @@ export const domainStage = defineStage({
     report: join(ctx.dir, DOMAIN_REPORT_FILE),
   }),
   async run(ctx, p) {
-    const result = await runDomainAdaptation({
-      ...domainOptions(p, ctx.input(p.model, 'model'), ctx.dir),
-      resume: ctx.resuming,
-      quiet: ctx.quiet,
-    });
+    const result = await runStageInterruptible(ctx, (signal) =>
+      runDomainAdaptation({
+        ...domainOptions(p, ctx.input(p.model, 'model'), ctx.dir),
+        resume: ctx.resuming,
+        quiet: ctx.quiet,
+        signal,
+      }),
+    );
     if (result.report) for (const line of formatDomainReport(result.report).split('\n')) ctx.log(line);
   },
 });

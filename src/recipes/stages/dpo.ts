@@ -17,6 +17,7 @@ import type { PrecisionSetting } from '../../train/precision.ts';
 import { defineStage, type StageContext } from '../registry.ts';
 import type { ParamsOf } from '../schema.ts';
 import { LORA_PARAMS } from './lora-params.ts';
+import { runStageInterruptible } from './interruptible.ts';
 
 const params = {
   model: {
@@ -106,8 +107,15 @@ export const dpoStage = defineStage({
     metrics: join(ctx.dir, 'metrics.jsonl'),
     eval: join(ctx.dir, 'eval.json'),
   }),
-  run(ctx, p) {
-    runDpo(options(p, ctx), { log: (line) => ctx.log(line), quiet: ctx.quiet, check: paramCheck(`stage ${ctx.name}`) });
+  async run(ctx, p) {
+    await runStageInterruptible(ctx, (signal) =>
+      runDpo(options(p, ctx), {
+        log: (line) => ctx.log(line),
+        quiet: ctx.quiet,
+        check: paramCheck(`stage ${ctx.name}`),
+        signal,
+      }),
+    );
     ctx.log(`chat with: llmforge chat --model ${join(ctx.dir, 'model')}`);
   },
 });

@@ -16,6 +16,7 @@ import type { PrecisionSetting } from '../../train/precision.ts';
 import { defineStage, type StageContext } from '../registry.ts';
 import type { ParamsOf } from '../schema.ts';
 import { LORA_PARAMS } from './lora-params.ts';
+import { runStageInterruptible } from './interruptible.ts';
 
 const params = {
   model: {
@@ -129,11 +130,14 @@ export const ppoStage = defineStage({
     metrics: join(ctx.dir, 'metrics.jsonl'),
     eval: join(ctx.dir, 'eval.json'),
   }),
-  run(ctx, p) {
-    runPpo(options(p, ctx), {
-      log: (line) => ctx.log(line),
-      quiet: ctx.quiet,
-      check: paramCheck(`stage ${ctx.name}`, RENAMES),
-    });
+  async run(ctx, p) {
+    await runStageInterruptible(ctx, (signal) =>
+      runPpo(options(p, ctx), {
+        log: (line) => ctx.log(line),
+        quiet: ctx.quiet,
+        check: paramCheck(`stage ${ctx.name}`, RENAMES),
+        signal,
+      }),
+    );
   },
 });

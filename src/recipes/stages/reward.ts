@@ -20,6 +20,7 @@ import type { PrecisionSetting } from '../../train/precision.ts';
 import { defineStage, type StageContext } from '../registry.ts';
 import type { ParamsOf } from '../schema.ts';
 import { LORA_PARAMS } from './lora-params.ts';
+import { runStageInterruptible } from './interruptible.ts';
 
 const params = {
   model: { type: 'string', help: 'the base: an earlier sft, pretrain or model stage, or a model or run directory' },
@@ -94,10 +95,13 @@ export const rewardStage = defineStage({
   },
   outputs: (ctx) => ({ reward: ctx.dir, metrics: join(ctx.dir, 'metrics.jsonl'), eval: join(ctx.dir, 'eval.json') }),
   async run(ctx, p) {
-    await runRewardTraining(options(p, ctx), {
-      log: (line) => ctx.log(line),
-      quiet: ctx.quiet,
-      check: paramCheck(`stage ${ctx.name}`),
-    });
+    await runStageInterruptible(ctx, (signal) =>
+      runRewardTraining(options(p, ctx), {
+        log: (line) => ctx.log(line),
+        quiet: ctx.quiet,
+        check: paramCheck(`stage ${ctx.name}`),
+        signal,
+      }),
+    );
   },
 });

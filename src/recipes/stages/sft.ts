@@ -18,6 +18,7 @@ import { DEFAULT_SFT_OPTIONS as D, resolveSftOptions, runSft, type SftOptions } 
 import { defineStage } from '../registry.ts';
 import { RecipeError, type ParamsOf } from '../schema.ts';
 import { LORA_PARAMS, STAGE_CHECK } from './classify.ts';
+import { runStageInterruptible } from './interruptible.ts';
 
 /** `data` value that generates the toy world's instruction records. */
 export const TOY_WORLD_DATA = 'toy-world';
@@ -132,18 +133,21 @@ export const sftStage = defineStage({
     eval: join(ctx.dir, 'eval.json'),
     responses: join(ctx.dir, 'responses.jsonl'),
   }),
-  run(ctx, p) {
+  async run(ctx, p) {
     mkdirSync(ctx.dir, { recursive: true });
     const { data, evalFile, origin } = recordFiles(ctx.dir, p);
     if (p.data === TOY_WORLD_DATA) ctx.log(`data: ${origin}`);
-    const r = runSft(
-      {
-        ...sftOptions(p, ctx.input(p.model, 'model'), ctx.dir, data, evalFile),
-        resume: ctx.resuming,
-        quiet: ctx.quiet,
-        log: (line) => ctx.log(line),
-      },
-      STAGE_CHECK,
+    const r = await runStageInterruptible(ctx, (signal) =>
+      runSft(
+        {
+          ...sftOptions(p, ctx.input(p.model, 'model'), ctx.dir, data, evalFile),
+          resume: ctx.resuming,
+          quiet: ctx.quiet,
+          signal,
+          log: (line) => ctx.log(line),
+        },
+        STAGE_CHECK,
+      ),
     );
     ctx.log(
       `train loss ${r.finalLoss.toFixed(4)}, held-out loss ${r.valLoss.toFixed(4)}; ${r.heldOut.length} held-out answers: exact match ${(100 * r.scores.exactMatch).toFixed(1)}%, ROUGE-L ${r.scores.rougeL.toFixed(3)}`,
