@@ -62,9 +62,11 @@ export interface PrepareOptions {
   /** Fraction of documents held out for validation (default 0.05). */
   valFraction?: number;
   /**
-   * How validation text is held out (default 'document'): whole documents chosen by a seeded hash of their text,
-   * or 'tail', the last valFraction of every document's characters (the classic split of a single-file corpus
-   * such as tinyshakespeare: first 90% train, last 10% validation).
+   * How validation text is held out: whole documents chosen by a seeded hash of their text ('document'), or 'tail',
+   * the last valFraction of every document's characters (the classic split of a single-file corpus such as
+   * tinyshakespeare: first 90% train, last 10% validation). Left out: 'document', unless no whole document lands
+   * in validation (a single file, a handful of documents), when the split falls back to 'tail' with a warning
+   * rather than writing an empty validation split that training would stop on.
    */
   valSplit?: ValSplit;
   /** Seed of the split, the mixture sampling and the document order (default 1). */
@@ -147,7 +149,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   const t0 = performance.now();
   const valFraction = opts.valFraction ?? 0.05;
   const seed = opts.seed ?? 1;
-  const valSplit = opts.valSplit ?? 'document';
+  let valSplit: ValSplit = opts.valSplit ?? 'document';
   if (valSplit !== 'document' && valSplit !== 'tail')
     throw new DataError(
       `data prepare: the validation split must be document or tail, received ${JSON.stringify(valSplit)}`,
@@ -184,7 +186,7 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
   try {
     // Pass 1: read, clean, split; spool the kept text.
     const cleaner = new Cleaner(cleanOpts);
-    const counter = opts.trainTokenizer !== undefined ? new WordCounter('gpt2') : null;
+    let counter = opts.trainTokenizer !== undefined ? new WordCounter('gpt2') : null;
     const chars = new Set<string>();
     const wantChars = opts.tokenizer === 'char' && opts.trainTokenizer === undefined;
     const totalKb = Math.max(
@@ -243,6 +245,39 @@ export async function prepareData(opts: PrepareOptions): Promise<PrepareReport> 
       }
     }
     progress.finish(totalKb);
+    const oneSided = states.every((s) => s.valDocs === 0) || states.every((s) => s.trainDocs === 0);
+    if (opts.valSplit === undefined && valFraction > 0 && oneSided && states.some((s) => s.kept > 0)) {
+      // Too few documents for the hash to put some on each side (one text file): split every document's tail off.
+      valSplit = 'tail';
+      if (counter) counter = new WordCounter('gpt2');
+      for (const [i, st] of states.entries()) {
+        const train = new Spool(join(tmp, `${i}-train-head.txt`));
+        const val = new Spool(join(tmp, `${i}-val-tail.txt`));
+        st.trainDocs = 0;
+        st.valDocs = 0;
+        for (const spool of [st.trainText, st.valText]) {
+          for (const rec of spool.records()) {
+            const [head, tail] = splitTail(decoder.decode(rec), valFraction);
+            if (tail !== '') {
+              val.append(encoder.encode(tail));
+              st.valDocs++;
+            }
+            if (head !== '') {
+              train.append(encoder.encode(head));
+              st.trainDocs++;
+              counter?.add(head);
+            }
+          }
+          spool.close();
+        }
+        st.trainText = train;
+        st.valText = val;
+      }
+      const kept = states.reduce((a, s) => a + s.kept, 0);
+      warn(
+        `whole documents cannot be split into training and validation here (${kept} kept document${kept === 1 ? '' : 's'} at --val-fraction ${valFraction}), so the last ${valFraction} of each document is held out instead (--val-split tail); give more documents (e.g. --paragraphs) or --val-split document to change this`,
+      );
+    }
     const cleaning = cleaner.report();
     if (states.every((s) => s.trainDocs === 0)) {
       throw new DataError(

@@ -43,8 +43,10 @@ function ratio(args: Parsed, name: string, fallback: number): number {
   return v;
 }
 
-function valSplit(args: Parsed, fromMix: ValSplit | undefined): ValSplit {
-  const v = (args.options['val-split'] as string | undefined) ?? fromMix ?? 'document';
+/** The chosen split, or undefined: prepareData's default (whole documents, the tail when none would be held out). */
+function valSplit(args: Parsed, fromMix: ValSplit | undefined): ValSplit | undefined {
+  const v = (args.options['val-split'] as string | undefined) ?? fromMix;
+  if (v === undefined) return undefined;
   if (v !== 'document' && v !== 'tail')
     throw new UsageError(`data prepare: --val-split expects document or tail, received "${v}"`);
   return v;
@@ -97,7 +99,6 @@ function prepareOptions(args: Parsed): PrepareOptions {
     out,
     valFraction: valFraction(args) ?? mix?.valFraction ?? 0.05,
     seed: optNum(args, 'seed') ?? mix?.seed ?? 1,
-    valSplit: valSplit(args, mix?.valSplit),
     shardTokens: count(args, 'shard-tokens', 1) as number,
     progress: !o.quiet,
     clean: {
@@ -109,6 +110,8 @@ function prepareOptions(args: Parsed): PrepareOptions {
       pii: o.pii === true,
     },
   };
+  const split = valSplit(args, mix?.valSplit);
+  if (split !== undefined) opts.valSplit = split;
   const trainTokens = count(args, 'train-tokens', 1) ?? mix?.trainTokens;
   if (trainTokens !== undefined) opts.trainTokens = trainTokens;
   if (trainTok !== undefined) opts.trainTokenizer = trainTok;
@@ -189,7 +192,7 @@ export const dataCommand: Command = {
       },
       'val-split': {
         type: 'string',
-        help: 'prepare: document (whole documents, by seeded hash) or tail (the last fraction of every document, e.g. one big text file) (default: mixture file, else document)',
+        help: 'prepare: document (whole documents, by seeded hash) or tail (the last fraction of every document, e.g. one big text file) (default: mixture file, else document, or tail when no whole document would be held out)',
         arg: 'MODE',
       },
       seed: {
