@@ -62,7 +62,10 @@ export interface TrainConfig {
   sampleTemperature: number;
   /** Seed of data sampling, model initialization and dropout. */
   seed: number;
-  /** Peak GFLOP/s of the machine, the denominator of MFU (460: the development CPU's fp32 peak). */
+  /**
+   * Peak fp32 GFLOP/s of the machine (460: the development CPU's), the denominator of MFU; a run whose matmuls are
+   * bf16 is measured against twice it (train/metrics mfuPeakGflops).
+   */
   peakGflops: number;
   /**
    * GEMM precision of the run (src/train/precision.ts): 'fp32', 'bf16' (bf16 operands, fp32 accumulation and

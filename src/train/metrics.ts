@@ -17,6 +17,15 @@ export function flopsPerToken(model: LanguageModel, T: number): number {
   return 6 * n + 12 * c.nLayer * T * c.nHead * headSize(c);
 }
 
+/**
+ * The peak MFU is measured against: matmuls in bf16 run at twice the fp32 rate (AVX512_BF16 and AMX-BF16 do two
+ * multiply-adds per fp32 lane; models/cost.ts's cpu entry has the same 2x), so a bf16 run is held to 2x the fp32
+ * peak `fp32PeakGflops` (TrainConfig.peakGflops) rather than shown at twice its real utilization.
+ */
+export function mfuPeakGflops(fp32PeakGflops: number, precision: 'fp32' | 'bf16'): number {
+  return precision === 'bf16' ? 2 * fp32PeakGflops : fp32PeakGflops;
+}
+
 /** Model FLOPs utilization: achieved FLOP/s over the peak (peakGflops in GFLOP/s). */
 export function mfu(flopsPerTok: number, tokensPerSecond: number, peakGflops: number): number {
   return (flopsPerTok * tokensPerSecond) / (peakGflops * 1e9);

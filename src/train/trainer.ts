@@ -32,7 +32,7 @@ import {
 } from './checkpoint.ts';
 import { DEFAULT_TRAIN_CONFIG, formatTrainConfig, validateTrainConfig, type TrainConfig } from './config.ts';
 import { evaluate, type EvalResult, type TokenSource } from './evaluate.ts';
-import { flopsPerToken, MetricsLog, mfu } from './metrics.ts';
+import { flopsPerToken, MetricsLog, mfu, mfuPeakGflops } from './metrics.ts';
 import { sampleContinuation } from './sample.ts';
 import { describePrecision, resolvePrecision, withTrainPrecision, type ResolvedPrecision } from './precision.ts';
 import { lrAt, type LrSchedule } from './schedule.ts';
@@ -356,6 +356,7 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   if (step === 0 && c.evalInterval > 0) runEval(0);
 
   const runStart = performance.now();
+  const peakGflops = mfuPeakGflops(c.peakGflops, precision.precision); // the peak of the precision matmuls run in
   let intervalMs = 0;
   let intervalSteps = 0;
   let lastDraw = 0;
@@ -398,7 +399,7 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
     const elapsed = (performance.now() - runStart) / 1000;
     const eta = (elapsed / (step - startStep)) * (c.steps - step);
     const progress = (tps: number): string =>
-      `step ${step}/${c.steps} | loss ${loss.toFixed(4)} | lr ${lr.toExponential(2)} | norm ${norm.toFixed(3)} | ${fmtRate(tps)} tok/s | MFU ${(100 * mfu(fpt, tps, c.peakGflops)).toFixed(1)}% | ETA ${formatDuration(eta)}`;
+      `step ${step}/${c.steps} | loss ${loss.toFixed(4)} | lr ${lr.toExponential(2)} | norm ${norm.toFixed(3)} | ${fmtRate(tps)} tok/s | MFU ${(100 * mfu(fpt, tps, peakGflops)).toFixed(1)}% | ETA ${formatDuration(eta)}`;
     if (step % c.logInterval === 0 || step === c.steps || step === startStep + 1) {
       const tps = (tokensPerStep * intervalSteps) / (intervalMs / 1000);
       say(progress(tps));
@@ -408,7 +409,7 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
         lr,
         grad_norm: norm,
         tokens_per_s: tps,
-        mfu: mfu(fpt, tps, c.peakGflops),
+        mfu: mfu(fpt, tps, peakGflops),
         elapsed_s: elapsed,
         precision: precision.precision,
       });
@@ -432,7 +433,7 @@ async function trainRun(opts: TrainOptions, hooks: TrainHooks, precision: Resolv
   if (stopped) say(`stopped at step ${step}/${c.steps}; checkpoint saved to ${latestDir}`);
   else
     say(
-      `done: ${step} steps in ${formatDuration((performance.now() - runStart) / 1000)}; checkpoint ${latestDir}${best !== null ? `, best val loss ${best.toFixed(4)} in ${bestDir}` : ''}`,
+      `done: ${step} steps${startStep > 0 ? ` (${step - startStep} this session)` : ''} in ${formatDuration((performance.now() - runStart) / 1000)}; checkpoint ${latestDir}${best !== null ? `, best val loss ${best.toFixed(4)} in ${bestDir}` : ''}`,
     );
   return { model, step, stopped, bestValLoss: best, lastEval, checkpointDir: latestDir };
 }

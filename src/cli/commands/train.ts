@@ -50,7 +50,11 @@ const FLAGS: Record<string, { key: keyof TrainConfig; help: string; arg: string 
   },
   'keep-last': { key: 'keepLast', help: 'Snapshots kept, the oldest beyond this deleted (0: all)', arg: 'K' },
   'log-interval': { key: 'logInterval', help: 'Updates between log lines', arg: 'N' },
-  'peak-gflops': { key: 'peakGflops', help: 'Peak GFLOP/s of this machine, for MFU', arg: 'X' },
+  'peak-gflops': {
+    key: 'peakGflops',
+    help: 'Peak fp32 GFLOP/s of this machine, for MFU (bf16 matmuls count against 2x it)',
+    arg: 'X',
+  },
 };
 
 const options: Record<string, OptionSpec> = {
