@@ -3,12 +3,14 @@
  * (learned, followed by the end-of-sequence token): the Alpaca template, a ChatML-style default (the EOS token
  * closes each assistant turn in place of `<|im_end|>`), and a model's own Jinja chat template from
  * tokenizer_config.json, rendered with @huggingface/jinja. A Jinja template's response of turn i is the text its
- * full rendering up to turn i adds after the rendering of the turns before with `add_generation_prompt`.
+ * full rendering up to turn i adds after the rendering of the turns before with `add_generation_prompt`. A model's
+ * template is untrusted: each render runs under a time, range() and string-size budget (template-budget.ts).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { toMessages, type ChatMessage, type SftRecord } from './records.ts';
+import { DEFAULT_TEMPLATE_BUDGET, type TemplateBudget, withTemplateBudget } from './template-budget.ts';
 import { UserError } from '../util/user-error.ts';
 
 export interface Segment {
@@ -105,6 +107,7 @@ export function jinjaTemplate(
   source: string,
   specials: { bos_token?: string | undefined; eos_token?: string | undefined } = {},
   origin = 'chat_template',
+  budget: TemplateBudget = DEFAULT_TEMPLATE_BUDGET,
 ): PromptTemplate {
   let tpl: Template;
   try {
@@ -114,12 +117,16 @@ export function jinjaTemplate(
   }
   const render = (messages: ChatMessage[], addGenerationPrompt: boolean): string => {
     try {
-      return tpl.render({
-        messages,
-        add_generation_prompt: addGenerationPrompt,
-        bos_token: specials.bos_token ?? '',
-        eos_token: specials.eos_token ?? '',
-      });
+      return withTemplateBudget(
+        () =>
+          tpl.render({
+            messages,
+            add_generation_prompt: addGenerationPrompt,
+            bos_token: specials.bos_token ?? '',
+            eos_token: specials.eos_token ?? '',
+          }),
+        budget,
+      );
     } catch (e) {
       throw new UserError(`${origin}: rendering the chat template failed (${(e as Error).message})`);
     }
