@@ -15,6 +15,7 @@ import { readEvalText, type EvalText } from '../eval/text-input.ts';
 import { loadModelDir } from '../generate/model-dir.ts';
 import type { LanguageModel } from '../models/model.ts';
 import { encodeDocument, type TextTokenizer } from '../tokenizer/text-tokenizer.ts';
+import { checkBatchFits } from '../train/batch-size.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { claimOutputDir, latestPath } from '../train/run-dir.ts';
 import { train, type TrainResult } from '../train/trainer.ts';
@@ -131,6 +132,8 @@ export async function adaptDomain(opts: DomainOptions): Promise<DomainResult> {
     throw new DomainError(
       `finetune domain: --context ${T} exceeds the base's context length ${block} (blockSize in ${base.modelDir})`,
     );
+  // A batch too large to allocate is refused here, before the data split is written into --out.
+  checkBatchFits('finetune domain: --batch-size', opts.config.batchSize, T, base.model.config.vocabSize);
   const evalContext = opts.evalContext ?? T;
   if (evalContext > block)
     throw new DomainError(

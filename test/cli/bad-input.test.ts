@@ -191,6 +191,7 @@ bad([...sftArgs, '--train', 'lora'], 'lora-targets', ['c attn']);
 bad(sftArgs, 'data', [missing, aDir]);
 const dom = ['finetune', 'domain', '--model', base, '--data', text, '--out', OUT, '--steps', '1', '--quiet'];
 for (const f of ['steps', 'batch-size', 'eval-iters']) bad(dom, f, [...NEG0, ...NOT_INT]);
+bad(dom, 'batch-size', HUGE);
 bad(dom, 'eval-every', [...NEG, ...NOT_INT]);
 bad(dom, 'context', [...NEG, ...NOT_INT, ...HUGE]);
 bad(dom, 'stride', [...NEG, ...NOT_INT]);
