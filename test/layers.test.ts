@@ -44,6 +44,8 @@ const LAYERS = [
   'bench',
   'serve',
   'recipes',
+  // the browser app over runs and models
+  'studio',
   'cli',
 ] as const;
 

@@ -26,6 +26,7 @@ import { rewardCommand } from './commands/reward.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
+import { studioCommand } from './commands/studio.ts';
 import { tokenizerCommand } from './commands/tokenizer.ts';
 import { trainCommand } from './commands/train.ts';
 
@@ -44,6 +45,7 @@ export const commands: Command[] = [
   generateCommand,
   chatCommand,
   serveCommand,
+  studioCommand,
   predictCommand,
   evalCommand,
   infoCommand,
