@@ -42,6 +42,8 @@ const LAYERS = [
   // front ends
   'export',
   'bench',
+  // the report card of a recipe run (read from the files the stages write), below the studio server and the CLI
+  'report',
   'serve',
   'recipes',
   // the browser app over runs and models

@@ -22,6 +22,7 @@ import { infoCommand } from './commands/info.ts';
 import { ppoCommand } from './commands/ppo.ts';
 import { predictCommand } from './commands/predict.ts';
 import { pullCommand } from './commands/pull.ts';
+import { reportCommand } from './commands/report.ts';
 import { rewardCommand } from './commands/reward.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -48,6 +49,7 @@ export const commands: Command[] = [
   studioCommand,
   predictCommand,
   evalCommand,
+  reportCommand,
   infoCommand,
   pullCommand,
   exportCommand,
