@@ -34,7 +34,7 @@ const TINY = [
 ];
 
 /** Commands whose examples are not one-shot checks against runs/demo (a server, benchmarks, the hub, the full demo). */
-const SKIP = new Set(['serve', 'bench', 'pull', 'start', 'run', 'doctor', 'chat']);
+const SKIP = new Set(['serve', 'studio', 'bench', 'pull', 'start', 'run', 'doctor', 'chat']);
 
 /** Splits a shell command line into words (single and double quotes; no expansion). */
 function shellWords(line: string): string[] {
