@@ -139,6 +139,8 @@ class StageReader {
     readonly runDir: string,
     readonly dir: string,
     stage: ReportStage,
+    /** The stage's parameters from recipe.json. */
+    readonly params: Json,
   ) {
     this.stage = stage;
   }
@@ -268,7 +270,11 @@ function readTraining(r: StageReader): void {
     const vals = rows.map((x) => num(x.val_loss)).filter((x): x is number => x !== undefined);
     r.metric('bestValLoss', 'best validation loss', Math.min(...vals), 'number', m);
     if (typeof lastVal.sample === 'string')
-      r.stage.samples.push({ prompt: '', text: lastVal.sample, note: `${m}, step ${String(lastVal.step)}` });
+      r.stage.samples.push({
+        prompt: str(r.params.samplePrompt) ?? '',
+        text: lastVal.sample,
+        note: `${m}, step ${String(lastVal.step)}`,
+      });
   }
   const lastTrain = lastWith(rows, 'loss');
   if (lastTrain) {
@@ -532,14 +538,14 @@ const READERS: Record<string, (r: StageReader) => void> = {
   domain: readDomain,
 };
 
-/** The stage list of a recipe.json: [{ name, type }]; a UserError when the file is not one. */
-function recipeStages(recipe: unknown, path: string): { name: string; type: string }[] {
+/** The stage list of a recipe.json: [{ name, type, params }]; a UserError when the file is not one. */
+function recipeStages(recipe: unknown, path: string): { name: string; type: string; params: Json }[] {
   if (!isObj(recipe) || !Array.isArray(recipe.stages))
     throw new UserError(`report: ${path}: expected a recipe state with a "stages" list`);
   return recipe.stages.map((s, i) => {
     if (!isObj(s) || typeof s.name !== 'string' || typeof s.type !== 'string' || !/^[\w.-]+$/.test(s.name))
       throw new UserError(`report: ${path}: stages[${i}]: expected { "name", "type" } with a plain stage name`);
-    return { name: s.name, type: s.type };
+    return { name: s.name, type: s.type, params: isObj(s.params) ? s.params : {} };
   });
 }
 
@@ -563,7 +569,7 @@ export function collectReport(runDir: string): ReportCard {
     recipe: str(r.source) ?? null,
     description: str(r.description) ?? null,
     seed: num(r.seed) ?? null,
-    stages: stages.map(({ name, type }) => {
+    stages: stages.map(({ name, type, params }) => {
       const dir = join(runDir, name);
       const started = readStageJson(join(dir, '.started'), runDir);
       const complete = readStageJson(join(dir, '.complete'), runDir);
@@ -580,7 +586,7 @@ export function collectReport(runDir: string): ReportCard {
         predictions: [],
         confusion: [],
       };
-      const reader = new StageReader(runDir, dir, stage);
+      const reader = new StageReader(runDir, dir, stage, params);
       if (existsSync(dir)) READERS[type]?.(reader);
       if (stage.seconds !== null) reader.metric('wallTime', 'wall time', stage.seconds, 'seconds', '.complete');
       return stage;

@@ -78,9 +78,9 @@ export function renderMarkdown(card: ReportCard): string {
     for (const c of s.charts) {
       const last = c.series.map((x) => {
         const p = x.points[x.points.length - 1]!;
-        return `${md(x.name)} ${sig(p[1])} at step ${p[0]}`;
+        return `${md(x.name)} ${sig(p[1])} at step ${p[0]} (${x.points.length} points)`;
       });
-      out.push(`${md(c.title)} (${md(c.source)}, ${c.series[0]!.points.length} points): ${last.join('; ')}.`, '');
+      out.push(`${md(c.title)} (${md(c.source)}): ${last.join('; ')}.`, '');
     }
     for (const c of s.confusion) {
       out.push(`Confusion matrix (${md(c.split)}; rows: true label, columns: predicted):`, '');
