@@ -543,7 +543,7 @@ function recipeStages(recipe: unknown, path: string): { name: string; type: stri
   if (!isObj(recipe) || !Array.isArray(recipe.stages))
     throw new UserError(`report: ${path}: expected a recipe state with a "stages" list`);
   return recipe.stages.map((s, i) => {
-    if (!isObj(s) || typeof s.name !== 'string' || typeof s.type !== 'string' || !/^[\w.-]+$/.test(s.name))
+    if (!isObj(s) || typeof s.name !== 'string' || typeof s.type !== 'string' || !/^(?!\.+$)[\w.-]+$/.test(s.name))
       throw new UserError(`report: ${path}: stages[${i}]: expected { "name", "type" } with a plain stage name`);
     return { name: s.name, type: s.type, params: isObj(s.params) ? s.params : {} };
   });

@@ -342,6 +342,11 @@ test('report: a missing directory, a directory that is not a recipe run and a ba
     cli('report', dir).stderr,
     /^error: report: .*recipe\.json: expected a recipe state with a "stages" list\n$/,
   );
+  writeFileSync(join(dir, 'recipe.json'), '{"stages": [{"name": "..", "type": "data"}]}');
+  assert.match(
+    cli('report', dir).stderr,
+    /^error: report: .*recipe\.json: stages\[0\]: expected \{ "name", "type" \} with a plain stage name\n$/,
+  );
   assert.ok(!existsSync(join(dir, 'r.pdf')));
   const help = cli('report', '--help');
   assert.equal(help.status, 0);
