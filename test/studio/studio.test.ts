@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -264,6 +264,32 @@ test('metrics?follow=1 streams the lines there, then lines appended while connec
   );
 });
 
+test('a metrics log rewritten shorter (a resumed run) is announced as a reset and sent again', async () => {
+  const own = tempDir('studio-reset');
+  const base = await start({ runsDir: own });
+  mkdirSync(join(own, 'resumed'));
+  const metrics = join(own, 'resumed', 'metrics.jsonl');
+  writeFileSync(metrics, line({ step: 1, loss: 3 }) + line({ step: 2, loss: 2.9 }));
+  const ac = new AbortController();
+  const res = await fetch(`${base}/api/runs/resumed/metrics?follow=1`, { signal: ac.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const waitFor = async (re: RegExp): Promise<void> => {
+    while (!re.test(text)) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, text);
+      text += decoder.decode(value, { stream: true });
+    }
+  };
+  await waitFor(/"step":2/);
+  writeFileSync(`${metrics}.tmp`, line({ step: 1, loss: 3 }));
+  renameSync(`${metrics}.tmp`, metrics);
+  await waitFor(/event: reset\ndata: \{\}\n\n[\s\S]*"step":1,"loss":3\}/);
+  ac.abort();
+  await reader.cancel().catch(() => {});
+});
+
 test('POST /api/predict answers exactly what predict --json prints; /api/tokenize gives ids', async () => {
   const base = await start();
   const res = await post(`${base}/api/predict`, { model: 'tiny', prompt: 'the cat', top: 5 });
@@ -367,9 +393,12 @@ test('llmforge studio prints its URL, serves, and exits 0 on Ctrl-C', async () =
     });
     child.on('exit', () => fail(new Error(`exited early: ${out}`)));
   });
-  const body = (await (await fetch(`${url}api/runs`)).json()) as { runs: unknown[] };
-  assert.equal(body.runs.length, 6);
-  child.kill('SIGINT');
+  try {
+    const body = (await (await fetch(`${url}api/runs`)).json()) as { runs: unknown[] };
+    assert.equal(body.runs.length, 6);
+  } finally {
+    child.kill('SIGINT');
+  }
   const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
   assert.equal(code, 0);
 });
