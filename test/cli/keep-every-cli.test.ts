@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { charPrepareArgs } from '../helpers/char-data.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
@@ -21,23 +22,7 @@ test('train --keep-every 2 --keep-last 2 keeps step-4 and step-6; eval facts --c
   );
   writeFileSync(join(dir, 'corpus.txt'), paragraphs.join('\n\n'));
   const data = join(dir, 'data');
-  let r = cli(
-    'data',
-    'prepare',
-    '--input',
-    join(dir, 'corpus.txt'),
-    '--paragraphs',
-    '--no-dedup',
-    '--no-near-dedup',
-    '--no-filters',
-    '--val-fraction',
-    '0.2',
-    '--tokenizer',
-    'char',
-    '--out',
-    data,
-    '--quiet',
-  );
+  let r = cli(...charPrepareArgs(join(dir, 'corpus.txt'), data));
   assert.equal(r.status, 0, r.stderr);
   const out = join(dir, 'run');
   r = cli(

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { charPrepareArgs } from '../helpers/char-data.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], { encoding: 'utf8' });
@@ -22,23 +23,7 @@ function prepared(): { dir: string; data: string } {
   );
   writeFileSync(join(dir, 'corpus.txt'), paragraphs.join('\n\n'));
   const data = join(dir, 'data');
-  const r = cli(
-    'data',
-    'prepare',
-    '--input',
-    join(dir, 'corpus.txt'),
-    '--paragraphs',
-    '--no-dedup',
-    '--no-near-dedup',
-    '--no-filters',
-    '--val-fraction',
-    '0.2',
-    '--tokenizer',
-    'char',
-    '--out',
-    data,
-    '--quiet',
-  );
+  const r = cli(...charPrepareArgs(join(dir, 'corpus.txt'), data));
   assert.equal(r.status, 0, r.stderr);
   return { dir, data };
 }

@@ -24,6 +24,7 @@ import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyCharBase } from '../helpers/tiny-char-base.ts';
 import { instructionOnly, syntheticInstructions } from '../helpers/tiny-instructions.ts';
 import { syntheticSms } from '../helpers/tiny-sms.ts';
+import { charPrepareArgs } from '../helpers/char-data.ts';
 
 registerBuiltinStages();
 
@@ -62,23 +63,7 @@ test('pretraining: llmforge train and a pretrain stage write the same weights', 
     ),
   );
   const data = join(dir, 'data');
-  cli(
-    'data',
-    'prepare',
-    '--input',
-    join(dir, 'corpus.txt'),
-    '--paragraphs',
-    '--no-dedup',
-    '--no-near-dedup',
-    '--no-filters',
-    '--val-fraction',
-    '0.2',
-    '--tokenizer',
-    'char',
-    '--out',
-    data,
-    '--quiet',
-  );
+  cli(...charPrepareArgs(join(dir, 'corpus.txt'), data));
   cli(
     'train',
     '--data',

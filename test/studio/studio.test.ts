@@ -17,6 +17,7 @@ import { resolveToken } from '../../src/studio/access.ts';
 import { createStudioServer, type StudioOptions, type StudioServer } from '../../src/studio/server.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyCharBase } from '../helpers/tiny-char-base.ts';
+import { charPrepareArgs } from '../helpers/char-data.ts';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -46,23 +47,7 @@ before(() => {
   const paragraphs = Array.from({ length: 40 }, (_, i) => `the cat number ${i} sat on the mat.`);
   writeFileSync(join(root, 'corpus.txt'), paragraphs.join('\n\n'));
   const data = join(root, 'data');
-  let r = cli(
-    'data',
-    'prepare',
-    '--input',
-    join(root, 'corpus.txt'),
-    '--paragraphs',
-    '--no-dedup',
-    '--no-near-dedup',
-    '--no-filters',
-    '--val-fraction',
-    '0.2',
-    '--tokenizer',
-    'char',
-    '--out',
-    data,
-    '--quiet',
-  );
+  let r = cli(...charPrepareArgs(join(root, 'corpus.txt'), data));
   assert.equal(r.status, 0, r.stderr);
   r = cli(
     'train',

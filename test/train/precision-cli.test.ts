@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { charPrepareArgs } from '../helpers/char-data.ts';
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ['bin/llmforge.js', ...args], {
@@ -44,23 +45,7 @@ test('train --precision bf16 runs in bf16; --resume keeps it; --resume --precisi
     ),
   );
   const data = join(dir, 'data');
-  const prep = cli(
-    'data',
-    'prepare',
-    '--input',
-    join(dir, 'corpus.txt'),
-    '--paragraphs',
-    '--no-dedup',
-    '--no-near-dedup',
-    '--no-filters',
-    '--val-fraction',
-    '0.2',
-    '--tokenizer',
-    'char',
-    '--out',
-    data,
-    '--quiet',
-  );
+  const prep = cli(...charPrepareArgs(join(dir, 'corpus.txt'), data));
   assert.equal(prep.status, 0, prep.stderr);
   const out = join(dir, 'run');
   const r = cli('train', '--data', data, ...tiny, '--out', out, '--steps', '3', '--precision', 'bf16');
